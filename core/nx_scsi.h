@@ -1,0 +1,207 @@
+/*
+ * nx_scsi.h - the SCSI target core as transports and tools see it.
+ *
+ * Objects (SAM-5 4.6): a target holds logical units; a transport creates
+ * one I_T nexus per (initiator port, target port) pair; each command is an
+ * nx_task that the transport embeds in its own per-command structure.
+ *
+ * A task's life, driven by the transport:
+ *
+ *   nx_task_init(t, nexus)       fill lun, cdb, tag, attr, expected_len
+ *   nx_task_setup(t)             parse + validate the CDB; false => the task
+ *                                is already complete (status/sense set),
+ *                                send the response, skip the data phase
+ *   [t->dir == NX_DIR_WRITE: fill t->data[0 .. t->data_len) from the wire]
+ *   nx_task_execute(t)           runs it; ops->task_done(t) follows, possibly
+ *                                before nx_task_execute() returns
+ *   ops->task_done(t)            send data-in (t->data, t->xfer_len), status
+ *                                and sense; or nothing at all if t->aborted
+ *   nx_task_release(t)           gives back the core's resources
+ *
+ * The core never blocks and is single-threaded per target instance: every
+ * entry point and callback runs on the same execution context.
+ */
+#ifndef NX_SCSI_H
+#define NX_SCSI_H
+
+#include "../platform/nx_platform.h"
+
+struct nx_target;
+struct nx_lu;
+struct nx_nexus;
+struct nx_backstore;
+
+/* SAM-5 5.3.1, table 34 */
+enum nx_scsi_status {
+	NX_STATUS_GOOD = 0x00,
+	NX_STATUS_CHECK_CONDITION = 0x02,
+	NX_STATUS_CONDITION_MET = 0x04,
+	NX_STATUS_BUSY = 0x08,
+	NX_STATUS_RESERVATION_CONFLICT = 0x18,
+	NX_STATUS_TASK_SET_FULL = 0x28,
+	NX_STATUS_ACA_ACTIVE = 0x30,
+	NX_STATUS_TASK_ABORTED = 0x40,
+};
+
+/* SAM-5 8.6 task attributes */
+enum nx_task_attr {
+	NX_ATTR_SIMPLE = 0,
+	NX_ATTR_ORDERED = 1,
+	NX_ATTR_HEAD_OF_QUEUE = 2,
+	NX_ATTR_ACA = 3,
+};
+
+enum nx_data_dir {
+	NX_DIR_NONE = 0,
+	NX_DIR_READ = 1,  /* data-in: target to initiator */
+	NX_DIR_WRITE = 2, /* data-out: initiator to target */
+};
+
+#define NX_CDB_MAX 32
+#define NX_SENSE_MAX 96
+#define NX_NAME_MAX 224 /* iSCSI names are at most 223 bytes (RFC 7143 4.2.7.1) */
+
+/* Core bookkeeping embedded in every task; transports must not touch it. */
+struct nx_task_priv {
+	struct nx_lu *lu;
+	const struct nx_opcode_desc *op;
+	struct nx_task *set_prev, *set_next; /* position in the LU task set */
+	uint64_t seq;                         /* arrival order in the task set */
+	uint32_t state;
+	uint32_t flags;
+	uint64_t lba;
+	uint32_t nblocks;
+	uint32_t pending_io; /* backstore I/Os still outstanding */
+	int io_err;
+	bool data_owned;     /* data[] was allocated by the core */
+	struct nx_task *wait_next; /* blocked-task queue (ORDERED / HOQ rules) */
+};
+
+struct nx_task {
+	/* -- filled by the transport before nx_task_setup() ---------------- */
+	struct nx_nexus *nexus;
+	uint64_t lun;              /* the 8-byte SAM LUN field, big-endian */
+	uint8_t cdb[NX_CDB_MAX];
+	uint8_t cdb_len;
+	uint64_t tag;              /* task tag (iSCSI ITT), for TMF lookup */
+	enum nx_task_attr attr;
+	uint32_t expected_len;     /* initiator's expected transfer length */
+
+	/* -- set by nx_task_setup() ---------------------------------------- */
+	enum nx_data_dir dir;
+	uint32_t data_len;         /* bytes the CDB moves (or allocation length) */
+	uint8_t *data;             /* data_len bytes, owned by the core */
+
+	/* -- set when the task completes ----------------------------------- */
+	uint32_t xfer_len;         /* valid data-in bytes in data[] */
+	uint8_t status;            /* enum nx_scsi_status */
+	uint8_t sense_len;
+	uint8_t sense[NX_SENSE_MAX];
+	bool aborted;              /* aborted by a TMF: send no response */
+
+	struct nx_task_priv priv;
+};
+
+struct nx_nexus_ops {
+	/* The task finished (or was aborted: t->aborted).  Called once. */
+	void (*task_done)(struct nx_task *t);
+};
+
+/* ---- targets and logical units ------------------------------------------ */
+
+struct nx_lu_config {
+	uint64_t lun;            /* LUN number (0..16383, flat addressing above 255) */
+	uint32_t block_size;     /* 512 or 4096 */
+	const char *vendor;      /* <= 8 chars, NULL: "NEXUS" */
+	const char *product;     /* <= 16 chars, NULL: "nexus-lu" */
+	const char *revision;    /* <= 4 chars, NULL: "0001" */
+	const char *serial;      /* NULL: derived from target name + LUN */
+	bool read_only;
+};
+
+struct nx_target *nx_target_new(const char *name);
+/* All nexuses must be freed first. */
+void nx_target_free(struct nx_target *tgt);
+const char *nx_target_name(const struct nx_target *tgt);
+/* The target takes ownership of bs (destroyed with the target). */
+int nx_target_add_lu(struct nx_target *tgt, const struct nx_lu_config *cfg,
+		     struct nx_backstore *bs);
+/* For tools: the LU count and the n-th LUN in ascending order. */
+unsigned nx_target_lu_count(const struct nx_target *tgt);
+uint64_t nx_target_lun_at(const struct nx_target *tgt, unsigned index);
+
+/* ---- I_T nexus ---------------------------------------------------------- */
+
+/* initiator_port / target_port are SCSI port names (iSCSI: "iqn...,i,0x<ISID>"
+ * and "iqn...,t,0x<TPGT>"); rtpi is the relative target port identifier. */
+struct nx_nexus *nx_nexus_new(struct nx_target *tgt, const char *initiator_port,
+			      const char *target_port, uint16_t rtpi,
+			      const struct nx_nexus_ops *ops, void *ctx);
+void *nx_nexus_ctx(const struct nx_nexus *n);
+struct nx_target *nx_nexus_target(const struct nx_nexus *n);
+/* I_T nexus loss (SAM-5 6.3.4): aborts every task of this nexus (each gets
+ * task_done with aborted = true) and calls done(arg) once none remains in
+ * the core.  Afterwards the transport calls nx_nexus_free(). */
+void nx_nexus_shutdown(struct nx_nexus *n, void (*done)(void *arg), void *arg);
+void nx_nexus_free(struct nx_nexus *n);
+
+/* ---- tasks -------------------------------------------------------------- */
+
+void nx_task_init(struct nx_task *t, struct nx_nexus *n);
+bool nx_task_setup(struct nx_task *t);
+void nx_task_execute(struct nx_task *t);
+void nx_task_release(struct nx_task *t);
+
+/* Completes a task that never reached nx_task_execute() with CHECK
+ * CONDITION built from a sense key/ASC/ASCQ (transport-detected errors,
+ * e.g. a data-out overflow); honours the LU's sense format.  Calls
+ * task_done like any other completion. */
+void nx_task_fail(struct nx_task *t, uint8_t key, uint8_t asc, uint8_t ascq);
+
+/* ---- task management (SAM-5 7) ------------------------------------------ */
+
+enum nx_tmf_fn {
+	NX_TMF_ABORT_TASK = 1,
+	NX_TMF_ABORT_TASK_SET,
+	NX_TMF_CLEAR_ACA,
+	NX_TMF_CLEAR_TASK_SET,
+	NX_TMF_LOGICAL_UNIT_RESET,
+	NX_TMF_I_T_NEXUS_RESET,
+	NX_TMF_TARGET_WARM_RESET,
+	NX_TMF_TARGET_COLD_RESET,
+	NX_TMF_QUERY_TASK,
+	NX_TMF_QUERY_TASK_SET,
+	NX_TMF_QUERY_ASYNC_EVENT,
+};
+
+enum nx_tmf_result {
+	NX_TMF_FUNCTION_COMPLETE = 0,
+	NX_TMF_FUNCTION_SUCCEEDED,
+	NX_TMF_FUNCTION_REJECTED,   /* not supported */
+	NX_TMF_INCORRECT_LUN,
+	NX_TMF_TASK_NOT_FOUND,      /* ABORT/QUERY TASK: no such tag */
+};
+
+struct nx_tmf {
+	enum nx_tmf_fn fn;
+	uint64_t lun;      /* 8-byte SAM LUN field, big-endian */
+	uint64_t ref_tag;  /* ABORT TASK / QUERY TASK */
+	enum nx_tmf_result result;
+	void (*done)(struct nx_tmf *req); /* may run before submit returns */
+	void *priv;
+	/* core bookkeeping */
+	struct nx_nexus *nexus;
+	uint32_t waiting;  /* aborted tasks not yet drained */
+	struct nx_tmf *next;
+};
+
+void nx_tmf_submit(struct nx_nexus *n, struct nx_tmf *req);
+
+/* ---- LUN encoding (SAM-5 4.7) ------------------------------------------- */
+
+/* Peripheral addressing below 256, flat addressing up to 16383. */
+uint64_t nx_lun_encode(uint64_t lun);
+/* false when the field uses a method or level nexus does not implement. */
+bool nx_lun_decode(uint64_t field, uint64_t *lun);
+
+#endif /* NX_SCSI_H */

@@ -1,0 +1,222 @@
+/*
+ * scsi_internal.h - what the files of core/ share and nobody else sees.
+ *
+ * Split by spec concept (LIO style): dispatch.c (opcode table lookup, CDB
+ * validation, task set), sense.c (reason -> key/ASC/ASCQ, fixed and
+ * descriptor formats), target.c (targets, LUs, nexuses, LUN encoding),
+ * ua.c (unit attention queues), tmf.c (task management), sbc.c (SBC-3
+ * commands), spc.c (INQUIRY, VPD, REPORT LUNS, TUR, REQUEST SENSE), mode.c
+ * (MODE SENSE/SELECT and the mode pages), log.c (LOG SENSE), rsoc.c
+ * (REPORT SUPPORTED OPERATION CODES from the opcode tables).
+ *
+ * Handlers return an nx_sense_reason; one table (sense.c) maps it to sense
+ * key/ASC/ASCQ and one builder writes the sense bytes: no handler builds
+ * sense by hand.
+ */
+#ifndef NX_SCSI_INTERNAL_H
+#define NX_SCSI_INTERNAL_H
+
+#include "nx_scsi.h"
+#include "nx_wire.h"
+#include "backstore/nx_backstore.h"
+
+/* Limits: everything is bounded (allocated at configuration time). */
+#define NX_LU_MAX 256                 /* LUs per target */
+#define NX_UA_MAX 16                  /* pending UAs per I_T_L nexus */
+#define NX_MAX_XFER_BYTES (8u << 20)  /* largest data transfer of one task */
+
+/* ---- sense reasons ------------------------------------------------------ */
+enum nx_sense_reason {
+	NX_SR_OK = 0,
+	NX_SR_ASYNC,                  /* handler will complete the task later */
+	NX_SR_CHECK_CONDITION_SET,    /* handler already set status + sense */
+	NX_SR_INVALID_OPCODE,         /* 05/20/00 */
+	NX_SR_INVALID_FIELD_IN_CDB,   /* 05/24/00 */
+	NX_SR_INVALID_FIELD_IN_PARAM, /* 05/26/00 */
+	NX_SR_PARAM_LIST_LENGTH,      /* 05/1A/00 */
+	NX_SR_PARAM_VALUE_INVALID,    /* 05/26/02 */
+	NX_SR_LBA_OUT_OF_RANGE,       /* 05/21/00 */
+	NX_SR_LU_NOT_SUPPORTED,       /* 05/25/00 */
+	NX_SR_SAVING_NOT_SUPPORTED,   /* 05/39/00 */
+	NX_SR_INVALID_CDB_LENGTH,     /* 05/24/00 (unsupported CDB length) */
+	NX_SR_WRITE_PROTECTED,        /* 07/27/00 */
+	NX_SR_READ_ERROR,             /* 03/11/00 unrecovered read error */
+	NX_SR_WRITE_ERROR,            /* 03/0C/00 write error */
+	NX_SR_MISCOMPARE_VERIFY,      /* 0E/1D/00 miscompare during verify */
+	NX_SR_INTERNAL_FAILURE,       /* 04/44/00 internal target failure */
+	NX_SR_OVERLAPPED_COMMANDS,    /* 0B/4E/00 */
+	NX_SR_INSUFFICIENT_RESOURCES, /* 05/55/03 insufficient resources */
+	NX_SR_NOT_READY_STOPPED,      /* 02/04/02 initializing command required */
+	NX_SR_RESERVATION_CONFLICT,   /* status 18h, no sense */
+	NX_SR_COUNT
+};
+
+/* Where the offending CDB / parameter-list field is (SPC-4 4.5.2.4.2). */
+struct nx_sense_field {
+	bool valid;
+	bool in_cdb;   /* C/D bit */
+	bool bit_valid;
+	uint8_t bit;
+	uint16_t byte;
+};
+
+/* Builds sense for reason into t (format from the LU's D_SENSE) and sets
+ * status: CHECK CONDITION, or RESERVATION CONFLICT for that reason. */
+void nx_task_set_sense(struct nx_task *t, enum nx_sense_reason reason,
+		       const struct nx_sense_field *field);
+/* Same, from an explicit key/ASC/ASCQ; info is written to INFORMATION
+ * when info_valid. */
+void nx_sense_build(struct nx_task *t, uint8_t key, uint8_t asc, uint8_t ascq,
+		    const struct nx_sense_field *field, bool info_valid,
+		    uint64_t info);
+/* Writes sense into buf (fixed or descriptor format); returns length. */
+size_t nx_sense_encode(uint8_t *buf, size_t cap, bool descriptor, uint8_t key,
+		       uint8_t asc, uint8_t ascq,
+		       const struct nx_sense_field *field, bool info_valid,
+		       uint64_t info);
+
+/* ---- the opcode table --------------------------------------------------- */
+
+enum nx_op_flags {
+	NX_OP_NO_LU = 1 << 0,      /* runs without an LU (INQUIRY, REPORT LUNS,
+				    * REQUEST SENSE); see SPC-4 4.6.4 */
+	NX_OP_UA_EXEMPT = 1 << 1,  /* not blocked by a pending UA (SAM-5 5.14) */
+	NX_OP_WRITES = 1 << 2,     /* modifies the medium: write protect applies */
+	NX_OP_SA = 1 << 3,         /* service_action is meaningful */
+	NX_OP_SA16 = 1 << 4,       /* service action in bytes 8-9 (variable length) */
+	NX_OP_CONFLICT_OK = 1 << 5, /* allowed under SPC-2 / PR reservations */
+};
+
+typedef enum nx_sense_reason (*nx_parse_fn)(struct nx_task *t);
+typedef enum nx_sense_reason (*nx_exec_fn)(struct nx_task *t);
+
+struct nx_opcode_desc {
+	uint8_t opcode;
+	uint16_t service_action;
+	uint8_t cdb_len;
+	uint32_t flags;                /* enum nx_op_flags */
+	const char *name;
+	/* CDB usage data (SPC-4 6.35.3): bits a client may set.  A set bit
+	 * outside the mask is a reserved bit: INVALID FIELD IN CDB with the
+	 * field pointer at it.  Byte 0 is the opcode, always 0xff. */
+	uint8_t usage[NX_CDB_MAX];
+	/* Decodes fields into t (dir, data_len, priv.lba, priv.nblocks...);
+	 * may be NULL when the usage mask says it all. */
+	nx_parse_fn parse;
+	nx_exec_fn exec;
+};
+
+extern const struct nx_opcode_desc nx_spc_opcodes[];
+extern const size_t nx_spc_opcode_count;
+extern const struct nx_opcode_desc nx_sbc_opcodes[];
+extern const size_t nx_sbc_opcode_count;
+
+/* The descriptor for a CDB (opcode + service action), NULL if unsupported. */
+const struct nx_opcode_desc *nx_opcode_lookup(const uint8_t *cdb);
+/* Iterates every descriptor in (opcode, service action) order for RSOC. */
+const struct nx_opcode_desc *nx_opcode_at(size_t index);
+
+/* ---- mode pages (SPC-4 7.5, SBC-3 6.4) ---------------------------------- */
+
+/* One copy of the changeable parameters; an LU keeps current and saved. */
+struct nx_mode_params {
+	/* control page 0Ah */
+	uint8_t tst;              /* task set type */
+	uint8_t qerr;
+	bool d_sense;             /* descriptor format sense */
+	bool tas;                 /* task aborted status */
+	bool swp;                 /* software write protect */
+	uint8_t ua_intlck_ctrl;
+	/* caching page 08h */
+	bool wce;                 /* write cache enable */
+	bool rcd;                 /* read cache disable */
+	/* informational exceptions control page 1Ch */
+	uint8_t mrie;
+	bool dexcpt;
+	uint32_t interval_timer;
+	uint32_t report_count;
+	/* read-write error recovery page 01h */
+	bool awre;
+	bool arre;
+	uint8_t read_retry;
+	uint8_t write_retry;
+};
+
+/* ---- objects ------------------------------------------------------------ */
+
+struct nx_ua {
+	uint8_t asc;
+	uint8_t ascq;
+};
+
+struct nx_lu {
+	struct nx_target *tgt;
+	uint64_t lun;
+	struct nx_backstore *bs;
+	uint32_t block_size;
+	uint8_t block_shift;
+	uint64_t nblocks;
+	bool read_only;
+	char vendor[9];
+	char product[17];
+	char revision[5];
+	char serial[33];
+	uint8_t naa[16];          /* NAA IEEE Registered Extended designator */
+
+	struct nx_mode_params mode;        /* current values */
+	struct nx_mode_params mode_saved;  /* saved values */
+
+	/* task set (SAM-5 8.6): doubly linked in arrival order */
+	struct nx_task *set_head, *set_tail;
+	uint64_t next_seq;
+	uint32_t tasks_running;
+	struct nx_task *blocked_head, *blocked_tail;
+};
+
+struct nx_target {
+	char name[NX_NAME_MAX];
+	struct nx_lu *lus[NX_LU_MAX]; /* ascending LUN order, lu_count used */
+	unsigned lu_count;
+	struct nx_nexus *nexus_head;
+	uint32_t generation;          /* REPORTED LUNS DATA HAS CHANGED */
+};
+
+struct nx_nexus {
+	struct nx_target *tgt;
+	struct nx_nexus *next;
+	char initiator_port[NX_NAME_MAX + 32];
+	char target_port[NX_NAME_MAX + 32];
+	uint16_t rtpi;
+	const struct nx_nexus_ops *ops;
+	void *ctx;
+	uint32_t tasks_outstanding;
+	void (*shutdown_done)(void *arg);
+	void *shutdown_arg;
+	/* per-LU unit attention queues (index = LU index in the target) */
+	struct nx_ua ua[NX_LU_MAX][NX_UA_MAX];
+	uint8_t ua_count[NX_LU_MAX];
+	/* REQUEST SENSE: the last deferred sense of this nexus (SPC-4 6.39) */
+	struct nx_tmf *tmf_head;
+};
+
+/* ---- helpers shared across core/ ---------------------------------------- */
+
+struct nx_lu *nx_target_find_lu(const struct nx_target *tgt, uint64_t lun);
+unsigned nx_target_lu_index(const struct nx_target *tgt, const struct nx_lu *lu);
+
+/* Copies len bytes of response data into t->data, truncated to the
+ * allocation length (t->data_len); sets t->xfer_len. */
+void nx_task_put_data(struct nx_task *t, const void *buf, uint32_t len);
+/* Completes a task whose handler returned NX_SR_ASYNC. */
+void nx_task_complete(struct nx_task *t, enum nx_sense_reason reason);
+
+/* Unit attentions (SAM-5 5.14): queue for one nexus / every nexus but one. */
+void nx_ua_establish(struct nx_nexus *n, const struct nx_lu *lu, uint8_t asc,
+		     uint8_t ascq);
+void nx_ua_establish_all(struct nx_target *tgt, const struct nx_lu *lu,
+			 const struct nx_nexus *except, uint8_t asc,
+			 uint8_t ascq);
+/* Pops the highest-priority UA for (n, lu); false if none is pending. */
+bool nx_ua_pop(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua);
+
+#endif /* NX_SCSI_INTERNAL_H */

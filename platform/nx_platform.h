@@ -1,0 +1,154 @@
+/*
+ * nx_platform.h - the only door from core/, transports/ and initiator/ to
+ * the outside world.
+ *
+ * Three implementations exist (or will): platform/user (libc, epoll,
+ * threads for file I/O), sim/ (virtual clock, seeded randomness, simulated
+ * disk) and platform/kernel (kmalloc, ktime, workqueues).  Portable code
+ * includes this header and freestanding headers only; anything that could
+ * make a run depend on wall time, pointer values or the host must come
+ * through here so the simulator can make it deterministic.
+ *
+ * Threading contract: every function here is called from the single
+ * execution context that owns a target instance.  Callbacks (timers, file
+ * completions) are delivered on that same context, never concurrently.
+ */
+#ifndef NX_PLATFORM_H
+#define NX_PLATFORM_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/string.h>
+#include <linux/stddef.h>
+#include <linux/stdarg.h>
+#include <linux/bug.h>
+#else
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#endif
+
+/* ---- errors: negative return values shared by every platform ---------- */
+#define NX_OK 0
+#define NX_ENOMEM (-12)
+#define NX_ENOENT (-2)
+#define NX_EIO (-5)
+#define NX_EINVAL (-22)
+#define NX_ENOSPC (-28)
+#define NX_EAGAIN (-11)
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* Returns zeroed memory or NULL.  Never blocks in the kernel (GFP_NOIO). */
+void *nx_alloc(size_t size);
+void nx_free(void *p);
+
+/* ---- logging ----------------------------------------------------------- */
+enum nx_log_level {
+	NX_LOG_ERR = 0,
+	NX_LOG_WARN = 1,
+	NX_LOG_INFO = 2,
+	NX_LOG_DEBUG = 3,
+};
+
+void nx_log(enum nx_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* snprintf semantics (C99): returns the length that would have been
+ * written.  The kernel and libc both have one; this keeps the core away
+ * from <stdio.h>. */
+int nx_snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- assertions -------------------------------------------------------- */
+
+/* Invariant violations only: bytes from the wire never reach an assert,
+ * they become sense data or a Reject.  In the kernel this is
+ * WARN_ON_ONCE and execution continues. */
+#ifdef __KERNEL__
+#define nx_assert(expr) WARN_ON_ONCE(!(expr))
+#else
+__attribute__((noreturn)) void nx_panic(const char *file, int line,
+					const char *expr);
+#define nx_assert(expr)                                                     \
+	do {                                                                \
+		if (__builtin_expect(!(expr), 0))                           \
+			nx_panic(__FILE__, __LINE__, #expr);                \
+	} while (0)
+#endif
+
+#define NX_STATIC_ASSERT(expr, msg) _Static_assert(expr, msg)
+#define NX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NX_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define NX_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* ---- time -------------------------------------------------------------- */
+
+/* Monotonic nanoseconds since an arbitrary origin (virtual in the sim). */
+uint64_t nx_clock_ns(void);
+
+/* One-shot timers.  The callback runs on the owning execution context.
+ * Arming an armed timer re-arms it; cancelling an idle one is a no-op. */
+struct nx_timer;
+typedef void (*nx_timer_fn)(void *arg);
+
+struct nx_timer *nx_timer_new(nx_timer_fn fn, void *arg);
+void nx_timer_arm(struct nx_timer *timer, uint64_t delay_ns);
+void nx_timer_cancel(struct nx_timer *timer);
+void nx_timer_free(struct nx_timer *timer);
+
+/* ---- randomness -------------------------------------------------------- */
+
+/* Uniform 64-bit values.  Seeded by the platform: the simulator derives
+ * it from the run's seed; user space seeds it once at start-up.  Used for
+ * CHAP challenges, target transfer tags, TSIHs. */
+uint64_t nx_random_u64(void);
+
+/* ---- persistence (APTPL, saved mode pages) ----------------------------- */
+
+/* Stores a small blob under a key atomically: after a crash the old or
+ * the new value is visible, never a mix. */
+int nx_persist_store(const char *key, const void *data, size_t len);
+/* NX_ENOENT if never stored; *len gets the stored length (may exceed cap,
+ * then only cap bytes were copied). */
+int nx_persist_load(const char *key, void *buf, size_t cap, size_t *len);
+
+/* ---- asynchronous file I/O (file backstore) ---------------------------- */
+struct nx_file;
+
+enum nx_file_flags {
+	NX_FILE_READONLY = 1 << 0,
+	NX_FILE_DIRECT = 1 << 1, /* O_DIRECT: bypass the page cache */
+	NX_FILE_CREATE = 1 << 2,
+};
+
+enum nx_file_op {
+	NX_FILE_READ,
+	NX_FILE_WRITE,
+	NX_FILE_WRITE_FUA, /* write, then make it durable before completing */
+	NX_FILE_SYNC,      /* make every completed write durable */
+};
+
+/* err is 0 or a negative NX_E* value. */
+typedef void (*nx_file_done_fn)(void *arg, int err);
+
+/* size_bytes: in: size to create/extend to when NX_FILE_CREATE (0 keeps
+ * the existing size); out: the file's size. */
+int nx_file_open(const char *path, unsigned flags, uint64_t *size_bytes,
+		 struct nx_file **out);
+void nx_file_close(struct nx_file *file);
+/* Completion is always delivered later from the event loop, never from
+ * inside this call.  buf/len are ignored for NX_FILE_SYNC. */
+int nx_file_submit(struct nx_file *file, enum nx_file_op op, void *buf,
+		   size_t len, uint64_t offset, nx_file_done_fn done,
+		   void *arg);
+
+/* ---- byte streams out (transports -> network) -------------------------- */
+struct nx_iovec {
+	const void *base;
+	size_t len;
+};
+
+#endif /* NX_PLATFORM_H */

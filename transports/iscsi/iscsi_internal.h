@@ -1,0 +1,142 @@
+/*
+ * iscsi_internal.h - what the files of transports/iscsi share.
+ *
+ * Two halves meet here:
+ *  - the connection machinery (pdu.c, crc32c.c, conn.c, session.c, scsi.c,
+ *    tmf.c, nop.c, logout.c, reject.c): receive state machine, send path,
+ *    sessions and the full feature phase;
+ *  - the negotiation side (params.c, login.c, chap.c, md5.c, text.c):
+ *    login phase stages, RFC 7143 §13 keys, CHAP, Text / SendTargets.
+ * The contract between them is the declarations below.
+ */
+#ifndef NX_ISCSI_INTERNAL_H
+#define NX_ISCSI_INTERNAL_H
+
+#include "nx_iscsi.h"
+#include "../../core/nx_wire.h"
+
+#define NX_ISCSI_BHS_LEN 48
+
+/* RFC 7143 11.2.1.2 opcodes */
+enum nx_iscsi_opcode {
+	NX_ISCSI_OP_NOP_OUT = 0x00,
+	NX_ISCSI_OP_SCSI_CMD = 0x01,
+	NX_ISCSI_OP_TMF_REQ = 0x02,
+	NX_ISCSI_OP_LOGIN_REQ = 0x03,
+	NX_ISCSI_OP_TEXT_REQ = 0x04,
+	NX_ISCSI_OP_DATA_OUT = 0x05,
+	NX_ISCSI_OP_LOGOUT_REQ = 0x06,
+	NX_ISCSI_OP_SNACK_REQ = 0x10,
+	NX_ISCSI_OP_NOP_IN = 0x20,
+	NX_ISCSI_OP_SCSI_RSP = 0x21,
+	NX_ISCSI_OP_TMF_RSP = 0x22,
+	NX_ISCSI_OP_LOGIN_RSP = 0x23,
+	NX_ISCSI_OP_TEXT_RSP = 0x24,
+	NX_ISCSI_OP_DATA_IN = 0x25,
+	NX_ISCSI_OP_LOGOUT_RSP = 0x26,
+	NX_ISCSI_OP_R2T = 0x31,
+	NX_ISCSI_OP_ASYNC_MSG = 0x32,
+	NX_ISCSI_OP_REJECT = 0x3f,
+};
+
+/* A received PDU: the raw BHS plus pointers into the receive buffer, valid
+ * only during the handler call.  Fields are read with nx_get_be* at the
+ * RFC's offsets (explicit decode, no struct casts). */
+struct nx_iscsi_pdu {
+	uint8_t bhs[NX_ISCSI_BHS_LEN];
+	const uint8_t *ahs;
+	uint32_t ahs_len;
+	const uint8_t *data;
+	uint32_t data_len;     /* DataSegmentLength, without padding */
+};
+
+static inline uint8_t nx_pdu_opcode(const struct nx_iscsi_pdu *p)
+{
+	return p->bhs[0] & 0x3f;
+}
+
+static inline bool nx_pdu_immediate(const struct nx_iscsi_pdu *p)
+{
+	return (p->bhs[0] & 0x40) != 0;
+}
+
+static inline uint32_t nx_pdu_itt(const struct nx_iscsi_pdu *p)
+{
+	return nx_get_be32(p->bhs + 16);
+}
+
+/* Values the login phase settled for a connection / its session.  The
+ * defaults are RFC 7143's (§13); login.c fills them in. */
+struct nx_iscsi_params {
+	/* connection-scoped */
+	bool header_digest;               /* CRC32C on the BHS+AHS */
+	bool data_digest;                 /* CRC32C on data segments */
+	uint32_t max_recv_dsl_initiator;  /* what we may send (theirs) */
+	uint32_t max_recv_dsl_target;     /* what we declared we accept */
+	/* session-scoped */
+	uint16_t max_connections;
+	bool initial_r2t;
+	bool immediate_data;
+	uint32_t max_burst_length;
+	uint32_t first_burst_length;
+	uint16_t default_time2wait;
+	uint16_t default_time2retain;
+	uint16_t max_outstanding_r2t;
+	bool data_pdu_in_order;
+	bool data_sequence_in_order;
+	uint8_t error_recovery_level;
+	bool discovery;                   /* SessionType=Discovery */
+	char initiator_name[NX_NAME_MAX];
+	char initiator_alias[NX_NAME_MAX];
+	char target_name[NX_NAME_MAX];
+};
+
+void nx_iscsi_params_default(struct nx_iscsi_params *p);
+
+/* ---- provided by the connection machinery ------------------------------- */
+
+/* Sends one PDU: bhs (48 bytes, opcode-specific fields already filled;
+ * DataSegmentLength is set here from data_len) and an optional data
+ * segment, padding and digests added as negotiated. */
+void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
+			    const void *data, uint32_t data_len);
+/* The connection's negotiated parameters (written by login.c). */
+struct nx_iscsi_params *nx_iscsi_conn_params(struct nx_iscsi_conn *c);
+/* The server configuration the connection belongs to. */
+const struct nx_iscsi_server_config *nx_iscsi_conn_server_config(const struct nx_iscsi_conn *c);
+/* Sequence numbers for responses (StatSN/ExpCmdSN/MaxCmdSN). */
+uint32_t nx_iscsi_conn_next_statsn(struct nx_iscsi_conn *c);
+void nx_iscsi_conn_fill_sn(struct nx_iscsi_conn *c, uint8_t *bhs);
+/* Login succeeded with these (validated) identifiers: join or create the
+ * session (RFC 7143 §6.3: ISID + TSIH rules) and enter full feature phase.
+ * Returns a login status (class << 8 | detail), 0 on success; *tsih gets
+ * the session's TSIH. */
+uint16_t nx_iscsi_conn_login_complete(struct nx_iscsi_conn *c,
+				      const uint8_t isid[6], uint16_t tsih_in,
+				      uint16_t cid, uint16_t *tsih_out);
+/* Called once when the login phase begins, with the first Login Request:
+ * sets the StatSN start (ExpStatSN from the initiator). */
+void nx_iscsi_conn_login_start(struct nx_iscsi_conn *c, uint32_t exp_statsn);
+/* Asks the embedder to drop the connection. */
+void nx_iscsi_conn_drop(struct nx_iscsi_conn *c, const char *why);
+
+/* ---- provided by the negotiation side ----------------------------------- */
+
+struct nx_iscsi_login; /* per-connection login state, owned by login.c */
+
+struct nx_iscsi_login *nx_iscsi_login_new(struct nx_iscsi_conn *c);
+void nx_iscsi_login_free(struct nx_iscsi_login *l);
+/* Handles one Login Request PDU during the login phase (including
+ * multi-PDU key sets with the C bit).  Returns 0 to continue, 1 when the
+ * login reached full feature phase (nx_iscsi_conn_login_complete was
+ * called and succeeded), < 0 when the connection must be dropped (a
+ * failing Login Response was already sent). */
+int nx_iscsi_login_rx(struct nx_iscsi_login *l, const struct nx_iscsi_pdu *pdu);
+/* Handles a Text Request in full feature phase (SendTargets, and
+ * negotiation of the keys allowed there). */
+void nx_iscsi_text_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu);
+
+/* CRC32C (Castagnoli), RFC 7143 §13.1; iSCSI digest = crc32c over bytes. */
+uint32_t nx_crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif /* NX_ISCSI_INTERNAL_H */
