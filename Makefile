@@ -28,7 +28,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 LIB_SRC := $(filter-out %_test.c,$(wildcard core/*.c core/backstore/*.c \
              transports/iscsi/*.c initiator/*.c))
 PLAT_SRC := $(filter-out %_test.c,$(wildcard platform/user/*.c))
-TARGET_SRC := $(wildcard tools/nexus-target/*.c)
+TARGET_SRC := $(filter-out %_test.c,$(wildcard tools/nexus-target/*.c))
 TEST_SRC := $(wildcard core/*_test.c core/backstore/*_test.c \
               transports/iscsi/*_test.c platform/user/*_test.c \
               initiator/*_test.c tools/nexus-target/*_test.c)
@@ -74,10 +74,15 @@ $(A)/bin/nexus-target: $(call objs,$(A),$(TARGET_SRC)) $(A)/lib/libnexus.a $(A)/
 	$(CC) $(SAN_FLAGS) -o $@ $(call objs,$(A),$(TARGET_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a -lpthread
 
 # Unit tests: every *_test.c is a CMocka program linked against the libraries.
-# Tests of tools/nexus-target link its objects except main.c.
-$(A)/test/%: $(A)/obj/%_test.o $(call objs,$(A),$(TARGET_LIB_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
+# Tests of tools/nexus-target also link its objects except main.c (only
+# those: daemon.o would drag the whole transport into tests that stub it).
+$(A)/test/tools/nexus-target/%: $(A)/obj/tools/nexus-target/%_test.o $(call objs,$(A),$(TARGET_LIB_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(call objs,$(A),$(TARGET_LIB_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a -lcmocka -lpthread
+
+$(A)/test/%: $(A)/obj/%_test.o $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(A)/lib/libnexus.a $(A)/lib/libnx_user.a -lcmocka -lpthread
 
 UNIT_TESTS := $(patsubst %_test.c,$(A)/test/%,$(TEST_SRC))
 
@@ -91,8 +96,10 @@ $(C)/obj/%.o: %.c
 .PHONY: all run test clean deps check-clang unit interop
 all: $(B)/bin/nexus-target
 
+# The daemon prints a one-line banner saying how to connect; Ctrl-C stops
+# it.  Extra flags: make run ARGS="--lun 2=null:1G".
 run: deps all
-	./$(B)/bin/nexus-target
+	./$(B)/bin/nexus-target $(ARGS)
 
 check-clang: $(call objs,$(C),$(LIB_SRC) $(PLAT_SRC) $(TARGET_SRC) $(TEST_SRC))
 
@@ -101,6 +108,8 @@ unit: $(UNIT_TESTS)
 	  echo "== $$t"; $$t || fail=1; \
 	done; exit $$fail
 
+# libiscsi against the ASan/UBSan daemon; logs and the iscsi-test-cu
+# report land in build/reports/.
 interop: all $(A)/bin/nexus-target
 	tests/interop.sh $(A)/bin/nexus-target
 

@@ -10,7 +10,11 @@
  *   nx_task_init(t, nexus)       fill lun, cdb, tag, attr, expected_len
  *   nx_task_setup(t)             parse + validate the CDB; false => the task
  *                                is already complete (status/sense set),
- *                                send the response, skip the data phase
+ *                                send the response, skip the data phase;
+ *                                task_done is NOT called for it
+ *   [a TMF or nx_nexus_shutdown() may abort the task while its data-out
+ *    is arriving: task_done(aborted) comes first, a later
+ *    nx_task_execute() is then ignored]
  *   [t->dir == NX_DIR_WRITE: fill t->data[0 .. t->data_len) from the wire]
  *   nx_task_execute(t)           runs it; ops->task_done(t) follows, possibly
  *                                before nx_task_execute() returns
@@ -25,6 +29,7 @@
 #define NX_SCSI_H
 
 #include "../platform/nx_platform.h"
+#include "backstore/nx_backstore.h"
 
 struct nx_target;
 struct nx_lu;
@@ -61,6 +66,15 @@ enum nx_data_dir {
 #define NX_SENSE_MAX 96
 #define NX_NAME_MAX 224 /* iSCSI names are at most 223 bytes (RFC 7143 4.2.7.1) */
 
+/* Where the offending CDB / parameter-list field is (SPC-4 4.5.2.4.2). */
+struct nx_sense_field {
+	bool valid;
+	bool in_cdb;   /* C/D bit */
+	bool bit_valid;
+	uint8_t bit;
+	uint16_t byte;
+};
+
 /* Core bookkeeping embedded in every task; transports must not touch it. */
 struct nx_task_priv {
 	struct nx_lu *lu;
@@ -74,7 +88,20 @@ struct nx_task_priv {
 	uint32_t pending_io; /* backstore I/Os still outstanding */
 	int io_err;
 	bool data_owned;     /* data[] was allocated by the core */
-	struct nx_task *wait_next; /* blocked-task queue (ORDERED / HOQ rules) */
+	struct nx_task *wait_next; /* unused; kept for layout stability */
+	/* parsers may point at the offending field (sense key specific) */
+	struct nx_sense_field field;
+	/* SBC execution engine (sbc.c): one backstore I/O in flight at most */
+	struct nx_bs_io io;
+	uint8_t *aux;        /* core-owned scratch buffer (verify/compare) */
+	uint32_t aux_len;
+	uint8_t engine;      /* which step function drives the task */
+	uint8_t stage;       /* where that step function is */
+	bool in_step;        /* completion seen inside the step: no recursion */
+	bool io_inline;
+	uint64_t cursor;     /* progress of a chunked operation, in blocks */
+	unsigned bs_flags;   /* NX_BS_FUA from the CDB */
+	uint8_t byte_chk;    /* VERIFY / WRITE AND VERIFY BYTCHK */
 };
 
 struct nx_task {

@@ -24,6 +24,19 @@
 #define NX_LU_MAX 256                 /* LUs per target */
 #define NX_UA_MAX 16                  /* pending UAs per I_T_L nexus */
 #define NX_MAX_XFER_BYTES (8u << 20)  /* largest data transfer of one task */
+#define NX_TASK_SET_MAX 1024          /* tasks in one LU task set: TASK SET FULL */
+/* Block Limits VPD (SBC-3 6.5.3) values the SPC helper reports and sbc.c
+ * enforces: MAXIMUM TRANSFER LENGTH is NX_MAX_XFER_BYTES / block size. */
+#define NX_WS_MAX_BLOCKS 65536u       /* MAXIMUM WRITE SAME LENGTH */
+#define NX_UNMAP_MAX_BLOCKS 0x100000u /* MAXIMUM UNMAP LBA COUNT (libiscsi: <= 1M) */
+#define NX_UNMAP_MAX_DESC 256u        /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
+#define NX_CAW_MAX_BLOCKS 255u        /* MAXIMUM COMPARE AND WRITE LENGTH */
+#define NX_WSNZ 0                     /* WRITE SAME with 0 LBs: to the last LBA */
+
+/* REPORT LUNS well-known LUN (SPC-4 8.2): the 8-byte LUN field C101h,
+ * which nx_lun_decode() also returns as the LUN value.  It has no nx_lu;
+ * only NX_OP_NO_LU commands run on it. */
+#define NX_WLUN_REPORT_LUNS 0xC101000000000000ull
 
 /* ---- sense reasons ------------------------------------------------------ */
 enum nx_sense_reason {
@@ -48,16 +61,12 @@ enum nx_sense_reason {
 	NX_SR_INSUFFICIENT_RESOURCES, /* 05/55/03 insufficient resources */
 	NX_SR_NOT_READY_STOPPED,      /* 02/04/02 initializing command required */
 	NX_SR_RESERVATION_CONFLICT,   /* status 18h, no sense */
+	NX_SR_MEDIUM_REMOVAL_PREVENTED, /* 05/53/02 */
+	NX_SR_INVALID_MESSAGE,        /* 05/49/00 (ACA attribute, no ACA) */
+	NX_SR_UNSUPPORTED_SA,         /* 05/24/00 pointing at the service action */
+	NX_SR_BUSY,                   /* status BUSY, no sense */
+	NX_SR_TASK_SET_FULL,          /* status TASK SET FULL, no sense */
 	NX_SR_COUNT
-};
-
-/* Where the offending CDB / parameter-list field is (SPC-4 4.5.2.4.2). */
-struct nx_sense_field {
-	bool valid;
-	bool in_cdb;   /* C/D bit */
-	bool bit_valid;
-	uint8_t bit;
-	uint16_t byte;
 };
 
 /* Builds sense for reason into t (format from the LU's D_SENSE) and sets
@@ -85,6 +94,8 @@ enum nx_op_flags {
 	NX_OP_SA = 1 << 3,         /* service_action is meaningful */
 	NX_OP_SA16 = 1 << 4,       /* service action in bytes 8-9 (variable length) */
 	NX_OP_CONFLICT_OK = 1 << 5, /* allowed under SPC-2 / PR reservations */
+	NX_OP_MEDIUM = 1 << 6,     /* accesses the medium: refused while the
+				    * LU is stopped (SBC-3 4.20, 02/04/02) */
 };
 
 typedef enum nx_sense_reason (*nx_parse_fn)(struct nx_task *t);
@@ -157,6 +168,8 @@ struct nx_lu {
 	uint8_t block_shift;
 	uint64_t nblocks;
 	bool read_only;
+	bool stopped;             /* START STOP UNIT START=0 (SBC-3 5.25) */
+	bool prevent;             /* PREVENT ALLOW MEDIUM REMOVAL (SBC-3 5.13) */
 	char vendor[9];
 	char product[17];
 	char revision[5];
@@ -170,7 +183,10 @@ struct nx_lu {
 	struct nx_task *set_head, *set_tail;
 	uint64_t next_seq;
 	uint32_t tasks_running;
-	struct nx_task *blocked_head, *blocked_tail;
+	struct nx_task *blocked_head, *blocked_tail; /* unused */
+	uint32_t set_count;
+	bool kicking;             /* lu_kick() running: no re-entry */
+	bool kick_again;
 };
 
 struct nx_target {
@@ -192,6 +208,8 @@ struct nx_nexus {
 	uint32_t tasks_outstanding;
 	void (*shutdown_done)(void *arg);
 	void *shutdown_arg;
+	bool shutdown_busy;           /* nx_nexus_shutdown() still aborting */
+	bool shut_down;               /* no new tasks: the nexus is going away */
 	/* per-LU unit attention queues (index = LU index in the target) */
 	struct nx_ua ua[NX_LU_MAX][NX_UA_MAX];
 	uint8_t ua_count[NX_LU_MAX];
@@ -200,6 +218,43 @@ struct nx_nexus {
 };
 
 /* ---- helpers shared across core/ ---------------------------------------- */
+
+/* Builds the opcode index; nx_target_new() calls it so that lookups at
+ * run time only read it.  Idempotent. */
+void nx_opcode_index_build(void);
+
+/* The service action a descriptor would match in cdb (0 without NX_OP_SA). */
+uint16_t nx_cdb_service_action(const uint8_t *cdb, uint32_t flags);
+
+/* Task set walk and aborts, for tmf.c.  nx_task_abort() marks t: a task
+ * not yet running completes at once; a running one completes when its I/O
+ * drains.  tas: report TASK ABORTED status instead of a silent abort. */
+void nx_task_abort(struct nx_task *t, bool tas);
+bool nx_task_aborting(const struct nx_task *t);
+/* TMF bookkeeping (tmf.c): called after an aborted task left the core. */
+void nx_tmf_task_drained(struct nx_target *tgt);
+/* Runs tasks of lu whose task attribute rules now allow it. */
+void nx_lu_kick(struct nx_lu *lu);
+/* After LU reset / hard reset (SAM-5 6.3): clear per-LU volatile state. */
+void nx_lu_reset_state(struct nx_lu *lu);
+
+/* SPC commands (spc.c, mode.c, log.c, rsoc.c), referenced by nx_spc_opcodes[].
+ * Data-in parsers clamp the allocation length with nx_spc_data_in(); a
+ * parser or handler pointing at a bad CDB field uses nx_spc_bad_cdb(). */
+void nx_spc_data_in(struct nx_task *t, uint32_t alloc_len);
+enum nx_sense_reason nx_spc_bad_cdb(struct nx_task *t, uint16_t byte,
+				    int bit);
+enum nx_sense_reason nx_mode_sense_parse(struct nx_task *t);
+enum nx_sense_reason nx_mode_sense_exec(struct nx_task *t);
+enum nx_sense_reason nx_mode_select_parse(struct nx_task *t);
+enum nx_sense_reason nx_mode_select_exec(struct nx_task *t);
+enum nx_sense_reason nx_log_sense_parse(struct nx_task *t);
+enum nx_sense_reason nx_log_sense_exec(struct nx_task *t);
+enum nx_sense_reason nx_rsoc_parse(struct nx_task *t);
+enum nx_sense_reason nx_rsoc_exec(struct nx_task *t);
+/* Default mode parameters of an LU (mode.c): what MODE SENSE reports for
+ * PC 10b and what target.c should start current and saved values from. */
+void nx_mode_defaults(struct nx_mode_params *m, const struct nx_backstore *bs);
 
 struct nx_lu *nx_target_find_lu(const struct nx_target *tgt, uint64_t lun);
 unsigned nx_target_lu_index(const struct nx_target *tgt, const struct nx_lu *lu);

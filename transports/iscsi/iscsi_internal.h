@@ -104,7 +104,10 @@ void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
 struct nx_iscsi_params *nx_iscsi_conn_params(struct nx_iscsi_conn *c);
 /* The server configuration the connection belongs to. */
 const struct nx_iscsi_server_config *nx_iscsi_conn_server_config(const struct nx_iscsi_conn *c);
-/* Sequence numbers for responses (StatSN/ExpCmdSN/MaxCmdSN). */
+/* Sequence numbers for responses (StatSN/ExpCmdSN/MaxCmdSN).
+ * next_statsn returns the StatSN to put at bytes 24..27 and advances it;
+ * fill_sn writes ExpCmdSN (28..31) and MaxCmdSN (32..35) only.  Before the
+ * session exists (login) both are the Login Request's CmdSN. */
 uint32_t nx_iscsi_conn_next_statsn(struct nx_iscsi_conn *c);
 void nx_iscsi_conn_fill_sn(struct nx_iscsi_conn *c, uint8_t *bhs);
 /* Login succeeded with these (validated) identifiers: join or create the
@@ -136,7 +139,63 @@ int nx_iscsi_login_rx(struct nx_iscsi_login *l, const struct nx_iscsi_pdu *pdu);
  * negotiation of the keys allowed there). */
 void nx_iscsi_text_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu);
 
-/* CRC32C (Castagnoli), RFC 7143 §13.1; iSCSI digest = crc32c over bytes. */
+/* CRC32C (Castagnoli), RFC 7143 §13.1; iSCSI digest = crc32c over bytes.
+ * zlib convention: pass 0 to start, the previous result to continue
+ * (inversions are internal); the digest goes on the wire LSB first. */
 uint32_t nx_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* ---- PDU codec helpers (pdu.c, connection machinery) -------------------- */
+
+#define NX_ISCSI_DIGEST_LEN 4
+#define NX_ISCSI_AHS_MAX 1020          /* TotalAHSLength: one byte of words */
+#define NX_ISCSI_RSVD_TAG 0xffffffffu  /* reserved ITT / TTT value */
+/* The largest data segment the receive path ever buffers; login.c
+ * declares MaxRecvDataSegmentLength <= this (params.max_recv_dsl_target). */
+#define NX_ISCSI_MAX_RECV_DSL 262144u
+
+/* RFC 7143 11.17.1 Reject reasons */
+enum nx_iscsi_reject_reason {
+	NX_ISCSI_REJECT_DATA_DIGEST = 0x02,
+	NX_ISCSI_REJECT_SNACK = 0x03,
+	NX_ISCSI_REJECT_PROTOCOL = 0x04,
+	NX_ISCSI_REJECT_CMD_NOT_SUPPORTED = 0x05,
+	NX_ISCSI_REJECT_IMMEDIATE = 0x06,
+	NX_ISCSI_REJECT_TASK_IN_PROGRESS = 0x07,
+	NX_ISCSI_REJECT_INVALID_DATA_ACK = 0x08,
+	NX_ISCSI_REJECT_INVALID_PDU_FIELD = 0x09,
+	NX_ISCSI_REJECT_LONG_OP = 0x0a,
+	NX_ISCSI_REJECT_WAITING_LOGOUT = 0x0c,
+};
+
+static inline uint32_t nx_iscsi_pad4(uint32_t len)
+{
+	return (len + 3u) & ~3u;
+}
+
+static inline uint32_t nx_pdu_dsl(const uint8_t *bhs)
+{
+	return nx_get_be24(bhs + 5);
+}
+
+/* Zeroes a BHS and sets opcode and the flags byte (byte 1). */
+void nx_iscsi_bhs_init(uint8_t *bhs, uint8_t opcode, uint8_t flags);
+/* Digest bytes as they travel (RFC 7143 B.4: least significant first). */
+void nx_iscsi_digest_put(uint8_t out[NX_ISCSI_DIGEST_LEN], uint32_t crc);
+bool nx_iscsi_digest_ok(const uint8_t wire[NX_ISCSI_DIGEST_LEN], uint32_t crc);
+
+/* AHS of a SCSI Command (RFC 7143 11.2.1.4, 11.3.4, 11.3.5). */
+struct nx_iscsi_ahs_info {
+	const uint8_t *ext_cdb;   /* CDB bytes beyond the 16 in the BHS */
+	uint32_t ext_cdb_len;
+	bool bidi;                /* a Bidirectional Read EDTL AHS is present */
+	uint32_t bidi_read_len;
+};
+/* Parses every AHS in [ahs, ahs + len).  Returns 0 or a Reject reason. */
+int nx_iscsi_ahs_parse(const uint8_t *ahs, uint32_t len,
+		       struct nx_iscsi_ahs_info *out);
+
+/* Sends a Reject (RFC 7143 11.17) carrying the offending BHS as data. */
+void nx_iscsi_reject(struct nx_iscsi_conn *c, const uint8_t *bhs,
+		     enum nx_iscsi_reject_reason reason);
 
 #endif /* NX_ISCSI_INTERNAL_H */

@@ -1,0 +1,568 @@
+/*
+ * dispatch.c - the SAM-5 task life: opcode lookup, CDB validation, the task
+ * set with its task attribute rules (SAM-5 8.6), completion and aborts.
+ *
+ * Order of the checks in nx_task_setup() (first failing one answers):
+ *   1. LUN -> LU; no LU and not an NX_OP_NO_LU command: 05/25/00
+ *      (SPC-4 4.6.4 / SAM-5 5.10)
+ *   2. pending unit attention, unless NX_OP_UA_EXEMPT (SAM-5 5.14): it is
+ *      reported (and cleared, UA_INTLCK_CTRL 00b) before the CDB is judged,
+ *      as LIO does
+ *   3. opcode / service action supported: 05/20/00, or 05/24/00 pointing at
+ *      the service action field (SPC-4 4.4.2; libiscsi reads field
+ *      pointer 1 as "not implemented")
+ *   4. CDB length and CDB usage data: any bit outside the mask is a reserved
+ *      bit -> 05/24/00 with the field pointer at it (SPC-4 4.4.2)
+ *   5. CONTROL byte NACA=1: nexus reports NormACA=0, so 05/24/00 (SAM-5
+ *      5.9 "CONTROL byte"); ACA task attribute without an ACA condition:
+ *      05/49/00 INVALID MESSAGE ERROR (SAM-5 8.6.5)
+ *   6. stopped LU and a medium command: 02/04/02 (SBC-3 4.20)
+ *   7. write protect (read-only LU or SWP): 07/27/00 (SBC-3 4.12)
+ *   8. the command's own parser (fields, LBA range, transfer length)
+ *   9. task set capacity: TASK SET FULL; data buffer: BUSY when short
+ */
+#include "scsi_internal.h"
+
+#define OPCODE_TABLE_MAX 256
+#define NO_INDEX 0xffff
+
+enum task_state {
+	TS_IDLE = 0, /* after nx_task_init(), or released */
+	TS_SETUP,    /* in the task set, waiting for nx_task_execute() */
+	TS_BLOCKED,  /* execute called, waiting for older tasks (SAM-5 8.6) */
+	TS_RUNNING,  /* handler running or I/O in flight */
+	TS_DONE,     /* task_done delivered (or setup refused it) */
+};
+
+enum task_flags {
+	TF_IN_SET = 1u << 0,
+	TF_COUNTED = 1u << 1,  /* in nexus->tasks_outstanding */
+	TF_ABORT = 1u << 2,    /* aborted: no response */
+	TF_TAS = 1u << 3,      /* aborted by another nexus, TAS=1 */
+};
+
+/* ---- the opcode index --------------------------------------------------- */
+
+static const struct nx_opcode_desc *sorted_ops[OPCODE_TABLE_MAX];
+static size_t sorted_count;
+static uint16_t first_index[256];
+static bool index_built;
+
+uint16_t nx_cdb_service_action(const uint8_t *cdb, uint32_t flags)
+{
+	if (flags & NX_OP_SA16)
+		return nx_get_be16(cdb + 8);
+	if (flags & NX_OP_SA)
+		return cdb[1] & 0x1f;
+	return 0;
+}
+
+static bool desc_before(const struct nx_opcode_desc *a,
+			const struct nx_opcode_desc *b)
+{
+	if (a->opcode != b->opcode)
+		return a->opcode < b->opcode;
+	return a->service_action < b->service_action;
+}
+
+static void index_add(const struct nx_opcode_desc *d)
+{
+	nx_assert(sorted_count < OPCODE_TABLE_MAX);
+	size_t i = sorted_count;
+
+	/* insertion sort: stable, deterministic, done once */
+	while (i > 0 && desc_before(d, sorted_ops[i - 1])) {
+		sorted_ops[i] = sorted_ops[i - 1];
+		i--;
+	}
+	sorted_ops[i] = d;
+	sorted_count++;
+}
+
+void nx_opcode_index_build(void)
+{
+	if (index_built)
+		return;
+	sorted_count = 0;
+	for (size_t i = 0; i < nx_spc_opcode_count; i++)
+		index_add(&nx_spc_opcodes[i]);
+	for (size_t i = 0; i < nx_sbc_opcode_count; i++)
+		index_add(&nx_sbc_opcodes[i]);
+	for (size_t i = 0; i < 256; i++)
+		first_index[i] = NO_INDEX;
+	for (size_t i = sorted_count; i > 0; i--)
+		first_index[sorted_ops[i - 1]->opcode] = (uint16_t)(i - 1);
+	index_built = true;
+}
+
+const struct nx_opcode_desc *nx_opcode_lookup(const uint8_t *cdb)
+{
+	nx_opcode_index_build();
+	uint16_t i = first_index[cdb[0]];
+
+	if (i == NO_INDEX)
+		return NULL;
+	for (; i < sorted_count && sorted_ops[i]->opcode == cdb[0]; i++) {
+		const struct nx_opcode_desc *d = sorted_ops[i];
+		if (!(d->flags & (NX_OP_SA | NX_OP_SA16)))
+			return d;
+		if (nx_cdb_service_action(cdb, d->flags) == d->service_action)
+			return d;
+	}
+	return NULL;
+}
+
+const struct nx_opcode_desc *nx_opcode_at(size_t index)
+{
+	nx_opcode_index_build();
+	return index < sorted_count ? sorted_ops[index] : NULL;
+}
+
+/* ---- the task set (SAM-5 8.6) ------------------------------------------- */
+
+static void set_insert(struct nx_task *t)
+{
+	struct nx_lu *lu = t->priv.lu;
+
+	nx_assert(!(t->priv.flags & TF_IN_SET));
+	t->priv.seq = lu->next_seq++;
+	t->priv.set_prev = lu->set_tail;
+	t->priv.set_next = NULL;
+	if (lu->set_tail != NULL)
+		lu->set_tail->priv.set_next = t;
+	else
+		lu->set_head = t;
+	lu->set_tail = t;
+	lu->set_count++;
+	t->priv.flags |= TF_IN_SET;
+}
+
+static void set_remove(struct nx_task *t)
+{
+	struct nx_lu *lu = t->priv.lu;
+
+	nx_assert(t->priv.flags & TF_IN_SET);
+	nx_assert(lu->set_count > 0);
+	if (t->priv.set_prev != NULL)
+		t->priv.set_prev->priv.set_next = t->priv.set_next;
+	else
+		lu->set_head = t->priv.set_next;
+	if (t->priv.set_next != NULL)
+		t->priv.set_next->priv.set_prev = t->priv.set_prev;
+	else
+		lu->set_tail = t->priv.set_prev;
+	t->priv.set_prev = t->priv.set_next = NULL;
+	lu->set_count--;
+	t->priv.flags &= ~TF_IN_SET;
+}
+
+/* SAM-5 8.6: HEAD OF QUEUE runs at once; ORDERED waits for every older
+ * task; SIMPLE waits for older ORDERED and HEAD OF QUEUE tasks.  Older
+ * tasks still receiving data-out or draining an abort count too. */
+static bool runnable(const struct nx_task *t)
+{
+	if (t->attr == NX_ATTR_HEAD_OF_QUEUE || t->priv.lu == NULL)
+		return true;
+	for (const struct nx_task *o = t->priv.lu->set_head; o != NULL && o != t;
+	     o = o->priv.set_next) {
+		if (t->attr == NX_ATTR_ORDERED)
+			return false;
+		if (o->attr == NX_ATTR_ORDERED || o->attr == NX_ATTR_HEAD_OF_QUEUE)
+			return false;
+	}
+	return true;
+}
+
+static void task_start(struct nx_task *t)
+{
+	nx_assert(t->priv.op != NULL && t->priv.op->exec != NULL);
+	t->priv.state = TS_RUNNING;
+	if (t->priv.lu != NULL)
+		t->priv.lu->tasks_running++;
+	enum nx_sense_reason r = t->priv.op->exec(t);
+	if (r != NX_SR_ASYNC)
+		nx_task_complete(t, r);
+}
+
+void nx_lu_kick(struct nx_lu *lu)
+{
+	if (lu->kicking) {
+		lu->kick_again = true;
+		return;
+	}
+	lu->kicking = true;
+	do {
+		lu->kick_again = false;
+		for (struct nx_task *t = lu->set_head; t != NULL;
+		     t = t->priv.set_next) {
+			if (t->priv.state == TS_BLOCKED && runnable(t)) {
+				task_start(t);
+				lu->kick_again = true;
+				break; /* the set may have changed */
+			}
+		}
+	} while (lu->kick_again);
+	lu->kicking = false;
+}
+
+/* ---- completion ----------------------------------------------------------- */
+
+static void free_buffers(struct nx_task *t)
+{
+	if (t->priv.aux != NULL) {
+		nx_free(t->priv.aux);
+		t->priv.aux = NULL;
+		t->priv.aux_len = 0;
+	}
+}
+
+static void nexus_check_shutdown(struct nx_nexus *n)
+{
+	if (n->shutdown_done == NULL || n->shutdown_busy ||
+	    n->tasks_outstanding != 0)
+		return;
+	/* TMFs still waiting on other nexuses' tasks would call back into a
+	 * freed nexus: answer them now. */
+	while (n->tmf_head != NULL) {
+		struct nx_tmf *req = n->tmf_head;
+		n->tmf_head = req->next;
+		req->next = NULL;
+		req->done(req);
+	}
+	void (*fn)(void *) = n->shutdown_done;
+	n->shutdown_done = NULL;
+	fn(n->shutdown_arg);
+}
+
+static void task_finish(struct nx_task *t)
+{
+	struct nx_nexus *n = t->nexus;
+	struct nx_lu *lu = t->priv.lu;
+	struct nx_target *tgt = n->tgt;
+	uint32_t flags = t->priv.flags;
+
+	nx_assert(t->priv.state != TS_DONE && t->priv.state != TS_IDLE);
+	if (flags & TF_ABORT) {
+		t->aborted = true;
+		t->xfer_len = 0;
+		t->sense_len = 0;
+	} else if (flags & TF_TAS) {
+		t->status = NX_STATUS_TASK_ABORTED; /* SAM-5 5.6 */
+		t->xfer_len = 0;
+		t->sense_len = 0;
+	}
+	if (t->priv.state == TS_RUNNING && lu != NULL)
+		lu->tasks_running--;
+	if (flags & TF_IN_SET)
+		set_remove(t);
+	t->priv.state = TS_DONE;
+	free_buffers(t);
+	if (flags & TF_COUNTED) {
+		nx_assert(n->tasks_outstanding > 0);
+		n->tasks_outstanding--;
+		t->priv.flags &= ~TF_COUNTED;
+	}
+	n->ops->task_done(t); /* t may be released from here on */
+	if (lu != NULL)
+		nx_lu_kick(lu);
+	if (flags & (TF_ABORT | TF_TAS))
+		nx_tmf_task_drained(tgt);
+	nexus_check_shutdown(n);
+}
+
+void nx_task_complete(struct nx_task *t, enum nx_sense_reason reason)
+{
+	nx_assert(t->priv.state == TS_RUNNING);
+	nx_assert(reason != NX_SR_ASYNC);
+	if (reason != NX_SR_OK && reason != NX_SR_CHECK_CONDITION_SET)
+		nx_task_set_sense(t, reason, NULL);
+	task_finish(t);
+}
+
+void nx_task_put_data(struct nx_task *t, const void *buf, uint32_t len)
+{
+	uint32_t n = NX_MIN(len, t->data_len);
+
+	nx_assert(n == 0 || t->data != NULL);
+	if (n > 0)
+		memcpy(t->data, buf, n);
+	t->xfer_len = n;
+}
+
+/* ---- aborts (tmf.c) ------------------------------------------------------- */
+
+bool nx_task_aborting(const struct nx_task *t)
+{
+	return (t->priv.flags & (TF_ABORT | TF_TAS)) != 0;
+}
+
+void nx_task_abort(struct nx_task *t, bool tas)
+{
+	uint32_t st = t->priv.state;
+
+	if (st == TS_IDLE || st == TS_DONE || nx_task_aborting(t))
+		return;
+	t->priv.flags |= tas ? TF_TAS : TF_ABORT;
+	/* Not started: nothing in the backstore, finish now.  Running: the
+	 * SBC engine stops at its next step and completes it. */
+	if (st == TS_SETUP || st == TS_BLOCKED)
+		task_finish(t);
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static enum nx_sense_reason field_error(struct nx_task *t, uint16_t byte,
+					int bit)
+{
+	t->priv.field.valid = true;
+	t->priv.field.in_cdb = true;
+	t->priv.field.byte = byte;
+	t->priv.field.bit_valid = bit >= 0;
+	t->priv.field.bit = (uint8_t)(bit < 0 ? 0 : bit);
+	return NX_SR_INVALID_FIELD_IN_CDB;
+}
+
+static int top_bit(uint8_t v)
+{
+	int b = 7;
+
+	while (b > 0 && !(v & (1u << b)))
+		b--;
+	return b;
+}
+
+static bool opcode_known(uint8_t opcode)
+{
+	return first_index[opcode] != NO_INDEX;
+}
+
+/* SPC-4 4.4.2: a reserved bit set, or a field the device server does not
+ * support, is INVALID FIELD IN CDB with the field pointer at it. */
+static enum nx_sense_reason check_cdb(struct nx_task *t)
+{
+	const struct nx_opcode_desc *op = t->priv.op;
+
+	if (op->cdb_len > NX_CDB_MAX || t->cdb_len < op->cdb_len)
+		return NX_SR_INVALID_CDB_LENGTH;
+	unsigned ctl = op->cdb_len - 1u;
+	/* NormACA=0 in standard INQUIRY data: NACA=1 is not supported. */
+	if (t->cdb[ctl] & 0x04)
+		return field_error(t, (uint16_t)ctl, 2);
+	for (unsigned i = 1; i < op->cdb_len; i++) {
+		uint8_t bad = t->cdb[i] & (uint8_t)~op->usage[i];
+		if (bad)
+			return field_error(t, (uint16_t)i, top_bit(bad));
+	}
+	return NX_SR_OK;
+}
+
+static enum nx_sense_reason check_unit_attention(struct nx_task *t)
+{
+	struct nx_ua ua;
+
+	if (t->priv.lu == NULL)
+		return NX_SR_OK;
+	if (t->priv.op != NULL && (t->priv.op->flags & NX_OP_UA_EXEMPT))
+		return NX_SR_OK;
+	if (!nx_ua_pop(t->nexus, t->priv.lu, &ua))
+		return NX_SR_OK;
+	nx_sense_build(t, 0x06, ua.asc, ua.ascq, NULL, false, 0);
+	return NX_SR_CHECK_CONDITION_SET;
+}
+
+static enum nx_sense_reason check_unsupported(struct nx_task *t)
+{
+	if (!opcode_known(t->cdb[0]))
+		return NX_SR_INVALID_OPCODE;
+	/* The opcode exists with other service actions. */
+	const struct nx_opcode_desc *any = sorted_ops[first_index[t->cdb[0]]];
+	if (any->flags & NX_OP_SA16)
+		field_error(t, 8, 7);
+	else
+		field_error(t, 1, 4);
+	return NX_SR_UNSUPPORTED_SA;
+}
+
+static enum nx_sense_reason check_lu_state(struct nx_task *t)
+{
+	const struct nx_opcode_desc *op = t->priv.op;
+	const struct nx_lu *lu = t->priv.lu;
+
+	if (t->attr == NX_ATTR_ACA)
+		return NX_SR_INVALID_MESSAGE;
+	if (lu == NULL)
+		return NX_SR_OK;
+	if ((op->flags & NX_OP_MEDIUM) && lu->stopped)
+		return NX_SR_NOT_READY_STOPPED;
+	if ((op->flags & NX_OP_WRITES) && (lu->read_only || lu->mode.swp))
+		return NX_SR_WRITE_PROTECTED;
+	return NX_SR_OK;
+}
+
+static enum nx_sense_reason setup_checks(struct nx_task *t)
+{
+	struct nx_nexus *n = t->nexus;
+	uint64_t lun;
+	enum nx_sense_reason r;
+
+	if (n->shut_down)
+		return NX_SR_BUSY;
+	if (nx_lun_decode(t->lun, &lun) && lun != NX_WLUN_REPORT_LUNS)
+		t->priv.lu = nx_target_find_lu(n->tgt, lun);
+	t->priv.op = nx_opcode_lookup(t->cdb);
+	if (t->priv.lu == NULL &&
+	    (t->priv.op == NULL || !(t->priv.op->flags & NX_OP_NO_LU)))
+		return NX_SR_LU_NOT_SUPPORTED;
+	r = check_unit_attention(t);
+	if (r != NX_SR_OK)
+		return r;
+	if (t->priv.op == NULL)
+		return check_unsupported(t);
+	r = check_cdb(t);
+	if (r == NX_SR_OK)
+		r = check_lu_state(t);
+	if (r == NX_SR_OK && t->priv.op->parse != NULL)
+		r = t->priv.op->parse(t);
+	if (r != NX_SR_OK)
+		return r;
+	if (t->data_len > NX_MAX_XFER_BYTES)
+		return NX_SR_INVALID_FIELD_IN_CDB;
+	if (t->priv.lu != NULL && t->priv.lu->set_count >= NX_TASK_SET_MAX)
+		return NX_SR_TASK_SET_FULL;
+	if (t->data_len > 0) {
+		t->data = nx_alloc(t->data_len);
+		if (t->data == NULL)
+			return NX_SR_BUSY;
+		t->priv.data_owned = true;
+	}
+	return NX_SR_OK;
+}
+
+void nx_task_init(struct nx_task *t, struct nx_nexus *n)
+{
+	nx_assert(t != NULL && n != NULL);
+	memset(t, 0, sizeof(*t));
+	t->nexus = n;
+	t->attr = NX_ATTR_SIMPLE;
+}
+
+static void drop_data(struct nx_task *t)
+{
+	if (t->priv.data_owned && t->data != NULL)
+		nx_free(t->data);
+	t->data = NULL;
+	t->priv.data_owned = false;
+}
+
+bool nx_task_setup(struct nx_task *t)
+{
+	nx_assert(t->nexus != NULL);
+	nx_assert(t->priv.state == TS_IDLE);
+	t->status = NX_STATUS_GOOD;
+	enum nx_sense_reason r = setup_checks(t);
+	if (r != NX_SR_OK) {
+		if (r != NX_SR_CHECK_CONDITION_SET)
+			nx_task_set_sense(t, r, NULL);
+		drop_data(t);
+		t->data_len = 0;
+		t->dir = NX_DIR_NONE;
+		t->priv.state = TS_DONE;
+		return false;
+	}
+	if (t->priv.lu != NULL)
+		set_insert(t);
+	t->nexus->tasks_outstanding++;
+	t->priv.flags |= TF_COUNTED;
+	t->priv.state = TS_SETUP;
+	return true;
+}
+
+void nx_task_execute(struct nx_task *t)
+{
+	/* DONE: aborted while its data-out was arriving. */
+	if (t->priv.state == TS_DONE)
+		return;
+	nx_assert(t->priv.state == TS_SETUP);
+	if (runnable(t)) {
+		task_start(t);
+		return;
+	}
+	t->priv.state = TS_BLOCKED;
+}
+
+void nx_task_release(struct nx_task *t)
+{
+	uint32_t st = t->priv.state;
+
+	nx_assert(st != TS_RUNNING);
+	if (st == TS_SETUP || st == TS_BLOCKED) {
+		/* The transport gave up on a task it never completed. */
+		struct nx_nexus *n = t->nexus;
+		struct nx_lu *lu = t->priv.lu;
+		if (t->priv.flags & TF_IN_SET)
+			set_remove(t);
+		if (t->priv.flags & TF_COUNTED)
+			n->tasks_outstanding--;
+		t->priv.flags = 0;
+		t->priv.state = TS_DONE;
+		if (lu != NULL)
+			nx_lu_kick(lu);
+		nexus_check_shutdown(n);
+	}
+	free_buffers(t);
+	drop_data(t);
+	t->priv.state = TS_IDLE;
+}
+
+void nx_task_fail(struct nx_task *t, uint8_t key, uint8_t asc, uint8_t ascq)
+{
+	uint32_t st = t->priv.state;
+
+	nx_assert(st != TS_RUNNING);
+	if (st == TS_DONE)
+		return;
+	nx_sense_build(t, key, asc, ascq, NULL, false, 0);
+	if (st == TS_IDLE) {
+		t->priv.state = TS_DONE;
+		t->nexus->ops->task_done(t);
+		return;
+	}
+	task_finish(t);
+}
+
+/* ---- I_T nexus loss (SAM-5 6.3.4) ---------------------------------------- */
+
+static struct nx_task *first_live_task(struct nx_nexus *n)
+{
+	struct nx_target *tgt = n->tgt;
+
+	for (unsigned i = 0; i < tgt->lu_count; i++)
+		for (struct nx_task *t = tgt->lus[i]->set_head; t != NULL;
+		     t = t->priv.set_next)
+			if (t->nexus == n && !nx_task_aborting(t))
+				return t;
+	return NULL;
+}
+
+void nx_nexus_shutdown(struct nx_nexus *n, void (*done)(void *arg), void *arg)
+{
+	nx_assert(n != NULL && done != NULL);
+	nx_assert(n->shutdown_done == NULL);
+	n->shutdown_done = done;
+	n->shutdown_arg = arg;
+	n->shutdown_busy = true;
+	n->shut_down = true;
+	/* Bounded: each pass aborts one task, and no new task can enter. */
+	for (struct nx_task *t; (t = first_live_task(n)) != NULL;)
+		nx_task_abort(t, false);
+	/* SBC-3 5.13: nexus loss releases its medium removal prevention. */
+	for (unsigned i = 0; i < n->tgt->lu_count; i++)
+		n->tgt->lus[i]->prevent = false;
+	n->shutdown_busy = false;
+	nexus_check_shutdown(n);
+}
+
+void nx_lu_reset_state(struct nx_lu *lu)
+{
+	lu->prevent = false;
+}

@@ -1,0 +1,495 @@
+/*
+ * spc.c - SPC-4 commands every logical unit supports: INQUIRY and the VPD
+ * pages (SPC-4 6.6, 7.8; SBC-3 6.5), REPORT LUNS (6.33), TEST UNIT READY
+ * (SPC-4 6), REQUEST SENSE (6.39), and the SPC half of the opcode table.
+ *
+ * MODE SENSE/SELECT live in mode.c, LOG SENSE in log.c and REPORT SUPPORTED
+ * OPERATION CODES in rsoc.c; their rows are here because this table is
+ * the one list of SPC commands.  LOG SELECT is optional (SPC-4 6.1, the
+ * commands for all device types) and not implemented: it is absent from
+ * the table, so dispatch answers INVALID COMMAND OPERATION CODE and RSOC
+ * does not list it.
+ */
+#include "scsi_internal.h"
+
+/* Largest response any command here builds (REPORT LUNS with NX_LU_MAX
+ * LUs and the W-LUN is 2 KiB): a bigger allocation length only changes
+ * the residual, so the buffer the core allocates stays bounded. */
+#define SPC_ALLOC_MAX 65536u
+
+#define PDT_DIRECT_ACCESS 0x00
+#define PDT_WELL_KNOWN 0x1e
+#define PDT_UNKNOWN 0x1f
+#define PQ_NOT_CAPABLE 0x60 /* peripheral qualifier 011b (SPC-4 6.6.2) */
+
+#define STD_INQ_LEN 96
+#define VPD_HDR_LEN 4
+#define VPD_83_CAP 1024
+
+/* Version descriptors (SPC-4 6.6.2). */
+#define VD_SAM5 0x00a0
+#define VD_SPC4 0x0460
+#define VD_SBC3 0x04c0
+#define VD_ISCSI 0x0960
+
+/* ---- helpers shared by spc.c, mode.c, log.c, rsoc.c --------------------- */
+
+void nx_spc_data_in(struct nx_task *t, uint32_t alloc_len)
+{
+	nx_assert(t != NULL);
+	t->data_len = NX_MIN(alloc_len, SPC_ALLOC_MAX);
+	t->dir = t->data_len ? NX_DIR_READ : NX_DIR_NONE;
+}
+
+/* SPC-4 4.5.2.4.2: the field pointer names the byte and, with bit >= 0,
+ * the most significant bit of the offending field. */
+enum nx_sense_reason nx_spc_bad_cdb(struct nx_task *t, uint16_t byte, int bit)
+{
+	nx_assert(t != NULL);
+	nx_assert(bit < 8);
+	t->priv.field.valid = true;
+	t->priv.field.in_cdb = true;
+	t->priv.field.bit_valid = bit >= 0;
+	t->priv.field.bit = (uint8_t)(bit >= 0 ? bit : 0);
+	t->priv.field.byte = byte;
+	return NX_SR_INVALID_FIELD_IN_CDB;
+}
+
+/* SPC-4 4.4.1: left-aligned ASCII, padded with spaces. */
+static void put_ascii(uint8_t *dst, size_t width, const char *s)
+{
+	size_t n = strlen(s);
+
+	memset(dst, ' ', width);
+	memcpy(dst, s, NX_MIN(n, width));
+}
+
+static bool task_is_report_luns_wlun(const struct nx_task *t)
+{
+	return t->lun == NX_WLUN_REPORT_LUNS;
+}
+
+/* Byte 0 of INQUIRY data and of every VPD page (SPC-4 6.6.2). */
+static uint8_t inquiry_byte0(const struct nx_task *t)
+{
+	if (t->priv.lu != NULL)
+		return PDT_DIRECT_ACCESS;
+	if (task_is_report_luns_wlun(t))
+		return PDT_WELL_KNOWN; /* SPC-4 8.2 */
+	return PQ_NOT_CAPABLE | PDT_UNKNOWN;
+}
+
+/* ---- INQUIRY: standard data (SPC-4 6.6.2) ------------------------------- */
+
+static void std_inquiry(struct nx_task *t)
+{
+	const struct nx_lu *lu = t->priv.lu;
+	uint8_t d[STD_INQ_LEN];
+
+	memset(d, 0, sizeof(d));
+	d[0] = inquiry_byte0(t);
+	d[2] = 0x06;        /* VERSION: SPC-4 */
+	d[3] = 0x10 | 0x02; /* HISUP, RESPONSE DATA FORMAT 2 */
+	d[4] = STD_INQ_LEN - 5;
+	d[7] = 0x02;        /* CMDQUE (SAM-5 task set management) */
+	put_ascii(d + 8, 8, lu ? lu->vendor : "NEXUS");
+	put_ascii(d + 16, 16, lu ? lu->product : "nexus-lu");
+	put_ascii(d + 32, 4, lu ? lu->revision : "0001");
+	nx_put_be16(d + 58, VD_SAM5);
+	nx_put_be16(d + 60, VD_ISCSI);
+	nx_put_be16(d + 62, VD_SPC4);
+	if (lu != NULL)
+		nx_put_be16(d + 64, VD_SBC3);
+	nx_task_put_data(t, d, sizeof(d));
+}
+
+/* ---- VPD pages ----------------------------------------------------------- */
+
+static const uint8_t vpd_pages[] = { 0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2 };
+
+static void vpd_header(const struct nx_task *t, uint8_t *d, uint8_t page,
+		       uint16_t len)
+{
+	d[0] = inquiry_byte0(t);
+	d[1] = page;
+	nx_put_be16(d + 2, len);
+}
+
+/* Supported VPD pages (SPC-4 7.8): ascending page codes.  Without an LU
+ * only 00h exists. */
+static enum nx_sense_reason vpd_supported(struct nx_task *t)
+{
+	uint8_t d[VPD_HDR_LEN + sizeof(vpd_pages)];
+	uint16_t n = t->priv.lu ? (uint16_t)sizeof(vpd_pages) : 1;
+
+	memset(d, 0, sizeof(d));
+	vpd_header(t, d, 0x00, n);
+	memcpy(d + VPD_HDR_LEN, vpd_pages, n);
+	nx_task_put_data(t, d, VPD_HDR_LEN + n);
+	return NX_SR_OK;
+}
+
+/* Unit serial number (SPC-4 7.8) */
+static enum nx_sense_reason vpd_serial(struct nx_task *t)
+{
+	const struct nx_lu *lu = t->priv.lu;
+	uint8_t d[VPD_HDR_LEN + sizeof(lu->serial)];
+	uint16_t n = (uint16_t)strlen(lu->serial);
+
+	memset(d, 0, sizeof(d));
+	vpd_header(t, d, 0x80, n);
+	memcpy(d + VPD_HDR_LEN, lu->serial, n);
+	nx_task_put_data(t, d, VPD_HDR_LEN + n);
+	return NX_SR_OK;
+}
+
+/* One designation descriptor header (SPC-4 7.8.6). */
+static size_t desig(uint8_t *p, uint8_t proto_codeset, uint8_t piv_assoc_type,
+		    uint8_t len)
+{
+	p[0] = proto_codeset;
+	p[1] = piv_assoc_type;
+	p[2] = 0;
+	p[3] = len;
+	return 4;
+}
+
+#define CODE_SET_BINARY 0x01
+#define CODE_SET_ASCII 0x02
+#define CODE_SET_UTF8 0x03
+#define ASSOC_LU 0x00
+#define ASSOC_PORT 0x10
+#define ASSOC_TARGET 0x20
+#define PIV 0x80
+#define PROTO_ISCSI 0x50
+
+/* iSCSI names ("iqn.", "eui.", "naa.") make the SCSI name string and port
+ * identifiers iSCSI-specific: PIV=1 with protocol 5h; otherwise PIV=0 and
+ * the protocol identifier is reserved (SPC-4 7.8.6). */
+static uint8_t proto_of(const char *name)
+{
+	if (!strncmp(name, "iqn.", 4) || !strncmp(name, "eui.", 4) ||
+	    !strncmp(name, "naa.", 4))
+		return PROTO_ISCSI;
+	return 0;
+}
+
+/* SCSI name string designator (SPC-4 7.8.6): null-terminated, padded to
+ * a multiple of 4, at most 255 bytes. */
+static size_t desig_name(uint8_t *p, uint8_t assoc, const char *name)
+{
+	size_t n = strlen(name);
+	size_t len = (n + 1 + 3) & ~(size_t)3;
+	uint8_t proto = proto_of(name);
+
+	if (n == 0 || len > 252)
+		return 0;
+	size_t off = desig(p, (uint8_t)(proto | CODE_SET_UTF8),
+			   (uint8_t)((proto ? PIV : 0) | assoc | 0x08),
+			   (uint8_t)len);
+	memset(p + off, 0, len);
+	memcpy(p + off, name, n);
+	return off + len;
+}
+
+static size_t desig_lu(const struct nx_lu *lu, uint8_t *p)
+{
+	size_t off = 0;
+	size_t sn = strlen(lu->serial);
+
+	/* NAA IEEE Registered Extended, built by target.c */
+	off += desig(p + off, CODE_SET_BINARY, ASSOC_LU | 0x03, 16);
+	memcpy(p + off, lu->naa, 16);
+	off += 16;
+	/* T10 vendor ID based: vendor + unit serial */
+	off += desig(p + off, CODE_SET_ASCII, ASSOC_LU | 0x01,
+		     (uint8_t)(8 + sn));
+	put_ascii(p + off, 8, lu->vendor);
+	memcpy(p + off + 8, lu->serial, sn);
+	return off + 8 + sn;
+}
+
+static size_t desig_port(const struct nx_nexus *n, uint8_t *p)
+{
+	size_t off = 0;
+	uint8_t proto = proto_of(n->target_port);
+
+	/* Relative target port identifier; 0 is reserved */
+	if (n->rtpi != 0) {
+		off += desig(p, (uint8_t)(proto | CODE_SET_BINARY),
+			     (uint8_t)((proto ? PIV : 0) | ASSOC_PORT | 0x04), 4);
+		p[off] = 0;
+		p[off + 1] = 0;
+		nx_put_be16(p + off + 2, n->rtpi);
+		off += 4;
+	}
+	off += desig_name(p + off, ASSOC_PORT, n->target_port);
+	off += desig_name(p + off, ASSOC_TARGET, n->tgt->name);
+	return off;
+}
+
+/* Device identification (SPC-4 7.8.6).  TPGS is 0 and the nexus has no
+ * target port group yet, so there is no target port group designator. */
+static enum nx_sense_reason vpd_devid(struct nx_task *t)
+{
+	uint8_t *d = nx_alloc(VPD_83_CAP);
+	size_t len = VPD_HDR_LEN;
+
+	if (d == NULL)
+		return NX_SR_INSUFFICIENT_RESOURCES;
+	len += desig_lu(t->priv.lu, d + len);
+	if (t->nexus != NULL)
+		len += desig_port(t->nexus, d + len);
+	nx_assert(len <= VPD_83_CAP);
+	vpd_header(t, d, 0x83, (uint16_t)(len - VPD_HDR_LEN));
+	nx_task_put_data(t, d, (uint32_t)len);
+	nx_free(d);
+	return NX_SR_OK;
+}
+
+/* Extended INQUIRY data (SPC-4 7.8) */
+static enum nx_sense_reason vpd_extended(struct nx_task *t)
+{
+	uint8_t d[64];
+
+	memset(d, 0, sizeof(d));
+	vpd_header(t, d, 0x86, sizeof(d) - VPD_HDR_LEN);
+	d[5] = 0x04 | 0x02 | 0x01; /* HEADSUP, ORDSUP, SIMPSUP */
+	if (t->priv.lu->bs->write_cache)
+		d[6] = 0x01;       /* V_SUP: a volatile cache exists */
+	d[7] = 0x01;               /* LUICLR: shall be one */
+	nx_task_put_data(t, d, sizeof(d));
+	return NX_SR_OK;
+}
+
+/* Block limits (SBC-3 6.5) */
+static enum nx_sense_reason vpd_block_limits(struct nx_task *t)
+{
+	const struct nx_lu *lu = t->priv.lu;
+	uint8_t d[64];
+
+	memset(d, 0, sizeof(d));
+	vpd_header(t, d, 0xb0, sizeof(d) - VPD_HDR_LEN);
+	d[4] = NX_WSNZ ? 0x01 : 0x00;
+	d[5] = (uint8_t)NX_CAW_MAX_BLOCKS;
+	nx_put_be32(d + 8, NX_MAX_XFER_BYTES >> lu->block_shift);
+	nx_put_be32(d + 12, (1u << 20) >> lu->block_shift);
+	if (lu->bs->thin) {
+		nx_put_be32(d + 20, NX_UNMAP_MAX_BLOCKS);
+		nx_put_be32(d + 24, NX_UNMAP_MAX_DESC);
+	}
+	nx_put_be64(d + 36, NX_WS_MAX_BLOCKS);
+	nx_task_put_data(t, d, sizeof(d));
+	return NX_SR_OK;
+}
+
+/* Block device characteristics (SBC-3 6.5).  RAM and null have no
+ * rotating medium (MEDIUM ROTATION RATE 0001h); a file's is unknown (0). */
+static enum nx_sense_reason vpd_block_chars(struct nx_task *t)
+{
+	const char *name = t->priv.lu->bs->ops->name;
+	uint8_t d[64];
+
+	memset(d, 0, sizeof(d));
+	vpd_header(t, d, 0xb1, sizeof(d) - VPD_HDR_LEN);
+	if (name != NULL && (!strcmp(name, "ram") || !strcmp(name, "null")))
+		nx_put_be16(d + 4, 0x0001);
+	nx_task_put_data(t, d, sizeof(d));
+	return NX_SR_OK;
+}
+
+/* Logical block provisioning (SBC-3 6.5): thin backstores unmap through
+ * UNMAP and WRITE SAME (10/16) and read zeros afterwards (LBPRZ). */
+static enum nx_sense_reason vpd_lbp(struct nx_task *t)
+{
+	uint8_t d[8];
+
+	memset(d, 0, sizeof(d));
+	vpd_header(t, d, 0xb2, sizeof(d) - VPD_HDR_LEN);
+	if (t->priv.lu->bs->thin) {
+		d[5] = 0x80 | 0x40 | 0x20 | 0x04; /* LBPU LBPWS LBPWS10 LBPRZ */
+		d[6] = 0x02;                      /* thin provisioned */
+	}
+	nx_task_put_data(t, d, sizeof(d));
+	return NX_SR_OK;
+}
+
+static enum nx_sense_reason inquiry_vpd(struct nx_task *t, uint8_t page)
+{
+	if (page == 0x00)
+		return vpd_supported(t);
+	if (t->priv.lu == NULL)
+		return nx_spc_bad_cdb(t, 2, 7);
+	switch (page) {
+	case 0x80:
+		return vpd_serial(t);
+	case 0x83:
+		return vpd_devid(t);
+	case 0x86:
+		return vpd_extended(t);
+	case 0xb0:
+		return vpd_block_limits(t);
+	case 0xb1:
+		return vpd_block_chars(t);
+	case 0xb2:
+		return vpd_lbp(t);
+	default:
+		return nx_spc_bad_cdb(t, 2, 7);
+	}
+}
+
+/* SPC-4 6.6.1: EVPD=0 with a PAGE CODE is an error. */
+static enum nx_sense_reason inquiry_parse(struct nx_task *t)
+{
+	if (!(t->cdb[1] & 0x01) && t->cdb[2] != 0)
+		return nx_spc_bad_cdb(t, 2, 7);
+	nx_spc_data_in(t, nx_get_be16(t->cdb + 3));
+	return NX_SR_OK;
+}
+
+static enum nx_sense_reason inquiry_exec(struct nx_task *t)
+{
+	if (t->cdb[1] & 0x01)
+		return inquiry_vpd(t, t->cdb[2]);
+	std_inquiry(t);
+	return NX_SR_OK;
+}
+
+/* ---- REPORT LUNS (SPC-4 6.33) ------------------------------------------- */
+
+static enum nx_sense_reason report_luns_parse(struct nx_task *t)
+{
+	uint32_t alloc = nx_get_be32(t->cdb + 6);
+
+	/* 00h all, 01h well known only, 02h both; others reserved */
+	if (t->cdb[2] > 0x02)
+		return nx_spc_bad_cdb(t, 2, 7);
+	/* SPC-3 6.21 made < 16 an error; SPC-4 relaxed it to "should".
+	 * Keep the error: a too-small buffer cannot even hold one LUN. */
+	if (alloc < 16)
+		return nx_spc_bad_cdb(t, 6, 7);
+	nx_spc_data_in(t, alloc);
+	return NX_SR_OK;
+}
+
+static enum nx_sense_reason report_luns_exec(struct nx_task *t)
+{
+	const struct nx_target *tgt = t->nexus->tgt;
+	uint8_t select = t->cdb[2];
+	uint32_t cap = 8 + 8 * (NX_LU_MAX + 1);
+	uint8_t *d = nx_alloc(cap);
+	uint32_t len = 8;
+
+	if (d == NULL)
+		return NX_SR_INSUFFICIENT_RESOURCES;
+	if (select != 0x01) {
+		for (unsigned i = 0; i < tgt->lu_count; i++, len += 8)
+			nx_put_be64(d + len, nx_lun_encode(tgt->lus[i]->lun));
+	}
+	/* The W-LUN's encoding (C1h...) sorts after every flat/peripheral
+	 * LUN, so appending keeps the list ascending. */
+	if (select != 0x00) {
+		nx_put_be64(d + len, NX_WLUN_REPORT_LUNS);
+		len += 8;
+	}
+	nx_assert(len <= cap);
+	nx_put_be32(d, len - 8);
+	nx_task_put_data(t, d, len);
+	nx_free(d);
+	return NX_SR_OK;
+}
+
+/* ---- TEST UNIT READY (SPC-4 6) ------------------------------------------- */
+
+static enum nx_sense_reason tur_exec(struct nx_task *t)
+{
+	const struct nx_lu *lu = t->priv.lu;
+
+	nx_assert(lu != NULL);
+	/* SBC-3 4.20: a stopped LU needs START STOP UNIT to become ready */
+	return lu->stopped ? NX_SR_NOT_READY_STOPPED : NX_SR_OK;
+}
+
+/* ---- REQUEST SENSE (SPC-4 6.39) ----------------------------------------- */
+
+static enum nx_sense_reason request_sense_parse(struct nx_task *t)
+{
+	nx_spc_data_in(t, t->cdb[4]);
+	return NX_SR_OK;
+}
+
+/* Status GOOD with the sense data as parameter data: a pending UA for
+ * this I_T_L nexus (consumed, SAM-5 5.14), LOGICAL UNIT NOT SUPPORTED for
+ * a LUN without an LU (SPC-4 6.39.1), a stopped LU's NOT READY, else NO
+ * SENSE.  DESC picks the format. */
+static enum nx_sense_reason request_sense_exec(struct nx_task *t)
+{
+	struct nx_lu *lu = t->priv.lu;
+	bool desc = t->cdb[1] & 0x01;
+	uint8_t key = 0x00, asc = 0x00, ascq = 0x00;
+	uint8_t d[NX_SENSE_MAX];
+	struct nx_ua ua;
+
+	if (lu == NULL && !task_is_report_luns_wlun(t)) {
+		key = 0x05;
+		asc = 0x25;
+	} else if (lu != NULL && nx_ua_pop(t->nexus, lu, &ua)) {
+		key = 0x06;
+		asc = ua.asc;
+		ascq = ua.ascq;
+	} else if (lu != NULL && lu->stopped) {
+		key = 0x02;
+		asc = 0x04;
+		ascq = 0x02;
+	}
+	size_t n = nx_sense_encode(d, sizeof(d), desc, key, asc, ascq, NULL,
+				   false, 0);
+	nx_task_put_data(t, d, (uint32_t)n);
+	return NX_SR_OK;
+}
+
+/* ---- the SPC opcode table ------------------------------------------------ */
+
+/* CONTROL byte (SAM-5 5.2): NACA is not supported (standard INQUIRY
+ * NORMACA=0), so every control bit is reserved. */
+#define CTL 0x00
+#define UA_FREE (NX_OP_NO_LU | NX_OP_UA_EXEMPT | NX_OP_CONFLICT_OK)
+
+/* Sorted by (opcode, service action).  Usage masks per SPC-4 6.x CDB
+ * tables: a 1 marks a bit the device server evaluates. */
+const struct nx_opcode_desc nx_spc_opcodes[] = {
+	{ 0x00, 0, 6, NX_OP_CONFLICT_OK, "TEST UNIT READY",
+	  { 0xff, 0x00, 0x00, 0x00, 0x00, CTL }, NULL, tur_exec },
+	{ 0x03, 0, 6, UA_FREE, "REQUEST SENSE",
+	  { 0xff, 0x01, 0x00, 0x00, 0xff, CTL },
+	  request_sense_parse, request_sense_exec },
+	{ 0x12, 0, 6, UA_FREE, "INQUIRY",
+	  { 0xff, 0x01, 0xff, 0xff, 0xff, CTL }, inquiry_parse, inquiry_exec },
+	{ 0x15, 0, 6, 0, "MODE SELECT(6)",
+	  { 0xff, 0x11, 0x00, 0x00, 0xff, CTL },
+	  nx_mode_select_parse, nx_mode_select_exec },
+	{ 0x1a, 0, 6, 0, "MODE SENSE(6)",
+	  { 0xff, 0x08, 0xff, 0xff, 0xff, CTL },
+	  nx_mode_sense_parse, nx_mode_sense_exec },
+	/* PPC and SP unsupported: reserved here (SPC-4 6.7) */
+	{ 0x4d, 0, 10, NX_OP_CONFLICT_OK, "LOG SENSE",
+	  { 0xff, 0x00, 0xff, 0xff, 0x00, 0xff, 0xff, 0xff, 0xff, CTL },
+	  nx_log_sense_parse, nx_log_sense_exec },
+	{ 0x55, 0, 10, 0, "MODE SELECT(10)",
+	  { 0xff, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, CTL },
+	  nx_mode_select_parse, nx_mode_select_exec },
+	{ 0x5a, 0, 10, 0, "MODE SENSE(10)",
+	  { 0xff, 0x18, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, CTL },
+	  nx_mode_sense_parse, nx_mode_sense_exec },
+	{ 0xa0, 0, 12, UA_FREE, "REPORT LUNS",
+	  { 0xff, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00,
+	    CTL },
+	  report_luns_parse, report_luns_exec },
+	{ 0xa3, 0x0c, 12, NX_OP_SA | NX_OP_CONFLICT_OK,
+	  "REPORT SUPPORTED OPERATION CODES",
+	  { 0xff, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00,
+	    CTL },
+	  nx_rsoc_parse, nx_rsoc_exec },
+};
+
+const size_t nx_spc_opcode_count = NX_ARRAY_SIZE(nx_spc_opcodes);

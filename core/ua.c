@@ -1,0 +1,90 @@
+/*
+ * ua.c - unit attention conditions (SAM-5 5.14), UA_INTLCK_CTRL 00b only
+ * (a UA is cleared when reported).
+ *
+ * One bounded queue per (I_T nexus, LU), kept in priority order: a reset
+ * class UA (29h) first, then commands cleared (2Fh), parameters changed
+ * (2Ah), operating conditions changed (3Fh), anything else; FIFO within a
+ * class.  An identical UA already queued is not queued twice.  When the
+ * queue is full the lowest priority (newest of its class) UA is dropped if
+ * the new one outranks it, otherwise the new one is dropped: the highest
+ * priority conditions are always kept (SAM-5 5.14 lets a device server
+ * discard lower-priority UAs; a later 29h covers what was lost).
+ */
+#include "scsi_internal.h"
+
+static unsigned ua_priority(uint8_t asc)
+{
+	switch (asc) {
+	case 0x29: /* power on, reset, I_T nexus loss */
+		return 0;
+	case 0x2f: /* commands cleared by another initiator */
+		return 1;
+	case 0x2a: /* parameters changed, reservations preempted... */
+		return 2;
+	case 0x3f: /* target operating conditions have changed */
+		return 3;
+	default:
+		return 4;
+	}
+}
+
+void nx_ua_establish(struct nx_nexus *n, const struct nx_lu *lu, uint8_t asc,
+		     uint8_t ascq)
+{
+	nx_assert(n != NULL && lu != NULL);
+	unsigned idx = nx_target_lu_index(n->tgt, lu);
+	struct nx_ua *q = n->ua[idx];
+	unsigned count = n->ua_count[idx];
+	unsigned prio = ua_priority(asc);
+
+	nx_assert(count <= NX_UA_MAX);
+	for (unsigned i = 0; i < count; i++)
+		if (q[i].asc == asc && q[i].ascq == ascq)
+			return;
+	unsigned pos = 0;
+	while (pos < count && ua_priority(q[pos].asc) <= prio)
+		pos++;
+	if (count == NX_UA_MAX) {
+		if (pos == NX_UA_MAX)
+			return; /* outranked by everything queued: drop it */
+		count--;    /* drop the last (lowest priority) entry */
+	}
+	memmove(&q[pos + 1], &q[pos], (count - pos) * sizeof(q[0]));
+	q[pos].asc = asc;
+	q[pos].ascq = ascq;
+	n->ua_count[idx] = (uint8_t)(count + 1);
+}
+
+void nx_ua_establish_all(struct nx_target *tgt, const struct nx_lu *lu,
+			 const struct nx_nexus *except, uint8_t asc,
+			 uint8_t ascq)
+{
+	nx_assert(tgt != NULL);
+	for (struct nx_nexus *n = tgt->nexus_head; n != NULL; n = n->next) {
+		if (n == except)
+			continue;
+		if (lu != NULL) {
+			nx_ua_establish(n, lu, asc, ascq);
+			continue;
+		}
+		for (unsigned i = 0; i < tgt->lu_count; i++)
+			nx_ua_establish(n, tgt->lus[i], asc, ascq);
+	}
+}
+
+bool nx_ua_pop(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua)
+{
+	nx_assert(n != NULL && lu != NULL);
+	unsigned idx = nx_target_lu_index(n->tgt, lu);
+	unsigned count = n->ua_count[idx];
+
+	if (count == 0)
+		return false;
+	if (ua != NULL)
+		*ua = n->ua[idx][0];
+	memmove(&n->ua[idx][0], &n->ua[idx][1],
+		(count - 1) * sizeof(n->ua[idx][0]));
+	n->ua_count[idx] = (uint8_t)(count - 1);
+	return true;
+}

@@ -1,0 +1,296 @@
+/*
+ * conn_internal.h - what the files of the connection machinery share
+ * (conn.c, session.c, scsi.c, tmf.c, nop.c, logout.c, reject.c).
+ *
+ * The negotiation side never includes this: its contract is
+ * iscsi_internal.h.
+ *
+ * Ownership and lifetime:
+ *  - a server owns its sessions; a session owns its command pool, its
+ *    nexus and a list of connections; a connection belongs to at most one
+ *    session (after login).
+ *  - every entry point that can reach ops->close (input, task_done, TMF
+ *    done, timer) holds the connection busy; a closed connection is
+ *    finalized only when nothing holds it, so no stack frame ever sees a
+ *    freed connection.
+ *  - a session is freed once it has no connection, its nexus is drained
+ *    (nx_nexus_shutdown done) and no TMF is outstanding.
+ */
+#ifndef NX_ISCSI_CONN_INTERNAL_H
+#define NX_ISCSI_CONN_INTERNAL_H
+
+#include "iscsi_internal.h"
+
+/* ---- limits (everything bounded, allocated at session creation) ------- */
+#define NX_ISCSI_CMDSN_WINDOW 128u  /* non-immediate commands in flight */
+#define NX_ISCSI_IMMEDIATE_CMDS 16u /* extra slots for immediate commands */
+#define NX_ISCSI_CMDS_MAX (NX_ISCSI_CMDSN_WINDOW + NX_ISCSI_IMMEDIATE_CMDS)
+#define NX_ISCSI_HOLD_MAX 16u       /* out-of-order commands held */
+#define NX_ISCSI_SKIP_MAX 8u        /* CmdSNs "considered received" (11.5.1) */
+#define NX_ISCSI_R2T_MAX 16u        /* outstanding R2Ts per command */
+#define NX_ISCSI_TMF_MAX 4u         /* TMFs in progress per session */
+#define NX_ISCSI_SESSIONS_MAX 256u  /* per server */
+#define NX_ISCSI_SESSION_CONNS_MAX 8u
+#define NX_ISCSI_LOGIN_DSL 8192u    /* RFC 7143 13.12 default during login */
+/* Target-initiated NOP-In keepalive: one tick per interval; a tick with
+ * no PDU received sends a ping, a second silent tick drops the
+ * connection (RFC 7143 11.19: NOP-In with a valid TTT). */
+#define NX_ISCSI_NOPIN_INTERVAL_NS (15ull * 1000 * 1000 * 1000)
+
+/* BHS byte 1 flags */
+#define NX_ISCSI_F 0x80
+#define NX_ISCSI_CMD_R 0x40
+#define NX_ISCSI_CMD_W 0x20
+#define NX_ISCSI_CMD_ATTR 0x07
+#define NX_ISCSI_RSP_O 0x04 /* residual overflow */
+#define NX_ISCSI_RSP_U 0x02 /* residual underflow */
+#define NX_ISCSI_DATAIN_S 0x01
+
+struct nx_iscsi_session;
+
+/* ---- connection ---------------------------------------------------------- */
+
+enum nx_iscsi_conn_state {
+	NX_CONN_LOGIN,        /* login phase: Login Requests only */
+	NX_CONN_FFP_PENDING,  /* login_complete ran; final response under way */
+	NX_CONN_FFP,          /* full feature phase */
+	NX_CONN_LOGGED_OUT,   /* Logout Response sent, close requested */
+	NX_CONN_DROPPED,      /* close requested after an error */
+};
+
+enum nx_iscsi_rx_state {
+	NX_RX_BHS,
+	NX_RX_AHS,
+	NX_RX_HDIGEST,
+	NX_RX_DATA,     /* data segment and its padding */
+	NX_RX_DDIGEST,
+};
+
+struct nx_iscsi_conn {
+	struct nx_iscsi_server *srv;
+	const struct nx_iscsi_conn_ops *ops;
+	void *ctx;
+	char peer[64];
+	char local[64];
+	struct nx_iscsi_params params;
+	struct nx_iscsi_login *login;
+	struct nx_iscsi_session *sess;
+	uint16_t cid;
+	enum nx_iscsi_conn_state state;
+	bool hdigest;           /* digests in effect (after login) */
+	bool ddigest;
+	uint32_t statsn;
+	uint32_t login_cmdsn;   /* CmdSN of the Login Requests */
+
+	/* receive state machine */
+	enum nx_iscsi_rx_state rx_state;
+	uint32_t rx_have;       /* bytes of the current part received */
+	uint32_t rx_ahs_len;
+	uint32_t rx_dsl;
+	uint8_t rx_bhs[NX_ISCSI_BHS_LEN];
+	uint8_t rx_ahs[NX_ISCSI_AHS_MAX];
+	uint8_t rx_digest[NX_ISCSI_DIGEST_LEN];
+	uint8_t *rx_data;       /* NX_ISCSI_MAX_RECV_DSL + 3 padding bytes */
+	const uint8_t *rx_zc;   /* data segment straight from the input */
+
+	/* lifetime */
+	unsigned busy;
+	bool closed;            /* nx_iscsi_conn_closed() was called */
+	bool close_sent;        /* ops->close() was called */
+	bool replaced;          /* reinstated by a login with its CID */
+	void (*release)(void *ctx);
+	void *release_ctx;
+
+	/* keepalive (nop.c) */
+	struct nx_timer *timer;
+	bool rx_since_tick;
+	bool ping_out;
+	uint32_t ping_ttt;
+};
+
+/* Holds c across a call that may end up in ops->close(). */
+void nx_iscsi_conn_get(struct nx_iscsi_conn *c);
+void nx_iscsi_conn_put(struct nx_iscsi_conn *c);
+/* True while PDUs may be sent and handled on c. */
+bool nx_iscsi_conn_live(const struct nx_iscsi_conn *c);
+/* Clean close after a Logout Response (no error logged). */
+void nx_iscsi_conn_logout_close(struct nx_iscsi_conn *c);
+
+/* ---- sessions and CmdSN ordering (session.c) ----------------------------- */
+
+struct nx_iscsi_r2t {
+	uint32_t ttt;
+	uint32_t offset;
+	uint32_t len;
+	uint32_t got;
+	uint32_t datasn;
+	bool used;
+};
+
+enum nx_iscsi_cmd_state {
+	NX_CMD_FREE,
+	NX_CMD_DATA,  /* transport owns the task: collecting Data-Out */
+	NX_CMD_CORE,  /* nx_task_execute / nx_task_fail ran: core owns it */
+};
+
+/* One SCSI command.  Pooled per session; the nx_task is embedded. */
+struct nx_iscsi_cmd {
+	struct nx_task task;
+	struct nx_iscsi_session *sess;
+	struct nx_iscsi_conn *conn;  /* allegiance; NULL when it is gone */
+	struct nx_iscsi_cmd *free_next;
+	uint32_t itt;
+	uint32_t edtl;               /* Expected Data Transfer Length */
+	uint16_t idx;
+	uint8_t state;               /* enum nx_iscsi_cmd_state */
+	uint8_t pdu_flags;           /* byte 1 of the command */
+	bool immediate;              /* took no CmdSN window credit */
+	bool setup_failed;           /* nx_task_setup() said no */
+	bool overflow_fail;          /* write longer than EDTL (05/0E/03) */
+
+	/* write data phase: bytes [0, want) land in task.data */
+	uint32_t want;
+	bool unsol_open;             /* unsolicited sequence not finished */
+	uint32_t unsol_next;
+	uint32_t unsol_limit;
+	uint32_t unsol_datasn;
+	uint32_t r2t_next;           /* next offset to solicit */
+	uint32_t r2tsn;
+	uint8_t r2t_count;
+	uint16_t ttt_seq;
+	struct nx_iscsi_r2t r2t[NX_ISCSI_R2T_MAX];
+};
+
+struct nx_iscsi_held {
+	struct nx_iscsi_conn *conn;  /* NULL: slot free */
+	uint8_t *buf;                /* BHS + AHS + data, nx_alloc'ed */
+	uint32_t ahs_len;
+	uint32_t dsl;
+	uint32_t cmdsn;
+	bool ddigest_ok;
+};
+
+struct nx_iscsi_tmf_slot {
+	struct nx_tmf req;
+	struct nx_iscsi_session *sess;
+	struct nx_iscsi_conn *conn;  /* NULL when it is gone */
+	uint32_t itt;
+	uint32_t ref_cmdsn;
+	uint32_t cmdsn;
+	uint8_t function;
+	bool immediate;
+	bool used;
+};
+
+struct nx_iscsi_session {
+	struct nx_iscsi_server *srv;
+	const struct nx_iscsi_target_config *tcfg; /* NULL: discovery */
+	struct nx_nexus *nexus;
+	uint8_t isid[6];
+	uint16_t tsih;
+	char initiator_name[NX_NAME_MAX];
+	struct nx_iscsi_params params;  /* the leading connection's */
+	struct nx_iscsi_conn *conns[NX_ISCSI_SESSION_CONNS_MAX];
+	unsigned nconns;
+	bool listed;                    /* findable in srv->sessions */
+	bool shutdown_started;
+	bool nexus_drained;
+
+	uint32_t exp_cmdsn;
+	uint32_t max_cmdsn;
+	struct nx_iscsi_held held[NX_ISCSI_HOLD_MAX];
+	uint32_t skip[NX_ISCSI_SKIP_MAX];
+	unsigned nskip;
+
+	struct nx_iscsi_cmd *cmds;      /* NX_ISCSI_CMDS_MAX, one allocation */
+	struct nx_iscsi_cmd *free_head;
+	unsigned cmds_used;
+	unsigned imm_used;
+	uint16_t ttt_seq;
+	struct nx_iscsi_tmf_slot tmfs[NX_ISCSI_TMF_MAX];
+	unsigned tmfs_used;
+};
+
+struct nx_iscsi_server {
+	struct nx_iscsi_server_config cfg;
+	struct nx_iscsi_session *sessions[NX_ISCSI_SESSIONS_MAX];
+	unsigned session_count;         /* allocated, listed or draining */
+	unsigned conn_count;
+	uint16_t next_tsih;
+};
+
+/* RFC 1982 serial number arithmetic on 32-bit sequence numbers. */
+static inline bool nx_sn_lt(uint32_t a, uint32_t b)
+{
+	return a != b && (uint32_t)(b - a) < 0x80000000u;
+}
+
+static inline bool nx_sn_le(uint32_t a, uint32_t b)
+{
+	return a == b || nx_sn_lt(a, b);
+}
+
+/* Entry point of command-type PDUs in full feature phase (SCSI Command,
+ * NOP-Out, TMF, Text, Logout): CmdSN window and ordering (RFC 7143
+ * 3.2.2.1), then the handler. */
+void nx_iscsi_session_rx_cmd(struct nx_iscsi_conn *c,
+			     const struct nx_iscsi_pdu *pdu, bool ddigest_ok);
+/* A non-immediate command's resources are free: the window slides. */
+void nx_iscsi_session_credit(struct nx_iscsi_session *s);
+/* RFC 7143 11.5.1: RefCmdSN of an ABORT TASK not yet received is treated
+ * as received.  False if it is not inside the window. */
+bool nx_iscsi_session_skip_cmdsn(struct nx_iscsi_session *s, uint32_t cmdsn,
+				 uint32_t tmf_cmdsn);
+/* c leaves its session (closed). */
+void nx_iscsi_session_conn_gone(struct nx_iscsi_conn *c);
+/* Drops every connection of s (session reinstatement, logout, errors). */
+void nx_iscsi_session_drop_all(struct nx_iscsi_session *s, const char *why);
+/* Frees s if nothing holds it any more. */
+void nx_iscsi_session_try_free(struct nx_iscsi_session *s);
+struct nx_iscsi_conn *nx_iscsi_session_find_conn(struct nx_iscsi_session *s,
+						 uint16_t cid);
+
+struct nx_iscsi_cmd *nx_iscsi_cmd_alloc(struct nx_iscsi_session *s,
+					bool immediate);
+void nx_iscsi_cmd_free(struct nx_iscsi_cmd *cmd);
+struct nx_iscsi_cmd *nx_iscsi_cmd_find_itt(struct nx_iscsi_session *s,
+					   uint32_t itt);
+struct nx_iscsi_cmd *nx_iscsi_cmd_find_ttt(struct nx_iscsi_session *s,
+					   uint32_t ttt);
+uint32_t nx_iscsi_conn_cur_statsn(const struct nx_iscsi_conn *c);
+
+/* ---- SCSI (scsi.c) ------------------------------------------------------- */
+
+/* Returns true when a command slot took over the CmdSN credit. */
+bool nx_iscsi_scsi_cmd_rx(struct nx_iscsi_conn *c,
+			  const struct nx_iscsi_pdu *pdu);
+void nx_iscsi_data_out_rx(struct nx_iscsi_conn *c,
+			  const struct nx_iscsi_pdu *pdu, bool ddigest_ok);
+void nx_iscsi_task_done(struct nx_task *t);
+/* Aborts commands still in their Data-Out phase (owned by the transport,
+ * not yet known to the core as running): all of conn's when conn is set,
+ * those of one LUN when lun_match, or every one.  Returns how many. */
+unsigned nx_iscsi_scsi_abort_data_phase(struct nx_iscsi_session *s,
+					const struct nx_iscsi_conn *conn,
+					bool lun_match, uint64_t lun);
+/* A command owned by the transport (Data-Out phase) with this ITT. */
+void nx_iscsi_cmd_abort_local(struct nx_iscsi_cmd *cmd);
+/* Builds and sends a SCSI Response with status only (no command slot). */
+void nx_iscsi_send_status(struct nx_iscsi_conn *c, uint32_t itt,
+			  uint8_t status);
+
+/* ---- the other handlers ------------------------------------------------- */
+void nx_iscsi_tmf_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu);
+void nx_iscsi_nop_out_rx(struct nx_iscsi_conn *c,
+			 const struct nx_iscsi_pdu *pdu);
+void nx_iscsi_nop_start(struct nx_iscsi_conn *c);
+void nx_iscsi_nop_stop(struct nx_iscsi_conn *c);
+void nx_iscsi_logout_rx(struct nx_iscsi_conn *c,
+			const struct nx_iscsi_pdu *pdu);
+void nx_iscsi_snack_rx(struct nx_iscsi_conn *c,
+		       const struct nx_iscsi_pdu *pdu);
+/* Reject, then drop: protocol errors that ERL 0 cannot recover from. */
+void nx_iscsi_reject_drop(struct nx_iscsi_conn *c, const uint8_t *bhs,
+			  enum nx_iscsi_reject_reason reason, const char *why);
+
+#endif /* NX_ISCSI_CONN_INTERNAL_H */
