@@ -10,6 +10,8 @@
 # build/clang (clang -Werror compile check).
 
 SHELL := /bin/bash
+# V=1 shows every command line.
+Q := $(if $(V),,@)
 .DEFAULT_GOAL := all
 
 CC ?= gcc
@@ -41,48 +43,58 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 B := build
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
 
 $(B)/lib/libnexus.a: $(call objs,$(B),$(LIB_SRC))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/lib/libnx_user.a: $(call objs,$(B),$(PLAT_SRC))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/bin/nexus-target: $(call objs,$(B),$(TARGET_SRC)) $(B)/lib/libnexus.a $(B)/lib/libnx_user.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(call objs,$(B),$(TARGET_SRC)) $(B)/lib/libnexus.a $(B)/lib/libnx_user.a -lpthread
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $(call objs,$(B),$(TARGET_SRC)) $(B)/lib/libnexus.a $(B)/lib/libnx_user.a -lpthread
 
 # ---- variant: asan (ASan + UBSan, used by make test) ------------------------
 A := build/asan
 $(A)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
 
 $(A)/lib/libnexus.a: $(call objs,$(A),$(LIB_SRC))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(A)/lib/libnx_user.a: $(call objs,$(A),$(PLAT_SRC))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(A)/bin/nexus-target: $(call objs,$(A),$(TARGET_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_FLAGS) -o $@ $(call objs,$(A),$(TARGET_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a -lpthread
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $(call objs,$(A),$(TARGET_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a -lpthread
 
 # Unit tests: every *_test.c is a CMocka program linked against the libraries.
 # Tests of tools/nexus-target also link its objects except main.c (only
 # those: daemon.o would drag the whole transport into tests that stub it).
 $(A)/test/tools/nexus-target/%: $(A)/obj/tools/nexus-target/%_test.o $(call objs,$(A),$(TARGET_LIB_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_FLAGS) -o $@ $< $(call objs,$(A),$(TARGET_LIB_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a -lcmocka -lpthread
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(call objs,$(A),$(TARGET_LIB_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a -lcmocka -lpthread
 
 $(A)/test/%: $(A)/obj/%_test.o $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_FLAGS) -o $@ $< $(A)/lib/libnexus.a $(A)/lib/libnx_user.a -lcmocka -lpthread
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(A)/lib/libnexus.a $(A)/lib/libnx_user.a -lcmocka -lpthread
 
 UNIT_TESTS := $(patsubst %_test.c,$(A)/test/%,$(TEST_SRC))
 
@@ -90,7 +102,8 @@ UNIT_TESTS := $(patsubst %_test.c,$(A)/test/%,$(TEST_SRC))
 C := build/clang
 $(C)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
+	@echo "  CLANG   $@"
+	$(Q)clang $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
 
 # ---- top-level goals ---------------------------------------------------------
 .PHONY: all run test clean deps check-clang unit interop
