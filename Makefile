@@ -147,4 +147,4 @@ deps:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(B) $(A) $(C) -name '*.d' 2>/dev/null)

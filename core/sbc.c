@@ -612,14 +612,6 @@ static enum nx_sense_reason exec_prevent(struct nx_task *t)
 
 /* ---- WRITE SAME (SBC-3 5.41, 5.42) --------------------------------------- */
 
-static bool all_zero(const uint8_t *p, uint32_t len)
-{
-	for (uint32_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 static enum nx_sense_reason ws_common(struct nx_task *t, uint64_t lba,
 				      uint64_t n, uint16_t len_byte, bool ndob)
 {
@@ -637,8 +629,13 @@ static enum nx_sense_reason ws_common(struct nx_task *t, uint64_t lba,
 		return cdb_field(t, 1, 3);
 	t->priv.lba = lba;
 	t->priv.nblocks = (uint32_t)n;
-	t->priv.byte_chk = unmap;
-	t->priv.engine = E_WS_WRITE;
+	/* UNMAP=1, ANCHOR=0 on a thin LU (SBC-3 5.41/5.42; SBC-4's UNMAP
+	 * and ANCHOR table: "should deallocate each LBA specified"):
+	 * deallocate whatever the Data-Out block holds (it is still
+	 * transferred); with LBPRZ=1 the LBAs then read as zeros.  Writing
+	 * a non-zero block instead would leave them mapped and defeat the
+	 * unmap the initiator asked for. */
+	t->priv.engine = unmap ? E_WS_UNMAP : E_WS_WRITE;
 	t->data_len = ndob ? 0 : lu->block_size;
 	t->dir = ndob ? NX_DIR_NONE : NX_DIR_WRITE;
 	return NX_SR_OK;
@@ -677,22 +674,10 @@ static enum nx_sense_reason ws_fill(struct nx_task *t)
 	return NX_SR_OK;
 }
 
-static enum nx_sense_reason unmap_range_step(struct nx_task *t);
-
-/* stage 0: choose; 1: submit a chunk; 2: chunk done. */
+/* stage 0: fill the pattern; 1: submit a chunk; 2: chunk done. */
 static enum nx_sense_reason ws_write_step(struct nx_task *t)
 {
-	struct nx_lu *lu = lu_of(t);
-
 	if (t->priv.stage == 0) {
-		bool zero = t->data_len == 0 ||
-			    all_zero(t->data, lu->block_size);
-		/* UNMAP=1 on a thin LU with LBPRZ=1: unmapping yields the
-		 * zeros asked for; other data must really be written. */
-		if (t->priv.byte_chk && zero) {
-			t->priv.engine = E_WS_UNMAP;
-			return unmap_range_step(t);
-		}
 		enum nx_sense_reason r = ws_fill(t);
 		if (r != NX_SR_OK)
 			return r;
@@ -863,6 +848,16 @@ static enum nx_sense_reason parse_caw(struct nx_task *t)
 
 	if (n > NX_CAW_MAX_BLOCKS ||
 	    2ull * n > (NX_MAX_XFER_BYTES >> lu->block_shift))
+		return cdb_field(t, 13, 7);
+	/* SBC-3 5.2: the Data-Out Buffer is the verify instance followed by
+	 * the write instance, NUMBER OF LOGICAL BLOCKS each, so the field
+	 * decides where the data to write starts.  An initiator whose
+	 * expected transfer length is not 2 * NUMBER OF LOGICAL BLOCKS
+	 * blocks laid the buffer out for another count (e.g. 256 wrapped
+	 * to 0 in the 8-bit field); honouring the field would compare and
+	 * write the wrong bytes, so the field is rejected instead of the
+	 * usual residual handling of ordinary writes. */
+	if (t->expected_len != blocks_to_bytes(lu, 2ull * n))
 		return cdb_field(t, 13, 7);
 	if (!lba_in_range(lu, lba, n))
 		return NX_SR_LBA_OUT_OF_RANGE;

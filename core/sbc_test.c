@@ -25,6 +25,29 @@ static void write10(uint32_t lba, uint16_t n, const uint8_t *data)
 	cmd_done(&c);
 }
 
+/* Like run(), with the initiator's expected transfer length (iSCSI EDTL)
+ * set the way a transport does before nx_task_setup(). */
+static void run_edtl(struct cmd *c, const uint8_t *cdb, size_t cdb_len,
+		     const void *dout, size_t dout_len, uint32_t edtl)
+{
+	cmd_prepare(c, fx.n1, 0, cdb, cdb_len);
+	c->t.expected_len = edtl;
+	cmd_run(c, dout, dout_len);
+}
+
+/* Fixed-format sense of ILLEGAL REQUEST / INVALID FIELD IN CDB with the
+ * SKSV field pointer (SPC-4 4.5.2.4.2) at CDB byte `byte`, bit `bit`. */
+static void expect_cdb_field(const struct nx_task *t, uint8_t byte, uint8_t bit)
+{
+	const uint8_t want[18] = { 0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0,
+				   0x24, 0x00, 0, (uint8_t)(0xc8 | bit), 0x00,
+				   byte };
+
+	assert_int_equal(t->status, NX_STATUS_CHECK_CONDITION);
+	assert_int_equal(t->sense_len, 18);
+	assert_memory_equal(t->sense, want, 18);
+}
+
 static void test_write_read10_roundtrip(void **state)
 {
 	struct cmd c;
@@ -389,16 +412,136 @@ static void test_compare_and_write(void **state)
 	memset(buf + 1024, 'B', 1024);
 	put_cdb16(cdb, 0x89, 40, 0);
 	cdb[13] = 2;
-	run(&c, cdb, 16, buf, sizeof(buf));
+	run_edtl(&c, cdb, 16, buf, sizeof(buf), sizeof(buf));
 	assert_int_equal(c.t.data_len, 2048);
 	expect_good(&c.t);
 	assert_int_equal(fx.fb->mem[40 * 512], 'B');
 	cmd_done(&c);
 	/* the medium now holds B: compare data A miscompares at byte 0 */
 	buf[0] = 'B';
-	run(&c, cdb, 16, buf, sizeof(buf));
+	run_edtl(&c, cdb, 16, buf, sizeof(buf), sizeof(buf));
 	expect_sense(&c.t, 0x0e, 0x1d, 0x00);
 	assert_int_equal(nx_get_be32(c.t.sense + 3), 1);
+	cmd_done(&c);
+}
+
+/* SBC-3 5.2: the Data-Out Buffer holds 2 * NUMBER OF LOGICAL BLOCKS
+ * blocks.  An expected transfer length that disagrees (256 blocks wrapped
+ * to 0 in the 8-bit field; too small or too large a field) fails with
+ * INVALID FIELD IN CDB at byte 13 before any data moves; nothing is read,
+ * compared or written.  NUMBER OF LOGICAL BLOCKS 0 with no data is no
+ * error. */
+static void test_compare_and_write_length_mismatch(void **state)
+{
+	struct cmd c;
+	uint8_t cdb[16];
+	static uint8_t buf[2 * 256 * 512];
+
+	memset(pattern, 'A', 512);
+	write10(60, 1, pattern);
+	memset(buf, 'A', sizeof(buf) / 2);
+	memset(buf + sizeof(buf) / 2, 'B', sizeof(buf) / 2);
+	unsigned nsubmit = fx.fb->nsubmit;
+
+	put_cdb16(cdb, 0x89, 60, 0);
+	cdb[13] = 0; /* 256 & 0xff */
+	run_edtl(&c, cdb, 16, buf, sizeof(buf), sizeof(buf));
+	assert_false(c.setup_ok);
+	expect_cdb_field(&c.t, 13, 7);
+	assert_int_equal(c.t.data_len, 0);
+	assert_int_equal(c.t.dir, NX_DIR_NONE);
+	cmd_done(&c);
+
+	cdb[13] = 1; /* data-out of 4 blocks for 1 */
+	run_edtl(&c, cdb, 16, buf, 4 * 512, 4 * 512);
+	assert_false(c.setup_ok);
+	expect_cdb_field(&c.t, 13, 7);
+	cmd_done(&c);
+
+	cdb[13] = 3; /* data-out of 4 blocks for 3 */
+	run_edtl(&c, cdb, 16, buf, 4 * 512, 4 * 512);
+	assert_false(c.setup_ok);
+	expect_cdb_field(&c.t, 13, 7);
+	cmd_done(&c);
+	assert_int_equal(fx.fb->nsubmit, nsubmit);
+	assert_int_equal(fx.fb->mem[60 * 512], 'A');
+
+	cdb[13] = 0; /* no blocks, no data: not an error */
+	run_edtl(&c, cdb, 16, NULL, 0, 0);
+	expect_good(&c.t);
+	assert_int_equal(c.t.data_len, 0);
+	cmd_done(&c);
+	assert_int_equal(fx.fb->nsubmit, nsubmit);
+
+	/* the largest count the field carries (MAXIMUM COMPARE AND WRITE
+	 * LENGTH 255) with the matching length works */
+	memset(pattern, 'A', 64 * 1024);
+	write10(0, 128, pattern);
+	write10(128, 127, pattern);
+	cdb[13] = 255;
+	nx_put_be64(cdb + 2, 0);
+	memset(buf + 255 * 512, 'B', 255 * 512);
+	run_edtl(&c, cdb, 16, buf, 2 * 255 * 512, 2 * 255 * 512);
+	expect_good(&c.t);
+	assert_int_equal(fx.fb->mem[0], 'B');
+	assert_int_equal(fx.fb->mem[255 * 512 - 1], 'B');
+	assert_int_equal(fx.fb->mem[255 * 512], 0);
+	cmd_done(&c);
+}
+
+/* WRITE SAME with UNMAP=1 on a thin LU deallocates whatever block the
+ * Data-Out Buffer holds; with LBPRZ=1 the range then reads as zeros. */
+static void test_write_same_unmap_nonzero_block(void **state)
+{
+	struct cmd c;
+	uint8_t cdb[16], blk[512];
+
+	memset(pattern, 0xff, 8 * 512);
+	write10(200, 8, pattern);
+	memset(blk, 0xff, sizeof(blk));
+	put_cdb10(cdb, 0x41, 200, 4);
+	cdb[1] = 0x08; /* UNMAP */
+	run(&c, cdb, 10, blk, sizeof(blk));
+	expect_good(&c.t);
+	assert_int_equal(c.t.data_len, 512);
+	assert_int_equal(c.t.dir, NX_DIR_WRITE); /* the block still moves */
+	assert_int_equal(fx.fb->last_op, NX_BS_UNMAP);
+	for (int i = 200; i < 204; i++)
+		assert_int_equal(fx.fb->mapped[i], 0);
+	assert_int_equal(fx.fb->mapped[204], 1);
+	cmd_done(&c);
+
+	put_cdb10(cdb, 0x28, 200, 8);
+	run(&c, cdb, 10, NULL, 0);
+	expect_good(&c.t);
+	memset(pattern, 0, 4 * 512);
+	assert_memory_equal(c.t.data, pattern, 4 * 512);
+	assert_int_equal(c.t.data[4 * 512], 0xff);
+	cmd_done(&c);
+
+	/* NUMBER OF BLOCKS 0 = up to the last LBA (WSNZ=0), 0xff block */
+	memset(pattern, 0xff, 3 * 512);
+	write10(NBLK - 3, 3, pattern);
+	put_cdb10(cdb, 0x41, NBLK - 3, 0);
+	cdb[1] = 0x08;
+	run(&c, cdb, 10, blk, sizeof(blk));
+	expect_good(&c.t);
+	cmd_done(&c);
+	put_cdb10(cdb, 0x28, NBLK - 3, 3);
+	run(&c, cdb, 10, NULL, 0);
+	expect_good(&c.t);
+	memset(pattern, 0, 3 * 512);
+	assert_memory_equal(c.t.data, pattern, 3 * 512);
+	cmd_done(&c);
+	assert_int_equal(fx.fb->mapped[NBLK - 1], 0);
+
+	/* UNMAP=0 still writes the block */
+	put_cdb16(cdb, 0x93, 300, 2);
+	run(&c, cdb, 16, blk, sizeof(blk));
+	expect_good(&c.t);
+	assert_int_equal(fx.fb->last_op, NX_BS_WRITE);
+	assert_int_equal(fx.fb->mem[301 * 512 + 511], 0xff);
+	assert_int_equal(fx.fb->mapped[301], 1);
 	cmd_done(&c);
 }
 
@@ -541,6 +684,61 @@ static int setup_4k(void **state)
 	return 0;
 }
 
+/* 64 MiB thin LU of 512-byte blocks: room for 64 Ki-block WRITE SAMEs */
+#define BIG_SIZE (64u << 20)
+
+static int setup_big(void **state)
+{
+	(void)state;
+	fx_setup_opts(BIG_SIZE, true, false, 512);
+	while (nx_ua_pop(fx.n1, fx.lu, NULL))
+		;
+	return 0;
+}
+
+/* MAXIMUM WRITE SAME LENGTH is 0xffff (Block Limits VPD): one block more
+ * is INVALID FIELD IN CDB at the NUMBER OF BLOCKS field (SBC-3 5.42), as
+ * is a 0-block (to the last LBA) request that would cover more. */
+static void test_write_same_max_length(void **state)
+{
+	struct cmd c;
+	uint8_t cdb[16];
+
+	put_cdb16(cdb, 0x93, 0, 0x10000);
+	cdb[1] = 0x09; /* UNMAP, NDOB */
+	run(&c, cdb, 16, NULL, 0);
+	assert_false(c.setup_ok);
+	expect_cdb_field(&c.t, 10, 7);
+	cmd_done(&c);
+
+	put_cdb16(cdb, 0x93, 0, 0);
+	cdb[1] = 0x09;
+	run(&c, cdb, 16, NULL, 0);
+	assert_false(c.setup_ok);
+	expect_cdb_field(&c.t, 10, 7);
+	cmd_done(&c);
+
+	put_cdb16(cdb, 0x93, 0, 0xffff);
+	cdb[1] = 0x09;
+	run(&c, cdb, 16, NULL, 0);
+	expect_good(&c.t);
+	assert_int_equal(fx.fb->last_op, NX_BS_UNMAP);
+	cmd_done(&c);
+
+	/* the same limit through WRITE SAME(10)'s 16-bit field, 0 blocks */
+	put_cdb10(cdb, 0x41, BIG_SIZE / 512 - 0xffff, 0);
+	cdb[1] = 0x08;
+	run(&c, cdb, 10, pattern, 512);
+	expect_good(&c.t);
+	cmd_done(&c);
+	put_cdb10(cdb, 0x41, BIG_SIZE / 512 - 0x10000, 0);
+	cdb[1] = 0x08;
+	run(&c, cdb, 10, pattern, 512);
+	assert_false(c.setup_ok);
+	expect_cdb_field(&c.t, 7, 7);
+	cmd_done(&c);
+}
+
 static void test_4k_blocks_thick(void **state)
 {
 	struct cmd c;
@@ -577,6 +775,8 @@ int main(void)
 		T(test_write_same),
 		T(test_unmap_and_get_lba_status),
 		T(test_compare_and_write),
+		T(test_compare_and_write_length_mismatch),
+		T(test_write_same_unmap_nonzero_block),
 		T(test_orwrite),
 		T(test_start_stop_unit),
 		T(test_prevent_allow),
@@ -585,6 +785,8 @@ int main(void)
 		T(test_write_protect),
 		cmocka_unit_test_setup_teardown(test_4k_blocks_thick, setup_4k,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_write_same_max_length,
+						setup_big, fx_teardown),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

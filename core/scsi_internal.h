@@ -27,7 +27,13 @@
 #define NX_TASK_SET_MAX 1024          /* tasks in one LU task set: TASK SET FULL */
 /* Block Limits VPD (SBC-3 6.5.3) values the SPC helper reports and sbc.c
  * enforces: MAXIMUM TRANSFER LENGTH is NX_MAX_XFER_BYTES / block size. */
-#define NX_WS_MAX_BLOCKS 65536u       /* MAXIMUM WRITE SAME LENGTH */
+/* MAXIMUM WRITE SAME LENGTH (SBC-3 6.5.3): the largest count WRITE
+ * SAME(10)'s 16-bit field can carry, so both CDB sizes share one limit.
+ * Kept below 64 Ki blocks on purpose: initiators (libiscsi's conformance
+ * suite among them) read a limit >= 64 Ki as "64 Ki-block transfers work"
+ * and follow with a 64 Ki-block WRITE/READ, which exceeds MAXIMUM TRANSFER
+ * LENGTH (NX_MAX_XFER_BYTES) at every block size we support. */
+#define NX_WS_MAX_BLOCKS 0xffffu
 #define NX_UNMAP_MAX_BLOCKS 0x100000u /* MAXIMUM UNMAP LBA COUNT (libiscsi: <= 1M) */
 #define NX_UNMAP_MAX_DESC 256u        /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 #define NX_CAW_MAX_BLOCKS 255u        /* MAXIMUM COMPARE AND WRITE LENGTH */

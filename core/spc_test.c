@@ -174,7 +174,7 @@ static void test_vpd_block_limits(void **state)
 	nx_put_be32(exp + 12, 2048);     /* 1 MiB */
 	nx_put_be32(exp + 20, 0x100000); /* thin: UNMAP limits */
 	nx_put_be32(exp + 24, 256);
-	nx_put_be64(exp + 36, 65536);
+	nx_put_be64(exp + 36, 0xffff); /* MAXIMUM WRITE SAME LENGTH */
 	t_expect_good(t);
 	assert_int_equal(t->xfer_len, 64);
 	assert_memory_equal(t->data, exp, 64);
