@@ -1,0 +1,559 @@
+/*
+ * disk.c - the simulated disk (see nx_sim_disk.h for the model).
+ *
+ * Storage is a table of 64 KiB chunks, each with a lazily allocated
+ * durable image (NULL reads as zeros) and, while dirty, a volatile cache
+ * image plus a per-block dirty bitmap.  Dirty chunks are kept in a ring
+ * in the order they first became dirty, which is the destage order when
+ * the cache is full and the iteration order at power loss, so every
+ * outcome depends only on the sequence of operations and the seed.
+ */
+#include <stdlib.h>
+
+#include "nx_sim_disk.h"
+
+#define BLOCKS_PER_CHUNK_MAX (NX_SIM_DISK_CHUNK / 512)
+#define DIRTY_WORDS (BLOCKS_PER_CHUNK_MAX / 64)
+#define NO_DIO UINT32_MAX
+
+struct chunk {
+	uint8_t *durable;
+	uint8_t *cache;
+	uint64_t dirty[DIRTY_WORDS];
+	bool listed;
+};
+
+struct dio {
+	struct nx_sim_disk *disk;
+	enum nx_file_op op;
+	uint8_t *buf;
+	size_t len;
+	uint64_t off;
+	nx_sim_disk_done_fn done;
+	void *arg;
+	const void *owner;
+	nx_sim_event_id ev;
+	int err;
+	uint32_t next_free;
+	bool used;
+};
+
+struct bad_range {
+	uint64_t off, len;
+	unsigned op_mask;
+};
+
+struct nx_sim_disk {
+	struct nx_sim *sim;
+	struct nx_sim_disk *next; /* registry */
+	char name[NX_SIM_DISK_NAME_MAX];
+	struct nx_sim_disk_opts o;
+	struct nx_rng rng;
+	struct chunk *chunks;
+	uint64_t nchunks;
+	uint32_t *dirty_ring; /* chunk indices, oldest first */
+	uint32_t ring_head, ring_count;
+	struct dio *dios;
+	uint32_t dio_free, inflight;
+	struct bad_range bad[NX_SIM_DISK_BAD_MAX];
+	unsigned bad_count;
+	uint32_t epoch;
+	struct nx_sim_disk_stats st;
+};
+
+static struct nx_sim_disk *registry;
+
+void nx_sim_disk_opts_default(struct nx_sim_disk_opts *o, uint64_t size_bytes)
+{
+	memset(o, 0, sizeof(*o));
+	o->size_bytes = size_bytes;
+	o->block_size = 512;
+	o->read_lat_min_ns = 20000;
+	o->read_lat_max_ns = 80000;
+	o->write_lat_min_ns = 10000;
+	o->write_lat_max_ns = 40000;
+	o->media_lat_ns = 200000;
+	o->cache_chunks_max = 256; /* 16 MiB of write-back cache */
+	o->tear_keep_ppb = NX_SIM_PPB / 2;
+	o->inflight_max = 1024;
+}
+
+void nx_sim_disk_opts_from_seed(struct nx_sim_disk_opts *o,
+				uint64_t size_bytes, struct nx_rng *rng)
+{
+	nx_sim_disk_opts_default(o, size_bytes);
+	o->read_lat_min_ns = nx_rng_range(rng, 1000, 100000);
+	o->read_lat_max_ns = o->read_lat_min_ns + nx_rng_range(rng, 0, 200000);
+	o->write_lat_min_ns = nx_rng_range(rng, 1000, 100000);
+	o->write_lat_max_ns = o->write_lat_min_ns + nx_rng_range(rng, 0, 200000);
+	o->media_lat_ns = nx_rng_range(rng, 10000, 2000000);
+	o->tail_ppb = (uint32_t)nx_rng_range(rng, 0, NX_SIM_PPB / 100);
+	o->tail_lat_ns = nx_rng_range(rng, 1000000, 50000000);
+	o->cache_chunks_max = (uint32_t)nx_rng_range(rng, 0, 512);
+	o->tear_keep_ppb = (uint32_t)nx_rng_range(rng, 0, NX_SIM_PPB);
+}
+
+static bool opts_valid(const struct nx_sim_disk_opts *o)
+{
+	uint32_t bs = o->block_size;
+
+	return bs >= 512 && bs <= NX_SIM_DISK_CHUNK && (bs & (bs - 1)) == 0 &&
+	       o->size_bytes > 0 && o->size_bytes % bs == 0 &&
+	       o->size_bytes <= NX_SIM_DISK_SIZE_MAX &&
+	       o->read_lat_min_ns <= o->read_lat_max_ns &&
+	       o->write_lat_min_ns <= o->write_lat_max_ns;
+}
+
+static int disk_alloc(struct nx_sim_disk *d)
+{
+	uint32_t n = d->o.inflight_max;
+
+	d->nchunks = (d->o.size_bytes + NX_SIM_DISK_CHUNK - 1) / NX_SIM_DISK_CHUNK;
+	d->chunks = calloc(d->nchunks, sizeof(*d->chunks));
+	d->dirty_ring = calloc(d->o.cache_chunks_max + 1, sizeof(uint32_t));
+	d->dios = calloc(n, sizeof(*d->dios));
+	if (d->chunks == NULL || d->dirty_ring == NULL || d->dios == NULL)
+		return NX_ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		d->dios[i].next_free = i + 1 < n ? i + 1 : NO_DIO;
+	d->dio_free = 0;
+	return NX_OK;
+}
+
+struct nx_sim_disk *nx_sim_disk_new(struct nx_sim *sim, const char *name,
+				    const struct nx_sim_disk_opts *opts)
+{
+	struct nx_sim_disk *d;
+
+	if (!opts_valid(opts) || strlen(name) >= NX_SIM_DISK_NAME_MAX ||
+	    nx_sim_disk_find(sim, name) != NULL)
+		return NULL;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return NULL;
+	d->sim = sim;
+	d->o = *opts;
+	if (d->o.inflight_max == 0)
+		d->o.inflight_max = 1024;
+	strcpy(d->name, name);
+	nx_rng_fork(nx_sim_rng(sim), "disk", 0, &d->rng);
+	nx_rng_fork(&d->rng, name, 0, &d->rng);
+	if (disk_alloc(d) != NX_OK) {
+		free(d->chunks);
+		free(d->dirty_ring);
+		free(d->dios);
+		free(d);
+		return NULL;
+	}
+	d->next = registry;
+	registry = d;
+	return d;
+}
+
+void nx_sim_disk_free(struct nx_sim_disk *d)
+{
+	struct nx_sim_disk **pp;
+
+	if (d == NULL)
+		return;
+	for (pp = &registry; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	}
+	for (uint32_t i = 0; i < d->o.inflight_max; i++)
+		if (d->dios[i].used)
+			nx_sim_cancel(d->sim, d->dios[i].ev);
+	for (uint64_t i = 0; i < d->nchunks; i++) {
+		free(d->chunks[i].durable);
+		free(d->chunks[i].cache);
+	}
+	free(d->chunks);
+	free(d->dirty_ring);
+	free(d->dios);
+	free(d);
+}
+
+struct nx_sim_disk *nx_sim_disk_find(struct nx_sim *sim, const char *name)
+{
+	for (struct nx_sim_disk *d = registry; d != NULL; d = d->next)
+		if (d->sim == sim && strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+void nx_sim_disk_free_all(struct nx_sim *sim)
+{
+	struct nx_sim_disk *d = registry, *next;
+
+	for (; d != NULL; d = next) {
+		next = d->next;
+		if (d->sim == sim)
+			nx_sim_disk_free(d);
+	}
+}
+
+uint64_t nx_sim_disk_size(const struct nx_sim_disk *d) { return d->o.size_bytes; }
+uint32_t nx_sim_disk_block_size(const struct nx_sim_disk *d) { return d->o.block_size; }
+uint32_t nx_sim_disk_epoch(const struct nx_sim_disk *d) { return d->epoch; }
+unsigned nx_sim_disk_inflight(const struct nx_sim_disk *d) { return d->inflight; }
+
+void nx_sim_disk_stats(const struct nx_sim_disk *d, struct nx_sim_disk_stats *out)
+{
+	*out = d->st;
+}
+
+/* ---- block store ----------------------------------------------------------- */
+
+static bool dirty_test(const struct chunk *c, uint32_t b)
+{
+	return (c->dirty[b / 64] >> (b % 64)) & 1;
+}
+
+static void block_persist(struct nx_sim_disk *d, struct chunk *c, uint32_t b)
+{
+	uint32_t bs = d->o.block_size;
+
+	if (c->durable == NULL) {
+		c->durable = calloc(1, NX_SIM_DISK_CHUNK);
+		if (c->durable == NULL)
+			nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+	}
+	memcpy(c->durable + (size_t)b * bs, c->cache + (size_t)b * bs, bs);
+}
+
+/* keep_ppb: NX_SIM_PPB destages every dirty block, 0 drops them all. */
+static void chunk_flush(struct nx_sim_disk *d, struct chunk *c, uint32_t keep_ppb)
+{
+	uint32_t nblocks = NX_SIM_DISK_CHUNK / d->o.block_size;
+
+	for (uint32_t b = 0; b < nblocks; b++) {
+		if (!dirty_test(c, b))
+			continue;
+		if (keep_ppb >= NX_SIM_PPB || nx_rng_ppb(&d->rng, keep_ppb))
+			block_persist(d, c, b);
+		else
+			d->st.blocks_lost++;
+	}
+	memset(c->dirty, 0, sizeof(c->dirty));
+	free(c->cache);
+	c->cache = NULL;
+	c->listed = false;
+}
+
+static void ring_flush_oldest(struct nx_sim_disk *d, uint32_t keep_ppb)
+{
+	uint32_t cap = d->o.cache_chunks_max;
+	uint32_t ci = d->dirty_ring[d->ring_head];
+
+	nx_assert(d->ring_count > 0);
+	d->ring_head = (d->ring_head + 1) % cap;
+	d->ring_count--;
+	chunk_flush(d, &d->chunks[ci], keep_ppb);
+}
+
+static void cache_flush_all(struct nx_sim_disk *d, uint32_t keep_ppb)
+{
+	while (d->ring_count > 0)
+		ring_flush_oldest(d, keep_ppb);
+}
+
+static void chunk_list(struct nx_sim_disk *d, uint64_t ci)
+{
+	uint32_t cap = d->o.cache_chunks_max;
+	struct chunk *c = &d->chunks[ci];
+
+	if (c->listed)
+		return;
+	if (d->ring_count == cap) {
+		ring_flush_oldest(d, NX_SIM_PPB);
+		d->st.destages++;
+	}
+	d->dirty_ring[(d->ring_head + d->ring_count) % cap] = (uint32_t)ci;
+	d->ring_count++;
+	c->listed = true;
+	c->cache = malloc(NX_SIM_DISK_CHUNK);
+	if (c->cache == NULL)
+		nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+}
+
+/* Visits [off, off+len) one block at a time: fn(d, chunk, block, bytes). */
+typedef void (*block_fn)(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
+			 uint8_t *bytes);
+
+static void for_blocks(struct nx_sim_disk *d, uint64_t off, uint8_t *buf,
+		       size_t len, block_fn fn)
+{
+	uint32_t bs = d->o.block_size;
+
+	nx_assert(off % bs == 0 && len % bs == 0);
+	nx_assert(off + len <= d->o.size_bytes);
+	for (size_t done = 0; done < len; done += bs) {
+		uint64_t at = off + done;
+
+		fn(d, at / NX_SIM_DISK_CHUNK,
+		   (uint32_t)((at % NX_SIM_DISK_CHUNK) / bs), buf + done);
+	}
+}
+
+static void blk_read(struct nx_sim_disk *d, uint64_t ci, uint32_t b, uint8_t *bytes)
+{
+	const struct chunk *c = &d->chunks[ci];
+	size_t bs = d->o.block_size, at = (size_t)b * bs;
+
+	if (c->cache != NULL && dirty_test(c, b))
+		memcpy(bytes, c->cache + at, bs);
+	else if (c->durable != NULL)
+		memcpy(bytes, c->durable + at, bs);
+	else
+		memset(bytes, 0, bs);
+}
+
+static void blk_read_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
+			     uint8_t *bytes)
+{
+	const struct chunk *c = &d->chunks[ci];
+	size_t bs = d->o.block_size;
+
+	if (c->durable != NULL)
+		memcpy(bytes, c->durable + (size_t)b * bs, bs);
+	else
+		memset(bytes, 0, bs);
+}
+
+static void blk_write_cache(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
+			    uint8_t *bytes)
+{
+	struct chunk *c = &d->chunks[ci];
+	size_t bs = d->o.block_size;
+
+	chunk_list(d, ci);
+	memcpy(c->cache + (size_t)b * bs, bytes, bs);
+	c->dirty[b / 64] |= 1ull << (b % 64);
+}
+
+/* Durable write: the cached copy of the block (older) is discarded. */
+static void blk_write_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
+			      uint8_t *bytes)
+{
+	struct chunk *c = &d->chunks[ci];
+	size_t bs = d->o.block_size;
+
+	if (c->durable == NULL) {
+		c->durable = calloc(1, NX_SIM_DISK_CHUNK);
+		if (c->durable == NULL)
+			nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+	}
+	memcpy(c->durable + (size_t)b * bs, bytes, bs);
+	c->dirty[b / 64] &= ~(1ull << (b % 64));
+}
+
+void nx_sim_disk_read_visible(const struct nx_sim_disk *d, uint64_t off,
+			      void *buf, size_t len)
+{
+	for_blocks((struct nx_sim_disk *)d, off, buf, len, blk_read);
+}
+
+void nx_sim_disk_read_durable(const struct nx_sim_disk *d, uint64_t off,
+			      void *buf, size_t len)
+{
+	for_blocks((struct nx_sim_disk *)d, off, buf, len, blk_read_durable);
+}
+
+uint64_t nx_sim_disk_dirty_blocks(const struct nx_sim_disk *d)
+{
+	uint64_t n = 0;
+	uint32_t cap = d->o.cache_chunks_max;
+
+	for (uint32_t i = 0; i < d->ring_count; i++) {
+		const struct chunk *c = &d->chunks[d->dirty_ring[(d->ring_head + i) % cap]];
+
+		for (unsigned w = 0; w < DIRTY_WORDS; w++)
+			n += (uint64_t)__builtin_popcountll(c->dirty[w]);
+	}
+	return n;
+}
+
+/* ---- I/O ----------------------------------------------------------------- */
+
+static void dio_put(struct nx_sim_disk *d, struct dio *io)
+{
+	io->used = false;
+	io->next_free = d->dio_free;
+	d->dio_free = (uint32_t)(io - d->dios);
+	d->inflight--;
+}
+
+static void dio_apply(struct nx_sim_disk *d, struct dio *io)
+{
+	switch (io->op) {
+	case NX_FILE_READ:
+		for_blocks(d, io->off, io->buf, io->len, blk_read);
+		break;
+	case NX_FILE_WRITE:
+		if (d->o.cache_chunks_max == 0)
+			for_blocks(d, io->off, io->buf, io->len, blk_write_durable);
+		else
+			for_blocks(d, io->off, io->buf, io->len, blk_write_cache);
+		break;
+	case NX_FILE_WRITE_FUA:
+		for_blocks(d, io->off, io->buf, io->len, blk_write_durable);
+		break;
+	case NX_FILE_SYNC:
+		cache_flush_all(d, NX_SIM_PPB);
+		break;
+	}
+}
+
+static void dio_complete(void *arg)
+{
+	struct dio *io = arg;
+	struct nx_sim_disk *d = io->disk;
+	nx_sim_disk_done_fn done = io->done;
+	void *done_arg = io->arg;
+	int err = io->err;
+
+	nx_assert(io->used);
+	if (err == 0)
+		dio_apply(d, io);
+	else
+		d->st.errors++;
+	/* Free before the callback: it may submit the next I/O. */
+	dio_put(d, io);
+	done(done_arg, err);
+}
+
+static bool bad_hit(const struct nx_sim_disk *d, enum nx_file_op op,
+		    uint64_t off, size_t len)
+{
+	unsigned bit = 1u << (op == NX_FILE_WRITE_FUA ? NX_FILE_WRITE : op);
+
+	for (unsigned i = 0; i < d->bad_count; i++) {
+		const struct bad_range *r = &d->bad[i];
+
+		if ((r->op_mask & bit) && off < r->off + r->len && r->off < off + len)
+			return true;
+	}
+	return false;
+}
+
+/* Draws latency and error at submission, so the draws follow the order
+ * in which the initiator-visible I/Os were issued. */
+static void dio_draw(struct nx_sim_disk *d, struct dio *io, uint64_t *lat)
+{
+	const struct nx_sim_disk_opts *o = &d->o;
+	bool rd = io->op == NX_FILE_READ;
+
+	if (io->op == NX_FILE_SYNC)
+		*lat = o->media_lat_ns;
+	else if (rd)
+		*lat = nx_rng_range(&d->rng, o->read_lat_min_ns, o->read_lat_max_ns);
+	else
+		*lat = nx_rng_range(&d->rng, o->write_lat_min_ns, o->write_lat_max_ns);
+	if (io->op == NX_FILE_WRITE_FUA)
+		*lat += o->media_lat_ns;
+	if (nx_rng_ppb(&d->rng, o->tail_ppb))
+		*lat += nx_rng_range(&d->rng, 0, o->tail_lat_ns);
+	io->err = 0;
+	if (io->op != NX_FILE_SYNC &&
+	    (bad_hit(d, io->op, io->off, io->len) ||
+	     nx_rng_ppb(&d->rng, rd ? o->read_err_ppb : o->write_err_ppb)))
+		io->err = NX_EIO;
+}
+
+static int submit_check(const struct nx_sim_disk *d, enum nx_file_op op,
+			void *buf, size_t len, uint64_t off)
+{
+	uint32_t bs = d->o.block_size;
+
+	if (op == NX_FILE_SYNC)
+		return NX_OK;
+	if (op != NX_FILE_READ && op != NX_FILE_WRITE && op != NX_FILE_WRITE_FUA)
+		return NX_EINVAL;
+	if (buf == NULL || len == 0 || off % bs != 0 || len % bs != 0 ||
+	    off > d->o.size_bytes || len > d->o.size_bytes - off)
+		return NX_EINVAL;
+	return NX_OK;
+}
+
+static void stats_count(struct nx_sim_disk *d, enum nx_file_op op)
+{
+	switch (op) {
+	case NX_FILE_READ: d->st.reads++; break;
+	case NX_FILE_WRITE: d->st.writes++; break;
+	case NX_FILE_WRITE_FUA: d->st.fuas++; break;
+	case NX_FILE_SYNC: d->st.syncs++; break;
+	}
+}
+
+int nx_sim_disk_submit(struct nx_sim_disk *d, enum nx_file_op op, void *buf,
+		       size_t len, uint64_t off, nx_sim_disk_done_fn done,
+		       void *arg, const void *owner)
+{
+	struct dio *io;
+	uint32_t next;
+	uint64_t lat;
+	int rc = submit_check(d, op, buf, len, off);
+
+	nx_assert(done != NULL);
+	if (rc != NX_OK)
+		return rc;
+	if (d->dio_free == NO_DIO)
+		return NX_EAGAIN;
+	io = &d->dios[d->dio_free];
+	nx_assert(!io->used);
+	next = io->next_free;
+	*io = (struct dio){ .disk = d, .op = op, .buf = buf, .len = len,
+			    .off = off, .done = done, .arg = arg,
+			    .owner = owner, .next_free = NO_DIO };
+	dio_draw(d, io, &lat);
+	io->ev = nx_sim_schedule(d->sim, lat, dio_complete, io);
+	if (io->ev == NX_SIM_EVENT_NONE) {
+		io->next_free = next;
+		return NX_EAGAIN;
+	}
+	d->dio_free = next;
+	io->used = true;
+	d->inflight++;
+	stats_count(d, op);
+	return NX_OK;
+}
+
+unsigned nx_sim_disk_cancel_owner(struct nx_sim_disk *d, const void *owner)
+{
+	unsigned n = 0;
+
+	/* Slot order, not pointer order: deterministic free-list result. */
+	for (uint32_t i = 0; i < d->o.inflight_max; i++) {
+		struct dio *io = &d->dios[i];
+
+		if (io->used && (owner == NULL || io->owner == owner)) {
+			nx_sim_cancel(d->sim, io->ev);
+			dio_put(d, io);
+			n++;
+		}
+	}
+	return n;
+}
+
+int nx_sim_disk_inject_bad(struct nx_sim_disk *d, uint64_t off, uint64_t len,
+			   unsigned op_mask)
+{
+	if (d->bad_count == NX_SIM_DISK_BAD_MAX)
+		return NX_ENOSPC;
+	d->bad[d->bad_count++] = (struct bad_range){ off, len, op_mask };
+	return NX_OK;
+}
+
+void nx_sim_disk_clear_bad(struct nx_sim_disk *d) { d->bad_count = 0; }
+
+void nx_sim_disk_power_loss(struct nx_sim_disk *d, bool tear)
+{
+	nx_sim_disk_cancel_owner(d, NULL);
+	cache_flush_all(d, tear ? d->o.tear_keep_ppb : 0);
+	/* tear_keep_ppb == NX_SIM_PPB would mean "everything survived":
+	 * still a legal outcome of a tear, so no special case. */
+	d->epoch++;
+	d->st.power_losses++;
+}

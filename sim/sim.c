@@ -1,0 +1,349 @@
+/*
+ * sim.c - the simulator's event loop: virtual clock + binary min-heap of
+ * events ordered by (time, sequence number).
+ *
+ * Events live in a slot array allocated once; the heap holds slot indices
+ * and every slot knows its heap position, so schedule, cancel and pop are
+ * all O(log n) with no allocation.  Handles carry a generation so a stale
+ * handle (event already ran, slot reused) is recognised and ignored.
+ */
+#include <stdlib.h>
+
+#include "nx_sim.h"
+
+#define SLOT_FREE UINT32_MAX
+#define REPRO_MAX 512
+
+struct slot {
+	uint64_t at;
+	uint64_t seq;
+	nx_sim_fn fn;
+	void *arg;
+	uint32_t gen;
+	uint32_t heap_pos;  /* SLOT_FREE when not pending */
+	uint32_t next_free; /* free list link */
+};
+
+struct nx_sim {
+	uint64_t seed;
+	struct nx_rng rng;
+	uint64_t now;
+	uint64_t seq_next;
+	struct slot *slots;
+	uint32_t *heap;
+	uint32_t cap;
+	uint32_t count;
+	uint32_t free_head;
+	uint32_t high_water;
+	uint64_t events_run;
+	uint64_t steps_max;
+	char repro[REPRO_MAX];
+	struct nx_sim_platform *platform;
+};
+
+struct nx_sim *nx_sim_new(const struct nx_sim_opts *opts)
+{
+	struct nx_sim *sim = calloc(1, sizeof(*sim));
+	uint32_t cap = opts->events_max ? opts->events_max : NX_SIM_EVENTS_DEFAULT;
+
+	if (sim == NULL || cap > NX_SIM_EVENTS_MAX)
+		goto fail;
+	sim->slots = calloc(cap, sizeof(*sim->slots));
+	sim->heap = calloc(cap, sizeof(*sim->heap));
+	if (sim->slots == NULL || sim->heap == NULL)
+		goto fail;
+	sim->cap = cap;
+	for (uint32_t i = 0; i < cap; i++) {
+		sim->slots[i].heap_pos = SLOT_FREE;
+		sim->slots[i].gen = 1;
+		sim->slots[i].next_free = i + 1 < cap ? i + 1 : SLOT_FREE;
+	}
+	sim->free_head = 0;
+	sim->seed = opts->seed;
+	sim->steps_max = opts->steps_max;
+	nx_rng_init(&sim->rng, opts->seed);
+	snprintf(sim->repro, sizeof(sim->repro), "seed=%llu",
+		 (unsigned long long)opts->seed);
+	sim->platform = nx_sim_platform_new(sim);
+	if (sim->platform == NULL)
+		goto fail;
+	if (nx_sim_current() == NULL)
+		nx_sim_set_current(sim);
+	return sim;
+fail:
+	if (sim != NULL) {
+		free(sim->slots);
+		free(sim->heap);
+	}
+	free(sim);
+	return NULL;
+}
+
+void nx_sim_free(struct nx_sim *sim)
+{
+	if (sim == NULL)
+		return;
+	/* The platform (disks, persistence, log) may still tell time. */
+	nx_sim_platform_free(sim->platform);
+	if (nx_sim_current() == sim)
+		nx_sim_set_current(NULL);
+	free(sim->slots);
+	free(sim->heap);
+	free(sim);
+}
+
+uint64_t nx_sim_now(const struct nx_sim *sim) { return sim->now; }
+uint64_t nx_sim_seed(const struct nx_sim *sim) { return sim->seed; }
+const struct nx_rng *nx_sim_rng(const struct nx_sim *sim) { return &sim->rng; }
+struct nx_sim_platform *nx_sim_platform_of(struct nx_sim *sim) { return sim->platform; }
+uint32_t nx_sim_events_pending(const struct nx_sim *sim) { return sim->count; }
+uint64_t nx_sim_events_run(const struct nx_sim *sim) { return sim->events_run; }
+uint32_t nx_sim_events_high_water(const struct nx_sim *sim) { return sim->high_water; }
+
+/* ---- heap ---------------------------------------------------------------- */
+
+static bool before(const struct nx_sim *sim, uint32_t a, uint32_t b)
+{
+	const struct slot *x = &sim->slots[a], *y = &sim->slots[b];
+
+	if (x->at != y->at)
+		return x->at < y->at;
+	return x->seq < y->seq;
+}
+
+static void heap_set(struct nx_sim *sim, uint32_t pos, uint32_t slot)
+{
+	sim->heap[pos] = slot;
+	sim->slots[slot].heap_pos = pos;
+}
+
+static void sift_up(struct nx_sim *sim, uint32_t pos)
+{
+	uint32_t slot = sim->heap[pos];
+
+	while (pos > 0) {
+		uint32_t parent = (pos - 1) / 2;
+
+		if (!before(sim, slot, sim->heap[parent]))
+			break;
+		heap_set(sim, pos, sim->heap[parent]);
+		pos = parent;
+	}
+	heap_set(sim, pos, slot);
+}
+
+static void sift_down(struct nx_sim *sim, uint32_t pos)
+{
+	uint32_t slot = sim->heap[pos];
+
+	for (;;) {
+		uint32_t l = 2 * pos + 1, r = l + 1, min = l;
+
+		if (l >= sim->count)
+			break;
+		if (r < sim->count && before(sim, sim->heap[r], sim->heap[l]))
+			min = r;
+		if (!before(sim, sim->heap[min], slot))
+			break;
+		heap_set(sim, pos, sim->heap[min]);
+		pos = min;
+	}
+	heap_set(sim, pos, slot);
+}
+
+/* Removes the heap entry at pos and returns its slot to the free list. */
+static void heap_remove(struct nx_sim *sim, uint32_t pos)
+{
+	uint32_t slot = sim->heap[pos];
+	struct slot *s = &sim->slots[slot];
+
+	nx_assert(pos < sim->count);
+	sim->count--;
+	if (pos != sim->count) {
+		heap_set(sim, pos, sim->heap[sim->count]);
+		if (pos > 0 && before(sim, sim->heap[pos], sim->heap[(pos - 1) / 2]))
+			sift_up(sim, pos);
+		else
+			sift_down(sim, pos);
+	}
+	s->heap_pos = SLOT_FREE;
+	s->gen++;
+	if (s->gen == 0)
+		s->gen = 1;
+	s->fn = NULL;
+	s->arg = NULL;
+	s->next_free = sim->free_head;
+	sim->free_head = slot;
+}
+
+/* ---- scheduling ---------------------------------------------------------- */
+
+nx_sim_event_id nx_sim_schedule_at(struct nx_sim *sim, uint64_t at_ns,
+				   nx_sim_fn fn, void *arg)
+{
+	uint32_t slot = sim->free_head;
+	struct slot *s;
+
+	nx_assert(fn != NULL);
+	if (slot == SLOT_FREE)
+		return NX_SIM_EVENT_NONE;
+	s = &sim->slots[slot];
+	nx_assert(s->heap_pos == SLOT_FREE);
+	sim->free_head = s->next_free;
+	s->at = at_ns < sim->now ? sim->now : at_ns;
+	s->seq = sim->seq_next++;
+	s->fn = fn;
+	s->arg = arg;
+	sim->heap[sim->count] = slot;
+	sim->count++;
+	sift_up(sim, sim->count - 1);
+	if (sim->count > sim->high_water)
+		sim->high_water = sim->count;
+	return ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
+}
+
+nx_sim_event_id nx_sim_schedule(struct nx_sim *sim, uint64_t delay_ns,
+				nx_sim_fn fn, void *arg)
+{
+	uint64_t at = sim->now + delay_ns;
+
+	if (at < sim->now) /* saturate: "never" rather than the past */
+		at = UINT64_MAX;
+	return nx_sim_schedule_at(sim, at, fn, arg);
+}
+
+static struct slot *lookup(const struct nx_sim *sim, nx_sim_event_id id)
+{
+	uint32_t slot = (uint32_t)(id & 0xffffffffu);
+	uint32_t gen = (uint32_t)(id >> 32);
+	struct slot *s;
+
+	if (slot == 0 || slot > sim->cap)
+		return NULL;
+	s = &sim->slots[slot - 1];
+	if (s->gen != gen || s->heap_pos == SLOT_FREE)
+		return NULL;
+	return s;
+}
+
+bool nx_sim_pending(const struct nx_sim *sim, nx_sim_event_id id)
+{
+	return lookup(sim, id) != NULL;
+}
+
+bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id)
+{
+	struct slot *s = lookup(sim, id);
+
+	if (s == NULL)
+		return false;
+	heap_remove(sim, s->heap_pos);
+	return true;
+}
+
+/* ---- running ------------------------------------------------------------- */
+
+static void count_step(struct nx_sim *sim)
+{
+	sim->events_run++;
+	if (sim->steps_max != 0 && sim->events_run > sim->steps_max)
+		nx_sim_fail(sim, "more than %llu events: livelock?",
+			    (unsigned long long)sim->steps_max);
+}
+
+bool nx_sim_step(struct nx_sim *sim)
+{
+	uint32_t slot;
+	nx_sim_fn fn;
+	void *arg;
+
+	if (sim->count == 0)
+		return false;
+	slot = sim->heap[0];
+	nx_assert(sim->slots[slot].at >= sim->now);
+	sim->now = sim->slots[slot].at;
+	fn = sim->slots[slot].fn;
+	arg = sim->slots[slot].arg;
+	/* Free first: fn may schedule into this very slot. */
+	heap_remove(sim, 0);
+	count_step(sim);
+	fn(arg);
+	return true;
+}
+
+static bool next_due(const struct nx_sim *sim, uint64_t deadline)
+{
+	return sim->count > 0 && sim->slots[sim->heap[0]].at <= deadline;
+}
+
+uint64_t nx_sim_run_to(struct nx_sim *sim, uint64_t at_ns)
+{
+	uint64_t n = 0;
+
+	while (next_due(sim, at_ns)) {
+		nx_sim_step(sim);
+		n++;
+	}
+	if (at_ns > sim->now)
+		sim->now = at_ns;
+	return n;
+}
+
+uint64_t nx_sim_run_for(struct nx_sim *sim, uint64_t duration_ns)
+{
+	uint64_t at = sim->now + duration_ns;
+
+	return nx_sim_run_to(sim, at < sim->now ? UINT64_MAX : at);
+}
+
+bool nx_sim_run_until(struct nx_sim *sim, bool (*done)(void *arg), void *arg,
+		      uint64_t deadline_ns)
+{
+	for (;;) {
+		if (done(arg))
+			return true;
+		if (!next_due(sim, deadline_ns))
+			return false;
+		nx_sim_step(sim);
+	}
+}
+
+uint64_t nx_sim_run_idle(struct nx_sim *sim, uint64_t deadline_ns)
+{
+	uint64_t n = 0;
+
+	while (next_due(sim, deadline_ns)) {
+		nx_sim_step(sim);
+		n++;
+	}
+	return n;
+}
+
+/* ---- run identity ---------------------------------------------------------- */
+
+void nx_sim_set_repro(struct nx_sim *sim, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sim->repro, sizeof(sim->repro), fmt, ap);
+	va_end(ap);
+}
+
+const char *nx_sim_repro(const struct nx_sim *sim) { return sim->repro; }
+
+void nx_sim_fail(struct nx_sim *sim, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "SIM FAILURE at t=%llu ns: ",
+		(unsigned long long)sim->now);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nseed=%llu\nreproduce with: %s\n",
+		(unsigned long long)sim->seed, sim->repro);
+	nx_sim_log_dump_tail(sim, stderr);
+	abort();
+}

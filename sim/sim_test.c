@@ -1,0 +1,190 @@
+/*
+ * sim_test.c - the event loop: (time, sequence) order, cancel, bounded
+ * pool, run-until, determinism.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "nx_sim.h"
+
+#define N_EVENTS 2000
+
+struct rec {
+	struct nx_sim *sim;
+	uint64_t t[N_EVENTS];
+	unsigned id[N_EVENTS];
+	unsigned n;
+};
+
+struct ev {
+	struct rec *r;
+	unsigned id;
+};
+
+static void record(void *arg)
+{
+	struct ev *e = arg;
+
+	e->r->t[e->r->n] = nx_sim_now(e->r->sim);
+	e->r->id[e->r->n] = e->id;
+	e->r->n++;
+}
+
+static struct nx_sim *sim_make(uint64_t seed, uint32_t events)
+{
+	struct nx_sim_opts o = { .seed = seed, .events_max = events };
+	struct nx_sim *sim = nx_sim_new(&o);
+
+	assert_non_null(sim);
+	return sim;
+}
+
+/* Random delays, a third cancelled: survivors run in (time, seq) order. */
+static void test_heap_order_and_cancel(void **state)
+{
+	static struct rec r;
+	static struct ev evs[N_EVENTS];
+	static nx_sim_event_id ids[N_EVENTS];
+	static uint64_t due[N_EVENTS];
+	struct nx_sim *sim = sim_make(7, N_EVENTS);
+	struct nx_rng rng;
+	unsigned expect = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.sim = sim;
+	nx_rng_init(&rng, 99);
+	for (unsigned i = 0; i < N_EVENTS; i++) {
+		evs[i] = (struct ev){ &r, i };
+		due[i] = nx_rng_below(&rng, 50); /* many ties */
+		ids[i] = nx_sim_schedule(sim, due[i], record, &evs[i]);
+		assert_int_not_equal(ids[i], NX_SIM_EVENT_NONE);
+	}
+	for (unsigned i = 0; i < N_EVENTS; i += 3)
+		assert_true(nx_sim_cancel(sim, ids[i]));
+	assert_false(nx_sim_cancel(sim, ids[0])); /* already cancelled */
+	assert_int_equal(nx_sim_run_idle(sim, UINT64_MAX), N_EVENTS - (N_EVENTS + 2) / 3);
+	for (unsigned i = 0; i < N_EVENTS; i++)
+		expect += i % 3 != 0;
+	assert_int_equal(r.n, expect);
+	for (unsigned i = 1; i < r.n; i++) {
+		assert_true(r.t[i - 1] <= r.t[i]);
+		if (r.t[i - 1] == r.t[i])
+			assert_true(r.id[i - 1] < r.id[i]); /* FIFO among ties */
+	}
+	for (unsigned i = 0; i < r.n; i++) {
+		assert_int_equal(r.t[i], due[r.id[i]]);
+		assert_true(r.id[i] % 3 != 0);
+	}
+	assert_false(nx_sim_pending(sim, ids[1])); /* ran: stale handle */
+	assert_false(nx_sim_cancel(sim, ids[1]));
+	nx_sim_free(sim);
+}
+
+static void test_pool_bounded(void **state)
+{
+	struct nx_sim *sim = sim_make(1, 4);
+	static struct rec r;
+	struct ev e = { &r, 0 };
+
+	memset(&r, 0, sizeof(r));
+	r.sim = sim;
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_not_equal(nx_sim_schedule(sim, i, record, &e), NX_SIM_EVENT_NONE);
+	assert_int_equal(nx_sim_schedule(sim, 1, record, &e), NX_SIM_EVENT_NONE);
+	assert_true(nx_sim_step(sim));
+	/* the freed slot is reusable, with a new generation */
+	assert_int_not_equal(nx_sim_schedule(sim, 1, record, &e), NX_SIM_EVENT_NONE);
+	assert_int_equal(nx_sim_events_high_water(sim), 4);
+	nx_sim_run_idle(sim, UINT64_MAX);
+	assert_int_equal(r.n, 5);
+	assert_false(nx_sim_step(sim));
+	nx_sim_free(sim);
+}
+
+struct chain {
+	struct nx_sim *sim;
+	unsigned left;
+	uint64_t hash;
+	struct nx_rng rng;
+};
+
+static void chain_step(void *arg)
+{
+	struct chain *c = arg;
+
+	c->hash = (c->hash ^ nx_sim_now(c->sim)) * 0x100000001b3ull;
+	if (c->left > 0) {
+		c->left--;
+		nx_sim_schedule(c->sim, nx_rng_below(&c->rng, 1000), chain_step, c);
+		if (nx_rng_chance(&c->rng, 1, 4))
+			nx_sim_schedule(c->sim, nx_rng_below(&c->rng, 10), chain_step, c);
+	}
+}
+
+static uint64_t run_chain(uint64_t seed)
+{
+	struct nx_sim *sim = sim_make(seed, 0);
+	struct chain c = { .sim = sim, .left = 500 };
+	uint64_t h;
+
+	nx_rng_fork(nx_sim_rng(sim), "chain", 0, &c.rng);
+	nx_sim_schedule(sim, 0, chain_step, &c);
+	nx_sim_run_idle(sim, UINT64_MAX);
+	h = c.hash ^ nx_sim_now(sim) ^ nx_sim_events_run(sim);
+	nx_sim_free(sim);
+	return h;
+}
+
+static void test_determinism(void **state)
+{
+	assert_int_equal(run_chain(5), run_chain(5));
+	assert_int_equal(run_chain(6), run_chain(6));
+	assert_int_not_equal(run_chain(5), run_chain(6));
+}
+
+static bool reached(void *arg)
+{
+	return ((struct rec *)arg)->n >= 3;
+}
+
+static void test_run_until_and_run_to(void **state)
+{
+	struct nx_sim *sim = sim_make(1, 16);
+	static struct rec r;
+	struct ev e = { &r, 0 };
+
+	memset(&r, 0, sizeof(r));
+	r.sim = sim;
+	for (unsigned i = 1; i <= 5; i++)
+		nx_sim_schedule(sim, i * 100, record, &e);
+	assert_true(nx_sim_run_until(sim, reached, &r, UINT64_MAX));
+	assert_int_equal(nx_sim_now(sim), 300);
+	assert_int_equal(nx_sim_run_to(sim, 450), 1);
+	assert_int_equal(nx_sim_now(sim), 450); /* clock advanced to target */
+	assert_int_equal(nx_sim_run_for(sim, 10), 0);
+	assert_int_equal(nx_sim_now(sim), 460);
+	assert_false(nx_sim_run_until(sim, reached, &r, 0) && r.n < 3);
+	nx_sim_run_idle(sim, UINT64_MAX);
+	assert_int_equal(r.n, 5);
+	assert_int_equal(nx_sim_now(sim), 500);
+	/* the past is clamped to now */
+	nx_sim_schedule_at(sim, 10, record, &e);
+	nx_sim_step(sim);
+	assert_int_equal(r.t[5], 500);
+	nx_sim_free(sim);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_heap_order_and_cancel),
+		cmocka_unit_test(test_pool_bounded),
+		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_run_until_and_run_to),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1405 @@
+/*
+ * tcp.c - simulated hosts and TCP connections (see nx_sim_tcp.h).
+ *
+ * Structure follows RFC 9293 3.10 "Event Processing": a segment arrives,
+ * is matched to a connection by its 4-tuple (or to a listener, or draws a
+ * RST), and is processed by state: SYN-SENT, SYN-RECEIVED, then the
+ * synchronized states (check RST/SYN, process the ACK, then text and
+ * FIN).  Sending is one output() routine that fills the peer's window
+ * from the send buffer, and one timer per connection that serves as the
+ * retransmission timer, the persist timer (zero window) and TIME_WAIT.
+ *
+ * Determinism: connections and hosts are kept in creation order and
+ * searched linearly; ISNs and nothing else come from the net's stream.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nx_sim_tcp.h"
+
+#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
+#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+#define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
+
+#define HOSTS_MAX NX_LINK_NODES_MAX
+#define PORT_EPHEMERAL_FIRST 49152
+#define WIRE_OVERHEAD (14 + 20 + 20 + 4) /* Ethernet + IPv4 + TCP + FCS */
+
+enum tcp_state {
+	ST_CLOSED,
+	ST_SYN_SENT,
+	ST_SYN_RCVD,
+	ST_ESTABLISHED,
+	ST_FIN_WAIT_1,
+	ST_FIN_WAIT_2,
+	ST_CLOSING,
+	ST_TIME_WAIT,
+	ST_CLOSE_WAIT,
+	ST_LAST_ACK,
+};
+
+struct seg {
+	struct seg *next;
+	struct nx_sim_net *net;
+	nx_sim_event_id ev;
+	bool in_use;
+	uint16_t src, dst;  /* host indices */
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint32_t wnd;       /* bytes, unscaled */
+	uint16_t mss_opt;   /* SYN only */
+	uint16_t len;
+	uint8_t flags;
+	uint8_t data[];
+};
+
+struct nx_sim_tcp_listener {
+	struct nx_sim_tcp_listener *next;
+	struct nx_sim_host *host;
+	uint16_t port;
+	nx_sim_tcp_accept_fn accept;
+	void *ctx;
+	unsigned pending;
+};
+
+struct nx_sim_tcp_conn {
+	struct nx_sim_tcp_conn *next;
+	struct nx_sim_net *net;
+	struct nx_sim_host *host;
+	struct nx_sim_tcp_listener *listener; /* while SYN_RCVD */
+	enum tcp_state state;
+	uint16_t lport, rport;
+	uint32_t rip;
+	const struct nx_sim_tcp_ops *ops;
+	void *ctx;
+	bool attached;
+	bool linked;
+	unsigned refs;
+	/* send side: sbuf[shead ..) holds bytes from sequence snd_una on */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint8_t *sbuf;
+	size_t scap, shead, slen;
+	bool fin_queued;
+	uint32_t fin_seq;
+	uint16_t peer_mss;
+	/* receive side */
+	uint32_t irs, rcv_nxt;
+	uint32_t rcv_adv;  /* last window advertised */
+	uint32_t rcv_edge; /* rcv_nxt + window as last advertised: never
+			    * moves left (RFC 9293 3.8.6.2.2) */
+	uint8_t *rbuf;
+	size_t rcap, rhead, rlen;
+	struct seg *ooo;
+	unsigned ooo_count;
+	bool fin_rcvd, eof_done, paused;
+	/* timers (RFC 6298), all in ns */
+	nx_sim_event_id timer_ev;
+	uint64_t rto, srtt, rttvar;
+	bool rtt_timing;
+	uint32_t rtt_seq;
+	uint64_t rtt_start;
+	unsigned retries, dupacks;
+	struct nx_sim_tcp_stats st;
+};
+
+struct nx_sim_host {
+	struct nx_sim_net *net;
+	char name[NX_SIM_HOST_NAME_MAX];
+	uint32_t ip;
+	uint16_t index;
+	uint16_t next_port;
+	uint8_t mac[6];
+	struct nx_sim_tcp_conn *conns;
+	struct nx_sim_tcp_listener *listeners;
+};
+
+struct nx_sim_net {
+	struct nx_sim *sim;
+	struct nx_sim_net_opts o;
+	struct nx_link *link;
+	struct nx_sim_pcap *pcap;
+	struct nx_rng rng;
+	struct nx_sim_host *hosts[HOSTS_MAX];
+	uint16_t ip_ids[HOSTS_MAX]; /* IPv4 identification per host */
+	unsigned host_count;
+	unsigned conn_count;
+	uint8_t *pool;
+	size_t seg_stride;
+	struct seg *free_segs;
+	struct seg *scratch;
+	struct nx_sim_tcp_stats st;
+};
+
+static void output(struct nx_sim_tcp_conn *c);
+
+/* Per-connection and per-net counters move together. */
+#define STAT_ADD(c, field, n) ((c)->st.field += (n), (c)->net->st.field += (n))
+#define STAT_INC(c, field) STAT_ADD(c, field, 1)
+static void conn_release(struct nx_sim_tcp_conn *c);
+
+/* ---- options, net, hosts ------------------------------------------------- */
+
+void nx_sim_net_opts_default(struct nx_sim_net_opts *o)
+{
+	*o = (struct nx_sim_net_opts){
+		.mss = 1460,
+		.rcvbuf = 256 * 1024,
+		.sndbuf_max = 32u << 20,
+		.rto_init_ns = 10000000,  /* 10 ms */
+		.rto_min_ns = 2000000,    /* 2 ms */
+		.rto_max_ns = 1000000000, /* 1 s */
+		.retries_max = 15,
+		/* Covers the peer's FIN retransmissions at rto_max: a
+		 * shorter TIME_WAIT answers a late FIN with RST. */
+		.time_wait_ns = 2000000000,
+		.fin_wait2_ns = 1000000000,
+		.segs_max = 8192,
+		.ooo_max = 256,
+		.conns_max = 1024,
+		.backlog_max = 64,
+	};
+}
+
+static struct seg *seg_at(const struct nx_sim_net *net, size_t i)
+{
+	return (struct seg *)(net->pool + i * net->seg_stride);
+}
+
+struct nx_sim_net *nx_sim_net_new(struct nx_sim *sim,
+				  const struct nx_sim_net_opts *opts,
+				  const struct nx_link_opts *link)
+{
+	struct nx_sim_net *net;
+
+	if (opts->mss < 64 || opts->mss > NX_SIM_TCP_MSS_MAX ||
+	    opts->rcvbuf < 2 * opts->mss || opts->segs_max == 0 ||
+	    opts->rcvbuf > (65535u << NX_SIM_TCP_WSCALE))
+		return NULL;
+	net = calloc(1, sizeof(*net));
+	if (net == NULL)
+		return NULL;
+	net->sim = sim;
+	net->o = *opts;
+	/* Round up so every seg (and its flexible data) stays aligned. */
+	net->seg_stride = (sizeof(struct seg) + opts->mss + 7) & ~(size_t)7;
+	net->pool = calloc((size_t)opts->segs_max + 1, net->seg_stride);
+	net->link = nx_link_new(sim, link, HOSTS_MAX);
+	if (net->pool == NULL || net->link == NULL) {
+		nx_sim_net_free(net);
+		return NULL;
+	}
+	for (size_t i = 0; i < opts->segs_max; i++) {
+		seg_at(net, i)->net = net;
+		seg_at(net, i)->next = net->free_segs;
+		net->free_segs = seg_at(net, i);
+	}
+	net->scratch = seg_at(net, opts->segs_max);
+	net->scratch->net = net;
+	nx_rng_fork(nx_sim_rng(sim), "tcp", 0, &net->rng);
+	return net;
+}
+
+static void conn_destroy(struct nx_sim_tcp_conn *c);
+
+void nx_sim_net_free(struct nx_sim_net *net)
+{
+	if (net == NULL)
+		return;
+	for (unsigned i = 0; i < net->host_count; i++) {
+		nx_sim_host_crash(net->hosts[i]);
+		free(net->hosts[i]);
+	}
+	if (net->pool != NULL) {
+		for (size_t i = 0; i < net->o.segs_max; i++)
+			if (seg_at(net, i)->in_use)
+				nx_sim_cancel(net->sim, seg_at(net, i)->ev);
+	}
+	nx_link_free(net->link);
+	free(net->pool);
+	free(net);
+}
+
+void nx_sim_net_set_pcap(struct nx_sim_net *net, struct nx_sim_pcap *pc) { net->pcap = pc; }
+struct nx_link *nx_sim_net_link(struct nx_sim_net *net) { return net->link; }
+unsigned nx_sim_net_conns(const struct nx_sim_net *net) { return net->conn_count; }
+void nx_sim_net_stats(const struct nx_sim_net *net, struct nx_sim_tcp_stats *out) { *out = net->st; }
+
+static struct nx_sim_host *host_by_ip(const struct nx_sim_net *net, uint32_t ip)
+{
+	for (unsigned i = 0; i < net->host_count; i++)
+		if (net->hosts[i]->ip == ip)
+			return net->hosts[i];
+	return NULL;
+}
+
+struct nx_sim_host *nx_sim_host_new(struct nx_sim_net *net, const char *name,
+				    uint32_t ipv4)
+{
+	struct nx_sim_host *h;
+
+	if (net->host_count == HOSTS_MAX || host_by_ip(net, ipv4) != NULL ||
+	    strlen(name) >= NX_SIM_HOST_NAME_MAX)
+		return NULL;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	h->net = net;
+	strcpy(h->name, name);
+	h->ip = ipv4;
+	h->index = (uint16_t)net->host_count;
+	h->next_port = PORT_EPHEMERAL_FIRST;
+	/* Locally administered unicast MAC derived from the address. */
+	h->mac[0] = 0x02;
+	h->mac[1] = 0x00;
+	h->mac[2] = (uint8_t)(ipv4 >> 24);
+	h->mac[3] = (uint8_t)(ipv4 >> 16);
+	h->mac[4] = (uint8_t)(ipv4 >> 8);
+	h->mac[5] = (uint8_t)ipv4;
+	net->hosts[net->host_count++] = h;
+	return h;
+}
+
+const char *nx_sim_host_name(const struct nx_sim_host *h) { return h->name; }
+uint32_t nx_sim_host_ip(const struct nx_sim_host *h) { return h->ip; }
+unsigned nx_sim_host_index(const struct nx_sim_host *h) { return h->index; }
+
+/* ---- segments: pool, capture, link ----------------------------------------- */
+
+static struct seg *seg_get(struct nx_sim_net *net)
+{
+	struct seg *s = net->free_segs;
+
+	if (s == NULL)
+		return NULL;
+	net->free_segs = s->next;
+	s->next = NULL;
+	s->in_use = true;
+	return s;
+}
+
+static void seg_put(struct seg *s)
+{
+	struct nx_sim_net *net = s->net;
+
+	nx_assert(s->in_use);
+	s->in_use = false;
+	s->next = net->free_segs;
+	net->free_segs = s;
+}
+
+static void capture(struct nx_sim_net *net, const struct seg *s)
+{
+	const struct nx_sim_host *src = net->hosts[s->src];
+	const struct nx_sim_host *dst = net->hosts[s->dst];
+	/* MSS (RFC 9293 3.7.1) + NOP + window scale (RFC 7323 2.2). */
+	uint8_t opts[8] = { 2, 4, (uint8_t)(s->mss_opt >> 8), (uint8_t)s->mss_opt,
+			    1, 3, 3, NX_SIM_TCP_WSCALE };
+	struct nx_sim_pcap_tcp f = {
+		.src_ip = src->ip, .dst_ip = dst->ip, .ip_id = net->ip_ids[s->src]++,
+		.sport = s->sport, .dport = s->dport,
+		.seq = s->seq, .ack = s->ack, .flags = s->flags,
+		.payload = s->data, .payload_len = s->len,
+	};
+
+	if (net->pcap == NULL)
+		return;
+	memcpy(f.src_mac, src->mac, 6);
+	memcpy(f.dst_mac, dst->mac, 6);
+	if (s->flags & NX_TCP_SYN) {
+		/* RFC 7323 2.2: the window in a SYN is never scaled. */
+		f.window = (uint16_t)NX_MIN(s->wnd, 65535u);
+		f.options = opts;
+		f.options_len = sizeof(opts);
+	} else {
+		f.window = (uint16_t)NX_MIN(s->wnd >> NX_SIM_TCP_WSCALE, 65535u);
+	}
+	nx_sim_pcap_write_tcp(net->pcap, nx_sim_now(net->sim), &f);
+}
+
+static void seg_arrive(void *arg);
+
+/* Sends the scratch segment: capture, then the link decides its fate. */
+static void transmit(struct nx_sim_net *net, struct seg *s)
+{
+	uint64_t at[2];
+	unsigned n;
+
+	net->st.segs_sent++;
+	capture(net, s);
+	n = nx_link_send(net->link, s->src, s->dst,
+			 (uint32_t)s->len + WIRE_OVERHEAD, at);
+	for (unsigned i = 0; i < n; i++) {
+		struct seg *copy = seg_get(net);
+
+		if (copy == NULL) {
+			net->st.pool_drops++;
+			continue;
+		}
+		copy->src = s->src;
+		copy->dst = s->dst;
+		copy->sport = s->sport;
+		copy->dport = s->dport;
+		copy->seq = s->seq;
+		copy->ack = s->ack;
+		copy->wnd = s->wnd;
+		copy->mss_opt = s->mss_opt;
+		copy->len = s->len;
+		copy->flags = s->flags;
+		memcpy(copy->data, s->data, s->len);
+		copy->ev = nx_sim_schedule_at(net->sim, at[i], seg_arrive, copy);
+		if (copy->ev == NX_SIM_EVENT_NONE) {
+			seg_put(copy);
+			net->st.pool_drops++;
+		}
+	}
+}
+
+/* ---- connections: lifetime ---------------------------------------------------- */
+
+static struct nx_sim_tcp_conn *conn_lookup(struct nx_sim_host *h, uint16_t lport,
+					   uint32_t rip, uint16_t rport)
+{
+	for (struct nx_sim_tcp_conn *c = h->conns; c != NULL; c = c->next)
+		if (c->lport == lport && c->rip == rip && c->rport == rport)
+			return c;
+	return NULL;
+}
+
+static struct nx_sim_tcp_conn *conn_new(struct nx_sim_host *h, uint16_t lport,
+					uint32_t rip, uint16_t rport)
+{
+	struct nx_sim_net *net = h->net;
+	struct nx_sim_tcp_conn *c, **pp;
+
+	if (net->conn_count >= net->o.conns_max || host_by_ip(net, rip) == NULL)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->rcap = net->o.rcvbuf;
+	c->rbuf = malloc(c->rcap);
+	if (c->rbuf == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->net = net;
+	c->host = h;
+	c->lport = lport;
+	c->rip = rip;
+	c->rport = rport;
+	c->refs = 1; /* the stack's reference, dropped by conn_destroy */
+	c->rto = net->o.rto_init_ns;
+	c->iss = (uint32_t)nx_rng_u64(&net->rng);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss;
+	c->snd_max = c->iss;
+	c->peer_mss = 536; /* RFC 9293 3.7.1 default until the SYN says */
+	for (pp = &h->conns; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = c;
+	c->linked = true;
+	net->conn_count++;
+	return c;
+}
+
+static void conn_hold(struct nx_sim_tcp_conn *c) { c->refs++; }
+
+static void conn_release(struct nx_sim_tcp_conn *c)
+{
+	nx_assert(c->refs > 0);
+	if (--c->refs > 0)
+		return;
+	nx_assert(!c->linked);
+	free(c->sbuf);
+	free(c->rbuf);
+	free(c);
+}
+
+/* Unlinks the connection and drops the stack's reference.  Memory goes
+ * with the last reference: the application holds one while attached
+ * (a closed connection whose unread bytes and EOF wait for a paused
+ * application lives on, unlinked, until they are delivered), and every
+ * input or timer in progress holds one. */
+static void conn_destroy(struct nx_sim_tcp_conn *c)
+{
+	struct nx_sim_tcp_conn **pp;
+
+	if (!c->linked)
+		return;
+	for (pp = &c->host->conns; *pp != c; pp = &(*pp)->next)
+		nx_assert(*pp != NULL);
+	*pp = c->next;
+	c->linked = false;
+	c->state = ST_CLOSED;
+	c->net->conn_count--;
+	if (c->listener != NULL)
+		c->listener->pending--;
+	nx_sim_cancel(c->net->sim, c->timer_ev);
+	while (c->ooo != NULL) {
+		struct seg *s = c->ooo;
+
+		c->ooo = s->next;
+		seg_put(s);
+	}
+	conn_release(c);
+}
+
+/* The terminal report to the application, then the connection goes
+ * (unless it must linger in TIME_WAIT, which the caller arranges). */
+static void conn_attach(struct nx_sim_tcp_conn *c,
+			const struct nx_sim_tcp_ops *ops, void *ctx)
+{
+	nx_assert(ops != NULL && ops->data != NULL);
+	nx_assert(!c->attached);
+	c->ops = ops;
+	c->ctx = ctx;
+	c->attached = true;
+	conn_hold(c); /* the application's reference */
+}
+
+/* No callback from now on; drops the application's reference. */
+static void conn_detach(struct nx_sim_tcp_conn *c)
+{
+	if (!c->attached)
+		return;
+	c->attached = false;
+	conn_release(c);
+}
+
+static void conn_report_closed(struct nx_sim_tcp_conn *c, int err)
+{
+	if (!c->attached)
+		return;
+	c->attached = false;
+	conn_hold(c);
+	if (c->ops->closed != NULL)
+		c->ops->closed(c->ctx, err);
+	conn_release(c); /* the callback's hold */
+	conn_release(c); /* the application's reference */
+}
+
+static void conn_fail(struct nx_sim_tcp_conn *c, int err)
+{
+	conn_report_closed(c, err);
+	conn_destroy(c);
+}
+
+/* ---- sending ------------------------------------------------------------------- */
+
+static uint32_t rcv_window(const struct nx_sim_tcp_conn *c)
+{
+	size_t space = c->rcap - c->rlen;
+
+	/* RFC 7323 2.3: only multiples of 2^wscale are expressible. */
+	return (uint32_t)(space >> NX_SIM_TCP_WSCALE) << NX_SIM_TCP_WSCALE;
+}
+
+static struct seg *seg_begin(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t flags)
+{
+	struct seg *s = c->net->scratch;
+	struct nx_sim_host *peer = host_by_ip(c->net, c->rip);
+
+	nx_assert(peer != NULL);
+	s->src = c->host->index;
+	s->dst = peer->index;
+	s->sport = c->lport;
+	s->dport = c->rport;
+	s->seq = seq;
+	s->ack = (flags & NX_TCP_ACK) ? c->rcv_nxt : 0;
+	s->flags = flags;
+	s->wnd = rcv_window(c);
+	s->mss_opt = 0;
+	s->len = 0;
+	if (flags & NX_TCP_SYN) {
+		s->mss_opt = (uint16_t)c->net->o.mss;
+		s->wnd = NX_MIN(s->wnd, 65535u);
+	}
+	if (flags & NX_TCP_ACK) {
+		if (SEQ_LT(c->rcv_nxt + s->wnd, c->rcv_edge))
+			s->wnd = c->rcv_edge - c->rcv_nxt; /* do not shrink */
+		c->rcv_edge = c->rcv_nxt + s->wnd;
+		c->rcv_adv = s->wnd;
+	}
+	return s;
+}
+
+static void seg_send(struct nx_sim_tcp_conn *c, struct seg *s)
+{
+	c->st.segs_sent++;
+	STAT_ADD(c, bytes_sent, s->len);
+	if (s->flags & NX_TCP_RST)
+		STAT_INC(c, rsts_sent);
+	transmit(c->net, s);
+}
+
+static void send_ctl(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t flags)
+{
+	seg_send(c, seg_begin(c, seq, flags));
+}
+
+static void send_ack(struct nx_sim_tcp_conn *c)
+{
+	send_ctl(c, c->snd_nxt, NX_TCP_ACK);
+}
+
+/* Sends len bytes of the send buffer starting at sequence seq. */
+static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
+		      uint8_t flags)
+{
+	struct seg *s = seg_begin(c, seq, flags | NX_TCP_ACK);
+	size_t off = c->shead + (uint32_t)(seq - c->snd_una);
+
+	nx_assert(off + len <= c->shead + c->slen);
+	memcpy(s->data, c->sbuf + off, len);
+	s->len = (uint16_t)len;
+	if (SEQ_LT(seq, c->snd_max))
+		STAT_INC(c, retransmits);
+	seg_send(c, s);
+}
+
+static void timer_fire(void *arg);
+
+static void timer_arm(struct nx_sim_tcp_conn *c, uint64_t delay)
+{
+	nx_sim_cancel(c->net->sim, c->timer_ev);
+	c->timer_ev = nx_sim_schedule(c->net->sim, delay, timer_fire, c);
+	nx_assert(c->timer_ev != NX_SIM_EVENT_NONE);
+}
+
+static void timer_stop(struct nx_sim_tcp_conn *c)
+{
+	nx_sim_cancel(c->net->sim, c->timer_ev);
+	c->timer_ev = NX_SIM_EVENT_NONE;
+}
+
+static uint32_t data_end(const struct nx_sim_tcp_conn *c)
+{
+	return c->snd_una + (uint32_t)c->slen;
+}
+
+static bool fin_acked(const struct nx_sim_tcp_conn *c)
+{
+	return c->fin_queued && SEQ_GT(c->snd_una, c->fin_seq);
+}
+
+/* Sends what the peer's window allows (RFC 9293 3.8.6.2.1: no silly
+ * windows on our side: full segments unless it is the tail). */
+static void output_data(struct nx_sim_tcp_conn *c)
+{
+	uint32_t mss = NX_MIN(c->net->o.mss, c->peer_mss);
+
+	for (;;) {
+		int32_t unsent = (int32_t)(data_end(c) - c->snd_nxt);
+		int32_t usable = (int32_t)(c->snd_una + c->snd_wnd - c->snd_nxt);
+		uint32_t n;
+
+		if (unsent <= 0 || usable <= 0)
+			break;
+		n = NX_MIN(mss, (uint32_t)NX_MIN(unsent, usable));
+		if (n < mss && n < (uint32_t)unsent && SEQ_LT(c->snd_una, c->snd_nxt))
+			break; /* wait for the window to open further */
+		if (!c->rtt_timing && !SEQ_LT(c->snd_nxt, c->snd_max)) {
+			c->rtt_timing = true;
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_start = nx_sim_now(c->net->sim);
+		}
+		send_data(c, c->snd_nxt, n,
+			  n == (uint32_t)unsent ? NX_TCP_PSH : 0);
+		c->snd_nxt += n;
+		if (SEQ_GT(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+	}
+}
+
+static void output(struct nx_sim_tcp_conn *c)
+{
+	bool in_flight;
+
+	if (c->state < ST_ESTABLISHED || c->state == ST_TIME_WAIT)
+		return;
+	output_data(c);
+	/* FIN once every data byte went out (RFC 9293 3.10.4 CLOSE). */
+	if (c->fin_queued && c->snd_nxt == c->fin_seq) {
+		send_ctl(c, c->fin_seq, NX_TCP_FIN | NX_TCP_ACK);
+		if (SEQ_LT(c->fin_seq, c->snd_max))
+			STAT_INC(c, retransmits);
+		c->snd_nxt = c->fin_seq + 1;
+		if (SEQ_GT(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+	}
+	in_flight = c->snd_una != c->snd_max;
+	if (in_flight || (int32_t)(data_end(c) - c->snd_nxt) > 0) {
+		/* Retransmission or persist (zero window) timer. */
+		if (!nx_sim_pending(c->net->sim, c->timer_ev))
+			timer_arm(c, c->rto);
+	} else if (c->state != ST_TIME_WAIT && c->state != ST_FIN_WAIT_2) {
+		timer_stop(c);
+	}
+}
+
+/* ---- receiving: application delivery ------------------------------------------ */
+
+static void maybe_finished(struct nx_sim_tcp_conn *c)
+{
+	if (c->fin_rcvd && c->eof_done && fin_acked(c))
+		conn_report_closed(c, 0);
+}
+
+static void deliver(struct nx_sim_tcp_conn *c)
+{
+	if (!c->attached) {
+		c->rhead = 0; /* closed by the application: discard */
+		c->rlen = 0;
+	} else if (!c->paused && c->rlen > 0) {
+		const uint8_t *p = c->rbuf + c->rhead;
+		size_t n = c->rlen;
+
+		/* rbuf is only refilled by input events, never from inside
+		 * the callback, so p stays valid while it runs. */
+		c->rhead = 0;
+		c->rlen = 0;
+		c->ops->data(c->ctx, p, n);
+	}
+	if (c->fin_rcvd && c->rlen == 0 && !c->eof_done &&
+	    (!c->paused || !c->attached)) {
+		c->eof_done = true;
+		if (c->attached && c->ops->eof != NULL)
+			c->ops->eof(c->ctx);
+	}
+	maybe_finished(c);
+}
+
+static void rbuf_append(struct nx_sim_tcp_conn *c, const uint8_t *p, size_t n)
+{
+	nx_assert(c->rlen + n <= c->rcap);
+	if (c->rhead + c->rlen + n > c->rcap) {
+		memmove(c->rbuf, c->rbuf + c->rhead, c->rlen);
+		c->rhead = 0;
+	}
+	memcpy(c->rbuf + c->rhead + c->rlen, p, n);
+	c->rlen += n;
+}
+
+/* ---- receiving: the segment arrives ------------------------------------------- */
+
+/* Replies to a segment that matched no connection (RFC 9293 3.10.7.1). */
+static void send_rst_for(struct nx_sim_net *net, const struct seg *in)
+{
+	struct seg *s = net->scratch;
+	uint32_t seg_len = in->len + !!(in->flags & NX_TCP_SYN) + !!(in->flags & NX_TCP_FIN);
+
+	*s = (struct seg){ .net = net, .src = in->dst, .dst = in->src,
+			   .sport = in->dport, .dport = in->sport };
+	if (in->flags & NX_TCP_ACK) {
+		s->seq = in->ack;
+		s->flags = NX_TCP_RST;
+	} else {
+		s->ack = in->seq + seg_len;
+		s->flags = NX_TCP_RST | NX_TCP_ACK;
+	}
+	net->st.rsts_sent++;
+	transmit(net, s);
+}
+
+static void rtt_sample(struct nx_sim_tcp_conn *c, uint64_t r)
+{
+	const struct nx_sim_net_opts *o = &c->net->o;
+
+	/* RFC 6298 2.2 / 2.3 with alpha 1/8, beta 1/4, G = 1 us. */
+	if (c->srtt == 0) {
+		c->srtt = r;
+		c->rttvar = r / 2;
+	} else {
+		uint64_t d = c->srtt > r ? c->srtt - r : r - c->srtt;
+
+		c->rttvar = (3 * c->rttvar + d) / 4;
+		c->srtt = (7 * c->srtt + r) / 8;
+	}
+	c->rto = c->srtt + NX_MAX(1000u, 4 * c->rttvar);
+	c->rto = NX_MIN(NX_MAX(c->rto, o->rto_min_ns), o->rto_max_ns);
+}
+
+static void fin_acked_transition(struct nx_sim_tcp_conn *c)
+{
+	switch (c->state) {
+	case ST_FIN_WAIT_1:
+		c->state = ST_FIN_WAIT_2;
+		if (!c->attached) /* orphaned: do not wait forever */
+			timer_arm(c, c->net->o.fin_wait2_ns);
+		break;
+	case ST_CLOSING:
+		c->state = ST_TIME_WAIT;
+		timer_arm(c, c->net->o.time_wait_ns);
+		maybe_finished(c);
+		break;
+	case ST_LAST_ACK:
+		maybe_finished(c);
+		conn_destroy(c);
+		break;
+	default:
+		break;
+	}
+}
+
+static void ack_advance(struct nx_sim_tcp_conn *c, uint32_t ack)
+{
+	uint32_t n = ack - c->snd_una;
+	size_t data_n = NX_MIN((size_t)n, c->slen);
+	bool fin_now = c->fin_queued && !fin_acked(c) && SEQ_GT(ack, c->fin_seq);
+
+	c->shead += data_n;
+	c->slen -= data_n;
+	if (c->slen == 0)
+		c->shead = 0;
+	c->snd_una = ack;
+	if (SEQ_LT(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	if (c->rtt_timing && SEQ_GT(ack, c->rtt_seq)) {
+		c->rtt_timing = false;
+		rtt_sample(c, nx_sim_now(c->net->sim) - c->rtt_start);
+	}
+	c->retries = 0;
+	c->dupacks = 0;
+	if (c->snd_una == c->snd_max)
+		timer_stop(c);
+	else
+		timer_arm(c, c->rto);
+	if (fin_now)
+		fin_acked_transition(c);
+}
+
+/* RFC 9293 3.10.7.4 fifth check: the ACK field. */
+static void ack_process(struct nx_sim_tcp_conn *c, const struct seg *s)
+{
+	bool window_update = SEQ_LT(c->snd_wl1, s->seq) ||
+			     (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack));
+
+	if (SEQ_GT(s->ack, c->snd_max)) {
+		send_ack(c); /* acks something not yet sent */
+		return;
+	}
+	if (SEQ_GT(s->ack, c->snd_una)) {
+		ack_advance(c, s->ack);
+	} else if (c->snd_wnd == 0 && c->snd_una == c->snd_max) {
+		c->retries = 0; /* probe answered: the peer is alive */
+	} else if (s->ack == c->snd_una && s->len == 0 &&
+		   !(s->flags & NX_TCP_FIN) && c->snd_una != c->snd_max) {
+		if (s->wnd != 0 && s->wnd == c->snd_wnd && ++c->dupacks == 3) {
+			/* RFC 5681 3.2 fast retransmit (no fast recovery). */
+			/* Only bytes already sent: never past snd_max. */
+			uint32_t sent = NX_MIN((uint32_t)(c->snd_max - c->snd_una),
+					       (uint32_t)c->slen);
+			uint32_t n = NX_MIN(NX_MIN(c->net->o.mss, c->peer_mss), sent);
+
+			STAT_INC(c, fast_retransmits);
+			c->rtt_timing = false;
+			if (n > 0)
+				send_data(c, c->snd_una, n, 0);
+		}
+	}
+	if (c->state == ST_CLOSED)
+		return;
+	if (window_update) {
+		c->snd_wnd = s->wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+	}
+}
+
+static void fin_received(struct nx_sim_tcp_conn *c)
+{
+	c->fin_rcvd = true;
+	c->rcv_nxt++;
+	switch (c->state) {
+	case ST_ESTABLISHED:
+		c->state = ST_CLOSE_WAIT;
+		break;
+	case ST_FIN_WAIT_1:
+		c->state = ST_CLOSING;
+		break;
+	case ST_FIN_WAIT_2:
+		c->state = ST_TIME_WAIT;
+		timer_arm(c, c->net->o.time_wait_ns);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Takes the new part of a segment that starts at or before rcv_nxt. */
+static void absorb(struct nx_sim_tcp_conn *c, const struct seg *s)
+{
+	uint32_t skip = c->rcv_nxt - s->seq;
+	size_t room = NX_MIN(c->rcap - c->rlen,
+			     (size_t)(SEQ_GT(c->rcv_edge, c->rcv_nxt) ? c->rcv_edge - c->rcv_nxt : 0));
+	size_t n = 0;
+
+	nx_assert(SEQ_LEQ(s->seq, c->rcv_nxt));
+	if (skip < s->len) {
+		n = NX_MIN((size_t)(s->len - skip), room);
+		rbuf_append(c, s->data + skip, n);
+		c->rcv_nxt += (uint32_t)n;
+		STAT_ADD(c, bytes_rcvd, n);
+	}
+	if ((s->flags & NX_TCP_FIN) && !c->fin_rcvd &&
+	    c->rcv_nxt == s->seq + s->len)
+		fin_received(c);
+}
+
+/* Keeps an out-of-order segment, sorted by sequence, bounded. */
+static bool ooo_insert(struct nx_sim_tcp_conn *c, struct seg *s)
+{
+	struct seg **pp = &c->ooo;
+
+	if (c->ooo_count >= c->net->o.ooo_max)
+		return false;
+	while (*pp != NULL && SEQ_LT((*pp)->seq, s->seq))
+		pp = &(*pp)->next;
+	if (*pp != NULL && (*pp)->seq == s->seq && (*pp)->len >= s->len &&
+	    ((*pp)->flags & NX_TCP_FIN) >= (s->flags & NX_TCP_FIN))
+		return false; /* a duplicate of what we hold */
+	s->next = *pp;
+	*pp = s;
+	c->ooo_count++;
+	STAT_INC(c, ooo_segs);
+	return true;
+}
+
+static void ooo_drain(struct nx_sim_tcp_conn *c)
+{
+	while (c->ooo != NULL && SEQ_LEQ(c->ooo->seq, c->rcv_nxt) && !c->fin_rcvd) {
+		struct seg *s = c->ooo;
+
+		c->ooo = s->next;
+		c->ooo_count--;
+		absorb(c, s);
+		seg_put(s);
+	}
+}
+
+/* Text and FIN (RFC 9293 3.10.7.4 seventh/eighth).  Returns true if the
+ * segment was kept in the out-of-order queue. */
+static bool data_process(struct nx_sim_tcp_conn *c, struct seg *s)
+{
+	uint32_t seg_len = s->len + !!(s->flags & NX_TCP_FIN);
+	bool kept = false;
+
+	if (c->fin_rcvd || SEQ_LEQ(s->seq + seg_len, c->rcv_nxt)) {
+		STAT_INC(c, dup_segs); /* old news: re-ACK (3.10.7.4 first) */
+		/* A retransmitted FIN restarts 2*MSL (RFC 9293 3.10.7.4). */
+		if (c->state == ST_TIME_WAIT && (s->flags & NX_TCP_FIN))
+			timer_arm(c, c->net->o.time_wait_ns);
+	} else if (SEQ_GT(s->seq, c->rcv_nxt)) {
+		if (SEQ_LT(s->seq, c->rcv_edge))
+			kept = ooo_insert(c, s);
+	} else {
+		absorb(c, s);
+		ooo_drain(c);
+		deliver(c);
+	}
+	if (c->state != ST_CLOSED)
+		send_ack(c);
+	return kept;
+}
+
+static void establish(struct nx_sim_tcp_conn *c, const struct seg *s)
+{
+	c->state = ST_ESTABLISHED;
+	c->snd_una = c->iss + 1;
+	if (SEQ_LT(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	c->snd_wnd = s->wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	c->retries = 0;
+	timer_stop(c);
+}
+
+static void input_syn_sent(struct nx_sim_tcp_conn *c, const struct seg *s)
+{
+	bool ack_ok = (s->flags & NX_TCP_ACK) && s->ack == c->iss + 1;
+
+	if ((s->flags & NX_TCP_ACK) && !ack_ok) {
+		if (!(s->flags & NX_TCP_RST))
+			send_rst_for(c->net, s);
+		return;
+	}
+	if (s->flags & NX_TCP_RST) {
+		if (ack_ok)
+			conn_fail(c, NX_SIM_ECONNREFUSED);
+		return;
+	}
+	if (!(s->flags & NX_TCP_SYN) || !ack_ok)
+		return; /* simultaneous open is not modelled */
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->rcv_edge = c->rcv_nxt;
+	c->peer_mss = s->mss_opt ? s->mss_opt : 536;
+	if (c->rtt_timing) {
+		c->rtt_timing = false;
+		rtt_sample(c, nx_sim_now(c->net->sim) - c->rtt_start);
+	}
+	establish(c, s);
+	send_ack(c);
+	if (c->attached && c->ops->connected != NULL)
+		c->ops->connected(c->ctx);
+	output(c);
+}
+
+static void accept_conn(struct nx_sim_tcp_conn *c)
+{
+	struct nx_sim_tcp_listener *l = c->listener;
+
+	l->pending--;
+	c->listener = NULL;
+	l->accept(l->ctx, c);
+	if (!c->attached && c->linked && c->ops == NULL)
+		nx_sim_tcp_abort(c); /* nobody took it */
+}
+
+/* Returns true if the segment should go on to the synchronized-state
+ * processing (the handshake's ACK may carry data). */
+static bool input_syn_rcvd(struct nx_sim_tcp_conn *c, const struct seg *s)
+{
+	if (s->flags & NX_TCP_RST) {
+		conn_destroy(c);
+		return false;
+	}
+	if ((s->flags & NX_TCP_SYN) && !(s->flags & NX_TCP_ACK)) {
+		if (s->seq == c->irs) /* our SYN-ACK was lost */
+			send_ctl(c, c->iss, NX_TCP_SYN | NX_TCP_ACK);
+		return false;
+	}
+	if (!(s->flags & NX_TCP_ACK))
+		return false;
+	if (s->ack != c->iss + 1) {
+		send_rst_for(c->net, s);
+		return false;
+	}
+	if (c->rtt_timing) {
+		c->rtt_timing = false;
+		rtt_sample(c, nx_sim_now(c->net->sim) - c->rtt_start);
+	}
+	establish(c, s);
+	accept_conn(c);
+	return c->linked;
+}
+
+static bool seq_acceptable(const struct nx_sim_tcp_conn *c, const struct seg *s)
+{
+	uint32_t wnd = NX_MAX(c->rcv_edge - c->rcv_nxt, 1u);
+
+	/* RFC 9293 3.10.7.4, simplified: the segment starts in the window,
+	 * or ends in it. */
+	return (SEQ_GEQ(s->seq, c->rcv_nxt) && SEQ_LT(s->seq, c->rcv_nxt + wnd)) ||
+	       (SEQ_GT(s->seq + s->len, c->rcv_nxt) &&
+		SEQ_LEQ(s->seq + s->len, c->rcv_nxt + wnd));
+}
+
+static bool input_sync(struct nx_sim_tcp_conn *c, struct seg *s)
+{
+	if (s->flags & NX_TCP_RST) {
+		/* RFC 1337: TIME_WAIT ignores RSTs (no assassination). */
+		if (c->state != ST_TIME_WAIT &&
+		    (seq_acceptable(c, s) || s->seq == c->rcv_nxt))
+			conn_fail(c, NX_SIM_ECONNRESET);
+		return false;
+	}
+	if (s->flags & NX_TCP_SYN) {
+		send_ack(c); /* a retransmitted SYN-ACK: our ACK was lost */
+		return false;
+	}
+	if (!(s->flags & NX_TCP_ACK))
+		return false;
+	ack_process(c, s);
+	if (c->state == ST_CLOSED)
+		return false;
+	if (s->len > 0 || (s->flags & NX_TCP_FIN))
+		return data_process(c, s);
+	/* A pure segment just left of the window is a window probe (or
+	 * keep-alive): answer with our ACK and window (3.8.6.1). */
+	if (s->seq == c->rcv_nxt - 1)
+		send_ack(c);
+	return false;
+}
+
+static void conn_input(struct nx_sim_tcp_conn *c, struct seg *s)
+{
+	bool kept = false;
+
+	conn_hold(c);
+	c->st.segs_rcvd++;
+	switch (c->state) {
+	case ST_SYN_SENT:
+		input_syn_sent(c, s);
+		break;
+	case ST_SYN_RCVD:
+		if (!input_syn_rcvd(c, s))
+			break;
+		/* fall through */
+	default:
+		kept = input_sync(c, s);
+		if (c->linked)
+			output(c);
+		break;
+	}
+	if (!kept)
+		seg_put(s);
+	conn_release(c);
+}
+
+static struct nx_sim_tcp_listener *listener_find(struct nx_sim_host *h, uint16_t port)
+{
+	for (struct nx_sim_tcp_listener *l = h->listeners; l != NULL; l = l->next)
+		if (l->port == port)
+			return l;
+	return NULL;
+}
+
+/* A SYN for a listener: a new connection in SYN_RECEIVED. */
+static void listener_syn(struct nx_sim_tcp_listener *l, const struct seg *s)
+{
+	struct nx_sim_net *net = l->host->net;
+	struct nx_sim_tcp_conn *c = NULL;
+
+	if (l->pending < net->o.backlog_max)
+		c = conn_new(l->host, s->dport, net->hosts[s->src]->ip, s->sport);
+	if (c == NULL) {
+		send_rst_for(net, s); /* backlog full: refuse */
+		return;
+	}
+	c->listener = l;
+	l->pending++;
+	c->state = ST_SYN_RCVD;
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->rcv_edge = c->rcv_nxt;
+	c->peer_mss = s->mss_opt ? s->mss_opt : 536;
+	c->snd_wnd = s->wnd;
+	c->snd_nxt = c->iss + 1;
+	c->snd_max = c->snd_nxt;
+	c->rtt_timing = true;
+	c->rtt_seq = c->iss;
+	c->rtt_start = nx_sim_now(net->sim);
+	send_ctl(c, c->iss, NX_TCP_SYN | NX_TCP_ACK);
+	timer_arm(c, c->rto);
+}
+
+static void seg_arrive(void *arg)
+{
+	struct seg *s = arg;
+	struct nx_sim_net *net = s->net;
+	struct nx_sim_host *h = net->hosts[s->dst];
+	struct nx_sim_tcp_conn *c;
+	struct nx_sim_tcp_listener *l;
+
+	s->ev = NX_SIM_EVENT_NONE;
+	net->st.segs_rcvd++;
+	c = conn_lookup(h, s->dport, net->hosts[s->src]->ip, s->sport);
+	if (c != NULL) {
+		conn_input(c, s);
+		return;
+	}
+	l = listener_find(h, s->dport);
+	if ((s->flags & (NX_TCP_SYN | NX_TCP_ACK | NX_TCP_RST)) == NX_TCP_SYN && l != NULL)
+		listener_syn(l, s);
+	else if (!(s->flags & NX_TCP_RST))
+		send_rst_for(net, s);
+	seg_put(s);
+}
+
+/* ---- the timer: retransmission, persist, TIME_WAIT -------------------------------- */
+
+static void timer_rexmit(struct nx_sim_tcp_conn *c)
+{
+	STAT_INC(c, rto_expiries);
+	if (++c->retries > c->net->o.retries_max) {
+		send_ctl(c, c->snd_nxt, NX_TCP_RST | NX_TCP_ACK);
+		conn_fail(c, NX_SIM_ETIMEDOUT);
+		return;
+	}
+	c->rto = NX_MIN(c->rto * 2, c->net->o.rto_max_ns); /* RFC 6298 5.5 */
+	c->rtt_timing = false;                              /* Karn */
+	c->dupacks = 0;
+	if (c->state == ST_SYN_SENT) {
+		send_ctl(c, c->iss, NX_TCP_SYN);
+	} else if (c->state == ST_SYN_RCVD) {
+		send_ctl(c, c->iss, NX_TCP_SYN | NX_TCP_ACK);
+	} else {
+		c->snd_nxt = c->snd_una; /* go back N */
+		output(c);
+	}
+	timer_arm(c, c->rto);
+}
+
+/* Zero window (RFC 9293 3.8.6.1): probe with a pure ACK one left of
+ * snd_una, as Linux does: it draws the peer's ACK and window without
+ * putting a new byte on the wire, so captures show no gap.  A peer that
+ * stops answering times out like any retransmission. */
+static void timer_persist(struct nx_sim_tcp_conn *c)
+{
+	STAT_INC(c, window_probes);
+	if (++c->retries > c->net->o.retries_max) {
+		send_ctl(c, c->snd_nxt, NX_TCP_RST | NX_TCP_ACK);
+		conn_fail(c, NX_SIM_ETIMEDOUT);
+		return;
+	}
+	send_ctl(c, c->snd_una - 1, NX_TCP_ACK);
+	c->rto = NX_MIN(c->rto * 2, c->net->o.rto_max_ns);
+	timer_arm(c, c->rto);
+}
+
+static void timer_fire(void *arg)
+{
+	struct nx_sim_tcp_conn *c = arg;
+
+	c->timer_ev = NX_SIM_EVENT_NONE;
+	conn_hold(c);
+	if (c->state == ST_TIME_WAIT || c->state == ST_FIN_WAIT_2)
+		conn_destroy(c); /* 2*MSL over, or orphan reaped */
+	else if (c->state == ST_SYN_SENT || c->state == ST_SYN_RCVD ||
+		 c->snd_una != c->snd_max)
+		timer_rexmit(c);
+	else if ((int32_t)(data_end(c) - c->snd_nxt) > 0)
+		timer_persist(c);
+	conn_release(c);
+}
+
+/* ---- application API ------------------------------------------------------------ */
+
+int nx_sim_tcp_listen(struct nx_sim_host *h, uint16_t port,
+		      nx_sim_tcp_accept_fn accept, void *ctx,
+		      struct nx_sim_tcp_listener **out)
+{
+	struct nx_sim_tcp_listener *l, **pp;
+
+	if (listener_find(h, port) != NULL)
+		return NX_EINVAL;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return NX_ENOMEM;
+	*l = (struct nx_sim_tcp_listener){ .host = h, .port = port,
+					   .accept = accept, .ctx = ctx };
+	for (pp = &h->listeners; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = l;
+	*out = l;
+	return NX_OK;
+}
+
+/* Half-open connections of the listener go with it. */
+void nx_sim_tcp_unlisten(struct nx_sim_tcp_listener *l)
+{
+	struct nx_sim_tcp_listener **pp;
+	struct nx_sim_tcp_conn *c, *next;
+
+	for (c = l->host->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->listener == l)
+			conn_destroy(c);
+	}
+	for (pp = &l->host->listeners; *pp != l; pp = &(*pp)->next)
+		nx_assert(*pp != NULL);
+	*pp = l->next;
+	free(l);
+}
+
+static uint16_t ephemeral_port(struct nx_sim_host *h)
+{
+	for (unsigned i = 0; i < 65536 - PORT_EPHEMERAL_FIRST; i++) {
+		uint16_t p = h->next_port;
+		bool used = listener_find(h, p) != NULL;
+
+		h->next_port = p == 65535 ? PORT_EPHEMERAL_FIRST : (uint16_t)(p + 1);
+		for (struct nx_sim_tcp_conn *c = h->conns; c && !used; c = c->next)
+			used = c->lport == p;
+		if (!used)
+			return p;
+	}
+	return 0;
+}
+
+int nx_sim_tcp_connect(struct nx_sim_host *h, uint32_t dst_ip,
+		       uint16_t dst_port, const struct nx_sim_tcp_ops *ops,
+		       void *ctx, struct nx_sim_tcp_conn **out)
+{
+	uint16_t port = ephemeral_port(h);
+	struct nx_sim_tcp_conn *c;
+
+	nx_assert(ops != NULL && ops->data != NULL);
+	if (port == 0)
+		return NX_ENOSPC;
+	c = conn_new(h, port, dst_ip, dst_port);
+	if (c == NULL)
+		return host_by_ip(h->net, dst_ip) == NULL ? NX_EINVAL : NX_ENOSPC;
+	conn_attach(c, ops, ctx);
+	c->state = ST_SYN_SENT;
+	c->snd_nxt = c->iss + 1;
+	c->snd_max = c->snd_nxt;
+	c->rtt_timing = true;
+	c->rtt_seq = c->iss;
+	c->rtt_start = nx_sim_now(h->net->sim);
+	send_ctl(c, c->iss, NX_TCP_SYN);
+	timer_arm(c, c->rto);
+	*out = c;
+	return NX_OK;
+}
+
+void nx_sim_tcp_set_ops(struct nx_sim_tcp_conn *c,
+			const struct nx_sim_tcp_ops *ops, void *ctx)
+{
+	conn_attach(c, ops, ctx);
+}
+
+static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
+{
+	size_t need = c->slen + add, cap;
+	uint8_t *nb;
+
+	if (need > c->net->o.sndbuf_max)
+		return NX_ENOSPC;
+	if (c->shead + need <= c->scap)
+		return NX_OK;
+	if (need <= c->scap) {
+		memmove(c->sbuf, c->sbuf + c->shead, c->slen);
+		c->shead = 0;
+		return NX_OK;
+	}
+	for (cap = c->scap ? c->scap : 65536; cap < need; cap *= 2)
+		;
+	nb = malloc(NX_MIN(cap, (size_t)c->net->o.sndbuf_max));
+	if (nb == NULL)
+		return NX_ENOMEM;
+	if (c->slen)
+		memcpy(nb, c->sbuf + c->shead, c->slen);
+	free(c->sbuf);
+	c->sbuf = nb;
+	c->scap = NX_MIN(cap, (size_t)c->net->o.sndbuf_max);
+	c->shead = 0;
+	return NX_OK;
+}
+
+int nx_sim_tcp_send(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
+		    unsigned iovcnt)
+{
+	size_t total = 0;
+	int rc;
+
+	if (c->fin_queued || !c->linked)
+		return NX_EINVAL;
+	for (unsigned i = 0; i < iovcnt; i++)
+		total += iov[i].len;
+	rc = sbuf_reserve(c, total);
+	if (rc != NX_OK)
+		return rc;
+	for (unsigned i = 0; i < iovcnt; i++) {
+		memcpy(c->sbuf + c->shead + c->slen, iov[i].base, iov[i].len);
+		c->slen += iov[i].len;
+	}
+	output(c);
+	return NX_OK;
+}
+
+void nx_sim_tcp_shutdown(struct nx_sim_tcp_conn *c)
+{
+	if (c->fin_queued || !c->linked)
+		return;
+	if (c->state == ST_SYN_SENT || c->state == ST_SYN_RCVD) {
+		nx_sim_tcp_abort(c); /* nothing to say yet: just go */
+		return;
+	}
+	c->fin_queued = true;
+	c->fin_seq = data_end(c);
+	if (c->state == ST_ESTABLISHED)
+		c->state = ST_FIN_WAIT_1;
+	else if (c->state == ST_CLOSE_WAIT)
+		c->state = ST_LAST_ACK;
+	output(c);
+}
+
+void nx_sim_tcp_close(struct nx_sim_tcp_conn *c)
+{
+	conn_hold(c);
+	conn_detach(c);
+	if (c->linked) {
+		nx_sim_tcp_shutdown(c);
+		c->rlen = 0; /* unread data is discarded */
+		c->rhead = 0;
+		if (c->linked && c->state == ST_FIN_WAIT_2)
+			timer_arm(c, c->net->o.fin_wait2_ns);
+	}
+	conn_release(c);
+}
+
+void nx_sim_tcp_abort(struct nx_sim_tcp_conn *c)
+{
+	conn_hold(c);
+	conn_detach(c);
+	if (c->linked) {
+		if (c->state != ST_SYN_SENT && c->state != ST_TIME_WAIT)
+			send_ctl(c, c->snd_nxt, NX_TCP_RST | NX_TCP_ACK);
+		conn_destroy(c);
+	}
+	conn_release(c);
+}
+
+void nx_sim_tcp_inject_reset(struct nx_sim_tcp_conn *c)
+{
+	conn_hold(c);
+	if (c->linked && c->state != ST_SYN_SENT)
+		send_ctl(c, c->snd_nxt, NX_TCP_RST | NX_TCP_ACK);
+	conn_fail(c, NX_SIM_ECONNRESET);
+	conn_release(c);
+}
+
+void nx_sim_tcp_pause(struct nx_sim_tcp_conn *c, bool paused)
+{
+	uint32_t before = c->rcv_adv;
+
+	c->paused = paused;
+	if (paused)
+		return;
+	conn_hold(c);
+	deliver(c);
+	/* Window update (RFC 9293 3.8.6.2.2) once it opened meaningfully. */
+	if (c->linked && c->state >= ST_ESTABLISHED &&
+	    rcv_window(c) >= before + 2 * c->net->o.mss)
+		send_ack(c);
+	conn_release(c);
+}
+
+size_t nx_sim_tcp_send_queued(const struct nx_sim_tcp_conn *c) { return c->slen; }
+
+static void fmt_addr(char *b, size_t n, uint32_t ip, uint16_t port)
+{
+	snprintf(b, n, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 255,
+		 (ip >> 8) & 255, ip & 255, port);
+}
+
+void nx_sim_tcp_addrs(const struct nx_sim_tcp_conn *c, char *local,
+		      char *peer, size_t len)
+{
+	fmt_addr(local, len, c->host->ip, c->lport);
+	fmt_addr(peer, len, c->rip, c->rport);
+}
+
+void nx_sim_tcp_conn_stats(const struct nx_sim_tcp_conn *c,
+			   struct nx_sim_tcp_stats *out)
+{
+	*out = c->st;
+}
+
+void nx_sim_host_crash(struct nx_sim_host *h)
+{
+	while (h->conns != NULL) {
+		struct nx_sim_tcp_conn *c = h->conns;
+
+		conn_hold(c);
+		conn_detach(c);
+		conn_destroy(c);
+		conn_release(c);
+	}
+	while (h->listeners != NULL)
+		nx_sim_tcp_unlisten(h->listeners);
+}
