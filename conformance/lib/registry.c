@@ -1,0 +1,32 @@
+/*
+ * registry.c - every suite file's table, in run order.  A new suite file
+ * defines `NX_CONF_TABLE(nx_conf_table_<suite>_<file>, tests);` and gets
+ * one line here.
+ */
+#include "nx_conf.h"
+
+extern const struct nx_conf_table nx_conf_table_sam5_ua;
+extern const struct nx_conf_table nx_conf_table_sam5_task;
+extern const struct nx_conf_table nx_conf_table_spc4_inquiry;
+extern const struct nx_conf_table nx_conf_table_spc4_luns;
+extern const struct nx_conf_table nx_conf_table_spc4_cdb;
+extern const struct nx_conf_table nx_conf_table_spc4_mode;
+extern const struct nx_conf_table nx_conf_table_sbc3_capacity;
+extern const struct nx_conf_table nx_conf_table_sbc3_rw;
+extern const struct nx_conf_table nx_conf_table_iscsi_login;
+extern const struct nx_conf_table nx_conf_table_iscsi_ffp;
+
+const struct nx_conf_table *const nx_conf_tables[] = {
+	&nx_conf_table_sam5_ua,
+	&nx_conf_table_sam5_task,
+	&nx_conf_table_spc4_inquiry,
+	&nx_conf_table_spc4_luns,
+	&nx_conf_table_spc4_cdb,
+	&nx_conf_table_spc4_mode,
+	&nx_conf_table_sbc3_capacity,
+	&nx_conf_table_sbc3_rw,
+	&nx_conf_table_iscsi_login,
+	&nx_conf_table_iscsi_ffp,
+};
+
+const size_t nx_conf_table_count = NX_ARRAY_SIZE(nx_conf_tables);
