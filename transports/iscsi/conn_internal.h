@@ -147,6 +147,9 @@ struct nx_iscsi_cmd {
 	bool immediate;              /* took no CmdSN window credit */
 	bool setup_failed;           /* nx_task_setup() said no */
 	bool overflow_fail;          /* write longer than EDTL (05/0E/03) */
+	bool truncated;              /* write cut to EDTL (FCP-4 FCP_DL a) */
+	bool data_error;             /* DataSN gap: ends in 0B/47/05 */
+	uint32_t spdtl;              /* bytes the CDB asked for, uncut */
 
 	/* write data phase: bytes [0, want) land in task.data */
 	uint32_t want;

@@ -11,16 +11,24 @@
  *
  * DataPDUInOrder and DataSequenceInOrder are Yes (login.c answers Yes, and
  * both are OR-negotiated, RFC 7143 13.19/13.20), so every sequence is
- * checked for exact Buffer Offset and DataSN continuity; at ERL 0 a
- * violation cannot be recovered and ends the connection.
+ * checked for exact Buffer Offset and DataSN continuity.  A Buffer Offset
+ * or length violation breaks the framing of the data phase: Reject and
+ * end the connection.  A DataSN gap only means an earlier Data-Out was
+ * lost (RFC 7143 7.9 -> 7.8): without recovery R2Ts (ERL 0) the task is
+ * terminated with CHECK CONDITION, PROTOCOL SERVICE CRC ERROR once its
+ * outstanding data is in; nothing is written and the connection lives.
  *
- * EDTL versus the CDB's transfer length (RFC 7143 11.4.5.1, and the
- * FCP-4-like behaviour libiscsi's residual tests want): reads move
- * min(produced, EDTL) bytes and report the difference as overflow or
- * underflow; a write whose CDB asks for more than EDTL transfers nothing
- * and ends in CHECK CONDITION, ILLEGAL REQUEST, INVALID FIELD IN COMMAND
- * INFORMATION UNIT with residual overflow; a write that asks for less
- * stores the CDB's length and reports underflow.
+ * EDTL versus the CDB's transfer length (RFC 7143 11.4.5.1, whose
+ * residuals follow FCP-4's FCP_DL rules): reads move min(produced, EDTL)
+ * bytes and report the difference as overflow or underflow.  A write
+ * that asks for less than EDTL stores the CDB's length and reports
+ * underflow.  A write that asks for more (SPDTL > EDTL) is, per the
+ * FCP_DL field of FCP-4's FCP_CMND IU: a) processed
+ * with only EDTL bytes transferred, when it writes logical blocks and EDTL
+ * ends on a block boundary (the TRANSFER LENGTH is cut to EDTL's blocks);
+ * b) otherwise answered with CHECK CONDITION, ILLEGAL REQUEST, INVALID
+ * FIELD IN COMMAND INFORMATION UNIT, nothing transferred.  Both report
+ * residual overflow SPDTL - EDTL.
  */
 #include "conn_internal.h"
 
@@ -53,9 +61,11 @@ static void cmd_residual(const struct nx_iscsi_cmd *cmd, uint8_t *flags,
 	if (!cmd->setup_failed && t->dir == NX_DIR_READ) {
 		expected = (cmd->pdu_flags & NX_ISCSI_CMD_R) ? cmd->edtl : 0;
 		actual = t->xfer_len;
-	} else if (!cmd->setup_failed && t->dir == NX_DIR_WRITE) {
+	} else if (!cmd->setup_failed &&
+		   (t->dir == NX_DIR_WRITE || cmd->truncated)) {
+		/* A cut write still reports what its CDB asked for. */
 		expected = (cmd->pdu_flags & NX_ISCSI_CMD_W) ? cmd->edtl : 0;
-		actual = t->data_len;
+		actual = cmd->truncated ? cmd->spdtl : t->data_len;
 	}
 	*flags = 0;
 	*count = 0;
@@ -235,6 +245,13 @@ static void cmd_data_complete(struct nx_iscsi_cmd *cmd)
 		return;
 	}
 	cmd->state = NX_CMD_CORE;
+	if (cmd->data_error) {
+		/* RFC 7143 7.8 b) 2 (reached through 7.9): terminate the
+		 * task, PROTOCOL SERVICE CRC ERROR (11.4.7.2), nothing
+		 * written. */
+		nx_task_fail(&cmd->task, 0x0b, 0x47, 0x05);
+		return;
+	}
 	if (cmd->overflow_fail) {
 		/* SPDTL > EDTL on a write: INVALID FIELD IN COMMAND
 		 * INFORMATION UNIT (05/0E/03), nothing written. */
@@ -289,14 +306,32 @@ static void cmd_send_r2ts(struct nx_iscsi_cmd *cmd)
 	}
 }
 
+/* A doomed task (data_error) solicits nothing more: it ends as soon as
+ * the sequences already under way are complete (RFC 7143 7.8: "wait to
+ * receive all the data ... for all outstanding R2Ts"). */
 static void cmd_data_progress(struct nx_iscsi_cmd *cmd)
 {
 	if (cmd->unsol_open)
 		return;
-	if (cmd->conn != NULL && nx_iscsi_conn_live(cmd->conn))
+	if (!cmd->data_error && cmd->conn != NULL &&
+	    nx_iscsi_conn_live(cmd->conn))
 		cmd_send_r2ts(cmd);
-	if (cmd->r2t_count == 0 && cmd->r2t_next >= cmd->want)
+	if (cmd->r2t_count == 0 &&
+	    (cmd->r2t_next >= cmd->want || cmd->data_error))
 		cmd_data_complete(cmd);
+}
+
+/* RFC 7143 7.9: a Data-Out whose DataSN is not the next one implies that
+ * an earlier one was lost (digest error), to be handled as in 7.8.  ERL 0
+ * has no recovery R2T, so the task will end in CHECK CONDITION; the PDU
+ * itself is well framed and the data phase goes on. */
+static void cmd_datasn_error(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c,
+			     uint32_t got, uint32_t want)
+{
+	if (!cmd->data_error)
+		nx_log(NX_LOG_WARN, "iscsi %s: ITT 0x%08x Data-Out DataSN %u, expected %u: task terminated",
+		       c->peer, cmd->itt, got, want);
+	cmd->data_error = true;
 }
 
 static void data_out_unsol(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c,
@@ -310,18 +345,14 @@ static void data_out_unsol(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c,
 				     "unsolicited Data-Out not expected");
 		return;
 	}
-	if (datasn != cmd->unsol_datasn) {
-		/* RFC 7143 11.7.5 / 7.1.5: a DataSN gap needs recovery
-		 * (recovery R2T) that ERL 0 does not have. */
-		nx_iscsi_conn_drop(c, "Data-Out DataSN out of order");
-		return;
-	}
 	if (off != cmd->unsol_next || off > cmd->unsol_limit ||
 	    pdu->data_len > cmd->unsol_limit - off) {
 		nx_iscsi_reject_drop(c, pdu->bhs, NX_ISCSI_REJECT_PROTOCOL,
 				     "unsolicited Data-Out offset/length");
 		return;
 	}
+	if (datasn != cmd->unsol_datasn)
+		cmd_datasn_error(cmd, c, datasn, cmd->unsol_datasn);
 	cmd_store(cmd, off, pdu->data, pdu->data_len);
 	cmd->unsol_next += pdu->data_len;
 	cmd->unsol_datasn++;
@@ -345,16 +376,14 @@ static void data_out_sol(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c,
 			r = &cmd->r2t[i];
 	}
 	nx_assert(r != NULL); /* nx_iscsi_cmd_find_ttt matched it */
-	if (datasn != r->datasn) {
-		nx_iscsi_conn_drop(c, "Data-Out DataSN out of order");
-		return;
-	}
 	if (off != r->offset + r->got || pdu->data_len > r->len - r->got ||
 	    ((pdu->bhs[1] & NX_ISCSI_F) && pdu->data_len != r->len - r->got)) {
 		nx_iscsi_reject_drop(c, pdu->bhs, NX_ISCSI_REJECT_PROTOCOL,
 				     "solicited Data-Out offset/length");
 		return;
 	}
+	if (datasn != r->datasn)
+		cmd_datasn_error(cmd, c, datasn, r->datasn);
 	cmd_store(cmd, off, pdu->data, pdu->data_len);
 	r->got += pdu->data_len;
 	r->datasn++;
@@ -455,6 +484,76 @@ static void cmd_task_init(struct nx_iscsi_cmd *cmd, const struct nx_iscsi_pdu *p
 	t->expected_len = cmd->edtl;
 }
 
+/* SBC-3 WRITE(10/12/16) and WRITE AND VERIFY(10/12/16): the TRANSFER
+ * LENGTH field counts logical blocks; returns its width in bytes
+ * (0: another CDB).  WRITE(6) is left out: its 0 means 256 blocks, so it
+ * cannot say "none". */
+static unsigned cdb_block_len_field(const uint8_t *cdb, unsigned *off)
+{
+	switch (cdb[0]) {
+	case 0x2a: case 0x2e:
+		*off = 7;
+		return 2;
+	case 0xaa: case 0xae:
+		*off = 6;
+		return 4;
+	case 0x8a: case 0x8e:
+		*off = 10;
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+/* SPDTL > EDTL on a write, FCP-4 FCP_DL case a): "process the command normally
+ * except that data beyond the FCP_DL count shall not be requested or
+ * transferred".  Possible for a block write whose EDTL ends on a block
+ * boundary: the task is set up again with the TRANSFER LENGTH cut to
+ * EDTL's blocks.  Returns false when only b) remains. */
+static bool cmd_truncate_write(struct nx_iscsi_cmd *cmd,
+			       const struct nx_iscsi_pdu *pdu,
+			       const struct nx_iscsi_ahs_info *ahs, uint32_t edtl_w)
+{
+	struct nx_task *t = &cmd->task;
+	unsigned off = 0, width = cdb_block_len_field(t->cdb, &off);
+	uint32_t blocks, bs;
+
+	if (width == 0)
+		return false;
+	blocks = width == 2 ? nx_get_be16(t->cdb + off) : nx_get_be32(t->cdb + off);
+	if (blocks == 0 || t->data_len % blocks != 0)
+		return false;
+	bs = t->data_len / blocks;
+	if (edtl_w % bs != 0)
+		return false;
+	/* Not executed yet: the core gives the task up and takes it
+	 * anew (a pending UA would already have failed the first setup). */
+	nx_task_release(t);
+	cmd_task_init(cmd, pdu, ahs);
+	if (width == 2)
+		nx_put_be16(t->cdb + off, (uint16_t)(edtl_w / bs));
+	else
+		nx_put_be32(t->cdb + off, edtl_w / bs);
+	cmd->setup_failed = !nx_task_setup(t);
+	return true;
+}
+
+/* A write that asks for more than EDTL: FCP-4 FCP_DL case a) or b). */
+static void cmd_fit_edtl(struct nx_iscsi_cmd *cmd, const struct nx_iscsi_pdu *pdu,
+			 const struct nx_iscsi_ahs_info *ahs)
+{
+	const struct nx_task *t = &cmd->task;
+	uint32_t edtl_w = (cmd->pdu_flags & NX_ISCSI_CMD_W) ? cmd->edtl : 0;
+
+	if (cmd->setup_failed || t->dir != NX_DIR_WRITE || t->data_len <= edtl_w)
+		return;
+	cmd->spdtl = t->data_len;
+	if (cmd_truncate_write(cmd, pdu, ahs, edtl_w))
+		cmd->truncated = true;
+	else
+		cmd->overflow_fail = true;
+}
+
 /* What the data-out phase must move, from the CDB (t->dir/data_len) and
  * the PDU (W bit, EDTL, F bit, immediate data). */
 static void cmd_plan_data(struct nx_iscsi_cmd *cmd, const struct nx_iscsi_pdu *pdu)
@@ -464,11 +563,9 @@ static void cmd_plan_data(struct nx_iscsi_cmd *cmd, const struct nx_iscsi_pdu *p
 	bool w = (cmd->pdu_flags & NX_ISCSI_CMD_W) != 0;
 	uint32_t edtl_w = w ? cmd->edtl : 0;
 
-	if (!cmd->setup_failed && t->dir == NX_DIR_WRITE) {
-		if (t->data_len > edtl_w)
-			cmd->overflow_fail = true;
-		else
-			cmd->want = t->data_len;
+	if (!cmd->setup_failed && t->dir == NX_DIR_WRITE && !cmd->overflow_fail) {
+		nx_assert(t->data_len <= edtl_w); /* cmd_fit_edtl */
+		cmd->want = t->data_len;
 	}
 	cmd->unsol_next = pdu->data_len;
 	cmd->unsol_limit = w ? NX_MIN(cmd->edtl, p->first_burst_length) : 0;
@@ -512,6 +609,7 @@ bool nx_iscsi_scsi_cmd_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pd
 	cmd->pdu_flags = pdu->bhs[1];
 	cmd_task_init(cmd, pdu, &ahs);
 	cmd->setup_failed = !nx_task_setup(&cmd->task);
+	cmd_fit_edtl(cmd, pdu, &ahs);
 	cmd_plan_data(cmd, pdu);
 	cmd_store(cmd, 0, pdu->data, pdu->data_len);
 	/* From here cmd may complete (and be freed) at any call. */

@@ -3,7 +3,8 @@
  * (RFC 7143 11.3 - 11.8) against the real core: immediate and
  * unsolicited data, R2T sequences, Data-In segmentation with the status
  * collapsed into the last PDU, residuals the way libiscsi's residual tests
- * expect them, sense data, protocol errors, and aborts.
+ * expect them (FCP-4's FCP_DL rules for writes longer than EDTL), sense
+ * data, DataSN gaps, protocol errors, and aborts.
  */
 #include "iscsi_testlib.h"
 
@@ -30,6 +31,20 @@ static uint32_t cmd10(struct fx *f, uint8_t flags, uint8_t opcode, uint32_t lba,
 	       (uint8_t)(flags | ATTR_SIMPLE));
 	nx_put_be32(bhs + 20, edtl);
 	rw10(bhs, opcode, lba, blocks);
+	assert_int_equal(fx_feed(f, bhs, imm, imm_len), 0);
+	return nx_get_be32(bhs + 16);
+}
+
+/* Sends a command PDU with any CDB (at most 16 bytes); returns its ITT. */
+static uint32_t cmd_cdb(struct fx *f, uint8_t flags, const uint8_t *cdb,
+			unsigned cdb_len, uint32_t edtl, const void *imm,
+			uint32_t imm_len)
+{
+	uint8_t bhs[NX_ISCSI_BHS_LEN];
+
+	fx_bhs(f, bhs, NX_ISCSI_OP_SCSI_CMD, (uint8_t)(flags | ATTR_SIMPLE));
+	nx_put_be32(bhs + 20, edtl);
+	memcpy(bhs + 32, cdb, cdb_len);
 	assert_int_equal(fx_feed(f, bhs, imm, imm_len), 0);
 	return nx_get_be32(bhs + 16);
 }
@@ -317,8 +332,10 @@ static void test_read_residuals(void **state)
 }
 
 /* libiscsi iSCSIResiduals: WRITE10 with EDTL != transfer length.  Longer
- * than EDTL: CHECK CONDITION 05/0E/03, nothing written; shorter: the
- * CDB's length is written, underflow reported. */
+ * than EDTL (FCP-4, FCP_DL): a) when EDTL ends on a block boundary, only
+ * EDTL's blocks are asked for and written, GOOD; b) otherwise CHECK
+ * CONDITION 05/0E/03, nothing written.  Both: overflow SPDTL - EDTL.
+ * Shorter: the CDB's length is written, underflow reported. */
 static void test_write_residuals(void **state)
 {
 	uint8_t a[2 * FX_BLOCK], b[10000];
@@ -333,25 +350,107 @@ static void test_write_residuals(void **state)
 	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 2, sizeof(a), a, sizeof(a), false);
 	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
 
+	/* EDTL 0, one block: a) with no block at all */
 	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 1, 0, NULL, 0, false);
-	p = expect_rsp(&f, itt, NX_STATUS_CHECK_CONDITION, NX_ISCSI_RSP_O, FX_BLOCK, 0);
-	expect_sense(&p, 0x05, 0x0e, 0x03);
+	expect_rsp(&f, itt, NX_STATUS_GOOD, NX_ISCSI_RSP_O, FX_BLOCK, 0);
+	/* EDTL 200, one block: mid-block, b) */
 	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 1, 200, b, 200, false);
 	p = expect_rsp(&f, itt, NX_STATUS_CHECK_CONDITION, NX_ISCSI_RSP_O,
 		       FX_BLOCK - 200, 0);
 	expect_sense(&p, 0x05, 0x0e, 0x03);
-	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 2, FX_BLOCK, b, FX_BLOCK, false);
-	p = expect_rsp(&f, itt, NX_STATUS_CHECK_CONDITION, NX_ISCSI_RSP_O, FX_BLOCK, 0);
-	expect_sense(&p, 0x05, 0x0e, 0x03);
 	read_check(&f, 0, 2, a); /* untouched */
+	/* two blocks, EDTL one block: the first block is written */
+	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 2, FX_BLOCK, b, FX_BLOCK, false);
+	expect_rsp(&f, itt, NX_STATUS_GOOD, NX_ISCSI_RSP_O, FX_BLOCK, 0);
+	memcpy(a, b, FX_BLOCK);
+	read_check(&f, 0, 2, a);
 
 	/* EDTL 10000 (immediate 8192 + unsolicited 1808), one block: the
 	 * block is written, underflow 10000 - 512 */
+	memset(a, 'a', sizeof(a));
+	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 2, sizeof(a), a, sizeof(a), false);
+	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
+	memset(b, 'c', sizeof(b));
 	itt = cmd10(&f, FLAG_W, 0x2a, 0, 1, 10000, b, 8192, false);
 	data_out(&f, itt, NX_ISCSI_RSVD_TAG, 0, 8192, b + 8192, 10000 - 8192, true, 0);
 	expect_rsp(&f, itt, NX_STATUS_GOOD, NX_ISCSI_RSP_U, 10000 - FX_BLOCK, 0);
 	memcpy(a, b, FX_BLOCK);
 	read_check(&f, 0, 2, a);
+	fx_fini(&f);
+}
+
+/* FCP-4 FCP_DL case a) through R2Ts: WRITE AND VERIFY(10) of three blocks with
+ * EDTL two blocks solicits exactly EDTL and leaves the third block alone. */
+static void test_write_overflow_solicits_edtl_only(void **state)
+{
+	static const char *const keys[] = { "InitialR2T=Yes", "ImmediateData=No" };
+	uint8_t old[3 * FX_BLOCK], neu[3 * FX_BLOCK];
+	struct fx f;
+	struct rpdu p;
+	uint32_t itt;
+
+	fx_init(&f);
+	login_keys(&f, keys, NX_ARRAY_SIZE(keys));
+	fill(old, sizeof(old), 21);
+	fill(neu, sizeof(neu), 99);
+	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 40, 3, sizeof(old), NULL, 0, false);
+	p = expect_r2t(&f, itt, 0, 0, sizeof(old));
+	data_out(&f, itt, nx_get_be32(p.bhs + 20), 0, 0, old, sizeof(old), true, 0);
+	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 1);
+
+	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2e, 40, 3, 2 * FX_BLOCK, NULL, 0, false);
+	p = expect_r2t(&f, itt, 0, 0, 2 * FX_BLOCK);
+	fx_expect_none(&f);
+	data_out(&f, itt, nx_get_be32(p.bhs + 20), 0, 0, neu, 2 * FX_BLOCK, true, 0);
+	expect_rsp(&f, itt, NX_STATUS_GOOD, NX_ISCSI_RSP_O, FX_BLOCK, 1);
+	memcpy(old, neu, 2 * FX_BLOCK);
+	read_check(&f, 40, 3, old);
+	fx_fini(&f);
+}
+
+/* The TRANSFER LENGTH is cut where each CDB form keeps it (WRITE(12)
+ * bytes 6-9, WRITE(16) bytes 10-13); WRITE(6) cannot express "none" (0
+ * means 256 blocks) and always takes b). */
+static void test_write_overflow_cdb_forms(void **state)
+{
+	uint8_t a[2 * FX_BLOCK], b[2 * FX_BLOCK], cdb[16];
+	struct fx f;
+	struct rpdu p;
+	uint32_t itt;
+
+	fx_init(&f);
+	login(&f);
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 50, 2, sizeof(a), a, sizeof(a), false);
+	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
+
+	memset(cdb, 0, sizeof(cdb)); /* WRITE(6), LBA 50, 2 blocks */
+	cdb[0] = 0x0a;
+	cdb[3] = 50;
+	cdb[4] = 2;
+	itt = cmd_cdb(&f, FLAG_F | FLAG_W, cdb, 6, FX_BLOCK, b, FX_BLOCK);
+	p = expect_rsp(&f, itt, NX_STATUS_CHECK_CONDITION, NX_ISCSI_RSP_O, FX_BLOCK, 0);
+	expect_sense(&p, 0x05, 0x0e, 0x03);
+	read_check(&f, 50, 2, a);
+
+	memset(cdb, 0, sizeof(cdb)); /* WRITE(12), LBA 50, 2 blocks */
+	cdb[0] = 0xaa;
+	nx_put_be32(cdb + 2, 50);
+	nx_put_be32(cdb + 6, 2);
+	itt = cmd_cdb(&f, FLAG_F | FLAG_W, cdb, 12, FX_BLOCK, b, FX_BLOCK);
+	expect_rsp(&f, itt, NX_STATUS_GOOD, NX_ISCSI_RSP_O, FX_BLOCK, 0);
+	memcpy(a, b, FX_BLOCK);
+	read_check(&f, 50, 2, a);
+
+	memset(cdb, 0, sizeof(cdb)); /* WRITE(16), LBA 51, 2 blocks, EDTL 0 */
+	cdb[0] = 0x8a;
+	nx_put_be64(cdb + 2, 51);
+	nx_put_be32(cdb + 10, 2);
+	itt = cmd_cdb(&f, FLAG_F | FLAG_W, cdb, 16, 0, NULL, 0);
+	expect_rsp(&f, itt, NX_STATUS_GOOD, NX_ISCSI_RSP_O, 2 * FX_BLOCK, 0);
+	read_check(&f, 50, 2, a);
+	fx_expect_none(&f);
 	fx_fini(&f);
 }
 
@@ -371,20 +470,85 @@ static void test_check_condition_sense(void **state)
 	fx_fini(&f);
 }
 
-/* ERL 0: a DataSN out of order cannot be recovered (libiscsi
- * iSCSIDataSnInvalid wants the command to fail). */
-static void test_datasn_error_drops(void **state)
+/* RFC 7143 7.9 -> 7.8: a DataSN gap in unsolicited Data-Out terminates
+ * the task with CHECK CONDITION 0B/47/05 once the sequence is complete;
+ * nothing is written, the connection lives on (libiscsi
+ * iSCSIDataSnInvalid: DataSN 0,0 then 1,0). */
+static void test_datasn_error_unsolicited(void **state)
 {
-	uint8_t buf[2 * FX_BLOCK] = { 0 };
+	uint8_t a[2 * FX_BLOCK], b[2 * FX_BLOCK];
 	struct fx f;
+	struct rpdu p;
 	uint32_t itt;
 
 	fx_init(&f);
 	login(&f);
-	itt = cmd10(&f, FLAG_W, 0x2a, 0, 2, sizeof(buf), NULL, 0, false);
-	data_out(&f, itt, NX_ISCSI_RSVD_TAG, 0, 0, buf, 512, false, 0);
-	data_out(&f, itt, NX_ISCSI_RSVD_TAG, 0, 512, buf, 512, true, NX_EIO);
-	assert_true(f.close_called);
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 2, sizeof(a), a, sizeof(a), false);
+	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
+
+	itt = cmd10(&f, FLAG_W, 0x2a, 0, 2, sizeof(b), NULL, 0, false);
+	data_out(&f, itt, NX_ISCSI_RSVD_TAG, 0, 0, b, 512, false, 0);
+	data_out(&f, itt, NX_ISCSI_RSVD_TAG, 0, 512, b, 512, true, 0);
+	p = expect_rsp(&f, itt, NX_STATUS_CHECK_CONDITION, 0, 0, 0);
+	expect_sense(&p, 0x0b, 0x47, 0x05);
+
+	itt = cmd10(&f, FLAG_W, 0x2a, 0, 2, sizeof(b), NULL, 0, false);
+	data_out(&f, itt, NX_ISCSI_RSVD_TAG, 1, 0, b, 512, false, 0);
+	fx_expect_none(&f); /* waits for the end of the sequence */
+	data_out(&f, itt, NX_ISCSI_RSVD_TAG, 0, 512, b, 512, true, 0);
+	p = expect_rsp(&f, itt, NX_STATUS_CHECK_CONDITION, 0, 0, 0);
+	expect_sense(&p, 0x0b, 0x47, 0x05);
+	assert_false(f.close_called);
+	read_check(&f, 0, 2, a); /* nothing written */
+	fx_fini(&f);
+}
+
+/* The same through R2Ts: no new R2T after the gap, the response waits
+ * for the outstanding R2Ts' data (RFC 7143 7.8), DataSN 27 and -1. */
+static void test_datasn_error_solicited(void **state)
+{
+	static const char *const keys[] = {
+		"InitialR2T=Yes", "ImmediateData=No", "MaxBurstLength=512",
+		"MaxOutstandingR2T=2",
+	};
+	uint8_t a[3 * FX_BLOCK], b[3 * FX_BLOCK];
+	struct fx f;
+	struct rpdu p, q;
+	uint32_t itt;
+
+	fx_init(&f);
+	login_keys(&f, keys, NX_ARRAY_SIZE(keys));
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 60, 3, sizeof(a), NULL, 0, false);
+	for (uint32_t i = 0; i < 3; i++) {
+		p = expect_r2t(&f, itt, i, i * FX_BLOCK, FX_BLOCK);
+		data_out(&f, itt, nx_get_be32(p.bhs + 20), 0, i * FX_BLOCK,
+			 a + i * FX_BLOCK, FX_BLOCK, true, 0);
+	}
+	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 3);
+
+	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 60, 3, sizeof(b), NULL, 0, false);
+	p = expect_r2t(&f, itt, 0, 0, FX_BLOCK);
+	q = expect_r2t(&f, itt, 1, FX_BLOCK, FX_BLOCK);
+	fx_expect_none(&f);
+	data_out(&f, itt, nx_get_be32(p.bhs + 20), 27, 0, b, FX_BLOCK, true, 0);
+	fx_expect_none(&f); /* no third R2T, R2T 1 still outstanding */
+	data_out(&f, itt, nx_get_be32(q.bhs + 20), 0xffffffffu, FX_BLOCK, b,
+		 FX_BLOCK, true, 0);
+	p = expect_rsp(&f, itt, NX_STATUS_CHECK_CONDITION, 0, 0, 2);
+	expect_sense(&p, 0x0b, 0x47, 0x05);
+	fx_expect_none(&f);
+	assert_false(f.close_called);
+	/* nothing written (Data-In sequences of MaxBurstLength) */
+	itt = cmd10(&f, FLAG_F | FLAG_R, 0x28, 60, 3, sizeof(a), NULL, 0, false);
+	for (uint32_t i = 0; i < 3; i++) {
+		p = expect_datain(&f, itt, i == 2 ? 0x81 : 0x80, i, i * FX_BLOCK,
+				  FX_BLOCK);
+		assert_memory_equal(p.data, a + i * FX_BLOCK, FX_BLOCK);
+	}
 	fx_expect_none(&f);
 	fx_fini(&f);
 }
@@ -515,8 +679,11 @@ int main(void)
 		cmocka_unit_test(test_write_unsolicited_then_r2t),
 		cmocka_unit_test(test_read_residuals),
 		cmocka_unit_test(test_write_residuals),
+		cmocka_unit_test(test_write_overflow_solicits_edtl_only),
+		cmocka_unit_test(test_write_overflow_cdb_forms),
 		cmocka_unit_test(test_check_condition_sense),
-		cmocka_unit_test(test_datasn_error_drops),
+		cmocka_unit_test(test_datasn_error_unsolicited),
+		cmocka_unit_test(test_datasn_error_solicited),
 		cmocka_unit_test(test_bad_offset_rejects_and_drops),
 		cmocka_unit_test(test_bidi_and_bad_immediate_rejected),
 		cmocka_unit_test(test_abort_task_in_data_phase),
