@@ -649,16 +649,13 @@ static void drain_expired(void *arg)
 }
 
 /* Sessions outlive their last connection until the core has drained
- * their tasks (file I/O completing through the loop), and the transport
- * says nothing when that happens.  So the loop keeps running until every
- * connection is freed and the platform is quiet: no file I/O in flight and
- * no timer armed but the drain deadline. */
+ * their tasks (file I/O completing through the loop): the loop keeps
+ * running until every connection is freed and the transport is idle. */
 static void drain_poll(void *arg)
 {
 	struct nx_daemon *d = arg;
 
-	if (!d->conns && nx_user_file_inflight() == 0 &&
-	    nx_user_timers_armed() <= 1) {
+	if (!d->conns && !nx_iscsi_server_busy(d->srv)) {
 		nx_loop_stop(d->loop);
 		return;
 	}

@@ -33,6 +33,11 @@ struct nx_iscsi_server *nx_iscsi_server_new(const struct nx_iscsi_server_config 
 	return srv;
 }
 
+bool nx_iscsi_server_busy(const struct nx_iscsi_server *srv)
+{
+	return srv->conn_count != 0 || srv->session_count != 0;
+}
+
 void nx_iscsi_server_free(struct nx_iscsi_server *srv)
 {
 	if (srv == NULL)

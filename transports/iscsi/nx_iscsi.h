@@ -68,6 +68,10 @@ struct nx_iscsi_conn_ops {
 
 struct nx_iscsi_server *nx_iscsi_server_new(const struct nx_iscsi_server_config *cfg);
 void nx_iscsi_server_free(struct nx_iscsi_server *srv);
+/* True while a connection is open or a session still holds tasks in the
+ * core (sessions outlive their last connection until their tasks drain).
+ * nx_iscsi_server_free() requires it to be false. */
+bool nx_iscsi_server_busy(const struct nx_iscsi_server *srv);
 
 /* A new TCP connection arrived; peer/local are printable addresses. */
 struct nx_iscsi_conn *nx_iscsi_conn_new(struct nx_iscsi_server *srv,
