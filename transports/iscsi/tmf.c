@@ -16,6 +16,7 @@ enum {
 	TMF_RSP_NO_LUN = 2,
 	TMF_RSP_NO_REASSIGN = 4,
 	TMF_RSP_NOT_SUPPORTED = 5,
+	TMF_RSP_SUCCEEDED = 7, /* RFC 7144 4.1: QUERY TASK / TASK SET / ASYNC EVENT */
 	TMF_RSP_REJECTED = 255,
 };
 
@@ -51,8 +52,9 @@ static uint8_t tmf_response(struct nx_iscsi_tmf_slot *slot)
 {
 	switch (slot->req.result) {
 	case NX_TMF_FUNCTION_COMPLETE:
-	case NX_TMF_FUNCTION_SUCCEEDED:
 		return TMF_RSP_COMPLETE;
+	case NX_TMF_FUNCTION_SUCCEEDED:
+		return TMF_RSP_SUCCEEDED;
 	case NX_TMF_INCORRECT_LUN:
 		return TMF_RSP_NO_LUN;
 	case NX_TMF_TASK_NOT_FOUND:
