@@ -759,10 +759,15 @@ static enum nx_sense_reason unmap_validate(struct nx_task *t, uint32_t *count)
 	bd_len &= ~15u;
 	if (bd_len / 16 > NX_UNMAP_MAX_DESC)
 		return param_field(t, 2);
+	/* SBC-3 5.27: the *total* of all descriptors counts against MAXIMUM
+	 * UNMAP LBA COUNT (extents may overlap, so each one alone may be
+	 * small); the pointer names the descriptor that crosses it. */
+	uint64_t total = 0;
 	for (uint32_t off = 8; off < 8 + bd_len; off += 16) {
 		uint64_t lba = nx_get_be64(t->data + off);
 		uint32_t n = nx_get_be32(t->data + off + 8);
-		if (n > NX_UNMAP_MAX_BLOCKS)
+		total += n;
+		if (total > NX_UNMAP_MAX_BLOCKS)
 			return param_field(t, (uint16_t)(off + 8));
 		if (!lba_in_range(lu, lba, n))
 			return NX_SR_LBA_OUT_OF_RANGE;

@@ -756,6 +756,43 @@ static void test_4k_blocks_thick(void **state)
 	cmd_done(&c);
 }
 
+/* UNMAP: the total of all descriptors counts against MAXIMUM UNMAP LBA
+ * COUNT (SBC-3 5.27), even when every descriptor is within the medium.
+ * 8 x 131072 = 0x100000 blocks is exactly the limit; a 9th descriptor
+ * crosses it: INVALID FIELD IN PARAMETER LIST pointing at that
+ * descriptor's NUMBER OF LOGICAL BLOCKS (byte 8 + 8 * 16 + 8), and
+ * nothing is unmapped. */
+static void test_unmap_total_lba_count(void **state)
+{
+	static uint8_t pl[8 + 16 * 9];
+	const uint8_t want[18] = { 0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0,
+				   0x26, 0x00, 0, 0x80, 0x00, 8 + 16 * 8 + 8 };
+	uint8_t cdb[10] = { 0x42 };
+	struct cmd c;
+
+	memset(pattern, 0x5a, 512);
+	write10(0, 1, pattern);
+	for (unsigned i = 0; i < 9; i++)
+		nx_put_be32(pl + 8 + 16 * i + 8, BIG_SIZE / 512);
+	nx_put_be16(pl, sizeof(pl) - 2);
+	nx_put_be16(pl + 2, 16 * 9);
+	nx_put_be16(cdb + 7, sizeof(pl));
+	run(&c, cdb, 10, pl, sizeof(pl));
+	assert_int_equal(c.t.status, NX_STATUS_CHECK_CONDITION);
+	assert_int_equal(c.t.sense_len, 18);
+	assert_memory_equal(c.t.sense, want, 18);
+	assert_int_equal(fx.fb->mapped[0], 1);
+	cmd_done(&c);
+
+	nx_put_be16(pl, 8 + 16 * 8 - 2);
+	nx_put_be16(pl + 2, 16 * 8);
+	nx_put_be16(cdb + 7, 8 + 16 * 8);
+	run(&c, cdb, 10, pl, 8 + 16 * 8);
+	expect_good(&c.t);
+	assert_int_equal(fx.fb->mapped[0], 0);
+	cmd_done(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -786,6 +823,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_4k_blocks_thick, setup_4k,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_write_same_max_length,
+						setup_big, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unmap_total_lba_count,
 						setup_big, fx_teardown),
 #undef T
 	};

@@ -7,26 +7,58 @@
 
 extern const struct nx_conf_table nx_conf_table_sam5_ua;
 extern const struct nx_conf_table nx_conf_table_sam5_task;
+extern const struct nx_conf_table nx_conf_table_sam5_tmf;
 extern const struct nx_conf_table nx_conf_table_spc4_inquiry;
 extern const struct nx_conf_table nx_conf_table_spc4_luns;
 extern const struct nx_conf_table nx_conf_table_spc4_cdb;
 extern const struct nx_conf_table nx_conf_table_spc4_mode;
+extern const struct nx_conf_table nx_conf_table_spc4_vpd;
+extern const struct nx_conf_table nx_conf_table_spc4_rsoc;
+extern const struct nx_conf_table nx_conf_table_spc4_sense;
+extern const struct nx_conf_table nx_conf_table_spc4_log;
+extern const struct nx_conf_table nx_conf_table_spc4_mode2;
 extern const struct nx_conf_table nx_conf_table_sbc3_capacity;
 extern const struct nx_conf_table nx_conf_table_sbc3_rw;
+extern const struct nx_conf_table nx_conf_table_sbc3_verify;
+extern const struct nx_conf_table nx_conf_table_sbc3_writeverify;
+extern const struct nx_conf_table nx_conf_table_sbc3_sync;
+extern const struct nx_conf_table nx_conf_table_sbc3_prefetch;
+extern const struct nx_conf_table nx_conf_table_sbc3_boundaries;
+extern const struct nx_conf_table nx_conf_table_sbc3_thin;
+extern const struct nx_conf_table nx_conf_table_sbc3_caw;
+extern const struct nx_conf_table nx_conf_table_sbc3_startstop;
 extern const struct nx_conf_table nx_conf_table_iscsi_login;
 extern const struct nx_conf_table nx_conf_table_iscsi_ffp;
+extern const struct nx_conf_table nx_conf_table_iscsi_data;
+extern const struct nx_conf_table nx_conf_table_iscsi_session;
 
 const struct nx_conf_table *const nx_conf_tables[] = {
 	&nx_conf_table_sam5_ua,
 	&nx_conf_table_sam5_task,
+	&nx_conf_table_sam5_tmf,
 	&nx_conf_table_spc4_inquiry,
 	&nx_conf_table_spc4_luns,
 	&nx_conf_table_spc4_cdb,
 	&nx_conf_table_spc4_mode,
+	&nx_conf_table_spc4_vpd,
+	&nx_conf_table_spc4_rsoc,
+	&nx_conf_table_spc4_sense,
+	&nx_conf_table_spc4_log,
+	&nx_conf_table_spc4_mode2,
 	&nx_conf_table_sbc3_capacity,
 	&nx_conf_table_sbc3_rw,
+	&nx_conf_table_sbc3_verify,
+	&nx_conf_table_sbc3_writeverify,
+	&nx_conf_table_sbc3_sync,
+	&nx_conf_table_sbc3_prefetch,
+	&nx_conf_table_sbc3_boundaries,
+	&nx_conf_table_sbc3_thin,
+	&nx_conf_table_sbc3_caw,
+	&nx_conf_table_sbc3_startstop,
 	&nx_conf_table_iscsi_login,
 	&nx_conf_table_iscsi_ffp,
+	&nx_conf_table_iscsi_data,
+	&nx_conf_table_iscsi_session,
 };
 
 const size_t nx_conf_table_count = NX_ARRAY_SIZE(nx_conf_tables);
