@@ -2,7 +2,7 @@
  * dispatch_test.c - opcode index, CDB validation order, task attributes
  * (SAM-5 8.6), task life cycle and I_T nexus loss.
  */
-#include "core_testlib.h"
+#include "tests/unit/core_fixture.h"
 
 static const uint8_t zero512[512];
 

@@ -2,7 +2,7 @@
  * log_test.c - LOG SENSE and the log pages (log.c), exact bytes per
  * SPC-4 6.7 / 7.3.
  */
-#include "spc_testlib.h"
+#include "tests/unit/spc_fixture.h"
 
 static int setup(void **state)
 {

@@ -2,7 +2,7 @@
  * mode_test.c - MODE SENSE / MODE SELECT and the mode pages (mode.c).
  * Exact bytes per SPC-4 7.5 and SBC-3 6.4.
  */
-#include "spc_testlib.h"
+#include "tests/unit/spc_fixture.h"
 
 static int setup(void **state)
 {

@@ -3,7 +3,7 @@
  * Written against nx_opcode_at(), so it holds whether only the SPC table
  * or every table (dispatch.c linked) is behind it.
  */
-#include "spc_testlib.h"
+#include "tests/unit/spc_fixture.h"
 
 static int setup(void **state)
 {

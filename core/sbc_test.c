@@ -1,8 +1,8 @@
 /*
  * sbc_test.c - SBC-3 commands through the real dispatcher on a fake
- * backstore (core_testlib.h): exact status, sense and data.
+ * backstore (tests/unit/core_fixture.h): exact status, sense and data.
  */
-#include "core_testlib.h"
+#include "tests/unit/core_fixture.h"
 
 #define NBLK (FX_SIZE / 512)
 

@@ -1,7 +1,7 @@
 /*
  * sense_test.c - fixed (70h) and descriptor (72h) sense data, SPC-4 4.5.
  */
-#include "core_testlib.h"
+#include "tests/unit/core_fixture.h"
 
 static void test_fixed_with_info_and_field(void **state)
 {

@@ -2,7 +2,7 @@
  * spc_test.c - INQUIRY + VPD, REPORT LUNS, TEST UNIT READY, REQUEST SENSE
  * and the SPC opcode table (spc.c).  Exact bytes against SPC-4 / SBC-3.
  */
-#include "spc_testlib.h"
+#include "tests/unit/spc_fixture.h"
 
 static int setup(void **state)
 {

@@ -2,7 +2,7 @@
  * tmf_test.c - task management functions (SAM-5 7): aborts of queued and
  * in-flight tasks, TAS, the UAs resets establish, the queries.
  */
-#include "core_testlib.h"
+#include "tests/unit/core_fixture.h"
 
 static const uint8_t zero512[512];
 static unsigned tmf_done_calls;

@@ -2,7 +2,7 @@
  * ua_test.c - unit attention queues (SAM-5 5.14): priority, de-duplication,
  * bounds, reporting and the INQUIRY / REQUEST SENSE exemption.
  */
-#include "core_testlib.h"
+#include "tests/unit/core_fixture.h"
 
 static void test_new_nexus_gets_power_on(void **state)
 {

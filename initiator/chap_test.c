@@ -2,7 +2,7 @@
  * chap_test.c - CHAP arithmetic and binary encodings (RFC 1994 4.1,
  * RFC 7143 6.1 / 12.1.3), against vectors computed independently.
  */
-#include "ini_test_util.h"
+#include "tests/unit/ini_fixture.h"
 #include "../transports/iscsi/nego_internal.h"
 
 static const uint8_t chal16[16] = { 1, 2, 3, 4, 5, 6, 7, 8,

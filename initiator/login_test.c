@@ -4,7 +4,7 @@
  * (12.1.3), status failures (11.13.5), negotiation violations, C-bit
  * continuation (11.13.2).
  */
-#include "ini_test_util.h"
+#include "tests/unit/ini_fixture.h"
 #include "../transports/iscsi/nego_internal.h"
 
 #define INI_NAME "iqn.2024-01.org.nexus:ini"

@@ -5,7 +5,7 @@
  * LU 0 on a RAM backstore; login (none, CHAP, mutual CHAP), INQUIRY,
  * WRITE(10) + READ(10) round trips, TMF, NOP, SendTargets, logout.
  */
-#include "ini_test_util.h"
+#include "tests/unit/ini_fixture.h"
 #include "nx_ini_sync.h"
 #include "../core/nx_scsi.h"
 #include "../core/backstore/nx_backstore.h"

@@ -3,7 +3,7 @@
  * against a scripted target (RFC 7143 11.3 - 11.8), the CmdSN window
  * (4.2.2.1) and digests (11.2.3, 13.1).
  */
-#include "ini_test_util.h"
+#include "tests/unit/ini_fixture.h"
 
 #define ANSWERS(imm, ir2t, mrdsl, fbl, mbl)                                   \
 	"HeaderDigest=None\nDataDigest=None\nMaxConnections=1\n"             \

@@ -3,7 +3,7 @@
  * SendTargets (11.10/11.11, appendix C), Logout (11.14/11.15), Reject
  * (11.17), raw PDUs + receive hook, cancel and the sync layer's timeout.
  */
-#include "ini_test_util.h"
+#include "tests/unit/ini_fixture.h"
 #include "nx_ini_sync.h"
 
 #define ANSWERS                                                              \

@@ -1,9 +1,9 @@
 /*
  * conn_test.c - receive state machine, send path, phases, CmdSN window,
  * NOP, Reject, TMF and Logout of the iSCSI connection machinery, against
- * the real login side and core (iscsi_testlib.h).
+ * the real login side and core (tests/unit/iscsi_fixture.h).
  */
-#include "iscsi_testlib.h"
+#include "tests/unit/iscsi_fixture.h"
 
 static const uint8_t ping_data[] = "nopping"; /* 8 bytes with the NUL */
 

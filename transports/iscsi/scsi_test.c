@@ -6,7 +6,7 @@
  * expect them (FCP-4's FCP_DL rules for writes longer than EDTL), sense
  * data, DataSN gaps, protocol errors, and aborts.
  */
-#include "iscsi_testlib.h"
+#include "tests/unit/iscsi_fixture.h"
 
 #define FLAG_F 0x80
 #define FLAG_R 0x40

@@ -1,5 +1,5 @@
 /*
- * core_testlib.h - fixture for the unit tests of dispatch.c, sense.c,
+ * core_fixture.h - fixture for the unit tests of dispatch.c, sense.c,
  * sbc.c, ua.c and tmf.c (test-only; included by *_test.c, never by the
  * core).
  *
@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "scsi_internal.h"
+#include "core/scsi_internal.h"
 
 #define TL static __attribute__((unused))
 

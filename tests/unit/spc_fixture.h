@@ -1,5 +1,5 @@
 /*
- * spc_testlib.h - fixture shared by the unit tests of spc.c, mode.c,
+ * spc_fixture.h - fixture shared by the unit tests of spc.c, mode.c,
  * log.c and rsoc.c (test-only; included by *_test.c, never by the core).
  *
  * A real target (target.c, ua.c, sense.c) with one RAM LU and two I_T
@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "scsi_internal.h"
+#include "core/scsi_internal.h"
 
 #define T_WEAK __attribute__((weak))
 

@@ -1,5 +1,5 @@
 /*
- * ini_test_util.h - a scripted fake target for the initiator's unit tests
+ * ini_fixture.h - a scripted fake target for the initiator's unit tests
  * (header-only: every *_test.c is its own program).
  *
  * The initiator's ops->send appends to ft.out; tests pull the PDUs it sent
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ini_internal.h"
+#include "initiator/ini_internal.h"
 
 #define FT_UNUSED __attribute__((unused))
 #define FT_DATA_MAX (1u << 20)

@@ -1,5 +1,5 @@
 /*
- * iscsi_testlib.h - fixture for the unit tests of the connection machinery
+ * iscsi_fixture.h - fixture for the unit tests of the connection machinery
  * (conn_test.c, scsi_test.c); test-only, never included by the transport.
  *
  * A real stack: a target with LU 0 on a 1 MiB RAM backstore, a server,
@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "conn_internal.h"
+#include "transports/iscsi/conn_internal.h"
 
 #define TL static __attribute__((unused))
 
