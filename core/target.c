@@ -74,26 +74,6 @@ const char *nx_target_name(const struct nx_target *tgt)
 	return tgt->name;
 }
 
-/* SPC-4 7.5.8 (control), SBC-3 6.4.5 (caching).  TAS=1: tasks aborted by
- * another I_T nexus end with TASK ABORTED status, as LIO and SCST default
- * and as libiscsi's multi-initiator tests expect a response for them. */
-static void mode_defaults(struct nx_mode_params *m, const struct nx_backstore *bs)
-{
-	memset(m, 0, sizeof(*m));
-	m->tst = 0;
-	m->qerr = 0;
-	m->d_sense = false;
-	m->tas = true;
-	m->swp = false;
-	m->ua_intlck_ctrl = 0;
-	m->wce = bs->write_cache;
-	m->rcd = false;
-	m->mrie = 0;
-	m->dexcpt = true;
-	m->awre = true;
-	m->arre = true;
-}
-
 static void lu_identity(struct nx_lu *lu, const struct nx_target *tgt,
 			const struct nx_lu_config *cfg)
 {
@@ -174,7 +154,7 @@ int nx_target_add_lu(struct nx_target *tgt, const struct nx_lu_config *cfg,
 	lu->nblocks = bs->size_bytes >> lu->block_shift;
 	lu->read_only = cfg->read_only;
 	lu_identity(lu, tgt, cfg);
-	mode_defaults(&lu->mode, bs);
+	nx_mode_defaults(&lu->mode, bs);
 	lu->mode_saved = lu->mode;
 
 	unsigned pos = lu_insert_pos(tgt, cfg->lun);
