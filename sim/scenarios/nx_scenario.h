@@ -1,0 +1,74 @@
+/*
+ * nx_scenario.h - simulator scenarios: C code against the initiator
+ * library that runs a workload on a simulated network and checks
+ * invariants while it runs and when it ends.  nexus-sim picks one by
+ * name from nx_scenarios[] (registry.c) and runs it for a seed.
+ *
+ * A scenario is a pure function of (seed, link, duration): every choice
+ * it makes (operation mix, timing, sizes, LBAs, faults) comes from
+ * streams forked from the sim's root stream, so the same arguments give
+ * a byte-identical pcap and log.  A failed invariant calls nx_scn_fail(),
+ * which never returns: nexus-sim prints the summary line with the
+ * reason, the log tail and the command that reproduces the run, and
+ * exits 1.
+ *
+ * Files: registry.c (the table), workload.c (the shared I/O engine,
+ * nx_scn_workload), one file per scenario (mixed.c, io.c).
+ */
+#ifndef NX_SCENARIO_H
+#define NX_SCENARIO_H
+
+#include "../nx_sim_iscsi.h"
+
+struct nx_scn_env {
+	/* in: set up by nexus-sim */
+	struct nx_sim *sim;
+	struct nx_sim_net *net;          /* link model and pcap attached */
+	uint64_t duration_ns;            /* virtual time of the workload */
+	/* out: counters for the summary line */
+	uint64_t cmds;                   /* SCSI commands completed */
+	uint64_t bytes;                  /* data bytes moved by GOOD commands */
+	uint64_t tmfs;
+	uint64_t uas;                    /* unit attentions received */
+	/* nexus-sim's failure reporter (prints, exits 1) */
+	void (*fail)(struct nx_scn_env *env, const char *why);
+	void *priv;
+};
+
+struct nx_scenario {
+	const char *name;
+	const char *summary;             /* one line for --list */
+	const char *default_link;        /* when --link is not given */
+	uint64_t default_duration_ns;
+	/* Returns only on success; failures go through nx_scn_fail(). */
+	void (*run)(struct nx_scn_env *env);
+};
+
+extern const struct nx_scenario nx_scenario_mixed;   /* mixed.c */
+extern const struct nx_scenario nx_scenario_io;      /* io.c */
+
+extern const struct nx_scenario *const nx_scenarios[];
+extern const unsigned nx_scenario_count;
+const struct nx_scenario *nx_scenario_find(const char *name);
+
+__attribute__((noreturn, format(printf, 2, 3))) void
+nx_scn_fail(struct nx_scn_env *env, const char *fmt, ...);
+
+/* ---- the shared workload engine (workload.c) ---------------------------- */
+
+struct nx_scn_workload_opts {
+	unsigned initiators;     /* 1 or 2, each on its own host */
+	uint32_t qd_max;         /* commands in flight per initiator (<= 32) */
+	uint32_t blocks_max;     /* per READ/WRITE (<= 256) */
+	uint64_t lu_bytes;       /* LU 0: file backstore on a sim disk */
+	/* Unit attentions and task management: MODE SELECT (2Ah/01h to the
+	 * others), ABORT TASK, LOGICAL UNIT RESET (29h/03h to all), TAS
+	 * drawn from the seed (TAS=0 makes the other initiator recover
+	 * with ABORT TASK SET). */
+	bool control;
+};
+
+void nx_scn_workload(struct nx_scn_env *env,
+		     const struct nx_scn_workload_opts *o);
+
+#endif /* NX_SCENARIO_H */
