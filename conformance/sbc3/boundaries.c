@@ -297,8 +297,8 @@ static void test_lu_4096_block_roundtrip(void **state)
 	static uint8_t w[3 * 4096], rd[3 * 4096];
 	struct nx_conf_sess *s = sbc_login();
 	struct nx_conf_result r;
-	uint64_t blocks;
-	uint32_t lun;
+	uint64_t blocks = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
+	uint32_t lun = 0;
 
 	if (!find_4k_lun(s, &lun, &blocks))
 		NX_SKIP("no LU with 4096-byte logical blocks");
