@@ -18,8 +18,9 @@
  *      05/49/00 INVALID MESSAGE ERROR (SAM-5 8.6.5)
  *   6. stopped LU and a medium command: 02/04/02 (SBC-3 4.20)
  *   7. write protect (read-only LU or SWP): 07/27/00 (SBC-3 4.12)
- *   8. the command's own parser (fields, LBA range, transfer length)
- *   9. task set capacity: TASK SET FULL; data buffer: BUSY when short
+ *   8. reservations: RESERVATION CONFLICT (SPC-4 5.12.1, SPC-2 5.5.1; pr.c)
+ *   9. the command's own parser (fields, LBA range, transfer length)
+ *  10. task set capacity: TASK SET FULL; data buffer: BUSY when short
  */
 #include "scsi_internal.h"
 
@@ -421,6 +422,8 @@ static enum nx_sense_reason setup_checks(struct nx_task *t)
 	r = check_cdb(t);
 	if (r == NX_SR_OK)
 		r = check_lu_state(t);
+	if (r == NX_SR_OK)
+		r = nx_pr_check(t); /* SPC-4 5.12.1 table 64 (pr.c) */
 	if (r == NX_SR_OK && t->priv.op->parse != NULL)
 		r = t->priv.op->parse(t);
 	if (r != NX_SR_OK)

@@ -953,6 +953,12 @@ static const step_fn engine_steps[E_COUNT] = {
 
 #define MEDIA (NX_OP_MEDIUM)
 #define WMEDIA (NX_OP_MEDIUM | NX_OP_WRITES)
+/* Reservation classes (SBC-3 4.17 table 13, read by core/pr.c): reads are
+ * allowed through Write Exclusive types, READ CAPACITY through every type,
+ * START STOP UNIT / PREVENT ALLOW for some CDB values; the rest (writes,
+ * SYNCHRONIZE CACHE, UNMAP...) are write class. */
+#define RMEDIA (NX_OP_MEDIUM | NX_OP_PR_READ)
+#define CMEDIA (NX_OP_MEDIUM | NX_OP_CONFLICT_OK)
 /* byte 1 of READ/WRITE(10/12/16): DPO, FUA, FUA_NV; RDPROTECT/WRPROTECT
  * are not in the mask (no protection information: INVALID FIELD). */
 #define RW1 0x1a
@@ -960,27 +966,27 @@ static const step_fn engine_steps[E_COUNT] = {
 #define LBA8 LBA4, LBA4
 
 const struct nx_opcode_desc nx_sbc_opcodes[] = {
-	{ 0x08, 0, 6, MEDIA, "READ(6)", { 0xff, 0x1f, 0xff, 0xff, 0xff, 0x00 },
+	{ 0x08, 0, 6, RMEDIA, "READ(6)", { 0xff, 0x1f, 0xff, 0xff, 0xff, 0x00 },
 	  parse_read6, exec_engine },
 	{ 0x0a, 0, 6, WMEDIA, "WRITE(6)", { 0xff, 0x1f, 0xff, 0xff, 0xff, 0x00 },
 	  parse_write6, exec_engine },
-	{ 0x1b, 0, 6, 0, "START STOP UNIT",
+	{ 0x1b, 0, 6, NX_OP_PR_COND, "START STOP UNIT",
 	  { 0xff, 0x01, 0x00, 0x0f, 0xf7, 0x00 }, parse_ssu, exec_engine },
-	{ 0x1e, 0, 6, 0, "PREVENT ALLOW MEDIUM REMOVAL",
+	{ 0x1e, 0, 6, NX_OP_PR_COND, "PREVENT ALLOW MEDIUM REMOVAL",
 	  { 0xff, 0x00, 0x00, 0x00, 0x03, 0x00 }, parse_prevent, exec_prevent },
-	{ 0x25, 0, 10, MEDIA, "READ CAPACITY(10)",
+	{ 0x25, 0, 10, CMEDIA, "READ CAPACITY(10)",
 	  { 0xff, 0x00, LBA4, 0x00, 0x00, 0x01, 0x00 }, parse_rc10, exec_rc10 },
-	{ 0x28, 0, 10, MEDIA, "READ(10)",
+	{ 0x28, 0, 10, RMEDIA, "READ(10)",
 	  { 0xff, RW1, LBA4, 0x1f, 0xff, 0xff, 0x00 }, parse_read, exec_engine },
 	{ 0x2a, 0, 10, WMEDIA, "WRITE(10)",
 	  { 0xff, RW1, LBA4, 0x1f, 0xff, 0xff, 0x00 }, parse_write, exec_engine },
 	{ 0x2e, 0, 10, WMEDIA, "WRITE AND VERIFY(10)",
 	  { 0xff, 0x12, LBA4, 0x1f, 0xff, 0xff, 0x00 }, parse_write_verify,
 	  exec_engine },
-	{ 0x2f, 0, 10, MEDIA, "VERIFY(10)",
+	{ 0x2f, 0, 10, RMEDIA, "VERIFY(10)",
 	  { 0xff, 0x16, LBA4, 0x1f, 0xff, 0xff, 0x00 }, parse_verify,
 	  exec_engine },
-	{ 0x34, 0, 10, MEDIA, "PRE-FETCH(10)",
+	{ 0x34, 0, 10, RMEDIA, "PRE-FETCH(10)",
 	  { 0xff, 0x02, LBA4, 0x1f, 0xff, 0xff, 0x00 }, parse_prefetch,
 	  exec_prefetch },
 	{ 0x35, 0, 10, MEDIA, "SYNCHRONIZE CACHE(10)",
@@ -990,7 +996,7 @@ const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	{ 0x42, 0, 10, WMEDIA, "UNMAP",
 	  { 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0xff, 0xff, 0x00 },
 	  parse_unmap, exec_engine },
-	{ 0x88, 0, 16, MEDIA, "READ(16)",
+	{ 0x88, 0, 16, RMEDIA, "READ(16)",
 	  { 0xff, RW1, LBA8, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 }, parse_read,
 	  exec_engine },
 	{ 0x89, 0, 16, WMEDIA, "COMPARE AND WRITE",
@@ -1005,10 +1011,10 @@ const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	{ 0x8e, 0, 16, WMEDIA, "WRITE AND VERIFY(16)",
 	  { 0xff, 0x12, LBA8, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 },
 	  parse_write_verify, exec_engine },
-	{ 0x8f, 0, 16, MEDIA, "VERIFY(16)",
+	{ 0x8f, 0, 16, RMEDIA, "VERIFY(16)",
 	  { 0xff, 0x16, LBA8, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 },
 	  parse_verify, exec_engine },
-	{ 0x90, 0, 16, MEDIA, "PRE-FETCH(16)",
+	{ 0x90, 0, 16, RMEDIA, "PRE-FETCH(16)",
 	  { 0xff, 0x02, LBA8, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 },
 	  parse_prefetch, exec_prefetch },
 	{ 0x91, 0, 16, MEDIA, "SYNCHRONIZE CACHE(16)",
@@ -1017,13 +1023,13 @@ const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	{ 0x93, 0, 16, WMEDIA, "WRITE SAME(16)",
 	  { 0xff, 0x09, LBA8, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 }, parse_ws16,
 	  exec_engine },
-	{ 0x9e, 0x10, 16, NX_OP_SA | MEDIA, "READ CAPACITY(16)",
+	{ 0x9e, 0x10, 16, NX_OP_SA | CMEDIA, "READ CAPACITY(16)",
 	  { 0xff, 0x1f, LBA8, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00 }, parse_rc16,
 	  exec_rc16 },
-	{ 0x9e, 0x12, 16, NX_OP_SA | MEDIA, "GET LBA STATUS",
+	{ 0x9e, 0x12, 16, NX_OP_SA | RMEDIA, "GET LBA STATUS",
 	  { 0xff, 0x1f, LBA8, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 }, parse_gls,
 	  exec_gls },
-	{ 0xa8, 0, 12, MEDIA, "READ(12)",
+	{ 0xa8, 0, 12, RMEDIA, "READ(12)",
 	  { 0xff, RW1, LBA4, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 }, parse_read,
 	  exec_engine },
 	{ 0xaa, 0, 12, WMEDIA, "WRITE(12)",
@@ -1032,7 +1038,7 @@ const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	{ 0xae, 0, 12, WMEDIA, "WRITE AND VERIFY(12)",
 	  { 0xff, 0x12, LBA4, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 },
 	  parse_write_verify, exec_engine },
-	{ 0xaf, 0, 12, MEDIA, "VERIFY(12)",
+	{ 0xaf, 0, 12, RMEDIA, "VERIFY(12)",
 	  { 0xff, 0x16, LBA4, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 },
 	  parse_verify, exec_engine },
 };

@@ -7,7 +7,8 @@
  * ua.c (unit attention queues), tmf.c (task management), sbc.c (SBC-3
  * commands), spc.c (INQUIRY, VPD, REPORT LUNS, TUR, REQUEST SENSE), mode.c
  * (MODE SENSE/SELECT and the mode pages), log.c (LOG SENSE), rsoc.c
- * (REPORT SUPPORTED OPERATION CODES from the opcode tables).
+ * (REPORT SUPPORTED OPERATION CODES from the opcode tables), pr.c
+ * (persistent reservations, SPC-2 RESERVE/RELEASE).
  *
  * Handlers return an nx_sense_reason; one table (sense.c) maps it to sense
  * key/ASC/ASCQ and one builder writes the sense bytes: no handler builds
@@ -102,6 +103,14 @@ enum nx_op_flags {
 	NX_OP_CONFLICT_OK = 1 << 5, /* allowed under SPC-2 / PR reservations */
 	NX_OP_MEDIUM = 1 << 6,     /* accesses the medium: refused while the
 				    * LU is stopped (SBC-3 4.20, 02/04/02) */
+	/* Persistent reservation classes (SPC-4 5.12.1 table 64, SBC-3
+	 * table 13; read by nx_pr_check() only).  Neither flag nor
+	 * NX_OP_CONFLICT_OK: write class, allowed for the holder (and for
+	 * registrants under registrants-only / all-registrants types). */
+	NX_OP_PR_READ = 1 << 7,    /* read class: also allowed through Write
+				    * Exclusive types for every I_T nexus */
+	NX_OP_PR_COND = 1 << 8,    /* allowed for some CDB values (PREVENT 0,
+				    * START STOP UNIT START=1): pr.c decides */
 };
 
 typedef enum nx_sense_reason (*nx_parse_fn)(struct nx_task *t);
@@ -166,8 +175,11 @@ struct nx_ua {
 	uint8_t ascq;
 };
 
+struct nx_pr;
+
 struct nx_lu {
 	struct nx_target *tgt;
+	struct nx_pr *pr;         /* reservations (pr.c), never NULL */
 	uint64_t lun;
 	struct nx_backstore *bs;
 	uint32_t block_size;
@@ -270,6 +282,27 @@ unsigned nx_target_lu_index(const struct nx_target *tgt, const struct nx_lu *lu)
 void nx_task_put_data(struct nx_task *t, const void *buf, uint32_t len);
 /* Completes a task whose handler returned NX_SR_ASYNC. */
 void nx_task_complete(struct nx_task *t, enum nx_sense_reason reason);
+
+/* Reservations (pr.c): SPC-4 5.12 persistent reservations and SPC-2
+ * RESERVE/RELEASE.  nx_pr_lu_init() allocates lu->pr and restores APTPL
+ * state (nx_persist_load, key "pr.<target>.<lun>"); nx_pr_check() answers
+ * RESERVATION CONFLICT for a command the LU's reservations block (dispatch
+ * calls it before the command's parser); nx_pr_spc2_reset() ends an SPC-2
+ * reservation on a reset / I_T nexus loss (n == NULL: whoever holds it). */
+int nx_pr_lu_init(struct nx_lu *lu);
+void nx_pr_lu_free(struct nx_lu *lu);
+enum nx_sense_reason nx_pr_check(const struct nx_task *t);
+void nx_pr_spc2_reset(struct nx_lu *lu, const struct nx_nexus *n);
+enum nx_sense_reason nx_pr_in_parse(struct nx_task *t);
+enum nx_sense_reason nx_pr_in_exec(struct nx_task *t);
+enum nx_sense_reason nx_pr_out_parse(struct nx_task *t);
+enum nx_sense_reason nx_pr_out_exec(struct nx_task *t);
+enum nx_sense_reason nx_spc2_reserve_exec(struct nx_task *t);
+enum nx_sense_reason nx_spc2_release_exec(struct nx_task *t);
+/* PREEMPT AND ABORT (SPC-4 5.12.11.4.5): aborts victim's tasks on lu that
+ * arrived before, as a CLEAR TASK SET from another nexus would (TASK
+ * ABORTED with TAS=1, silently otherwise). */
+void nx_tmf_abort_nexus_tasks(struct nx_lu *lu, struct nx_nexus *victim);
 
 /* Unit attentions (SAM-5 5.14): queue for one nexus / every nexus but one. */
 void nx_ua_establish(struct nx_nexus *n, const struct nx_lu *lu, uint8_t asc,

@@ -454,6 +454,14 @@ static enum nx_sense_reason request_sense_exec(struct nx_task *t)
  * NORMACA=0), so every control bit is reserved. */
 #define CTL 0x00
 #define UA_FREE (NX_OP_NO_LU | NX_OP_UA_EXEMPT | NX_OP_CONFLICT_OK)
+#define PRIN_ROW(sa, name)                                                  \
+	{ 0x5e, sa, 10, NX_OP_SA | NX_OP_CONFLICT_OK, name,                 \
+	  { 0xff, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, CTL },    \
+	  nx_pr_in_parse, nx_pr_in_exec }
+#define PROUT_ROW(sa, name)                                                 \
+	{ 0x5f, sa, 10, NX_OP_SA | NX_OP_CONFLICT_OK, name,                 \
+	  { 0xff, 0x1f, 0xff, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, CTL },    \
+	  nx_pr_out_parse, nx_pr_out_exec }
 
 /* Sorted by (opcode, service action).  Usage masks per SPC-4 6.x CDB
  * tables: a 1 marks a bit the device server evaluates. */
@@ -468,7 +476,15 @@ const struct nx_opcode_desc nx_spc_opcodes[] = {
 	{ 0x15, 0, 6, 0, "MODE SELECT(6)",
 	  { 0xff, 0x11, 0x00, 0x00, 0xff, CTL },
 	  nx_mode_select_parse, nx_mode_select_exec },
-	{ 0x1a, 0, 6, 0, "MODE SENSE(6)",
+	/* SPC-2 RESERVE/RELEASE (pr.c): no third-party or extent
+	 * reservations, so those bits are reserved here. */
+	{ 0x16, 0, 6, NX_OP_CONFLICT_OK, "RESERVE(6)",
+	  { 0xff, 0x00, 0x00, 0x00, 0x00, CTL }, NULL, nx_spc2_reserve_exec },
+	{ 0x17, 0, 6, NX_OP_CONFLICT_OK, "RELEASE(6)",
+	  { 0xff, 0x00, 0x00, 0x00, 0x00, CTL }, NULL, nx_spc2_release_exec },
+	/* MODE SENSE and RSOC: read class under persistent reservations
+	 * (REPORT CAPABILITIES ALLOW COMMANDS 011b, SPC-4 6.15.4). */
+	{ 0x1a, 0, 6, NX_OP_PR_READ, "MODE SENSE(6)",
 	  { 0xff, 0x08, 0xff, 0xff, 0xff, CTL },
 	  nx_mode_sense_parse, nx_mode_sense_exec },
 	/* PPC and SP unsupported: reserved here (SPC-4 6.7) */
@@ -478,14 +494,35 @@ const struct nx_opcode_desc nx_spc_opcodes[] = {
 	{ 0x55, 0, 10, 0, "MODE SELECT(10)",
 	  { 0xff, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, CTL },
 	  nx_mode_select_parse, nx_mode_select_exec },
-	{ 0x5a, 0, 10, 0, "MODE SENSE(10)",
+	{ 0x56, 0, 10, NX_OP_CONFLICT_OK, "RESERVE(10)",
+	  { 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, CTL },
+	  NULL, nx_spc2_reserve_exec },
+	{ 0x57, 0, 10, NX_OP_CONFLICT_OK, "RELEASE(10)",
+	  { 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, CTL },
+	  NULL, nx_spc2_release_exec },
+	{ 0x5a, 0, 10, NX_OP_PR_READ, "MODE SENSE(10)",
 	  { 0xff, 0x18, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, CTL },
 	  nx_mode_sense_parse, nx_mode_sense_exec },
+	/* PERSISTENT RESERVE IN / OUT (pr.c, SPC-4 6.15, 6.16): allowed
+	 * under every persistent reservation type (table 64); PROUT's own
+	 * rules decide per service action. */
+	PRIN_ROW(0x00, "PERSISTENT RESERVE IN (READ KEYS)"),
+	PRIN_ROW(0x01, "PERSISTENT RESERVE IN (READ RESERVATION)"),
+	PRIN_ROW(0x02, "PERSISTENT RESERVE IN (REPORT CAPABILITIES)"),
+	PRIN_ROW(0x03, "PERSISTENT RESERVE IN (READ FULL STATUS)"),
+	PROUT_ROW(0x00, "PERSISTENT RESERVE OUT (REGISTER)"),
+	PROUT_ROW(0x01, "PERSISTENT RESERVE OUT (RESERVE)"),
+	PROUT_ROW(0x02, "PERSISTENT RESERVE OUT (RELEASE)"),
+	PROUT_ROW(0x03, "PERSISTENT RESERVE OUT (CLEAR)"),
+	PROUT_ROW(0x04, "PERSISTENT RESERVE OUT (PREEMPT)"),
+	PROUT_ROW(0x05, "PERSISTENT RESERVE OUT (PREEMPT AND ABORT)"),
+	PROUT_ROW(0x06, "PERSISTENT RESERVE OUT (REGISTER AND IGNORE EXISTING KEY)"),
+	PROUT_ROW(0x07, "PERSISTENT RESERVE OUT (REGISTER AND MOVE)"),
 	{ 0xa0, 0, 12, UA_FREE, "REPORT LUNS",
 	  { 0xff, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00,
 	    CTL },
 	  report_luns_parse, report_luns_exec },
-	{ 0xa3, 0x0c, 12, NX_OP_SA | NX_OP_CONFLICT_OK,
+	{ 0xa3, 0x0c, 12, NX_OP_SA | NX_OP_PR_READ,
 	  "REPORT SUPPORTED OPERATION CODES",
 	  { 0xff, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00,
 	    CTL },

@@ -64,6 +64,7 @@ void nx_target_free(struct nx_target *tgt)
 		nx_assert(lu->set_head == NULL);
 		if (lu->bs != NULL && lu->bs->ops->destroy != NULL)
 			lu->bs->ops->destroy(lu->bs);
+		nx_pr_lu_free(lu);
 		nx_free(lu);
 	}
 	nx_free(tgt);
@@ -156,6 +157,11 @@ int nx_target_add_lu(struct nx_target *tgt, const struct nx_lu_config *cfg,
 	lu_identity(lu, tgt, cfg);
 	nx_mode_defaults(&lu->mode, bs);
 	lu->mode_saved = lu->mode;
+	/* SPC-4 5.12.4: APTPL state comes back with the LU. */
+	if (nx_pr_lu_init(lu) != NX_OK) {
+		nx_free(lu);
+		return NX_ENOMEM;
+	}
 
 	unsigned pos = lu_insert_pos(tgt, cfg->lun);
 	memmove(&tgt->lus[pos + 1], &tgt->lus[pos],
@@ -246,6 +252,10 @@ void nx_nexus_free(struct nx_nexus *n)
 	if (n == NULL)
 		return;
 	nx_assert(n->tasks_outstanding == 0);
+	/* SPC-2 5.5.1: I_T nexus loss ends its SPC-2 reservations;
+	 * persistent registrations stay (SPC-4 5.12.7). */
+	for (unsigned i = 0; i < n->tgt->lu_count; i++)
+		nx_pr_spc2_reset(n->tgt->lus[i], n);
 	struct nx_nexus **pp = &n->tgt->nexus_head;
 	while (*pp != NULL && *pp != n)
 		pp = &(*pp)->next;

@@ -94,6 +94,27 @@ static void sweep_lu(const struct nx_tmf *req, const struct nx_lu *rlu,
 		nx_lu_kick(lu);
 }
 
+/* PREEMPT AND ABORT (SPC-4 5.12.11.4.5, SAM-5 5.6): victim's tasks on lu
+ * end as if another nexus cleared them, so TAS decides TASK ABORTED status
+ * or a silent abort.  Kicks are held off like sweep_lu()'s. */
+void nx_tmf_abort_nexus_tasks(struct nx_lu *lu, struct nx_nexus *victim)
+{
+	struct nx_tmf req = { .fn = NX_TMF_ABORT_TASK_SET, .nexus = victim };
+	uint64_t seq_limit = lu->next_seq;
+	bool was_kicking = lu->kicking;
+	struct nx_task *t;
+
+	nx_assert(lu != NULL && victim != NULL);
+	lu->kicking = true;
+	while ((t = next_victim(&req, lu, lu, seq_limit)) != NULL)
+		nx_task_abort(t, lu->mode.tas);
+	lu->kicking = was_kicking;
+	if (was_kicking)
+		lu->kick_again = true;
+	else
+		nx_lu_kick(lu);
+}
+
 static void sweep(const struct nx_tmf *req, struct nx_lu *rlu)
 {
 	struct nx_target *tgt = req->nexus->tgt;
@@ -154,6 +175,7 @@ static void reset_effects(const struct nx_tmf *req, struct nx_lu *rlu)
 		/* SAM-5 6.3.3: 29h/03h for every I_T nexus; current mode
 		 * parameters revert to the saved ones (SPC-4 7.5.1). */
 		nx_lu_reset_state(rlu);
+		nx_pr_spc2_reset(rlu, NULL); /* SPC-2 5.5.1; PRs stay */
 		rlu->mode = rlu->mode_saved;
 		nx_ua_establish_all(tgt, rlu, NULL, 0x29, 0x03);
 		break;
@@ -161,6 +183,7 @@ static void reset_effects(const struct nx_tmf *req, struct nx_lu *rlu)
 		/* SAM-5 6.3.4: I_T NEXUS LOSS OCCURRED for that nexus. */
 		for (unsigned i = 0; i < tgt->lu_count; i++) {
 			nx_lu_reset_state(tgt->lus[i]);
+			nx_pr_spc2_reset(tgt->lus[i], req->nexus);
 			nx_ua_establish(req->nexus, tgt->lus[i], 0x29, 0x07);
 		}
 		break;
@@ -170,6 +193,7 @@ static void reset_effects(const struct nx_tmf *req, struct nx_lu *rlu)
 		 * 29h/02h here), cold reset adds power on (29h/01h). */
 		for (unsigned i = 0; i < tgt->lu_count; i++) {
 			nx_lu_reset_state(tgt->lus[i]);
+			nx_pr_spc2_reset(tgt->lus[i], NULL);
 			tgt->lus[i]->mode = tgt->lus[i]->mode_saved;
 		}
 		nx_ua_establish_all(tgt, NULL, NULL, 0x29,
