@@ -107,9 +107,16 @@ static void conn_finalize(struct nx_iscsi_conn *c)
 	if (c->login != NULL)
 		nx_iscsi_login_free(c->login);
 	c->login = NULL;
-	/* Last: may drop sibling connections and free the session. */
-	if (c->sess != NULL)
+	/* Last: may drop sibling connections and free the session.  c is
+	 * held meanwhile: aborting its data-phase commands can let a task
+	 * of c that waited behind one of them run and complete (SAM-5 8.6),
+	 * and that completion's get/put must not finalize c again. */
+	if (c->sess != NULL) {
+		c->busy++;
 		nx_iscsi_session_conn_gone(c);
+		nx_assert(c->busy == 1);
+		c->busy--;
+	}
 	nx_assert(c->srv->conn_count > 0);
 	c->srv->conn_count--;
 	nx_free(c->rx_data);

@@ -625,6 +625,36 @@ static void test_abort_task_in_data_phase(void **state)
 	fx_fini(&f);
 }
 
+/* Found by fuzz_pdu (fuzz/regressions/fuzz_pdu/conn-close-ordered-uaf):
+ * closing a connection aborts an ORDERED write still in its data phase;
+ * releasing it lets a SIMPLE command of the same connection that waited
+ * behind it (SAM-5 8.6) run and complete during the close.  That
+ * completion must neither answer on the closed connection nor free the
+ * connection a second time. */
+static void test_close_with_task_blocked_behind_data_phase(void **state)
+{
+	static const char *const keys[] = { "InitialR2T=Yes", "ImmediateData=No" };
+	static const uint8_t tur[6] = { 0 };
+	uint8_t bhs[NX_ISCSI_BHS_LEN];
+	struct fx f;
+	uint32_t itt;
+
+	fx_init(&f);
+	login_keys(&f, keys, NX_ARRAY_SIZE(keys));
+	fx_bhs(&f, bhs, NX_ISCSI_OP_SCSI_CMD, FLAG_F | FLAG_W | 0x02 /* ORDERED */);
+	nx_put_be32(bhs + 20, FX_BLOCK);
+	rw10(bhs, 0x2a, 0, 1);
+	assert_int_equal(fx_feed(&f, bhs, NULL, 0), 0);
+	itt = nx_get_be32(bhs + 16);
+	(void)expect_r2t(&f, itt, 0, 0, FX_BLOCK);
+	cmd_cdb(&f, FLAG_F, tur, sizeof(tur), 0, NULL, 0);
+	fx_expect_none(&f); /* the TUR waits for the ORDERED write */
+	nx_iscsi_conn_closed(f.c, fx_release, &f);
+	assert_true(f.released);
+	fx_expect_none(&f);
+	fx_fini(&f);
+}
+
 /* Immediate commands beyond their reserve: TASK SET FULL. */
 static void test_task_set_full(void **state)
 {
@@ -687,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_bad_offset_rejects_and_drops),
 		cmocka_unit_test(test_bidi_and_bad_immediate_rejected),
 		cmocka_unit_test(test_abort_task_in_data_phase),
+		cmocka_unit_test(test_close_with_task_blocked_behind_data_phase),
 		cmocka_unit_test(test_task_set_full),
 		cmocka_unit_test(test_digested_io),
 	};
