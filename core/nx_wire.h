@@ -34,31 +34,34 @@ static inline uint64_t nx_get_be64(const uint8_t *p)
 	return (uint64_t)nx_get_be32(p) << 32 | nx_get_be32(p + 4);
 }
 
+/* The masks look redundant next to the casts; they keep sparse (make C=1
+ * in the kernel build) from flagging every constant argument as a
+ * truncating cast. */
 static inline void nx_put_be16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	p[0] = (uint8_t)((v >> 8) & 0xff);
+	p[1] = (uint8_t)(v & 0xff);
 }
 
 static inline void nx_put_be24(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 16);
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)v;
+	p[0] = (uint8_t)((v >> 16) & 0xff);
+	p[1] = (uint8_t)((v >> 8) & 0xff);
+	p[2] = (uint8_t)(v & 0xff);
 }
 
 static inline void nx_put_be32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	p[0] = (uint8_t)((v >> 24) & 0xff);
+	p[1] = (uint8_t)((v >> 16) & 0xff);
+	p[2] = (uint8_t)((v >> 8) & 0xff);
+	p[3] = (uint8_t)(v & 0xff);
 }
 
 static inline void nx_put_be64(uint8_t *p, uint64_t v)
 {
 	nx_put_be32(p, (uint32_t)(v >> 32));
-	nx_put_be32(p + 4, (uint32_t)v);
+	nx_put_be32(p + 4, (uint32_t)(v & 0xffffffffu));
 }
 
 /* Bounds-checked readers: return false (and leave *v alone) if

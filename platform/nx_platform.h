@@ -22,6 +22,16 @@
 #include <linux/stddef.h>
 #include <linux/stdarg.h>
 #include <linux/bug.h>
+#include <linux/limits.h>
+/* <stdint.h> limits the portable code uses, from the kernel's own */
+#ifndef UINT64_MAX
+#define UINT8_MAX U8_MAX
+#define UINT16_MAX U16_MAX
+#define UINT32_MAX U32_MAX
+#define UINT64_MAX U64_MAX
+#define INT32_MAX S32_MAX
+#define INT64_MAX S64_MAX
+#endif
 #else
 #include <stdarg.h>
 #include <stdbool.h>

@@ -548,6 +548,16 @@ int nx_sim_disk_inject_bad(struct nx_sim_disk *d, uint64_t off, uint64_t len,
 
 void nx_sim_disk_clear_bad(struct nx_sim_disk *d) { d->bad_count = 0; }
 
+void nx_sim_disk_set_faults(struct nx_sim_disk *d, uint32_t read_err_ppb,
+			    uint32_t write_err_ppb, uint32_t tail_ppb,
+			    uint64_t tail_lat_ns)
+{
+	d->o.read_err_ppb = read_err_ppb;
+	d->o.write_err_ppb = write_err_ppb;
+	d->o.tail_ppb = tail_ppb;
+	d->o.tail_lat_ns = tail_lat_ns;
+}
+
 void nx_sim_disk_power_loss(struct nx_sim_disk *d, bool tear)
 {
 	nx_sim_disk_cancel_owner(d, NULL);

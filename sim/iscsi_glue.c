@@ -208,9 +208,14 @@ uint64_t nx_sim_iscsi_target_accepted(const struct nx_sim_iscsi_target *t)
 	return t->accepted;
 }
 
+/* Connections released and sessions drained: a session outlives its
+ * last connection until its nexus's tasks are done (backstore I/O in
+ * flight), and the server may only be freed after that. */
 static bool all_released(void *arg)
 {
-	return ((struct nx_sim_iscsi_target *)arg)->live == 0;
+	const struct nx_sim_iscsi_target *t = arg;
+
+	return t->live == 0 && !nx_iscsi_server_busy(t->srv);
 }
 
 int nx_sim_iscsi_target_free(struct nx_sim_iscsi_target *t, uint64_t drain_ns)

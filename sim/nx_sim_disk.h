@@ -83,6 +83,13 @@ int nx_sim_disk_inject_bad(struct nx_sim_disk *disk, uint64_t offset,
 			   uint64_t len, unsigned op_mask);
 void nx_sim_disk_clear_bad(struct nx_sim_disk *disk);
 
+/* Fault bursts: replaces the seeded error rates and the latency tail
+ * (tail_ppb, tail_lat_ns) from now on; I/Os already submitted keep
+ * their draws.  Scenarios restore the original values to heal. */
+void nx_sim_disk_set_faults(struct nx_sim_disk *disk, uint32_t read_err_ppb,
+			    uint32_t write_err_ppb, uint32_t tail_ppb,
+			    uint64_t tail_lat_ns);
+
 /* Power loss: pending I/Os vanish, the volatile cache is dropped (or
  * torn, see above), and the epoch advances so files opened before it
  * fail with NX_EIO. */

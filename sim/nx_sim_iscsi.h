@@ -51,7 +51,8 @@ struct nx_iscsi_server *nx_sim_iscsi_target_server(struct nx_sim_iscsi_target *t
 unsigned nx_sim_iscsi_target_conns(const struct nx_sim_iscsi_target *t);
 uint64_t nx_sim_iscsi_target_accepted(const struct nx_sim_iscsi_target *t);
 /* Stops listening, resets every live connection, runs the sim (at most
- * drain_ns of virtual time) until the transport released them all, then
+ * drain_ns of virtual time) until the transport released them all and
+ * drained its sessions (tasks still in the backstore), then
  * frees the server.  NX_EAGAIN if some connection was never released:
  * the target is then left allocated (a leak the caller reports). */
 int nx_sim_iscsi_target_free(struct nx_sim_iscsi_target *t, uint64_t drain_ns);

@@ -164,7 +164,7 @@ run_cu() {
 		return
 	fi
 	read -r total ran passed failed _ < <(awk '$1 == "tests" { print $2, $3, $4, $5, $6 }' "$log")
-	skipped=$(grep -o '\[SKIPPED\]' "$log" | wc -l)
+	skipped=$(grep -c '\[SKIPPED\]' "$log" || true)
 	# "Suite Read10, Test Simple had failures:" -> Read10.Simple
 	sed -n 's/.*Suite \(.*\), Test \(.*\) had failures:.*/\1.\2/p' "$log" |
 		sort -u >"$WORK/$name.failed"

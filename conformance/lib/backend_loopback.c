@@ -1,31 +1,26 @@
 /*
  * backend_loopback.c - nexus in-process: a fresh nx_target + iSCSI server
- * per test, each stream an nx_iscsi_conn fed through two byte queues.
+ * per test (the fixture of fixture.c), each stream an nx_iscsi_conn fed
+ * through two byte queues.  No network model: the sim backend is the
+ * default; this one isolates the target from the simulated TCP stack.
  *
  * poll() moves one segment per direction per stream; segment sizes come
  * from the test's seed (1..SEG_MAX bytes), so PDU reassembly on both
- * sides is exercised the same way on every run of that seed.  TCP
- * semantics for close: a side that hangs up still has its queued bytes
- * delivered, then the peer sees end of stream.
- *
- * Fixture: TARGET_NAME with LU 0 (RAM, 16 MiB, 512-byte blocks, the LU
- * under test) and LU 1 (RAM, 4 MiB, 4096-byte blocks); CHAP_TARGET_NAME
- * requires CHAP (CHAP_USER / CHAP_SECRET) and has LU 0.
+ * sides is exercised the same way on every run of that seed.  Then the
+ * platform's virtual clock advances POLL_NS (the target's timers run as
+ * sim events).  TCP semantics for close: a side that hangs up still has
+ * its queued bytes delivered, then the peer sees end of stream.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "nx_conf.h"
 #include "../../core/nx_scsi.h"
-#include "../../core/backstore/nx_backstore.h"
 #include "../../transports/iscsi/nx_iscsi.h"
+#include "../../sim/nx_sim.h"
 
-#define TARGET_NAME "iqn.2026-11.dev.nexus:conform"
-#define CHAP_TARGET_NAME "iqn.2026-11.dev.nexus:conform-chap"
-#define CHAP_USER "conform-user"
-#define CHAP_SECRET "conform-secret-0123"
-#define LU0_BYTES (16u << 20)
-#define LU1_BYTES (4u << 20)
+#define PORTAL "192.0.2.1:3260"
+#define POLL_NS 1000u
 #define SEG_MAX 9000u
 #define STREAMS_MAX 32
 #define DRAIN_POLLS 1000u
@@ -47,7 +42,8 @@ struct lstream {
 };
 
 struct lb {
-	struct nx_target *tgt, *chap_tgt;
+	struct nx_sim *sim;
+	struct nx_conf_fixture fx;
 	struct nx_iscsi_server *srv;
 	struct lstream *streams[STREAMS_MAX];
 	uint64_t rng;
@@ -165,6 +161,7 @@ static void lb_poll(void *ctx)
 	for (unsigned k = 0; k < STREAMS_MAX; k++)
 		if (lb->streams[k] != NULL && lb->streams[k]->st != NULL)
 			pump(lb->streams[k]);
+	nx_sim_run_for(lb->sim, POLL_NS);
 }
 
 static int lb_connect(void *ctx, struct nx_conf_stream *st)
@@ -185,7 +182,7 @@ static int lb_connect(void *ctx, struct nx_conf_stream *st)
 	snprintf(peer, sizeof(peer), "192.0.2.2:%u", 40000 + lb->port_next++);
 	ls->lb = lb;
 	ls->st = st;
-	ls->tc = nx_iscsi_conn_new(lb->srv, &tgt_ops, ls, peer, "192.0.2.1:3260");
+	ls->tc = nx_iscsi_conn_new(lb->srv, &tgt_ops, ls, peer, PORTAL);
 	if (ls->tc == NULL) {
 		free(ls);
 		return NX_ENOMEM;
@@ -216,22 +213,6 @@ static void lb_disconnect(void *ctx, struct nx_conf_stream *st)
 	free(ls);
 }
 
-static struct nx_target *target_new(const char *name, bool with_lu1)
-{
-	struct nx_lu_config lu0 = { .lun = 0, .block_size = 512 };
-	struct nx_lu_config lu1 = { .lun = 1, .block_size = 4096 };
-	struct nx_target *t = nx_target_new(name);
-
-	if (t == NULL)
-		return NULL;
-	if (nx_target_add_lu(t, &lu0, nx_bs_ram_new(LU0_BYTES)) < 0 ||
-	    (with_lu1 && nx_target_add_lu(t, &lu1, nx_bs_ram_new(LU1_BYTES)) < 0)) {
-		nx_target_free(t);
-		return NULL;
-	}
-	return t;
-}
-
 static void lb_destroy(void *ctx)
 {
 	struct lb *lb = ctx;
@@ -240,10 +221,8 @@ static void lb_destroy(void *ctx)
 		nx_assert(lb->streams[k] == NULL);
 	if (lb->srv != NULL)
 		nx_iscsi_server_free(lb->srv);
-	if (lb->tgt != NULL)
-		nx_target_free(lb->tgt);
-	if (lb->chap_tgt != NULL)
-		nx_target_free(lb->chap_tgt);
+	nx_conf_fixture_free(&lb->fx);
+	nx_conf_sim_free(lb->sim);
 	free(lb);
 }
 
@@ -256,30 +235,13 @@ static int lb_create(const struct nx_conf_opts *opts, uint64_t seed,
 	if (lb == NULL)
 		return NX_ENOMEM;
 	lb->rng = seed;
-	lb->tgt = target_new(TARGET_NAME, true);
-	lb->chap_tgt = target_new(CHAP_TARGET_NAME, false);
-	memset(&sc, 0, sizeof(sc));
-	sc.portals[0] = "192.0.2.1:3260";
-	sc.portal_count = 1;
-	sc.tpgt = 1;
-	sc.targets[0].target = lb->tgt;
-	sc.targets[1].target = lb->chap_tgt;
-	strcpy(sc.targets[1].chap.user, CHAP_USER);
-	strcpy(sc.targets[1].chap.secret, CHAP_SECRET);
-	sc.targets[1].chap.set = true;
-	sc.target_count = 2;
-	if (lb->tgt == NULL || lb->chap_tgt == NULL ||
+	lb->sim = nx_conf_sim_new(opts, seed);
+	if (lb->sim == NULL ||
+	    nx_conf_fixture_new(&lb->fx, PORTAL, &sc, desc) < 0 ||
 	    (lb->srv = nx_iscsi_server_new(&sc)) == NULL) {
 		lb_destroy(lb);
 		return NX_ENOMEM;
 	}
-	strcpy(desc->name, TARGET_NAME);
-	desc->lun = 0;
-	desc->blocks = LU0_BYTES / 512;
-	desc->block_size = 512;
-	strcpy(desc->chap_name, CHAP_TARGET_NAME);
-	strcpy(desc->chap_user, CHAP_USER);
-	strcpy(desc->chap_secret, CHAP_SECRET);
 	/* One 8 MiB transfer in 1..9000-byte segments needs ~2000 polls. */
 	desc->steps_max = 200000;
 	*out = lb;

@@ -9,6 +9,10 @@
  * stall a request.  The target's state persists between tests (the
  * framework only gives each test fresh sessions), so tests must not
  * depend on what earlier tests left on the medium.
+ *
+ * Real sockets through libc; the platform (nexus-conform links the
+ * simulator's) only serves the initiator library: a per-test sim that
+ * never runs, so nx_random_u64 (CHAP challenges) follows the test's seed.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -22,6 +26,7 @@
 #include <fcntl.h>
 
 #include "nx_conf.h"
+#include "../../sim/nx_sim.h"
 
 #define STREAMS_MAX 32
 #define POLL_MS 10
@@ -37,6 +42,7 @@ struct tstream {
 };
 
 struct tb {
+	struct nx_sim *sim;
 	struct nx_conf_url url;
 	struct tstream *streams[STREAMS_MAX];
 	uint8_t rx[RX_CHUNK];
@@ -62,6 +68,8 @@ static void st_send(struct nx_conf_stream *st, const struct nx_iovec *iov,
 	struct tstream *ts = st->priv;
 
 	for (unsigned i = 0; i < n; i++) {
+		if (iov[i].len == 0) /* {NULL, 0}: memcpy from NULL is UB */
+			continue;
 		if (ts->out_len + iov[i].len > ts->out_cap) {
 			ts->out_cap = (ts->out_len + iov[i].len) * 2 + 65536;
 			ts->out = realloc(ts->out, ts->out_cap);
@@ -205,7 +213,10 @@ static void tb_disconnect(void *ctx, struct nx_conf_stream *st)
 
 static void tb_destroy(void *ctx)
 {
-	free(ctx);
+	struct tb *tb = ctx;
+
+	nx_conf_sim_free(tb->sim);
+	free(tb);
 }
 
 static int tb_create(const struct nx_conf_opts *opts, uint64_t seed,
@@ -226,6 +237,11 @@ static int tb_create(const struct nx_conf_opts *opts, uint64_t seed,
 			opts->target_url);
 		free(tb);
 		return NX_EINVAL;
+	}
+	tb->sim = nx_conf_sim_new(opts, seed);
+	if (tb->sim == NULL) {
+		free(tb);
+		return NX_ENOMEM;
 	}
 	snprintf(desc->name, sizeof(desc->name), "%s", tb->url.target);
 	desc->lun = tb->url.lun;

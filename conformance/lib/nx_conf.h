@@ -1,27 +1,30 @@
 /*
  * nx_conf.h - the conformance framework: one test per spec requirement,
- * run against nexus in-process (loopback), the simulator (sim, when it
- * lands) or any external iSCSI target (tcp, iscsi://host[:port]/iqn/lun).
+ * run against nexus on a simulated host (sim, the default), nexus
+ * in-process (loopback) or any external iSCSI target (tcp,
+ * iscsi://host[:port]/iqn/lun).
  *
  * A test is a CMocka test function (cmocka's assert_* work inside) plus
  * a row in its file's table: suite, name, clause, one-line requirement.
- * The runner gives every test a fresh environment (a new in-process
- * target for loopback; a fresh set of sessions for tcp), runs it on its
- * own and records PASS / FAIL / SKIP.  A test talks to the target
- * through sessions (nx_conf_login) and the helpers below; expectations
- * are macros (NX_EXPECT_*) that print what was expected and what came
- * back, then fail the test at the caller's line.
+ * The runner gives every test a fresh environment (a new simulated or
+ * in-process target for sim/loopback; a fresh set of sessions for tcp),
+ * runs it on its own and records PASS / FAIL / SKIP.  A test talks to
+ * the target through sessions (nx_conf_login) and the helpers below;
+ * expectations are macros (NX_EXPECT_*) that print what was expected
+ * and what came back, then fail the test at the caller's line.
  *
  * Optional features follow libiscsi's rule: a target that does not
  * implement an optional command (INVALID COMMAND OPERATION CODE) makes
  * the test SKIPPED, never PASS (NX_SKIP_IF_UNSUPPORTED).
  *
  * Determinism: initiator names, ISIDs, ITTs, data patterns and the
- * loopback segmenting all derive from the test name and --seed.
+ * simulated network (or the loopback segmenting) all derive from the
+ * test name and --seed.
  *
  * Files: nx_conf.c (sessions, commands, expectations), runner.c (running
- * tests, reports), registry.c (the suites' tables), backend_loopback.c,
- * backend_tcp.c.  See conformance/README.md for a worked example.
+ * tests, reports), registry.c (the suites' tables), fixture.c,
+ * backend_sim.c, backend_loopback.c, backend_tcp.c.  See
+ * conformance/README.md for a worked example.
  */
 #ifndef NX_CONF_H
 #define NX_CONF_H
@@ -65,8 +68,9 @@ extern const size_t nx_conf_table_count;
 /* ---- options and the runner ----------------------------------------------- */
 
 struct nx_conf_opts {
-	const char *backend;     /* "loopback" (default), "tcp", "sim" */
+	const char *backend;     /* "sim" (default), "loopback", "tcp" */
 	const char *target_url;  /* iscsi://host[:port]/iqn/lun (tcp) */
+	const char *link;        /* sim link model (nx_link.h); NULL: ideal */
 	const char *suite;       /* NULL: all */
 	const char *pattern;     /* glob on "suite.name", or a substring */
 	const char *junit;       /* JUnit XML path, or NULL */
@@ -129,8 +133,34 @@ struct nx_conf_backend {
 	void (*destroy)(void *ctx);
 };
 
+extern const struct nx_conf_backend nx_conf_backend_sim;
 extern const struct nx_conf_backend nx_conf_backend_loopback;
 extern const struct nx_conf_backend nx_conf_backend_tcp;
+
+/* The fixture every in-process backend (sim, loopback) serves, built by
+ * one function (fixture.c): target NX_CONF_TARGET_NAME with LU 0 (RAM,
+ * 16 MiB, 512-byte blocks, the LU under test) and LU 1 (RAM, 4 MiB,
+ * 4096-byte blocks); NX_CONF_CHAP_TARGET_NAME requires CHAP and has LU 0. */
+struct nx_target;
+struct nx_iscsi_server_config;
+struct nx_conf_fixture {
+	struct nx_target *tgt, *chap_tgt;
+};
+/* Builds the targets, fills *sc (one portal, TPGT 1, both targets) and
+ * *desc.  The caller builds its server from sc, frees the server first,
+ * then nx_conf_fixture_free(). */
+int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
+			struct nx_iscsi_server_config *sc,
+			struct nx_conf_target *desc);
+void nx_conf_fixture_free(struct nx_conf_fixture *f);
+
+/* nexus-conform links the simulator platform (sim/platform_sim.c): every
+ * backend runs the test on a fresh nx_sim made current (virtual clock,
+ * nx_random_u64 from the test's seed, nx_log at WARN to stderr, which
+ * the runner keeps as the test's notes). */
+struct nx_sim;
+struct nx_sim *nx_conf_sim_new(const struct nx_conf_opts *opts, uint64_t seed);
+void nx_conf_sim_free(struct nx_sim *sim);
 
 /* iscsi://[user[%secret]@]host[:port]/iqn/lun */
 struct nx_conf_url {
@@ -376,6 +406,7 @@ void nx_conf_expect_true_(const char *what, bool cond, const char *expr,
 			  const char *file, int line);
 
 /* ---- internal: runner <-> nx_conf.c ---------------------------------------- */
+const char *nx_conf_test_name(void);  /* "suite.name" of the running test */
 int nx_conf_env_setup(const struct nx_conf_backend *be,
 		      const struct nx_conf_opts *opts, uint64_t seed);
 void nx_conf_env_teardown(void);

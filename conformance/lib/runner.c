@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "nx_conf.h"
-#include "../../platform/user/nx_user.h"
 
 enum verdict { V_PASS, V_FAIL, V_SKIP };
 
@@ -32,6 +31,12 @@ struct outcome {
 static const struct nx_conf_backend *cur_be;
 static const struct nx_conf_opts *cur_opts;
 static uint64_t cur_seed;
+static char cur_name[128];
+
+const char *nx_conf_test_name(void)
+{
+	return cur_name;
+}
 
 static int setup(void **state)
 {
@@ -73,11 +78,12 @@ static bool selected(const struct nx_conf_opts *o, const struct nx_conf_test *t)
 
 static const struct nx_conf_backend *pick_backend(const char *name)
 {
-	if (name == NULL || !strcmp(name, "loopback"))
+	if (name == NULL || !strcmp(name, "sim"))
+		return &nx_conf_backend_sim;
+	if (!strcmp(name, "loopback"))
 		return &nx_conf_backend_loopback;
 	if (!strcmp(name, "tcp"))
 		return &nx_conf_backend_tcp;
-	/* "sim": the simulator backend is added when sim/ lands. */
 	return NULL;
 }
 
@@ -122,8 +128,10 @@ static void run_one(const struct nx_conf_test *t, struct outcome *o,
 	int saved_err = err ? dup(2) : -1;
 	double t0 = now_s();
 
+	/* The backend's sim is seeded with this: nx_random_u64 and every
+	 * simulated choice of the test follow from it. */
 	cur_seed = cur_opts->seed ^ name_hash(t->suite, t->name);
-	nx_user_seed_random(cur_seed);
+	snprintf(cur_name, sizeof(cur_name), "%s.%s", t->suite, t->name);
 	nx_conf_env_reset_notes();
 	fflush(stdout);
 	dup2(devnull, 1);
@@ -238,11 +246,13 @@ static void write_matrix(const char *path, const struct nx_conf_opts *opts,
 		return;
 	}
 	fprintf(f, "# nexus conformance matrix\n\n");
-	fprintf(f, "Backend `%s`%s%s, seed %" PRIu64 ": %zu passed, %zu "
+	fprintf(f, "Backend `%s`%s%s%s%s, seed %" PRIu64 ": %zu passed, %zu "
 		   "failed, %zu skipped.\n\n",
-		opts->backend ? opts->backend : "loopback",
+		opts->backend ? opts->backend : "sim",
 		opts->target_url ? ", target " : "",
-		opts->target_url ? opts->target_url : "", opts->seed,
+		opts->target_url ? opts->target_url : "",
+		opts->link ? ", link " : "", opts->link ? opts->link : "",
+		opts->seed,
 		cnt[V_PASS], cnt[V_FAIL], cnt[V_SKIP]);
 	fprintf(f, "| Clause | Test | Requirement | Result |\n");
 	fprintf(f, "|---|---|---|---|\n");
@@ -291,7 +301,7 @@ int nx_conf_main(const struct nx_conf_opts *opts)
 		return 0;
 	if (be == NULL) {
 		fprintf(stderr, "nexus-conform: backend '%s' is not available "
-				"(loopback, tcp)\n", opts->backend);
+				"(sim, loopback, tcp)\n", opts->backend);
 		return 2;
 	}
 	o = calloc(total + 1, sizeof(*o));
@@ -299,7 +309,6 @@ int nx_conf_main(const struct nx_conf_opts *opts)
 		return 2;
 	cur_be = be;
 	cur_opts = opts;
-	nx_user_set_log_level(NX_LOG_WARN);
 	cmocka_set_message_output(CM_OUTPUT_STDOUT);
 	for (size_t k = 0; k < nx_conf_table_count; k++) {
 		const struct nx_conf_table *tb = nx_conf_tables[k];
@@ -320,10 +329,12 @@ int nx_conf_main(const struct nx_conf_opts *opts)
 		free(o[i].notes);
 	free(o);
 	if (cnt[V_FAIL] != 0)
-		fprintf(stdout, "reproduce: nexus-conform --backend %s%s%s "
+		fprintf(stdout, "reproduce: nexus-conform --backend %s%s%s%s%s "
 				"--seed %" PRIu64 " --test PATTERN\n",
 			be->name, opts->target_url ? " --target " : "",
-			opts->target_url ? opts->target_url : "", opts->seed);
+			opts->target_url ? opts->target_url : "",
+			opts->link ? " --link " : "", opts->link ? opts->link : "",
+			opts->seed);
 	fprintf(stdout, "%zu passed, %zu failed, %zu skipped\n", cnt[V_PASS],
 		cnt[V_FAIL], cnt[V_SKIP]);
 	fflush(stdout);

@@ -9,6 +9,8 @@
  * sizes, LBAs and the rate of control operations are all drawn from the
  * seed, so two seeds interleave differently.
  *
+ * --faults adds the fault injection of the `faults` scenario (faults.c).
+ *
  * Persistent reservations are not implemented in the core yet, so this
  * scenario does not reserve; PERSISTENT RESERVE OUT joins the control
  * operations in workload.c when PR lands.
@@ -23,6 +25,7 @@ static void run(struct nx_scn_env *env)
 		.blocks_max = 256,
 		.lu_bytes = 16u << 20,
 		.control = true,
+		.faults = env->faults, /* --faults; none by default */
 	};
 
 	nx_scn_workload(env, &o);

@@ -13,23 +13,45 @@
  * exits 1.
  *
  * Files: registry.c (the table), workload.c (the shared I/O engine,
- * nx_scn_workload), one file per scenario (mixed.c, io.c).
+ * nx_scn_workload), one file per scenario (mixed.c, io.c, faults.c).
  */
 #ifndef NX_SCENARIO_H
 #define NX_SCENARIO_H
 
 #include "../nx_sim_iscsi.h"
 
+/* Fault kinds (--faults link,reset,disk,crash,power | all | none). */
+enum nx_scn_fault {
+	NX_SCN_FAULT_LINK,   /* partition + heal of one or every path */
+	NX_SCN_FAULT_RESET,  /* TCP reset of an initiator's connection */
+	NX_SCN_FAULT_DISK,   /* media errors on a range, error + latency burst */
+	NX_SCN_FAULT_CRASH,  /* target torn down and rebuilt on the same disk */
+	NX_SCN_FAULT_POWER,  /* crash + the sim disk drops its volatile cache */
+	NX_SCN_FAULT_KINDS
+};
+#define NX_SCN_FAULTS_ALL ((1u << NX_SCN_FAULT_KINDS) - 1)
+extern const char *const nx_scn_fault_names[NX_SCN_FAULT_KINDS];
+/* "all", "none" or a comma list of names; 0 or NX_EINVAL. */
+int nx_scn_faults_parse(const char *s, uint32_t *mask);
+/* Canonical form of a mask ("none", "all" or the comma list). */
+void nx_scn_faults_format(uint32_t mask, char *buf, size_t len);
+
 struct nx_scn_env {
 	/* in: set up by nexus-sim */
 	struct nx_sim *sim;
 	struct nx_sim_net *net;          /* link model and pcap attached */
 	uint64_t duration_ns;            /* virtual time of the workload */
+	uint32_t faults;                 /* --faults mask */
+	bool faults_set;                 /* --faults given (else the default) */
 	/* out: counters for the summary line */
 	uint64_t cmds;                   /* SCSI commands completed */
 	uint64_t bytes;                  /* data bytes moved by GOOD commands */
 	uint64_t tmfs;
 	uint64_t uas;                    /* unit attentions received */
+	uint64_t faults_n[NX_SCN_FAULT_KINDS]; /* faults injected per kind */
+	uint64_t reconnects;             /* initiator re-logins after faults */
+	uint64_t watchdogs;              /* connections dropped as stuck */
+	uint32_t faults_used;            /* the mask the scenario ran with */
 	/* nexus-sim's failure reporter (prints, exits 1) */
 	void (*fail)(struct nx_scn_env *env, const char *why);
 	void *priv;
@@ -46,6 +68,7 @@ struct nx_scenario {
 
 extern const struct nx_scenario nx_scenario_mixed;   /* mixed.c */
 extern const struct nx_scenario nx_scenario_io;      /* io.c */
+extern const struct nx_scenario nx_scenario_faults;  /* faults.c */
 
 extern const struct nx_scenario *const nx_scenarios[];
 extern const unsigned nx_scenario_count;
@@ -66,6 +89,9 @@ struct nx_scn_workload_opts {
 	 * drawn from the seed (TAS=0 makes the other initiator recover
 	 * with ABORT TASK SET). */
 	bool control;
+	/* Faults injected from the seed (mask of 1 << enum nx_scn_fault),
+	 * with the invariants checked after each; see workload.c. */
+	uint32_t faults;
 };
 
 void nx_scn_workload(struct nx_scn_env *env,

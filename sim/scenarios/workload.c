@@ -22,6 +22,42 @@
  *    s and completed at c saw the target at some instant in [s, c].
  *  - no allocation left at the end (checked by nexus-sim).
  *
+ * Durability (SBC-3 4.15 write caching, 5.31 FUA, 5.27 SYNCHRONIZE
+ * CACHE): tags grow with one global sequence, and writes to a block are
+ * serialized by its lock, so a newer tag on a block means a later write.
+ * Each block has a durable floor, dtag: the newest write known to be on
+ * the medium - acknowledged with FUA, or acknowledged (or read back)
+ * before a SYNCHRONIZE CACHE covering the block was sent and that SYNC
+ * was acknowledged.  Whatever survives a power loss must be dtag or a
+ * later write; writes without FUA/SYNC may be lost, and the model
+ * allows exactly that.  The floor is checked against the sim disk's
+ * durable image at every fault and at the end, and against what the
+ * disk holds after each power loss (the shadow then settles on it).
+ *
+ * Faults (o->faults, drawn from the "faults" stream, several per run):
+ *  - link: all paths or one initiator's cut for 1 ms..15 s, then healed
+ *    (long cuts kill TCP: the initiator's watchdog resets and re-logs in);
+ *  - reset: an initiator's TCP connection is reset; it logs in again
+ *    with the same ISID (session reinstatement, RFC 7143 6.3.5);
+ *  - disk: media errors on a range, or a burst of seeded I/O errors and
+ *    latency spikes; READ/WRITE may then end in MEDIUM ERROR (03h);
+ *  - crash: the target's connections are reset and its objects freed,
+ *    then a new target is built on the same sim disk (persistence store
+ *    kept); every initiator logs in again;
+ *  - power: a crash, and the sim disk drops (or tears) its cache.
+ * A command whose connection died has an unknown outcome: its blocks stay
+ * locked until the new session is logged in (the old session's tasks are
+ * gone by then, RFC 7143 6.3.5), then a write counts as maybe-applied.
+ * Each new I_T nexus expects 29h/00h exactly once (SAM-5 6.3.2); UAs
+ * pending for a nexus that was lost are not owed to its successor.  A
+ * connection with work outstanding and no progress for WATCHDOG_NS is
+ * dropped and logged in again (an initiator's NOP-Out timeout) only if a
+ * fault could explain the silence; otherwise it is a lost task.
+ *
+ * PERSISTENT RESERVE hook (not active: core/pr.c is not in yet): see
+ * pr_check_hook() - reservation state must be identical on every path
+ * and survive crash/power loss per APTPL.
+ *
  * Persistent reservations are not implemented in the core yet: when
  * they land, PERSISTENT RESERVE OUT (register/reserve/preempt) joins
  * the control operations here, with its 2Ah/03h-05h UAs.
@@ -49,6 +85,12 @@
 #define DRAIN_NS (120 * SEC)
 #define SYNC_STEPS 5000000u
 #define BACKOFF_NS 5000u
+#define SLICE_NS (50 * MS)          /* top-level loop: watchdogs, faults */
+#define WATCHDOG_NS (5 * SEC)
+#define FAULT_SETTLE_NS (2 * SEC)   /* a fault explains silence this long */
+#define RELOGIN_TRIES 400u
+#define RELOGIN_BACKOFF_NS (50 * MS)
+#define SEQ_MASK ((1ull << 56) - 1)
 
 /* UA kinds the workload expects (anything else fails). */
 enum { UA_POWER_ON, UA_LU_RESET, UA_MODE_CHANGED, UA_KINDS };
@@ -56,13 +98,15 @@ static const uint8_t ua_code[UA_KINDS][2] = {
 	{ 0x29, 0x00 }, { 0x29, 0x03 }, { 0x2a, 0x01 },
 };
 
-enum cmd_kind { K_READ, K_WRITE, K_TUR, K_MODESEL };
+enum cmd_kind { K_READ, K_WRITE, K_TUR, K_MODESEL, K_SYNC };
 
 struct blk {
 	uint64_t tag;            /* 0: never written (zeros) */
 	uint64_t alt[ALT_MAX];   /* also acceptable (aborted writes) */
 	uint8_t nalt;
 	bool any;                /* too many aborted writes: any valid block */
+	uint64_t dtag;           /* durable floor (see the header) */
+	uint64_t known_ns;       /* when tag was last known on the LU */
 	uint8_t wlock;
 	uint8_t rlocks;
 };
@@ -90,6 +134,8 @@ struct cmd {
 	uint64_t tag;
 	uint64_t submit_ns;
 	uint8_t *buf;
+	bool fua;
+	bool limbo;              /* connection died: outcome unknown */
 };
 
 struct ini {
@@ -103,6 +149,8 @@ struct ini {
 	uint32_t qd;
 	uint64_t think_max_ns;
 	uint32_t w_read, w_write, w_tur;  /* weights of the I/O mix */
+	uint32_t w_sync;                  /* SYNCHRONIZE CACHE weight */
+	uint32_t fua_pct;                 /* writes with FUA, percent */
 	uint32_t ctl_ppm;                 /* chance per issue of a control op */
 	uint32_t outstanding;
 	nx_sim_event_id issue_ev;
@@ -113,7 +161,12 @@ struct ini {
 	uint64_t tmf_submit_ns;
 	bool recover;                     /* owes an ABORT TASK SET (TAS=0) */
 	struct ua_track ua[UA_KINDS];
-	uint64_t seq;
+	/* faults: the connection died, a re-login is owed */
+	bool down;
+	bool need_relogin;
+	uint64_t last_progress_ns;        /* last completion of anything */
+	uint64_t login_done_ns;           /* current nexus exists since */
+	uint64_t tmf_limbo;               /* TMFs lost with a connection */
 };
 
 struct wl {
@@ -133,6 +186,19 @@ struct wl {
 	bool stopping;
 	uint32_t mode_value;              /* IEC interval timer, unique */
 	uint8_t iec_page[12];
+	uint64_t wseq;                    /* global write sequence */
+	/* faults */
+	struct nx_sim_disk *disk;
+	struct nx_sim_disk_opts dopts;    /* as built: heal restores these */
+	struct nx_rng frng;
+	uint64_t next_fault_ns;
+	uint64_t fault_end_ns;            /* latest end of a fault's effect */
+	uint64_t faults_total;
+	bool cut;                         /* a link partition is active */
+	unsigned cut_a, cut_b;
+	nx_sim_event_id heal_link_ev, heal_disk_ev;
+	bool disk_faulty;
+	uint64_t power_loss_ns;           /* start of the last crash + power loss */
 };
 
 /* ---- block contents -------------------------------------------------------- */
@@ -193,7 +259,8 @@ static bool block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
 static const char *cdb_name(const struct cmd *c)
 {
 	static const char *const names[] = { "READ(10)", "WRITE(10)",
-					     "TEST UNIT READY", "MODE SELECT(10)" };
+					     "TEST UNIT READY", "MODE SELECT(10)",
+					     "SYNCHRONIZE CACHE(10)" };
 	return names[c->kind];
 }
 
@@ -240,7 +307,9 @@ static void ua_est_end(struct wl *wl, int only, int except, unsigned kind,
 		u->establishing--;
 		if (possible || definite)
 			u->max_c_possible = now;
-		if (definite) {
+		/* Sent before this initiator's current nexus existed: it may
+		 * have gone to the lost one (or to nobody). */
+		if (definite && submit_ns >= wl->ini[i].login_done_ns) {
 			u->any_definite = true;
 			if (submit_ns > u->max_s_definite)
 				u->max_s_definite = submit_ns;
@@ -320,8 +389,18 @@ static void range_lock(struct wl *wl, uint64_t lba, uint32_t n, bool write,
 	}
 }
 
+static uint64_t seq_of(uint64_t tag)
+{
+	return tag & SEQ_MASK;
+}
+
+/* maybe: the write may or may not have reached each block.  A GOOD
+ * write with FUA is on the medium (SBC-3 5.31: FUA=1 "shall write the
+ * logical blocks to the medium" before GOOD). */
 static void shadow_written(struct wl *wl, const struct cmd *c, bool maybe)
 {
+	uint64_t now = nx_sim_now(wl->sim);
+
 	for (uint32_t i = 0; i < c->nblk; i++) {
 		struct blk *b = &wl->blk[c->lba + i];
 
@@ -329,6 +408,9 @@ static void shadow_written(struct wl *wl, const struct cmd *c, bool maybe)
 			b->tag = c->tag;
 			b->nalt = 0;
 			b->any = false;
+			b->known_ns = now;
+			if (c->fua)
+				b->dtag = c->tag;
 		} else if (b->nalt < ALT_MAX) {
 			b->alt[b->nalt++] = c->tag;
 		} else {
@@ -372,7 +454,79 @@ static void shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
 		b->tag = tag;
 		b->nalt = 0;
 		b->any = false;
+		b->known_ns = nx_sim_now(wl->sim);
 	}
+}
+
+/* SYNCHRONIZE CACHE sent at submit_ns was acknowledged: every block of
+ * the range whose content was known on the LU before then is durable
+ * (SBC-3 5.27; NUMBER OF BLOCKS 0 = to the end of the medium). */
+static void shadow_synced(struct wl *wl, uint64_t lba, uint32_t n,
+			  uint64_t submit_ns)
+{
+	uint64_t end = n == 0 ? wl->region : NX_MIN(lba + n, wl->region);
+
+	for (uint64_t i = lba; i < end; i++) {
+		struct blk *b = &wl->blk[i];
+
+		if (b->known_ns < submit_ns && seq_of(b->tag) > seq_of(b->dtag))
+			b->dtag = b->tag;
+	}
+}
+
+/* What survives a power loss (the disk's durable image) must hold, on
+ * every block, the durable floor or a later write.  settle: a power
+ * loss just happened, so the image is also what the LU shows now. */
+static void durable_check(struct wl *wl, const char *when, bool settle)
+{
+	uint8_t *buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
+	uint64_t now = nx_sim_now(wl->sim);
+
+	nx_assert(buf != NULL);
+	for (uint64_t lba = 0; lba < wl->region; lba += BLOCKS_LIMIT) {
+		uint32_t n = (uint32_t)NX_MIN(wl->region - lba, (uint64_t)BLOCKS_LIMIT);
+
+		nx_sim_disk_read_durable(wl->disk, lba * BLOCK, buf, (size_t)n * BLOCK);
+		for (uint32_t i = 0; i < n; i++) {
+			struct blk *b = &wl->blk[lba + i];
+			uint64_t tag;
+
+			if (!block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
+				nx_scn_fail(wl->env, "%s: LBA %llu corrupt on the "
+					    "medium (header tag %016llx)", when,
+					    (unsigned long long)(lba + i),
+					    (unsigned long long)tag);
+			if (seq_of(tag) < seq_of(b->dtag))
+				nx_scn_fail(wl->env, "%s: LBA %llu holds tag %016llx "
+					    "on the medium, but the write of tag %016llx "
+					    "was acknowledged durable (FUA or a later "
+					    "SYNCHRONIZE CACHE): acknowledged write lost",
+					    when, (unsigned long long)(lba + i),
+					    (unsigned long long)tag,
+					    (unsigned long long)b->dtag);
+			if (settle) {
+				b->tag = b->dtag = tag;
+				b->nalt = 0;
+				b->any = false;
+				b->known_ns = now;
+			}
+		}
+	}
+	free(buf);
+}
+
+/* PERSISTENT RESERVE hook, deliberately empty: core/pr.c is not in yet.
+ * When it lands, PERSISTENT RESERVE OUT (REGISTER, RESERVE, PREEMPT,
+ * CLEAR, with and without APTPL) joins issue_control(), and this checks
+ * after every fault and at the end that PERSISTENT RESERVE IN (READ
+ * KEYS, READ RESERVATION) answers the same on every initiator's path and
+ * matches the model: APTPL state survives crash and power loss (it is in
+ * the sim's persistence store), other state does not survive a restart,
+ * and the 2Ah/03h..05h UAs arrive exactly once. */
+static void pr_check_hook(struct wl *wl, const char *when)
+{
+	(void)wl;
+	(void)when;
 }
 
 /* ---- commands ------------------------------------------------------------------------ */
@@ -417,6 +571,15 @@ static void cmd_not_good(struct cmd *c)
 		return;
 	}
 	sense_decode(r, &key, &asc, &ascq);
+	/* Disk faults: the I/O failed (SBC-3 4.16: MEDIUM ERROR); a write
+	 * may have reached some blocks. */
+	if ((in->wl->o.faults & (1u << NX_SCN_FAULT_DISK)) && r->err == 0 &&
+	    r->status == NX_STATUS_CHECK_CONDITION && key == 0x03 &&
+	    (c->kind == K_READ || c->kind == K_WRITE || c->kind == K_SYNC)) {
+		if (c->kind == K_WRITE)
+			shadow_written(in->wl, c, true);
+		return;
+	}
 	if (r->err != 0 || r->status != NX_STATUS_CHECK_CONDITION || key != 0x06)
 		nx_scn_fail(in->wl->env, "initiator %u: %s LBA %llu+%u itt 0x%x: "
 			    "err %d response %u status 0x%02x sense %X/%02Xh/%02Xh",
@@ -434,9 +597,16 @@ static void cmd_done(struct nx_ini_scsi *r)
 	struct ini *in = c->ini;
 	struct wl *wl = in->wl;
 
-	if (!c->busy)
+	if (!c->busy || c->limbo)
 		nx_scn_fail(wl->env, "initiator %u: itt 0x%x completed twice",
 			    in->idx, r->itt);
+	if (r->err == NX_INI_ECONNRESET) {
+		/* The connection died: outcome unknown until the re-login. */
+		c->limbo = true;
+		in->down = in->need_relogin = true;
+		return;
+	}
+	in->last_progress_ns = nx_sim_now(wl->sim);
 	wl->env->cmds++;
 	if (r->err != 0 || r->status != NX_STATUS_GOOD) {
 		cmd_not_good(c);
@@ -449,14 +619,23 @@ static void cmd_done(struct nx_ini_scsi *r)
 			    "flags 0x%x residual %u got %u", in->idx, cdb_name(c),
 			    r->itt, r->response, r->flags, r->residual,
 			    r->data_in_got);
+	/* Sent before a power loss, answered after it (the response was on
+	 * the wire): a write without FUA may be gone, and a read showed the
+	 * medium before the loss. */
+	bool before_loss = c->submit_ns < wl->power_loss_ns;
+
 	if (c->kind == K_WRITE) {
-		shadow_written(wl, c, false);
+		shadow_written(wl, c, before_loss && !c->fua);
+		wl->env->bytes += (uint64_t)c->nblk * BLOCK;
+	} else if (c->kind == K_READ && before_loss) {
 		wl->env->bytes += (uint64_t)c->nblk * BLOCK;
 	} else if (c->kind == K_READ) {
 		shadow_check(wl, c->buf, c->lba, c->nblk, in->idx);
 		wl->env->bytes += (uint64_t)c->nblk * BLOCK;
 	} else if (c->kind == K_MODESEL) {
 		modesel_done(c, true, true);
+	} else if (c->kind == K_SYNC) {
+		shadow_synced(wl, c->lba, c->nblk, c->submit_ns);
 	}
 	cmd_release(c);
 }
@@ -479,7 +658,10 @@ static void cmd_submit(struct ini *in, struct cmd *c)
 	c->req.priv = c;
 	c->ini = in;
 	c->busy = true;
+	c->limbo = false;
 	c->submit_ns = nx_sim_now(in->wl->sim);
+	if (in->outstanding == 0 && !in->ctl_busy)
+		in->last_progress_ns = c->submit_ns;
 	in->outstanding++;
 	rc = nx_ini_scsi_submit(nx_sim_ini_conn(in->si), &c->req);
 	if (rc != 0)
@@ -492,6 +674,8 @@ static void rw_setup(struct cmd *c, bool write)
 	memset(&c->req, 0, sizeof(c->req));
 	c->kind = write ? K_WRITE : K_READ;
 	c->req.cdb[0] = write ? 0x2a : 0x28;
+	if (write && c->fua)
+		c->req.cdb[1] = 0x08; /* FUA */
 	nx_put_be32(c->req.cdb + 2, (uint32_t)c->lba);
 	nx_put_be16(c->req.cdb + 7, (uint16_t)c->nblk);
 	c->req.cdb_len = 10;
@@ -526,10 +710,11 @@ static bool issue_rw(struct ini *in, struct cmd *c, bool write)
 			continue;
 		c->lba = lba;
 		c->nblk = n;
+		c->fua = write && nx_rng_below(&in->rng, 100) < in->fua_pct;
 		range_lock(wl, lba, n, write, true);
 		rw_setup(c, write);
 		if (write) {
-			c->tag = ((uint64_t)(in->idx + 1) << 56) | ++in->seq;
+			c->tag = ((uint64_t)(in->idx + 1) << 56) | ++wl->wseq;
 			for (uint32_t i = 0; i < n; i++)
 				block_fill(c->buf + (size_t)i * BLOCK, c->tag, lba + i);
 		}
@@ -537,6 +722,28 @@ static bool issue_rw(struct ini *in, struct cmd *c, bool write)
 		return true;
 	}
 	return false; /* everything tried was busy: try later */
+}
+
+/* SYNCHRONIZE CACHE(10), IMMED=0 (IMMED=1 promises nothing about the
+ * medium): the whole LU or a range. */
+static void issue_sync(struct ini *in, struct cmd *c)
+{
+	struct wl *wl = in->wl;
+
+	memset(&c->req, 0, sizeof(c->req));
+	c->kind = K_SYNC;
+	c->fua = false;
+	c->lba = 0;
+	c->nblk = 0;
+	if (nx_rng_chance(&in->rng, 1, 2)) {
+		c->nblk = pick_blocks(in);
+		c->lba = nx_rng_below(&in->rng, wl->region - c->nblk + 1);
+	}
+	c->req.cdb[0] = 0x35;
+	nx_put_be32(c->req.cdb + 2, (uint32_t)c->lba);
+	nx_put_be16(c->req.cdb + 7, (uint16_t)c->nblk);
+	c->req.cdb_len = 10;
+	cmd_submit(in, c);
 }
 
 static void issue_tur(struct ini *in, struct cmd *c)
@@ -589,6 +796,8 @@ static void tmf_submit(struct ini *in, uint8_t fn)
 	in->tmf.done = tmf_done;
 	in->tmf.priv = in;
 	in->tmf_submit_ns = nx_sim_now(in->wl->sim);
+	if (in->outstanding == 0 && !in->ctl_busy)
+		in->last_progress_ns = in->tmf_submit_ns;
 	in->ctl_busy = true;
 	if (fn == NX_INI_TMF_LOGICAL_UNIT_RESET)
 		ua_est_begin(in->wl, -1, -1, UA_LU_RESET);
@@ -620,15 +829,39 @@ static bool issue_abort_task(struct ini *in)
  * initiator learns it from the 29h/03h UA or a command timeout; we
  * learn it when the reset completes and clean up with ABORT TASK SET
  * (RFC 7143 11.5.1: commands sent before it are answered by it). */
+/* The TMF's connection died: it may or may not have run. */
+static void tmf_lost(struct ini *in, const struct nx_ini_tmf *t)
+{
+	struct wl *wl = in->wl;
+
+	if (t->function == NX_INI_TMF_LOGICAL_UNIT_RESET) {
+		ua_est_end(wl, -1, -1, UA_LU_RESET, in->tmf_submit_ns, true, false);
+		if (!wl->tas)
+			for (unsigned i = 0; i < wl->o.initiators; i++)
+				if (i != in->idx) {
+					wl->ini[i].recover = true;
+					issue_schedule(&wl->ini[i]);
+				}
+	}
+	in->tmf_limbo++;
+	in->ctl_busy = false;
+	in->down = in->need_relogin = true;
+}
+
 static void tmf_done(struct nx_ini_tmf *t)
 {
 	struct ini *in = t->priv;
 	struct wl *wl = in->wl;
 	bool ok = t->err == 0 && t->response == NX_INI_TMF_RSP_COMPLETE;
 
-	wl->env->tmfs++;
 	nx_log(NX_LOG_INFO, "scn: ini%u TMF %u done err %d response %u", in->idx,
 	       t->function, t->err, t->response);
+	if (t->err == NX_INI_ECONNRESET) {
+		tmf_lost(in, t);
+		return;
+	}
+	wl->env->tmfs++;
+	in->last_progress_ns = nx_sim_now(wl->sim);
 	if (t->function == NX_INI_TMF_LOGICAL_UNIT_RESET) {
 		ua_est_end(wl, -1, -1, UA_LU_RESET, in->tmf_submit_ns, true, ok);
 		if (!wl->tas)
@@ -668,6 +901,12 @@ static bool issue_one(struct ini *in)
 	struct cmd *c = cmd_slot(in);
 	uint64_t r;
 
+	if (in->down)
+		return false;
+	if (nx_ini_conn_is_dead(nx_sim_ini_conn(in->si))) {
+		in->down = in->need_relogin = true;
+		return false;
+	}
 	if (in->recover && !in->ctl_busy) {
 		in->recover = false;
 		nx_log(NX_LOG_INFO, "scn: ini%u ABORT TASK SET (recovery)", in->idx);
@@ -681,12 +920,16 @@ static bool issue_one(struct ini *in)
 		issue_control(in, c);
 		return true;
 	}
-	r = nx_rng_below(&in->rng, in->w_read + in->w_write + in->w_tur);
+	r = nx_rng_below(&in->rng, in->w_read + in->w_write + in->w_tur +
+			 in->w_sync);
 	if (r < in->w_read)
 		return issue_rw(in, c, false);
 	if (r < in->w_read + in->w_write)
 		return issue_rw(in, c, true);
-	issue_tur(in, c);
+	if (r < in->w_read + in->w_write + in->w_tur)
+		issue_tur(in, c);
+	else
+		issue_sync(in, c);
 	return true;
 }
 
@@ -704,8 +947,9 @@ static void issue_event(void *arg)
  * least BACKOFF_NS: locks only go away as virtual time passes. */
 static void issue_schedule(struct ini *in)
 {
-	bool want = (in->recover && !in->ctl_busy) ||
-		    (!in->wl->stopping && in->outstanding < in->qd);
+	bool want = !in->down &&
+		    ((in->recover && !in->ctl_busy) ||
+		     (!in->wl->stopping && in->outstanding < in->qd));
 	uint64_t delay;
 
 	if (!want || in->issue_ev != NX_SIM_EVENT_NONE)
@@ -756,11 +1000,15 @@ static void sync_cmd_ua(struct wl *wl, struct ini *in, const uint8_t *cdb,
 		    "%X/%02Xh/%02Xh", in->idx, cdb[0], r->status, key, asc, ascq);
 }
 
-static void ini_login(struct wl *wl, struct ini *in)
+/* Connect and log in (a new session, same ISID: a re-login reinstates
+ * the session, RFC 7143 6.3.5).  False when the network or the target
+ * was not there; the caller retries. */
+static bool ini_try_login(struct wl *wl, struct ini *in)
 {
 	struct nx_ini_config cfg;
 	struct nx_ini_login lg;
 	char name[64];
+	uint64_t s;
 	int rc;
 
 	snprintf(name, sizeof(name), "iqn.2026-11.dev.nexus:sim.i%u", in->idx);
@@ -771,18 +1019,45 @@ static void ini_login(struct wl *wl, struct ini *in)
 	if (in->sess == NULL)
 		nx_scn_fail(wl->env, "initiator %u: session_new", in->idx);
 	rc = nx_sim_ini_connect(wl->sim, in->host, TGT_IP, ISCSI_PORT, in->sess,
-				0, 60 * SEC, &in->si);
-	if (rc != 0)
-		nx_scn_fail(wl->env, "initiator %u: TCP connect: %d", in->idx, rc);
-	/* SAM-5 6.3.1: a new I_T nexus starts with POWER ON OCCURRED. */
+				0, 2 * SEC, &in->si);
+	if (rc != 0) {
+		nx_log(NX_LOG_INFO, "scn: ini%u TCP connect: %d", in->idx, rc);
+		nx_ini_session_free(in->sess);
+		in->sess = NULL;
+		in->si = NULL;
+		return false;
+	}
+	/* SAM-5 6.3.2: a new I_T nexus starts with POWER ON OCCURRED. */
 	in->ua[UA_POWER_ON].establishing++;
-	uint64_t s = nx_sim_now(wl->sim);
+	s = nx_sim_now(wl->sim);
 	rc = nx_ini_sync_login(nx_sim_ini_conn(in->si), &wl->drv, &lg);
-	if (rc != 0 || lg.status_class != 0)
-		nx_scn_fail(wl->env, "initiator %u: login: %d class %u detail %u",
-			    in->idx, rc, lg.status_class, lg.status_detail);
+	if (rc != 0 || lg.status_class != 0) {
+		nx_log(NX_LOG_INFO, "scn: ini%u login: %d class %u detail %u",
+		       in->idx, rc, lg.status_class, lg.status_detail);
+		ua_est_end(wl, (int)in->idx, -1, UA_POWER_ON, s, true, false);
+		nx_sim_ini_free(in->si);
+		nx_ini_session_free(in->sess);
+		in->si = NULL;
+		in->sess = NULL;
+		return false;
+	}
+	/* A new nexus: UAs owed to the previous one went with it. */
+	for (unsigned k = 0; k < UA_KINDS; k++) {
+		in->ua[k].any_definite = false;
+		in->ua[k].max_s_definite = 0;
+		in->ua[k].prev_s = s;
+	}
 	ua_est_end(wl, (int)in->idx, -1, UA_POWER_ON, s, true, true);
+	in->login_done_ns = nx_sim_now(wl->sim);
+	in->last_progress_ns = in->login_done_ns;
 	nx_log(NX_LOG_INFO, "scn: ini%u logged in, tsih %u", in->idx, lg.tsih);
+	return true;
+}
+
+static void ini_login(struct wl *wl, struct ini *in)
+{
+	if (!ini_try_login(wl, in))
+		nx_scn_fail(wl->env, "initiator %u: first login failed", in->idx);
 }
 
 static void mode_sense_page(struct wl *wl, struct ini *in, uint8_t page,
@@ -815,21 +1090,15 @@ static void setup_tas(struct wl *wl, struct ini *in)
 	sync_cmd_ua(wl, in, cdb, 10, NX_INI_DIR_WRITE, buf, sizeof(buf));
 }
 
-static void setup_target(struct wl *wl)
+/* The target on the (existing) sim disk: at set-up and after a crash. */
+static void target_build(struct wl *wl)
 {
-	struct nx_sim_disk_opts dopts;
 	struct nx_iscsi_server_config sc;
 	struct nx_lu_config lu = { .lun = 0, .block_size = BLOCK };
 	struct nx_backstore *bs = NULL;
-	struct nx_rng drng;
 
-	nx_rng_fork(&wl->rng, "disk", 0, &drng);
-	nx_sim_disk_opts_from_seed(&dopts, wl->o.lu_bytes, &drng);
-	dopts.block_size = BLOCK;
-	dopts.read_err_ppb = dopts.write_err_ppb = 0; /* no medium errors here */
-	if (nx_sim_disk_new(wl->sim, "lu0", &dopts) == NULL ||
-	    nx_bs_file_new("lu0", 0, false, &bs) != 0)
-		nx_scn_fail(wl->env, "sim disk / file backstore");
+	if (nx_bs_file_new("lu0", 0, false, &bs) != 0)
+		nx_scn_fail(wl->env, "file backstore on the sim disk");
 	wl->tgt = nx_target_new(TGT_NAME);
 	if (wl->tgt == NULL || nx_target_add_lu(wl->tgt, &lu, bs) != 0)
 		nx_scn_fail(wl->env, "target / LU");
@@ -839,10 +1108,24 @@ static void setup_target(struct wl *wl)
 	sc.tpgt = 1;
 	sc.targets[0].target = wl->tgt;
 	sc.target_count = 1;
-	wl->thost = nx_sim_host_new(wl->env->net, "target", TGT_IP);
 	wl->starget = nx_sim_iscsi_target_new(wl->sim, wl->thost, ISCSI_PORT, &sc);
-	if (wl->thost == NULL || wl->starget == NULL)
+	if (wl->starget == NULL)
 		nx_scn_fail(wl->env, "sim iSCSI target");
+}
+
+static void setup_target(struct wl *wl)
+{
+	struct nx_rng drng;
+
+	nx_rng_fork(&wl->rng, "disk", 0, &drng);
+	nx_sim_disk_opts_from_seed(&wl->dopts, wl->o.lu_bytes, &drng);
+	wl->dopts.block_size = BLOCK;
+	wl->dopts.read_err_ppb = wl->dopts.write_err_ppb = 0; /* faults add them */
+	wl->disk = nx_sim_disk_new(wl->sim, "lu0", &wl->dopts);
+	wl->thost = nx_sim_host_new(wl->env->net, "target", TGT_IP);
+	if (wl->disk == NULL || wl->thost == NULL)
+		nx_scn_fail(wl->env, "sim disk / target host");
+	target_build(wl);
 }
 
 static void setup_ini(struct wl *wl, struct ini *in, unsigned idx)
@@ -862,6 +1145,10 @@ static void setup_ini(struct wl *wl, struct ini *in, unsigned idx)
 	in->w_write = (uint32_t)nx_rng_range(&in->rng, 1, 10);
 	in->w_tur = (uint32_t)nx_rng_range(&in->rng, 0, 1);
 	in->ctl_ppm = (uint32_t)nx_rng_range(&in->rng, 200, 5000);
+	if (wl->o.control) {
+		in->w_sync = (uint32_t)nx_rng_range(&in->rng, 0, 2);
+		in->fua_pct = (uint32_t)nx_rng_range(&in->rng, 0, 50);
+	}
 	for (unsigned i = 0; i < QD_LIMIT; i++) {
 		in->cmds[i].buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
 		if (in->cmds[i].buf == NULL)
@@ -881,7 +1168,8 @@ static bool quiet(void *arg)
 	for (unsigned i = 0; i < wl->o.initiators; i++) {
 		const struct ini *in = &wl->ini[i];
 
-		if (in->outstanding || in->ctl_busy || in->recover)
+		if (in->outstanding || in->ctl_busy || in->recover || in->down ||
+		    in->need_relogin)
 			return false;
 	}
 	return true;
@@ -926,6 +1214,321 @@ static void final_verify(struct wl *wl)
 	}
 }
 
+/* ---- faults ------------------------------------------------------------------------ */
+
+static bool fault_on(const struct wl *wl, enum nx_scn_fault k)
+{
+	return (wl->o.faults & (1u << k)) != 0;
+}
+
+static void fault_note(struct wl *wl, enum nx_scn_fault k, uint64_t effect_ns)
+{
+	uint64_t end = nx_sim_now(wl->sim) + effect_ns + FAULT_SETTLE_NS;
+
+	wl->env->faults_n[k]++;
+	wl->faults_total++;
+	if (end > wl->fault_end_ns)
+		wl->fault_end_ns = end;
+}
+
+static void heal_link(void *arg)
+{
+	struct wl *wl = arg;
+
+	wl->heal_link_ev = NX_SIM_EVENT_NONE;
+	if (!wl->cut)
+		return;
+	nx_link_cut(nx_sim_net_link(wl->env->net), wl->cut_a, wl->cut_b, false);
+	wl->cut = false;
+	nx_log(NX_LOG_INFO, "scn: fault: link healed");
+}
+
+static void heal_disk(void *arg)
+{
+	struct wl *wl = arg;
+	const struct nx_sim_disk_opts *o = &wl->dopts;
+
+	wl->heal_disk_ev = NX_SIM_EVENT_NONE;
+	nx_sim_disk_clear_bad(wl->disk);
+	nx_sim_disk_set_faults(wl->disk, o->read_err_ppb, o->write_err_ppb,
+			       o->tail_ppb, o->tail_lat_ns);
+	wl->disk_faulty = false;
+	nx_log(NX_LOG_INFO, "scn: fault: disk healed");
+}
+
+/* Partitions: mostly shorter than TCP's patience, sometimes much longer
+ * (the connections die; watchdogs and re-logins follow). */
+static bool fault_link(struct wl *wl)
+{
+	struct nx_rng *r = &wl->frng;
+	uint64_t dur = nx_rng_chance(r, 1, 5) ? nx_rng_range(r, SEC, 15 * SEC)
+					     : nx_rng_range(r, MS, 300 * MS);
+
+	if (wl->cut)
+		return false;
+	wl->cut_a = nx_sim_host_index(wl->thost);
+	wl->cut_b = nx_rng_chance(r, 1, 2) ? NX_LINK_ALL :
+		nx_sim_host_index(wl->ini[nx_rng_below(r, wl->o.initiators)].host);
+	nx_link_cut(nx_sim_net_link(wl->env->net), wl->cut_a, wl->cut_b, true);
+	wl->cut = true;
+	wl->heal_link_ev = nx_sim_schedule(wl->sim, dur, heal_link, wl);
+	nx_assert(wl->heal_link_ev != NX_SIM_EVENT_NONE);
+	nx_log(NX_LOG_INFO, "scn: fault: link cut %u<->%d for %llu ns", wl->cut_a,
+	       wl->cut_b == NX_LINK_ALL ? -1 : (int)wl->cut_b,
+	       (unsigned long long)dur);
+	fault_note(wl, NX_SCN_FAULT_LINK, dur);
+	return true;
+}
+
+static bool fault_reset(struct wl *wl)
+{
+	struct ini *in = &wl->ini[nx_rng_below(&wl->frng, wl->o.initiators)];
+
+	if (in->down)
+		return false;
+	nx_log(NX_LOG_INFO, "scn: fault: reset ini%u's connection", in->idx);
+	nx_sim_stream_reset(nx_sim_ini_stream(in->si));
+	in->down = in->need_relogin = true;
+	fault_note(wl, NX_SCN_FAULT_RESET, 0);
+	return true;
+}
+
+/* Media errors on a range, or a burst of I/O errors and slow I/Os. */
+static bool fault_disk(struct wl *wl)
+{
+	struct nx_rng *r = &wl->frng;
+	uint64_t dur = nx_rng_range(r, MS, 200 * MS), spike = 0;
+
+	if (wl->disk_faulty)
+		return false;
+	if (nx_rng_chance(r, 1, 2)) {
+		uint64_t n = nx_rng_range(r, 1, BLOCKS_LIMIT);
+		uint64_t lba = nx_rng_below(r, wl->region - n + 1);
+		unsigned mask = (unsigned)nx_rng_range(r, 1, 3);
+		unsigned ops = ((mask & 1) ? 1u << NX_FILE_READ : 0) |
+			       ((mask & 2) ? 1u << NX_FILE_WRITE : 0);
+
+		(void)nx_sim_disk_inject_bad(wl->disk, lba * BLOCK, n * BLOCK, ops);
+		nx_log(NX_LOG_INFO, "scn: fault: media errors LBA %llu+%llu ops %u "
+		       "for %llu ns", (unsigned long long)lba,
+		       (unsigned long long)n, ops, (unsigned long long)dur);
+	} else {
+		uint32_t rd = (uint32_t)nx_rng_range(r, 0, NX_SIM_PPB / 20);
+		uint32_t wr = (uint32_t)nx_rng_range(r, 0, NX_SIM_PPB / 20);
+		uint32_t tail = (uint32_t)nx_rng_range(r, NX_SIM_PPB / 100,
+						       NX_SIM_PPB / 5);
+
+		spike = nx_rng_range(r, MS, 500 * MS);
+		nx_sim_disk_set_faults(wl->disk, rd, wr, tail, spike);
+		nx_log(NX_LOG_INFO, "scn: fault: disk burst err r%u/w%u ppb, "
+		       "spikes %u ppb <= %llu ns for %llu ns", rd, wr, tail,
+		       (unsigned long long)spike, (unsigned long long)dur);
+	}
+	wl->disk_faulty = true;
+	wl->heal_disk_ev = nx_sim_schedule(wl->sim, dur, heal_disk, wl);
+	nx_assert(wl->heal_disk_ev != NX_SIM_EVENT_NONE);
+	fault_note(wl, NX_SCN_FAULT_DISK, dur + spike);
+	return true;
+}
+
+/* Crash: every connection reset and the target's objects freed (the
+ * transport drains its tasks first, as a dying process's last I/Os may
+ * still reach the disk), then a new target on the same sim disk.  The
+ * initiators notice at once (as a NOP-Out timeout would tell them) and
+ * log in again.  power: the disk loses power in between. */
+static void fault_crash(struct wl *wl, bool power)
+{
+	bool tear = power && nx_rng_chance(&wl->frng, 1, 2);
+
+	nx_log(NX_LOG_INFO, "scn: fault: target crash%s", power ?
+	       (tear ? " + power loss (torn cache)" : " + power loss") : "");
+	for (unsigned i = 0; i < wl->o.initiators; i++)
+		wl->ini[i].down = wl->ini[i].need_relogin = true;
+	if (power)
+		wl->power_loss_ns = nx_sim_now(wl->sim);
+	if (nx_sim_iscsi_target_free(wl->starget, 60 * SEC) != 0)
+		nx_scn_fail(wl->env, "crash: target connections never released");
+	nx_target_free(wl->tgt);
+	wl->starget = NULL;
+	wl->tgt = NULL;
+	if (power) {
+		nx_sim_disk_power_loss(wl->disk, tear);
+		durable_check(wl, "after power loss", true);
+	}
+	target_build(wl);
+	/* Mode pages live in memory: the new target has the defaults. */
+	wl->tas = true;
+	fault_note(wl, power ? NX_SCN_FAULT_POWER : NX_SCN_FAULT_CRASH, 0);
+	pr_check_hook(wl, "after restart");
+}
+
+static void fault_inject(struct wl *wl)
+{
+	unsigned kinds[NX_SCN_FAULT_KINDS], n = 0;
+
+	for (unsigned k = 0; k < NX_SCN_FAULT_KINDS; k++)
+		if (fault_on(wl, (enum nx_scn_fault)k))
+			kinds[n++] = k;
+	nx_assert(n > 0);
+	switch (kinds[nx_rng_below(&wl->frng, n)]) {
+	case NX_SCN_FAULT_LINK: (void)fault_link(wl); break;
+	case NX_SCN_FAULT_RESET: (void)fault_reset(wl); break;
+	case NX_SCN_FAULT_DISK: (void)fault_disk(wl); break;
+	case NX_SCN_FAULT_CRASH: fault_crash(wl, false); break;
+	case NX_SCN_FAULT_POWER: fault_crash(wl, true); break;
+	}
+}
+
+static void fault_schedule_next(struct wl *wl)
+{
+	uint64_t d = wl->env->duration_ns;
+
+	wl->next_fault_ns = nx_sim_now(wl->sim) +
+		nx_rng_range(&wl->frng, NX_MAX(d / 12, MS), NX_MAX(d / 3, 2 * MS));
+}
+
+static void heal_all(struct wl *wl)
+{
+	if (wl->heal_link_ev != NX_SIM_EVENT_NONE) {
+		nx_sim_cancel(wl->sim, wl->heal_link_ev);
+		heal_link(wl);
+	}
+	if (wl->heal_disk_ev != NX_SIM_EVENT_NONE) {
+		nx_sim_cancel(wl->sim, wl->heal_disk_ev);
+		heal_disk(wl);
+	}
+}
+
+/* ---- recovery ---------------------------------------------------------------------- */
+
+/* After the re-login: the old session's tasks are gone, so the commands
+ * that died with the connection are settled as "maybe ran". */
+static void limbo_release(struct ini *in)
+{
+	for (unsigned i = 0; i < QD_LIMIT; i++) {
+		struct cmd *c = &in->cmds[i];
+
+		if (!c->busy)
+			continue;
+		if (!c->limbo)
+			nx_scn_fail(in->wl->env, "initiator %u: %s itt 0x%x neither "
+				    "completed nor failed when its connection was "
+				    "freed", in->idx, cdb_name(c), c->req.itt);
+		if (c->kind == K_WRITE)
+			shadow_written(in->wl, c, true);
+		if (c->kind == K_MODESEL)
+			modesel_done(c, false, true);
+		c->limbo = false;
+		cmd_release(c);
+	}
+}
+
+static void relogin(struct wl *wl, struct ini *in)
+{
+	unsigned tries = 0;
+
+	nx_log(NX_LOG_INFO, "scn: ini%u logs in again", in->idx);
+	nx_sim_ini_free(in->si); /* fails what is outstanding: limbo */
+	nx_ini_session_free(in->sess);
+	in->si = NULL;
+	in->sess = NULL;
+	while (!ini_try_login(wl, in)) {
+		if (++tries == RELOGIN_TRIES)
+			nx_scn_fail(wl->env, "initiator %u: no login possible "
+				    "for %u tries after a fault", in->idx, tries);
+		nx_sim_run_for(wl->sim, RELOGIN_BACKOFF_NS);
+	}
+	in->recover = false; /* the new session has no old tasks */
+	in->ctl_busy = false;
+	limbo_release(in);
+	in->down = in->need_relogin = false;
+	wl->env->reconnects++;
+	pr_check_hook(wl, "after re-login");
+	issue_schedule(in);
+}
+
+/* A connection with work outstanding and no answer for WATCHDOG_NS is
+ * dropped (an initiator's NOP-Out timeout), but only if a fault can
+ * explain the silence; otherwise a task was lost. */
+static void watchdog(struct wl *wl)
+{
+	uint64_t now = nx_sim_now(wl->sim);
+
+	for (unsigned i = 0; i < wl->o.initiators; i++) {
+		struct ini *in = &wl->ini[i];
+
+		if (in->down || (in->outstanding == 0 && !in->ctl_busy) ||
+		    now - in->last_progress_ns < WATCHDOG_NS)
+			continue;
+		if (wl->faults_total == 0 || wl->fault_end_ns < in->last_progress_ns)
+			nx_scn_fail(wl->env, "initiator %u: no answer for %llu ns "
+				    "to %u commands%s and no fault to explain it: "
+				    "task lost", i,
+				    (unsigned long long)(now - in->last_progress_ns),
+				    in->outstanding, in->ctl_busy ? " + a TMF" : "");
+		nx_log(NX_LOG_INFO, "scn: ini%u watchdog: no answer for %llu ns",
+		       i, (unsigned long long)(now - in->last_progress_ns));
+		wl->env->watchdogs++;
+		nx_sim_stream_reset(nx_sim_ini_stream(in->si));
+		in->down = in->need_relogin = true;
+	}
+}
+
+static bool attention(void *arg)
+{
+	const struct wl *wl = arg;
+
+	for (unsigned i = 0; i < wl->o.initiators; i++)
+		if (wl->ini[i].need_relogin)
+			return true;
+	return wl->stopping && quiet(arg);
+}
+
+/* Runs to at_ns or until an initiator needs a re-login (done at this
+ * level, outside any event: a login is a blocking sync call). */
+static void run_slice(struct wl *wl, uint64_t at_ns)
+{
+	if (!nx_sim_run_until(wl->sim, attention, wl, at_ns) &&
+	    nx_sim_now(wl->sim) < at_ns)
+		nx_sim_run_to(wl->sim, at_ns);
+	for (unsigned i = 0; i < wl->o.initiators; i++)
+		if (wl->ini[i].need_relogin)
+			relogin(wl, &wl->ini[i]);
+	if (wl->o.faults)
+		watchdog(wl);
+}
+
+static void run_workload(struct wl *wl, uint64_t end)
+{
+	if (wl->o.faults)
+		fault_schedule_next(wl);
+	while (nx_sim_now(wl->sim) < end) {
+		uint64_t t = NX_MIN(end, nx_sim_now(wl->sim) + SLICE_NS);
+
+		if (wl->o.faults && wl->next_fault_ns < t)
+			t = NX_MAX(wl->next_fault_ns, nx_sim_now(wl->sim));
+		run_slice(wl, t);
+		if (wl->o.faults && nx_sim_now(wl->sim) >= wl->next_fault_ns &&
+		    nx_sim_now(wl->sim) < end) {
+			fault_inject(wl);
+			fault_schedule_next(wl);
+		}
+	}
+}
+
+static void drain(struct wl *wl)
+{
+	uint64_t deadline = nx_sim_now(wl->sim) + DRAIN_NS;
+
+	wl->stopping = true;
+	heal_all(wl);
+	while (!quiet(wl)) {
+		if (nx_sim_now(wl->sim) >= deadline)
+			report_lost(wl);
+		run_slice(wl, NX_MIN(deadline, nx_sim_now(wl->sim) + SLICE_NS));
+	}
+}
+
 static void teardown(struct wl *wl)
 {
 	for (unsigned i = 0; i < wl->o.initiators; i++) {
@@ -959,6 +1562,8 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	nx_assert(o->blocks_max >= 1 && o->blocks_max <= BLOCKS_LIMIT);
 	wl->env = env;
 	wl->o = *o;
+	env->faults_used = o->faults;
+	nx_rng_fork(nx_sim_rng(env->sim), "faults", 0, &wl->frng);
 	wl->sim = env->sim;
 	nx_rng_fork(nx_sim_rng(env->sim), "workload", 0, &wl->rng);
 	nx_sim_driver_init(&wl->drv, wl->sim, SYNC_STEPS);
@@ -985,16 +1590,16 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	uint64_t end = nx_sim_now(wl->sim) + env->duration_ns;
 	for (unsigned i = 0; i < o->initiators; i++)
 		issue_schedule(&wl->ini[i]);
-	nx_sim_run_to(wl->sim, end);
-	wl->stopping = true;
-	if (!nx_sim_run_until(wl->sim, quiet, wl, end + DRAIN_NS))
-		report_lost(wl);
+	run_workload(wl, end);
+	drain(wl);
 	for (unsigned i = 0; i < o->initiators; i++) {
 		/* Collect what is still pending, then check nothing is owed. */
 		sync_cmd_ua(wl, &wl->ini[i], tur, 6, NX_INI_DIR_NONE, NULL, 0);
 		ua_final_check(&wl->ini[i]);
 	}
 	final_verify(wl);
+	durable_check(wl, "at the end", false);
+	pr_check_hook(wl, "at the end");
 	teardown(wl);
 	free(wl);
 }

@@ -1,15 +1,19 @@
 /*
  * nexus-conform - runs the conformance suites (conformance/) against the
- * simulated target (default; in-process loopback until the simulator
- * backend lands) or an external iSCSI target.
+ * simulated target (default: nexus on a simulated host, initiators over
+ * simulated TCP), nexus in-process (loopback) or an external iSCSI
+ * target.
  *
  *   nexus-conform [--target URL] [--transport iscsi] [--backend B]
- *                 [--suite NAME] [--test PATTERN] [--junit FILE]
- *                 [--matrix FILE] [--seed N] [--list] [--verbose]
+ *                 [--link MODEL] [--suite NAME] [--test PATTERN]
+ *                 [--junit FILE] [--matrix FILE] [--seed N] [--list]
+ *                 [--verbose]
  *
  * The last line of the output is "N passed, N failed, N skipped"; the
  * exit status is 0 when nothing failed, 1 when something did, 2 on a
- * usage or backend error.
+ * usage or backend error.  With the sim backend the output (not the
+ * JUnit times) is a pure function of the arguments.  Links the simulator
+ * platform (sim/platform_sim.c), never platform/user.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -24,7 +28,10 @@ static void usage(FILE *f)
 		"  --target URL        iscsi://[user[%%secret]@]host[:port]/iqn/lun\n"
 		"                      (implies --backend tcp)\n"
 		"  --transport iscsi   the transport (only iscsi for now)\n"
-		"  --backend B         loopback (default: nexus in-process), tcp, sim\n"
+		"  --backend B         sim (default: nexus on a simulated host),\n"
+		"                      loopback (nexus in-process), tcp\n"
+		"  --link MODEL        sim link: ideal (default), ideal:latency=10us,\n"
+		"                      parametric:latency=50us,loss=0.01,..., random\n"
 		"  --suite NAME        sam5, spc4, sbc3 or iscsi\n"
 		"  --test PATTERN      glob on suite.test (e.g. 'spc4.inquiry_*'),\n"
 		"                      or a substring\n"
@@ -41,6 +48,7 @@ int main(int argc, char **argv)
 		{ "target", required_argument, NULL, 't' },
 		{ "transport", required_argument, NULL, 'T' },
 		{ "backend", required_argument, NULL, 'b' },
+		{ "link", required_argument, NULL, 'L' },
 		{ "suite", required_argument, NULL, 's' },
 		{ "test", required_argument, NULL, 'p' },
 		{ "junit", required_argument, NULL, 'j' },
@@ -68,6 +76,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'b': o.backend = optarg; break;
+		case 'L': o.link = optarg; break;
 		case 's': o.suite = optarg; break;
 		case 'p': o.pattern = optarg; break;
 		case 'j': o.junit = optarg; break;

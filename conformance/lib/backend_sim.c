@@ -1,0 +1,229 @@
+/*
+ * backend_sim.c - the default backend: nexus on a simulated host, the
+ * tests' initiators on other simulated hosts, simulated TCP between them
+ * over a link model (sim/link/nx_link.h: ideal unless --link says
+ * otherwise).
+ *
+ * Per test: a fresh nx_sim seeded with the test's seed (fixture.c makes
+ * it the platform), a net with host "target" (TARGET_IP) serving the
+ * fixture on port 3260 through the sim iSCSI glue (nx_sim_iscsi.h), and
+ * one initiator host per stream slot (INI_IP0 + slot, made on first
+ * use).  A stream is an nx_sim_stream; poll() runs the next sim event,
+ * so a blocking request advances virtual time exactly as far as its
+ * answer needs and a run is a pure function of (--seed, --link, test).
+ *
+ * Closing: the framework's close() is a half-close (FIN after the queued
+ * bytes); the target answers with its own FIN and eof follows.
+ * disconnect() detaches the stream (the stack finishes alone); destroy()
+ * resets what is left and lets the transport release every connection
+ * before freeing the target.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nx_conf.h"
+#include "../../sim/nx_sim_iscsi.h"
+
+#define TARGET_IP 0x0a000001u /* 10.0.0.1 */
+#define INI_IP0 0x0a000002u   /* 10.0.0.2 + slot */
+#define PORTAL "10.0.0.1:3260"
+#define ISCSI_PORT 3260
+#define STREAMS_MAX 32
+#define DRAIN_NS (60ull * 1000000000ull)
+/* Events per request: an 8 MiB transfer is ~5800 1460-byte segments
+ * each way plus ACKs and timers; lossy links retransmit. */
+#define STEPS_MAX 2000000u
+
+struct sstream {
+	struct nx_conf_stream *st;
+	struct nx_sim_stream *ss;
+};
+
+struct sb {
+	struct nx_sim *sim;
+	struct nx_sim_net *net;
+	struct nx_sim_host *thost;
+	struct nx_sim_host *ihost[STREAMS_MAX];
+	struct nx_sim_iscsi_target *starget;
+	struct nx_conf_fixture fx;
+	struct sstream *streams[STREAMS_MAX];
+};
+
+/* ---- the stack's callbacks (from sim events) ---------------------------- */
+
+static void ss_rx(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct sstream *s = ctx;
+
+	s->st->rx(s->st, buf, len);
+}
+
+static void ss_eof(void *ctx, int err)
+{
+	struct sstream *s = ctx;
+
+	s->st->eof(s->st);
+}
+
+static const struct nx_sim_stream_ops ss_ops = {
+	.rx = ss_rx,
+	.eof = ss_eof,
+};
+
+/* ---- the framework's side ------------------------------------------------ */
+
+/* Empty entries are dropped: raw PDUs without data pass {NULL, 0}, and
+ * the stack memcpy()s every entry (memcpy from NULL is undefined even
+ * for 0 bytes). */
+static void st_send(struct nx_conf_stream *st, const struct nx_iovec *iov,
+		    unsigned n)
+{
+	struct nx_sim_stream *ss = ((struct sstream *)st->priv)->ss;
+	struct nx_iovec v[8];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (iov[i].len != 0)
+			v[k++] = iov[i];
+		if (k == NX_ARRAY_SIZE(v) || (i + 1 == n && k != 0)) {
+			nx_sim_stream_send(ss, v, k);
+			k = 0;
+		}
+	}
+}
+
+static void st_close(struct nx_conf_stream *st)
+{
+	nx_sim_stream_shutdown(((struct sstream *)st->priv)->ss);
+}
+
+static void sb_poll(void *ctx)
+{
+	nx_sim_step(((struct sb *)ctx)->sim);
+}
+
+static int sb_connect(void *ctx, struct nx_conf_stream *st)
+{
+	struct sb *sb = ctx;
+	struct sstream *s;
+	unsigned slot = STREAMS_MAX;
+	char name[NX_SIM_HOST_NAME_MAX];
+	int rc;
+
+	for (unsigned k = 0; k < STREAMS_MAX && slot == STREAMS_MAX; k++)
+		if (sb->streams[k] == NULL)
+			slot = k;
+	if (slot == STREAMS_MAX)
+		return NX_ENOSPC;
+	if (sb->ihost[slot] == NULL) {
+		snprintf(name, sizeof(name), "ini%u", slot);
+		sb->ihost[slot] = nx_sim_host_new(sb->net, name, INI_IP0 + slot);
+		if (sb->ihost[slot] == NULL)
+			return NX_ENOMEM;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NX_ENOMEM;
+	s->st = st;
+	/* The handshake completes from events; what is sent before is
+	 * queued by the stream. */
+	rc = nx_sim_stream_connect(sb->sim, sb->ihost[slot], TARGET_IP,
+				   ISCSI_PORT, &ss_ops, s, &s->ss);
+	if (rc < 0) {
+		free(s);
+		return rc;
+	}
+	st->send = st_send;
+	st->close = st_close;
+	st->priv = s;
+	sb->streams[slot] = s;
+	return 0;
+}
+
+static void sb_disconnect(void *ctx, struct nx_conf_stream *st)
+{
+	struct sb *sb = ctx;
+	struct sstream *s = st->priv;
+
+	nx_sim_stream_free(s->ss);
+	for (unsigned k = 0; k < STREAMS_MAX; k++)
+		if (sb->streams[k] == s)
+			sb->streams[k] = NULL;
+	free(s);
+}
+
+static void sb_destroy(void *ctx)
+{
+	struct sb *sb = ctx;
+
+	for (unsigned k = 0; k < STREAMS_MAX; k++)
+		nx_assert(sb->streams[k] == NULL);
+	/* A connection the transport never released is a target bug: the
+	 * sim's panic names the seed and the test. */
+	if (sb->starget != NULL &&
+	    nx_sim_iscsi_target_free(sb->starget, DRAIN_NS) != 0)
+		nx_sim_fail(sb->sim, "target connections not released after "
+			    "%llu s of virtual time", DRAIN_NS / 1000000000ull);
+	nx_conf_fixture_free(&sb->fx);
+	if (sb->net != NULL)
+		nx_sim_net_free(sb->net);
+	nx_conf_sim_free(sb->sim);
+	free(sb);
+}
+
+static int make_net(struct sb *sb, const struct nx_conf_opts *opts)
+{
+	struct nx_link_opts lo;
+	struct nx_sim_net_opts no;
+	struct nx_rng rng;
+	char err[256];
+
+	nx_rng_fork(nx_sim_rng(sb->sim), "link.opts", 0, &rng);
+	if (nx_link_parse(opts->link ? opts->link : "ideal", &lo, &rng, err,
+			  sizeof(err)) != 0) {
+		fprintf(stderr, "nexus-conform: --link: %s\n", err);
+		return NX_EINVAL;
+	}
+	nx_sim_net_opts_default(&no);
+	sb->net = nx_sim_net_new(sb->sim, &no, &lo);
+	if (sb->net == NULL)
+		return NX_ENOMEM;
+	sb->thost = nx_sim_host_new(sb->net, "target", TARGET_IP);
+	return sb->thost != NULL ? 0 : NX_ENOMEM;
+}
+
+static int sb_create(const struct nx_conf_opts *opts, uint64_t seed,
+		     struct nx_conf_target *desc, void **out)
+{
+	struct nx_iscsi_server_config sc;
+	struct sb *sb = calloc(1, sizeof(*sb));
+	int rc;
+
+	if (sb == NULL)
+		return NX_ENOMEM;
+	sb->sim = nx_conf_sim_new(opts, seed);
+	rc = sb->sim != NULL ? make_net(sb, opts) : NX_ENOMEM;
+	if (rc == 0)
+		rc = nx_conf_fixture_new(&sb->fx, PORTAL, &sc, desc);
+	if (rc == 0) {
+		sb->starget = nx_sim_iscsi_target_new(sb->sim, sb->thost,
+						      ISCSI_PORT, &sc);
+		rc = sb->starget != NULL ? 0 : NX_ENOMEM;
+	}
+	if (rc < 0) {
+		sb_destroy(sb);
+		return rc;
+	}
+	desc->steps_max = STEPS_MAX;
+	*out = sb;
+	return 0;
+}
+
+const struct nx_conf_backend nx_conf_backend_sim = {
+	.name = "sim",
+	.create = sb_create,
+	.connect = sb_connect,
+	.poll = sb_poll,
+	.disconnect = sb_disconnect,
+	.destroy = sb_destroy,
+};

@@ -1,0 +1,108 @@
+/*
+ * fixture.c - what the in-process backends (sim, loopback) serve, built
+ * in one place so both test the same target, and the simulator every
+ * backend runs the platform on (nexus-conform links sim/platform_sim.c).
+ *
+ * Fixture: NX_CONF_TARGET_NAME with LU 0 (RAM, 16 MiB, 512-byte blocks,
+ * the LU under test) and LU 1 (RAM, 4 MiB, 4096-byte blocks);
+ * NX_CONF_CHAP_TARGET_NAME requires CHAP (CHAP_USER / CHAP_SECRET) and
+ * has LU 0.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nx_conf.h"
+#include "../../core/nx_scsi.h"
+#include "../../core/backstore/nx_backstore.h"
+#include "../../transports/iscsi/nx_iscsi.h"
+#include "../../sim/nx_sim.h"
+
+#define TARGET_NAME "iqn.2026-11.dev.nexus:conform"
+#define CHAP_TARGET_NAME "iqn.2026-11.dev.nexus:conform-chap"
+#define CHAP_USER "conform-user"
+#define CHAP_SECRET "conform-secret-0123"
+#define LU0_BYTES (16u << 20)
+#define LU1_BYTES (4u << 20)
+/* Pending events of one test: TCP segments and timers of <= 32 streams
+ * on ideal or lossy links stay far below this. */
+#define SIM_EVENTS (1u << 18)
+
+static struct nx_target *target_new(const char *name, bool with_lu1)
+{
+	struct nx_lu_config lu0 = { .lun = 0, .block_size = 512 };
+	struct nx_lu_config lu1 = { .lun = 1, .block_size = 4096 };
+	struct nx_target *t = nx_target_new(name);
+
+	if (t == NULL)
+		return NULL;
+	if (nx_target_add_lu(t, &lu0, nx_bs_ram_new(LU0_BYTES)) < 0 ||
+	    (with_lu1 && nx_target_add_lu(t, &lu1, nx_bs_ram_new(LU1_BYTES)) < 0)) {
+		nx_target_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void nx_conf_fixture_free(struct nx_conf_fixture *f)
+{
+	if (f->tgt != NULL)
+		nx_target_free(f->tgt);
+	if (f->chap_tgt != NULL)
+		nx_target_free(f->chap_tgt);
+	f->tgt = f->chap_tgt = NULL;
+}
+
+int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
+			struct nx_iscsi_server_config *sc,
+			struct nx_conf_target *desc)
+{
+	f->tgt = target_new(TARGET_NAME, true);
+	f->chap_tgt = target_new(CHAP_TARGET_NAME, false);
+	if (f->tgt == NULL || f->chap_tgt == NULL) {
+		nx_conf_fixture_free(f);
+		return NX_ENOMEM;
+	}
+	memset(sc, 0, sizeof(*sc));
+	sc->portals[0] = portal;
+	sc->portal_count = 1;
+	sc->tpgt = 1;
+	sc->targets[0].target = f->tgt;
+	sc->targets[1].target = f->chap_tgt;
+	strcpy(sc->targets[1].chap.user, CHAP_USER);
+	strcpy(sc->targets[1].chap.secret, CHAP_SECRET);
+	sc->targets[1].chap.set = true;
+	sc->target_count = 2;
+	strcpy(desc->name, TARGET_NAME);
+	desc->lun = 0;
+	desc->blocks = LU0_BYTES / 512;
+	desc->block_size = 512;
+	strcpy(desc->chap_name, CHAP_TARGET_NAME);
+	strcpy(desc->chap_user, CHAP_USER);
+	strcpy(desc->chap_secret, CHAP_SECRET);
+	return 0;
+}
+
+struct nx_sim *nx_conf_sim_new(const struct nx_conf_opts *opts, uint64_t seed)
+{
+	struct nx_sim_opts so = { .seed = seed, .events_max = SIM_EVENTS };
+	struct nx_sim *sim = nx_sim_new(&so);
+
+	if (sim == NULL)
+		return NULL;
+	/* One test at a time: this sim is the platform until freed. */
+	nx_sim_set_current(sim);
+	nx_sim_log_config(sim, stderr, NX_LOG_WARN);
+	nx_sim_set_repro(sim, "nexus-conform --backend %s%s%s%s%s --seed %llu "
+			 "--test '%s'", opts->backend ? opts->backend : "sim",
+			 opts->target_url ? " --target " : "",
+			 opts->target_url ? opts->target_url : "",
+			 opts->link ? " --link " : "",
+			 opts->link ? opts->link : "",
+			 (unsigned long long)opts->seed, nx_conf_test_name());
+	return sim;
+}
+
+void nx_conf_sim_free(struct nx_sim *sim)
+{
+	nx_sim_free(sim);
+}

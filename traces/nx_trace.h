@@ -1,0 +1,256 @@
+/*
+ * nx_trace.h - the trace engine behind nexus-replay: captured iSCSI
+ * traffic (pcap/pcapng) turned into sessions, commands and their answers.
+ *
+ * Three stages, one file each:
+ *   pcap_read.c   libpcap; link layers Ethernet (+802.1Q/802.1ad VLAN),
+ *                 Linux cooked SLL/SLL2, BSD loopback/null, raw IP;
+ *                 IPv4 and IPv6 (extension headers skipped; fragments
+ *                 counted and dropped); TCP segments to their connection.
+ *   tcp_stream.c  per-direction reassembly, done once the capture is read:
+ *                 segments sorted by (unwrapped) sequence number,
+ *                 retransmissions and overlaps trimmed (a retransmission
+ *                 whose bytes differ is counted, the first copy wins),
+ *                 holes kept as holes: the stream is a list of contiguous
+ *                 runs and a hole is reported, never filled.
+ *   iscsi_decode.c  PDUs per run (resynchronising on a plausible BHS at a
+ *                 run that does not start at the SYN, i.e. a capture begun
+ *                 mid-stream or after a hole), digests as the captured
+ *                 login negotiated them (or detected by their CRC when
+ *                 the login is not in the capture), then commands paired
+ *                 with their answers by ITT: Data-In reassembled by
+ *                 buffer offset, R2T/Data-Out collected, status, sense,
+ *                 residuals; TMFs, logins and logouts.
+ *
+ * Everything is bounded (connections, bytes, PDUs, commands); a limit
+ * reached is an error message, never a crash.  The engine uses libc (it
+ * is tool code, like sim/), never the platform layer, except nx_crc32c
+ * from libnexus.a.
+ */
+#ifndef NX_TRACE_H
+#define NX_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NX_TR_CONNS_MAX 1024u
+#define NX_TR_BYTES_MAX (512ull << 20)   /* captured TCP payload kept */
+#define NX_TR_SEGS_MAX (4u << 20)
+#define NX_TR_PDUS_MAX (4u << 20)
+#define NX_TR_CDB_MAX 260u
+#define NX_TR_SENSE_MAX 252u
+#define NX_TR_DATA_MAX (16u << 20)       /* per command and direction */
+#define NX_TR_NAME_MAX 224u
+#define NX_TR_ERR_MAX 640u
+#define NX_TR_ISCSI_PORT 3260u
+
+/* ---- TCP ------------------------------------------------------------- */
+
+/* One TCP segment as decoded from a frame (pcap_read.c). */
+struct nx_tr_tcp {
+	uint8_t family;            /* 4 or 6 */
+	uint8_t src[16], dst[16];  /* IPv4 in the first 4 bytes */
+	uint16_t sport, dport;
+	uint32_t seq;
+	uint8_t flags;             /* FIN 01, SYN 02, RST 04, ACK 10 */
+	const uint8_t *payload;
+	uint32_t len;
+};
+
+#define NX_TR_FIN 0x01
+#define NX_TR_SYN 0x02
+#define NX_TR_RST 0x04
+
+struct nx_tr_seg {
+	int64_t seq;               /* unwrapped, relative to the first seen */
+	uint32_t len;
+	uint32_t frame;            /* 1-based frame number of the capture */
+	bool used, partial;        /* reassembly: bytes taken (from inside) */
+	uint64_t data;             /* offset into the trace's byte arena */
+};
+
+/* A contiguous piece of a reassembled stream. */
+struct nx_tr_run {
+	int64_t off;               /* stream offset of data[0] */
+	uint32_t len;
+	uint8_t *data;
+	bool at_start;             /* begins right after the SYN */
+	/* Delivery frames: byte i was deliverable at frame
+	 * frame_of[k].frame for the first k with frame_of[k].end > off+i. */
+	struct { int64_t end; uint32_t frame; } *frames;
+	uint32_t frames_n;
+};
+
+struct nx_tr_dir {
+	struct nx_tr_seg *segs;
+	uint32_t segs_n, segs_cap;
+	bool syn, fin, rst;
+	uint32_t seq0;             /* first sequence number seen (or SYN+1) */
+	int64_t last_rel;          /* for unwrapping */
+	bool seq0_set;
+	/* after nx_tr_reassemble() */
+	struct nx_tr_run *runs;
+	uint32_t runs_n;
+	uint64_t bytes;            /* stream bytes present */
+	uint64_t missing;          /* bytes in holes between runs */
+	uint32_t holes;
+	uint32_t retransmits;      /* segments wholly seen before */
+	uint32_t overlaps;         /* partly seen before */
+	uint32_t conflicts;        /* overlapping bytes that differ */
+	uint32_t out_of_order;     /* arrived below the highest seq seen */
+};
+
+/* ---- iSCSI ------------------------------------------------------------ */
+
+struct nx_tr_login {
+	bool seen;                 /* a Login Request was captured */
+	bool ffp;                  /* the final response moved to FFP */
+	bool discovery;
+	uint8_t status_class, status_detail;
+	char initiator[NX_TR_NAME_MAX];
+	char target[NX_TR_NAME_MAX];
+	uint8_t isid[6];
+	uint16_t tsih;             /* as answered */
+	uint16_t cid;
+	/* Operational keys: what the initiator offered ("" if not). */
+	char offer_hd[32], offer_dd[32];
+	char offer_immediate[8], offer_initial_r2t[8];
+	uint32_t offer_first_burst, offer_max_burst, offer_mrdsl;
+	/* Settled (the target's answers). */
+	bool header_digest, data_digest;
+	bool digests_guessed;      /* no login captured: detected by CRC */
+	uint32_t frame;            /* of the final Login Response */
+};
+
+struct nx_tr_cmd {
+	uint32_t conn;             /* index into trace conns */
+	uint32_t itt, cmdsn;
+	uint64_t lun;              /* the 8-byte LUN field */
+	uint8_t cdb[NX_TR_CDB_MAX];
+	uint16_t cdb_len;
+	uint8_t attr;
+	bool read, write, immediate;
+	uint32_t edtl;             /* Expected Data Transfer Length */
+	uint32_t bidi_read_len;
+	bool bidi;
+	/* Data-Out: immediate + solicited/unsolicited, by buffer offset. */
+	uint8_t *out;
+	uint32_t out_got;          /* bytes received (may count overlaps) */
+	uint32_t r2ts, r2t_bytes;
+	/* Data-In, by buffer offset. */
+	uint8_t *in;
+	uint32_t in_cap, in_end;   /* highest offset + length seen */
+	bool in_hole;              /* some Data-In offsets never seen */
+	uint32_t in_pdus;
+	/* The answer. */
+	bool answered;
+	uint8_t response, status, flags;
+	uint32_t residual, bidi_residual;
+	uint8_t sense[NX_TR_SENSE_MAX];
+	uint16_t sense_len;
+	bool rejected;             /* answered by a Reject */
+	uint8_t reject_reason;
+	bool damaged;              /* a PDU of this command fell in a hole */
+	uint32_t digest_errors;    /* captured PDUs whose digest failed */
+	uint32_t frame_cmd, frame_rsp;
+};
+
+struct nx_tr_tmf {
+	uint32_t conn;
+	uint32_t itt, ref_itt, ref_cmdsn;
+	uint8_t function;
+	uint64_t lun;
+	bool answered;
+	uint8_t response;
+	uint32_t frame_req, frame_rsp;
+};
+
+enum nx_tr_ev_kind {
+	NX_TR_EV_LOGIN,      /* a connection reached FFP (arg = conn) */
+	NX_TR_EV_CMD,        /* SCSI Command sent (arg = cmd) */
+	NX_TR_EV_CMD_DONE,   /* its answer (or the end of its connection) */
+	NX_TR_EV_TMF,        /* TMF request (arg = tmf) */
+	NX_TR_EV_TMF_DONE,
+	NX_TR_EV_LOGOUT,     /* Logout Request (arg = conn, aux = reason) */
+	NX_TR_EV_CLOSE,      /* the connection ended (arg = conn) */
+};
+
+struct nx_tr_event {
+	uint32_t frame;
+	uint32_t order;            /* tie-break: decode order */
+	uint8_t kind;
+	uint8_t aux;
+	uint32_t arg;
+};
+
+struct nx_tr_conn {
+	uint32_t id;               /* index */
+	uint8_t family;
+	uint8_t ini_addr[16], tgt_addr[16];
+	uint16_t ini_port, tgt_port;
+	bool roles_known;          /* SYN or the iSCSI port fixed the roles */
+	struct nx_tr_dir dir[2];   /* 0: initiator -> target, 1: back */
+	struct nx_tr_login login;
+	uint32_t first_frame, last_frame;
+	uint32_t pdus[2];
+	uint32_t resyncs[2];       /* times a BHS had to be searched for */
+	uint64_t skipped[2];       /* bytes skipped while resynchronising */
+	uint32_t cut_pdus[2];      /* PDUs cut by a hole or the capture end */
+	uint32_t digest_errors[2];
+	uint32_t unknown_itt;      /* answers for no captured command */
+	bool logged_out;
+	bool iscsi;                /* at least one PDU decoded */
+};
+
+struct nx_trace {
+	int linktype;
+	uint32_t frames;
+	uint32_t frames_tcp;       /* frames that carried a TCP segment */
+	uint32_t frames_skipped;   /* not IP/TCP, fragments, truncated */
+	uint16_t iscsi_port;       /* 0: 3260 */
+	struct nx_tr_conn *conns;
+	uint32_t conns_n;
+	uint8_t *arena;            /* every captured payload byte */
+	uint64_t arena_len, arena_cap;
+	struct nx_tr_cmd *cmds;
+	uint32_t cmds_n, cmds_cap;
+	struct nx_tr_tmf *tmfs;
+	uint32_t tmfs_n, tmfs_cap;
+	struct nx_tr_event *events;
+	uint32_t events_n, events_cap;
+	uint32_t order;
+	char err[NX_TR_ERR_MAX];
+};
+
+/* Returns 0, or -1 with t->err set: unreadable file, unsupported link
+ * type, a limit reached.  t must be zeroed (iscsi_port may be set). */
+int nx_trace_read_file(struct nx_trace *t, const char *path);
+/* Decodes one frame of the given LINKTYPE_* into a TCP segment.
+ * 0 = TCP, 1 = not TCP (or a fragment), -1 = truncated/malformed. */
+int nx_tr_decode_frame(int linktype, const uint8_t *p, uint32_t caplen,
+		       struct nx_tr_tcp *out);
+/* Files a decoded segment under its connection (frame is 1-based). */
+int nx_tr_add_segment(struct nx_trace *t, const struct nx_tr_tcp *seg,
+		      uint32_t frame);
+
+/* tcp_stream.c: builds dir->runs from dir->segs. */
+int nx_tr_reassemble(struct nx_trace *t, struct nx_tr_dir *d);
+/* The delivery frame of stream offset off inside run r. */
+uint32_t nx_tr_run_frame(const struct nx_tr_run *r, int64_t off);
+
+/* iscsi_decode.c: reassembles every connection, decodes PDUs, builds
+ * cmds/tmfs and the event list sorted by capture order.  0 or -1 (err). */
+int nx_trace_decode(struct nx_trace *t);
+
+/* Whole pipeline: read + decode. */
+int nx_trace_load(struct nx_trace *t, const char *path);
+void nx_trace_free(struct nx_trace *t);
+
+/* Helpers shared with the tool. */
+const char *nx_tr_addr_str(const struct nx_tr_conn *c, bool initiator,
+			   char *buf, size_t len);
+/* LUN number from the 8-byte LUN field (SAM-5 4.7: peripheral / flat). */
+uint32_t nx_tr_lun_number(uint64_t lun_field);
+
+#endif /* NX_TRACE_H */

@@ -1,0 +1,73 @@
+#!/bin/bash
+# capture.sh - regenerates the replay samples (traces/samples/README.md).
+#
+#   traces/samples/capture.sh nexus NEXUS_TARGET_BIN OUT.pcapng [PORT]
+#   traces/samples/capture.sh tgt OUT.pcapng [PORT] [CTL]
+#
+# Both run the same libiscsi workload (iscsi-inq, iscsi-readcapacity16 with
+# digests, and an iscsi-test-cu subset that touches tgt's known
+# deviations) while tshark captures the port.  Daemons are stopped by the
+# PIDs this script started, never by name.
+set -u
+WORKLOAD_TESTS="ALL.GetLBAStatus.BeyondEol,ALL.ModeSense6,ALL.PrinServiceactionRange"
+IQN=iqn.2026-11.test:replay
+tmp=$(mktemp -d /tmp/nx-capture.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$tmp" /dev/shm/nx-capture-$$.img
+}
+trap cleanup EXIT
+
+workload() { # URL
+	iscsi-inq "$1?header_digest=crc32c" >/dev/null
+	iscsi-readcapacity16 "$1?header_digest=crc32c&data_digest=crc32c" >/dev/null
+	iscsi-test-cu -d -n --test="$WORKLOAD_TESTS" "$1" 2>&1 |
+		grep -E "FAILED|tests " || true
+}
+
+capture() { # IFACE PORT OUT
+	tshark -i "$1" -f "tcp port $2" -w "$3" -q >"$tmp/tshark.log" 2>&1 &
+	pids+=($!)
+	tshark_pid=$!
+	sleep 2
+}
+
+stop_capture() {
+	sleep 1
+	kill "$tshark_pid"
+	wait "$tshark_pid" 2>/dev/null
+	chmod 644 "$1"
+}
+
+case "${1:-}" in
+nexus)
+	bin=$2 out=$3 port=${4:-13281}
+	"$bin" -p "[::1]:$port" -t "$IQN" -l 1=ram:64M >"$tmp/nexus.log" 2>&1 &
+	pids+=($!)
+	sleep 1
+	# -i any: Linux cooked (SLL) framing, IPv6.
+	capture any "$port" "$out"
+	workload "iscsi://[::1]:$port/$IQN/1"
+	stop_capture "$out"
+	;;
+tgt)
+	out=$2 port=${3:-13271} ctl=${4:-771}
+	truncate -s 64M /dev/shm/nx-capture-$$.img
+	tgtd -f --iscsi portal=127.0.0.1:$port -C "$ctl" >"$tmp/tgtd.log" 2>&1 &
+	pids+=($!)
+	sleep 1
+	tgtadm -C "$ctl" --lld iscsi --op new --mode target --tid 1 -T "$IQN"
+	tgtadm -C "$ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 \
+		-b /dev/shm/nx-capture-$$.img
+	tgtadm -C "$ctl" --lld iscsi --op bind --mode target --tid 1 -I ALL
+	# -i lo: Ethernet framing, IPv4.
+	capture lo "$port" "$out"
+	workload "iscsi://127.0.0.1:$port/$IQN/1"
+	stop_capture "$out"
+	;;
+*)
+	echo "usage: $0 nexus NEXUS_TARGET OUT [PORT] | tgt OUT [PORT] [CTL]" >&2
+	exit 2
+	;;
+esac
