@@ -104,6 +104,7 @@ static void conn_finalize(struct nx_iscsi_conn *c)
 	nx_assert(c->closed);
 	nx_assert(c->busy == 0);
 	nx_iscsi_nop_stop(c);
+	nx_iscsi_session_wait_cancel(c);
 	if (c->login != NULL)
 		nx_iscsi_login_free(c->login);
 	c->login = NULL;
@@ -297,6 +298,14 @@ static void conn_login_pdu(struct nx_iscsi_conn *c,
 	}
 	c->login_cmdsn = nx_get_be32(pdu->bhs + 24);
 	rc = nx_iscsi_login_rx(c->login, pdu);
+	/* NX_ISCSI_LOGIN_RX_PENDING: session.c put c in NX_CONN_LOGIN_WAIT
+	 * and calls nx_iscsi_conn_login_result() when the wait ends. */
+	if (rc != NX_ISCSI_LOGIN_RX_PENDING)
+		nx_iscsi_conn_login_result(c, rc);
+}
+
+void nx_iscsi_conn_login_result(struct nx_iscsi_conn *c, int rc)
+{
 	if (rc < 0)
 		nx_iscsi_conn_drop(c, "login failed");
 	else if (rc == 1 && nx_iscsi_conn_live(c))
@@ -350,6 +359,10 @@ static void conn_dispatch(struct nx_iscsi_conn *c, bool ddigest_ok)
 		conn_login_pdu(c, &pdu);
 	else if (c->state == NX_CONN_FFP)
 		conn_ffp_pdu(c, &pdu, ddigest_ok);
+	else if (c->state == NX_CONN_LOGIN_WAIT)
+		/* RFC 7143 6.3: nothing may follow a login request before
+		 * its response; a protocol error, and the login ends. */
+		nx_iscsi_conn_drop(c, "PDU while the final Login Response is held");
 }
 
 /* ---- receive state machine ----------------------------------------------- */

@@ -14,7 +14,18 @@
  *    finalized only when nothing holds it, so no stack frame ever sees a
  *    freed connection.
  *  - a session is freed once it has no connection, its nexus is drained
- *    (nx_nexus_shutdown done) and no TMF is outstanding.
+ *    (nx_nexus_shutdown done) and no TMF is outstanding.  Between being
+ *    unlisted and being freed it sits on the server's draining list.
+ *  - reinstatement (RFC 7143 6.3.4, 6.3.5) holds back the final Login
+ *    Response: a login that would reinstate a session waits, in
+ *    NX_CONN_LOGIN_WAIT, until every session of the same I_T nexus has
+ *    been freed (its tasks are out of the core and the backstore); a login
+ *    that reinstates a connection is attached at once but waits until the
+ *    replaced connection has left and no task without allegiance is left
+ *    in the session.  The waiting connection is on its session's waiter
+ *    list; events that may end the wait arm its timer with no delay, so
+ *    the login is finished from a clean stack (never inside a core
+ *    callback).  The same timer bounds the wait (NX_ISCSI_LOGIN_WAIT_NS).
  */
 #ifndef NX_ISCSI_CONN_INTERNAL_H
 #define NX_ISCSI_CONN_INTERNAL_H
@@ -32,6 +43,12 @@
 #define NX_ISCSI_SESSIONS_MAX 256u  /* per server */
 #define NX_ISCSI_SESSION_CONNS_MAX 8u
 #define NX_ISCSI_LOGIN_DSL 8192u    /* RFC 7143 13.12 default during login */
+/* Logins waiting on one session (reinstatement); one per connection of
+ * a session is enough, a newer login supersedes an older one. */
+#define NX_ISCSI_WAITERS_MAX NX_ISCSI_SESSION_CONNS_MAX
+/* Longest a reinstating login waits for the old tasks (LIO's login
+ * timeout is 15 s too); then it fails with 03/01 and may be retried. */
+#define NX_ISCSI_LOGIN_WAIT_NS (15ull * 1000 * 1000 * 1000)
 /* Target-initiated NOP-In keepalive: one tick per interval; a tick with
  * no PDU received sends a ping, a second silent tick drops the
  * connection (RFC 7143 11.19: NOP-In with a valid TTT). */
@@ -52,6 +69,8 @@ struct nx_iscsi_session;
 
 enum nx_iscsi_conn_state {
 	NX_CONN_LOGIN,        /* login phase: Login Requests only */
+	NX_CONN_LOGIN_WAIT,   /* final Login Response held (reinstatement):
+				 no PDU is valid */
 	NX_CONN_FFP_PENDING,  /* login_complete ran; final response under way */
 	NX_CONN_FFP,          /* full feature phase */
 	NX_CONN_LOGGED_OUT,   /* Logout Response sent, close requested */
@@ -98,8 +117,16 @@ struct nx_iscsi_conn {
 	bool closed;            /* nx_iscsi_conn_closed() was called */
 	bool close_sent;        /* ops->close() was called */
 	bool replaced;          /* reinstated by a login with its CID */
+	bool joining;           /* attached, final Login Response held */
 	void (*release)(void *ctx);
 	void *release_ctx;
+
+	/* login held back by reinstatement (session.c) */
+	struct nx_iscsi_session *wait_sess; /* on its waiter list */
+	struct nx_timer *wait_timer;
+	uint64_t wait_deadline_ns;
+	uint8_t wait_isid[6];
+	uint16_t wait_cid;
 
 	/* keepalive (nop.c) */
 	struct nx_timer *timer;
@@ -212,12 +239,18 @@ struct nx_iscsi_session {
 	uint16_t ttt_seq;
 	struct nx_iscsi_tmf_slot tmfs[NX_ISCSI_TMF_MAX];
 	unsigned tmfs_used;
+
+	/* logins waiting for this session to drain (reinstatement) */
+	struct nx_iscsi_conn *waiters[NX_ISCSI_WAITERS_MAX];
+	unsigned nwaiters;
+	struct nx_iscsi_session *drain_prev, *drain_next;
 };
 
 struct nx_iscsi_server {
 	struct nx_iscsi_server_config cfg;
 	struct nx_iscsi_session *sessions[NX_ISCSI_SESSIONS_MAX];
 	unsigned session_count;         /* allocated, listed or draining */
+	struct nx_iscsi_session *draining; /* unlisted, not yet freed */
 	unsigned conn_count;
 	uint16_t next_tsih;
 };
@@ -250,6 +283,11 @@ void nx_iscsi_session_conn_gone(struct nx_iscsi_conn *c);
 void nx_iscsi_session_drop_all(struct nx_iscsi_session *s, const char *why);
 /* Frees s if nothing holds it any more. */
 void nx_iscsi_session_try_free(struct nx_iscsi_session *s);
+/* c goes away: it stops waiting (conn_finalize). */
+void nx_iscsi_session_wait_cancel(struct nx_iscsi_conn *c);
+/* A held login ended: rc as nx_iscsi_login_rx's (1 full feature phase,
+ * < 0 drop); conn.c acts on it. */
+void nx_iscsi_conn_login_result(struct nx_iscsi_conn *c, int rc);
 struct nx_iscsi_conn *nx_iscsi_session_find_conn(struct nx_iscsi_session *s,
 						 uint16_t cid);
 

@@ -113,7 +113,15 @@ void nx_iscsi_conn_fill_sn(struct nx_iscsi_conn *c, uint8_t *bhs);
 /* Login succeeded with these (validated) identifiers: join or create the
  * session (RFC 7143 §6.3: ISID + TSIH rules) and enter full feature phase.
  * Returns a login status (class << 8 | detail), 0 on success; *tsih gets
- * the session's TSIH. */
+ * the session's TSIH.
+ * Or returns NX_ISCSI_LOGIN_PENDING: the login reinstates a session or a
+ * connection whose tasks are still in the core / backstore (RFC 7143
+ * 6.3.4, 6.3.5: they end before the new login proceeds).  The caller
+ * then sends nothing and keeps its final Login Response; the connection
+ * machinery receives no PDU meanwhile and later calls
+ * nx_iscsi_login_resume() exactly once with the outcome, unless the
+ * connection closes first (then nx_iscsi_login_free() only). */
+#define NX_ISCSI_LOGIN_PENDING 0xffffu
 uint16_t nx_iscsi_conn_login_complete(struct nx_iscsi_conn *c,
 				      const uint8_t isid[6], uint16_t tsih_in,
 				      uint16_t cid, uint16_t *tsih_out);
@@ -132,9 +140,16 @@ void nx_iscsi_login_free(struct nx_iscsi_login *l);
 /* Handles one Login Request PDU during the login phase (including
  * multi-PDU key sets with the C bit).  Returns 0 to continue, 1 when the
  * login reached full feature phase (nx_iscsi_conn_login_complete was
- * called and succeeded), < 0 when the connection must be dropped (a
- * failing Login Response was already sent). */
+ * called and succeeded), NX_ISCSI_LOGIN_RX_PENDING when it answered
+ * NX_ISCSI_LOGIN_PENDING (no response sent yet), < 0 when the connection
+ * must be dropped (a failing Login Response was already sent). */
+#define NX_ISCSI_LOGIN_RX_PENDING 2
 int nx_iscsi_login_rx(struct nx_iscsi_login *l, const struct nx_iscsi_pdu *pdu);
+/* Ends a pending login: status as nx_iscsi_conn_login_complete's (0 or a
+ * failure; tsih the session's on success), sends the held final Login
+ * Response.  Returns 1 (full feature phase) or < 0 (drop), as above. */
+int nx_iscsi_login_resume(struct nx_iscsi_login *l, uint16_t status,
+			  uint16_t tsih);
 /* Handles a Text Request in full feature phase (SendTargets, and
  * negotiation of the keys allowed there). */
 void nx_iscsi_text_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu);

@@ -58,6 +58,9 @@ struct nx_iscsi_login {
 	bool chap_required;
 	bool mrdsl_declared;
 	bool finished;     /* success or failure answered: no more input */
+	bool pending;      /* final response held (NX_ISCSI_LOGIN_PENDING) */
+	struct login_req held_rq;  /* the request it answers */
+	uint8_t held_flags;
 };
 
 struct nx_iscsi_login *nx_iscsi_login_new(struct nx_iscsi_conn *c)
@@ -395,6 +398,24 @@ static uint16_t security(struct nx_iscsi_login *l, const struct login_req *rq,
 
 /* ---- a complete key set -------------------------------------------------- */
 
+/* The final Login Response, success or failure (l->out still holds the
+ * keys of the last key set). */
+static int finish_rsp(struct nx_iscsi_login *l, const struct login_req *rq,
+		      uint8_t flags, uint16_t st, uint16_t tsih)
+{
+	struct nx_iscsi_params *cp;
+
+	if (st != NX_LOGIN_SUCCESS)
+		return login_fail(l, rq, st);
+	nx_assert(tsih != 0);
+	send_rsp(l, rq, flags, tsih, NX_LOGIN_SUCCESS, l->out.buf, l->out.len);
+	cp = nx_iscsi_conn_params(l->conn);
+	cp->header_digest = l->params.header_digest;
+	cp->data_digest = l->params.data_digest;
+	l->finished = true;
+	return 1;
+}
+
 static int finish(struct nx_iscsi_login *l, const struct login_req *rq,
 		  uint8_t flags)
 {
@@ -409,15 +430,24 @@ static int finish(struct nx_iscsi_login *l, const struct login_req *rq,
 	cp->data_digest = false;
 	st = nx_iscsi_conn_login_complete(l->conn, l->isid, l->tsih, l->cid,
 					  &tsih);
-	if (st != NX_LOGIN_SUCCESS)
-		return login_fail(l, rq, st);
-	nx_assert(tsih != 0);
-	send_rsp(l, rq, flags, tsih, NX_LOGIN_SUCCESS, l->out.buf, l->out.len);
-	cp = nx_iscsi_conn_params(l->conn);
-	cp->header_digest = l->params.header_digest;
-	cp->data_digest = l->params.data_digest;
-	l->finished = true;
-	return 1;
+	if (st == NX_ISCSI_LOGIN_PENDING) {
+		/* RFC 7143 6.3.5 / 6.3.4: the reinstated session's (or
+		 * connection's) tasks end first; the answer waits. */
+		l->pending = true;
+		l->held_rq = *rq;
+		l->held_flags = flags;
+		return NX_ISCSI_LOGIN_RX_PENDING;
+	}
+	return finish_rsp(l, rq, flags, st, tsih);
+}
+
+int nx_iscsi_login_resume(struct nx_iscsi_login *l, uint16_t status,
+			  uint16_t tsih)
+{
+	nx_assert(l != NULL && l->pending);
+	nx_assert(status != NX_ISCSI_LOGIN_PENDING);
+	l->pending = false;
+	return finish_rsp(l, &l->held_rq, l->held_flags, status, tsih);
 }
 
 static void declare(struct nx_iscsi_login *l, bool entering_ffp)
@@ -482,7 +512,7 @@ int nx_iscsi_login_rx(struct nx_iscsi_login *l, const struct nx_iscsi_pdu *pdu)
 
 	nx_assert(l != NULL);
 	nx_assert(pdu != NULL);
-	if (l->finished)
+	if (l->finished || l->pending)
 		return -1;
 	decode_req(pdu, &rq);
 	st = check_header(l, pdu, &rq);

@@ -17,6 +17,7 @@
 #include "conn_internal.h"
 
 static void session_drain(struct nx_iscsi_session *s);
+static void session_kick(struct nx_iscsi_session *s);
 
 /* ---- lookup -------------------------------------------------------------- */
 
@@ -61,17 +62,53 @@ find_session(struct nx_iscsi_server *srv, const struct nx_iscsi_params *p,
 	return NULL;
 }
 
+/* A session that reinstatement may have to wait for: same I_T nexus
+ * (6.3), unlisted but still holding tasks.  Discovery sessions have no
+ * tasks. */
+static struct nx_iscsi_session *
+find_draining(struct nx_iscsi_server *srv, const struct nx_iscsi_params *p,
+	      const struct nx_iscsi_target_config *tcfg, const uint8_t isid[6])
+{
+	struct nx_iscsi_session *s;
+
+	if (tcfg == NULL)
+		return NULL;
+	/* Bounded: every entry is a counted session (session_count). */
+	for (s = srv->draining; s != NULL; s = s->drain_next) {
+		if (session_matches(s, p, tcfg, isid))
+			return s;
+	}
+	return NULL;
+}
+
 static void session_unlist(struct nx_iscsi_session *s)
 {
+	struct nx_iscsi_server *srv = s->srv;
 	unsigned i;
 
 	if (!s->listed)
 		return;
 	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
-		if (s->srv->sessions[i] == s)
-			s->srv->sessions[i] = NULL;
+		if (srv->sessions[i] == s)
+			srv->sessions[i] = NULL;
 	}
 	s->listed = false;
+	s->drain_prev = NULL;
+	s->drain_next = srv->draining;
+	if (srv->draining != NULL)
+		srv->draining->drain_prev = s;
+	srv->draining = s;
+}
+
+static void session_undrain(struct nx_iscsi_session *s)
+{
+	if (s->drain_prev != NULL)
+		s->drain_prev->drain_next = s->drain_next;
+	else if (s->srv->draining == s)
+		s->srv->draining = s->drain_next;
+	if (s->drain_next != NULL)
+		s->drain_next->drain_prev = s->drain_prev;
+	s->drain_prev = s->drain_next = NULL;
 }
 
 static bool tsih_in_use(const struct nx_iscsi_server *srv, uint16_t tsih)
@@ -142,6 +179,10 @@ void nx_iscsi_cmd_free(struct nx_iscsi_cmd *cmd)
 
 	nx_assert(cmd->state != NX_CMD_FREE);
 	nx_assert(s->cmds_used > 0);
+	/* A task without allegiance is done: a held connection
+	 * reinstatement may go on (6.3.4). */
+	if (cmd->conn == NULL && s->nwaiters > 0)
+		session_kick(s);
 	if (cmd->immediate)
 		s->imm_used--;
 	else
@@ -255,6 +296,104 @@ static void session_attach(struct nx_iscsi_session *s, struct nx_iscsi_conn *c,
 	c->state = NX_CONN_FFP_PENDING;
 }
 
+/* ---- reinstatement waits (RFC 7143 6.3.4, 6.3.5) --------------------------- */
+
+static void wait_unregister(struct nx_iscsi_conn *c)
+{
+	struct nx_iscsi_session *w = c->wait_sess;
+	unsigned i, j;
+
+	if (w == NULL)
+		return;
+	for (i = j = 0; i < w->nwaiters; i++) {
+		if (w->waiters[i] != c)
+			w->waiters[j++] = w->waiters[i];
+	}
+	w->nwaiters = j;
+	c->wait_sess = NULL;
+}
+
+void nx_iscsi_session_wait_cancel(struct nx_iscsi_conn *c)
+{
+	wait_unregister(c);
+	if (c->wait_timer != NULL) {
+		nx_timer_free(c->wait_timer);
+		c->wait_timer = NULL;
+	}
+}
+
+/* Something a waiter waits for may have happened: it looks from a clean
+ * stack (its timer, no delay), never from inside a core callback. */
+static void session_kick(struct nx_iscsi_session *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nwaiters; i++)
+		nx_timer_arm(s->waiters[i]->wait_timer, 0);
+}
+
+/* A newer login for the same I_T nexus reinstates an older one that is
+ * still waiting: the older connection goes (6.3.5, the latest wins). */
+static void wait_supersede(struct nx_iscsi_session *w)
+{
+	unsigned guard, i;
+
+	for (guard = 0; guard < NX_ISCSI_WAITERS_MAX; guard++) {
+		struct nx_iscsi_conn *x = NULL;
+
+		for (i = 0; i < w->nwaiters && x == NULL; i++) {
+			if (!w->waiters[i]->joining)
+				x = w->waiters[i];
+		}
+		if (x == NULL)
+			return;
+		wait_unregister(x);
+		nx_iscsi_conn_drop(x, "login superseded by a newer login");
+	}
+}
+
+/* The login fails after all: a joining connection leaves the session
+ * it was attached to (without failing it: it never reached full feature
+ * phase). */
+static uint16_t wait_refused(struct nx_iscsi_conn *c, uint16_t status)
+{
+	if (c->joining && c->sess != NULL)
+		nx_iscsi_session_conn_gone(c);
+	return status;
+}
+
+static uint64_t wait_left(const struct nx_iscsi_conn *c)
+{
+	uint64_t now = nx_clock_ns();
+
+	return c->wait_deadline_ns > now ? c->wait_deadline_ns - now : 0;
+}
+
+static void session_wait_fire(void *arg);
+
+/* Holds c's final Login Response until w has drained (or, joining, until
+ * the replaced connection's tasks are done). */
+static uint16_t session_wait(struct nx_iscsi_conn *c, struct nx_iscsi_session *w)
+{
+	if (c->wait_timer == NULL) {
+		c->wait_timer = nx_timer_new(session_wait_fire, c);
+		if (c->wait_timer == NULL)
+			return wait_refused(c, 0x0302); /* out of resources */
+		c->wait_deadline_ns = nx_clock_ns() + NX_ISCSI_LOGIN_WAIT_NS;
+	}
+	if (!c->joining)
+		wait_supersede(w);
+	if (w->nwaiters >= NX_ISCSI_WAITERS_MAX)
+		return wait_refused(c, 0x0301); /* service unavailable */
+	w->waiters[w->nwaiters++] = c;
+	c->wait_sess = w;
+	c->state = NX_CONN_LOGIN_WAIT;
+	nx_timer_arm(c->wait_timer, wait_left(c));
+	return NX_ISCSI_LOGIN_PENDING;
+}
+
+/* ---- creation and join ------------------------------------------------------- */
+
 static uint16_t session_create(struct nx_iscsi_conn *c,
 			       const struct nx_iscsi_target_config *tcfg,
 			       const uint8_t isid[6], uint16_t cid,
@@ -271,6 +410,14 @@ static uint16_t session_create(struct nx_iscsi_conn *c,
 		session_unlist(old);
 		nx_iscsi_session_drop_all(old, "session reinstatement");
 	}
+	/* RFC 7143 6.3.5: the old session's tasks are terminated before
+	 * the new session proceeds.  Aborted in the core is not enough: an
+	 * I/O already in the backstore still lands, and must not land after
+	 * a write of the new session.  So the new login waits until every
+	 * session of this I_T nexus is freed (nexus drained), as LIO does. */
+	s = find_draining(srv, &c->params, tcfg, isid);
+	if (s != NULL)
+		return session_wait(c, s);
 	for (slot = 0; slot < NX_ISCSI_SESSIONS_MAX; slot++) {
 		if (srv->sessions[slot] == NULL)
 			break;
@@ -294,34 +441,82 @@ static uint16_t session_create(struct nx_iscsi_conn *c,
 	return 0;
 }
 
+/* A joining connection may proceed once the connection it replaces has
+ * left and no task without allegiance is left in the session. */
+static bool join_ready(const struct nx_iscsi_conn *c)
+{
+	const struct nx_iscsi_session *s = c->sess;
+	unsigned i;
+
+	for (i = 0; i < s->nconns; i++) {
+		if (s->conns[i] != c && s->conns[i]->cid == c->cid)
+			return false;
+	}
+	for (i = 0; i < NX_ISCSI_CMDS_MAX; i++) {
+		if (s->cmds[i].state != NX_CMD_FREE && s->cmds[i].conn == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* RFC 7143 6.3.4: the connections of s with this CID are replaced. */
+static void session_replace_cid(struct nx_iscsi_session *s,
+				const struct nx_iscsi_conn *c, uint16_t cid)
+{
+	struct nx_iscsi_conn *list[NX_ISCSI_SESSION_CONNS_MAX];
+	unsigned n = 0, i;
+
+	for (i = 0; i < s->nconns; i++) {
+		if (s->conns[i] != c && s->conns[i]->cid == cid)
+			list[n++] = s->conns[i];
+	}
+	/* Held: dropping may finalize them (c keeps s alive). */
+	for (i = 0; i < n; i++) {
+		list[i]->replaced = true;
+		nx_iscsi_conn_get(list[i]);
+	}
+	for (i = 0; i < n; i++)
+		nx_iscsi_conn_drop(list[i], "connection reinstatement");
+	for (i = 0; i < n; i++)
+		nx_iscsi_conn_put(list[i]);
+}
+
 static uint16_t session_join(struct nx_iscsi_conn *c,
 			     const struct nx_iscsi_target_config *tcfg,
 			     const uint8_t isid[6], uint16_t tsih,
 			     uint16_t cid, uint16_t *tsih_out)
 {
 	struct nx_iscsi_session *s = find_session(c->srv, &c->params, tcfg, isid);
-	struct nx_iscsi_conn *old;
-	unsigned limit, count;
+	unsigned limit, count = 0, i;
+	bool reinstate = false;
 
 	if (s == NULL || s->tsih != tsih)
 		return 0x020a; /* session does not exist (11.13.5) */
-	old = nx_iscsi_session_find_conn(s, cid);
-	count = s->nconns - (old != NULL ? 1 : 0);
+	for (i = 0; i < s->nconns; i++) {
+		if (s->conns[i]->cid == cid)
+			reinstate = true;
+		else
+			count++;
+	}
 	limit = NX_MIN((unsigned)s->params.max_connections,
 		       NX_ISCSI_SESSION_CONNS_MAX);
 	if (count >= limit)
 		return 0x0206; /* too many connections */
 	session_attach(s, c, cid);
-	if (old != NULL) {
-		/* RFC 7143 6.3.4: a login with the CID of a live connection
-		 * reinstates it; the old one goes, the session stays. */
-		old->replaced = true;
-		nx_iscsi_conn_get(old);
-		nx_iscsi_conn_drop(old, "connection reinstatement");
-		nx_iscsi_conn_put(old);
-	}
 	*tsih_out = s->tsih;
-	return 0;
+	if (!reinstate)
+		return 0;
+	/* RFC 7143 6.3.4: a login with the CID of a live connection
+	 * reinstates it; the old one goes, the session stays.  Its tasks
+	 * (no allegiance any more, ERL 0: never reassigned) end before the
+	 * new connection proceeds, for the reason given in session_create. */
+	c->joining = true;
+	session_replace_cid(s, c, cid);
+	if (join_ready(c)) {
+		c->joining = false;
+		return 0;
+	}
+	return session_wait(c, s);
 }
 
 uint16_t nx_iscsi_conn_login_complete(struct nx_iscsi_conn *c,
@@ -331,15 +526,68 @@ uint16_t nx_iscsi_conn_login_complete(struct nx_iscsi_conn *c,
 	const struct nx_iscsi_target_config *tcfg = NULL;
 
 	nx_assert(c != NULL && isid != NULL && tsih_out != NULL);
-	nx_assert(c->sess == NULL);
+	nx_assert(c->sess == NULL && c->wait_sess == NULL);
 	if (!c->params.discovery) {
 		tcfg = find_target(c->srv, c->params.target_name);
 		if (tcfg == NULL)
 			return 0x0203; /* not found */
 	}
+	/* Kept for a login that has to wait (session_wait_fire). */
+	memcpy(c->wait_isid, isid, 6);
+	c->wait_cid = cid;
 	if (tsih_in == 0)
 		return session_create(c, tcfg, isid, cid, tsih_out);
 	return session_join(c, tcfg, isid, tsih_in, cid, tsih_out);
+}
+
+static bool wait_over(const struct nx_iscsi_conn *c)
+{
+	if (c->joining)
+		return join_ready(c);
+	return c->wait_sess == NULL; /* the old session was freed */
+}
+
+static void wait_step(struct nx_iscsi_conn *c)
+{
+	const struct nx_iscsi_target_config *tcfg;
+	uint16_t tsih = 0, st;
+
+	if (!wait_over(c)) {
+		if (wait_left(c) > 0) {
+			nx_timer_arm(c->wait_timer, wait_left(c));
+			return;
+		}
+		/* Bounded: the core always drains, but not forever here. */
+		nx_log(NX_LOG_WARN, "iscsi %s: reinstatement: old tasks still "
+		       "running, login refused", c->peer);
+		wait_unregister(c);
+		st = wait_refused(c, 0x0301);
+	} else if (c->joining) {
+		wait_unregister(c);
+		c->joining = false;
+		c->state = NX_CONN_FFP_PENDING;
+		tsih = c->sess->tsih;
+		st = 0;
+	} else {
+		/* Again from the start: another session of this I_T nexus
+		 * may be draining, or listed, by now. */
+		tcfg = find_target(c->srv, c->params.target_name);
+		st = tcfg == NULL ? 0x0203 :
+		     session_create(c, tcfg, c->wait_isid, c->wait_cid, &tsih);
+		if (st == NX_ISCSI_LOGIN_PENDING)
+			return;
+	}
+	nx_iscsi_conn_login_result(c, nx_iscsi_login_resume(c->login, st, tsih));
+}
+
+static void session_wait_fire(void *arg)
+{
+	struct nx_iscsi_conn *c = arg;
+
+	nx_iscsi_conn_get(c);
+	if (c->state == NX_CONN_LOGIN_WAIT && nx_iscsi_conn_live(c))
+		wait_step(c);
+	nx_iscsi_conn_put(c);
 }
 
 static void session_nexus_down(void *arg)
@@ -352,9 +600,19 @@ static void session_nexus_down(void *arg)
 
 void nx_iscsi_session_try_free(struct nx_iscsi_session *s)
 {
+	unsigned i;
+
 	if (s->listed || s->nconns > 0 || !s->shutdown_started ||
 	    !s->nexus_drained || s->tmfs_used > 0 || s->cmds_used > 0)
 		return;
+	session_undrain(s);
+	/* Logins that waited for this session's tasks may go on. */
+	for (i = 0; i < s->nwaiters; i++) {
+		nx_assert(!s->waiters[i]->joining); /* joiners hold nconns */
+		s->waiters[i]->wait_sess = NULL;
+		nx_timer_arm(s->waiters[i]->wait_timer, 0);
+	}
+	s->nwaiters = 0;
 	if (s->nexus != NULL)
 		nx_nexus_free(s->nexus);
 	nx_assert(s->srv->session_count > 0);
@@ -416,9 +674,12 @@ void nx_iscsi_session_conn_gone(struct nx_iscsi_conn *c)
 		session_teardown(s);
 		return;
 	}
+	if (s->nwaiters > 0)
+		session_kick(s); /* a replaced connection may be gone */
 	/* ERL 0 (RFC 7143 7.1.5.1): a connection lost without Logout means
-	 * session recovery; the remaining connections go too. */
-	if (c->state != NX_CONN_LOGGED_OUT && !c->replaced)
+	 * session recovery; the remaining connections go too.  Not for one
+	 * whose login never finished (joining). */
+	if (c->state != NX_CONN_LOGGED_OUT && !c->replaced && !c->joining)
 		nx_iscsi_session_drop_all(s, "connection failure at ERL 0");
 }
 
