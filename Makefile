@@ -5,7 +5,8 @@
 #                   seed): summary, reports/conformance.md + .xml
 #   make serve      start nexus-target with its embedded default, foreground
 #   make test       every check CI runs: gcc + clang -Werror builds, unit
-#                   tests under ASan/UBSan, libiscsi interop against nexus
+#                   tests under ASan/UBSan, libiscsi interop against nexus,
+#                   nexus.ko in qemu (kernel-test, ~2.5 min)
 #   make conform    conformance suites (nexus-conform, ASan) against the
 #                   simulated target, or TARGET=iscsi://host[:port]/iqn/lun;
 #                   reports in build/reports
@@ -17,6 +18,9 @@
 #   make reports    conformance vs nexus (sim), nexus-target, tgtd, then
 #                   reports/index.html linking every report; reports-html
 #                   re-renders only, reports-test checks it in Chromium
+#   make kernel     nexus.ko (build/kernel/) against the Debian kernel headers
+#   make kernel-test nexus.ko in a qemu-booted Debian kernel, tested from the
+#                   host with libiscsi (iscsi-inq, iscsi-test-cu subset)
 #   make clean
 #
 # Variants live side by side: build/ (gcc -O2), build/asan (ASan+UBSan),
@@ -251,6 +255,41 @@ $(FZ)/replay/%: $(FZ)/replay/obj/fuzz/%.o $(FZ)/replay/obj/fuzz/replay_main.o $(
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ -lpthread
 
+# fuzz_pcap attacks nexus-replay's capture reader: it also links the trace
+# engine (traces/), the report's explain.c and libpcap.
+FUZZ_PCAP_SRC := $(TRACE_SRC) tools/nexus-replay/explain.c
+$(FZ)/bin/fuzz_pcap: $(FZ)/obj/fuzz/fuzz_pcap.o $(call objs,$(FZ),$(FUZZ_COMMON) $(FUZZ_PCAP_SRC)) $(FZ)/lib/libnexus.a $(FZ)/lib/libnx_user.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)clang $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lpcap -lpthread
+
+$(FZ)/replay/fuzz_pcap: $(FZ)/replay/obj/fuzz/fuzz_pcap.o $(FZ)/replay/obj/fuzz/replay_main.o $(FZ)/replay/obj/fuzz/fuzz_common.o $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_PCAP_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ -lpcap -lpthread
+
+# fuzz_sim, the simulation fuzzer, runs the simulator: it links the sim
+# platform (libnx_sim.a and libnexus.a as a group, libpcap), never
+# libnx_user.a nor fuzz_common.c, plus the scenario engine and
+# fuzz/fuzz_sim_rng.c, whose nx_rng_* (decisions from the fuzz input)
+# come before the archive, so libnx_sim.a's rng.o is never pulled in.
+FUZZ_SIM_SRC := fuzz/fuzz_sim.c fuzz/fuzz_sim_rng.c $(wildcard sim/scenarios/*.c)
+
+$(FZ)/lib/libnx_sim.a: $(call objs,$(FZ),$(SIM_SRC))
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FZ)/bin/fuzz_sim: $(call objs,$(FZ),$(FUZZ_SIM_SRC)) $(FZ)/lib/libnexus.a $(FZ)/lib/libnx_sim.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)clang $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $(call objs,$(FZ),$(FUZZ_SIM_SRC)) $(call SIM_LIBS,$(FZ))
+
+$(FZ)/replay/fuzz_sim: $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_SIM_SRC)) $(FZ)/replay/obj/fuzz/replay_main.o $(A)/lib/libnexus.a $(A)/lib/libnx_sim.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_SIM_SRC)) $(FZ)/replay/obj/fuzz/replay_main.o $(call SIM_LIBS,$(A))
+
 # The seed corpus generator (fuzz/gen_corpus.c): drives the initiator
 # library against the target in-process and writes fuzz/corpus/.
 $(FZ)/replay/gen_corpus: $(FZ)/replay/obj/fuzz/gen_corpus.o $(FZ)/replay/obj/fuzz/fuzz_common.o $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
@@ -266,7 +305,7 @@ FUZZ_REPLAYS := $(addprefix $(FZ)/replay/,$(FUZZ_TARGETS))
 # fuzz/regressions and fuzz/corpus file through the gcc replay runners.
 # One summary line per target; any crash fails.  make fuzz-corpus
 # regenerates fuzz/corpus and fuzz/dict (fuzz/gen_corpus.c).
-.PHONY: fuzz fuzz-smoke fuzz-replay fuzz-corpus
+.PHONY: fuzz fuzz-smoke fuzz-replay fuzz-corpus fuzz-coverage fuzz-coverage-run
 fuzz: $(FUZZ_BINS)
 	tests/fuzz.sh fuzz $(FZ) $(FUZZ_SECONDS)
 
@@ -276,8 +315,36 @@ fuzz-smoke: $(FUZZ_BINS) $(FUZZ_REPLAYS)
 fuzz-replay: $(FUZZ_REPLAYS)
 	tests/fuzz.sh replay $(FZ)
 
-fuzz-corpus: $(FZ)/replay/gen_corpus
+# fuzz_sim's seeds are simulator runs: FUZZ_SIM_SEEDS runs driven by the
+# fallback PRNG (salted by FZ_SIM_SEED), each recorded as the decision
+# bytes that replay it (fuzz/fuzz_sim.c).
+FUZZ_SIM_SEEDS ?= 24
+fuzz-corpus: $(FZ)/replay/gen_corpus $(FZ)/replay/fuzz_sim
 	$(FZ)/replay/gen_corpus fuzz
+	@mkdir -p fuzz/corpus/fuzz_sim
+	$(Q)for s in $$(seq 1 $(FUZZ_SIM_SEEDS)); do \
+	  FZ_SIM_SEED=$$s FZ_SIM_RECORD=fuzz/corpus/fuzz_sim/run-$$s \
+	    $(FZ)/replay/fuzz_sim /dev/null >/dev/null || exit 1; done
+	@echo "fuzz-corpus: $(FUZZ_SIM_SEEDS) recorded simulator runs in fuzz/corpus/fuzz_sim"
+
+# make fuzz-coverage: each target's regressions and corpus (plus what
+# fuzzing grew in $(FZ)/work/<t>, FUZZ_COV_WORK) replayed through a clang
+# source-based coverage build of its replay runner (the asan variant's
+# rules re-run by a sub-make with A=$(FCOV), FZ=$(FCOV)/fuzz and
+# -fprofile-instr-generate -fcoverage-mapping in place of the
+# sanitizers); llvm-profdata-14 / llvm-cov-14 write an HTML report and a
+# text table per target to $(FUZZ_COV_REPORT)/ and one summary line per
+# target (tests/fuzz-coverage.sh).
+FCOV ?= build/fuzz-cov
+FUZZ_COV_REPORT ?= reports/fuzz-coverage
+FUZZ_COV_WORK ?= $(FZ)/work
+fuzz-coverage:
+	$(Q)$(MAKE) --no-print-directory A=$(FCOV) FZ=$(FCOV)/fuzz CC=clang \
+	  SAN_FLAGS='-fprofile-instr-generate -fcoverage-mapping -O0' \
+	  FUZZ_COV_WORK=$(FUZZ_COV_WORK) fuzz-coverage-run
+
+fuzz-coverage-run: $(FUZZ_REPLAYS)
+	$(Q)tests/fuzz-coverage.sh $(FZ) $(FUZZ_COV_REPORT) $(FUZZ_COV_WORK)
 
 # ---- variant: cov (gcov; make coverage) --------------------------------------
 # The asan variant's rules re-run by a sub-make with A=$(CV), FZ=$(CV)/fuzz
@@ -408,6 +475,7 @@ test: deps
 	$(MAKE) interop
 	$(MAKE) conform
 	$(MAKE) fuzz-smoke
+	$(MAKE) kernel-test
 	@if command -v chromium >/dev/null; then $(MAKE) reports-test; else \
 	  echo "test: reports-test skipped: chromium not installed (make reports-test installs it)"; fi
 
@@ -424,6 +492,36 @@ deps:
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# ---- kernel module (kernel/, platform/kernel/) --------------------------------
+# nexus.ko: core/, transports/iscsi/, platform/kernel/ and kernel/ built by
+# Kbuild against the Debian headers (not the running kernel's), objects in
+# build/kernel/.  kernel-sparse: sparse (C=2) over every file, any warning
+# fails.  kernel-test: boots the matching Debian kernel in qemu (TCG) with
+# the module in a busybox initramfs, runs iscsi-inq and an iscsi-test-cu
+# subset from the host, unloads, and compares with nexus-target
+# (kernel/selftest.sh; ~1-2 min; logs in build/reports/kernel-*).
+KERNEL_OUT := $(CURDIR)/build/kernel
+KERNEL_REPORTS := $(CURDIR)/build/reports
+KERNEL_DEB_PKGS := linux-headers-amd64 linux-image-amd64 qemu-system-x86 \
+                   busybox-static cpio kmod sparse libiscsi-bin
+.PHONY: kernel kernel-deps kernel-sparse kernel-test
+kernel-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(KERNEL_DEB_PKGS)"
+
+kernel: kernel-deps
+	$(Q)$(MAKE) --no-print-directory -C kernel OUT=$(KERNEL_OUT)
+
+kernel-sparse: kernel
+	@mkdir -p $(KERNEL_REPORTS)
+	$(Q)$(MAKE) --no-print-directory -C kernel OUT=$(KERNEL_OUT) C=2 \
+	  >$(KERNEL_REPORTS)/kernel-sparse.log 2>&1 || { cat $(KERNEL_REPORTS)/kernel-sparse.log; exit 1; }
+	@if grep -E 'warning:|error:' $(KERNEL_REPORTS)/kernel-sparse.log; then \
+	  echo "kernel-sparse: FAILED ($(KERNEL_REPORTS)/kernel-sparse.log)"; exit 1; fi
+	@echo "kernel-sparse: clean"
+
+kernel-test: kernel-sparse $(B)/bin/nexus-target
+	KERNEL_REPORTS=$(KERNEL_REPORTS) kernel/selftest.sh $(KERNEL_OUT)/nexus.ko $(B)/bin/nexus-target
 
 clean:
 	rm -rf build

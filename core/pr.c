@@ -758,9 +758,13 @@ static bool tid_parse(const uint8_t *p, uint32_t avail, struct tid *tid)
 	const char *sep = strstr(tid->iport, ISID_SEP);
 	if (fmt == 0)
 		return sep == NULL && n < NX_NAME_MAX;
-	/* An ISID is 6 bytes: up to 12 hex digits (initiators send 12). */
+	/* Format 01b names an initiator port: "name,i,0x<ISID>" (7.6.4.6
+	 * table 512); without the separator it is malformed.  An ISID is 6
+	 * bytes: up to 12 hex digits (initiators send 12). */
+	if (sep == NULL || sep == tid->iport)
+		return false;
 	size_t hex = strlen(sep) - 5;
-	if (sep == tid->iport || hex == 0 || hex > ISID_HEX)
+	if (hex == 0 || hex > ISID_HEX)
 		return false;
 	for (size_t i = 0; i < hex; i++)
 		if (!is_hex(sep[5 + i]))
@@ -840,6 +844,22 @@ static void spec_i_pt_apply(struct nx_task *t, const struct prout *p)
 	}
 }
 
+/* ALL_TG_PT=1 registers the initiator port through every target port
+ * (6.16.3).  If it is registered through one of them already, that I_T
+ * nexus would hold two reservation keys: refused like a SPEC_I_PT
+ * TransportID naming a registered I_T nexus (fuzz/regressions/fuzz_pr/
+ * all-tg-pt-overlap). */
+static bool iport_registered(const struct nx_pr *pr, const char *iport)
+{
+	struct tid self = { .any_isid = false };
+
+	copy_name(self.iport, iport);
+	for (unsigned i = 0; i < pr->nreg; i++)
+		if (tid_matches_reg(pr->reg[i], &self, "", true))
+			return true;
+	return false;
+}
+
 static enum nx_sense_reason register_new(struct nx_task *t,
 					 const struct prout *p)
 {
@@ -847,6 +867,8 @@ static enum nx_sense_reason register_new(struct nx_task *t,
 	const struct nx_nexus *n = t->nexus;
 	unsigned extra = 0;
 
+	if (p->all_tg_pt && iport_registered(pr, n->initiator_port))
+		return bad_param(t, 20, 2);
 	if (p->spec_i_pt) {
 		enum nx_sense_reason r = spec_i_pt_check(t, p, &extra);
 		if (r != NX_SR_OK)

@@ -641,6 +641,39 @@ static void test_spec_i_pt_errors(void **state)
 	prout_sense(fx.n1, 6, 0, 0, K1, 0x08, ext, off, 0x05, 0x26, 0x00);
 }
 
+/* A format 01b TransportID must carry ",i,0x<ISID>" (SPC-4 7.6.4.6): one
+ * without it is INVALID FIELD IN PARAMETER LIST, through SPEC_I_PT and
+ * REGISTER AND MOVE alike (it crashed the parser: fuzz/regressions/
+ * fuzz_pr/tid-fmt1-no-isid). */
+static void test_tid_fmt1_without_isid(void **state)
+{
+	uint8_t ext[64], mv[64];
+	uint32_t off = 4 + tid(ext + 4, "iqn.i9", true);
+
+	nx_put_be32(ext, off - 4);
+	prout_sense(fx.n1, 0, 0, 0, K1, 0x08, ext, off, 0x05, 0x26, 0x00);
+	assert_int_equal(REG(fx.n1, K1), GOOD);
+	assert_int_equal(prout(fx.n1, 1, WE, K1, 0), GOOD);
+	/* REGISTER AND MOVE: RTPI 1, TRANSPORTID PARAMETER DATA LENGTH */
+	off = tid(mv, "iqn.i2", true);
+	uint8_t cdb[10] = { 0x5f, 7, WE };
+	uint8_t p[24 + 64] = { 0 };
+	nx_put_be64(p, K1);
+	nx_put_be64(p + 8, K2);
+	nx_put_be16(p + 18, 1);
+	nx_put_be32(p + 20, off);
+	memcpy(p + 24, mv, off);
+	nx_put_be32(cdb + 5, 24 + off);
+	nrecs = 0;
+	cmd_prepare(&c, fx.n1, 0, cdb, 10);
+	cmd_run(&c, p, 24 + off);
+	assert_int_equal(c.t.status, CHECK);
+	assert_int_equal(recs[nrecs - 1].sense[2], 0x05);
+	assert_int_equal(recs[nrecs - 1].sense[12], 0x26);
+	cmd_done(&c);
+	expect_reservation(WE, K1);
+}
+
 /* ---- READ FULL STATUS, REPORT CAPABILITIES (6.15.4, 6.15.5) -------------- */
 
 static void test_read_full_status(void **state)
@@ -695,6 +728,25 @@ static void test_all_tg_pt(void **state)
 	assert_int_equal(prout(n3, 1, WE, K1, 0), GOOD);
 	assert_int_equal(do_write(fx.n1), GOOD); /* the same registration */
 	assert_int_equal(do_write(fx.n2), CONFLICT);
+}
+
+/* ALL_TG_PT from an unregistered I_T nexus whose initiator port is
+ * registered through another target port: refused (INVALID FIELD IN
+ * PARAMETER LIST), or n1 would be covered by two registrations
+ * (fuzz/regressions/fuzz_pr/all-tg-pt-overlap). */
+static void test_all_tg_pt_overlap(void **state)
+{
+	uint64_t k = K1;
+
+	assert_int_equal(REG(fx.n1, K1), GOOD);
+	uint32_t gen = generation();
+	prout_sense(n3, 0, 0, 0, K2, 0x04, NULL, 0, 0x05, 0x26, 0x00);
+	assert_int_equal(last_sense[15], 0x8a); /* SKSV, C/D 0, BPV, bit 2 */
+	assert_int_equal(nx_get_be16(last_sense + 16), 20);
+	expect_keys(1, &k);
+	assert_int_equal(generation(), gen);
+	/* without ALL_TG_PT it is another I_T nexus: allowed */
+	assert_int_equal(prout(n3, 0, 0, 0, K2), GOOD);
 }
 
 static void test_nexus_loss_keeps_registration(void **state)
@@ -859,9 +911,11 @@ int main(void)
 		T(test_register_and_move),
 		T(test_spec_i_pt),
 		T(test_spec_i_pt_errors),
+		T(test_tid_fmt1_without_isid),
 		T(test_read_full_status),
 		T(test_report_capabilities),
 		T(test_all_tg_pt),
+		T(test_all_tg_pt_overlap),
 		T(test_nexus_loss_keeps_registration),
 		T(test_aptpl_restored),
 		T(test_no_aptpl_not_restored),

@@ -11,7 +11,8 @@
 #   WORK                  scratch space (default: a temporary directory)
 #
 # Builds every target of fuzz/targets.txt against the portable library
-# (core/, transports/, initiator/) and platform/user.  Local use:
+# (core/, transports/, initiator/) and platform/user; fuzz_sim against
+# the simulator instead (sim/, its scenarios, libpcap).  Local use:
 #   CC=clang CFLAGS="-fsanitize=address,fuzzer-no-link -g" \
 #   LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/out fuzz/build.sh
 set -euo pipefail
@@ -40,10 +41,27 @@ for s in $srcs; do
 done
 ar rcs "$obj/libnexus_fuzz.a" "${objs[@]}"
 
+# fuzz_sim runs the simulator, not platform/user: the portable objects,
+# sim/ (fuzz/fuzz_sim_rng.c in place of sim/rng.c: decisions from the
+# input) and the scenario engine, linked with libpcap.
+simobjs=()
+for o in "${objs[@]}"; do
+	case $o in *platform_user_* | *fuzz_fuzz_common.o) ;; *) simobjs+=("$o") ;; esac
+done
+for s in $(ls sim/*.c sim/link/*.c sim/scenarios/*.c fuzz/fuzz_sim_rng.c |
+	grep -v -e '_test\.c$' -e '_main\.c$' -e '^sim/rng\.c$'); do
+	o=$obj/$(echo "${s%.c}" | tr / _).o
+	$CC "${flags[@]}" -c "$s" -o "$o"
+	simobjs+=("$o")
+done
+ar rcs "$obj/libnexus_sim_fuzz.a" "${simobjs[@]}"
+
 for t in $(awk '!/^[ \t]*(#|$)/ {print $1}' fuzz/targets.txt); do
 	$CC "${flags[@]}" -c "fuzz/$t.c" -o "$obj/$t.o"
 	# CXX links libFuzzer's C++ runtime where the engine requires it.
-	${CXX:-clang++} $CFLAGS "$obj/$t.o" "$obj/libnexus_fuzz.a" \
+	libs=("$obj/libnexus_fuzz.a")
+	[ "$t" = fuzz_sim ] && libs=("$obj/libnexus_sim_fuzz.a" -lpcap)
+	${CXX:-clang++} $CFLAGS "$obj/$t.o" "${libs[@]}" \
 		$LIB_FUZZING_ENGINE -lpthread -o "$OUT/$t"
 	if [ -d "fuzz/corpus/$t" ] && [ -n "$(ls -A "fuzz/corpus/$t")" ]; then
 		(cd "fuzz/corpus/$t" && zip -q -j -r "$OUT/${t}_seed_corpus.zip" .)

@@ -30,6 +30,7 @@ void fz_platform_reset(void)
 	/* CHAP challenges come from the PRNG: a fixed seed per input makes
 	 * them (and so a seed's precomputed CHAP_R) replay exactly. */
 	nx_user_seed_random(FZ_SEED);
+	nx_user_persist_reset();
 }
 
 struct nx_target *fz_target_new(const char *name, uint32_t block_size,
@@ -307,19 +308,29 @@ static const struct nx_nexus_ops fz_nexus_ops = { .task_done = fz_task_done };
 void fz_core_open(struct fz_core *fc, uint32_t block_size, uint64_t bytes,
 		  bool read_only)
 {
-	static const char *const iports[FZ_NEXUS_MAX] = {
+	static const char *const iports[2] = {
 		FZ_INITIATOR_NAME ",i,0x801234567890",
 		"iqn.2024-01.org.nexus:other,i,0x800000000001",
 	};
 
 	memset(fc, 0, sizeof(*fc));
 	fc->tgt = fz_target_new(FZ_TARGET_NAME, block_size, bytes, read_only);
-	for (unsigned i = 0; i < FZ_NEXUS_MAX; i++) {
-		fc->nexus[i] = nx_nexus_new(fc->tgt, iports[i],
-					    FZ_TARGET_NAME ",t,0x1",
-					    (uint16_t)(i + 1), &fz_nexus_ops, fc);
-		fz_check(fc->nexus[i] != NULL);
-	}
+	for (unsigned i = 0; i < 2; i++)
+		fz_core_add_nexus(fc, iports[i], FZ_TARGET_NAME ",t,0x1",
+				  (uint16_t)(i + 1));
+}
+
+unsigned fz_core_add_nexus(struct fz_core *fc, const char *initiator_port,
+			   const char *target_port, uint16_t rtpi)
+{
+	unsigned i = fc->nexus_count;
+
+	fz_check(i < FZ_NEXUS_MAX);
+	fc->nexus[i] = nx_nexus_new(fc->tgt, initiator_port, target_port, rtpi,
+				    &fz_nexus_ops, fc);
+	fz_check(fc->nexus[i] != NULL);
+	fc->nexus_count++;
+	return i;
 }
 
 static void fz_drained(void *arg)
@@ -331,7 +342,7 @@ static void fz_drained(void *arg)
 
 void fz_core_close(struct fz_core *fc)
 {
-	for (unsigned i = 0; i < FZ_NEXUS_MAX; i++) {
+	for (unsigned i = 0; i < fc->nexus_count; i++) {
 		bool drained = false;
 
 		nx_nexus_shutdown(fc->nexus[i], fz_drained, &drained);
@@ -360,12 +371,27 @@ static void fz_task_check(const struct nx_task *t)
 	}
 }
 
+static void fz_sense_codes(const struct nx_task *t, uint8_t *asc,
+			   uint8_t *ascq)
+{
+	bool desc = (t->sense[0] & 0x7f) >= 0x72;
+
+	*asc = *ascq = 0;
+	if (desc && t->sense_len >= 4) {
+		*asc = t->sense[2];
+		*ascq = t->sense[3];
+	} else if (!desc && t->sense_len >= 14) {
+		*asc = t->sense[12];
+		*ascq = t->sense[13];
+	}
+}
+
 void fz_core_run(struct fz_core *fc, struct fz_cmd *cmd)
 {
 	struct nx_task *t = calloc(1, sizeof(*t));
 	unsigned before = fc->done_calls;
 
-	fz_check(t != NULL && cmd->nexus < FZ_NEXUS_MAX);
+	fz_check(t != NULL && cmd->nexus < fc->nexus_count);
 	nx_task_init(t, fc->nexus[cmd->nexus]);
 	t->lun = cmd->lun;
 	fz_check(cmd->cdb_len <= NX_CDB_MAX);
@@ -397,6 +423,7 @@ void fz_core_run(struct fz_core *fc, struct fz_cmd *cmd)
 						    ? t->sense[1] & 0x0f
 						    : t->sense[2] & 0x0f
 					  : 0;
+	fz_sense_codes(t, &cmd->asc, &cmd->ascq);
 	cmd->xfer_len = t->xfer_len;
 	if (getenv("FZ_DEBUG") != NULL)
 		fprintf(stderr, "fz: nexus %u op %02x len %u -> setup %d status %02x key %x xfer %u\n",
@@ -431,7 +458,7 @@ void fz_core_tmf(struct fz_core *fc, unsigned idx, enum nx_tmf_fn fn,
 	m.req.ref_tag = ref_tag;
 	m.req.done = fz_tmf_done;
 	m.req.priv = &m;
-	nx_tmf_submit(fc->nexus[idx % FZ_NEXUS_MAX], &m.req);
+	nx_tmf_submit(fc->nexus[idx % fc->nexus_count], &m.req);
 	/* no task is ever outstanding here, so the TMF completes inline */
 	if (m.done_calls != 1)
 		fz_fail("TMF %d done called %u times", fn, m.done_calls);
@@ -443,7 +470,7 @@ void fz_core_clear_ua(struct fz_core *fc)
 
 	/* SAM-5 5.14: the first command of each nexus reports the power-on
 	 * UA (and clears it); a second TUR proves it is gone */
-	for (unsigned i = 0; i < FZ_NEXUS_MAX * 2; i++) {
+	for (unsigned i = 0; i < fc->nexus_count * 2; i++) {
 		for (unsigned k = 0; k < 2; k++) {
 			struct fz_cmd cmd;
 

@@ -50,7 +50,9 @@ __attribute__((noreturn)) void fz_fail(const char *fmt, ...)
 				__LINE__, #expr);                           \
 	} while (0)
 
-/* Quiet logs, fixed PRNG seed: call first in every input. */
+/* Quiet logs, fixed PRNG seed, empty persistence store (APTPL state and
+ * saved mode pages would otherwise leak from one input into the next):
+ * call first in every input. */
 void fz_platform_reset(void);
 
 /* A target with LU 0 on RAM (bytes, block_size) and LU 1 on null. */
@@ -113,11 +115,12 @@ bool fz_iscsi_login(struct fz_iscsi *f, bool hd, bool dd);
 
 /* ---- the SCSI core: tasks run the way a transport runs them ------------ */
 
-#define FZ_NEXUS_MAX 2
+#define FZ_NEXUS_MAX 4
 
 struct fz_core {
 	struct nx_target *tgt;
 	struct nx_nexus *nexus[FZ_NEXUS_MAX];
+	unsigned nexus_count;     /* fz_core_open makes 2; fz_core_add_nexus */
 	unsigned done_calls;
 	uint64_t tag;
 };
@@ -136,6 +139,7 @@ struct fz_cmd {
 	/* results */
 	uint8_t status;
 	uint8_t sense_key;
+	uint8_t asc, ascq;
 	uint32_t xfer_len;
 	bool setup_ok;
 };
@@ -143,6 +147,11 @@ struct fz_cmd {
 void fz_core_open(struct fz_core *fc, uint32_t block_size, uint64_t bytes,
 		  bool read_only);
 void fz_core_close(struct fz_core *fc);
+/* One more I_T nexus (fz_core_open makes two: initiator ports
+ * FZ_INITIATOR_NAME and another, both to target port 1).  Returns its
+ * index for fz_cmd.nexus. */
+unsigned fz_core_add_nexus(struct fz_core *fc, const char *initiator_port,
+			   const char *target_port, uint16_t rtpi);
 /* Consumes the power-on unit attentions (both nexuses, both LUs). */
 void fz_core_clear_ua(struct fz_core *fc);
 /* Runs one command to completion; checks the task life-cycle contract

@@ -635,6 +635,142 @@ static void gen_unmap(void)
 	put_file("fuzz_unmap", "ws16-unmap-ndob", ws, 7);
 }
 
+/* ---- fuzz_pr: persistent reservation sequences ----------------------------
+ *
+ * Compact records (fuzz_pr.c): control (nexus | kind << 2 | sa << 4),
+ * CDB byte 2, key selectors (RK low nibble, SARK high nibble, indexes of
+ * fuzz_pr.c's key table: 1, 2, 3 are distinct keys), flags, RTPI, length
+ * adjustment, TransportID selectors. */
+
+enum { PR_REG, PR_RES, PR_REL, PR_CLEAR, PR_PREEMPT, PR_PA, PR_RIGNORE, PR_MOVE };
+
+static void pr_rec(struct bb *b, unsigned nexus, unsigned sa, uint8_t type,
+		   unsigned rk, unsigned sark, uint8_t flags, uint8_t rtpi,
+		   const uint8_t *tids, size_t ntid)
+{
+	if (b->n > 1)
+		bb_put(b, FZ_SEP, FZ_SEP_LEN);
+	bb_byte(b, (uint8_t)(nexus | sa << 4));
+	bb_byte(b, type);
+	bb_byte(b, (uint8_t)(rk | sark << 4));
+	bb_byte(b, flags);
+	bb_byte(b, rtpi);
+	bb_byte(b, 0);
+	if (ntid > 0)
+		bb_put(b, tids, ntid);
+}
+
+/* kind 3 records: RESERVE/RELEASE(6/10), LU RESET, I_T NEXUS RESET,
+ * restart; kind 2: PRIN. */
+static void pr_ctl(struct bb *b, unsigned nexus, unsigned kind, unsigned sub)
+{
+	if (b->n > 1)
+		bb_put(b, FZ_SEP, FZ_SEP_LEN);
+	bb_byte(b, (uint8_t)(nexus | kind << 2 | sub << 4));
+	if (kind == 2)
+		bb_put(b, (const uint8_t[]){ 0x10, 0x00 }, 2);
+}
+
+static void pr_put(struct bb *b, const char *name)
+{
+	put_file("fuzz_pr", name, b->d, b->n);
+	b->n = 0;
+	bb_byte(b, 0);
+}
+
+static void gen_pr(void)
+{
+	static const uint8_t tid_b[] = { 1 }, tid_fmt0[] = { 3, 1 },
+			     tid_bad[] = { 8 }, tid_move[] = { 1 };
+	struct bb b = { 0 };
+
+	bb_byte(&b, 0);
+	for (unsigned type = 1; type <= 8; type++) {
+		char name[32];
+
+		if (type == 2 || type == 4)
+			continue;
+		pr_rec(&b, 0, PR_REG, 0, 0, 1, 0, 0, NULL, 0);
+		pr_rec(&b, 1, PR_REG, 0, 0, 2, 0, 0, NULL, 0);
+		pr_rec(&b, 0, PR_RES, (uint8_t)type, 1, 0, 0, 0, NULL, 0);
+		pr_rec(&b, 1, PR_RES, (uint8_t)type, 2, 0, 0, 0, NULL, 0);
+		pr_rec(&b, 0, PR_REL, (uint8_t)type, 1, 0, 0, 0, NULL, 0);
+		snprintf(name, sizeof(name), "reserve-release-type%u", type);
+		pr_put(&b, name);
+	}
+	pr_rec(&b, 0, PR_REG, 0, 0, 1, 0, 0, NULL, 0);
+	pr_rec(&b, 1, PR_REG, 0, 0, 2, 0, 0, NULL, 0);
+	pr_rec(&b, 1, PR_RES, 6, 2, 0, 0, 0, NULL, 0);
+	pr_rec(&b, 0, PR_PREEMPT, 3, 1, 2, 0, 0, NULL, 0);
+	pr_rec(&b, 1, PR_REG, 0, 0, 3, 0, 0, NULL, 0);
+	pr_rec(&b, 1, PR_CLEAR, 0, 3, 0, 0, 0, NULL, 0);
+	pr_put(&b, "preempt-clear");
+	pr_rec(&b, 0, PR_REG, 0, 0, 1, 0, 0, NULL, 0);
+	pr_rec(&b, 1, PR_REG, 0, 0, 2, 0, 0, NULL, 0);
+	pr_rec(&b, 3, PR_REG, 0, 0, 3, 0, 0, NULL, 0);
+	pr_rec(&b, 0, PR_RES, 8, 1, 0, 0, 0, NULL, 0);
+	pr_rec(&b, 1, PR_PA, 8, 2, 0, 0, 0, NULL, 0);
+	pr_rec(&b, 1, PR_RIGNORE, 0, 0, 1, 0, 0, NULL, 0);
+	pr_rec(&b, 1, PR_REL, 1, 1, 0, 0, 0, NULL, 0);
+	pr_put(&b, "all-registrants-preempt-abort");
+	pr_rec(&b, 0, PR_REG, 0, 0, 1, 0x08, 0, tid_b, sizeof(tid_b));
+	pr_rec(&b, 2, PR_REG, 0, 0, 2, 0x08 | 0x04, 0, tid_fmt0, sizeof(tid_fmt0));
+	pr_rec(&b, 3, PR_REG, 0, 0, 3, 0x08, 0, tid_bad, sizeof(tid_bad));
+	pr_rec(&b, 1, PR_RES, 5, 1, 0, 0, 0, NULL, 0);
+	pr_put(&b, "spec-i-pt");
+	pr_rec(&b, 0, PR_REG, 0, 0, 1, 0x04, 0, NULL, 0);
+	pr_rec(&b, 0, PR_RES, 1, 1, 0, 0, 0, NULL, 0);
+	pr_rec(&b, 0, PR_MOVE, 3, 1, 2, 0x02, 1, tid_move, sizeof(tid_move));
+	pr_rec(&b, 1, PR_REL, 3, 2, 0, 0, 0, NULL, 0);
+	pr_put(&b, "register-and-move");
+	pr_rec(&b, 0, PR_REG, 0, 0, 1, 0x01, 0, NULL, 0);
+	pr_rec(&b, 1, PR_REG, 0, 0, 2, 0x01, 0, NULL, 0);
+	pr_rec(&b, 1, PR_RES, 3, 2, 0, 0, 0, NULL, 0);
+	pr_ctl(&b, 0, 3, 6);
+	pr_rec(&b, 0, PR_REG, 0, 1, 3, 0x00, 0, NULL, 0);
+	pr_ctl(&b, 0, 3, 6);
+	pr_put(&b, "aptpl-restart");
+	pr_ctl(&b, 1, 3, 0);
+	pr_rec(&b, 0, PR_REG, 0, 0, 1, 0, 0, NULL, 0);
+	pr_ctl(&b, 0, 2, 0);
+	pr_ctl(&b, 0, 3, 4);
+	pr_rec(&b, 0, PR_REG, 0, 0, 1, 0, 0, NULL, 0);
+	pr_ctl(&b, 1, 3, 2);
+	pr_ctl(&b, 0, 3, 3);
+	pr_ctl(&b, 2, 3, 5);
+	pr_put(&b, "spc2-reserve-reset");
+	for (unsigned sa = 0; sa < 4; sa++) {
+		char name[32];
+
+		pr_rec(&b, 0, PR_REG, 0, 0, 1, 0, 0, NULL, 0);
+		pr_ctl(&b, 1, 2, sa);
+		snprintf(name, sizeof(name), "prin-sa%u", sa);
+		pr_put(&b, name);
+	}
+	/* the registration table filled through SPEC_I_PT (generated
+	 * TransportID names 12..63), then one more */
+	uint8_t many[64];
+	for (unsigned i = 0; i < sizeof(many); i++)
+		many[i] = (uint8_t)(i < 52 ? 12 + i : 0x40 | (i - 40));
+	pr_rec(&b, 0, PR_REG, 0, 0, 1, 0x08, 0, many, 40);
+	pr_rec(&b, 1, PR_REG, 0, 0, 2, 0x08, 0, many + 40, 24);
+	pr_rec(&b, 3, PR_REG, 0, 0, 3, 0, 0, NULL, 0);
+	pr_put(&b, "spec-i-pt-table-full");
+	pr_rec(&b, 0, PR_REG, 0, 0, 1, 0, 0, NULL, 0);
+	pr_rec(&b, 0, PR_RES, 1, 1, 0, 0, 0, NULL, 0);
+	pr_ctl(&b, 1, 3, 7);
+	bb_byte(&b, 1); /* PREVENT 01b */
+	pr_ctl(&b, 1, 3, 7);
+	bb_byte(&b, 0);
+	pr_put(&b, "prevent-under-we");
+	/* a raw parameter list (kind 1): REGISTER key 1 */
+	bb_put(&b, (const uint8_t[]){ 0x04, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+				      0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+				      0x11, 0, 0, 0, 0, 0, 0, 0, 0 }, 26);
+	pr_put(&b, "raw-register");
+	free(b.d);
+}
+
 /* ---- dictionaries --------------------------------------------------------- */
 
 static FILE *dict_open(const char *target)
@@ -724,6 +860,15 @@ static void gen_dicts(void)
 		    "iec=\"\\x1c\\x0a\"\nsp_page=\"\\x81\"\nblkdesc8=\"\\x00\\x08\"\n"
 		    "blkdesc16=\"\\x00\\x10\"\nlongla=\"\\x01\"\n");
 	fclose(fp);
+	fp = dict_open("fuzz_pr");
+	fprintf(fp, "prin=\"\\x5e\"\nprout=\"\\x5f\"\nkey1=\"\\x11\\x11\\x11\\x11\\x11\\x11\\x11\\x11\"\n"
+		    "key2=\"\\x22\\x22\\x22\\x22\\x22\\x22\\x22\\x22\"\n"
+		    "tid_fmt1=\"\\x45\\x00\\x00\\x28\"\ntid_fmt0=\"\\x05\\x00\\x00\\x20\"\n"
+		    "name_a=\"%s\"\nname_b=\"iqn.2024-01.org.nexus:other\"\n"
+		    "isid_a=\",i,0x801234567890\"\nisid_b=\",i,0x800000000001\"\n"
+		    "spec_i_pt=\"\\x08\"\nall_tg_pt=\"\\x04\"\naptpl=\"\\x01\"\n",
+		FZ_INITIATOR_NAME);
+	fclose(fp);
 	fp = dict_open("fuzz_unmap");
 	fprintf(fp, "desc_len=\"\\x00\\x10\"\nmax_lba=\"\\x00\\x00\\x00\\xff\"\n"
 		    "big=\"\\xff\\xff\\xff\\xff\"\none=\"\\x00\\x00\\x00\\x01\"\n");
@@ -742,6 +887,7 @@ int main(int argc, char **argv)
 	gen_cdb_sequences();
 	gen_mode_select();
 	gen_unmap();
+	gen_pr();
 	gen_dicts();
 	printf("gen_corpus: seeds and dictionaries written under %s\n", root);
 	return 0;

@@ -51,7 +51,8 @@
 
 /* ---- memory ------------------------------------------------------------ */
 
-/* Returns zeroed memory or NULL.  Never blocks in the kernel (GFP_NOIO). */
+/* Returns zeroed memory or NULL.  In the kernel: process context only (the
+ * loop is a workqueue), may sleep, never recurses into I/O (NOIO scope). */
 void *nx_alloc(size_t size);
 void nx_free(void *p);
 

@@ -55,6 +55,10 @@ struct nx_sim_disk {
 	uint32_t ring_head, ring_count;
 	struct dio *dios;
 	uint32_t dio_free, inflight;
+	/* Chunk buffers not in use, kept for the next dirty chunk instead
+	 * of a free/malloc (and page faults) per destage. */
+	uint8_t **spare;
+	uint32_t spare_count, spare_max;
 	struct bad_range bad[NX_SIM_DISK_BAD_MAX];
 	unsigned bad_count;
 	uint32_t epoch;
@@ -112,7 +116,10 @@ static int disk_alloc(struct nx_sim_disk *d)
 	d->chunks = calloc(d->nchunks, sizeof(*d->chunks));
 	d->dirty_ring = calloc(d->o.cache_chunks_max + 1, sizeof(uint32_t));
 	d->dios = calloc(n, sizeof(*d->dios));
-	if (d->chunks == NULL || d->dirty_ring == NULL || d->dios == NULL)
+	d->spare_max = NX_MIN(d->o.cache_chunks_max, 64u) + 1;
+	d->spare = calloc(d->spare_max, sizeof(*d->spare));
+	if (d->chunks == NULL || d->dirty_ring == NULL || d->dios == NULL ||
+	    d->spare == NULL)
 		return NX_ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
 		d->dios[i].next_free = i + 1 < n ? i + 1 : NO_DIO;
@@ -142,6 +149,7 @@ struct nx_sim_disk *nx_sim_disk_new(struct nx_sim *sim, const char *name,
 		free(d->chunks);
 		free(d->dirty_ring);
 		free(d->dios);
+		free(d->spare);
 		free(d);
 		return NULL;
 	}
@@ -169,6 +177,9 @@ void nx_sim_disk_free(struct nx_sim_disk *d)
 		free(d->chunks[i].durable);
 		free(d->chunks[i].cache);
 	}
+	for (uint32_t i = 0; i < d->spare_count; i++)
+		free(d->spare[i]);
+	free(d->spare);
 	free(d->chunks);
 	free(d->dirty_ring);
 	free(d->dios);
@@ -211,16 +222,92 @@ static bool dirty_test(const struct chunk *c, uint32_t b)
 	return (c->dirty[b / 64] >> (b % 64)) & 1;
 }
 
+static uint8_t *buf_get(struct nx_sim_disk *d, bool zero)
+{
+	uint8_t *b;
+
+	if (d->spare_count > 0) {
+		b = d->spare[--d->spare_count];
+		if (zero)
+			memset(b, 0, NX_SIM_DISK_CHUNK);
+	} else {
+		b = zero ? calloc(1, NX_SIM_DISK_CHUNK) : malloc(NX_SIM_DISK_CHUNK);
+	}
+	if (b == NULL)
+		nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+	return b;
+}
+
+static void buf_put(struct nx_sim_disk *d, uint8_t *b)
+{
+	if (b != NULL && d->spare_count < d->spare_max)
+		d->spare[d->spare_count++] = b;
+	else
+		free(b);
+}
+
 static void block_persist(struct nx_sim_disk *d, struct chunk *c, uint32_t b)
 {
 	uint32_t bs = d->o.block_size;
 
-	if (c->durable == NULL) {
-		c->durable = calloc(1, NX_SIM_DISK_CHUNK);
-		if (c->durable == NULL)
-			nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
-	}
+	if (c->durable == NULL)
+		c->durable = buf_get(d, true);
 	memcpy(c->durable + (size_t)b * bs, c->cache + (size_t)b * bs, bs);
+}
+
+/* Copies the blocks whose dirty bit equals dirty from src to dst, one
+ * memcpy per run. */
+static void copy_runs(const struct nx_sim_disk *d, const struct chunk *c,
+		      bool dirty, uint8_t *dst, const uint8_t *src)
+{
+	uint32_t nblocks = NX_SIM_DISK_CHUNK / d->o.block_size;
+	size_t bs = d->o.block_size;
+
+	for (uint32_t b = 0; b < nblocks;) {
+		uint32_t e = b;
+
+		while (e < nblocks && dirty_test(c, e) == dirty)
+			e++;
+		if (e > b)
+			memcpy(dst + b * bs, src + b * bs, (e - b) * bs);
+		while (e < nblocks && dirty_test(c, e) != dirty)
+			e++;
+		b = e;
+	}
+}
+
+/* Destages every dirty block.  Same result as copying each dirty block
+ * into the durable image, for the cost of the smaller half: when most
+ * blocks are dirty, the clean ones are copied into the cache image (or
+ * zeroed), which then becomes the durable image. */
+static void chunk_destage(struct nx_sim_disk *d, struct chunk *c)
+{
+	uint32_t nblocks = NX_SIM_DISK_CHUNK / d->o.block_size;
+	uint32_t ndirty = 0;
+	uint8_t *old;
+
+	for (unsigned w = 0; w < DIRTY_WORDS; w++)
+		ndirty += (uint32_t)__builtin_popcountll(c->dirty[w]);
+	if (ndirty == 0)
+		return;
+	if (2 * ndirty < nblocks) {
+		if (c->durable == NULL)
+			c->durable = buf_get(d, true);
+		copy_runs(d, c, true, c->durable, c->cache);
+		return;
+	}
+	if (c->durable != NULL) {
+		copy_runs(d, c, false, c->cache, c->durable);
+	} else {
+		size_t bs = d->o.block_size;
+
+		for (uint32_t b = 0; b < nblocks; b++)
+			if (!dirty_test(c, b))
+				memset(c->cache + b * bs, 0, bs);
+	}
+	old = c->durable;
+	c->durable = c->cache;
+	c->cache = old; /* freed (kept spare) by the caller */
 }
 
 /* keep_ppb: NX_SIM_PPB destages every dirty block, 0 drops them all. */
@@ -228,16 +315,21 @@ static void chunk_flush(struct nx_sim_disk *d, struct chunk *c, uint32_t keep_pp
 {
 	uint32_t nblocks = NX_SIM_DISK_CHUNK / d->o.block_size;
 
-	for (uint32_t b = 0; b < nblocks; b++) {
-		if (!dirty_test(c, b))
-			continue;
-		if (keep_ppb >= NX_SIM_PPB || nx_rng_ppb(&d->rng, keep_ppb))
-			block_persist(d, c, b);
-		else
-			d->st.blocks_lost++;
+	if (keep_ppb >= NX_SIM_PPB) {
+		chunk_destage(d, c);
+	} else {
+		/* A tear: one draw per dirty block, in block order. */
+		for (uint32_t b = 0; b < nblocks; b++) {
+			if (!dirty_test(c, b))
+				continue;
+			if (nx_rng_ppb(&d->rng, keep_ppb))
+				block_persist(d, c, b);
+			else
+				d->st.blocks_lost++;
+		}
 	}
 	memset(c->dirty, 0, sizeof(c->dirty));
-	free(c->cache);
+	buf_put(d, c->cache);
 	c->cache = NULL;
 	c->listed = false;
 }
@@ -273,14 +365,13 @@ static void chunk_list(struct nx_sim_disk *d, uint64_t ci)
 	d->dirty_ring[(d->ring_head + d->ring_count) % cap] = (uint32_t)ci;
 	d->ring_count++;
 	c->listed = true;
-	c->cache = malloc(NX_SIM_DISK_CHUNK);
-	if (c->cache == NULL)
-		nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+	c->cache = buf_get(d, false);
 }
 
-/* Visits [off, off+len) one block at a time: fn(d, chunk, block, bytes). */
+/* Visits [off, off+len) in runs of blocks within one chunk:
+ * fn(d, chunk, first block, blocks, bytes). */
 typedef void (*block_fn)(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
-			 uint8_t *bytes);
+			 uint32_t n, uint8_t *bytes);
 
 static void for_blocks(struct nx_sim_disk *d, uint64_t off, uint8_t *buf,
 		       size_t len, block_fn fn)
@@ -289,64 +380,84 @@ static void for_blocks(struct nx_sim_disk *d, uint64_t off, uint8_t *buf,
 
 	nx_assert(off % bs == 0 && len % bs == 0);
 	nx_assert(off + len <= d->o.size_bytes);
-	for (size_t done = 0; done < len; done += bs) {
+	for (size_t done = 0; done < len;) {
 		uint64_t at = off + done;
+		size_t in_chunk = NX_SIM_DISK_CHUNK - at % NX_SIM_DISK_CHUNK;
+		size_t n = NX_MIN(in_chunk, len - done);
 
 		fn(d, at / NX_SIM_DISK_CHUNK,
-		   (uint32_t)((at % NX_SIM_DISK_CHUNK) / bs), buf + done);
+		   (uint32_t)((at % NX_SIM_DISK_CHUNK) / bs), (uint32_t)(n / bs),
+		   buf + done);
+		done += n;
 	}
 }
 
-static void blk_read(struct nx_sim_disk *d, uint64_t ci, uint32_t b, uint8_t *bytes)
+static void dirty_set(struct chunk *c, uint32_t b, uint32_t n, bool dirty)
+{
+	for (uint32_t i = b; i < b + n; i++) {
+		if (dirty)
+			c->dirty[i / 64] |= 1ull << (i % 64);
+		else
+			c->dirty[i / 64] &= ~(1ull << (i % 64));
+	}
+}
+
+/* Cache over durable over zeros, coalescing blocks from the same source. */
+static void blk_read(struct nx_sim_disk *d, uint64_t ci, uint32_t b, uint32_t n,
+		     uint8_t *bytes)
 {
 	const struct chunk *c = &d->chunks[ci];
-	size_t bs = d->o.block_size, at = (size_t)b * bs;
+	size_t bs = d->o.block_size;
 
-	if (c->cache != NULL && dirty_test(c, b))
-		memcpy(bytes, c->cache + at, bs);
-	else if (c->durable != NULL)
-		memcpy(bytes, c->durable + at, bs);
-	else
-		memset(bytes, 0, bs);
+	for (uint32_t i = b; i < b + n;) {
+		bool cached = c->cache != NULL && dirty_test(c, i);
+		uint32_t e = i + 1;
+		const uint8_t *src = cached ? c->cache : c->durable;
+
+		while (e < b + n && (c->cache != NULL && dirty_test(c, e)) == cached)
+			e++;
+		if (src != NULL)
+			memcpy(bytes + (i - b) * bs, src + i * bs, (e - i) * bs);
+		else
+			memset(bytes + (i - b) * bs, 0, (e - i) * bs);
+		i = e;
+	}
 }
 
 static void blk_read_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
-			     uint8_t *bytes)
+			     uint32_t n, uint8_t *bytes)
 {
 	const struct chunk *c = &d->chunks[ci];
 	size_t bs = d->o.block_size;
 
 	if (c->durable != NULL)
-		memcpy(bytes, c->durable + (size_t)b * bs, bs);
+		memcpy(bytes, c->durable + (size_t)b * bs, n * bs);
 	else
-		memset(bytes, 0, bs);
+		memset(bytes, 0, n * bs);
 }
 
 static void blk_write_cache(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
-			    uint8_t *bytes)
+			    uint32_t n, uint8_t *bytes)
 {
 	struct chunk *c = &d->chunks[ci];
 	size_t bs = d->o.block_size;
 
 	chunk_list(d, ci);
-	memcpy(c->cache + (size_t)b * bs, bytes, bs);
-	c->dirty[b / 64] |= 1ull << (b % 64);
+	memcpy(c->cache + (size_t)b * bs, bytes, n * bs);
+	dirty_set(c, b, n, true);
 }
 
-/* Durable write: the cached copy of the block (older) is discarded. */
+/* Durable write: the cached copy of the blocks (older) is discarded. */
 static void blk_write_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
-			      uint8_t *bytes)
+			      uint32_t n, uint8_t *bytes)
 {
 	struct chunk *c = &d->chunks[ci];
 	size_t bs = d->o.block_size;
 
-	if (c->durable == NULL) {
-		c->durable = calloc(1, NX_SIM_DISK_CHUNK);
-		if (c->durable == NULL)
-			nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
-	}
-	memcpy(c->durable + (size_t)b * bs, bytes, bs);
-	c->dirty[b / 64] &= ~(1ull << (b % 64));
+	if (c->durable == NULL)
+		c->durable = buf_get(d, true);
+	memcpy(c->durable + (size_t)b * bs, bytes, n * bs);
+	dirty_set(c, b, n, false);
 }
 
 void nx_sim_disk_read_visible(const struct nx_sim_disk *d, uint64_t off,

@@ -6,9 +6,10 @@
  * acknowledgement numbers, a receive window with flow control (an
  * application can pause reading; the window closes; the sender probes),
  * retransmission on an RFC 6298 RTO with exponential backoff (go-back-N)
- * plus fast retransmit on three duplicate ACKs, in-order delivery to the
- * application however the link reorders, duplicates or drops, FIN
- * half-close, TIME_WAIT, and RST (refused ports, aborts, injected resets).
+ * plus fast retransmit on three duplicate ACKs, delayed ACKs, in-order
+ * delivery to the application however the link reorders, duplicates or
+ * drops, FIN half-close, TIME_WAIT, and RST (refused ports, aborts,
+ * injected resets).
  * Window scaling (RFC 7323) is negotiated so that captures dissect with
  * the real window sizes.  No congestion control, SACK or timestamps.
  *
@@ -48,6 +49,12 @@ struct nx_sim_net_opts {
 	uint64_t rto_init_ns;   /* RFC 6298 2.1 (1 s) scaled to sim links */
 	uint64_t rto_min_ns;
 	uint64_t rto_max_ns;
+	/* Delayed ACK (RFC 5681 4.2, as Linux does it): in-order data
+	 * is ACKed by the next segment going the other way, at the latest
+	 * every second full-sized segment, or when this expires.  Anything
+	 * unusual (out of order, a hole filled, a duplicate, FIN, a probe)
+	 * is ACKed at once.  0 ACKs every segment. */
+	uint64_t delack_ns;
 	uint32_t retries_max;   /* consecutive RTO expiries before ETIMEDOUT */
 	uint64_t time_wait_ns;  /* 2*MSL: >= 2 * rto_max */
 	uint64_t fin_wait2_ns;  /* orphaned FIN_WAIT_2 reaped after this */

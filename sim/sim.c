@@ -2,9 +2,9 @@
  * sim.c - the simulator's event loop: virtual clock + binary min-heap of
  * events ordered by (time, sequence number).
  *
- * Events live in a slot array allocated once; the heap holds slot indices
- * and every slot knows its heap position, so schedule, cancel and pop are
- * all O(log n) with no allocation.  Handles carry a generation so a stale
+ * Events live in a slot array allocated once; the heap holds (time,
+ * sequence, slot) entries and every slot knows its heap position, so
+ * schedule, cancel and pop are all O(log n) with no allocation.  Handles carry a generation so a stale
  * handle (event already ran, slot reused) is recognised and ignored.
  */
 #include <stdlib.h>
@@ -15,13 +15,18 @@
 #define REPRO_MAX 512
 
 struct slot {
-	uint64_t at;
-	uint64_t seq;
 	nx_sim_fn fn;
 	void *arg;
 	uint32_t gen;
 	uint32_t heap_pos;  /* SLOT_FREE when not pending */
 	uint32_t next_free; /* free list link */
+};
+
+/* A heap entry: the event's key, and its slot. */
+struct hent {
+	uint64_t at;
+	uint64_t seq;
+	uint32_t slot;
 };
 
 struct nx_sim {
@@ -30,7 +35,7 @@ struct nx_sim {
 	uint64_t now;
 	uint64_t seq_next;
 	struct slot *slots;
-	uint32_t *heap;
+	struct hent *heap;
 	uint32_t cap;
 	uint32_t count;
 	uint32_t free_head;
@@ -100,68 +105,70 @@ uint32_t nx_sim_events_pending(const struct nx_sim *sim) { return sim->count; }
 uint64_t nx_sim_events_run(const struct nx_sim *sim) { return sim->events_run; }
 uint32_t nx_sim_events_high_water(const struct nx_sim *sim) { return sim->high_water; }
 
-/* ---- heap ---------------------------------------------------------------- */
+/* ---- heap ----------------------------------------------------------------
+ *
+ * The heap array carries each entry's key (time, sequence) inline, so
+ * sifting compares adjacent memory instead of chasing slot indices: the
+ * pop at the heart of every step is the hottest loop of the simulator. */
 
-static bool before(const struct nx_sim *sim, uint32_t a, uint32_t b)
+static bool before(const struct hent *x, const struct hent *y)
 {
-	const struct slot *x = &sim->slots[a], *y = &sim->slots[b];
-
 	if (x->at != y->at)
 		return x->at < y->at;
 	return x->seq < y->seq;
 }
 
-static void heap_set(struct nx_sim *sim, uint32_t pos, uint32_t slot)
+static void heap_set(struct nx_sim *sim, uint32_t pos, const struct hent *e)
 {
-	sim->heap[pos] = slot;
-	sim->slots[slot].heap_pos = pos;
+	sim->heap[pos] = *e;
+	sim->slots[e->slot].heap_pos = pos;
 }
 
 static void sift_up(struct nx_sim *sim, uint32_t pos)
 {
-	uint32_t slot = sim->heap[pos];
+	struct hent e = sim->heap[pos];
 
 	while (pos > 0) {
 		uint32_t parent = (pos - 1) / 2;
 
-		if (!before(sim, slot, sim->heap[parent]))
+		if (!before(&e, &sim->heap[parent]))
 			break;
-		heap_set(sim, pos, sim->heap[parent]);
+		heap_set(sim, pos, &sim->heap[parent]);
 		pos = parent;
 	}
-	heap_set(sim, pos, slot);
+	heap_set(sim, pos, &e);
 }
 
 static void sift_down(struct nx_sim *sim, uint32_t pos)
 {
-	uint32_t slot = sim->heap[pos];
+	struct hent e = sim->heap[pos];
 
 	for (;;) {
 		uint32_t l = 2 * pos + 1, r = l + 1, min = l;
 
 		if (l >= sim->count)
 			break;
-		if (r < sim->count && before(sim, sim->heap[r], sim->heap[l]))
+		if (r < sim->count && before(&sim->heap[r], &sim->heap[l]))
 			min = r;
-		if (!before(sim, sim->heap[min], slot))
+		if (!before(&sim->heap[min], &e))
 			break;
-		heap_set(sim, pos, sim->heap[min]);
+		heap_set(sim, pos, &sim->heap[min]);
 		pos = min;
 	}
-	heap_set(sim, pos, slot);
+	heap_set(sim, pos, &e);
 }
 
 /* Removes the heap entry at pos and returns its slot to the free list. */
 static void heap_remove(struct nx_sim *sim, uint32_t pos)
 {
-	uint32_t slot = sim->heap[pos];
+	uint32_t slot = sim->heap[pos].slot;
 	struct slot *s = &sim->slots[slot];
 
 	nx_assert(pos < sim->count);
 	sim->count--;
 	if (pos != sim->count) {
-		heap_set(sim, pos, sim->heap[sim->count]);
-		if (pos > 0 && before(sim, sim->heap[pos], sim->heap[(pos - 1) / 2]))
+		heap_set(sim, pos, &sim->heap[sim->count]);
+		if (pos > 0 && before(&sim->heap[pos], &sim->heap[(pos - 1) / 2]))
 			sift_up(sim, pos);
 		else
 			sift_down(sim, pos);
@@ -190,11 +197,13 @@ nx_sim_event_id nx_sim_schedule_at(struct nx_sim *sim, uint64_t at_ns,
 	s = &sim->slots[slot];
 	nx_assert(s->heap_pos == SLOT_FREE);
 	sim->free_head = s->next_free;
-	s->at = at_ns < sim->now ? sim->now : at_ns;
-	s->seq = sim->seq_next++;
 	s->fn = fn;
 	s->arg = arg;
-	sim->heap[sim->count] = slot;
+	sim->heap[sim->count] = (struct hent){
+		.at = at_ns < sim->now ? sim->now : at_ns,
+		.seq = sim->seq_next++,
+		.slot = slot,
+	};
 	sim->count++;
 	sift_up(sim, sim->count - 1);
 	if (sim->count > sim->high_water)
@@ -259,9 +268,9 @@ bool nx_sim_step(struct nx_sim *sim)
 
 	if (sim->count == 0)
 		return false;
-	slot = sim->heap[0];
-	nx_assert(sim->slots[slot].at >= sim->now);
-	sim->now = sim->slots[slot].at;
+	slot = sim->heap[0].slot;
+	nx_assert(sim->heap[0].at >= sim->now);
+	sim->now = sim->heap[0].at;
 	fn = sim->slots[slot].fn;
 	arg = sim->slots[slot].arg;
 	/* Free first: fn may schedule into this very slot. */
@@ -273,7 +282,7 @@ bool nx_sim_step(struct nx_sim *sim)
 
 static bool next_due(const struct nx_sim *sim, uint64_t deadline)
 {
-	return sim->count > 0 && sim->slots[sim->heap[0]].at <= deadline;
+	return sim->count > 0 && sim->heap[0].at <= deadline;
 }
 
 uint64_t nx_sim_run_to(struct nx_sim *sim, uint64_t at_ns)

@@ -7,7 +7,11 @@
  * synchronized states (check RST/SYN, process the ACK, then text and
  * FIN).  Sending is one output() routine that fills the peer's window
  * from the send buffer, and one timer per connection that serves as the
- * retransmission timer, the persist timer (zero window) and TIME_WAIT.
+ * retransmission timer, the persist timer (zero window) and TIME_WAIT,
+ * plus a delayed-ACK timer.  Payload bytes are copied twice on their
+ * way: into the send buffer by send(), and from there into the segment
+ * in flight; the receiver hands the application the segment's bytes
+ * directly whenever nothing is buffered ahead of them.
  *
  * Determinism: connections and hosts are kept in creation order and
  * searched linearly; ISNs and nothing else come from the net's stream.
@@ -93,8 +97,18 @@ struct nx_sim_tcp_conn {
 	struct seg *ooo;
 	unsigned ooo_count;
 	bool fin_rcvd, eof_done, paused;
-	/* timers (RFC 6298), all in ns */
+	/* delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2) */
+	uint32_t rcv_acked; /* rcv_nxt as carried by the last ACK sent */
+	bool ack_now;       /* an ACK is owed once this input is done */
+	bool ack_delayed;   /* an ACK is owed when delack_ev fires */
+	nx_sim_event_id delack_ev;
+	/* timers (RFC 6298), all in ns.  The timer is lazy: timer_at is
+	 * the deadline, timer_ev may be due earlier and then re-arms
+	 * itself (an ACK that pushes the deadline back, the common case,
+	 * costs no event-heap work). */
 	nx_sim_event_id timer_ev;
+	uint64_t timer_ev_at, timer_at;
+	bool timer_on;
 	uint64_t rto, srtt, rttvar;
 	bool rtt_timing;
 	uint32_t rtt_seq;
@@ -149,6 +163,8 @@ void nx_sim_net_opts_default(struct nx_sim_net_opts *o)
 		.rto_init_ns = 10000000,  /* 10 ms */
 		.rto_min_ns = 2000000,    /* 2 ms */
 		.rto_max_ns = 1000000000, /* 1 s */
+		/* Linux: 40 ms against a 200 ms minimum RTO; same ratio. */
+		.delack_ns = 400000,      /* 400 us */
 		.retries_max = 15,
 		/* Covers the peer's FIN retransmissions at rto_max: a
 		 * shorter TIME_WAIT answers a late FIN with RST. */
@@ -288,7 +304,8 @@ static void seg_put(struct seg *s)
 	net->free_segs = s;
 }
 
-static void capture(struct nx_sim_net *net, const struct seg *s)
+static void capture(struct nx_sim_net *net, const struct seg *s,
+		    const uint8_t *payload)
 {
 	const struct nx_sim_host *src = net->hosts[s->src];
 	const struct nx_sim_host *dst = net->hosts[s->dst];
@@ -299,7 +316,7 @@ static void capture(struct nx_sim_net *net, const struct seg *s)
 		.src_ip = src->ip, .dst_ip = dst->ip, .ip_id = net->ip_ids[s->src]++,
 		.sport = s->sport, .dport = s->dport,
 		.seq = s->seq, .ack = s->ack, .flags = s->flags,
-		.payload = s->data, .payload_len = s->len,
+		.payload = payload, .payload_len = s->len,
 	};
 
 	if (net->pcap == NULL)
@@ -319,14 +336,17 @@ static void capture(struct nx_sim_net *net, const struct seg *s)
 
 static void seg_arrive(void *arg);
 
-/* Sends the scratch segment: capture, then the link decides its fate. */
-static void transmit(struct nx_sim_net *net, struct seg *s)
+/* Sends a segment (header s, s->len bytes at payload): capture, then the
+ * link decides its fate.  The payload is copied once per arrival, straight
+ * from the sender's buffer into the segment that travels. */
+static void transmit(struct nx_sim_net *net, const struct seg *s,
+		     const uint8_t *payload)
 {
 	uint64_t at[2];
 	unsigned n;
 
 	net->st.segs_sent++;
-	capture(net, s);
+	capture(net, s, payload);
 	n = nx_link_send(net->link, s->src, s->dst,
 			 (uint32_t)s->len + WIRE_OVERHEAD, at);
 	for (unsigned i = 0; i < n; i++) {
@@ -346,7 +366,8 @@ static void transmit(struct nx_sim_net *net, struct seg *s)
 		copy->mss_opt = s->mss_opt;
 		copy->len = s->len;
 		copy->flags = s->flags;
-		memcpy(copy->data, s->data, s->len);
+		if (s->len > 0)
+			memcpy(copy->data, payload, s->len);
 		copy->ev = nx_sim_schedule_at(net->sim, at[i], seg_arrive, copy);
 		if (copy->ev == NX_SIM_EVENT_NONE) {
 			seg_put(copy);
@@ -436,6 +457,11 @@ static void conn_destroy(struct nx_sim_tcp_conn *c)
 	if (c->listener != NULL)
 		c->listener->pending--;
 	nx_sim_cancel(c->net->sim, c->timer_ev);
+	c->timer_ev = NX_SIM_EVENT_NONE;
+	c->timer_on = false;
+	nx_sim_cancel(c->net->sim, c->delack_ev);
+	c->delack_ev = NX_SIM_EVENT_NONE;
+	c->ack_delayed = false;
 	while (c->ooo != NULL) {
 		struct seg *s = c->ooo;
 
@@ -520,22 +546,27 @@ static struct seg *seg_begin(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t fl
 			s->wnd = c->rcv_edge - c->rcv_nxt; /* do not shrink */
 		c->rcv_edge = c->rcv_nxt + s->wnd;
 		c->rcv_adv = s->wnd;
+		/* Any segment with ACK pays what is owed (piggybacking). */
+		c->rcv_acked = c->rcv_nxt;
+		c->ack_now = false;
+		c->ack_delayed = false;
 	}
 	return s;
 }
 
-static void seg_send(struct nx_sim_tcp_conn *c, struct seg *s)
+static void seg_send(struct nx_sim_tcp_conn *c, struct seg *s,
+		     const uint8_t *payload)
 {
 	c->st.segs_sent++;
 	STAT_ADD(c, bytes_sent, s->len);
 	if (s->flags & NX_TCP_RST)
 		STAT_INC(c, rsts_sent);
-	transmit(c->net, s);
+	transmit(c->net, s, payload);
 }
 
 static void send_ctl(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t flags)
 {
-	seg_send(c, seg_begin(c, seq, flags));
+	seg_send(c, seg_begin(c, seq, flags), NULL);
 }
 
 static void send_ack(struct nx_sim_tcp_conn *c)
@@ -551,26 +582,40 @@ static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
 	size_t off = c->shead + (uint32_t)(seq - c->snd_una);
 
 	nx_assert(off + len <= c->shead + c->slen);
-	memcpy(s->data, c->sbuf + off, len);
 	s->len = (uint16_t)len;
 	if (SEQ_LT(seq, c->snd_max))
 		STAT_INC(c, retransmits);
-	seg_send(c, s);
+	seg_send(c, s, c->sbuf + off);
 }
 
 static void timer_fire(void *arg);
 
-static void timer_arm(struct nx_sim_tcp_conn *c, uint64_t delay)
+static void timer_event(struct nx_sim_tcp_conn *c, uint64_t at)
 {
 	nx_sim_cancel(c->net->sim, c->timer_ev);
-	c->timer_ev = nx_sim_schedule(c->net->sim, delay, timer_fire, c);
+	c->timer_ev = nx_sim_schedule_at(c->net->sim, at, timer_fire, c);
+	c->timer_ev_at = at;
 	nx_assert(c->timer_ev != NX_SIM_EVENT_NONE);
 }
 
+/* (Re)starts the timer: it expires delay from now. */
+static void timer_arm(struct nx_sim_tcp_conn *c, uint64_t delay)
+{
+	uint64_t now = nx_sim_now(c->net->sim);
+	uint64_t at = now + delay < now ? UINT64_MAX : now + delay;
+
+	c->timer_on = true;
+	c->timer_at = at;
+	/* An event due no later than the new deadline re-arms itself. */
+	if (c->timer_ev != NX_SIM_EVENT_NONE && c->timer_ev_at <= at)
+		return;
+	timer_event(c, at);
+}
+
+/* The pending event (if any) stays and finds the timer off. */
 static void timer_stop(struct nx_sim_tcp_conn *c)
 {
-	nx_sim_cancel(c->net->sim, c->timer_ev);
-	c->timer_ev = NX_SIM_EVENT_NONE;
+	c->timer_on = false;
 }
 
 static uint32_t data_end(const struct nx_sim_tcp_conn *c)
@@ -631,7 +676,7 @@ static void output(struct nx_sim_tcp_conn *c)
 	in_flight = c->snd_una != c->snd_max;
 	if (in_flight || (int32_t)(data_end(c) - c->snd_nxt) > 0) {
 		/* Retransmission or persist (zero window) timer. */
-		if (!nx_sim_pending(c->net->sim, c->timer_ev))
+		if (!c->timer_on)
 			timer_arm(c, c->rto);
 	} else if (c->state != ST_TIME_WAIT && c->state != ST_FIN_WAIT_2) {
 		timer_stop(c);
@@ -699,7 +744,7 @@ static void send_rst_for(struct nx_sim_net *net, const struct seg *in)
 		s->flags = NX_TCP_RST | NX_TCP_ACK;
 	}
 	net->st.rsts_sent++;
-	transmit(net, s);
+	transmit(net, s, NULL);
 }
 
 static void rtt_sample(struct nx_sim_tcp_conn *c, uint64_t r)
@@ -827,24 +872,37 @@ static void fin_received(struct nx_sim_tcp_conn *c)
 	}
 }
 
-/* Takes the new part of a segment that starts at or before rcv_nxt. */
-static void absorb(struct nx_sim_tcp_conn *c, const struct seg *s)
+/* Accepts the new part of a segment that starts at or before rcv_nxt:
+ * advances rcv_nxt (and takes the FIN); returns how many bytes, which
+ * start at s->data + *skip. */
+static size_t take(struct nx_sim_tcp_conn *c, const struct seg *s,
+		   uint32_t *skip)
 {
-	uint32_t skip = c->rcv_nxt - s->seq;
 	size_t room = NX_MIN(c->rcap - c->rlen,
 			     (size_t)(SEQ_GT(c->rcv_edge, c->rcv_nxt) ? c->rcv_edge - c->rcv_nxt : 0));
 	size_t n = 0;
 
 	nx_assert(SEQ_LEQ(s->seq, c->rcv_nxt));
-	if (skip < s->len) {
-		n = NX_MIN((size_t)(s->len - skip), room);
-		rbuf_append(c, s->data + skip, n);
+	*skip = c->rcv_nxt - s->seq;
+	if (*skip < s->len) {
+		n = NX_MIN((size_t)(s->len - *skip), room);
 		c->rcv_nxt += (uint32_t)n;
 		STAT_ADD(c, bytes_rcvd, n);
 	}
 	if ((s->flags & NX_TCP_FIN) && !c->fin_rcvd &&
 	    c->rcv_nxt == s->seq + s->len)
 		fin_received(c);
+	return n;
+}
+
+/* take() into the receive buffer. */
+static void absorb(struct nx_sim_tcp_conn *c, const struct seg *s)
+{
+	uint32_t skip;
+	size_t n = take(c, s, &skip);
+
+	if (n > 0)
+		rbuf_append(c, s->data + skip, n);
 }
 
 /* Keeps an out-of-order segment, sorted by sequence, bounded. */
@@ -878,6 +936,61 @@ static void ooo_drain(struct nx_sim_tcp_conn *c)
 	}
 }
 
+/* The in-order segment when nothing is buffered (the common case): the
+ * application reads straight from the segment, as deliver() would have
+ * handed it the same bytes after copying them into the buffer. */
+static void absorb_deliver(struct nx_sim_tcp_conn *c, const struct seg *s)
+{
+	uint32_t skip;
+	size_t n;
+
+	if (c->rlen > 0 || c->ooo != NULL || !c->attached || c->paused) {
+		absorb(c, s);
+		ooo_drain(c);
+		deliver(c);
+		return;
+	}
+	n = take(c, s, &skip);
+	/* s stays valid: it is freed after conn_input() returns. */
+	if (n > 0)
+		c->ops->data(c->ctx, s->data + skip, n);
+	deliver(c); /* EOF and the end of the close, as usual */
+}
+
+static void delack_fire(void *arg)
+{
+	struct nx_sim_tcp_conn *c = arg;
+
+	c->delack_ev = NX_SIM_EVENT_NONE;
+	if (!c->ack_delayed || !c->linked)
+		return;
+	conn_hold(c);
+	send_ack(c);
+	conn_release(c);
+}
+
+/* In-order data arrived (and was delivered).  RFC 9293 3.8.6.3, RFC
+ * 5681 4.2: ACK at least every second full-sized segment, else within
+ * delack_ns; a segment the application sent meanwhile (from its data
+ * callback) already carried the ACK. */
+static void ack_schedule(struct nx_sim_tcp_conn *c)
+{
+	uint32_t mss = NX_MIN(c->net->o.mss, c->peer_mss);
+
+	if (c->rcv_nxt == c->rcv_acked)
+		return;
+	if (c->net->o.delack_ns == 0 || c->rcv_nxt - c->rcv_acked > mss) {
+		c->ack_now = true;
+		return;
+	}
+	c->ack_delayed = true;
+	if (c->delack_ev == NX_SIM_EVENT_NONE) {
+		c->delack_ev = nx_sim_schedule(c->net->sim, c->net->o.delack_ns,
+					       delack_fire, c);
+		nx_assert(c->delack_ev != NX_SIM_EVENT_NONE);
+	}
+}
+
 /* Text and FIN (RFC 9293 3.10.7.4 seventh/eighth).  Returns true if the
  * segment was kept in the out-of-order queue. */
 static bool data_process(struct nx_sim_tcp_conn *c, struct seg *s)
@@ -894,9 +1007,16 @@ static bool data_process(struct nx_sim_tcp_conn *c, struct seg *s)
 		if (SEQ_LT(s->seq, c->rcv_edge))
 			kept = ooo_insert(c, s);
 	} else {
-		absorb(c, s);
-		ooo_drain(c);
-		deliver(c);
+		uint32_t before = c->rcv_nxt;
+		bool plain = c->ooo == NULL && !(s->flags & NX_TCP_FIN);
+
+		absorb_deliver(c, s);
+		/* Plain new data may wait for company; a filled hole or a
+		 * FIN is ACKed at once (RFC 5681 4.2). */
+		if (plain && c->rcv_nxt != before && c->state != ST_CLOSED) {
+			ack_schedule(c);
+			return kept;
+		}
 	}
 	if (c->state != ST_CLOSED)
 		send_ack(c);
@@ -1042,6 +1162,8 @@ static void conn_input(struct nx_sim_tcp_conn *c, struct seg *s)
 		kept = input_sync(c, s);
 		if (c->linked)
 			output(c);
+		if (c->linked && c->ack_now)
+			send_ack(c); /* owed, and output() sent nothing */
 		break;
 	}
 	if (!kept)
@@ -1155,6 +1277,13 @@ static void timer_fire(void *arg)
 	struct nx_sim_tcp_conn *c = arg;
 
 	c->timer_ev = NX_SIM_EVENT_NONE;
+	if (!c->timer_on)
+		return;
+	if (nx_sim_now(c->net->sim) < c->timer_at) {
+		timer_event(c, c->timer_at); /* pushed back since armed */
+		return;
+	}
+	c->timer_on = false;
 	conn_hold(c);
 	if (c->state == ST_TIME_WAIT || c->state == ST_FIN_WAIT_2)
 		conn_destroy(c); /* 2*MSL over, or orphan reaped */

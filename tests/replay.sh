@@ -9,8 +9,12 @@
 #     diffs: the current core agrees with itself through the whole
 #     capture -> decode -> replay path;
 #  3. every traces/samples/<name>.pcap* with a <name>.expect file exits 1,
-#     reports exactly the "differ" count the file gives and prints each
-#     of its "grep:" patterns (the vendor's known deviations);
+#     reports exactly the "differ" (and "commands") count the file gives,
+#     prints each of its "grep:" patterns and matches each "record:"
+#     pattern against one DIFF record joined into a line (the vendor's
+#     known deviations: the command, both answers, the clause);
+#     for every sample, when tshark is installed, the replayed command
+#     count equals tshark's count of SCSI Command PDUs (opcode 0x01);
 #  4. truncated, garbage, empty and missing files exit 2 with a message
 #     and no sanitizer report.
 set -u
@@ -31,6 +35,37 @@ run() { # OUT FILE -> rc
 
 summary() { tail -1 "$1"; }
 
+# One line per DIFF record: "DIFF ... | differs: ... | captured: ... | ...".
+records() {
+	awk '/^DIFF /  { if (r != "") print r; r = $0; next }
+	     /^    /   { if (r != "") { sub(/^ +/, ""); r = r " | " $0 }; next }
+	               { if (r != "") print r; r = "" }
+	     END       { if (r != "") print r }' "$1"
+}
+
+# tshark's count of SCSI Command PDUs in FILE (the iSCSI port taken from
+# the first SYN), or nothing when tshark is not installed.
+tshark_count() {
+	command -v tshark >/dev/null || return 0
+	local port
+	port=$(tshark -r "$1" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' \
+		-T fields -e tcp.dstport 2>/dev/null | head -1)
+	tshark -r "$1" -d "tcp.port==${port:-3260},iscsi" -T fields \
+		-e iscsi.opcode 2>/dev/null | tr ',' '\n' | grep -c '^0x01$'
+}
+
+check_count() { # FILE OUT
+	local want got
+	want=$(tshark_count "$1")
+	[ -n "$want" ] || return 0
+	got=$(summary "$2" | sed -n 's/^replayed \([0-9]*\) commands.*/\1/p')
+	if [ "$got" = "$want" ]; then
+		ok "$1: replayed $got commands = tshark's $want SCSI Command PDUs"
+	else
+		bad "$1: replayed '$got' commands, tshark counts $want"
+	fi
+}
+
 for f in "$samples"/nexus-*.pcap*; do
 	rc=$(run "$tmp/out" "$f")
 	if [ "$rc" = 0 ] && summary "$tmp/out" | grep -q ", 0 differ$"; then
@@ -39,6 +74,7 @@ for f in "$samples"/nexus-*.pcap*; do
 		bad "$f: exit $rc: $(summary "$tmp/out")"
 		sed 's/^/    /' "$tmp/out" "$tmp/out.err" | head -40
 	fi
+	check_count "$f" "$tmp/out"
 done
 
 if "$sim" --scenario io --seed 7 --duration 2ms --pcap "$tmp/sim.pcap" >/dev/null; then
@@ -49,6 +85,7 @@ if "$sim" --scenario io --seed 7 --duration 2ms --pcap "$tmp/sim.pcap" >/dev/nul
 		bad "nexus-sim io seed 7: exit $rc: $(summary "$tmp/out")"
 		sed 's/^/    /' "$tmp/out" "$tmp/out.err" | head -40
 	fi
+	check_count "$tmp/sim.pcap" "$tmp/out"
 else
 	bad "nexus-sim could not write a capture"
 fi
@@ -58,13 +95,27 @@ for e in "$samples"/*.expect; do
 	base=${e%.expect}
 	f=$(ls "$base".pcap* 2>/dev/null | head -1)
 	want=$(awk '$1 == "differ:" {print $2}' "$e")
+	wantn=$(awk '$1 == "commands:" {print $2}' "$e")
 	rc=$(run "$tmp/out" "$f")
 	got=$(summary "$tmp/out" | sed -n 's/.*, \([0-9]*\) differ$/\1/p')
+	gotn=$(summary "$tmp/out" | sed -n 's/^replayed \([0-9]*\) commands.*/\1/p')
 	if [ "$rc" = 1 ] && [ "$got" = "$want" ]; then
 		ok "$f: exit 1, $got differ (expected $want)"
 	else
 		bad "$f: exit $rc, '$got' differ (expected exit 1, $want)"
 	fi
+	if [ -n "$wantn" ] && [ "$gotn" != "$wantn" ]; then
+		bad "$f: replayed '$gotn' commands (expected $wantn)"
+	fi
+	check_count "$f" "$tmp/out"
+	records "$tmp/out" >"$tmp/records"
+	while IFS= read -r pat; do
+		if grep -q -- "$pat" "$tmp/records"; then
+			ok "$f: record '${pat:0:60}...'"
+		else
+			bad "$f: no DIFF record matches '$pat'"
+		fi
+	done < <(sed -n 's/^record: //p' "$e")
 	while IFS= read -r pat; do
 		if grep -q -- "$pat" "$tmp/out"; then
 			ok "$f: shows '$pat'"

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define NX_TR_CONNS_MAX 1024u
 #define NX_TR_BYTES_MAX (512ull << 20)   /* captured TCP payload kept */
@@ -226,6 +227,9 @@ struct nx_trace {
 /* Returns 0, or -1 with t->err set: unreadable file, unsupported link
  * type, a limit reached.  t must be zeroed (iscsi_port may be set). */
 int nx_trace_read_file(struct nx_trace *t, const char *path);
+/* The same from an open stream (e.g. fmemopen: the fuzzer); fp is
+ * closed in every case.  name is for messages. */
+int nx_trace_read_fp(struct nx_trace *t, FILE *fp, const char *name);
 /* Decodes one frame of the given LINKTYPE_* into a TCP segment.
  * 0 = TCP, 1 = not TCP (or a fragment), -1 = truncated/malformed. */
 int nx_tr_decode_frame(int linktype, const uint8_t *p, uint32_t caplen,

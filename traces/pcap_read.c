@@ -231,26 +231,18 @@ static bool link_supported(int lt)
 	}
 }
 
-int nx_trace_read_file(struct nx_trace *t, const char *path)
+/* Frames of an opened capture into TCP segments; closes pc. */
+static int read_frames(struct nx_trace *t, pcap_t *pc, const char *name)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	pcap_t *pc;
 	int rc;
 
-	errbuf[0] = '\0';
-	pc = pcap_open_offline(path, errbuf);
-	if (pc == NULL) {
-		snprintf(t->err, sizeof(t->err), "%.300s: not a readable pcap/pcapng "
-			 "capture (%.256s)", path, errbuf);
-		return -1;
-	}
 	t->linktype = pcap_datalink(pc);
 	if (!link_supported(t->linktype)) {
 		snprintf(t->err, sizeof(t->err), "%s: link type %s (%d) is not "
 			 "supported (Ethernet, Linux SLL/SLL2, loopback, raw IP)",
-			 path, pcap_datalink_val_to_name(t->linktype) ?
+			 name, pcap_datalink_val_to_name(t->linktype) ?
 			 pcap_datalink_val_to_name(t->linktype) : "?",
 			 t->linktype);
 		pcap_close(pc);
@@ -273,7 +265,7 @@ int nx_trace_read_file(struct nx_trace *t, const char *path)
 	if (rc == -1) {
 		/* A truncated last record: keep what was read, say so. */
 		snprintf(t->err, sizeof(t->err), "%s: capture damaged after "
-			 "frame %u (%s)", path, t->frames, pcap_geterr(pc));
+			 "frame %u (%s)", name, t->frames, pcap_geterr(pc));
 		if (t->frames_tcp == 0) {
 			pcap_close(pc);
 			return -1;
@@ -281,4 +273,35 @@ int nx_trace_read_file(struct nx_trace *t, const char *path)
 	}
 	pcap_close(pc);
 	return 0;
+}
+
+int nx_trace_read_file(struct nx_trace *t, const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *pc;
+
+	errbuf[0] = '\0';
+	pc = pcap_open_offline(path, errbuf);
+	if (pc == NULL) {
+		snprintf(t->err, sizeof(t->err), "%.300s: not a readable pcap/pcapng "
+			 "capture (%.256s)", path, errbuf);
+		return -1;
+	}
+	return read_frames(t, pc, path);
+}
+
+int nx_trace_read_fp(struct nx_trace *t, FILE *fp, const char *name)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *pc;
+
+	errbuf[0] = '\0';
+	pc = pcap_fopen_offline(fp, errbuf);
+	if (pc == NULL) {
+		fclose(fp);
+		snprintf(t->err, sizeof(t->err), "%.300s: not a readable pcap/pcapng "
+			 "capture (%.256s)", name, errbuf);
+		return -1;
+	}
+	return read_frames(t, pc, name);
 }

@@ -69,6 +69,7 @@ struct nx_scenario {
 extern const struct nx_scenario nx_scenario_mixed;   /* mixed.c */
 extern const struct nx_scenario nx_scenario_io;      /* io.c */
 extern const struct nx_scenario nx_scenario_faults;  /* faults.c */
+extern const struct nx_scenario nx_scenario_reservations; /* reservations.c */
 
 extern const struct nx_scenario *const nx_scenarios[];
 extern const unsigned nx_scenario_count;
@@ -92,6 +93,18 @@ struct nx_scn_workload_opts {
 	/* Faults injected from the seed (mask of 1 << enum nx_scn_fault),
 	 * with the invariants checked after each; see workload.c. */
 	uint32_t faults;
+	/* Persistent reservations (needs control): PERSISTENT RESERVE OUT
+	 * (REGISTER, RESERVE / RELEASE of an all-registrants type, CLEAR,
+	 * PREEMPT, APTPL) and IN join the control operations, checked
+	 * against a model; see workload.c. */
+	bool pr;
+	/* Chance per issue of a control operation, parts per million; 0 =
+	 * drawn from the seed (200..5000). */
+	uint32_t ctl_ppm;
+	/* Bounded work (fuzz_sim): after this many sim events the workload
+	 * stops issuing and drains as at the end of its duration.  0 =
+	 * unlimited. */
+	uint64_t events_max;
 };
 
 void nx_scn_workload(struct nx_scn_env *env,

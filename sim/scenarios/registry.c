@@ -12,6 +12,7 @@ const struct nx_scenario *const nx_scenarios[] = {
 	&nx_scenario_mixed,
 	&nx_scenario_io,
 	&nx_scenario_faults,
+	&nx_scenario_reservations,
 };
 const unsigned nx_scenario_count = sizeof(nx_scenarios) / sizeof(nx_scenarios[0]);
 

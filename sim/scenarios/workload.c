@@ -54,19 +54,22 @@
  * dropped and logged in again (an initiator's NOP-Out timeout) only if a
  * fault could explain the silence; otherwise it is a lost task.
  *
- * PERSISTENT RESERVE hook (not active: core/pr.c is not in yet): see
- * pr_check_hook() - reservation state must be identical on every path
- * and survive crash/power loss per APTPL.
- *
- * Persistent reservations are not implemented in the core yet: when
- * they land, PERSISTENT RESERVE OUT (register/reserve/preempt) joins
- * the control operations here, with its 2Ah/03h-05h UAs.
+ * Persistent reservations (o->pr, pr_model.h): PERSISTENT RESERVE OUT
+ * (REGISTER with and without APTPL, RESERVE / RELEASE of an
+ * all-registrants type, CLEAR, PREEMPT) and IN join the control
+ * operations, one at a time workload-wide, with the 2Ah/03h-05h UAs
+ * they owe the other initiator tracked like the others; every PRIN
+ * answer is checked against the model, and pr_check_hook() reads the
+ * state through every initiator's I_T nexus after each re-login and at
+ * the end (it must be identical on every path and survive a restart
+ * exactly when APTPL says so).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nx_scenario.h"
+#include "pr_model.h"
 #include "../../core/nx_wire.h"
 #include "../nx_sim_disk.h"
 
@@ -93,12 +96,17 @@
 #define SEQ_MASK ((1ull << 56) - 1)
 
 /* UA kinds the workload expects (anything else fails). */
-enum { UA_POWER_ON, UA_LU_RESET, UA_MODE_CHANGED, UA_KINDS };
+enum {
+	UA_POWER_ON, UA_LU_RESET, UA_MODE_CHANGED,
+	UA_RES_PREEMPTED, UA_RES_RELEASED, UA_REG_PREEMPTED, /* o->pr */
+	UA_KINDS
+};
 static const uint8_t ua_code[UA_KINDS][2] = {
 	{ 0x29, 0x00 }, { 0x29, 0x03 }, { 0x2a, 0x01 },
+	{ 0x2a, 0x03 }, { 0x2a, 0x04 }, { 0x2a, 0x05 },
 };
 
-enum cmd_kind { K_READ, K_WRITE, K_TUR, K_MODESEL, K_SYNC };
+enum cmd_kind { K_READ, K_WRITE, K_TUR, K_MODESEL, K_SYNC, K_PROUT, K_PRIN };
 
 struct blk {
 	uint64_t tag;            /* 0: never written (zeros) */
@@ -107,8 +115,12 @@ struct blk {
 	bool any;                /* too many aborted writes: any valid block */
 	uint64_t dtag;           /* durable floor (see the header) */
 	uint64_t known_ns;       /* when tag was last known on the LU */
-	uint8_t wlock;
-	uint8_t rlocks;
+	bool fresh;              /* on wl->fresh (see there) */
+};
+
+struct blk_lock {
+	uint8_t w;               /* a write holds the block */
+	uint8_t r;               /* reads holding it */
 };
 
 struct ua_track {
@@ -134,6 +146,7 @@ struct cmd {
 	uint64_t tag;
 	uint64_t submit_ns;
 	uint8_t *buf;
+	struct nx_scn_pr_cmd pr;         /* K_PROUT, K_PRIN */
 	bool fua;
 	bool limbo;              /* connection died: outcome unknown */
 };
@@ -181,6 +194,16 @@ struct wl {
 	struct ini ini[INI_MAX];
 	struct blk *blk;
 	uint64_t blocks;
+	/* LBAs whose tag may be newer than their durable floor: a superset
+	 * of { b : seq_of(b->tag) > seq_of(b->dtag) } (dtag never moves
+	 * back), so a whole-LU SYNCHRONIZE CACHE visits only these instead
+	 * of the whole region.  Order is irrelevant: each block's update
+	 * depends on that block alone. */
+	uint32_t *fresh;
+	uint64_t fresh_count;
+	/* Block locks, apart from struct blk: scanned for every command
+	 * picked, so they stay dense in cache. */
+	struct blk_lock *lock;
 	uint64_t region;                  /* LBAs used: [0, region) */
 	bool tas;
 	bool stopping;
@@ -199,6 +222,7 @@ struct wl {
 	nx_sim_event_id heal_link_ev, heal_disk_ev;
 	bool disk_faulty;
 	uint64_t power_loss_ns;           /* start of the last crash + power loss */
+	struct nx_scn_pr pr;              /* reservation model (o.pr) */
 };
 
 /* ---- block contents -------------------------------------------------------- */
@@ -233,14 +257,15 @@ static void block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 
 static bool block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
 {
-	uint64_t w, got;
+	uint64_t w, got, diff = 0;
 
 	*tag = nx_get_be64(p);
 	if (*tag == 0) {
-		for (unsigned i = 0; i < BLOCK; i++)
-			if (p[i] != 0)
-				return false;
-		return true;
+		for (unsigned i = 8; i < BLOCK; i += 8) {
+			memcpy(&got, p + i, 8);
+			diff |= got;
+		}
+		return diff == 0;
 	}
 	if (nx_get_be64(p + 8) != lba)
 		return false;
@@ -260,7 +285,9 @@ static const char *cdb_name(const struct cmd *c)
 {
 	static const char *const names[] = { "READ(10)", "WRITE(10)",
 					     "TEST UNIT READY", "MODE SELECT(10)",
-					     "SYNCHRONIZE CACHE(10)" };
+					     "SYNCHRONIZE CACHE(10)",
+					     "PERSISTENT RESERVE OUT",
+					     "PERSISTENT RESERVE IN" };
 	return names[c->kind];
 }
 
@@ -365,9 +392,9 @@ static void ua_final_check(struct ini *in)
 static bool range_free(const struct wl *wl, uint64_t lba, uint32_t n, bool write)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		const struct blk *b = &wl->blk[lba + i];
+		const struct blk_lock *b = &wl->lock[lba + i];
 
-		if (b->wlock || (write && b->rlocks))
+		if (b->w || (write && b->r))
 			return false;
 	}
 	return true;
@@ -377,17 +404,19 @@ static void range_lock(struct wl *wl, uint64_t lba, uint32_t n, bool write,
 		       bool lock)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		struct blk *b = &wl->blk[lba + i];
+		struct blk_lock *b = &wl->lock[lba + i];
 
 		if (write) {
-			nx_assert(b->wlock == !lock);
-			b->wlock = lock;
+			nx_assert(b->w == !lock);
+			b->w = lock;
 		} else {
-			nx_assert(lock || b->rlocks > 0);
-			b->rlocks = (uint8_t)(b->rlocks + (lock ? 1 : -1));
+			nx_assert(lock || b->r > 0);
+			b->r = (uint8_t)(b->r + (lock ? 1 : -1));
 		}
 	}
 }
+
+static void fresh_note(struct wl *wl, uint64_t lba);
 
 static uint64_t seq_of(uint64_t tag)
 {
@@ -406,6 +435,7 @@ static void shadow_written(struct wl *wl, const struct cmd *c, bool maybe)
 
 		if (!maybe) {
 			b->tag = c->tag;
+			fresh_note(wl, c->lba + i);
 			b->nalt = 0;
 			b->any = false;
 			b->known_ns = now;
@@ -417,6 +447,18 @@ static void shadow_written(struct wl *wl, const struct cmd *c, bool maybe)
 			b->any = true;
 		}
 	}
+}
+
+/* Call whenever b->tag changes (see wl->fresh). */
+static void fresh_note(struct wl *wl, uint64_t lba)
+{
+	struct blk *b = &wl->blk[lba];
+
+	if (b->fresh)
+		return;
+	nx_assert(wl->fresh_count < wl->blocks);
+	b->fresh = true;
+	wl->fresh[wl->fresh_count++] = (uint32_t)lba;
 }
 
 static bool tag_allowed(const struct blk *b, uint64_t tag)
@@ -455,22 +497,42 @@ static void shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
 		b->nalt = 0;
 		b->any = false;
 		b->known_ns = nx_sim_now(wl->sim);
+		fresh_note(wl, lba + i);
 	}
 }
 
 /* SYNCHRONIZE CACHE sent at submit_ns was acknowledged: every block of
  * the range whose content was known on the LU before then is durable
  * (SBC-3 5.27; NUMBER OF BLOCKS 0 = to the end of the medium). */
+static void block_synced(struct blk *b, uint64_t submit_ns)
+{
+	if (b->known_ns < submit_ns && seq_of(b->tag) > seq_of(b->dtag))
+		b->dtag = b->tag;
+}
+
 static void shadow_synced(struct wl *wl, uint64_t lba, uint32_t n,
 			  uint64_t submit_ns)
 {
-	uint64_t end = n == 0 ? wl->region : NX_MIN(lba + n, wl->region);
+	uint64_t end = NX_MIN(lba + n, wl->region);
 
-	for (uint64_t i = lba; i < end; i++) {
-		struct blk *b = &wl->blk[i];
+	if (n != 0) {
+		for (uint64_t i = lba; i < end; i++)
+			block_synced(&wl->blk[i], submit_ns);
+		return;
+	}
+	/* To the end of the medium: only blocks on the fresh list can
+	 * change; those that are durable now leave it. */
+	for (uint64_t i = 0; i < wl->fresh_count;) {
+		struct blk *b = &wl->blk[wl->fresh[i]];
 
-		if (b->known_ns < submit_ns && seq_of(b->tag) > seq_of(b->dtag))
-			b->dtag = b->tag;
+		if (wl->fresh[i] >= lba)
+			block_synced(b, submit_ns);
+		if (seq_of(b->tag) > seq_of(b->dtag)) {
+			i++;
+			continue;
+		}
+		b->fresh = false;
+		wl->fresh[i] = wl->fresh[--wl->fresh_count];
 	}
 }
 
@@ -515,18 +577,71 @@ static void durable_check(struct wl *wl, const char *when, bool settle)
 	free(buf);
 }
 
-/* PERSISTENT RESERVE hook, deliberately empty: core/pr.c is not in yet.
- * When it lands, PERSISTENT RESERVE OUT (REGISTER, RESERVE, PREEMPT,
- * CLEAR, with and without APTPL) joins issue_control(), and this checks
- * after every fault and at the end that PERSISTENT RESERVE IN (READ
- * KEYS, READ RESERVATION) answers the same on every initiator's path and
- * matches the model: APTPL state survives crash and power loss (it is in
- * the sim's persistence store), other state does not survive a restart,
- * and the 2Ah/03h..05h UAs arrive exactly once. */
+/* PERSISTENT RESERVE IN sa through in's connection, synchronously, UAs
+ * met on the way received.  False if the connection died meanwhile, or
+ * if UAs keep coming: the other initiator's I/O goes on during the check
+ * and may establish a new one (2Ah/01h, say) before every retry
+ * (fuzz/regressions/fuzz_sim/pr-check-ua-stream). */
+#define PR_SYNC_TRIES 64u
+static bool pr_sync_prin(struct wl *wl, struct ini *in, uint8_t sa,
+			 uint8_t *buf, uint32_t *len)
+{
+	uint8_t cdb[10] = { 0x5e, sa };
+	struct nx_ini_scsi r;
+	uint8_t key, asc, ascq;
+
+	nx_put_be16(cdb + 7, NX_SCN_PR_DATA_IN_MAX);
+	for (unsigned tries = 0; tries < PR_SYNC_TRIES; tries++) {
+		uint64_t s = nx_sim_now(wl->sim);
+
+		memset(buf, 0, NX_SCN_PR_DATA_IN_MAX);
+		if (nx_ini_sync_scsi(nx_sim_ini_conn(in->si), &wl->drv, 0, cdb, 10,
+				     NX_INI_DIR_READ, buf, NX_SCN_PR_DATA_IN_MAX,
+				     &r) != 0)
+			return false;
+		wl->env->cmds++;
+		if (r.err == 0 && r.status == NX_STATUS_GOOD) {
+			*len = r.data_in_got;
+			return true;
+		}
+		sense_decode(&r, &key, &asc, &ascq);
+		if (r.err != 0 || r.status != NX_STATUS_CHECK_CONDITION || key != 6)
+			nx_scn_fail(wl->env, "initiator %u: PRIN %u: err %d status "
+				    "0x%02x sense %X/%02Xh/%02Xh", in->idx, sa, r.err,
+				    r.status, key, asc, ascq);
+		ua_receive(in, asc, ascq, s);
+	}
+	nx_log(NX_LOG_INFO, "scn: ini%u PRIN %u: still unit attentions after %u "
+	       "tries: not checked", in->idx, sa, PR_SYNC_TRIES);
+	return false;
+}
+
+/* The reservation state through every initiator's I_T nexus that is up
+ * must be the model's (SPC-4 5.12: it belongs to the LU, so every path
+ * reports the same).  No PR command may start meanwhile. */
 static void pr_check_hook(struct wl *wl, const char *when)
 {
-	(void)wl;
-	(void)when;
+	uint8_t keys[NX_SCN_PR_DATA_IN_MAX], res[NX_SCN_PR_DATA_IN_MAX];
+	uint32_t klen = 0, rlen = 0;
+	char why[512];
+
+	if (!wl->o.pr || wl->pr.busy)
+		return;
+	wl->pr.busy = true; /* holds nx_scn_pr_pick() off */
+	for (unsigned i = 0; i < wl->o.initiators; i++) {
+		struct ini *in = &wl->ini[i];
+
+		if (in->down || in->need_relogin || in->si == NULL ||
+		    nx_ini_conn_is_dead(nx_sim_ini_conn(in->si)))
+			continue;
+		if (!pr_sync_prin(wl, in, 0, keys, &klen) ||
+		    !pr_sync_prin(wl, in, 1, res, &rlen))
+			continue;
+		if (!nx_scn_pr_check(&wl->pr, keys, klen, res, rlen, why,
+				     sizeof(why)))
+			nx_scn_fail(wl->env, "%s: initiator %u: %s", when, i, why);
+	}
+	wl->pr.busy = false;
 }
 
 /* ---- commands ------------------------------------------------------------------------ */
@@ -539,7 +654,7 @@ static void cmd_release(struct cmd *c)
 
 	if (c->kind == K_READ || c->kind == K_WRITE)
 		range_lock(in->wl, c->lba, c->nblk, c->kind == K_WRITE, false);
-	if (c->kind == K_MODESEL)
+	if (c->kind == K_MODESEL || c->kind == K_PROUT || c->kind == K_PRIN)
 		in->ctl_busy = false;
 	c->busy = false;
 	nx_assert(in->outstanding > 0);
@@ -551,6 +666,35 @@ static void modesel_done(struct cmd *c, bool good, bool maybe)
 {
 	ua_est_end(c->ini->wl, -1, (int)c->ini->idx, UA_MODE_CHANGED,
 		   c->submit_ns, maybe, good);
+}
+
+static bool is_pr(const struct cmd *c)
+{
+	return c->kind == K_PROUT || c->kind == K_PRIN;
+}
+
+static unsigned pr_ua_kind(uint8_t ascq)
+{
+	return ascq == 0x03 ? UA_RES_PREEMPTED
+	       : ascq == 0x04 ? UA_RES_RELEASED : UA_REG_PREEMPTED;
+}
+
+/* A PR command ended: the model moves (or learns it may have), and the
+ * UA it owes the other initiator is settled. */
+static void pr_cmd_end(struct cmd *c, enum nx_scn_pr_outcome o)
+{
+	struct ini *in = c->ini;
+	struct wl *wl = in->wl;
+	char why[512];
+
+	if (c->pr.ua_to >= 0)
+		ua_est_end(wl, c->pr.ua_to, -1, pr_ua_kind(c->pr.ua_ascq),
+			   c->submit_ns, o != NX_SCN_PR_NOT_RUN,
+			   o == NX_SCN_PR_GOOD);
+	if (!nx_scn_pr_done(&wl->pr, o, c->buf, c->req.data_in_got, why,
+			    sizeof(why)))
+		nx_scn_fail(wl->env, "initiator %u: %s: %s", in->idx, c->pr.name,
+			    why);
 }
 
 /* Outcomes that are not GOOD: UA (the command did not run), aborted
@@ -568,6 +712,8 @@ static void cmd_not_good(struct cmd *c)
 			shadow_written(in->wl, c, true);
 		if (c->kind == K_MODESEL)
 			modesel_done(c, false, true);
+		if (is_pr(c))
+			pr_cmd_end(c, NX_SCN_PR_UNKNOWN);
 		return;
 	}
 	sense_decode(r, &key, &asc, &ascq);
@@ -589,6 +735,8 @@ static void cmd_not_good(struct cmd *c)
 	ua_receive(in, asc, ascq, c->submit_ns);
 	if (c->kind == K_MODESEL)
 		modesel_done(c, false, false);
+	if (is_pr(c))
+		pr_cmd_end(c, NX_SCN_PR_NOT_RUN);
 }
 
 static void cmd_done(struct nx_ini_scsi *r)
@@ -613,7 +761,8 @@ static void cmd_done(struct nx_ini_scsi *r)
 		cmd_release(c);
 		return;
 	}
-	if (r->response != 0 || r->residual != 0 ||
+	/* PRIN: an allocation length larger than the data (underflow) */
+	if (r->response != 0 || (r->residual != 0 && c->kind != K_PRIN) ||
 	    (c->kind == K_READ && r->data_in_got != c->nblk * BLOCK))
 		nx_scn_fail(wl->env, "initiator %u: %s itt 0x%x: response %u "
 			    "flags 0x%x residual %u got %u", in->idx, cdb_name(c),
@@ -636,6 +785,8 @@ static void cmd_done(struct nx_ini_scsi *r)
 		modesel_done(c, true, true);
 	} else if (c->kind == K_SYNC) {
 		shadow_synced(wl, c->lba, c->nblk, c->submit_ns);
+	} else if (is_pr(c)) {
+		pr_cmd_end(c, NX_SCN_PR_GOOD);
 	}
 	cmd_release(c);
 }
@@ -879,9 +1030,40 @@ static void tmf_done(struct nx_ini_tmf *t)
 	issue_schedule(in);
 }
 
+/* The next reservation command of the model (pr_model.h); false when
+ * none may be sent now. */
+static bool issue_pr(struct ini *in, struct cmd *c)
+{
+	struct wl *wl = in->wl;
+
+	if (!nx_scn_pr_pick(&wl->pr, in->idx, &in->rng, &c->pr))
+		return false;
+	memset(&c->req, 0, sizeof(c->req));
+	memcpy(c->req.cdb, c->pr.cdb, sizeof(c->pr.cdb));
+	c->req.cdb_len = sizeof(c->pr.cdb);
+	c->kind = c->pr.out ? K_PROUT : K_PRIN;
+	if (c->pr.out) {
+		memcpy(c->buf, c->pr.param, c->pr.param_len);
+		c->req.data_out = c->buf;
+		c->req.data_out_len = c->pr.param_len;
+	} else {
+		c->req.data_in = c->buf;
+		c->req.data_in_len = c->pr.data_in_len;
+	}
+	in->ctl_busy = true;
+	if (c->pr.ua_to >= 0)
+		ua_est_begin(wl, c->pr.ua_to, -1, pr_ua_kind(c->pr.ua_ascq));
+	nx_log(NX_LOG_INFO, "scn: ini%u %s", in->idx, c->pr.name);
+	cmd_submit(in, c);
+	return true;
+}
+
 static void issue_control(struct ini *in, struct cmd *c)
 {
 	uint64_t pick = nx_rng_below(&in->rng, 10);
+
+	if (in->wl->o.pr && pick < 4 && issue_pr(in, c))
+		return;
 
 	if (pick < 5)
 		issue_modesel(in, c);
@@ -913,6 +1095,10 @@ static bool issue_one(struct ini *in)
 		tmf_submit(in, NX_INI_TMF_ABORT_TASK_SET);
 		return true;
 	}
+	/* bounded work (o.events_max): stop issuing, drain as at the end */
+	if (in->wl->o.events_max != 0 &&
+	    nx_sim_events_run(in->wl->sim) > in->wl->o.events_max)
+		in->wl->stopping = true;
 	if (c == NULL || in->wl->stopping)
 		return false;
 	if (in->wl->o.control && !in->ctl_busy &&
@@ -1145,6 +1331,8 @@ static void setup_ini(struct wl *wl, struct ini *in, unsigned idx)
 	in->w_write = (uint32_t)nx_rng_range(&in->rng, 1, 10);
 	in->w_tur = (uint32_t)nx_rng_range(&in->rng, 0, 1);
 	in->ctl_ppm = (uint32_t)nx_rng_range(&in->rng, 200, 5000);
+	if (wl->o.ctl_ppm != 0)
+		in->ctl_ppm = wl->o.ctl_ppm;
 	if (wl->o.control) {
 		in->w_sync = (uint32_t)nx_rng_range(&in->rng, 0, 2);
 		in->fua_pct = (uint32_t)nx_rng_range(&in->rng, 0, 50);
@@ -1358,6 +1546,7 @@ static void fault_crash(struct wl *wl, bool power)
 	target_build(wl);
 	/* Mode pages live in memory: the new target has the defaults. */
 	wl->tas = true;
+	nx_scn_pr_restart(&wl->pr); /* SPC-4 5.12.4: what APTPL keeps */
 	fault_note(wl, power ? NX_SCN_FAULT_POWER : NX_SCN_FAULT_CRASH, 0);
 	pr_check_hook(wl, "after restart");
 }
@@ -1418,6 +1607,8 @@ static void limbo_release(struct ini *in)
 			shadow_written(in->wl, c, true);
 		if (c->kind == K_MODESEL)
 			modesel_done(c, false, true);
+		if (is_pr(c))
+			pr_cmd_end(c, NX_SCN_PR_UNKNOWN);
 		c->limbo = false;
 		cmd_release(c);
 	}
@@ -1502,7 +1693,7 @@ static void run_workload(struct wl *wl, uint64_t end)
 {
 	if (wl->o.faults)
 		fault_schedule_next(wl);
-	while (nx_sim_now(wl->sim) < end) {
+	while (nx_sim_now(wl->sim) < end && !wl->stopping) {
 		uint64_t t = NX_MIN(end, nx_sim_now(wl->sim) + SLICE_NS);
 
 		if (wl->o.faults && wl->next_fault_ns < t)
@@ -1549,6 +1740,8 @@ static void teardown(struct wl *wl)
 		nx_scn_fail(wl->env, "target connections never released");
 	nx_target_free(wl->tgt);
 	free(wl->blk);
+	free(wl->fresh);
+	free(wl->lock);
 }
 
 void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *o)
@@ -1571,8 +1764,10 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	wl->region = nx_rng_range(&wl->rng, NX_MIN(wl->blocks, 4 * BLOCKS_LIMIT),
 				  wl->blocks);
 	wl->blk = calloc(wl->blocks, sizeof(*wl->blk));
+	wl->fresh = calloc(wl->blocks, sizeof(*wl->fresh));
+	wl->lock = calloc(wl->blocks, sizeof(*wl->lock));
 	wl->tas = nx_rng_chance(&wl->rng, 1, 2);
-	nx_assert(wl->blk != NULL);
+	nx_assert(wl->blk != NULL && wl->fresh != NULL && wl->lock != NULL);
 	setup_target(wl);
 	for (unsigned i = 0; i < o->initiators; i++)
 		setup_ini(wl, &wl->ini[i], i);

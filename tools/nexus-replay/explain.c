@@ -359,6 +359,10 @@ const char *rp_clause(const uint8_t *cdb, const struct rp_answer *a)
 		      "I_T nexus conflicts";
 	else if (a->status != 0x02)
 		why = NULL;
+	else if (key == 0x06 && asc == 0x2a && ascq == 0x04)
+		why = "SPC-4 5.12.11.2.3: releasing a registrants-only "
+		      "reservation establishes RESERVATIONS RELEASED for the "
+		      "other registered I_T nexuses";
 	else if (key == 0x06)
 		why = "SAM-5 5.14: a pending unit attention is reported to the "
 		      "first command of the I_T nexus (SAM-5 6.3 for 29h)";
@@ -392,6 +396,27 @@ const char *rp_clause(const uint8_t *cdb, const struct rp_answer *a)
 	else
 		return NULL;
 	return buf;
+}
+
+/* The captured target reported a unit attention where nexus had none
+ * pending for that I_T nexus: the clause that says who must hear it. */
+const char *rp_ua_clause(const struct rp_answer *cap, const struct rp_answer *nx)
+{
+	uint8_t ck, ca, cq, nk, na, nq;
+
+	if (!cap->present || !nx->present || cap->status != 0x02)
+		return NULL;
+	rp_sense_triplet(cap->sense, cap->sense_len, &ck, &ca, &cq);
+	rp_sense_triplet(nx->sense, nx->sense_len, &nk, &na, &nq);
+	if (ck != 0x06 || (nx->status == 0x02 && nk == 0x06))
+		return NULL;
+	if (ca == 0x2a && cq == 0x04)
+		return "SPC-4 5.12.11.2: RESERVATIONS RELEASED is for the other "
+		       "registrants of a registrants-only reservation, never "
+		       "for the I_T nexus that released it; nexus had no unit "
+		       "attention pending for this I_T nexus (SAM-5 5.14)";
+	return "SAM-5 5.14: nexus had no unit attention pending for this "
+	       "I_T nexus";
 }
 
 const char *rp_tmf_name(uint8_t fn)

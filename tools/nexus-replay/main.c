@@ -151,7 +151,9 @@ void rp_report_cmd(const struct rp_opts *o, const struct nx_trace *t,
 	answer_text(cap, ctext, sizeof(ctext));
 	answer_text(nx, ntext, sizeof(ntext));
 	diff_kinds(diff, kinds, sizeof(kinds));
-	clause = rp_clause(m->cdb, nx);
+	clause = rp_ua_clause(cap, nx);
+	if (clause == NULL)
+		clause = rp_clause(m->cdb, nx);
 	if (o->json) {
 		report_json_cmd(o, m, idx, session, cdb, ctext, ntext, kinds,
 				clause, first);

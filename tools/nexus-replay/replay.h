@@ -79,6 +79,9 @@ const char *rp_sense_key_name(uint8_t key);
 const char *rp_asc_name(uint8_t asc, uint8_t ascq);
 /* The clause behind an answer to this CDB, or NULL. */
 const char *rp_clause(const uint8_t *cdb, const struct rp_answer *a);
+/* A unit attention only the captured target reported, or NULL. */
+const char *rp_ua_clause(const struct rp_answer *cap,
+			 const struct rp_answer *nx);
 const char *rp_tmf_name(uint8_t fn);
 const char *rp_tmf_rsp_name(uint8_t rsp);
 unsigned rp_compare(const struct rp_answer *cap, const struct rp_answer *nx,

@@ -6,10 +6,13 @@
 #
 # Both run the same libiscsi workload (iscsi-inq, iscsi-readcapacity16 with
 # digests, and an iscsi-test-cu subset that touches tgt's known
-# deviations) while tshark captures the port.  Daemons are stopped by the
+# deviations, among them the PR ownership tests whose second session
+# receives tgt's leaked RESERVATIONS RELEASED unit attention) while tshark
+# captures the port.  Daemons are stopped by the
 # PIDs this script started, never by name.
 set -u
 WORKLOAD_TESTS="ALL.GetLBAStatus.BeyondEol,ALL.ModeSense6,ALL.PrinServiceactionRange"
+WORKLOAD_TESTS+=",ALL.ProutReserve.OwnershipEA,ALL.ProutReserve.OwnershipWE,ALL.ProutReserve.OwnershipEARO"
 IQN=iqn.2026-11.test:replay
 tmp=$(mktemp -d /tmp/nx-capture.XXXXXX)
 pids=()

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - nexus.ko: one iSCSI target with one RAM LU on one portal,
+ * built from the same core/ and transports/iscsi/ objects as nexus-target
+ * and the simulator.
+ *
+ *   insmod nexus.ko portal=0.0.0.0:3260 iqn=iqn.2026-11.dev.nexus:target0 \
+ *                   lun_size=64M block_size=512 log_level=2
+ *
+ * Set-up and tear-down run on the loop (nx_kloop_call) like everything
+ * else that touches portable code.  Unload stops listening, drops every
+ * connection, waits (at most NEXUS_DRAIN_MS) for the sessions to drain
+ * their tasks, frees everything and reports outstanding allocations and
+ * armed timers, so a leak shows in the kernel log.
+ */
+#define pr_fmt(fmt) "nexus: " fmt
+
+#include <linux/delay.h>
+#include <linux/inet.h>
+#include <linux/jiffies.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+
+#include "nx_kmod.h"
+
+#define NEXUS_DRAIN_MS 10000
+#define NEXUS_LUN_SIZE_MAX (64ull << 30)
+
+static char *portal = "0.0.0.0:3260";
+module_param(portal, charp, 0444);
+MODULE_PARM_DESC(portal, "IPv4 portal ADDR[:PORT] (default 0.0.0.0:3260)");
+
+static char *iqn = "iqn.2026-11.dev.nexus:target0";
+module_param(iqn, charp, 0444);
+MODULE_PARM_DESC(iqn, "target name (default iqn.2026-11.dev.nexus:target0)");
+
+static char *lun_size = "64M";
+module_param(lun_size, charp, 0444);
+MODULE_PARM_DESC(lun_size, "size of the RAM LU 0, K/M/G suffix (default 64M)");
+
+static unsigned int block_size = 512;
+module_param(block_size, uint, 0444);
+MODULE_PARM_DESC(block_size, "logical block size, 512 or 4096 (default 512)");
+
+static int log_level = NX_LOG_INFO;
+module_param(log_level, int, 0444);
+MODULE_PARM_DESC(log_level, "0 err, 1 warn, 2 info, 3 debug (default 2)");
+
+struct nexus {
+	struct sockaddr_in addr;
+	u64 size_bytes;
+	char portal_text[32];
+	struct nx_target *tgt;
+	struct nx_iscsi_server_config *cfg;
+	struct nx_iscsi_server *srv;
+	struct nx_kportal *portal;
+};
+
+static struct nexus *nexus;
+
+/* "A.B.C.D[:PORT]" */
+static int parse_portal(const char *s, struct sockaddr_in *sin)
+{
+	const char *end;
+	u16 port = NX_ISCSI_PORT_DEFAULT;
+
+	memset(sin, 0, sizeof(*sin));
+	if (!in4_pton(s, -1, (u8 *)&sin->sin_addr.s_addr, ':', &end))
+		return -EINVAL;
+	if (*end == ':' && kstrtou16(end + 1, 10, &port))
+		return -EINVAL;
+	if (*end != ':' && *end != '\0')
+		return -EINVAL;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	return 0;
+}
+
+static int parse_params(struct nexus *n)
+{
+	char *end;
+
+	if (parse_portal(portal, &n->addr)) {
+		pr_err("portal=%s: expected A.B.C.D[:PORT]\n", portal);
+		return -EINVAL;
+	}
+	snprintf(n->portal_text, sizeof(n->portal_text), "%pI4:%u",
+		 &n->addr.sin_addr, ntohs(n->addr.sin_port));
+	if (block_size != 512 && block_size != 4096) {
+		pr_err("block_size=%u: use 512 or 4096\n", block_size);
+		return -EINVAL;
+	}
+	n->size_bytes = memparse(lun_size, &end);
+	if (*end || n->size_bytes < block_size ||
+	    n->size_bytes % block_size || n->size_bytes > NEXUS_LUN_SIZE_MAX) {
+		pr_err("lun_size=%s: a multiple of %u bytes up to 64G\n",
+		       lun_size, block_size);
+		return -EINVAL;
+	}
+	if (!*iqn || strlen(iqn) >= NX_NAME_MAX) {
+		pr_err("iqn: 1 to %d characters\n", NX_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- on the loop ------------------------------------------------------------- */
+
+static int nexus_build_target(struct nexus *n)
+{
+	struct nx_lu_config lc = { .lun = 0, .block_size = block_size };
+	struct nx_backstore *bs;
+	int rc;
+
+	n->tgt = nx_target_new(iqn);
+	if (!n->tgt)
+		return -ENOMEM;
+	bs = nx_bs_ram_new(n->size_bytes);
+	if (!bs)
+		return -ENOMEM;
+	rc = nx_target_add_lu(n->tgt, &lc, bs);
+	if (rc < 0) {
+		nx_bs_destroy(bs); /* not taken over on failure */
+		return rc;
+	}
+	return 0;
+}
+
+static int nexus_start(void *arg)
+{
+	struct nexus *n = arg;
+	int rc = nexus_build_target(n);
+
+	if (rc < 0)
+		return rc;
+	n->cfg = nx_alloc(sizeof(*n->cfg));
+	if (!n->cfg)
+		return -ENOMEM;
+	n->cfg->targets[0].target = n->tgt;
+	n->cfg->target_count = 1;
+	n->cfg->portals[0] = n->portal_text;
+	n->cfg->portal_count = 1;
+	n->cfg->tpgt = 1;
+	n->srv = nx_iscsi_server_new(n->cfg);
+	if (!n->srv)
+		return -ENOMEM;
+	return nx_kportal_open(&n->addr, n->srv, &n->portal);
+}
+
+static int nexus_shutdown(void *arg)
+{
+	struct nexus *n = arg;
+
+	if (n->portal)
+		nx_kportal_shutdown(n->portal);
+	return 0;
+}
+
+static int nexus_idle(void *arg)
+{
+	struct nexus *n = arg;
+
+	return (!n->portal || nx_kportal_idle(n->portal)) &&
+	       (!n->srv || !nx_iscsi_server_busy(n->srv));
+}
+
+static int nexus_free_objects(void *arg)
+{
+	struct nexus *n = arg;
+
+	nx_kportal_free(n->portal);
+	if (n->srv)
+		nx_iscsi_server_free(n->srv);
+	if (n->tgt)
+		nx_target_free(n->tgt);
+	nx_free(n->cfg);
+	return 0;
+}
+
+/* ---- module ---------------------------------------------------------------------- */
+
+/* Returns false when the drain timed out: the objects are then leaked on
+ * purpose (tasks may still reference them), never freed under a task. */
+static bool nexus_stop(struct nexus *n)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(NEXUS_DRAIN_MS);
+	bool drained;
+
+	nx_kloop_call(nexus_shutdown, n);
+	while (!(drained = nx_kloop_call(nexus_idle, n)) &&
+	       time_before(jiffies, deadline))
+		msleep(10);
+	if (drained)
+		nx_kloop_call(nexus_free_objects, n);
+	else
+		pr_err("unload: sessions did not drain in %d ms; leaking them\n",
+		       NEXUS_DRAIN_MS);
+	return drained;
+}
+
+static void nexus_report(bool drained)
+{
+	unsigned int armed = nx_kloop_stop();
+	long allocs;
+
+	nx_kernel_persist_reset();
+	allocs = nx_kernel_allocs_outstanding();
+	if (drained && allocs == 0 && armed == 0)
+		pr_info("unloaded cleanly\n");
+	else
+		pr_err("unloaded with %ld allocations outstanding and %u timers "
+		       "armed\n", allocs, armed);
+}
+
+static int __init nexus_init(void)
+{
+	int rc;
+
+	nx_kernel_set_log_level(log_level);
+	nexus = kzalloc(sizeof(*nexus), GFP_KERNEL);
+	if (!nexus)
+		return -ENOMEM;
+	rc = parse_params(nexus);
+	if (rc == 0)
+		rc = nx_kloop_start();
+	if (rc < 0) {
+		kfree(nexus);
+		return rc;
+	}
+	rc = nx_kloop_call(nexus_start, nexus);
+	if (rc < 0) {
+		pr_err("start failed (%d)\n", rc);
+		nexus_report(nexus_stop(nexus));
+		kfree(nexus);
+		return rc;
+	}
+	pr_info("serving %s (LUN 0: %llu bytes of RAM, %u-byte blocks) on %s\n",
+		iqn, nexus->size_bytes, block_size, nexus->portal_text);
+	return 0;
+}
+
+static void __exit nexus_exit(void)
+{
+	nexus_report(nexus_stop(nexus));
+	kfree(nexus);
+}
+
+module_init(nexus_init);
+module_exit(nexus_exit);
+
+MODULE_DESCRIPTION("nexus SCSI target (SPC-4/SBC-3 core, iSCSI transport)");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# kernel/selftest.sh NEXUS_KO [NEXUS_TARGET] - boots nexus.ko in qemu and
+# tests it from the host with libiscsi.
+#
+#  1. builds a busybox initramfs: kernel/guest-init.sh as /init, nexus.ko,
+#     and e1000.ko of the Debian kernel nexus.ko was built for;
+#  2. boots that kernel (/boot/vmlinuz-VER from linux-image-amd64) in
+#     qemu-system-x86_64 (TCG, or KERNEL_ACCEL=kvm), 512 MiB,
+#     user networking with 127.0.0.1:PORT forwarded to the guest's 3260;
+#  3. waits for "NEXUS-TEST: ready", runs iscsi-inq and the iscsi-test-cu
+#     subset KERNEL_CU_TESTS against iscsi://127.0.0.1:PORT/IQN/0;
+#     then 5 s of 1 MiB reads (iscsi-perf);
+#  4. starts random reads and, 3 s in, tells the guest to unload the
+#     module and power off; the module must report "unloaded cleanly" (no
+#     allocation or timer outstanding) and the console must show no oops,
+#     BUG or WARNING;
+#  5. with NEXUS_TARGET: runs the same subset against nexus-target (same
+#     LU size) on loopback and requires the same failed-test set.
+# qemu is always killed by its PID; every wait has a timeout.  Console
+# log and test logs go to build/reports/kernel-*.  The last line is the
+# summary.
+set -euo pipefail
+
+if [[ $# -lt 1 || ! -f $1 ]]; then
+	echo "usage: $0 path/to/nexus.ko [path/to/nexus-target]" >&2
+	exit 2
+fi
+KO=$(realpath "$1")
+TARGET_BIN=${2:+$(realpath "$2")}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+REPORTS=${KERNEL_REPORTS:-$ROOT/build/reports}
+IQN=iqn.2026-11.dev.nexus:target0
+LUN_SIZE=64M
+# Inquiry, read/write, reservations (SPC-2 and persistent), task management
+# and iSCSI sequencing: ~70 s under TCG.
+CU_TESTS=${KERNEL_CU_TESTS:-ALL.Inquiry,ALL.TestUnitReady,ALL.ReadCapacity10,ALL.ReadCapacity16,ALL.Read10,ALL.Read16,ALL.Write10,ALL.Write16,ALL.Verify10,ALL.WriteSame10,ALL.Unmap,ALL.CompareAndWrite,ALL.ModeSense6,ALL.ReportSupportedOpcodes,ALL.Reserve6,ALL.ProutRegister,ALL.ProutReserve,ALL.ProutClear,ALL.ProutPreempt,ALL.PrinReadKeys,ALL.PrinReportCapabilities,ALL.iSCSITMF,ALL.iSCSIcmdsn,ALL.iSCSIdatasn,ALL.iSCSIResiduals}
+BOOT_TIMEOUT=${KERNEL_BOOT_TIMEOUT:-180}
+CU_TIMEOUT=${KERNEL_CU_TIMEOUT:-420}
+STOP_TIMEOUT=60
+START=$(date +%s)
+mkdir -p "$REPORTS"
+WORK=$(mktemp -d /tmp/nexus-kernel.XXXXXX)
+CONSOLE=$REPORTS/kernel-console.log
+QPID=
+UPID=
+
+BGPID=
+cleanup() {
+	# TERM: timeout(1) passes it on to the command it runs
+	[[ -n $BGPID ]] && kill -TERM "$BGPID" 2>/dev/null || true
+	[[ -n $QPID ]] && kill -KILL "$QPID" 2>/dev/null || true
+	[[ -n $UPID ]] && kill -KILL "$UPID" 2>/dev/null || true
+	exec 3>&- 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP # run cleanup (kill qemu) on signals too
+
+# run_fg CMD...: runs CMD in the background and waits for it, so a signal to
+# this script is handled at once (bash defers traps while a foreground
+# command runs); returns CMD's status.
+run_fg() {
+	local rc=0
+	"$@" &
+	BGPID=$!
+	wait "$BGPID" || rc=$?
+	BGPID=
+	return $rc
+}
+
+die() {
+	echo "kernel-test: FAILED: $*" >&2
+	exit 1
+}
+
+elapsed() {
+	local s=$(($(date +%s) - START))
+	printf '%dm%02ds' $((s / 60)) $((s % 60))
+}
+
+# ---- 1. the initramfs ---------------------------------------------------
+KVER=$(modinfo -F vermagic "$KO" | awk '{print $1}')
+VMLINUZ=/boot/vmlinuz-$KVER
+[[ -f $VMLINUZ ]] || die "$VMLINUZ missing (apt-get install linux-image-amd64; nexus.ko was built for $KVER)"
+E1000=$(find "/lib/modules/$KVER/kernel/drivers/net/ethernet/intel/e1000" -name 'e1000.ko*' | head -n 1)
+[[ -n $E1000 ]] || die "e1000.ko of $KVER not found"
+BUSYBOX=$(command -v busybox) || die "busybox missing (apt-get install busybox-static)"
+file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
+	[[ ! -x /usr/bin/file ]] || die "$BUSYBOX is not static (apt-get install busybox-static)"
+
+mkdir -p "$WORK/rootfs"/{bin,lib,proc,sys,dev}
+cp "$BUSYBOX" "$WORK/rootfs/bin/busybox"
+cp "$ROOT/kernel/guest-init.sh" "$WORK/rootfs/init"
+chmod 755 "$WORK/rootfs/init"
+cp "$KO" "$WORK/rootfs/nexus.ko"
+case $E1000 in
+*.xz) xz -dc "$E1000" >"$WORK/rootfs/lib/e1000.ko" ;;
+*.zst) zstd -qdc "$E1000" >"$WORK/rootfs/lib/e1000.ko" ;;
+*) cp "$E1000" "$WORK/rootfs/lib/e1000.ko" ;;
+esac
+(cd "$WORK/rootfs" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initramfs.gz"
+
+# ---- 2. boot ------------------------------------------------------------------
+# A free loopback port: nothing answers on it now.  Another process may
+# still take it before qemu binds it: then qemu exits at once and the
+# boot is retried on another port.
+port_free() { ! (exec 4<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+	local p
+	PORT=
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if port_free "$p"; then PORT=$p; return 0; fi
+	done
+	die "no free port"
+}
+
+# TCG by default: a /dev/kvm that exists need not work (in this sandbox a
+# KVM guest hangs in the boot loader).  KERNEL_ACCEL=kvm where it does.
+ACCEL=${KERNEL_ACCEL:-tcg}
+mkfifo "$WORK/console.in"
+exec 3<>"$WORK/console.in" # kept open: qemu never sees EOF on stdin
+for attempt in 1 2 3; do
+	pick_port
+	echo "kernel-test: booting $VMLINUZ (accel $ACCEL) with nexus.ko, portal 127.0.0.1:$PORT"
+	qemu-system-x86_64 -nographic -no-reboot -m 512M -smp 1 -machine "accel=$ACCEL" \
+		-kernel "$VMLINUZ" -initrd "$WORK/initramfs.gz" \
+		-append "console=ttyS0 quiet panic=-1 oops=panic nexus.iqn=$IQN nexus.lun_size=$LUN_SIZE" \
+		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$PORT-:3260" \
+		-device e1000,netdev=n0 <&3 >"$CONSOLE" 2>&1 &
+	QPID=$!
+	sleep 2
+	if kill -0 "$QPID" 2>/dev/null || ! grep -qi 'forward' "$CONSOLE"; then
+		break
+	fi
+	wait "$QPID" 2>/dev/null || true
+	QPID=
+	echo "kernel-test: port $PORT was taken; retrying ($attempt)" >&2
+done
+[[ -n $QPID ]] || die "qemu could not forward a port (console: $CONSOLE)"
+
+# wait_console PATTERN SECONDS: 0 when the console shows PATTERN.
+wait_console() {
+	local i
+	for ((i = 0; i < $2 * 2; i++)); do
+		grep -qE "$1" "$CONSOLE" && return 0
+		kill -0 "$QPID" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+
+if ! wait_console 'NEXUS-TEST: (ready|.*failed)' "$BOOT_TIMEOUT" ||
+	! grep -q 'NEXUS-TEST: ready' "$CONSOLE"; then
+	tail -n 30 "$CONSOLE" >&2
+	die "the guest did not load nexus.ko in ${BOOT_TIMEOUT}s (console: $CONSOLE)"
+fi
+echo "kernel-test: guest up, nexus.ko loaded ($(elapsed))"
+
+# ---- 3. test from the host ----------------------------------------------------
+URL=iscsi://127.0.0.1:$PORT/$IQN/0
+INQ=fail
+for _ in 1 2 3 4 5 6; do
+	if timeout 30 iscsi-inq "$URL" >"$REPORTS/kernel-iscsi-inq.log" 2>&1 &&
+		grep -q 'Vendor:NEXUS' "$REPORTS/kernel-iscsi-inq.log"; then
+		INQ=ok
+		break
+	fi
+	sleep 2 # the guest's link may still be coming up
+done
+[[ $INQ == ok ]] || echo "kernel-test: iscsi-inq failed (log: $REPORTS/kernel-iscsi-inq.log)" >&2
+
+# run_cu NAME URL: iscsi-test-cu on CU_TESTS; sets CU_RESULT and the
+# sorted failed-test list in $WORK/NAME.failed.
+run_cu() {
+	local name=$1 url=$2 log=$REPORTS/kernel-iscsi-test-cu-$1.log
+	local total ran passed failed skipped
+	run_fg timeout "$CU_TIMEOUT" iscsi-test-cu -d -n --test="$CU_TESTS" "$url" >"$log" 2>&1 || true
+	if ! grep -q '^ *tests ' "$log"; then
+		CU_RESULT="no result (timeout or crash; log: $log)"
+		echo "?" >"$WORK/$name.failed"
+		return 1
+	fi
+	read -r total ran passed failed _ < <(awk '$1 == "tests" { print $2, $3, $4, $5, $6 }' "$log")
+	skipped=$(grep -o '\[SKIPPED\]' "$log" | wc -l)
+	sed -n 's/.*Suite \(.*\), Test \(.*\) had failures:.*/\1.\2/p' "$log" |
+		sort -u >"$WORK/$name.failed"
+	CU_RESULT="tests=$ran passed=$passed failed=$failed skipped=$skipped"
+	[[ $failed -eq 0 ]]
+}
+
+CU_OK=yes
+echo "kernel-test: iscsi-test-cu --test=$CU_TESTS"
+run_cu kernel "$URL" || CU_OK=no
+KERNEL_CU=$CU_RESULT
+echo "kernel-test: nexus.ko: $KERNEL_CU ($(elapsed))"
+
+# Large reads (1 MiB, 8 in flight) through the send path's buffering;
+# the figure is TCG + slirp, not the module.
+PERF=$( (timeout 30 iscsi-perf -t 5 -b 2048 -m 8 "$URL" 2>&1 || true) | tr '\r' '\n' |
+	sed -n 's/^iops average .*(\([0-9]* MB\/s\)).*/\1/p' | tail -n 1)
+echo "kernel-test: 1 MiB reads: ${PERF:-failed}"
+[[ -n $PERF ]] || CU_OK=no
+
+# ---- 4. unload (under load) and power off -------------------------------------
+# A session is busy with random reads while the module unloads: unload
+# must drop it, drain its tasks and still free everything.
+# No timeout(1) wrapper: UPID must be iscsi-perf itself, which keeps
+# reconnecting once the target is gone until it is killed below.
+iscsi-perf -t 40 -b 64 -m 16 -r -n "$URL" >"$REPORTS/kernel-perf-unload.log" 2>&1 &
+UPID=$!
+sleep 3
+echo nexus-stop >&3
+UNLOAD=failed
+if wait_console 'NEXUS-TEST: poweroff' "$STOP_TIMEOUT"; then
+	grep -q 'NEXUS-TEST: unload ok' "$CONSOLE" && UNLOAD=ok
+	# "nexus: 0.0.0.0:3260: closed, 1 connection dropped"
+	DROPPED=$(sed -n 's/.*nexus: .*: closed, \([0-9]*\) connections\{0,1\} dropped.*/\1/p' "$CONSOLE" | tail -n 1)
+	[[ ${DROPPED:-0} -gt 0 ]] || echo "kernel-test: note: no session was open at unload" >&2
+else
+	echo "kernel-test: the guest did not power off in ${STOP_TIMEOUT}s" >&2
+fi
+for _ in $(seq 20); do
+	kill -0 "$QPID" 2>/dev/null || break
+	sleep 0.5
+done
+kill -KILL "$QPID" 2>/dev/null || true
+wait "$QPID" 2>/dev/null || true
+QPID=
+{ kill -KILL "$UPID" && wait "$UPID"; } 2>/dev/null || true
+UPID=
+OOPS=none
+if grep -qE 'BUG:|Oops|WARNING:|Call Trace|general protection|Kernel panic' "$CONSOLE"; then
+	OOPS=found
+	grep -E -m 5 'BUG:|Oops|WARNING:|Call Trace|general protection|Kernel panic' "$CONSOLE" >&2
+fi
+grep -E 'nexus: unload' "$CONSOLE" >&2 || true
+
+# ---- 5. the same subset against nexus-target ----------------------------------
+SAME="not compared"
+if [[ -n $TARGET_BIN ]]; then
+	"$TARGET_BIN" --portal 127.0.0.1:0 --target "$IQN" --lun "0=ram:$LUN_SIZE" \
+		>"$WORK/target.out" 2>"$REPORTS/kernel-nexus-target.log" &
+	UPID=$!
+	UPORT=
+	for _ in $(seq 100); do
+		UPORT=$(sed -n 's/^nexus-target: serving .* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/target.out")
+		[[ -n $UPORT ]] && break
+		sleep 0.1
+	done
+	if [[ -n $UPORT ]]; then
+		run_cu user "iscsi://127.0.0.1:$UPORT/$IQN/0" || true
+		echo "kernel-test: nexus-target: $CU_RESULT"
+		if cmp -s "$WORK/kernel.failed" "$WORK/user.failed"; then
+			SAME="same results as nexus-target"
+		else
+			SAME="DIFFERENT results from nexus-target"
+			diff "$WORK/kernel.failed" "$WORK/user.failed" >&2 || true
+		fi
+	else
+		SAME="nexus-target did not start"
+	fi
+	kill -TERM "$UPID" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$UPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$UPID" 2>/dev/null || true
+	wait "$UPID" 2>/dev/null || true
+	UPID=
+fi
+
+VERDICT=PASSED
+[[ $INQ == ok && $CU_OK == yes && $UNLOAD == ok && $OOPS == none ]] || VERDICT=FAILED
+[[ $SAME == DIFFERENT* || $SAME == "nexus-target did not start" ]] && VERDICT=FAILED
+echo "kernel-test: $VERDICT; nexus.ko on $KVER (qemu $ACCEL): iscsi-inq $INQ," \
+	"iscsi-test-cu $KERNEL_CU, $SAME, 1 MiB reads ${PERF:-failed}," \
+	"unload with ${DROPPED:-?} connection(s) open $UNLOAD," \
+	"oops $OOPS, $(elapsed) (console: $CONSOLE)"
+[[ $VERDICT == PASSED ]]
