@@ -56,11 +56,21 @@ for s in $(ls sim/*.c sim/link/*.c sim/scenarios/*.c fuzz/fuzz_sim_rng.c |
 done
 ar rcs "$obj/libnexus_sim_fuzz.a" "${simobjs[@]}"
 
+# fuzz_pcap attacks nexus-replay's capture reader: the trace engine and
+# the replay's report text, linked with libpcap.
+pcapobjs=()
+for s in $(ls traces/*.c tools/nexus-replay/explain.c | grep -v '_test\.c$'); do
+	o=$obj/$(echo "${s%.c}" | tr / _).o
+	$CC "${flags[@]}" -c "$s" -o "$o"
+	pcapobjs+=("$o")
+done
+
 for t in $(awk '!/^[ \t]*(#|$)/ {print $1}' fuzz/targets.txt); do
 	$CC "${flags[@]}" -c "fuzz/$t.c" -o "$obj/$t.o"
 	# CXX links libFuzzer's C++ runtime where the engine requires it.
 	libs=("$obj/libnexus_fuzz.a")
 	[ "$t" = fuzz_sim ] && libs=("$obj/libnexus_sim_fuzz.a" -lpcap)
+	[ "$t" = fuzz_pcap ] && libs=("${pcapobjs[@]}" "$obj/libnexus_fuzz.a" -lpcap)
 	${CXX:-clang++} $CFLAGS "$obj/$t.o" "${libs[@]}" \
 		$LIB_FUZZING_ENGINE -lpthread -o "$OUT/$t"
 	if [ -d "fuzz/corpus/$t" ] && [ -n "$(ls -A "fuzz/corpus/$t")" ]; then
