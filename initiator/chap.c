@@ -8,7 +8,7 @@
 #include "ini_internal.h"
 #include "../transports/iscsi/nego_internal.h"
 
-void ini_chap_response(uint8_t id, const char *secret, const uint8_t *chal,
+void nx_ini_chap_response(uint8_t id, const char *secret, const uint8_t *chal,
 		       uint32_t chal_len, uint8_t out[16])
 {
 	struct nx_md5 m;
@@ -106,7 +106,7 @@ static int decode_b64(const char *p, uint8_t *out, uint32_t cap)
 	return (int)len;
 }
 
-int ini_decode_binary(const char *v, uint8_t *out, uint32_t cap)
+int nx_ini_decode_binary(const char *v, uint8_t *out, uint32_t cap)
 {
 	nx_assert(v != NULL);
 	nx_assert(out != NULL);
@@ -117,7 +117,7 @@ int ini_decode_binary(const char *v, uint8_t *out, uint32_t cap)
 	return NX_EINVAL;
 }
 
-bool ini_encode_hex(const uint8_t *in, uint32_t len, char *out, uint32_t cap)
+bool nx_ini_encode_hex(const uint8_t *in, uint32_t len, char *out, uint32_t cap)
 {
 	static const char digits[] = "0123456789abcdef";
 

@@ -33,7 +33,7 @@ static void test_chap_response_vector(void **state)
 	};
 	uint8_t out[16];
 
-	ini_chap_response(7, "nexus-secret-12", chal16, 16, out);
+	nx_ini_chap_response(7, "nexus-secret-12", chal16, 16, out);
 	assert_memory_equal(out, want, 16);
 }
 
@@ -42,17 +42,17 @@ static void test_decode_binary(void **state)
 {
 	uint8_t out[32];
 
-	assert_int_equal(ini_decode_binary("0x0102030405060708090a0b0c0d0e0f10",
+	assert_int_equal(nx_ini_decode_binary("0x0102030405060708090a0b0c0d0e0f10",
 					   out, sizeof(out)), 16);
 	assert_memory_equal(out, chal16, 16);
-	assert_int_equal(ini_decode_binary("0X0102030405060708090A0B0C0D0E0F10",
+	assert_int_equal(nx_ini_decode_binary("0X0102030405060708090A0B0C0D0E0F10",
 					   out, sizeof(out)), 16);
 	assert_memory_equal(out, chal16, 16);
-	assert_int_equal(ini_decode_binary("0bAQIDBAUGBwgJCgsMDQ4PEA==", out,
+	assert_int_equal(nx_ini_decode_binary("0bAQIDBAUGBwgJCgsMDQ4PEA==", out,
 					   sizeof(out)), 16);
 	assert_memory_equal(out, chal16, 16);
 	/* odd digit count: implied leading zero */
-	assert_int_equal(ini_decode_binary("0xabc", out, sizeof(out)), 2);
+	assert_int_equal(nx_ini_decode_binary("0xabc", out, sizeof(out)), 2);
 	assert_int_equal(out[0], 0x0a);
 	assert_int_equal(out[1], 0xbc);
 }
@@ -61,38 +61,38 @@ static void test_decode_binary_malformed(void **state)
 {
 	uint8_t out[4];
 
-	assert_true(ini_decode_binary("0102", out, sizeof(out)) < 0);
-	assert_true(ini_decode_binary("0x", out, sizeof(out)) < 0);
-	assert_true(ini_decode_binary("0x12g4", out, sizeof(out)) < 0);
-	assert_true(ini_decode_binary("0x0102030405", out, sizeof(out)) < 0);
-	assert_true(ini_decode_binary("0b!!", out, sizeof(out)) < 0);
-	assert_true(ini_decode_binary("0bAQ=A", out, sizeof(out)) < 0);
+	assert_true(nx_ini_decode_binary("0102", out, sizeof(out)) < 0);
+	assert_true(nx_ini_decode_binary("0x", out, sizeof(out)) < 0);
+	assert_true(nx_ini_decode_binary("0x12g4", out, sizeof(out)) < 0);
+	assert_true(nx_ini_decode_binary("0x0102030405", out, sizeof(out)) < 0);
+	assert_true(nx_ini_decode_binary("0b!!", out, sizeof(out)) < 0);
+	assert_true(nx_ini_decode_binary("0bAQ=A", out, sizeof(out)) < 0);
 }
 
 static void test_encode_hex(void **state)
 {
 	char buf[64];
 
-	assert_true(ini_encode_hex(chal16, 4, buf, sizeof(buf)));
+	assert_true(nx_ini_encode_hex(chal16, 4, buf, sizeof(buf)));
 	assert_string_equal(buf, "0x01020304");
-	assert_false(ini_encode_hex(chal16, 16, buf, 34));
-	assert_true(ini_encode_hex(chal16, 16, buf, 35));
+	assert_false(nx_ini_encode_hex(chal16, 16, buf, 34));
+	assert_true(nx_ini_encode_hex(chal16, 16, buf, 35));
 }
 
 static void test_parse_u32(void **state)
 {
 	uint32_t v;
 
-	assert_true(ini_parse_u32("262144", &v));
+	assert_true(nx_ini_parse_u32("262144", &v));
 	assert_int_equal(v, 262144);
-	assert_true(ini_parse_u32("0x10", &v));
+	assert_true(nx_ini_parse_u32("0x10", &v));
 	assert_int_equal(v, 16);
-	assert_true(ini_parse_u32("4294967295", &v));
+	assert_true(nx_ini_parse_u32("4294967295", &v));
 	assert_int_equal(v, 0xffffffffu);
-	assert_false(ini_parse_u32("4294967296", &v));
-	assert_false(ini_parse_u32("", &v));
-	assert_false(ini_parse_u32("12a", &v));
-	assert_false(ini_parse_u32("-1", &v));
+	assert_false(nx_ini_parse_u32("4294967296", &v));
+	assert_false(nx_ini_parse_u32("", &v));
+	assert_false(nx_ini_parse_u32("12a", &v));
+	assert_false(nx_ini_parse_u32("-1", &v));
 }
 
 static void test_kv_next(void **state)
@@ -101,16 +101,16 @@ static void test_kv_next(void **state)
 	struct ini_kv kv;
 	uint32_t off = 0;
 
-	assert_int_equal(ini_kv_next(text, 11, &off, &kv), 1);
-	assert_true(ini_kv_is(&kv, "A"));
+	assert_int_equal(nx_ini_kv_next(text, 11, &off, &kv), 1);
+	assert_true(nx_ini_kv_is(&kv, "A"));
 	assert_string_equal(kv.value, "1");
-	assert_int_equal(ini_kv_next(text, 11, &off, &kv), 1);
-	assert_true(ini_kv_is(&kv, "B.c-d"));
+	assert_int_equal(nx_ini_kv_next(text, 11, &off, &kv), 1);
+	assert_true(nx_ini_kv_is(&kv, "B.c-d"));
 	assert_string_equal(kv.value, "");
-	assert_int_equal(ini_kv_next(text, 11, &off, &kv), 0);
+	assert_int_equal(nx_ini_kv_next(text, 11, &off, &kv), 0);
 	off = 0;
 	/* "=x": empty key is malformed (RFC 7143 6.1) */
-	assert_true(ini_kv_next(text + 11, 3, &off, &kv) < 0);
+	assert_true(nx_ini_kv_next(text + 11, 3, &off, &kv) < 0);
 }
 
 int main(void)

@@ -116,52 +116,52 @@ static inline bool ini_sn_le(uint32_t a, uint32_t b)
 }
 
 /* ---- session.c ---------------------------------------------------------- */
-struct ini_slot *ini_slot_alloc(struct nx_ini_session *s, uint8_t kind,
+struct ini_slot *nx_ini_slot_alloc(struct nx_ini_session *s, uint8_t kind,
 				struct nx_ini_conn *c, void *req);
-struct ini_slot *ini_slot_find(struct nx_ini_session *s, uint32_t itt);
+struct ini_slot *nx_ini_slot_find(struct nx_ini_session *s, uint32_t itt);
 /* Frees the slot and calls the request's done() with err. */
-void ini_slot_complete(struct nx_ini_session *s, struct ini_slot *sl, int err);
+void nx_ini_slot_complete(struct nx_ini_session *s, struct ini_slot *sl, int err);
 /* Non-immediate commands: send now if the window allows and nothing is
  * queued before it, else queue. */
-void ini_slot_dispatch(struct nx_ini_session *s, struct ini_slot *sl);
+void nx_ini_slot_dispatch(struct nx_ini_session *s, struct ini_slot *sl);
 /* Sends queued commands the window now allows. */
-void ini_session_flush(struct nx_ini_session *s);
+void nx_ini_session_flush(struct nx_ini_session *s);
 /* ExpCmdSN/MaxCmdSN from a target PDU (RFC 7143 4.2.2.1). */
-void ini_session_window(struct nx_ini_session *s, uint32_t exp, uint32_t max);
+void nx_ini_session_window(struct nx_ini_session *s, uint32_t exp, uint32_t max);
 /* Drops the connection: ops->close(), fails its requests with err. */
-void ini_conn_fail(struct nx_ini_conn *c, int err, const char *why);
+void nx_ini_conn_fail(struct nx_ini_conn *c, int err, const char *why);
 /* Fails the requests of c without closing (stream already gone). */
-void ini_conn_fail_ops(struct nx_ini_conn *c, int err);
+void nx_ini_conn_fail_ops(struct nx_ini_conn *c, int err);
 
 /* ---- pdu.c -------------------------------------------------------------- */
 /* bhs[4] and DataSegmentLength are set from ahs_len/data_len; padding and
  * active digests are added. */
-void ini_send_pdu(struct nx_ini_conn *c, uint8_t *bhs, const uint8_t *ahs,
+void nx_ini_send_pdu(struct nx_ini_conn *c, uint8_t *bhs, const uint8_t *ahs,
 		  uint32_t ahs_len, const void *data, uint32_t data_len);
 /* Zeroed BHS in c->tx_bhs with opcode (+ immediate bit) and ITT. */
-uint8_t *ini_bhs(struct nx_ini_conn *c, uint8_t opcode, bool immediate,
+uint8_t *nx_ini_bhs(struct nx_ini_conn *c, uint8_t opcode, bool immediate,
 		 uint32_t itt);
 
 /* ---- per-opcode handlers (scsi.c, tmf.c, nop.c, text.c, logout.c) ------- */
-void ini_scsi_send(struct nx_ini_session *s, struct ini_slot *sl);
-void ini_text_send(struct nx_ini_session *s, struct ini_slot *sl);
-int ini_rx_scsi_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
-int ini_rx_data_in(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
-int ini_rx_r2t(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
-int ini_rx_tmf_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
-int ini_rx_nop_in(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
-int ini_rx_text_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
-int ini_rx_logout_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
-int ini_rx_reject(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
+void nx_ini_scsi_send(struct nx_ini_session *s, struct ini_slot *sl);
+void nx_ini_text_send(struct nx_ini_session *s, struct ini_slot *sl);
+int nx_ini_rx_scsi_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
+int nx_ini_rx_data_in(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
+int nx_ini_rx_r2t(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
+int nx_ini_rx_tmf_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
+int nx_ini_rx_nop_in(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
+int nx_ini_rx_text_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
+int nx_ini_rx_logout_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
+int nx_ini_rx_reject(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
 /* Completes one SCSI command (response and status already stored). */
-void ini_scsi_finish(struct nx_ini_session *s, struct ini_slot *sl);
+void nx_ini_scsi_finish(struct nx_ini_session *s, struct ini_slot *sl);
 /* Text: parses SendTargets output into the caller's target list. */
-unsigned ini_sendtargets_parse(const char *text, uint32_t len,
+unsigned nx_ini_sendtargets_parse(const char *text, uint32_t len,
 			       struct nx_ini_target *t, unsigned cap);
 
 /* ---- login.c ------------------------------------------------------------ */
-int ini_rx_login_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
-void ini_login_free(struct nx_ini_conn *c);
+int nx_ini_rx_login_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p);
+void nx_ini_login_free(struct nx_ini_conn *c);
 
 /* ---- keys.c: "key=value\0" text (RFC 7143 6.1) --------------------------- */
 struct ini_kv {
@@ -171,27 +171,27 @@ struct ini_kv {
 
 /* Iterates the pairs of a NUL-separated text; *off is the cursor.
  * Returns 1 with a pair, 0 at the end, < 0 on malformed text. */
-int ini_kv_next(const char *text, uint32_t len, uint32_t *off,
+int nx_ini_kv_next(const char *text, uint32_t len, uint32_t *off,
 		struct ini_kv *kv);
 /* Does the pair's key (which ends at '=') equal name? */
-bool ini_kv_is(const struct ini_kv *kv, const char *name);
+bool nx_ini_kv_is(const struct ini_kv *kv, const char *name);
 /* Appends "key=value\0"; false if it does not fit. */
-bool ini_kv_add(char *buf, uint32_t cap, uint32_t *len, const char *key,
+bool nx_ini_kv_add(char *buf, uint32_t cap, uint32_t *len, const char *key,
 		const char *value);
-bool ini_kv_add_u32(char *buf, uint32_t cap, uint32_t *len, const char *key,
+bool nx_ini_kv_add_u32(char *buf, uint32_t cap, uint32_t *len, const char *key,
 		    uint32_t value);
 /* Decimal or 0x-hex number (RFC 7143 5.1 numerical values). */
-bool ini_parse_u32(const char *v, uint32_t *out);
+bool nx_ini_parse_u32(const char *v, uint32_t *out);
 /* Appends '\n'-separated entries as "k=v\0" pairs. */
-bool ini_kv_add_lines(char *buf, uint32_t cap, uint32_t *len, const char *lines);
+bool nx_ini_kv_add_lines(char *buf, uint32_t cap, uint32_t *len, const char *lines);
 
 /* ---- chap.c ------------------------------------------------------------- */
 /* RFC 1994 4.1: MD5(id || secret || challenge). */
-void ini_chap_response(uint8_t id, const char *secret, const uint8_t *chal,
+void nx_ini_chap_response(uint8_t id, const char *secret, const uint8_t *chal,
 		       uint32_t chal_len, uint8_t out[16]);
 /* "0x..." hex or "0b..." base64 (RFC 7143 6.1 binary values). */
-int ini_decode_binary(const char *v, uint8_t *out, uint32_t cap);
+int nx_ini_decode_binary(const char *v, uint8_t *out, uint32_t cap);
 /* "0x" + lowercase hex, NUL terminated; false if out is too small. */
-bool ini_encode_hex(const uint8_t *in, uint32_t len, char *out, uint32_t cap);
+bool nx_ini_encode_hex(const uint8_t *in, uint32_t len, char *out, uint32_t cap);
 
 #endif /* NX_INI_INTERNAL_H */

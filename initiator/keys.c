@@ -16,7 +16,7 @@ static bool key_char_ok(char ch)
 	       ch == '+' || ch == '@' || ch == '_';
 }
 
-int ini_kv_next(const char *text, uint32_t len, uint32_t *off,
+int nx_ini_kv_next(const char *text, uint32_t len, uint32_t *off,
 		struct ini_kv *kv)
 {
 	uint32_t i = *off;
@@ -48,14 +48,14 @@ int ini_kv_next(const char *text, uint32_t len, uint32_t *off,
 }
 
 /* Keys compare up to '=' (the pair is not split in place). */
-bool ini_kv_is(const struct ini_kv *kv, const char *name)
+bool nx_ini_kv_is(const struct ini_kv *kv, const char *name)
 {
 	size_t n = strlen(name);
 
 	return strncmp(kv->key, name, n) == 0 && kv->key[n] == '=';
 }
 
-bool ini_kv_add(char *buf, uint32_t cap, uint32_t *len, const char *key,
+bool nx_ini_kv_add(char *buf, uint32_t cap, uint32_t *len, const char *key,
 		const char *value)
 {
 	size_t kl = strlen(key);
@@ -71,16 +71,16 @@ bool ini_kv_add(char *buf, uint32_t cap, uint32_t *len, const char *key,
 	return true;
 }
 
-bool ini_kv_add_u32(char *buf, uint32_t cap, uint32_t *len, const char *key,
+bool nx_ini_kv_add_u32(char *buf, uint32_t cap, uint32_t *len, const char *key,
 		    uint32_t value)
 {
 	char num[12];
 
 	nx_snprintf(num, sizeof(num), "%u", (unsigned)value);
-	return ini_kv_add(buf, cap, len, key, num);
+	return nx_ini_kv_add(buf, cap, len, key, num);
 }
 
-bool ini_kv_add_lines(char *buf, uint32_t cap, uint32_t *len,
+bool nx_ini_kv_add_lines(char *buf, uint32_t cap, uint32_t *len,
 		      const char *lines)
 {
 	const char *p = lines;
@@ -115,7 +115,7 @@ static int hex_val(char ch)
 }
 
 /* RFC 7143 6.1: decimal-constant or hex-constant, 32 bits here. */
-bool ini_parse_u32(const char *v, uint32_t *out)
+bool nx_ini_parse_u32(const char *v, uint32_t *out)
 {
 	uint64_t acc = 0;
 	bool hex = v[0] == '0' && (v[1] == 'x' || v[1] == 'X');

@@ -146,7 +146,7 @@ static bool leading(const struct nx_ini_conn *c)
 
 static bool add(struct ini_login *l, const char *key, const char *value)
 {
-	return ini_kv_add(l->tx, sizeof(l->tx), &l->tx_len, key, value);
+	return nx_ini_kv_add(l->tx, sizeof(l->tx), &l->tx_len, key, value);
 }
 
 static bool add_identity(struct nx_ini_conn *c, struct ini_login *l)
@@ -182,10 +182,10 @@ static bool add_op_keys(struct nx_ini_conn *c, struct ini_login *l)
 		else if (d->type == KT_AND || d->type == KT_OR)
 			ok = add(l, d->name, offer_value(cfg, k) ? "Yes" : "No");
 		else
-			ok = ini_kv_add_u32(l->tx, sizeof(l->tx), &l->tx_len,
+			ok = nx_ini_kv_add_u32(l->tx, sizeof(l->tx), &l->tx_len,
 					    d->name, offer_value(cfg, k));
 	}
-	return ok && ini_kv_add_lines(l->tx, sizeof(l->tx), &l->tx_len,
+	return ok && nx_ini_kv_add_lines(l->tx, sizeof(l->tx), &l->tx_len,
 				      cfg->extra_keys);
 }
 
@@ -202,7 +202,7 @@ static void login_send(struct nx_ini_conn *c, struct ini_login *l, bool transit,
 		       uint8_t csg, uint8_t nsg)
 {
 	struct nx_ini_session *s = c->s;
-	uint8_t *bhs = ini_bhs(c, NX_ISCSI_OP_LOGIN_REQ, true, l->slot->itt);
+	uint8_t *bhs = nx_ini_bhs(c, NX_ISCSI_OP_LOGIN_REQ, true, l->slot->itt);
 
 	/* RFC 7143 11.12: T, C, CSG, NSG; Version-max/min 0. */
 	bhs[1] = (uint8_t)((transit ? 0x80 : 0) | csg << 2 | (transit ? nsg : 0));
@@ -215,7 +215,7 @@ static void login_send(struct nx_ini_conn *c, struct ini_login *l, bool transit,
 	l->nsg = nsg;
 	l->transit = transit;
 	l->rounds++;
-	ini_send_pdu(c, bhs, NULL, 0, l->tx, l->tx_len);
+	nx_ini_send_pdu(c, bhs, NULL, 0, l->tx, l->tx_len);
 	l->tx_len = 0;
 }
 
@@ -231,7 +231,7 @@ int nx_ini_login(struct nx_ini_conn *c, struct nx_ini_login *req)
 	l = nx_alloc(sizeof(*l));
 	if (l == NULL)
 		return NX_ENOMEM;
-	l->slot = ini_slot_alloc(s, INI_OP_LOGIN, c, req);
+	l->slot = nx_ini_slot_alloc(s, INI_OP_LOGIN, c, req);
 	if (l->slot == NULL) {
 		nx_free(l);
 		return NX_EAGAIN;
@@ -261,12 +261,12 @@ int nx_ini_login(struct nx_ini_conn *c, struct nx_ini_login *req)
 toolong:
 	/* Bounded configuration strings make this unreachable; undo. */
 	l->slot->kind = INI_OP_FREE;
-	ini_login_free(c);
+	nx_ini_login_free(c);
 	c->state = INI_CONN_FREE;
 	return NX_EINVAL;
 }
 
-void ini_login_free(struct nx_ini_conn *c)
+void nx_ini_login_free(struct nx_ini_conn *c)
 {
 	nx_free(c->login);
 	c->login = NULL;
@@ -309,7 +309,7 @@ static int neg_answer(struct nx_ini_conn *c, struct ini_login *l, unsigned k,
 		l->val[k] = x;
 		return 0;
 	}
-	if (!ini_parse_u32(v, &x) || x < d->min || x > d->max)
+	if (!nx_ini_parse_u32(v, &x) || x < d->min || x > d->max)
 		return NX_INI_EPROTO;
 	if ((d->type == KT_MIN && x > ours) || (d->type == KT_MAX && x < ours))
 		return NX_INI_EPROTO;
@@ -341,11 +341,11 @@ static int neg_offer(struct nx_ini_conn *c, struct ini_login *l, unsigned k,
 		l->val[k] = x;
 		return add(l, d->name, x ? "Yes" : "No") ? 0 : NX_INI_EPROTO;
 	}
-	if (!ini_parse_u32(v, &x) || x < d->min || x > d->max)
+	if (!nx_ini_parse_u32(v, &x) || x < d->min || x > d->max)
 		return NX_INI_EPROTO;
 	x = d->type == KT_MIN ? NX_MIN(x, ours) : NX_MAX(x, ours);
 	l->val[k] = x;
-	return ini_kv_add_u32(l->tx, sizeof(l->tx), &l->tx_len, d->name, x)
+	return nx_ini_kv_add_u32(l->tx, sizeof(l->tx), &l->tx_len, d->name, x)
 		       ? 0 : NX_INI_EPROTO;
 }
 
@@ -372,14 +372,14 @@ static int other_key(struct nx_ini_conn *c, struct ini_login *l,
 	char name[64];
 	uint32_t x;
 
-	if (ini_kv_is(kv, "TargetPortalGroupTag")) {
-		if (!ini_parse_u32(kv->value, &x) || x > 65535)
+	if (nx_ini_kv_is(kv, "TargetPortalGroupTag")) {
+		if (!nx_ini_parse_u32(kv->value, &x) || x > 65535)
 			return NX_INI_EPROTO;
 		l->tpgt = (uint16_t)x;
 		l->tpgt_set = true;
 		return 0;
 	}
-	if (ini_kv_is(kv, "TargetAlias") || ini_kv_is(kv, "TargetAddress") ||
+	if (nx_ini_kv_is(kv, "TargetAlias") || nx_ini_kv_is(kv, "TargetAddress") ||
 	    in_extra_keys(&c->s->cfg, kv->key, klen))
 		return 0;
 	/* RFC 7143 6.2: an unknown key is answered NotUnderstood. */
@@ -395,12 +395,12 @@ static int neg_key(struct nx_ini_conn *c, struct ini_login *l,
 	const char *v = kv->value;
 
 	for (unsigned k = 0; k < K_COUNT; k++) {
-		if (!ini_kv_is(kv, key_table[k].name))
+		if (!nx_ini_kv_is(kv, key_table[k].name))
 			continue;
 		if (k == K_MRDSL) { /* declarative: what we may send */
 			uint32_t x;
 
-			if (!ini_parse_u32(v, &x) || x < 512 || x > 16777215)
+			if (!nx_ini_parse_u32(v, &x) || x < 512 || x > 16777215)
 				return NX_INI_EPROTO;
 			l->val[k] = x;
 			return 0;
@@ -430,18 +430,18 @@ static int collect(struct nx_ini_conn *c, struct ini_login *l,
 	int rc;
 
 	memset(ck, 0, sizeof(*ck));
-	while ((rc = ini_kv_next(l->rx, l->rx_len, &off, &kv)) > 0) {
-		if (ini_kv_is(&kv, "AuthMethod"))
+	while ((rc = nx_ini_kv_next(l->rx, l->rx_len, &off, &kv)) > 0) {
+		if (nx_ini_kv_is(&kv, "AuthMethod"))
 			ck->method = kv.value;
-		else if (ini_kv_is(&kv, "CHAP_A"))
+		else if (nx_ini_kv_is(&kv, "CHAP_A"))
 			ck->a = kv.value;
-		else if (ini_kv_is(&kv, "CHAP_I"))
+		else if (nx_ini_kv_is(&kv, "CHAP_I"))
 			ck->i = kv.value;
-		else if (ini_kv_is(&kv, "CHAP_C"))
+		else if (nx_ini_kv_is(&kv, "CHAP_C"))
 			ck->c = kv.value;
-		else if (ini_kv_is(&kv, "CHAP_N"))
+		else if (nx_ini_kv_is(&kv, "CHAP_N"))
 			ck->n = kv.value;
-		else if (ini_kv_is(&kv, "CHAP_R"))
+		else if (nx_ini_kv_is(&kv, "CHAP_R"))
 			ck->r = kv.value;
 		else if (l->csg == 0 && (rc = neg_key(c, l, &kv)) < 0)
 			return rc;
@@ -466,14 +466,14 @@ static int chap_respond(struct nx_ini_conn *c, struct ini_login *l,
 	int n;
 
 	if (ck->a == NULL || strcmp(ck->a, "5") != 0 || ck->i == NULL ||
-	    ck->c == NULL || !ini_parse_u32(ck->i, &id) || id > 255)
+	    ck->c == NULL || !nx_ini_parse_u32(ck->i, &id) || id > 255)
 		return NX_INI_EPROTO;
-	n = ini_decode_binary(ck->c, l->bin, sizeof(l->bin));
+	n = nx_ini_decode_binary(ck->c, l->bin, sizeof(l->bin));
 	if (n <= 0)
 		return NX_INI_EPROTO;
-	ini_chap_response((uint8_t)id, cfg->chap_secret, l->bin, (uint32_t)n,
+	nx_ini_chap_response((uint8_t)id, cfg->chap_secret, l->bin, (uint32_t)n,
 			  digest);
-	ini_encode_hex(digest, 16, hex, sizeof(l->hex));
+	nx_ini_encode_hex(digest, 16, hex, sizeof(l->hex));
 	if (!add(l, "CHAP_N", cfg->chap_user) || !add(l, "CHAP_R", hex))
 		return NX_INI_EPROTO;
 	if (mutual(cfg)) {
@@ -488,8 +488,8 @@ static int chap_respond(struct nx_ini_conn *c, struct ini_login *l,
 				break;
 		}
 		l->our_id = (uint8_t)nx_random_u64();
-		ini_encode_hex(l->our_chal, l->our_chal_len, hex, sizeof(l->hex));
-		if (!ini_kv_add_u32(l->tx, sizeof(l->tx), &l->tx_len, "CHAP_I",
+		nx_ini_encode_hex(l->our_chal, l->our_chal_len, hex, sizeof(l->hex));
+		if (!nx_ini_kv_add_u32(l->tx, sizeof(l->tx), &l->tx_len, "CHAP_I",
 				    l->our_id) ||
 		    !add(l, "CHAP_C", hex))
 			return NX_INI_EPROTO;
@@ -512,8 +512,8 @@ static int chap_verify(struct nx_ini_conn *c, struct ini_login *l,
 		return NX_INI_EAUTH;
 	if (cfg->mutual_user[0] != '\0' && strcmp(ck->n, cfg->mutual_user) != 0)
 		return NX_INI_EAUTH;
-	n = ini_decode_binary(ck->r, l->bin, sizeof(l->bin));
-	ini_chap_response(l->our_id, cfg->mutual_secret, l->our_chal,
+	n = nx_ini_decode_binary(ck->r, l->bin, sizeof(l->bin));
+	nx_ini_chap_response(l->our_id, cfg->mutual_secret, l->our_chal,
 			  l->our_chal_len, want);
 	if (n != 16 || memcmp(l->bin, want, 16) != 0)
 		return NX_INI_EAUTH;
@@ -640,8 +640,8 @@ static int login_finish(struct nx_ini_conn *c, struct ini_login *l,
 	c->hdr_digest = c->params.header_digest;
 	c->data_digest = c->params.data_digest;
 	req->tsih = tsih;
-	ini_slot_complete(s, l->slot, 0);
-	ini_login_free(c);
+	nx_ini_slot_complete(s, l->slot, 0);
+	nx_ini_login_free(c);
 	return 0;
 }
 
@@ -653,8 +653,8 @@ static int operational_rx(struct nx_ini_conn *c, struct ini_login *l,
 	uint32_t off = 0;
 	int rc;
 
-	while ((rc = ini_kv_next(l->rx, l->rx_len, &off, &kv)) > 0) {
-		if (ini_kv_is(&kv, "AuthMethod") ||
+	while ((rc = nx_ini_kv_next(l->rx, l->rx_len, &off, &kv)) > 0) {
+		if (nx_ini_kv_is(&kv, "AuthMethod") ||
 		    strncmp(kv.key, "CHAP_", 5) == 0)
 			return NX_INI_EPROTO; /* security keys: wrong stage */
 		rc = neg_key(c, l, &kv);
@@ -687,7 +687,7 @@ static int login_status(struct nx_ini_conn *c, struct ini_login *l,
 	req->status_detail = p->bhs[37];
 	nx_log(NX_LOG_INFO, "initiator: login failed, status 0x%02x%02x",
 	       (unsigned)p->bhs[36], (unsigned)p->bhs[37]);
-	ini_conn_fail(c, NX_INI_ELOGIN, "login rejected");
+	nx_ini_conn_fail(c, NX_INI_ELOGIN, "login rejected");
 	return 0;
 }
 
@@ -704,11 +704,11 @@ static void login_sn(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 			s->max_cmdsn = max;
 		}
 	} else {
-		ini_session_window(s, exp, max);
+		nx_ini_session_window(s, exp, max);
 	}
 }
 
-int ini_rx_login_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
+int nx_ini_rx_login_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 {
 	struct ini_login *l = c->login;
 	bool transit = (p->bhs[1] & 0x80) != 0;

@@ -126,8 +126,8 @@ static const char *sent_key(const char *name)
 	uint32_t off = 0;
 
 	ft.p.data[ft.p.len] = 0;
-	while (ini_kv_next((const char *)ft.p.data, ft.p.len, &off, &kv) > 0) {
-		if (ini_kv_is(&kv, name))
+	while (nx_ini_kv_next((const char *)ft.p.data, ft.p.len, &off, &kv) > 0) {
+		if (nx_ini_kv_is(&kv, name))
 			return kv.value;
 	}
 	return NULL;
@@ -174,11 +174,11 @@ static void mutual_answer(char *hex, const char *secret)
 	uint32_t id;
 	int n;
 
-	assert_true(ini_parse_u32(sent_key("CHAP_I"), &id));
-	n = ini_decode_binary(sent_key("CHAP_C"), chal, sizeof(chal));
+	assert_true(nx_ini_parse_u32(sent_key("CHAP_I"), &id));
+	n = nx_ini_decode_binary(sent_key("CHAP_C"), chal, sizeof(chal));
 	assert_int_equal(n, 16);
-	ini_chap_response((uint8_t)id, secret, chal, (uint32_t)n, digest);
-	assert_true(ini_encode_hex(digest, 16, hex, 40));
+	nx_ini_chap_response((uint8_t)id, secret, chal, (uint32_t)n, digest);
+	assert_true(nx_ini_encode_hex(digest, 16, hex, 40));
 }
 
 static void test_login_mutual_chap(void **state)

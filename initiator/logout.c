@@ -13,7 +13,7 @@ int nx_ini_logout_submit(struct nx_ini_conn *c, struct nx_ini_logout *l)
 	nx_assert(l != NULL);
 	if (c->state != INI_CONN_FFP)
 		return NX_EINVAL;
-	sl = ini_slot_alloc(s, INI_OP_LOGOUT, c, l);
+	sl = nx_ini_slot_alloc(s, INI_OP_LOGOUT, c, l);
 	if (sl == NULL)
 		return NX_EAGAIN;
 	l->err = 0;
@@ -25,21 +25,21 @@ int nx_ini_logout_submit(struct nx_ini_conn *c, struct nx_ini_logout *l)
 		l->cid = c->cid;
 	sl->state = INI_SLOT_SENT;
 	sl->cmdsn = s->cmdsn;
-	bhs = ini_bhs(c, NX_ISCSI_OP_LOGOUT_REQ, true, sl->itt);
+	bhs = nx_ini_bhs(c, NX_ISCSI_OP_LOGOUT_REQ, true, sl->itt);
 	bhs[1] = (uint8_t)(0x80 | (l->reason & 0x7f));
 	/* 11.14.3: the CID is reserved when closing the session. */
 	if (l->reason != NX_INI_LOGOUT_SESSION)
 		nx_put_be16(bhs + 20, l->cid);
 	nx_put_be32(bhs + 24, s->cmdsn);
 	nx_put_be32(bhs + 28, c->exp_statsn);
-	ini_send_pdu(c, bhs, NULL, 0, NULL, 0);
+	nx_ini_send_pdu(c, bhs, NULL, 0, NULL, 0);
 	return 0;
 }
 
-int ini_rx_logout_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
+int nx_ini_rx_logout_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 {
 	struct nx_ini_session *s = c->s;
-	struct ini_slot *sl = ini_slot_find(s, nx_pdu_itt(p));
+	struct ini_slot *sl = nx_ini_slot_find(s, nx_pdu_itt(p));
 	struct nx_ini_logout *l;
 	bool closes;
 
@@ -56,14 +56,14 @@ int ini_rx_logout_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 	closes = l->response == 0 &&
 		 (l->reason == NX_INI_LOGOUT_SESSION ||
 		  (l->reason == NX_INI_LOGOUT_CONNECTION && l->cid == c->cid));
-	ini_slot_complete(s, sl, 0);
+	nx_ini_slot_complete(s, sl, 0);
 	if (closes && c->state != INI_CONN_DEAD) {
 		/* 11.15: the target closes too; what is left on this
 		 * connection can no longer complete. */
 		c->logged_out = true;
 		c->state = INI_CONN_DEAD;
 		c->ops->close(c->ctx);
-		ini_conn_fail_ops(c, NX_INI_ECONNRESET);
+		nx_ini_conn_fail_ops(c, NX_INI_ECONNRESET);
 	}
 	return 0;
 }
@@ -85,7 +85,7 @@ static void set_reject_reason(struct ini_slot *sl, uint8_t reason)
 	}
 }
 
-int ini_rx_reject(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
+int nx_ini_rx_reject(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 {
 	struct nx_ini_session *s = c->s;
 	struct ini_slot *sl;
@@ -96,10 +96,10 @@ int ini_rx_reject(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 		return NX_INI_EPROTO;
 	nx_log(NX_LOG_INFO, "initiator: Reject reason 0x%02x opcode 0x%02x",
 	       (unsigned)p->bhs[2], (unsigned)(p->data[0] & 0x3f));
-	sl = ini_slot_find(s, nx_get_be32(p->data + 16));
+	sl = nx_ini_slot_find(s, nx_get_be32(p->data + 16));
 	if (sl == NULL || sl->kind == INI_OP_LOGIN || sl->conn != c)
 		return 0; /* a raw PDU's: tests see it through the rx hook */
 	set_reject_reason(sl, p->bhs[2]);
-	ini_slot_complete(s, sl, NX_INI_EREJECTED);
+	nx_ini_slot_complete(s, sl, NX_INI_EREJECTED);
 	return 0;
 }

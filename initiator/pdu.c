@@ -24,7 +24,7 @@ static uint32_t pad4(uint32_t n)
 	return (4 - (n & 3)) & 3;
 }
 
-uint8_t *ini_bhs(struct nx_ini_conn *c, uint8_t opcode, bool immediate,
+uint8_t *nx_ini_bhs(struct nx_ini_conn *c, uint8_t opcode, bool immediate,
 		 uint32_t itt)
 {
 	uint8_t *bhs = c->tx_bhs;
@@ -73,7 +73,7 @@ static void send_iov(struct nx_ini_conn *c, const uint8_t *bhs,
 	c->ops->send(c->ctx, iov, n);
 }
 
-void ini_send_pdu(struct nx_ini_conn *c, uint8_t *bhs, const uint8_t *ahs,
+void nx_ini_send_pdu(struct nx_ini_conn *c, uint8_t *bhs, const uint8_t *ahs,
 		  uint32_t ahs_len, const void *data, uint32_t data_len)
 {
 	nx_assert(ahs_len % 4 == 0 && ahs_len <= INI_AHS_MAX);
@@ -134,7 +134,7 @@ static void rx_seq(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 		if (ini_sn_le(c->exp_statsn, statsn))
 			c->exp_statsn = statsn + 1;
 	}
-	ini_session_window(c->s, nx_get_be32(p->bhs + 28),
+	nx_ini_session_window(c->s, nx_get_be32(p->bhs + 28),
 			   nx_get_be32(p->bhs + 32));
 }
 
@@ -153,26 +153,26 @@ static int rx_dispatch(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 	uint8_t op = nx_pdu_opcode(p);
 
 	if (op == NX_ISCSI_OP_LOGIN_RSP)
-		return ini_rx_login_rsp(c, p);
+		return nx_ini_rx_login_rsp(c, p);
 	if (c->state != INI_CONN_FFP)
 		return NX_INI_EPROTO; /* only Login Responses before FFP */
 	switch (op) {
 	case NX_ISCSI_OP_SCSI_RSP:
-		return ini_rx_scsi_rsp(c, p);
+		return nx_ini_rx_scsi_rsp(c, p);
 	case NX_ISCSI_OP_DATA_IN:
-		return ini_rx_data_in(c, p);
+		return nx_ini_rx_data_in(c, p);
 	case NX_ISCSI_OP_R2T:
-		return ini_rx_r2t(c, p);
+		return nx_ini_rx_r2t(c, p);
 	case NX_ISCSI_OP_TMF_RSP:
-		return ini_rx_tmf_rsp(c, p);
+		return nx_ini_rx_tmf_rsp(c, p);
 	case NX_ISCSI_OP_NOP_IN:
-		return ini_rx_nop_in(c, p);
+		return nx_ini_rx_nop_in(c, p);
 	case NX_ISCSI_OP_TEXT_RSP:
-		return ini_rx_text_rsp(c, p);
+		return nx_ini_rx_text_rsp(c, p);
 	case NX_ISCSI_OP_LOGOUT_RSP:
-		return ini_rx_logout_rsp(c, p);
+		return nx_ini_rx_logout_rsp(c, p);
 	case NX_ISCSI_OP_REJECT:
-		return ini_rx_reject(c, p);
+		return nx_ini_rx_reject(c, p);
 	case NX_ISCSI_OP_ASYNC_MSG:
 		return rx_async(c, p);
 	default:
@@ -238,7 +238,7 @@ static int rx_pdu(struct nx_ini_conn *c)
 		return rc;
 	}
 	if (c->state == INI_CONN_FFP)
-		ini_session_flush(c->s);
+		nx_ini_session_flush(c->s);
 	return 0;
 }
 
@@ -268,7 +268,7 @@ int nx_ini_conn_input(struct nx_ini_conn *c, const uint8_t *buf, size_t len)
 		c->rx_have = 0;
 		c->rx_need = 0;
 		if (rc < 0)
-			ini_conn_fail(c, rc, rc == NX_INI_EDIGEST ? "digest error"
+			nx_ini_conn_fail(c, rc, rc == NX_INI_EDIGEST ? "digest error"
 								: "protocol error");
 	}
 	return c->state == INI_CONN_DEAD && !c->logged_out ? NX_INI_ECONNRESET

@@ -22,7 +22,7 @@ int nx_ini_scsi_submit(struct nx_ini_conn *c, struct nx_ini_scsi *cmd)
 	    (cmd->data_out_len > 0 && cmd->data_out == NULL) ||
 	    (cmd->data_in_len > 0 && cmd->data_in == NULL))
 		return NX_EINVAL;
-	sl = ini_slot_alloc(s, INI_OP_SCSI, c, cmd);
+	sl = nx_ini_slot_alloc(s, INI_OP_SCSI, c, cmd);
 	if (sl == NULL)
 		return NX_EAGAIN;
 	cmd->err = 0;
@@ -37,7 +37,7 @@ int nx_ini_scsi_submit(struct nx_ini_conn *c, struct nx_ini_scsi *cmd)
 	cmd->itt = sl->itt;
 	cmd->cmdsn = 0;
 	cmd->sent = false;
-	ini_slot_dispatch(s, sl);
+	nx_ini_slot_dispatch(s, sl);
 	return 0;
 }
 
@@ -81,7 +81,7 @@ static void send_data_out(struct nx_ini_conn *c, struct ini_slot *sl,
 	nx_assert(offset + len <= cmd->data_out_len);
 	for (uint32_t done = 0; done < len && c->state != INI_CONN_DEAD;) {
 		uint32_t n = NX_MIN(mx, len - done);
-		uint8_t *bhs = ini_bhs(c, NX_ISCSI_OP_DATA_OUT, false, sl->itt);
+		uint8_t *bhs = nx_ini_bhs(c, NX_ISCSI_OP_DATA_OUT, false, sl->itt);
 
 		if (done + n == len)
 			bhs[1] = 0x80;
@@ -90,12 +90,12 @@ static void send_data_out(struct nx_ini_conn *c, struct ini_slot *sl,
 		nx_put_be32(bhs + 28, c->exp_statsn);
 		nx_put_be32(bhs + 36, datasn++);
 		nx_put_be32(bhs + 40, offset + done);
-		ini_send_pdu(c, bhs, NULL, 0, cmd->data_out + offset + done, n);
+		nx_ini_send_pdu(c, bhs, NULL, 0, cmd->data_out + offset + done, n);
 		done += n;
 	}
 }
 
-void ini_scsi_send(struct nx_ini_session *s, struct ini_slot *sl)
+void nx_ini_scsi_send(struct nx_ini_session *s, struct ini_slot *sl)
 {
 	struct nx_ini_conn *c = sl->conn;
 	struct nx_ini_scsi *cmd = sl->req;
@@ -113,7 +113,7 @@ void ini_scsi_send(struct nx_ini_session *s, struct ini_slot *sl)
 			imm = NX_MIN(first, p->max_xmit_dsl);
 		unsol = p->initial_r2t ? imm : first;
 	}
-	bhs = ini_bhs(c, NX_ISCSI_OP_SCSI_CMD, false, sl->itt);
+	bhs = nx_ini_bhs(c, NX_ISCSI_OP_SCSI_CMD, false, sl->itt);
 	/* 11.3.1: F when no unsolicited Data-Out follows; R, W, ATTR */
 	bhs[1] = (uint8_t)((unsol == imm ? 0x80 : 0) |
 			   (cmd->data_in_len > 0 ? 0x40 : 0) |
@@ -125,7 +125,7 @@ void ini_scsi_send(struct nx_ini_session *s, struct ini_slot *sl)
 	nx_put_be32(bhs + 28, c->exp_statsn);
 	memcpy(bhs + 32, cmd->cdb, NX_MIN(cmd->cdb_len, (uint16_t)16));
 	ahs_len = build_ahs(c, cmd);
-	ini_send_pdu(c, bhs, c->tx_ahs, ahs_len, cmd->data_out, imm);
+	nx_ini_send_pdu(c, bhs, c->tx_ahs, ahs_len, cmd->data_out, imm);
 	if (unsol > imm)
 		send_data_out(c, sl, INI_RSV_TAG, imm, unsol - imm);
 }
@@ -133,7 +133,7 @@ void ini_scsi_send(struct nx_ini_session *s, struct ini_slot *sl)
 static struct ini_slot *scsi_slot(struct nx_ini_conn *c,
 				  const struct nx_iscsi_pdu *p, int *rc)
 {
-	struct ini_slot *sl = ini_slot_find(c->s, nx_pdu_itt(p));
+	struct ini_slot *sl = nx_ini_slot_find(c->s, nx_pdu_itt(p));
 
 	*rc = 0;
 	if (sl == NULL) {
@@ -155,7 +155,7 @@ static bool bidi(const struct nx_ini_scsi *cmd)
 	return cmd->data_in_len > 0 && cmd->data_out_len > 0;
 }
 
-int ini_rx_r2t(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
+int nx_ini_rx_r2t(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 {
 	int rc;
 	struct ini_slot *sl = scsi_slot(c, p, &rc);
@@ -184,7 +184,7 @@ int ini_rx_r2t(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 	return 0;
 }
 
-int ini_rx_data_in(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
+int nx_ini_rx_data_in(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 {
 	int rc;
 	struct ini_slot *sl = scsi_slot(c, p, &rc);
@@ -215,11 +215,11 @@ int ini_rx_data_in(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 	cmd->status = p->bhs[3];
 	cmd->flags = p->bhs[1] & (NX_INI_RSP_OVERFLOW | NX_INI_RSP_UNDERFLOW);
 	cmd->residual = nx_get_be32(p->bhs + 44);
-	ini_scsi_finish(c->s, sl);
+	nx_ini_scsi_finish(c->s, sl);
 	return 0;
 }
 
-int ini_rx_scsi_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
+int nx_ini_rx_scsi_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 {
 	int rc;
 	struct ini_slot *sl = scsi_slot(c, p, &rc);
@@ -247,12 +247,12 @@ int ini_rx_scsi_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 		cmd->sense_len = NX_MIN(slen, (uint16_t)NX_INI_SENSE_MAX);
 		memcpy(cmd->sense, p->data + 2, cmd->sense_len);
 	}
-	ini_scsi_finish(c->s, sl);
+	nx_ini_scsi_finish(c->s, sl);
 	return 0;
 }
 
-void ini_scsi_finish(struct nx_ini_session *s, struct ini_slot *sl)
+void nx_ini_scsi_finish(struct nx_ini_session *s, struct ini_slot *sl)
 {
 	nx_assert(sl->kind == INI_OP_SCSI);
-	ini_slot_complete(s, sl, 0);
+	nx_ini_slot_complete(s, sl, 0);
 }

@@ -149,8 +149,8 @@ void nx_ini_conn_free(struct nx_ini_conn *c)
 		return;
 	s = c->s;
 	c->state = INI_CONN_DEAD;
-	ini_conn_fail_ops(c, NX_INI_ECONNRESET);
-	ini_login_free(c);
+	nx_ini_conn_fail_ops(c, NX_INI_ECONNRESET);
+	nx_ini_login_free(c);
 	for (unsigned i = 0; i < NX_INI_MAX_CONNS; i++) {
 		if (s->conns[i] == c)
 			s->conns[i] = NULL;
@@ -163,11 +163,11 @@ void nx_ini_conn_closed(struct nx_ini_conn *c)
 {
 	nx_assert(c != NULL);
 	c->state = INI_CONN_DEAD;
-	ini_conn_fail_ops(c, NX_INI_ECONNRESET);
-	ini_login_free(c);
+	nx_ini_conn_fail_ops(c, NX_INI_ECONNRESET);
+	nx_ini_login_free(c);
 }
 
-void ini_conn_fail_ops(struct nx_ini_conn *c, int err)
+void nx_ini_conn_fail_ops(struct nx_ini_conn *c, int err)
 {
 	struct nx_ini_session *s = c->s;
 
@@ -176,11 +176,11 @@ void ini_conn_fail_ops(struct nx_ini_conn *c, int err)
 		struct ini_slot *sl = &s->slots[i];
 
 		if (sl->kind != INI_OP_FREE && sl->conn == c)
-			ini_slot_complete(s, sl, err);
+			nx_ini_slot_complete(s, sl, err);
 	}
 }
 
-void ini_conn_fail(struct nx_ini_conn *c, int err, const char *why)
+void nx_ini_conn_fail(struct nx_ini_conn *c, int err, const char *why)
 {
 	if (c->state == INI_CONN_DEAD)
 		return;
@@ -188,13 +188,13 @@ void ini_conn_fail(struct nx_ini_conn *c, int err, const char *why)
 	       (unsigned)c->cid, why, err);
 	c->state = INI_CONN_DEAD;
 	c->ops->close(c->ctx);
-	ini_conn_fail_ops(c, err);
-	ini_login_free(c);
+	nx_ini_conn_fail_ops(c, err);
+	nx_ini_login_free(c);
 }
 
 /* ---- slots ---------------------------------------------------------------- */
 
-struct ini_slot *ini_slot_alloc(struct nx_ini_session *s, uint8_t kind,
+struct ini_slot *nx_ini_slot_alloc(struct nx_ini_session *s, uint8_t kind,
 				struct nx_ini_conn *c, void *req)
 {
 	unsigned lo = kind == INI_OP_SCSI ? 0 : NX_INI_MAX_CMDS;
@@ -220,7 +220,7 @@ struct ini_slot *ini_slot_alloc(struct nx_ini_session *s, uint8_t kind,
 	return NULL;
 }
 
-struct ini_slot *ini_slot_find(struct nx_ini_session *s, uint32_t itt)
+struct ini_slot *nx_ini_slot_find(struct nx_ini_session *s, uint32_t itt)
 {
 	uint32_t i = itt & 0xff;
 
@@ -287,7 +287,7 @@ static void call_done(uint8_t kind, void *req, int err)
 	}
 }
 
-void ini_slot_complete(struct nx_ini_session *s, struct ini_slot *sl, int err)
+void nx_ini_slot_complete(struct nx_ini_session *s, struct ini_slot *sl, int err)
 {
 	uint8_t kind = sl->kind;
 	void *req = sl->req;
@@ -333,19 +333,19 @@ static void send_slot(struct nx_ini_session *s, struct ini_slot *sl)
 	sl->state = INI_SLOT_SENT;
 	sl->seq = s->seq++;
 	if (sl->kind == INI_OP_SCSI)
-		ini_scsi_send(s, sl);
+		nx_ini_scsi_send(s, sl);
 	else
-		ini_text_send(s, sl);
+		nx_ini_text_send(s, sl);
 }
 
-void ini_slot_dispatch(struct nx_ini_session *s, struct ini_slot *sl)
+void nx_ini_slot_dispatch(struct nx_ini_session *s, struct ini_slot *sl)
 {
 	nx_assert(sl->kind == INI_OP_SCSI || sl->kind == INI_OP_TEXT);
 	sl->state = INI_SLOT_QUEUED;
-	ini_session_flush(s);
+	nx_ini_session_flush(s);
 }
 
-void ini_session_flush(struct nx_ini_session *s)
+void nx_ini_session_flush(struct nx_ini_session *s)
 {
 	/* Bounded: each round sends one queued slot. */
 	for (unsigned n = 0; n < INI_SLOTS && window_open(s); n++) {
@@ -354,14 +354,14 @@ void ini_session_flush(struct nx_ini_session *s)
 		if (sl == NULL)
 			return;
 		if (sl->conn->state != INI_CONN_FFP) {
-			ini_slot_complete(s, sl, NX_INI_ECONNRESET);
+			nx_ini_slot_complete(s, sl, NX_INI_ECONNRESET);
 			continue;
 		}
 		send_slot(s, sl);
 	}
 }
 
-void ini_session_window(struct nx_ini_session *s, uint32_t exp, uint32_t max)
+void nx_ini_session_window(struct nx_ini_session *s, uint32_t exp, uint32_t max)
 {
 	/* RFC 7143 4.2.2.1: MaxCmdSN < ExpCmdSN - 1 means ignore both. */
 	if (ini_sn_lt(max, exp - 1))
@@ -451,14 +451,14 @@ uint64_t nx_ini_lun(uint32_t lun)
 
 bool nx_ini_cancel(struct nx_ini_session *s, uint32_t itt)
 {
-	struct ini_slot *sl = ini_slot_find(s, itt);
+	struct ini_slot *sl = nx_ini_slot_find(s, itt);
 
 	if (sl == NULL)
 		return false;
 	if (sl->kind == INI_OP_LOGIN) {
-		ini_conn_fail(sl->conn, NX_INI_ECANCELED, "login cancelled");
+		nx_ini_conn_fail(sl->conn, NX_INI_ECANCELED, "login cancelled");
 		return true;
 	}
-	ini_slot_complete(s, sl, NX_INI_ECANCELED);
+	nx_ini_slot_complete(s, sl, NX_INI_ECANCELED);
 	return true;
 }

@@ -18,7 +18,7 @@ int nx_ini_text_submit(struct nx_ini_conn *c, struct nx_ini_text *t)
 		return NX_EINVAL;
 	if (s->text_busy)
 		return NX_EAGAIN;
-	sl = ini_slot_alloc(s, INI_OP_TEXT, c, t);
+	sl = nx_ini_slot_alloc(s, INI_OP_TEXT, c, t);
 	if (sl == NULL)
 		return NX_EAGAIN;
 	s->text_busy = true;
@@ -28,11 +28,11 @@ int nx_ini_text_submit(struct nx_ini_conn *c, struct nx_ini_text *t)
 	t->reject_reason = 0;
 	t->itt = sl->itt;
 	sl->ttt = INI_RSV_TAG;
-	ini_slot_dispatch(s, sl);
+	nx_ini_slot_dispatch(s, sl);
 	return 0;
 }
 
-void ini_text_send(struct nx_ini_session *s, struct ini_slot *sl)
+void nx_ini_text_send(struct nx_ini_session *s, struct ini_slot *sl)
 {
 	struct nx_ini_conn *c = sl->conn;
 	const struct nx_ini_text *t = sl->req;
@@ -42,18 +42,18 @@ void ini_text_send(struct nx_ini_session *s, struct ini_slot *sl)
 	/* The request text is built in the response buffer: one Text
 	 * exchange per session, and ops->send copies before returning. */
 	if (sl->ttt == INI_RSV_TAG) {
-		bool ok = ini_kv_add_lines((char *)s->text_buf, INI_TEXT_MAX,
+		bool ok = nx_ini_kv_add_lines((char *)s->text_buf, INI_TEXT_MAX,
 					   &len, t->keys);
 
 		nx_assert(ok);
 	}
 	sl->cmdsn = s->cmdsn++;
-	bhs = ini_bhs(c, NX_ISCSI_OP_TEXT_REQ, false, sl->itt);
+	bhs = nx_ini_bhs(c, NX_ISCSI_OP_TEXT_REQ, false, sl->itt);
 	bhs[1] = 0x80;
 	nx_put_be32(bhs + 20, sl->ttt);
 	nx_put_be32(bhs + 24, sl->cmdsn);
 	nx_put_be32(bhs + 28, c->exp_statsn);
-	ini_send_pdu(c, bhs, NULL, 0, s->text_buf, len);
+	nx_ini_send_pdu(c, bhs, NULL, 0, s->text_buf, len);
 	if (sl->ttt == INI_RSV_TAG)
 		s->text_len = 0;
 }
@@ -66,7 +66,7 @@ static void copy_name(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-unsigned ini_sendtargets_parse(const char *text, uint32_t len,
+unsigned nx_ini_sendtargets_parse(const char *text, uint32_t len,
 			       struct nx_ini_target *t, unsigned cap)
 {
 	struct nx_ini_target *cur = NULL;
@@ -74,14 +74,14 @@ unsigned ini_sendtargets_parse(const char *text, uint32_t len,
 	uint32_t off = 0;
 	unsigned count = 0;
 
-	while (ini_kv_next(text, len, &off, &kv) > 0) {
-		if (ini_kv_is(&kv, "TargetName")) {
+	while (nx_ini_kv_next(text, len, &off, &kv) > 0) {
+		if (nx_ini_kv_is(&kv, "TargetName")) {
 			cur = count < cap ? &t[count++] : NULL;
 			if (cur != NULL) {
 				memset(cur, 0, sizeof(*cur));
 				copy_name(cur->name, sizeof(cur->name), kv.value);
 			}
-		} else if (ini_kv_is(&kv, "TargetAddress") && cur != NULL &&
+		} else if (nx_ini_kv_is(&kv, "TargetAddress") && cur != NULL &&
 			   cur->addr_count < NX_INI_TARGET_ADDRS) {
 			copy_name(cur->addr[cur->addr_count++], NX_INI_ADDR_MAX,
 				  kv.value);
@@ -100,7 +100,7 @@ static int text_done(struct nx_ini_session *s, struct ini_slot *sl)
 
 	s->text_buf[s->text_len] = '\0';
 	do { /* the whole answer must be well formed (RFC 7143 6.1) */
-		rc = ini_kv_next(text, s->text_len, &off, &kv);
+		rc = nx_ini_kv_next(text, s->text_len, &off, &kv);
 	} while (rc > 0);
 	if (rc < 0)
 		return NX_INI_EPROTO;
@@ -108,17 +108,17 @@ static int text_done(struct nx_ini_session *s, struct ini_slot *sl)
 	if (t->resp != NULL && t->resp_cap > 0)
 		memcpy(t->resp, text, NX_MIN(t->resp_cap, s->text_len));
 	if (t->targets != NULL)
-		t->targets_count = ini_sendtargets_parse(text, s->text_len,
+		t->targets_count = nx_ini_sendtargets_parse(text, s->text_len,
 							 t->targets,
 							 t->targets_cap);
-	ini_slot_complete(s, sl, 0);
+	nx_ini_slot_complete(s, sl, 0);
 	return 0;
 }
 
-int ini_rx_text_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
+int nx_ini_rx_text_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 {
 	struct nx_ini_session *s = c->s;
-	struct ini_slot *sl = ini_slot_find(s, nx_pdu_itt(p));
+	struct ini_slot *sl = nx_ini_slot_find(s, nx_pdu_itt(p));
 	bool final = (p->bhs[1] & 0x80) != 0, cont = (p->bhs[1] & 0x40) != 0;
 	uint32_t ttt = nx_get_be32(p->bhs + 20);
 
@@ -138,6 +138,6 @@ int ini_rx_text_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 	if (final)
 		return text_done(s, sl);
 	sl->ttt = ttt;
-	ini_slot_dispatch(s, sl);
+	nx_ini_slot_dispatch(s, sl);
 	return 0;
 }

@@ -27,7 +27,7 @@ int nx_ini_tmf_submit(struct nx_ini_conn *c, struct nx_ini_tmf *tmf)
 	nx_assert(tmf != NULL);
 	if (c->state != INI_CONN_FFP)
 		return NX_EINVAL;
-	sl = ini_slot_alloc(s, INI_OP_TMF, c, tmf);
+	sl = nx_ini_slot_alloc(s, INI_OP_TMF, c, tmf);
 	if (sl == NULL)
 		return NX_EAGAIN;
 	tmf->err = 0;
@@ -36,7 +36,7 @@ int nx_ini_tmf_submit(struct nx_ini_conn *c, struct nx_ini_tmf *tmf)
 	tmf->itt = sl->itt;
 	sl->state = INI_SLOT_SENT;
 	sl->cmdsn = s->cmdsn;
-	bhs = ini_bhs(c, NX_ISCSI_OP_TMF_REQ, true, sl->itt);
+	bhs = nx_ini_bhs(c, NX_ISCSI_OP_TMF_REQ, true, sl->itt);
 	bhs[1] = (uint8_t)(0x80 | (tmf->function & 0x7f));
 	nx_put_be64(bhs + 8, tmf->lun);
 	nx_put_be32(bhs + 20, tmf->ref_itt);
@@ -44,7 +44,7 @@ int nx_ini_tmf_submit(struct nx_ini_conn *c, struct nx_ini_tmf *tmf)
 	nx_put_be32(bhs + 28, c->exp_statsn);
 	nx_put_be32(bhs + 32, tmf->ref_cmdsn);
 	nx_put_be32(bhs + 36, tmf->exp_datasn);
-	ini_send_pdu(c, bhs, NULL, 0, NULL, 0);
+	nx_ini_send_pdu(c, bhs, NULL, 0, NULL, 0);
 	return 0;
 }
 
@@ -72,10 +72,10 @@ static bool affected(const struct ini_slot *t, const struct ini_slot *sl,
 	}
 }
 
-int ini_rx_tmf_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
+int nx_ini_rx_tmf_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 {
 	struct nx_ini_session *s = c->s;
-	struct ini_slot *sl = ini_slot_find(s, nx_pdu_itt(p));
+	struct ini_slot *sl = nx_ini_slot_find(s, nx_pdu_itt(p));
 	struct nx_ini_tmf *tmf;
 
 	if (sl == NULL) {
@@ -89,9 +89,9 @@ int ini_rx_tmf_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 	if (tmf->response == NX_INI_TMF_RSP_COMPLETE) {
 		for (unsigned i = 0; i < INI_SLOTS; i++) {
 			if (affected(&s->slots[i], sl, tmf))
-				ini_slot_complete(s, &s->slots[i], NX_INI_EABORTED);
+				nx_ini_slot_complete(s, &s->slots[i], NX_INI_EABORTED);
 		}
 	}
-	ini_slot_complete(s, sl, 0);
+	nx_ini_slot_complete(s, sl, 0);
 	return 0;
 }
