@@ -48,6 +48,11 @@ static int log_level = NX_LOG_INFO;
 module_param(log_level, int, 0444);
 MODULE_PARM_DESC(log_level, "0 err, 1 warn, 2 info, 3 debug (default 2)");
 
+static char *state_dir = "/var/lib/nexus";
+module_param(state_dir, charp, 0444);
+MODULE_PARM_DESC(state_dir, "directory for persistent state (APTPL); empty "
+		 "or unusable: in memory only (default /var/lib/nexus)");
+
 struct nexus {
 	struct sockaddr_in addr;
 	u64 size_bytes;
@@ -219,6 +224,7 @@ static int __init nexus_init(void)
 	int rc;
 
 	nx_kernel_set_log_level(log_level);
+	nx_kernel_set_state_dir(state_dir);
 	nexus = kzalloc(sizeof(*nexus), GFP_KERNEL);
 	if (!nexus)
 		return -ENOMEM;

@@ -44,7 +44,12 @@ void nx_kernel_set_log_level(int level);
 /* nx_alloc() blocks not yet given back to nx_free() (leak check at
  * unload). */
 long nx_kernel_allocs_outstanding(void);
-/* Drops the in-memory persistence store (module unload). */
+/* Persistence in files under dir (absolute, existing, writable); NULL,
+ * "" or an unusable directory keeps it in memory (logged once).  Called
+ * before the loop starts; dir must outlive the module's use of it. */
+void nx_kernel_set_state_dir(const char *dir);
+/* Drops the in-memory persistence store and forgets the state directory
+ * (module unload). */
 void nx_kernel_persist_reset(void);
 
 #endif /* NX_KERNEL_H */
