@@ -9,17 +9,6 @@
  */
 #include "sbc3_util.h"
 
-static void prefetch(struct nx_conf_sess *s, uint8_t op, uint64_t lba,
-		     uint32_t blocks, bool immed, struct nx_conf_result *r)
-{
-	uint8_t cdb[16];
-
-	sbc_cdb(cdb, op, lba, blocks);
-	if (immed)
-		cdb[1] = 0x02;
-	nx_conf_scsi(s, cdb, NX_INI_DIR_NONE, NULL, 0, r);
-}
-
 static void expect_met_or_good(const struct nx_conf_result *r)
 {
 	if (r->err == 0 && r->response == 0 && r->status == 0x04)
@@ -32,7 +21,7 @@ static void test_prefetch10_status(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	struct nx_conf_result r;
 
-	prefetch(s, 0x34, 0, 8, false, &r);
+	sbc_range_cmd(s, 0x34, 0, 8, false, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "PRE-FETCH(10)");
 	expect_met_or_good(&r);
 	nx_conf_logout(s);
@@ -45,7 +34,7 @@ static void test_prefetch16_immed(void **state)
 	uint64_t blocks;
 
 	nx_conf_capacity(s, &blocks, NULL);
-	prefetch(s, 0x90, blocks - 16, 16, true, &r);
+	sbc_range_cmd(s, 0x90, blocks - 16, 16, true, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "PRE-FETCH(16)");
 	expect_met_or_good(&r);
 	nx_conf_logout(s);
@@ -61,7 +50,7 @@ static void test_prefetch10_nlb0(void **state)
 	nx_conf_capacity(s, &blocks, NULL);
 	if (blocks > 0xffffffffull)
 		NX_SKIP("LU too large for PRE-FETCH(10)");
-	prefetch(s, 0x34, blocks - 4, 0, false, &r);
+	sbc_range_cmd(s, 0x34, blocks - 4, 0, false, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "PRE-FETCH(10)");
 	expect_met_or_good(&r);
 	nx_conf_logout(s);
@@ -76,10 +65,10 @@ static void test_prefetch10_beyond_eol(void **state)
 	nx_conf_capacity(s, &blocks, NULL);
 	if (blocks > 0xffffffffull)
 		NX_SKIP("LU too large for PRE-FETCH(10)");
-	prefetch(s, 0x34, blocks - 1, 2, false, &r);
+	sbc_range_cmd(s, 0x34, blocks - 1, 2, false, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "PRE-FETCH(10)");
 	NX_EXPECT_LBA_OOB(&r);
-	prefetch(s, 0x34, blocks, 1, true, &r);
+	sbc_range_cmd(s, 0x34, blocks, 1, true, &r);
 	NX_EXPECT_LBA_OOB(&r);
 	nx_conf_logout(s);
 }
@@ -89,10 +78,10 @@ static void test_prefetch16_lba_wrap(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	struct nx_conf_result r;
 
-	prefetch(s, 0x90, 0xffffffffffffffffull, 1, false, &r);
+	sbc_range_cmd(s, 0x90, 0xffffffffffffffffull, 1, false, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "PRE-FETCH(16)");
 	NX_EXPECT_LBA_OOB(&r);
-	prefetch(s, 0x90, 0xfffffffffffffffeull, 4, false, &r);
+	sbc_range_cmd(s, 0x90, 0xfffffffffffffffeull, 4, false, &r);
 	NX_EXPECT_LBA_OOB(&r);
 	nx_conf_logout(s);
 }

@@ -48,6 +48,20 @@ static inline void sbc_cdb(uint8_t *cdb, uint8_t op, uint64_t lba,
 	}
 }
 
+/* PRE-FETCH and SYNCHRONIZE CACHE (10/16) share one CDB layout: the range
+ * plus IMMED in byte 1 bit 1 (SBC-3 5.9, 5.22); no data phase. */
+static inline void sbc_range_cmd(struct nx_conf_sess *s, uint8_t op,
+				 uint64_t lba, uint32_t blocks, bool immed,
+				 struct nx_conf_result *r)
+{
+	uint8_t cdb[16];
+
+	sbc_cdb(cdb, op, lba, blocks);
+	if (immed)
+		cdb[1] = 0x02;
+	nx_conf_scsi(s, cdb, NX_INI_DIR_NONE, NULL, 0, r);
+}
+
 /* A buffer the test owns for its whole run (freed by the OS at exit is
  * not good enough under ASan): callers free(). */
 static inline uint8_t *sbc_buf(size_t len)

@@ -5,27 +5,16 @@
  */
 #include "sbc3_util.h"
 
-static void sync_cache(struct nx_conf_sess *s, uint8_t op, uint64_t lba,
-		       uint32_t blocks, bool immed, struct nx_conf_result *r)
-{
-	uint8_t cdb[16];
-
-	sbc_cdb(cdb, op, lba, blocks);
-	if (immed)
-		cdb[1] = 0x02;
-	nx_conf_scsi(s, cdb, NX_INI_DIR_NONE, NULL, 0, r);
-}
-
 /* IMMED=1: status as soon as the CDB is validated; GOOD. */
 static void test_sync_cache10_immed(void **state)
 {
 	struct nx_conf_sess *s = sbc_login();
 	struct nx_conf_result r;
 
-	sync_cache(s, 0x35, 0, 0, true, &r);
+	sbc_range_cmd(s, 0x35, 0, 0, true, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "SYNCHRONIZE CACHE(10)");
 	NX_EXPECT_GOOD(&r);
-	sync_cache(s, 0x35, 100, 50, true, &r);
+	sbc_range_cmd(s, 0x35, 100, 50, true, &r);
 	NX_EXPECT_GOOD(&r);
 	nx_conf_logout(s);
 }
@@ -37,7 +26,7 @@ static void test_sync_cache16_immed(void **state)
 	uint64_t blocks;
 
 	nx_conf_capacity(s, &blocks, NULL);
-	sync_cache(s, 0x91, blocks - 1, 1, true, &r);
+	sbc_range_cmd(s, 0x91, blocks - 1, 1, true, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "SYNCHRONIZE CACHE(16)");
 	NX_EXPECT_GOOD(&r);
 	nx_conf_logout(s);
@@ -52,12 +41,12 @@ static void test_sync_cache16_nlb0_to_end(void **state)
 	uint64_t blocks;
 
 	nx_conf_capacity(s, &blocks, NULL);
-	sync_cache(s, 0x91, blocks - 1, 0, false, &r);
+	sbc_range_cmd(s, 0x91, blocks - 1, 0, false, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "SYNCHRONIZE CACHE(16)");
 	NX_EXPECT_GOOD(&r);
-	sync_cache(s, 0x91, blocks / 2, 0, false, &r);
+	sbc_range_cmd(s, 0x91, blocks / 2, 0, false, &r);
 	NX_EXPECT_GOOD(&r);
-	sync_cache(s, 0x91, blocks + 1, 0, false, &r);
+	sbc_range_cmd(s, 0x91, blocks + 1, 0, false, &r);
 	NX_EXPECT_LBA_OOB(&r);
 	nx_conf_logout(s);
 }
@@ -73,10 +62,10 @@ static void test_sync_cache10_lba_beyond(void **state)
 	nx_conf_capacity(s, &blocks, NULL);
 	if (blocks >= 0xffffffffull)
 		NX_SKIP("LU too large for a 32-bit out-of-range LBA");
-	sync_cache(s, 0x35, 0xffffffffu, 1, false, &r);
+	sbc_range_cmd(s, 0x35, 0xffffffffu, 1, false, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "SYNCHRONIZE CACHE(10)");
 	NX_EXPECT_LBA_OOB(&r);
-	sync_cache(s, 0x35, 0xffffffffu, 1, true, &r);
+	sbc_range_cmd(s, 0x35, 0xffffffffu, 1, true, &r);
 	NX_EXPECT_LBA_OOB(&r);
 	nx_conf_logout(s);
 }
@@ -87,10 +76,10 @@ static void test_sync_cache16_lba_wrap(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	struct nx_conf_result r;
 
-	sync_cache(s, 0x91, 0xffffffffffffffffull, 2, false, &r);
+	sbc_range_cmd(s, 0x91, 0xffffffffffffffffull, 2, false, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "SYNCHRONIZE CACHE(16)");
 	NX_EXPECT_LBA_OOB(&r);
-	sync_cache(s, 0x91, 0xfffffffffffffff8ull, 0x10, false, &r);
+	sbc_range_cmd(s, 0x91, 0xfffffffffffffff8ull, 0x10, false, &r);
 	NX_EXPECT_LBA_OOB(&r);
 	nx_conf_logout(s);
 }
