@@ -367,7 +367,8 @@ coverage-run: $(UNIT_TESTS) $(A)/bin/nexus-conform $(FUZZ_REPLAYS)
 # ---- top-level goals ---------------------------------------------------------
 .PHONY: all run serve test clean deps check-clang unit interop conform sim-test bench \
         replay-demo replay-test
-all: $(B)/bin/nexus-target $(B)/bin/nexus-conform $(B)/bin/nexus-sim $(B)/bin/nexus-replay
+all: $(B)/bin/nexus-target $(B)/bin/nexus-conform $(B)/bin/nexus-sim $(B)/bin/nexus-replay \
+     $(B)/bin/nexus-cdb
 
 # Issue 4: the conformance suites against nexus on a simulated host
 # (nexus-conform's default backend) with a fixed seed, so every run is
@@ -386,7 +387,7 @@ serve: deps all
 	./$(B)/bin/nexus-target $(ARGS)
 
 check-clang: $(call objs,$(C),$(LIB_SRC) $(PLAT_SRC) $(TARGET_SRC) $(TEST_SRC) \
-             $(CONF_SRC) $(CONFORM_SRC) tools/nexus-perf/nexus-perf.c \
+             $(CONF_SRC) $(CONFORM_SRC) tools/nexus-perf/nexus-perf.c tools/nexus-cdb/nexus-cdb.c \
              $(SIM_SRC) $(SIM_TEST_SRC) $(SIMTOOL_SRC) \
              $(TRACE_SRC) $(TRACE_TEST_SRC) $(REPLAY_SRC))
 
@@ -435,6 +436,13 @@ replay-test: $(A)/bin/nexus-replay $(A)/bin/nexus-sim
 # of nexus-perf (tools/nexus-perf, libiscsi); ~10 min, BENCH_QUICK=1 ~1 min,
 # BENCH_SECONDS=N per run.  Table, ratio lines, reports/bench.md + plot.
 $(B)/bin/nexus-perf: $(B)/obj/tools/nexus-perf/nexus-perf.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $< -liscsi
+
+# nexus-cdb (tools/nexus-cdb, libiscsi): one CDB to an iSCSI LU, like
+# sg_raw; the kernel self-test's APTPL check uses it.
+$(B)/bin/nexus-cdb: $(B)/obj/tools/nexus-cdb/nexus-cdb.o
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $< -liscsi
@@ -520,8 +528,9 @@ kernel-sparse: kernel
 	  echo "kernel-sparse: FAILED ($(KERNEL_REPORTS)/kernel-sparse.log)"; exit 1; fi
 	@echo "kernel-sparse: clean"
 
-kernel-test: kernel-sparse $(B)/bin/nexus-target
-	KERNEL_REPORTS=$(KERNEL_REPORTS) kernel/selftest.sh $(KERNEL_OUT)/nexus.ko $(B)/bin/nexus-target
+kernel-test: kernel-sparse $(B)/bin/nexus-target $(B)/bin/nexus-cdb
+	KERNEL_REPORTS=$(KERNEL_REPORTS) kernel/selftest.sh $(KERNEL_OUT)/nexus.ko $(B)/bin/nexus-target \
+	  $(B)/bin/nexus-cdb
 
 clean:
 	rm -rf build

@@ -3,8 +3,9 @@
 #
 # Brings up eth0 (qemu user networking: 10.0.2.15/24, gateway 10.0.2.2),
 # loads nexus.ko with the parameters from the kernel command line
-# (nexus.*=), prints "NEXUS-TEST: ready" and then waits for "nexus-stop"
-# on the console; then unloads the module, prints its last messages and
+# (nexus.*=), prints "NEXUS-TEST: ready" and then serves commands from the console:
+# "nexus-reload" unloads and reloads the module (APTPL must survive),
+# "nexus-stop" unloads the module, prints its last messages and
 # the verdict line "NEXUS-TEST: unload ok|failed", and powers off.
 # kernel/selftest.sh drives it from the host; every line it waits for
 # starts with "NEXUS-TEST:".
@@ -35,6 +36,9 @@ for w in $(cat /proc/cmdline); do
 	esac
 done
 
+# APTPL state (state_dir, the module default): the rootfs is writable and
+# survives rmmod/insmod, which is what the reload check needs.
+mkdir -p /var/lib/nexus
 insmod /lib/e1000.ko || { say "e1000 failed"; bye; }
 ip link set lo up
 ip addr add 10.0.2.15/24 dev eth0
@@ -46,9 +50,17 @@ if ! insmod /nexus.ko $params; then
 fi
 say "ready"
 
-# The host writes "nexus-stop" to the serial console when it is done.
+# The host writes "nexus-reload" (unload and load again: persistent state
+# must survive) and, when it is done, "nexus-stop" to the serial console.
 while read -r line </dev/console; do
 	case "$line" in
+	*nexus-reload*)
+		if rmmod nexus && insmod /nexus.ko $params; then
+			say "reloaded; state files: $(cd /var/lib/nexus && echo *)"
+		else
+			say "reload failed"
+		fi
+		;;
 	*nexus-stop*) break ;;
 	esac
 done

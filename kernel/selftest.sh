@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kernel/selftest.sh NEXUS_KO [NEXUS_TARGET] - boots nexus.ko in qemu and
+# kernel/selftest.sh NEXUS_KO [NEXUS_TARGET [NEXUS_CDB]] - boots nexus.ko in qemu and
 # tests it from the host with libiscsi.
 #
 #  1. builds a busybox initramfs: kernel/guest-init.sh as /init, nexus.ko,
@@ -10,6 +10,8 @@
 #  3. waits for "NEXUS-TEST: ready", runs iscsi-inq and the iscsi-test-cu
 #     subset KERNEL_CU_TESTS against iscsi://127.0.0.1:PORT/IQN/0;
 #     then 5 s of 1 MiB reads (iscsi-perf);
+#     with NEXUS_CDB: PR OUT REGISTER (APTPL=1) + RESERVE, reload the
+#     module, READ RESERVATION must show them (state_dir files);
 #  4. starts random reads and, 3 s in, tells the guest to unload the
 #     module and power off; the module must report "unloaded cleanly" (no
 #     allocation or timer outstanding) and the console must show no oops,
@@ -22,11 +24,12 @@
 set -euo pipefail
 
 if [[ $# -lt 1 || ! -f $1 ]]; then
-	echo "usage: $0 path/to/nexus.ko [path/to/nexus-target]" >&2
+	echo "usage: $0 path/to/nexus.ko [path/to/nexus-target [path/to/nexus-cdb]]" >&2
 	exit 2
 fi
 KO=$(realpath "$1")
 TARGET_BIN=${2:+$(realpath "$2")}
+CDB_BIN=${3:+$(realpath "$3")}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REPORTS=${KERNEL_REPORTS:-$ROOT/build/reports}
 IQN=iqn.2026-11.dev.nexus:target0
@@ -202,6 +205,56 @@ PERF=$( (timeout 30 iscsi-perf -t 5 -b 2048 -m 8 "$URL" 2>&1 || true) | tr '\r' 
 echo "kernel-test: 1 MiB reads: ${PERF:-failed}"
 [[ -n $PERF ]] || CU_OK=no
 
+# ---- 3b. APTPL across a module reload -----------------------------------------
+# SPC-4 5.13.2 and 6.16.3: a registration made with APTPL=1, and the
+# reservation it holds, survive a power loss; here the module's unload
+# and reload, through the two-slot files in state_dir (guest:
+# /var/lib/nexus; platform/kernel/platform.c).  nexus-cdb uses one fixed
+# ISID, so each call below is the same I_T nexus.
+APTPL_KEY="6e 65 78 75 73 00 00 01"
+# cdb EXPECTED-FIRST-LINE DATA-OUT CDB-BYTE...: sends the CDB (with the hex
+# DATA-OUT, if not empty); the answer's first line must be the expected one.
+cdb() {
+	local want=$1 data=$2 out
+	shift 2
+	out=$(timeout 30 "$CDB_BIN" ${data:+-o "$data"} "$URL" "$@" 2>&1) || true
+	echo "nexus-cdb $*: $out" >>"$REPORTS/kernel-aptpl.log"
+	[[ $(head -n 1 <<<"$out") == "$want" ]]
+}
+aptpl_check() {
+	local rr _i
+	: >"$REPORTS/kernel-aptpl.log"
+	# PERSISTENT RESERVE OUT REGISTER (SPC-4 6.16.2), APTPL=1 (byte 20 bit 0)
+	cdb "status GOOD" "00000000 00000000 $APTPL_KEY 00000000 01 000000" \
+		5f 00 00 00 00 00 00 00 18 00 || return 1
+	# RESERVE, type 5 (Write Exclusive - Registrants Only)
+	cdb "status GOOD" "$APTPL_KEY 00000000 00000000 00000000 00 000000" \
+		5f 01 05 00 00 00 00 00 18 00 || return 1
+	echo nexus-reload >&3
+	wait_console 'NEXUS-TEST: reload' 60 && grep -q 'NEXUS-TEST: reloaded' "$CONSOLE" || return 1
+	grep 'NEXUS-TEST: reloaded' "$CONSOLE" >>"$REPORTS/kernel-aptpl.log"
+	# TEST UNIT READY until GOOD: the first answer after the reload is the
+	# power-on unit attention (29/00), and the guest's link may lag.
+	for _i in 1 2 3 4 5; do
+		cdb "status GOOD" "" 00 00 00 00 00 00 && break
+		sleep 1
+	done
+	# READ RESERVATION (SPC-4 6.15.3): PRgeneration (any), ADDITIONAL
+	# LENGTH 16, our key, scope LU / type 5.
+	rr=$(timeout 30 "$CDB_BIN" -r 24 "$URL" 5e 01 00 00 00 00 00 00 18 00 2>&1) || return 1
+	echo "read reservation: $rr" >>"$REPORTS/kernel-aptpl.log"
+	[[ $(sed -n 2p <<<"$rr" | cut -d' ' -f5-) == "00 00 00 10 $APTPL_KEY" ]] || return 1
+	[[ $(sed -n 3p <<<"$rr") == "00 00 00 00 00 05 00 00" ]] || return 1
+	# Leave the LU clean for what follows: CLEAR (SPC-4 6.16.4)
+	cdb "status GOOD" "$APTPL_KEY 00000000 00000000 00000000 00 000000" \
+		5f 03 00 00 00 00 00 00 18 00
+}
+APTPL=skipped
+if [[ -n $CDB_BIN ]]; then
+	if aptpl_check; then APTPL=ok; else APTPL=failed; fi
+	echo "kernel-test: APTPL across reload: $APTPL (log: $REPORTS/kernel-aptpl.log)"
+fi
+
 # ---- 4. unload (under load) and power off -------------------------------------
 # A session is busy with random reads while the module unloads: unload
 # must drop it, drain its tasks and still free everything.
@@ -271,10 +324,10 @@ if [[ -n $TARGET_BIN ]]; then
 fi
 
 VERDICT=PASSED
-[[ $INQ == ok && $CU_OK == yes && $UNLOAD == ok && $OOPS == none ]] || VERDICT=FAILED
+[[ $INQ == ok && $CU_OK == yes && $APTPL != failed && $UNLOAD == ok && $OOPS == none ]] || VERDICT=FAILED
 [[ $SAME == DIFFERENT* || $SAME == "nexus-target did not start" ]] && VERDICT=FAILED
 echo "kernel-test: $VERDICT; nexus.ko on $KVER (qemu $ACCEL): iscsi-inq $INQ," \
-	"iscsi-test-cu $KERNEL_CU, $SAME, 1 MiB reads ${PERF:-failed}," \
+	"iscsi-test-cu $KERNEL_CU, $SAME, APTPL across reload $APTPL, 1 MiB reads ${PERF:-failed}," \
 	"unload with ${DROPPED:-?} connection(s) open $UNLOAD," \
 	"oops $OOPS, $(elapsed) (console: $CONSOLE)"
 [[ $VERDICT == PASSED ]]
