@@ -101,7 +101,8 @@ static void test_one_command(void **state)
 
 	t_expect_good(t);
 	assert_int_equal(t->xfer_len, 10);
-	assert_memory_equal(t->data, "\x00\x03\x00\x06\x12\x01\xff\xff\xff\x00",
+	/* the CONTROL byte's NACA bit is usable (NORMACA=1, SAM-5 5.2) */
+	assert_memory_equal(t->data, "\x00\x03\x00\x06\x12\x01\xff\xff\xff\x04",
 			    10);
 	t = rsoc(f, 0x81, 0x12, 0, 65535);
 	t_expect_good(t);
@@ -126,7 +127,7 @@ static void test_one_service_action(void **state)
 	assert_int_equal(t->xfer_len, 16);
 	assert_memory_equal(t->data,
 			    "\x00\x03\x00\x0c\xa3\x1f\x87\xff\xff\xff\xff\xff"
-			    "\xff\xff\x00\x00", 16);
+			    "\xff\xff\x00\x04", 16);
 	t = rsoc(f, 0x02, 0xa3, 0x1e, 65535); /* unknown service action */
 	t_expect_good(t);
 	assert_memory_equal(t->data, "\x00\x01\x00\x00", 4);

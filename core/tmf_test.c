@@ -86,9 +86,14 @@ static void test_abort_task_unknown_and_bad_lun(void **state)
 	nx_tmf_submit(fx.n1, &req);
 	assert_int_equal(req.result, NX_TMF_INCORRECT_LUN);
 	assert_int_equal(tmf_done_calls, 1);
+	/* CLEAR ACA is supported now (NORMACA=1): with no ACA condition it
+	 * completes and changes nothing; an absent LU is INCORRECT LUN. */
 	tmf_init(&req, NX_TMF_CLEAR_ACA, 0, 0);
 	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_REJECTED);
+	assert_int_equal(req.result, NX_TMF_FUNCTION_COMPLETE);
+	tmf_init(&req, NX_TMF_CLEAR_ACA, 4, 0);
+	nx_tmf_submit(fx.n1, &req);
+	assert_int_equal(req.result, NX_TMF_INCORRECT_LUN);
 }
 
 /* ABORT TASK SET touches only the requesting nexus's tasks. */
