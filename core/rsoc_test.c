@@ -153,6 +153,30 @@ static void test_reserved_options(void **state)
 	t_expect_sense(rsoc(f, 0x40, 0, 0, 65535), 0x05, 0x24, 0x00);
 }
 
+/* SPC-4 6.36 REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS: basic and
+ * extended (REPD) data; an allocation length below 4 is an error. */
+static void test_rstmf(void **state)
+{
+	struct t_fix *f = *state;
+	uint8_t cdb[12] = { 0xa3, 0x0d };
+	struct nx_task *t;
+
+	nx_put_be32(cdb + 6, 255);
+	t = t_run(f, cdb, sizeof(cdb));
+	t_expect_good(t);
+	assert_int_equal(t->xfer_len, 4);
+	assert_memory_equal(t->data, "\xfc\x07\x00\x00", 4);
+	cdb[2] = 0x80;
+	t = t_run(f, cdb, sizeof(cdb));
+	t_expect_good(t);
+	assert_int_equal(t->xfer_len, 16);
+	assert_memory_equal(t->data,
+			    "\xfc\x07\x00\x0c\x01\x00\x00\x00"
+			    "\x00\x00\x01\x2c\x00\x00\x00\x00", 16);
+	nx_put_be32(cdb + 6, 3);
+	t_expect_invalid_cdb(t_run(f, cdb, sizeof(cdb)), 7, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +185,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_service_action, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reserved_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rstmf, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
