@@ -5,22 +5,28 @@
  * Order of the checks in nx_task_setup() (first failing one answers):
  *   1. LUN -> LU; no LU and not an NX_OP_NO_LU command: 05/25/00
  *      (SPC-4 4.6.4 / SAM-5 5.10)
+ *   1a. an ACA condition on the LU (SAM-5 5.9.2.3, 5.9.2.4; tmf.c): ACA
+ *      ACTIVE or BUSY for a command it keeps out of the task set
  *   2. pending unit attention, unless NX_OP_UA_EXEMPT (SAM-5 5.14): it is
- *      reported (and cleared, UA_INTLCK_CTRL 00b) before the CDB is judged,
- *      as LIO does
+ *      reported (and cleared only with UA_INTLCK_CTRL 00b, SPC-4 7.5.8)
+ *      before the CDB is judged, as LIO does
  *   3. opcode / service action supported: 05/20/00, or 05/24/00 pointing at
  *      the service action field (SPC-4 4.4.2; libiscsi reads field
  *      pointer 1 as "not implemented")
  *   4. CDB length and CDB usage data: any bit outside the mask is a reserved
  *      bit -> 05/24/00 with the field pointer at it (SPC-4 4.4.2)
- *   5. CONTROL byte NACA=1: nexus reports NormACA=0, so 05/24/00 (SAM-5
- *      5.9 "CONTROL byte"); ACA task attribute without an ACA condition:
- *      05/49/00 INVALID MESSAGE ERROR (SAM-5 8.6.5)
+ *   5. ACA task attribute without an ACA condition: 05/49/00 INVALID
+ *      MESSAGE ERROR (SAM-5 8.6.5).  NACA=1 in the CONTROL byte is
+ *      accepted (NormACA=1): a CHECK CONDITION then establishes ACA
  *   6. stopped LU and a medium command: 02/04/02 (SBC-3 4.20)
  *   7. write protect (read-only LU or SWP): 07/27/00 (SBC-3 4.12)
  *   8. reservations: RESERVATION CONFLICT (SPC-4 5.12.1, SPC-2 5.5.1; pr.c)
  *   9. the command's own parser (fields, LBA range, transfer length)
  *  10. task set capacity: TASK SET FULL; data buffer: BUSY when short
+ *
+ * Every completion with CHECK CONDITION (setup refusal or execution) goes
+ * through status_effects(): ACA and QErr (tmf.c), and UA_INTLCK_CTRL 11b
+ * for BUSY / TASK SET FULL / RESERVATION CONFLICT (ua.c).
  */
 #include "scsi_internal.h"
 
@@ -40,6 +46,7 @@ enum task_flags {
 	TF_COUNTED = 1u << 1,  /* in nexus->tasks_outstanding */
 	TF_ABORT = 1u << 2,    /* aborted: no response */
 	TF_TAS = 1u << 3,      /* aborted by another nexus, TAS=1 */
+	TF_NACA = 1u << 4,     /* NACA=1 in the CONTROL byte (SAM-5 5.2) */
 };
 
 /* ---- the opcode index --------------------------------------------------- */
@@ -159,10 +166,16 @@ static void set_remove(struct nx_task *t)
 
 /* SAM-5 8.6: HEAD OF QUEUE runs at once; ORDERED waits for every older
  * task; SIMPLE waits for older ORDERED and HEAD OF QUEUE tasks.  Older
- * tasks still receiving data-out or draining an abort count too. */
+ * tasks still receiving data-out or draining an abort count too.  While
+ * an ACA condition exists only the ACA task runs (SAM-5 5.9.2.2, QErr
+ * 00b: the others resume when it is cleared). */
 static bool runnable(const struct nx_task *t)
 {
-	if (t->attr == NX_ATTR_HEAD_OF_QUEUE || t->priv.lu == NULL)
+	if (t->priv.lu == NULL || t->attr == NX_ATTR_ACA)
+		return true;
+	if (t->priv.lu->aca_nexus != NULL)
+		return false;
+	if (t->attr == NX_ATTR_HEAD_OF_QUEUE)
 		return true;
 	for (const struct nx_task *o = t->priv.lu->set_head; o != NULL && o != t;
 	     o = o->priv.set_next) {
@@ -235,8 +248,30 @@ static void nexus_check_shutdown(struct nx_nexus *n)
 	fn(n->shutdown_arg);
 }
 
+/* SAM-5 5.9: a command that ended with CHECK CONDITION may establish ACA
+ * and, by QErr, abort others; UA_INTLCK_CTRL 11b remembers BUSY, TASK SET
+ * FULL and RESERVATION CONFLICT.  Runs once the status is final, before
+ * task_done (t may be released afterwards). */
+struct cc_effect {
+	struct nx_lu *lu;
+	bool naca, aca_task;
+};
+
+static bool status_effects(struct nx_task *t, struct cc_effect *cc)
+{
+	cc->lu = t->priv.lu;
+	cc->naca = (t->priv.flags & TF_NACA) != 0;
+	cc->aca_task = t->attr == NX_ATTR_ACA;
+	if (t->aborted)
+		return false;
+	nx_ua_after_status(t);
+	return cc->lu != NULL && t->status == NX_STATUS_CHECK_CONDITION;
+}
+
 static void task_finish(struct nx_task *t)
 {
+	struct cc_effect cc;
+	bool check_condition;
 	struct nx_nexus *n = t->nexus;
 	struct nx_lu *lu = t->priv.lu;
 	struct nx_target *tgt = n->tgt;
@@ -263,7 +298,10 @@ static void task_finish(struct nx_task *t)
 		n->tasks_outstanding--;
 		t->priv.flags &= ~TF_COUNTED;
 	}
+	check_condition = status_effects(t, &cc);
 	n->ops->task_done(t); /* t may be released from here on */
+	if (check_condition)
+		nx_tmf_check_condition(cc.lu, n, cc.naca, cc.aca_task);
 	if (lu != NULL)
 		nx_lu_kick(lu);
 	if (flags & (TF_ABORT | TF_TAS))
@@ -338,7 +376,10 @@ static bool opcode_known(uint8_t opcode)
 }
 
 /* SPC-4 4.4.2: a reserved bit set, or a field the device server does not
- * support, is INVALID FIELD IN CDB with the field pointer at it. */
+ * support, is INVALID FIELD IN CDB with the field pointer at it.  The
+ * CONTROL byte's NACA bit (SAM-5 5.2) is valid for every command
+ * (NormACA=1), so the opcode tables leave it out of their masks and it is
+ * added here (and in RSOC's CDB usage data, rsoc.c). */
 static enum nx_sense_reason check_cdb(struct nx_task *t)
 {
 	const struct nx_opcode_desc *op = t->priv.op;
@@ -346,11 +387,9 @@ static enum nx_sense_reason check_cdb(struct nx_task *t)
 	if (op->cdb_len > NX_CDB_MAX || t->cdb_len < op->cdb_len)
 		return NX_SR_INVALID_CDB_LENGTH;
 	unsigned ctl = op->cdb_len - 1u;
-	/* NormACA=0 in standard INQUIRY data: NACA=1 is not supported. */
-	if (t->cdb[ctl] & 0x04)
-		return field_error(t, (uint16_t)ctl, 2);
 	for (unsigned i = 1; i < op->cdb_len; i++) {
-		uint8_t bad = t->cdb[i] & (uint8_t)~op->usage[i];
+		uint8_t mask = (uint8_t)(op->usage[i] | (i == ctl ? 0x04 : 0));
+		uint8_t bad = t->cdb[i] & (uint8_t)~mask;
 		if (bad)
 			return field_error(t, (uint16_t)i, top_bit(bad));
 	}
@@ -365,7 +404,7 @@ static enum nx_sense_reason check_unit_attention(struct nx_task *t)
 		return NX_SR_OK;
 	if (t->priv.op != NULL && (t->priv.op->flags & NX_OP_UA_EXEMPT))
 		return NX_SR_OK;
-	if (!nx_ua_pop(t->nexus, t->priv.lu, &ua))
+	if (!nx_ua_report(t->nexus, t->priv.lu, &ua))
 		return NX_SR_OK;
 	nx_sense_build(t, 0x06, ua.asc, ua.ascq, NULL, false, 0);
 	return NX_SR_CHECK_CONDITION_SET;
@@ -389,7 +428,9 @@ static enum nx_sense_reason check_lu_state(struct nx_task *t)
 	const struct nx_opcode_desc *op = t->priv.op;
 	const struct nx_lu *lu = t->priv.lu;
 
-	if (t->attr == NX_ATTR_ACA)
+	/* With an ACA condition the gate (nx_aca_check) already sorted ACA
+	 * tasks out; here there is none to attach one to (SAM-5 8.6.5). */
+	if (t->attr == NX_ATTR_ACA && (lu == NULL || lu->aca_nexus == NULL))
 		return NX_SR_INVALID_MESSAGE;
 	if (lu == NULL)
 		return NX_SR_OK;
@@ -398,6 +439,25 @@ static enum nx_sense_reason check_lu_state(struct nx_task *t)
 	if ((op->flags & NX_OP_WRITES) && (lu->read_only || lu->mode.swp))
 		return NX_SR_WRITE_PROTECTED;
 	return NX_SR_OK;
+}
+
+/* CDB length from the group code (SPC-4 4.2.5.1) for an opcode nexus
+ * does not know; 0 when the group has no fixed length. */
+static unsigned group_cdb_len(uint8_t opcode)
+{
+	static const uint8_t len[8] = { 6, 10, 10, 0, 16, 12, 0, 0 };
+
+	return len[opcode >> 5];
+}
+
+/* SAM-5 5.2: NACA is bit 2 of the CONTROL byte, the CDB's last byte. */
+static bool task_naca(const struct nx_task *t)
+{
+	unsigned len = t->priv.op != NULL ? t->priv.op->cdb_len
+					  : group_cdb_len(t->cdb[0]);
+
+	return len != 0 && len <= t->cdb_len && len <= NX_CDB_MAX &&
+	       (t->cdb[len - 1] & 0x04);
 }
 
 static enum nx_sense_reason setup_checks(struct nx_task *t)
@@ -414,6 +474,11 @@ static enum nx_sense_reason setup_checks(struct nx_task *t)
 	if (t->priv.lu == NULL &&
 	    (t->priv.op == NULL || !(t->priv.op->flags & NX_OP_NO_LU)))
 		return NX_SR_LU_NOT_SUPPORTED;
+	if (task_naca(t))
+		t->priv.flags |= TF_NACA;
+	r = nx_aca_check(t, (t->priv.flags & TF_NACA) != 0);
+	if (r != NX_SR_OK)
+		return r;
 	r = check_unit_attention(t);
 	if (r != NX_SR_OK)
 		return r;
@@ -464,12 +529,16 @@ bool nx_task_setup(struct nx_task *t)
 	t->status = NX_STATUS_GOOD;
 	enum nx_sense_reason r = setup_checks(t);
 	if (r != NX_SR_OK) {
+		struct cc_effect cc;
 		if (r != NX_SR_CHECK_CONDITION_SET)
 			nx_task_set_sense(t, r, NULL);
 		drop_data(t);
 		t->data_len = 0;
 		t->dir = NX_DIR_NONE;
 		t->priv.state = TS_DONE;
+		if (status_effects(t, &cc))
+			nx_tmf_check_condition(cc.lu, t->nexus, cc.naca,
+					       cc.aca_task);
 		return false;
 	}
 	if (t->priv.lu != NULL)
@@ -558,6 +627,7 @@ void nx_nexus_shutdown(struct nx_nexus *n, void (*done)(void *arg), void *arg)
 	/* Bounded: each pass aborts one task, and no new task can enter. */
 	for (struct nx_task *t; (t = first_live_task(n)) != NULL;)
 		nx_task_abort(t, false);
+	nx_aca_nexus_loss(n->tgt, n); /* SAM-5 5.9.2.5 */
 	/* SBC-3 5.13: nexus loss releases its medium removal prevention. */
 	for (unsigned i = 0; i < n->tgt->lu_count; i++)
 		n->tgt->lus[i]->prevent = false;

@@ -56,6 +56,10 @@ static void test_missing_lu(void **state)
 	cmd_done(&c);
 }
 
+/* NORMACA=1: NACA=1 used to be 05/24/00 (NORMACA=0); now a command
+ * that succeeds with it is just GOOD and leaves no ACA condition.  Other
+ * control bits stay reserved.  The ACA attribute with no ACA condition
+ * is still 05/49/00 (SAM-5 8.6.5). */
 static void test_naca_and_aca(void **state)
 {
 	struct cmd c;
@@ -64,8 +68,13 @@ static void test_naca_and_aca(void **state)
 	put_cdb10(rd, 0x28, 0, 1);
 	rd[9] = 0x04; /* NACA */
 	run(&c, rd, 10, NULL, 0);
+	expect_good(&c.t);
+	assert_null(fx.lu->aca_nexus);
+	cmd_done(&c);
+	rd[9] = 0x01; /* obsolete LINK: reserved */
+	run(&c, rd, 10, NULL, 0);
 	expect_sense(&c.t, 0x05, 0x24, 0x00);
-	assert_int_equal(c.t.sense[15], 0xc8 | 2);
+	assert_int_equal(c.t.sense[15], 0xc8 | 0);
 	assert_int_equal(nx_get_be16(c.t.sense + 16), 9);
 	cmd_done(&c);
 	rd[9] = 0;

@@ -77,8 +77,14 @@ static void enc_control(uint8_t *p, const struct nx_mode_params *m, bool fixed)
 	p[5] = (uint8_t)(m->tas ? 0x40 : 0);
 }
 
+/* QERR 10b and UA_INTLCK_CTRL 01b are reserved (SPC-4 7.5.8 tables 460,
+ * 461): INVALID FIELD IN PARAMETER LIST at the byte. */
 static int dec_control(const uint8_t *p, struct nx_mode_params *m)
 {
+	if (((p[3] >> 1) & 0x03) == 0x02)
+		return 3;
+	if (((p[4] >> 4) & 0x03) == 0x01)
+		return 4;
 	m->tst = (uint8_t)(p[2] >> 5);
 	m->d_sense = p[2] & 0x04;
 	m->qerr = (uint8_t)((p[3] >> 1) & 0x03);
@@ -151,11 +157,15 @@ static void encode_page(uint8_t *p, const struct mode_page *mp,
 }
 
 /* The fields MODE SELECT may change: ones in each changeable field.
- * TST, QERR and UA_INTLCK_CTRL stay fixed: the task set, abort and UA
- * code implement only their current values.  WCE only with a cache. */
+ * QERR (00b/01b/11b, tmf.c) and UA_INTLCK_CTRL (00b/10b/11b, ua.c) are
+ * changeable; TST stays 000b (one task set per LU: dispatch.c and tmf.c
+ * implement no per-nexus task sets) and TMF_ONLY 0.  WCE only with a
+ * cache. */
 static void changeable_params(const struct nx_lu *lu, struct nx_mode_params *m)
 {
 	memset(m, 0, sizeof(*m));
+	m->qerr = 0x03;
+	m->ua_intlck_ctrl = 0x03;
 	m->d_sense = true;
 	m->tas = true;
 	m->swp = true;

@@ -125,7 +125,8 @@ static void test_sense10_long_lba(void **state)
 	assert_memory_equal(t->data, exp, sizeof(exp));
 }
 
-/* PC 01b: the changeable mask; 10b defaults; 11b saved. */
+/* PC 01b: the changeable mask (D_SENSE; QERR, UA_INTLCK_CTRL and SWP;
+ * TAS); 10b defaults; 11b saved. */
 static void test_sense_page_control(void **state)
 {
 	struct t_fix *f = *state;
@@ -133,7 +134,7 @@ static void test_sense_page_control(void **state)
 
 	t_expect_good(t);
 	assert_memory_equal(t->data + 4,
-			    "\x8a\x0a\x04\x00\x08\x40\x00\x00\x00\x00\x00\x00",
+			    "\x8a\x0a\x04\x06\x38\x40\x00\x00\x00\x00\x00\x00",
 			    12);
 	t = sense6(f, 0x08, 0x40 | 0x1c, 0x00, 255);
 	t_expect_good(t);

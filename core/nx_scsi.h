@@ -214,6 +214,10 @@ struct nx_tmf {
 	uint64_t lun;      /* 8-byte SAM LUN field, big-endian */
 	uint64_t ref_tag;  /* ABORT TASK / QUERY TASK */
 	enum nx_tmf_result result;
+	/* ADDITIONAL RESPONSE INFORMATION (SAM-5 7.1, 7.10): QUERY
+	 * ASYNCHRONOUS EVENT with FUNCTION SUCCEEDED: UADE DEPTH and SENSE
+	 * KEY, ASC, ASCQ of the pending unit attention; zero otherwise. */
+	uint8_t resp_info[3];
 	void (*done)(struct nx_tmf *req); /* may run before submit returns */
 	void *priv;
 	/* core bookkeeping */

@@ -2,7 +2,9 @@
  * rsoc.c - REPORT SUPPORTED OPERATION CODES (SPC-4 6.35), generated from
  * the opcode tables through nx_opcode_at(): what dispatch accepts and what
  * RSOC reports cannot drift apart, and the CDB usage data is the very mask
- * dispatch checks reserved bits with.
+ * dispatch checks reserved bits with (plus the CONTROL byte's NACA bit,
+ * which dispatch accepts for every command).  And REPORT SUPPORTED TASK
+ * MANAGEMENT FUNCTIONS (SPC-4 6.36), which lists what core/tmf.c does.
  */
 #include "scsi_internal.h"
 
@@ -109,6 +111,7 @@ static enum nx_sense_reason rsoc_one(struct nx_task *t,
 	nx_put_be16(d + 2, op->cdb_len);
 	memcpy(d + 4, op->usage, op->cdb_len);
 	d[4] = op->opcode; /* CDB USAGE DATA byte 0 is the opcode itself */
+	d[4 + op->cdb_len - 1] |= 0x04; /* NACA (SAM-5 5.2, NORMACA=1) */
 	len += op->cdb_len;
 	if (rctd)
 		len += put_timeouts(d + len);
@@ -147,4 +150,43 @@ enum nx_sense_reason nx_rsoc_exec(struct nx_task *t)
 			return rsoc_one(t, NULL, rctd);
 		return rsoc_one(t, find_op(opcode, has_sa, sa), rctd);
 	}
+}
+
+/* ---- REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS (SPC-4 6.36) ------------- */
+
+#define RSTMF_LEN 16 /* extended format (REPD=1): 4 + 0Ch */
+
+/* SPC-4 6.36: an allocation length below four is an error. */
+enum nx_sense_reason nx_rstmf_parse(struct nx_task *t)
+{
+	uint32_t alloc = nx_get_be32(t->cdb + 6);
+
+	if (alloc < 4)
+		return nx_spc_bad_cdb(t, 6, 7);
+	nx_spc_data_in(t, alloc);
+	return NX_SR_OK;
+}
+
+/* Every function nx_tmf_submit() carries out (SAM-5 7): ATS, ATSS,
+ * CACAS, CTSS, LURS, QTS in byte 0 (the obsolete TARGET RESET and WAKEUP
+ * bits stay zero), QAES, QTSS, ITNRS in byte 1.  REPD=1 adds the
+ * timeouts: TMFTMOV=1, no short-timeout selector, LONG TIMEOUT 300 (30 s
+ * in 100 ms units, RSOC's recommended command timeout) for all. */
+enum nx_sense_reason nx_rstmf_exec(struct nx_task *t)
+{
+	uint8_t d[RSTMF_LEN];
+	bool repd = t->cdb[2] & 0x80;
+
+	memset(d, 0, sizeof(d));
+	d[0] = 0x80 | 0x40 | 0x20 | 0x10 | 0x08 | 0x04;
+	d[1] = 0x04 | 0x02 | 0x01;
+	if (!repd) {
+		nx_task_put_data(t, d, 4);
+		return NX_SR_OK;
+	}
+	d[3] = RSTMF_LEN - 4;
+	d[4] = 0x01; /* TMFTMOV */
+	nx_put_be32(d + 8, 300);
+	nx_task_put_data(t, d, RSTMF_LEN);
+	return NX_SR_OK;
 }

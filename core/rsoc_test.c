@@ -101,7 +101,8 @@ static void test_one_command(void **state)
 
 	t_expect_good(t);
 	assert_int_equal(t->xfer_len, 10);
-	assert_memory_equal(t->data, "\x00\x03\x00\x06\x12\x01\xff\xff\xff\x00",
+	/* the CONTROL byte's NACA bit is usable (NORMACA=1, SAM-5 5.2) */
+	assert_memory_equal(t->data, "\x00\x03\x00\x06\x12\x01\xff\xff\xff\x04",
 			    10);
 	t = rsoc(f, 0x81, 0x12, 0, 65535);
 	t_expect_good(t);
@@ -126,7 +127,7 @@ static void test_one_service_action(void **state)
 	assert_int_equal(t->xfer_len, 16);
 	assert_memory_equal(t->data,
 			    "\x00\x03\x00\x0c\xa3\x1f\x87\xff\xff\xff\xff\xff"
-			    "\xff\xff\x00\x00", 16);
+			    "\xff\xff\x00\x04", 16);
 	t = rsoc(f, 0x02, 0xa3, 0x1e, 65535); /* unknown service action */
 	t_expect_good(t);
 	assert_memory_equal(t->data, "\x00\x01\x00\x00", 4);
@@ -152,6 +153,30 @@ static void test_reserved_options(void **state)
 	t_expect_sense(rsoc(f, 0x40, 0, 0, 65535), 0x05, 0x24, 0x00);
 }
 
+/* SPC-4 6.36 REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS: basic and
+ * extended (REPD) data; an allocation length below 4 is an error. */
+static void test_rstmf(void **state)
+{
+	struct t_fix *f = *state;
+	uint8_t cdb[12] = { 0xa3, 0x0d };
+	struct nx_task *t;
+
+	nx_put_be32(cdb + 6, 255);
+	t = t_run(f, cdb, sizeof(cdb));
+	t_expect_good(t);
+	assert_int_equal(t->xfer_len, 4);
+	assert_memory_equal(t->data, "\xfc\x07\x00\x00", 4);
+	cdb[2] = 0x80;
+	t = t_run(f, cdb, sizeof(cdb));
+	t_expect_good(t);
+	assert_int_equal(t->xfer_len, 16);
+	assert_memory_equal(t->data,
+			    "\xfc\x07\x00\x0c\x01\x00\x00\x00"
+			    "\x00\x00\x01\x2c\x00\x00\x00\x00", 16);
+	nx_put_be32(cdb + 6, 3);
+	t_expect_invalid_cdb(t_run(f, cdb, sizeof(cdb)), 7, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +185,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_service_action, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reserved_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rstmf, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,6 +73,7 @@ enum nx_sense_reason {
 	NX_SR_UNSUPPORTED_SA,         /* 05/24/00 pointing at the service action */
 	NX_SR_BUSY,                   /* status BUSY, no sense */
 	NX_SR_TASK_SET_FULL,          /* status TASK SET FULL, no sense */
+	NX_SR_ACA_ACTIVE,             /* status ACA ACTIVE, no sense (SAM-5 5.9.2) */
 	NX_SR_COUNT
 };
 
@@ -205,6 +206,9 @@ struct nx_lu {
 	uint32_t set_count;
 	bool kicking;             /* lu_kick() running: no re-entry */
 	bool kick_again;
+	/* ACA condition (SAM-5 5.9.2): the faulted I_T nexus, NULL if none.
+	 * One task set per LU (TST 000b), so one ACA per LU at most. */
+	struct nx_nexus *aca_nexus;
 };
 
 struct nx_target {
@@ -270,6 +274,8 @@ enum nx_sense_reason nx_log_sense_parse(struct nx_task *t);
 enum nx_sense_reason nx_log_sense_exec(struct nx_task *t);
 enum nx_sense_reason nx_rsoc_parse(struct nx_task *t);
 enum nx_sense_reason nx_rsoc_exec(struct nx_task *t);
+enum nx_sense_reason nx_rstmf_parse(struct nx_task *t);
+enum nx_sense_reason nx_rstmf_exec(struct nx_task *t);
 /* Default mode parameters of an LU (mode.c): what MODE SENSE reports for
  * PC 10b and what target.c should start current and saved values from. */
 void nx_mode_defaults(struct nx_mode_params *m, const struct nx_backstore *bs);
@@ -304,6 +310,18 @@ enum nx_sense_reason nx_spc2_release_exec(struct nx_task *t);
  * ABORTED with TAS=1, silently otherwise). */
 void nx_tmf_abort_nexus_tasks(struct nx_lu *lu, struct nx_nexus *victim);
 
+/* ACA and QErr (tmf.c; SAM-5 5.9, SPC-4 7.5.8).  nx_aca_check() is the
+ * setup gate: ACA ACTIVE / BUSY for a command the ACA condition keeps
+ * out of the task set (naca: the command's CONTROL byte NACA bit).
+ * nx_tmf_check_condition() runs after a command of n on lu ended with
+ * CHECK CONDITION: it establishes or replaces the ACA condition (NACA=1)
+ * and applies QErr.  nx_aca_nexus_loss() clears the ACA conditions n
+ * holds (I_T nexus loss, SAM-5 5.9.2.5) and restarts the blocked tasks. */
+enum nx_sense_reason nx_aca_check(const struct nx_task *t, bool naca);
+void nx_tmf_check_condition(struct nx_lu *lu, struct nx_nexus *n, bool naca,
+			    bool aca_task);
+void nx_aca_nexus_loss(struct nx_target *tgt, const struct nx_nexus *n);
+
 /* Unit attentions (SAM-5 5.14): queue for one nexus / every nexus but one. */
 void nx_ua_establish(struct nx_nexus *n, const struct nx_lu *lu, uint8_t asc,
 		     uint8_t ascq);
@@ -312,5 +330,11 @@ void nx_ua_establish_all(struct nx_target *tgt, const struct nx_lu *lu,
 			 uint8_t ascq);
 /* Pops the highest-priority UA for (n, lu); false if none is pending. */
 bool nx_ua_pop(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua);
+/* The UA a CHECK CONDITION reports: the highest-priority one, cleared
+ * only when UA_INTLCK_CTRL is 00b (SPC-4 7.5.8 table 461). */
+bool nx_ua_report(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua);
+/* UA_INTLCK_CTRL 11b: a BUSY, TASK SET FULL or RESERVATION CONFLICT
+ * status leaves a PREVIOUS ... STATUS unit attention (2Ch/07h-09h). */
+void nx_ua_after_status(struct nx_task *t);
 
 #endif /* NX_SCSI_INTERNAL_H */

@@ -54,6 +54,7 @@ static const struct sense_detail sense_table[NX_SR_COUNT] = {
 	[NX_SR_UNSUPPORTED_SA] = { CC, KEY_ILLEGAL_REQUEST, 0x24, 0x00 },
 	[NX_SR_BUSY] = { NX_STATUS_BUSY, 0, 0, 0 },
 	[NX_SR_TASK_SET_FULL] = { NX_STATUS_TASK_SET_FULL, 0, 0, 0 },
+	[NX_SR_ACA_ACTIVE] = { NX_STATUS_ACA_ACTIVE, 0, 0, 0 },
 };
 #undef CC
 

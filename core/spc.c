@@ -89,7 +89,7 @@ static void std_inquiry(struct nx_task *t)
 	memset(d, 0, sizeof(d));
 	d[0] = inquiry_byte0(t);
 	d[2] = 0x06;        /* VERSION: SPC-4 */
-	d[3] = 0x10 | 0x02; /* HISUP, RESPONSE DATA FORMAT 2 */
+	d[3] = 0x20 | 0x10 | 0x02; /* NORMACA (SAM-5 5.9.2), HISUP, FORMAT 2 */
 	d[4] = STD_INQ_LEN - 5;
 	d[7] = 0x02;        /* CMDQUE (SAM-5 task set management) */
 	put_ascii(d + 8, 8, lu ? lu->vendor : "NEXUS");
@@ -450,8 +450,9 @@ static enum nx_sense_reason request_sense_exec(struct nx_task *t)
 
 /* ---- the SPC opcode table ------------------------------------------------ */
 
-/* CONTROL byte (SAM-5 5.2): NACA is not supported (standard INQUIRY
- * NORMACA=0), so every control bit is reserved. */
+/* CONTROL byte (SAM-5 5.2): the NACA bit is valid for every command
+ * (NORMACA=1) and added by dispatch.c / rsoc.c, so the masks below leave
+ * it out; every other control bit is reserved. */
 #define CTL 0x00
 #define UA_FREE (NX_OP_NO_LU | NX_OP_UA_EXEMPT | NX_OP_CONFLICT_OK)
 #define PRIN_ROW(sa, name)                                                  \
@@ -527,6 +528,11 @@ const struct nx_opcode_desc nx_spc_opcodes[] = {
 	  { 0xff, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00,
 	    CTL },
 	  nx_rsoc_parse, nx_rsoc_exec },
+	{ 0xa3, 0x0d, 12, NX_OP_SA | NX_OP_CONFLICT_OK,
+	  "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
+	  { 0xff, 0x1f, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00,
+	    CTL },
+	  nx_rstmf_parse, nx_rstmf_exec },
 };
 
 const size_t nx_spc_opcode_count = NX_ARRAY_SIZE(nx_spc_opcodes);

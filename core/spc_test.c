@@ -34,7 +34,7 @@ static void test_inquiry_standard(void **state)
 
 	memset(exp, 0, sizeof(exp));
 	exp[2] = 0x06;
-	exp[3] = 0x12;
+	exp[3] = 0x32; /* NORMACA, HISUP, RESPONSE DATA FORMAT 2 */
 	exp[4] = 91;
 	exp[7] = 0x02;
 	memcpy(exp + 8, "NEXUS   nexus-lu        0001", 28);
@@ -320,7 +320,7 @@ static void test_request_sense_no_lu(void **state)
 }
 
 /* The table is sorted and its masks mark opcode byte and nothing in the
- * control byte (no NACA). */
+ * control byte (NACA, the one valid control bit, is added by dispatch). */
 static void test_opcode_table(void **state)
 {
 	(void)state;

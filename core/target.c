@@ -256,6 +256,7 @@ void nx_nexus_free(struct nx_nexus *n)
 	 * persistent registrations stay (SPC-4 5.12.7). */
 	for (unsigned i = 0; i < n->tgt->lu_count; i++)
 		nx_pr_spc2_reset(n->tgt->lus[i], n);
+	nx_aca_nexus_loss(n->tgt, n); /* SAM-5 5.9.2.5: no dangling owner */
 	struct nx_nexus **pp = &n->tgt->nexus_head;
 	while (*pp != NULL && *pp != n)
 		pp = &(*pp)->next;

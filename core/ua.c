@@ -1,6 +1,10 @@
 /*
- * ua.c - unit attention conditions (SAM-5 5.14), UA_INTLCK_CTRL 00b only
- * (a UA is cleared when reported).
+ * ua.c - unit attention conditions (SAM-5 5.14) and the unit attention
+ * interlocks of the control mode page (UA_INTLCK_CTRL, SPC-4 7.5.8
+ * table 461): 00b clears a UA when a CHECK CONDITION reports it; 10b and
+ * 11b keep it until REQUEST SENSE reports it; 11b also turns a BUSY,
+ * TASK SET FULL or RESERVATION CONFLICT status into a PREVIOUS ... STATUS
+ * unit attention for that I_T_L nexus, once until it is reported.
  *
  * One bounded queue per (I_T nexus, LU), kept in priority order: a reset
  * class UA (29h) first, then commands cleared (2Fh), parameters changed
@@ -87,4 +91,44 @@ bool nx_ua_pop(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua)
 		(count - 1) * sizeof(n->ua[idx][0]));
 	n->ua_count[idx] = (uint8_t)(count - 1);
 	return true;
+}
+
+bool nx_ua_report(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua)
+{
+	nx_assert(n != NULL && lu != NULL && ua != NULL);
+	unsigned idx = nx_target_lu_index(n->tgt, lu);
+
+	if (lu->mode.ua_intlck_ctrl == 0)
+		return nx_ua_pop(n, lu, ua);
+	if (n->ua_count[idx] == 0)
+		return false;
+	*ua = n->ua[idx][0];
+	return true;
+}
+
+/* SPC-4 7.5.8 table 461 (11b) and SAM-5 5.3.1: PREVIOUS BUSY STATUS
+ * 2Ch/07h, PREVIOUS TASK SET FULL STATUS 2Ch/08h, PREVIOUS RESERVATION
+ * CONFLICT STATUS 2Ch/09h.  "Only once until cleared": nx_ua_establish()
+ * never queues the same UA twice. */
+void nx_ua_after_status(struct nx_task *t)
+{
+	const struct nx_lu *lu = t->priv.lu;
+	uint8_t ascq;
+
+	if (lu == NULL || lu->mode.ua_intlck_ctrl != 3)
+		return;
+	switch (t->status) {
+	case NX_STATUS_BUSY:
+		ascq = 0x07;
+		break;
+	case NX_STATUS_TASK_SET_FULL:
+		ascq = 0x08;
+		break;
+	case NX_STATUS_RESERVATION_CONFLICT:
+		ascq = 0x09;
+		break;
+	default:
+		return;
+	}
+	nx_ua_establish(t->nexus, lu, 0x2c, ascq);
 }

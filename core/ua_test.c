@@ -82,6 +82,65 @@ static void test_ua_reported_then_cleared(void **state)
 	cmd_done(&c);
 }
 
+/* UA_INTLCK_CTRL 10b (SPC-4 7.5.8 table 461): a CHECK CONDITION reports
+ * the UA without clearing it; REQUEST SENSE reports and clears it. */
+static void test_intlck_10_keeps_ua(void **state)
+{
+	struct cmd c;
+	uint8_t rd[10], rs[6] = { 0x03, 0, 0, 0, 18, 0 };
+
+	fx.lu->mode.ua_intlck_ctrl = 2;
+	nx_ua_establish(fx.n1, fx.lu, 0x2a, 0x01);
+	put_cdb10(rd, 0x28, 0, 1);
+	for (int i = 0; i < 2; i++) {
+		run(&c, rd, 10, NULL, 0);
+		expect_sense(&c.t, 0x06, 0x2a, 0x01);
+		cmd_done(&c);
+	}
+	run(&c, rs, 6, NULL, 0);
+	expect_good(&c.t);
+	assert_int_equal(c.t.data[2], 0x06);
+	assert_int_equal(c.t.data[12], 0x2a);
+	cmd_done(&c);
+	run(&c, rd, 10, NULL, 0);
+	expect_good(&c.t);
+	cmd_done(&c);
+}
+
+/* UA_INTLCK_CTRL 11b: BUSY and RESERVATION CONFLICT leave PREVIOUS BUSY
+ * STATUS (2Ch/07h) / PREVIOUS RESERVATION CONFLICT STATUS (2Ch/09h), once
+ * each; with 10b or 00b they leave nothing. */
+static void test_intlck_11_previous_status(void **state)
+{
+	struct nx_task t;
+	struct nx_ua ua;
+
+	for (uint8_t v = 0; v < 4; v++) {
+		if (v == 1)
+			continue;
+		fx.lu->mode.ua_intlck_ctrl = v;
+		nx_task_init(&t, fx.n1);
+		t.priv.lu = fx.lu;
+		t.status = NX_STATUS_BUSY;
+		nx_ua_after_status(&t);
+		nx_ua_after_status(&t);
+		t.status = NX_STATUS_RESERVATION_CONFLICT;
+		nx_ua_after_status(&t);
+		t.status = NX_STATUS_CHECK_CONDITION;
+		nx_ua_after_status(&t);
+		if (v != 3) {
+			assert_false(nx_ua_pop(fx.n1, fx.lu, &ua));
+			continue;
+		}
+		assert_int_equal(fx.n1->ua_count[0], 2);
+		assert_true(nx_ua_pop(fx.n1, fx.lu, &ua));
+		assert_int_equal(ua.asc, 0x2c);
+		assert_int_equal(ua.ascq, 0x07);
+		assert_true(nx_ua_pop(fx.n1, fx.lu, &ua));
+		assert_int_equal(ua.ascq, 0x09);
+	}
+}
+
 /* A UA takes precedence over a bad CDB (checked first, like LIO). */
 static void test_ua_before_cdb_checks(void **state)
 {
@@ -141,6 +200,8 @@ int main(void)
 		T(test_establish_all_except),
 		T(test_ua_reported_then_cleared),
 		T(test_ua_before_cdb_checks),
+		T(test_intlck_10_keeps_ua),
+		T(test_intlck_11_previous_status),
 		T(test_inquiry_exempt),
 		T(test_queues_follow_lu_insert),
 #undef T

@@ -8,6 +8,7 @@
 extern const struct nx_conf_table nx_conf_table_sam5_ua;
 extern const struct nx_conf_table nx_conf_table_sam5_task;
 extern const struct nx_conf_table nx_conf_table_sam5_tmf;
+extern const struct nx_conf_table nx_conf_table_sam5_aca;
 extern const struct nx_conf_table nx_conf_table_spc4_inquiry;
 extern const struct nx_conf_table nx_conf_table_spc4_luns;
 extern const struct nx_conf_table nx_conf_table_spc4_cdb;
@@ -37,6 +38,7 @@ const struct nx_conf_table *const nx_conf_tables[] = {
 	&nx_conf_table_sam5_ua,
 	&nx_conf_table_sam5_task,
 	&nx_conf_table_sam5_tmf,
+	&nx_conf_table_sam5_aca,
 	&nx_conf_table_spc4_inquiry,
 	&nx_conf_table_spc4_luns,
 	&nx_conf_table_spc4_cdb,

@@ -474,6 +474,123 @@ static void test_ua_priority_reset_first(void **state)
 	nx_conf_logout(b);
 }
 
+/* ---- REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS (SPC-4 6.36) ------------- */
+
+static void rstmf(struct nx_conf_sess *s, bool repd, uint32_t alloc,
+		  uint8_t *d, struct nx_conf_result *r)
+{
+	uint8_t cdb[12] = { 0xa3, 0x0d, (uint8_t)(repd ? 0x80 : 0x00) };
+
+	nx_put_be32(cdb + 6, alloc);
+	nx_conf_scsi(s, cdb, alloc ? NX_INI_DIR_READ : NX_INI_DIR_NONE, d,
+		     alloc, r);
+}
+
+/* SPC-4 6.36: basic data is 4 bytes (ADDITIONAL DATA LENGTH 00h); with
+ * REPD=1 the extended data is 16 (0Ch) and starts with the same bits. */
+static void test_rstmf_formats(void **state)
+{
+	struct nx_conf_sess *s = login_clear(0);
+	uint8_t b[16], e[16];
+	struct nx_conf_result r;
+
+	rstmf(s, false, sizeof(b), b, &r);
+	NX_SKIP_IF_UNSUPPORTED(&r, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS");
+	NX_EXPECT_GOOD(&r);
+	NX_EXPECT_EQ("basic: bytes returned", r.data_in_got, 4);
+	NX_EXPECT_EQ("basic: ADDITIONAL DATA LENGTH", b[3], 0x00);
+	rstmf(s, true, sizeof(e), e, &r);
+	NX_EXPECT_GOOD(&r);
+	NX_EXPECT_EQ("extended: bytes returned", r.data_in_got, 16);
+	NX_EXPECT_EQ("extended: ADDITIONAL DATA LENGTH", e[3], 0x0c);
+	NX_EXPECT_BYTES(e, b, 2);
+	nx_conf_logout(s);
+}
+
+/* SPC-4 6.36: ALLOCATION LENGTH below 4: 5/24h/00h. */
+static void test_rstmf_alloc_short(void **state)
+{
+	struct nx_conf_sess *s = login_clear(0);
+	uint8_t d[4];
+	struct nx_conf_result r;
+
+	rstmf(s, false, 3, d, &r);
+	NX_SKIP_IF_UNSUPPORTED(&r, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS");
+	NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
+	nx_conf_logout(s);
+}
+
+/* SPC-4 6.36 against SAM-5 7: each function the data says is supported
+ * is carried out (iSCSI response neither 5 "not supported" nor 255
+ * "rejected"), each one it denies answers 5 or 255 (RFC 7143 11.6.1). */
+static void test_rstmf_matches_functions(void **state)
+{
+	static const struct {
+		uint8_t byte, bit, fn;
+		const char *name;
+	} map[] = {
+		{ 0, 0x80, NX_INI_TMF_ABORT_TASK, "ATS" },
+		{ 0, 0x40, NX_INI_TMF_ABORT_TASK_SET, "ATSS" },
+		{ 0, 0x20, NX_INI_TMF_CLEAR_ACA, "CACAS" },
+		{ 0, 0x10, NX_INI_TMF_CLEAR_TASK_SET, "CTSS" },
+		{ 0, 0x08, NX_INI_TMF_LOGICAL_UNIT_RESET, "LURS" },
+		{ 0, 0x04, NX_INI_TMF_QUERY_TASK, "QTS" },
+		{ 1, 0x04, NX_INI_TMF_QUERY_ASYNC_EVENT, "QAES" },
+		{ 1, 0x02, NX_INI_TMF_QUERY_TASK_SET, "QTSS" },
+		{ 1, 0x01, NX_INI_TMF_I_T_NEXUS_RESET, "ITNRS" },
+	};
+	struct nx_conf_sess *s = login_clear(0);
+	uint8_t d[4];
+	struct nx_conf_result r;
+
+	rstmf(s, false, sizeof(d), d, &r);
+	NX_SKIP_IF_UNSUPPORTED(&r, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS");
+	NX_EXPECT_GOOD(&r);
+	for (size_t i = 0; i < NX_ARRAY_SIZE(map); i++) {
+		bool claimed = d[map[i].byte] & map[i].bit;
+		uint8_t rsp = tmf(s, map[i].fn, nx_conf_lun(),
+				  nx_conf_raw_itt(s), 0);
+		bool refused = rsp == NX_INI_TMF_RSP_NOT_SUPPORTED ||
+			       rsp == NX_INI_TMF_RSP_REJECTED;
+
+		nx_conf_env_reset_notes();
+		nx_conf_note("%s=%d, response %u", map[i].name, claimed, rsp);
+		NX_EXPECT_EQ("function refused", refused, !claimed);
+	}
+	nx_conf_env_reset_notes();
+	nx_conf_clear_ua(s);
+	nx_conf_logout(s);
+}
+
+/* RFC 7143 11.5.1, 11.6.1: TASK REASSIGN at ErrorRecoveryLevel 0 (no
+ * connection to reassign from) is answered 4 "Task allegiance
+ * reassignment not supported" and the session goes on. */
+static void test_tmf_task_reassign_erl0(void **state)
+{
+	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_result r;
+
+	NX_EXPECT_EQ("TASK REASSIGN",
+		     tmf(s, NX_INI_TMF_TASK_REASSIGN, nx_conf_lun(),
+			 nx_conf_raw_itt(s), 0),
+		     NX_INI_TMF_RSP_REASSIGN_UNSUPPORTED);
+	nx_conf_scsi(s, tur, NX_INI_DIR_NONE, NULL, 0, &r);
+	NX_EXPECT_GOOD(&r);
+	nx_conf_logout(s);
+}
+
+/* SAM-5 7.4 / RFC 7143 11.6.1: CLEAR ACA to a LUN without an LU is 2
+ * "LUN does not exist" (a target without ACA may say 5). */
+static void test_tmf_clear_aca_absent_lun(void **state)
+{
+	struct nx_conf_sess *s = login_clear(0);
+	uint8_t rsp = tmf(s, NX_INI_TMF_CLEAR_ACA, 4000, 0xffffffff, 0);
+
+	skip_if_tmf_unsupported(rsp, "CLEAR ACA");
+	NX_EXPECT_EQ("CLEAR ACA (absent LUN)", rsp, NX_INI_TMF_RSP_NO_LUN);
+	nx_conf_logout(s);
+}
+
 static const struct nx_conf_test tests[] = {
 	NX_CONF_TEST("sam5", tmf_abort_task_set_own_nexus_only, "SAM-5 7.3",
 		     "ABORT TASK SET aborts only the requester's tasks and sets no unit attention"),
@@ -497,6 +614,16 @@ static const struct nx_conf_test tests[] = {
 		     "an LU reset's UA appears on that LU only, never on another LU"),
 	NX_CONF_TEST("sam5", ua_priority_reset_first, "SAM-5 5.14",
 		     "with 2Ah/01h then 29h/03h pending, 29h/03h is reported first"),
+	NX_CONF_TEST("sam5", rstmf_formats, "SPC-4 6.36",
+		     "RSTMF: basic data 4 bytes (length 00h), REPD=1 16 bytes (0Ch), same bits"),
+	NX_CONF_TEST("sam5", rstmf_alloc_short, "SPC-4 6.36",
+		     "RSTMF with ALLOCATION LENGTH 3: CHECK CONDITION 5/24h/00h"),
+	NX_CONF_TEST("sam5", rstmf_matches_functions, "SPC-4 6.36",
+		     "RSTMF bits match the task management functions the target carries out"),
+	NX_CONF_TEST("sam5", tmf_task_reassign_erl0, "RFC 7143 11.6.1",
+		     "TASK REASSIGN at ERL 0: response 4, the session goes on"),
+	NX_CONF_TEST("sam5", tmf_clear_aca_absent_lun, "SAM-5 7.4",
+		     "CLEAR ACA to a LUN without an LU: response 2"),
 };
 
 NX_CONF_TABLE(nx_conf_table_sam5_tmf, tests);
