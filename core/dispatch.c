@@ -13,6 +13,10 @@
  *   3. opcode / service action supported: 05/20/00, or 05/24/00 pointing at
  *      the service action field (SPC-4 4.4.2; libiscsi reads field
  *      pointer 1 as "not implemented")
+ *   3a. asymmetric access state of the nexus's target port group for the
+ *      LU: a command its NX_OP_ALUA_* flag does not let through a standby,
+ *      unavailable or transitioning port is 02/04/0B, 0C or 0A, whatever
+ *      its fields say (SPC-4 5.16.2.4.4, 5.16.2.4.5, 5.16.2.5; alua.c)
  *   4. CDB length and CDB usage data: any bit outside the mask is a reserved
  *      bit -> 05/24/00 with the field pointer at it (SPC-4 4.4.2)
  *   5. ACA task attribute without an ACA condition: 05/49/00 INVALID
@@ -484,7 +488,9 @@ static enum nx_sense_reason setup_checks(struct nx_task *t)
 		return r;
 	if (t->priv.op == NULL)
 		return check_unsupported(t);
-	r = check_cdb(t);
+	r = nx_alua_check(t); /* SPC-4 5.16.2.4, 5.16.2.5 (alua.c) */
+	if (r == NX_SR_OK)
+		r = check_cdb(t);
 	if (r == NX_SR_OK)
 		r = check_lu_state(t);
 	if (r == NX_SR_OK)

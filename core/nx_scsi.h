@@ -172,6 +172,49 @@ struct nx_target *nx_nexus_target(const struct nx_nexus *n);
 void nx_nexus_shutdown(struct nx_nexus *n, void (*done)(void *arg), void *arg);
 void nx_nexus_free(struct nx_nexus *n);
 
+/* ---- asymmetric logical unit access (SPC-4 5.16; core/alua.c) ----------- */
+
+/* Target port groups hold relative target ports; each LU keeps its own
+ * primary target port asymmetric access state per group (SPC-4 5.16.2.1).
+ * A target with no group declared gets one, group 1 (active/optimized),
+ * holding every relative target port a nexus has come in on. */
+#define NX_ALUA_GROUPS_MAX 16  /* target port groups per target */
+#define NX_ALUA_PORTS_MAX 16   /* relative target ports per group */
+
+/* ASYMMETRIC ACCESS STATE codes (SPC-4 6.37, table 307).  Logical block
+ * dependent (4h) and offline (Eh) are not implemented. */
+enum nx_alua_state {
+	NX_ALUA_ACTIVE_OPTIMIZED = 0x0,
+	NX_ALUA_ACTIVE_NON_OPTIMIZED = 0x1,
+	NX_ALUA_STANDBY = 0x2,
+	NX_ALUA_UNAVAILABLE = 0x3,
+	NX_ALUA_TRANSITIONING = 0xf,
+};
+
+/* Declares target port group `group` (1..65535), the state every LU
+ * starts in (not TRANSITIONING) and its PREF bit.  NX_EINVAL for a bad
+ * or duplicate id, NX_ENOSPC past NX_ALUA_GROUPS_MAX. */
+int nx_alua_add_group(struct nx_target *tgt, uint16_t group,
+		      enum nx_alua_state state, bool pref);
+/* Puts relative target port rtpi (1..65535; the iSCSI transport uses the
+ * TPGT) into group; a port is in at most one group (NX_EINVAL). */
+int nx_alua_add_port(struct nx_target *tgt, uint16_t group, uint16_t rtpi);
+/* IMPLICIT TRANSITION TIME reported by REPORT TARGET PORT GROUPS in the
+ * extended header (seconds, 0 = unspecified). */
+void nx_alua_set_transition_time(struct nx_target *tgt, uint8_t seconds);
+/* Implicit transition (SPC-4 5.16.2.7) of group on every LU: with
+ * delay_ns 0 the new state holds at once; otherwise the group reports
+ * TRANSITIONING until a timer fires delay_ns later.  At the end each
+ * nexus gets 2A/06 ASYMMETRIC ACCESS STATE CHANGED, or, with fail, the
+ * group goes to unavailable and each nexus gets 2A/07 IMPLICIT
+ * ASYMMETRIC ACCESS STATE TRANSITION FAILED (SPC-4 5.16.2.5).  NX_ENOENT
+ * for an unknown group, NX_EINVAL for a state not settable. */
+int nx_alua_set_state(struct nx_target *tgt, uint16_t group,
+		      enum nx_alua_state state, uint64_t delay_ns, bool fail);
+/* The state of group as LU lun sees it; -1 if either does not exist. */
+int nx_alua_get_state(const struct nx_target *tgt, uint64_t lun,
+		      uint16_t group);
+
 /* ---- tasks -------------------------------------------------------------- */
 
 void nx_task_init(struct nx_task *t, struct nx_nexus *n);

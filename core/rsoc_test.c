@@ -59,8 +59,10 @@ static void test_all(void **state)
 	d = find_desc(t, 0x12, 8);
 	assert_non_null(d);
 	assert_memory_equal(d, "\x12\x00\x00\x00\x00\x00\x00\x06", 8);
-	d = find_desc(t, 0xa3, 8);
+	d = find_desc(t, 0xa3, 8); /* A3h/0Ah REPORT TARGET PORT GROUPS */
 	assert_non_null(d);
+	assert_memory_equal(d, "\xa3\x00\x00\x0a\x00\x01\x00\x0c", 8);
+	d = find_desc(t, 0xa3, 8) + 8; /* then A3h/0Ch, this command */
 	assert_memory_equal(d, "\xa3\x00\x00\x0c\x00\x01\x00\x0c", 8);
 	for (size_t i = 0; i < n; i++) {
 		d = t->data + 4 + 8 * i;

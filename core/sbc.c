@@ -974,7 +974,10 @@ const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	  { 0xff, 0x01, 0x00, 0x0f, 0xf7, 0x00 }, parse_ssu, exec_engine },
 	{ 0x1e, 0, 6, NX_OP_PR_COND, "PREVENT ALLOW MEDIUM REMOVAL",
 	  { 0xff, 0x00, 0x00, 0x00, 0x03, 0x00 }, parse_prevent, exec_prevent },
-	{ 0x25, 0, 10, CMEDIA, "READ CAPACITY(10)",
+	/* READ CAPACITY in standby too (SPC-4 5.16.2.4.4 "may support
+	 * other commands"): hosts size a LU on every path, standby ones
+	 * included, before they look at access states. */
+	{ 0x25, 0, 10, CMEDIA | NX_OP_ALUA_STANDBY, "READ CAPACITY(10)",
 	  { 0xff, 0x00, LBA4, 0x00, 0x00, 0x01, 0x00 }, parse_rc10, exec_rc10 },
 	{ 0x28, 0, 10, RMEDIA, "READ(10)",
 	  { 0xff, RW1, LBA4, 0x1f, 0xff, 0xff, 0x00 }, parse_read, exec_engine },
@@ -1023,7 +1026,8 @@ const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	{ 0x93, 0, 16, WMEDIA, "WRITE SAME(16)",
 	  { 0xff, 0x09, LBA8, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 }, parse_ws16,
 	  exec_engine },
-	{ 0x9e, 0x10, 16, NX_OP_SA | CMEDIA, "READ CAPACITY(16)",
+	{ 0x9e, 0x10, 16, NX_OP_SA | CMEDIA | NX_OP_ALUA_STANDBY,
+	  "READ CAPACITY(16)",
 	  { 0xff, 0x1f, LBA8, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00 }, parse_rc16,
 	  exec_rc16 },
 	{ 0x9e, 0x12, 16, NX_OP_SA | RMEDIA, "GET LBA STATUS",

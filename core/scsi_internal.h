@@ -8,7 +8,8 @@
  * commands), spc.c (INQUIRY, VPD, REPORT LUNS, TUR, REQUEST SENSE), mode.c
  * (MODE SENSE/SELECT and the mode pages), log.c (LOG SENSE), rsoc.c
  * (REPORT SUPPORTED OPERATION CODES from the opcode tables), pr.c
- * (persistent reservations, SPC-2 RESERVE/RELEASE).
+ * (persistent reservations, SPC-2 RESERVE/RELEASE), alua.c (target port
+ * groups, asymmetric access states, REPORT/SET TARGET PORT GROUPS).
  *
  * Handlers return an nx_sense_reason; one table (sense.c) maps it to sense
  * key/ASC/ASCQ and one builder writes the sense bytes: no handler builds
@@ -112,6 +113,12 @@ enum nx_op_flags {
 				    * Exclusive types for every I_T nexus */
 	NX_OP_PR_COND = 1 << 8,    /* allowed for some CDB values (PREVENT 0,
 				    * START STOP UNIT START=1): pr.c decides */
+	/* Allowed through a target port whose group is in that asymmetric
+	 * access state (SPC-4 5.16.2.4.4, 5.16.2.4.5, 5.16.2.5; read by
+	 * nx_alua_check() only).  Active states allow everything. */
+	NX_OP_ALUA_STANDBY = 1 << 16,
+	NX_OP_ALUA_UNAVAIL = 1 << 17,
+	NX_OP_ALUA_TRANS = 1 << 18,
 };
 
 typedef enum nx_sense_reason (*nx_parse_fn)(struct nx_task *t);
@@ -178,6 +185,35 @@ struct nx_ua {
 
 struct nx_pr;
 
+/* ALUA (alua.c): target port groups of a target, in ascending id order;
+ * ports of a group in ascending relative target port order. */
+struct nx_alua_group {
+	uint16_t id;              /* TARGET PORT GROUP */
+	uint8_t initial;          /* state of a new LU */
+	bool pref;                /* PREF bit (SPC-4 5.16.2.6) */
+	uint16_t ports[NX_ALUA_PORTS_MAX];
+	uint8_t port_count;
+	/* implicit transition under way (nx_alua_set_state with a delay) */
+	bool trans_pending;
+	bool trans_fail;
+	uint8_t trans_to;
+	uint64_t trans_deadline_ns;
+};
+
+struct nx_alua {
+	struct nx_alua_group groups[NX_ALUA_GROUPS_MAX];
+	uint8_t group_count;
+	bool declared;            /* groups came from nx_alua_add_group() */
+	uint8_t transition_s;     /* IMPLICIT TRANSITION TIME */
+	struct nx_timer *timer;   /* ends implicit transitions (made on use) */
+};
+
+/* Per LU: state and STATUS CODE of each group (index as in nx_alua). */
+struct nx_alua_lu {
+	uint8_t state[NX_ALUA_GROUPS_MAX];
+	uint8_t status[NX_ALUA_GROUPS_MAX];
+};
+
 struct nx_lu {
 	struct nx_target *tgt;
 	struct nx_pr *pr;         /* reservations (pr.c), never NULL */
@@ -209,6 +245,7 @@ struct nx_lu {
 	/* ACA condition (SAM-5 5.9.2): the faulted I_T nexus, NULL if none.
 	 * One task set per LU (TST 000b), so one ACA per LU at most. */
 	struct nx_nexus *aca_nexus;
+	struct nx_alua_lu alua;   /* asymmetric access states (alua.c) */
 };
 
 struct nx_target {
@@ -217,6 +254,7 @@ struct nx_target {
 	unsigned lu_count;
 	struct nx_nexus *nexus_head;
 	uint32_t generation;          /* REPORTED LUNS DATA HAS CHANGED */
+	struct nx_alua alua;          /* target port groups (alua.c) */
 };
 
 struct nx_nexus {
@@ -336,5 +374,26 @@ bool nx_ua_report(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua);
 /* UA_INTLCK_CTRL 11b: a BUSY, TASK SET FULL or RESERVATION CONFLICT
  * status leaves a PREVIOUS ... STATUS unit attention (2Ch/07h-09h). */
 void nx_ua_after_status(struct nx_task *t);
+
+/* Asymmetric logical unit access (alua.c, SPC-4 5.16).  nx_alua_check()
+ * is dispatch's gate: CHECK CONDITION NOT READY 04h/0Ah, 0Bh or 0Ch for a
+ * command the state of the nexus's target port group does not allow.
+ * nx_alua_lu_init() gives a new LU the groups' initial states;
+ * nx_alua_port_seen() puts an unknown port into the implicit group 1
+ * while no group was declared; nx_alua_target_free() frees the timers. */
+enum nx_sense_reason nx_alua_check(struct nx_task *t);
+void nx_alua_lu_init(struct nx_target *tgt, struct nx_lu *lu);
+void nx_alua_port_seen(struct nx_target *tgt, uint16_t rtpi);
+void nx_alua_target_free(struct nx_target *tgt);
+/* The group holding relative target port rtpi; false if none. */
+bool nx_alua_port_group(const struct nx_target *tgt, uint16_t rtpi,
+			uint16_t *group);
+/* True when t's LU is unavailable through t's port: INQUIRY reports
+ * peripheral qualifier 001b (SPC-4 5.16.2.4.5). */
+bool nx_alua_unavailable(const struct nx_task *t);
+enum nx_sense_reason nx_alua_rtpg_parse(struct nx_task *t);
+enum nx_sense_reason nx_alua_rtpg_exec(struct nx_task *t);
+enum nx_sense_reason nx_alua_stpg_parse(struct nx_task *t);
+enum nx_sense_reason nx_alua_stpg_exec(struct nx_task *t);
 
 #endif /* NX_SCSI_INTERNAL_H */

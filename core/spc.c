@@ -3,9 +3,10 @@
  * pages (SPC-4 6.6, 7.8; SBC-3 6.5), REPORT LUNS (6.33), TEST UNIT READY
  * (SPC-4 6), REQUEST SENSE (6.39), and the SPC half of the opcode table.
  *
- * MODE SENSE/SELECT live in mode.c, LOG SENSE in log.c and REPORT SUPPORTED
- * OPERATION CODES in rsoc.c; their rows are here because this table is
- * the one list of SPC commands.  LOG SELECT is optional (SPC-4 6.1, the
+ * MODE SENSE/SELECT live in mode.c, LOG SENSE in log.c, REPORT SUPPORTED
+ * OPERATION CODES in rsoc.c and REPORT/SET TARGET PORT GROUPS in alua.c;
+ * their rows are here because this table is the one list of SPC
+ * commands.  LOG SELECT is optional (SPC-4 6.1, the
  * commands for all device types) and not implemented: it is absent from
  * the table, so dispatch answers INVALID COMMAND OPERATION CODE and RSOC
  * does not list it.
@@ -21,6 +22,8 @@
 #define PDT_WELL_KNOWN 0x1e
 #define PDT_UNKNOWN 0x1f
 #define PQ_NOT_CAPABLE 0x60 /* peripheral qualifier 011b (SPC-4 6.6.2) */
+#define PQ_NOT_CONNECTED 0x20 /* 001b: capable, not connected */
+#define TPGS_IMPLICIT_EXPLICIT 0x30 /* TPGS 11b (SPC-4 6.6.2, 5.16.2.3) */
 
 #define STD_INQ_LEN 96
 #define VPD_HDR_LEN 4
@@ -72,8 +75,10 @@ static bool task_is_report_luns_wlun(const struct nx_task *t)
 /* Byte 0 of INQUIRY data and of every VPD page (SPC-4 6.6.2). */
 static uint8_t inquiry_byte0(const struct nx_task *t)
 {
+	/* SPC-4 5.16.2.4.5: through an unavailable port, qualifier 001b. */
 	if (t->priv.lu != NULL)
-		return PDT_DIRECT_ACCESS;
+		return nx_alua_unavailable(t) ? PQ_NOT_CONNECTED | PDT_DIRECT_ACCESS
+					      : PDT_DIRECT_ACCESS;
 	if (task_is_report_luns_wlun(t))
 		return PDT_WELL_KNOWN; /* SPC-4 8.2 */
 	return PQ_NOT_CAPABLE | PDT_UNKNOWN;
@@ -91,6 +96,8 @@ static void std_inquiry(struct nx_task *t)
 	d[2] = 0x06;        /* VERSION: SPC-4 */
 	d[3] = 0x20 | 0x10 | 0x02; /* NORMACA (SAM-5 5.9.2), HISUP, FORMAT 2 */
 	d[4] = STD_INQ_LEN - 5;
+	if (lu != NULL)
+		d[5] = TPGS_IMPLICIT_EXPLICIT; /* alua.c */
 	d[7] = 0x02;        /* CMDQUE (SAM-5 task set management) */
 	put_ascii(d + 8, 8, lu ? lu->vendor : "NEXUS");
 	put_ascii(d + 16, 16, lu ? lu->product : "nexus-lu");
@@ -213,6 +220,7 @@ static size_t desig_port(const struct nx_nexus *n, uint8_t *p)
 {
 	size_t off = 0;
 	uint8_t proto = proto_of(n->target_port);
+	uint16_t group;
 
 	/* Relative target port identifier; 0 is reserved */
 	if (n->rtpi != 0) {
@@ -223,13 +231,24 @@ static size_t desig_port(const struct nx_nexus *n, uint8_t *p)
 		nx_put_be16(p + off + 2, n->rtpi);
 		off += 4;
 	}
+	/* Target port group (SPC-4 7.8.6.8), required with TPGS != 0
+	 * (SPC-4 5.16.2.7): the group of the port the command came in on. */
+	if (nx_alua_port_group(n->tgt, n->rtpi, &group)) {
+		off += desig(p + off, (uint8_t)(proto | CODE_SET_BINARY),
+			     (uint8_t)((proto ? PIV : 0) | ASSOC_PORT | 0x05), 4);
+		p[off] = 0;
+		p[off + 1] = 0;
+		nx_put_be16(p + off + 2, group);
+		off += 4;
+	}
 	off += desig_name(p + off, ASSOC_PORT, n->target_port);
 	off += desig_name(p + off, ASSOC_TARGET, n->tgt->name);
 	return off;
 }
 
-/* Device identification (SPC-4 7.8.6).  TPGS is 0 and the nexus has no
- * target port group yet, so there is no target port group designator. */
+/* Device identification (SPC-4 7.8.6): the LU's designators, then those
+ * of the target port the command came in on (relative target port,
+ * target port group, SCSI name "<target>,t,0x<TPGT>") and the target. */
 static enum nx_sense_reason vpd_devid(struct nx_task *t)
 {
 	uint8_t *d = nx_alloc(VPD_83_CAP);
@@ -430,7 +449,10 @@ static enum nx_sense_reason request_sense_exec(struct nx_task *t)
 	uint8_t d[NX_SENSE_MAX];
 	struct nx_ua ua;
 
-	if (lu == NULL && !task_is_report_luns_wlun(t)) {
+	/* SPC-4 6.39: an LU reporting qualifier 001b (unavailable through
+	 * this port, 5.16.2.4.5) answers as if absent. */
+	if ((lu == NULL && !task_is_report_luns_wlun(t)) ||
+	    nx_alua_unavailable(t)) {
 		key = 0x05;
 		asc = 0x25;
 	} else if (lu != NULL && nx_ua_pop(t->nexus, lu, &ua)) {
@@ -455,12 +477,16 @@ static enum nx_sense_reason request_sense_exec(struct nx_task *t)
  * it out; every other control bit is reserved. */
 #define CTL 0x00
 #define UA_FREE (NX_OP_NO_LU | NX_OP_UA_EXEMPT | NX_OP_CONFLICT_OK)
+/* Allowed in every asymmetric access state (SPC-4 5.16.2.4.4, 5.16.2.4.5,
+ * 5.16.2.5); ALUA_SB: in standby only (5.16.2.4.4). */
+#define ALUA_ALL (NX_OP_ALUA_STANDBY | NX_OP_ALUA_UNAVAIL | NX_OP_ALUA_TRANS)
+#define ALUA_SB NX_OP_ALUA_STANDBY
 #define PRIN_ROW(sa, name)                                                  \
-	{ 0x5e, sa, 10, NX_OP_SA | NX_OP_CONFLICT_OK, name,                 \
+	{ 0x5e, sa, 10, NX_OP_SA | NX_OP_CONFLICT_OK | ALUA_SB, name,       \
 	  { 0xff, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, CTL },    \
 	  nx_pr_in_parse, nx_pr_in_exec }
 #define PROUT_ROW(sa, name)                                                 \
-	{ 0x5f, sa, 10, NX_OP_SA | NX_OP_CONFLICT_OK, name,                 \
+	{ 0x5f, sa, 10, NX_OP_SA | NX_OP_CONFLICT_OK | ALUA_SB, name,       \
 	  { 0xff, 0x1f, 0xff, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, CTL },    \
 	  nx_pr_out_parse, nx_pr_out_exec }
 
@@ -469,12 +495,12 @@ static enum nx_sense_reason request_sense_exec(struct nx_task *t)
 const struct nx_opcode_desc nx_spc_opcodes[] = {
 	{ 0x00, 0, 6, NX_OP_CONFLICT_OK, "TEST UNIT READY",
 	  { 0xff, 0x00, 0x00, 0x00, 0x00, CTL }, NULL, tur_exec },
-	{ 0x03, 0, 6, UA_FREE, "REQUEST SENSE",
+	{ 0x03, 0, 6, UA_FREE | ALUA_ALL, "REQUEST SENSE",
 	  { 0xff, 0x01, 0x00, 0x00, 0xff, CTL },
 	  request_sense_parse, request_sense_exec },
-	{ 0x12, 0, 6, UA_FREE, "INQUIRY",
+	{ 0x12, 0, 6, UA_FREE | ALUA_ALL, "INQUIRY",
 	  { 0xff, 0x01, 0xff, 0xff, 0xff, CTL }, inquiry_parse, inquiry_exec },
-	{ 0x15, 0, 6, 0, "MODE SELECT(6)",
+	{ 0x15, 0, 6, ALUA_SB, "MODE SELECT(6)",
 	  { 0xff, 0x11, 0x00, 0x00, 0xff, CTL },
 	  nx_mode_select_parse, nx_mode_select_exec },
 	/* SPC-2 RESERVE/RELEASE (pr.c): no third-party or extent
@@ -485,14 +511,14 @@ const struct nx_opcode_desc nx_spc_opcodes[] = {
 	  { 0xff, 0x00, 0x00, 0x00, 0x00, CTL }, NULL, nx_spc2_release_exec },
 	/* MODE SENSE and RSOC: read class under persistent reservations
 	 * (REPORT CAPABILITIES ALLOW COMMANDS 011b, SPC-4 6.15.4). */
-	{ 0x1a, 0, 6, NX_OP_PR_READ, "MODE SENSE(6)",
+	{ 0x1a, 0, 6, NX_OP_PR_READ | ALUA_SB, "MODE SENSE(6)",
 	  { 0xff, 0x08, 0xff, 0xff, 0xff, CTL },
 	  nx_mode_sense_parse, nx_mode_sense_exec },
 	/* PPC and SP unsupported: reserved here (SPC-4 6.7) */
-	{ 0x4d, 0, 10, NX_OP_CONFLICT_OK, "LOG SENSE",
+	{ 0x4d, 0, 10, NX_OP_CONFLICT_OK | ALUA_SB, "LOG SENSE",
 	  { 0xff, 0x00, 0xff, 0xff, 0x00, 0xff, 0xff, 0xff, 0xff, CTL },
 	  nx_log_sense_parse, nx_log_sense_exec },
-	{ 0x55, 0, 10, 0, "MODE SELECT(10)",
+	{ 0x55, 0, 10, ALUA_SB, "MODE SELECT(10)",
 	  { 0xff, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, CTL },
 	  nx_mode_select_parse, nx_mode_select_exec },
 	{ 0x56, 0, 10, NX_OP_CONFLICT_OK, "RESERVE(10)",
@@ -501,7 +527,7 @@ const struct nx_opcode_desc nx_spc_opcodes[] = {
 	{ 0x57, 0, 10, NX_OP_CONFLICT_OK, "RELEASE(10)",
 	  { 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, CTL },
 	  NULL, nx_spc2_release_exec },
-	{ 0x5a, 0, 10, NX_OP_PR_READ, "MODE SENSE(10)",
+	{ 0x5a, 0, 10, NX_OP_PR_READ | ALUA_SB, "MODE SENSE(10)",
 	  { 0xff, 0x18, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, CTL },
 	  nx_mode_sense_parse, nx_mode_sense_exec },
 	/* PERSISTENT RESERVE IN / OUT (pr.c, SPC-4 6.15, 6.16): allowed
@@ -519,10 +545,17 @@ const struct nx_opcode_desc nx_spc_opcodes[] = {
 	PROUT_ROW(0x05, "PERSISTENT RESERVE OUT (PREEMPT AND ABORT)"),
 	PROUT_ROW(0x06, "PERSISTENT RESERVE OUT (REGISTER AND IGNORE EXISTING KEY)"),
 	PROUT_ROW(0x07, "PERSISTENT RESERVE OUT (REGISTER AND MOVE)"),
-	{ 0xa0, 0, 12, UA_FREE, "REPORT LUNS",
+	{ 0xa0, 0, 12, UA_FREE | ALUA_ALL, "REPORT LUNS",
 	  { 0xff, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00,
 	    CTL },
 	  report_luns_parse, report_luns_exec },
+	/* REPORT / SET TARGET PORT GROUPS (alua.c, SPC-4 6.37, 6.45):
+	 * RTPG is allowed under every reservation (SPC-4 table 64). */
+	{ 0xa3, 0x0a, 12, NX_OP_SA | NX_OP_CONFLICT_OK | ALUA_ALL,
+	  "REPORT TARGET PORT GROUPS",
+	  { 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00,
+	    CTL },
+	  nx_alua_rtpg_parse, nx_alua_rtpg_exec },
 	{ 0xa3, 0x0c, 12, NX_OP_SA | NX_OP_PR_READ,
 	  "REPORT SUPPORTED OPERATION CODES",
 	  { 0xff, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00,
@@ -533,6 +566,11 @@ const struct nx_opcode_desc nx_spc_opcodes[] = {
 	  { 0xff, 0x1f, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00,
 	    CTL },
 	  nx_rstmf_parse, nx_rstmf_exec },
+	{ 0xa4, 0x0a, 12, NX_OP_SA | NX_OP_ALUA_STANDBY | NX_OP_ALUA_UNAVAIL,
+	  "SET TARGET PORT GROUPS",
+	  { 0xff, 0x1f, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00,
+	    CTL },
+	  nx_alua_stpg_parse, nx_alua_stpg_exec },
 };
 
 const size_t nx_spc_opcode_count = NX_ARRAY_SIZE(nx_spc_opcodes);

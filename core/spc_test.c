@@ -36,6 +36,7 @@ static void test_inquiry_standard(void **state)
 	exp[2] = 0x06;
 	exp[3] = 0x32; /* NORMACA, HISUP, RESPONSE DATA FORMAT 2 */
 	exp[4] = 91;
+	exp[5] = 0x30; /* TPGS 11b: implicit and explicit ALUA */
 	exp[7] = 0x02;
 	memcpy(exp + 8, "NEXUS   nexus-lu        0001", 28);
 	memcpy(exp + 58, "\x00\xa0\x09\x60\x04\x60\x04\xc0", 8);
@@ -134,6 +135,9 @@ static void test_vpd_devid(void **state)
 	memcpy(exp + n, "\x02\x01\x00\x0eNEXUS   SN0001", 18);
 	n += 18;
 	memcpy(exp + n, "\x51\x94\x00\x04\x00\x00\x00\x01", 8);
+	n += 8;
+	/* target port group 1: the implicit group of an undeclared target */
+	memcpy(exp + n, "\x51\x95\x00\x04\x00\x00\x00\x01", 8);
 	n += 8;
 	memcpy(exp + n, "\x53\x98\x00\x24", 4);
 	memcpy(exp + n + 4, port, strlen(port));

@@ -59,6 +59,7 @@ void nx_target_free(struct nx_target *tgt)
 	if (tgt == NULL)
 		return;
 	nx_assert(tgt->nexus_head == NULL);
+	nx_alua_target_free(tgt);
 	for (unsigned i = 0; i < tgt->lu_count; i++) {
 		struct nx_lu *lu = tgt->lus[i];
 		nx_assert(lu->set_head == NULL);
@@ -157,6 +158,7 @@ int nx_target_add_lu(struct nx_target *tgt, const struct nx_lu_config *cfg,
 	lu_identity(lu, tgt, cfg);
 	nx_mode_defaults(&lu->mode, bs);
 	lu->mode_saved = lu->mode;
+	nx_alua_lu_init(tgt, lu); /* SPC-4 5.16.2: the groups' states */
 	/* SPC-4 5.12.4: APTPL state comes back with the LU. */
 	if (nx_pr_lu_init(lu) != NX_OK) {
 		nx_free(lu);
@@ -224,6 +226,7 @@ struct nx_nexus *nx_nexus_new(struct nx_target *tgt, const char *initiator_port,
 	copy_str(n->initiator_port, sizeof(n->initiator_port), initiator_port, "");
 	copy_str(n->target_port, sizeof(n->target_port), target_port, "");
 	n->rtpi = rtpi;
+	nx_alua_port_seen(tgt, rtpi); /* implicit group 1 when none declared */
 	n->ops = ops;
 	n->ctx = ctx;
 	/* SAM-5 6.3.2: a new I_T nexus sees power on / reset on every LU. */

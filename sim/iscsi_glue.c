@@ -21,10 +21,20 @@ struct tconn {
 	unsigned slot;
 };
 
+/* One listening port = one portal of the server config (its TPGT). */
+struct tlisten {
+	struct nx_sim_iscsi_target *t;
+	struct nx_sim_tcp_listener *l;
+	unsigned portal;
+};
+
+#define LISTEN_MAX 4
+
 struct nx_sim_iscsi_target {
 	struct nx_sim *sim;
 	struct nx_iscsi_server *srv;
-	struct nx_sim_tcp_listener *listener;
+	struct tlisten listen[LISTEN_MAX];
+	unsigned nlisten;
 	struct tconn *conns[TCONNS_MAX];
 	unsigned live;
 	uint64_t accepted;
@@ -143,7 +153,8 @@ static const struct nx_sim_tcp_ops tc_tcp_ops = {
 
 static void tgt_accept(void *ctx, struct nx_sim_tcp_conn *conn)
 {
-	struct nx_sim_iscsi_target *t = ctx;
+	struct tlisten *tl = ctx;
+	struct nx_sim_iscsi_target *t = tl->t;
 	char local[ADDR_LEN], peer[ADDR_LEN];
 	struct tconn *tc;
 	unsigned slot = TCONNS_MAX;
@@ -164,6 +175,7 @@ static void tgt_accept(void *ctx, struct nx_sim_tcp_conn *conn)
 		nx_sim_tcp_abort(conn);
 		return;
 	}
+	nx_iscsi_conn_set_portal(tc->ic, tl->portal);
 	tc->t = t;
 	tc->tcp = conn;
 	tc->slot = slot;
@@ -183,14 +195,30 @@ nx_sim_iscsi_target_new(struct nx_sim *sim, struct nx_sim_host *host,
 		return NULL;
 	t->sim = sim;
 	t->srv = nx_iscsi_server_new(cfg);
-	if (t->srv == NULL ||
-	    nx_sim_tcp_listen(host, port, tgt_accept, t, &t->listener) != NX_OK) {
+	if (t->srv == NULL || nx_sim_iscsi_target_listen(t, host, port, 0) != NX_OK) {
 		if (t->srv != NULL)
 			nx_iscsi_server_free(t->srv);
 		free(t);
 		return NULL;
 	}
 	return t;
+}
+
+int nx_sim_iscsi_target_listen(struct nx_sim_iscsi_target *t,
+			       struct nx_sim_host *host, uint16_t port,
+			       unsigned portal)
+{
+	struct tlisten *tl;
+
+	if (t->nlisten == LISTEN_MAX)
+		return NX_ENOSPC;
+	tl = &t->listen[t->nlisten];
+	tl->t = t;
+	tl->portal = portal;
+	if (nx_sim_tcp_listen(host, port, tgt_accept, tl, &tl->l) != NX_OK)
+		return NX_EINVAL;
+	t->nlisten++;
+	return NX_OK;
 }
 
 struct nx_iscsi_server *nx_sim_iscsi_target_server(struct nx_sim_iscsi_target *t)
@@ -222,9 +250,9 @@ int nx_sim_iscsi_target_free(struct nx_sim_iscsi_target *t, uint64_t drain_ns)
 {
 	if (t == NULL)
 		return NX_OK;
-	if (t->listener != NULL)
-		nx_sim_tcp_unlisten(t->listener);
-	t->listener = NULL;
+	for (unsigned i = 0; i < t->nlisten; i++)
+		nx_sim_tcp_unlisten(t->listen[i].l);
+	t->nlisten = 0;
 	for (unsigned i = 0; i < TCONNS_MAX; i++)
 		if (t->conns[i] != NULL && !t->conns[i]->told)
 			tc_end(t->conns[i], true); /* may free conns[i] */

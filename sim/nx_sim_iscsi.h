@@ -46,6 +46,13 @@ struct nx_sim_iscsi_target;
 struct nx_sim_iscsi_target *
 nx_sim_iscsi_target_new(struct nx_sim *sim, struct nx_sim_host *host,
 			uint16_t port, const struct nx_iscsi_server_config *cfg);
+/* Listens on one more port of host; its connections arrive on portal
+ * `portal` of the server config (nx_iscsi_conn_set_portal): another
+ * target portal group, i.e. another SCSI target port.  The port given to
+ * nx_sim_iscsi_target_new() is portal 0.  At most 4 ports. */
+int nx_sim_iscsi_target_listen(struct nx_sim_iscsi_target *t,
+			       struct nx_sim_host *host, uint16_t port,
+			       unsigned portal);
 struct nx_iscsi_server *nx_sim_iscsi_target_server(struct nx_sim_iscsi_target *t);
 /* Connections accepted and not yet released by the transport. */
 unsigned nx_sim_iscsi_target_conns(const struct nx_sim_iscsi_target *t);

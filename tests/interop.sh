@@ -150,13 +150,14 @@ bhs() {
 	printf '%s' "$s"
 }
 
-# run_cu NAME URL TESTS: iscsi-test-cu, then the known-failures check.
+# run_cu NAME URL TESTS [URL2]: iscsi-test-cu (URL2: a second path to
+# the same LU, for the multipath tests), then the known-failures check.
 # Sets CU_SUMMARY.
 run_cu() {
 	local name=$1 url=$2 tests=$3 log=$REPORTS/iscsi-test-cu-$1.log
 	local total ran passed failed skipped new=0 stale=0 t
-	echo "interop: iscsi-test-cu --test=$tests on $url (log: $log)"
-	timeout "$CU_TIMEOUT" iscsi-test-cu -d -n --test="$tests" "$url" >"$log" 2>&1 || true
+	echo "interop: iscsi-test-cu --test=$tests on $url ${4:-} (log: $log)"
+	timeout "$CU_TIMEOUT" iscsi-test-cu -d -n --test="$tests" "$url" ${4:+"$4"} >"$log" 2>&1 || true
 	if ! grep -q '^ *tests ' "$log"; then
 		tail -20 "$log" >&2
 		fail "$name: iscsi-test-cu did not finish (no Run Summary)"
@@ -225,6 +226,21 @@ run_cu file "$URL/2" 'ALL.Read1*,ALL.Write1*,ALL.WriteVerify1*,ALL.Verify1*,ALL.
 run_cu ram "$URL/1" ALL
 MAIN_SUMMARY=$CU_SUMMARY
 stop_daemon main
+
+# ---- 3b. multipath: two portals = two target ports of one LU (ALUA group 1)
+start_daemon multipath --portal 127.0.0.1:0 --target "$IQN" --lun 1=ram:64M
+PORT2=$(sed -n 's/^nexus-target: serving .* on 127\.0\.0\.1:[0-9]*, 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	"$WORK/multipath.out")
+[[ -n $PORT2 ]] || die "multipath: no second portal in the banner"
+run_cu multipath "iscsi://127.0.0.1:$PORT/$IQN/1" 'ALL.MultipathIO*' \
+	"iscsi://127.0.0.1:$PORT2/$IQN/1"
+# Both paths identify one LU, and no multipath test skipped.
+if grep -q '\[SKIPPED\]' "$REPORTS/iscsi-test-cu-multipath.log" ||
+	! grep -q 'matching LU device identifier for all (2) paths' \
+		"$REPORTS/iscsi-test-cu-multipath.log"; then
+	fail "multipath: the MultipathIO tests did not run on two paths"
+fi
+stop_daemon multipath
 
 # ---- 4. CHAP -----------------------------------------------------------------------
 CHAP_USER=nexususer

@@ -20,6 +20,7 @@
 #include "../../sim/nx_sim.h"
 
 #define PORTAL "192.0.2.1:3260"
+#define PORTAL2 "192.0.2.1:3261"
 #define POLL_NS 1000u
 #define SEG_MAX 9000u
 #define STREAMS_MAX 32
@@ -182,11 +183,13 @@ static int lb_connect(void *ctx, struct nx_conf_stream *st)
 	snprintf(peer, sizeof(peer), "192.0.2.2:%u", 40000 + lb->port_next++);
 	ls->lb = lb;
 	ls->st = st;
-	ls->tc = nx_iscsi_conn_new(lb->srv, &tgt_ops, ls, peer, PORTAL);
+	ls->tc = nx_iscsi_conn_new(lb->srv, &tgt_ops, ls, peer,
+				   st->port ? PORTAL2 : PORTAL);
 	if (ls->tc == NULL) {
 		free(ls);
 		return NX_ENOMEM;
 	}
+	nx_iscsi_conn_set_portal(ls->tc, st->port);
 	st->send = st_send;
 	st->close = st_close;
 	st->priv = ls;
@@ -237,7 +240,7 @@ static int lb_create(const struct nx_conf_opts *opts, uint64_t seed,
 	lb->rng = seed;
 	lb->sim = nx_conf_sim_new(opts, seed);
 	if (lb->sim == NULL ||
-	    nx_conf_fixture_new(&lb->fx, PORTAL, &sc, desc) < 0 ||
+	    nx_conf_fixture_new(&lb->fx, PORTAL, PORTAL2, &sc, desc) < 0 ||
 	    (lb->srv = nx_iscsi_server_new(&sc)) == NULL) {
 		lb_destroy(lb);
 		return NX_ENOMEM;

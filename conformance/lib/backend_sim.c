@@ -27,6 +27,7 @@
 #define TARGET_IP 0x0a000001u /* 10.0.0.1 */
 #define INI_IP0 0x0a000002u   /* 10.0.0.2 + slot */
 #define PORTAL "10.0.0.1:3260"
+#define PORTAL2 "10.0.0.1:3261" /* portal 1: TPGT 2, target port 2 */
 #define ISCSI_PORT 3260
 #define STREAMS_MAX 32
 #define DRAIN_NS (60ull * 1000000000ull)
@@ -128,7 +129,8 @@ static int sb_connect(void *ctx, struct nx_conf_stream *st)
 	/* The handshake completes from events; what is sent before is
 	 * queued by the stream. */
 	rc = nx_sim_stream_connect(sb->sim, sb->ihost[slot], TARGET_IP,
-				   ISCSI_PORT, &ss_ops, s, &s->ss);
+				   (uint16_t)(ISCSI_PORT + st->port), &ss_ops, s,
+				   &s->ss);
 	if (rc < 0) {
 		free(s);
 		return rc;
@@ -204,12 +206,15 @@ static int sb_create(const struct nx_conf_opts *opts, uint64_t seed,
 	sb->sim = nx_conf_sim_new(opts, seed);
 	rc = sb->sim != NULL ? make_net(sb, opts) : NX_ENOMEM;
 	if (rc == 0)
-		rc = nx_conf_fixture_new(&sb->fx, PORTAL, &sc, desc);
+		rc = nx_conf_fixture_new(&sb->fx, PORTAL, PORTAL2, &sc, desc);
 	if (rc == 0) {
 		sb->starget = nx_sim_iscsi_target_new(sb->sim, sb->thost,
 						      ISCSI_PORT, &sc);
 		rc = sb->starget != NULL ? 0 : NX_ENOMEM;
 	}
+	if (rc == 0)
+		rc = nx_sim_iscsi_target_listen(sb->starget, sb->thost,
+						ISCSI_PORT + 1, 1);
 	if (rc < 0) {
 		sb_destroy(sb);
 		return rc;

@@ -6,7 +6,8 @@
  * Fixture: NX_CONF_TARGET_NAME with LU 0 (RAM, 16 MiB, 512-byte blocks,
  * the LU under test) and LU 1 (RAM, 4 MiB, 4096-byte blocks);
  * NX_CONF_CHAP_TARGET_NAME requires CHAP (CHAP_USER / CHAP_SECRET) and
- * has LU 0.
+ * has LU 0.  Two portals, two target portal groups (TPGT 1 and 2), hence
+ * two SCSI target ports, each in its own ALUA target port group.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,22 @@
 #define CHAP_SECRET "conform-secret-0123"
 #define LU0_BYTES (16u << 20)
 #define LU1_BYTES (4u << 20)
+#define TRANSITION_S 10 /* IMPLICIT TRANSITION TIME (SPC-4 6.37) */
 /* Pending events of one test: TCP segments and timers of <= 32 streams
  * on ideal or lossy links stay far below this. */
 #define SIM_EVENTS (1u << 18)
+
+/* Port group g (1, 2) holds relative target port g = TPGT g. */
+static int target_groups(struct nx_target *t)
+{
+	for (uint16_t g = 1; g <= NX_CONF_FIXTURE_PORTS; g++) {
+		if (nx_alua_add_group(t, g, NX_ALUA_ACTIVE_OPTIMIZED, false) < 0 ||
+		    nx_alua_add_port(t, g, g) < 0)
+			return NX_ENOMEM;
+	}
+	nx_alua_set_transition_time(t, TRANSITION_S);
+	return 0;
+}
 
 static struct nx_target *target_new(const char *name, bool with_lu1)
 {
@@ -35,6 +49,10 @@ static struct nx_target *target_new(const char *name, bool with_lu1)
 
 	if (t == NULL)
 		return NULL;
+	if (target_groups(t) < 0) {
+		nx_target_free(t);
+		return NULL;
+	}
 	if (nx_target_add_lu(t, &lu0, nx_bs_ram_new(LU0_BYTES)) < 0 ||
 	    (with_lu1 && nx_target_add_lu(t, &lu1, nx_bs_ram_new(LU1_BYTES)) < 0)) {
 		nx_target_free(t);
@@ -53,7 +71,7 @@ void nx_conf_fixture_free(struct nx_conf_fixture *f)
 }
 
 int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
-			struct nx_iscsi_server_config *sc,
+			const char *portal2, struct nx_iscsi_server_config *sc,
 			struct nx_conf_target *desc)
 {
 	f->tgt = target_new(TARGET_NAME, true);
@@ -64,8 +82,11 @@ int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
 	}
 	memset(sc, 0, sizeof(*sc));
 	sc->portals[0] = portal;
-	sc->portal_count = 1;
+	sc->portals[1] = portal2;
+	sc->portal_count = NX_CONF_FIXTURE_PORTS;
 	sc->tpgt = 1;
+	sc->portal_tpgt[0] = 1;
+	sc->portal_tpgt[1] = 2;
 	sc->targets[0].target = f->tgt;
 	sc->targets[1].target = f->chap_tgt;
 	strcpy(sc->targets[1].chap.user, CHAP_USER);
@@ -76,6 +97,8 @@ int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
 	desc->lun = 0;
 	desc->blocks = LU0_BYTES / 512;
 	desc->block_size = 512;
+	desc->ports = NX_CONF_FIXTURE_PORTS;
+	desc->local = f->tgt;
 	strcpy(desc->chap_name, CHAP_TARGET_NAME);
 	strcpy(desc->chap_user, CHAP_USER);
 	strcpy(desc->chap_secret, CHAP_SECRET);

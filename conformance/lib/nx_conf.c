@@ -262,7 +262,8 @@ void nx_conf_config(struct nx_ini_config *cfg, unsigned initiator)
 	cfg->isid[5] = (uint8_t)n;
 }
 
-static struct nx_conf_sess *sess_new(const struct nx_ini_config *cfg)
+static struct nx_conf_sess *sess_new(const struct nx_ini_config *cfg,
+				     unsigned port)
 {
 	struct nx_conf_sess *s = calloc(1, sizeof(*s));
 	unsigned slot = SESS_MAX;
@@ -280,6 +281,7 @@ static struct nx_conf_sess *sess_new(const struct nx_ini_config *cfg)
 	s->st.rx = sess_rx;
 	s->st.eof = sess_eof;
 	s->st.owner = s;
+	s->st.port = port;
 	assert_int_equal(env.be->connect(env.ctx, &s->st), 0);
 	s->s = nx_ini_session_new(cfg);
 	assert_non_null(s->s);
@@ -304,17 +306,18 @@ static void sess_free(struct nx_conf_sess *s)
 int nx_conf_login_try(const struct nx_ini_config *cfg,
 		      struct nx_ini_login *out, struct nx_conf_sess **sess)
 {
-	struct nx_conf_sess *s = sess_new(cfg);
+	struct nx_conf_sess *s = sess_new(cfg, 0);
 
 	*sess = s;
 	return nx_ini_sync_login(s->c, &env.drv, out);
 }
 
-struct nx_conf_sess *nx_conf_login_cfg(const struct nx_ini_config *cfg)
+static struct nx_conf_sess *login_on(const struct nx_ini_config *cfg,
+				     unsigned port)
 {
 	struct nx_ini_login l;
-	struct nx_conf_sess *s;
-	int rc = nx_conf_login_try(cfg, &l, &s);
+	struct nx_conf_sess *s = sess_new(cfg, port);
+	int rc = nx_ini_sync_login(s->c, &env.drv, &l);
 
 	if (rc != 0)
 		nx_conf_note("login to %s failed: err %d, status %02x/%02x",
@@ -323,6 +326,22 @@ struct nx_conf_sess *nx_conf_login_cfg(const struct nx_ini_config *cfg)
 	assert_int_equal(rc, 0);
 	assert_true(nx_ini_conn_is_ffp(s->c));
 	return s;
+}
+
+struct nx_conf_sess *nx_conf_login_cfg(const struct nx_ini_config *cfg)
+{
+	return login_on(cfg, 0);
+}
+
+struct nx_conf_sess *nx_conf_login_port(unsigned initiator, unsigned port)
+{
+	struct nx_ini_config cfg;
+
+	if (port >= (env.tgt.ports ? env.tgt.ports : 1))
+		NX_SKIP("the target under test has no target port %u here "
+			"(the in-process backends serve two)", port);
+	nx_conf_config(&cfg, initiator);
+	return login_on(&cfg, port);
 }
 
 struct nx_conf_sess *nx_conf_login(unsigned initiator)

@@ -98,6 +98,7 @@ struct nx_conf_stream {
 	void (*rx)(struct nx_conf_stream *st, const uint8_t *buf, size_t len);
 	void (*eof)(struct nx_conf_stream *st);
 	void *owner;
+	unsigned port;   /* which target port (portal) to reach: 0, 1 */
 	/* backend side, set by connect() */
 	void (*send)(struct nx_conf_stream *st, const struct nx_iovec *iov,
 		     unsigned n);
@@ -119,6 +120,13 @@ struct nx_conf_target {
 	char auth_user[NX_INI_NAME_MAX];
 	char auth_secret[NX_INI_SECRET_MAX];
 	uint32_t steps_max;           /* sync-layer poll budget per request */
+	/* Target ports a stream can reach (nx_conf_stream.port < ports;
+	 * 0 means 1).  The in-process fixture serves 2, in 2 target port
+	 * groups (SPC-4 5.16). */
+	unsigned ports;
+	/* In-process backends: the target under test, for what has no wire
+	 * command (implicit ALUA transitions); NULL over tcp. */
+	struct nx_target *local;
 };
 
 struct nx_conf_backend {
@@ -140,17 +148,21 @@ extern const struct nx_conf_backend nx_conf_backend_tcp;
 /* The fixture every in-process backend (sim, loopback) serves, built by
  * one function (fixture.c): target NX_CONF_TARGET_NAME with LU 0 (RAM,
  * 16 MiB, 512-byte blocks, the LU under test) and LU 1 (RAM, 4 MiB,
- * 4096-byte blocks); NX_CONF_CHAP_TARGET_NAME requires CHAP and has LU 0. */
+ * 4096-byte blocks); NX_CONF_CHAP_TARGET_NAME requires CHAP and has LU 0.
+ * Two portals: portal 0 is TPGT 1 = relative target port 1 in target port
+ * group 1, portal 1 is TPGT 2 = relative port 2 in group 2; both groups
+ * start active/optimized, IMPLICIT TRANSITION TIME 10 s. */
 struct nx_target;
 struct nx_iscsi_server_config;
 struct nx_conf_fixture {
 	struct nx_target *tgt, *chap_tgt;
 };
-/* Builds the targets, fills *sc (one portal, TPGT 1, both targets) and
- * *desc.  The caller builds its server from sc, frees the server first,
- * then nx_conf_fixture_free(). */
+/* Builds the targets, fills *sc (portals 0 and 1 with TPGTs 1 and 2,
+ * both targets) and *desc.  The caller builds its server from sc, frees
+ * the server first, then nx_conf_fixture_free(). */
+#define NX_CONF_FIXTURE_PORTS 2
 int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
-			struct nx_iscsi_server_config *sc,
+			const char *portal2, struct nx_iscsi_server_config *sc,
 			struct nx_conf_target *desc);
 void nx_conf_fixture_free(struct nx_conf_fixture *f);
 
@@ -191,6 +203,9 @@ void nx_conf_config(struct nx_ini_config *cfg, unsigned initiator);
 /* Logs in (fails the test if the login does not succeed). */
 struct nx_conf_sess *nx_conf_login(unsigned initiator);
 struct nx_conf_sess *nx_conf_login_cfg(const struct nx_ini_config *cfg);
+/* Logs in through target port `port` (0, 1, ... < nx_conf_target()->ports);
+ * a port the backend cannot reach makes the test SKIPPED. */
+struct nx_conf_sess *nx_conf_login_port(unsigned initiator, unsigned port);
 /* Tries a login; returns the sync layer's code (0, NX_INI_ELOGIN...)
  * with the Login Response status in *out.  *sess gets the session
  * (logged in or not) - free it with nx_conf_drop(). */

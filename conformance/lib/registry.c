@@ -19,6 +19,7 @@ extern const struct nx_conf_table nx_conf_table_spc4_sense;
 extern const struct nx_conf_table nx_conf_table_spc4_log;
 extern const struct nx_conf_table nx_conf_table_spc4_mode2;
 extern const struct nx_conf_table nx_conf_table_spc4_pr;
+extern const struct nx_conf_table nx_conf_table_spc4_alua;
 extern const struct nx_conf_table nx_conf_table_sbc3_capacity;
 extern const struct nx_conf_table nx_conf_table_sbc3_rw;
 extern const struct nx_conf_table nx_conf_table_sbc3_verify;
@@ -49,6 +50,7 @@ const struct nx_conf_table *const nx_conf_tables[] = {
 	&nx_conf_table_spc4_log,
 	&nx_conf_table_spc4_mode2,
 	&nx_conf_table_spc4_pr,
+	&nx_conf_table_spc4_alua,
 	&nx_conf_table_sbc3_capacity,
 	&nx_conf_table_sbc3_rw,
 	&nx_conf_table_sbc3_verify,

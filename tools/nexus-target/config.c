@@ -399,7 +399,7 @@ static int opt_acl(struct nx_daemon_config *cfg, const char *v, char *err,
 	return 0;
 }
 
-static int opt_portal(struct nx_daemon_config *cfg, const char *v, char *err,
+static int portal_add(struct nx_daemon_config *cfg, const char *v, char *err,
 		      size_t errlen)
 {
 	struct nx_cfg_portal p;
@@ -416,6 +416,137 @@ static int opt_portal(struct nx_daemon_config *cfg, const char *v, char *err,
 	if (cfg->portal_count == NX_ISCSI_MAX_PORTALS)
 		return ERR("too many portals (at most %d)", NX_ISCSI_MAX_PORTALS);
 	cfg->portals[cfg->portal_count++] = p;
+	return 0;
+}
+
+static int opt_portal(struct nx_daemon_config *cfg, const char *v, char *err,
+		      size_t errlen)
+{
+	if (portal_add(cfg, v, err, errlen) < 0)
+		return -1;
+	cfg->plain_portals++;
+	return 0;
+}
+
+/* ---- --tpg ID=PORTAL[+PORTAL...] and --alua ID=STATE[:pref][,...] ----------- */
+
+static int parse_group_id(const char *s, size_t n, uint16_t *id)
+{
+	unsigned long v = 0;
+
+	if (n == 0 || n > 5)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > 65535)
+		return -1;
+	*id = (uint16_t)v;
+	return 0;
+}
+
+static struct nx_cfg_tpg *tpg_find(struct nx_daemon_config *cfg, uint16_t id)
+{
+	for (unsigned i = 0; i < cfg->tpg_count; i++)
+		if (cfg->tpgs[i].id == id)
+			return &cfg->tpgs[i];
+	return NULL;
+}
+
+static struct nx_cfg_tpg *tpg_get(struct nx_daemon_config *cfg, uint16_t id)
+{
+	struct nx_cfg_tpg *g = tpg_find(cfg, id);
+
+	if (g != NULL || cfg->tpg_count == NX_ALUA_GROUPS_MAX)
+		return g;
+	g = &cfg->tpgs[cfg->tpg_count++];
+	memset(g, 0, sizeof(*g));
+	g->id = id;
+	g->state = NX_ALUA_ACTIVE_OPTIMIZED;
+	return g;
+}
+
+static int opt_tpg(struct nx_daemon_config *cfg, const char *v, char *err,
+		   size_t errlen)
+{
+	const char *eq = strchr(v, '=');
+	char buf[512], *p, *save = NULL;
+	struct nx_cfg_tpg *g;
+	uint16_t id;
+
+	if (!eq || parse_group_id(v, (size_t)(eq - v), &id) < 0 || !eq[1])
+		return ERR("expected ID=HOST:PORT[+HOST:PORT...] with ID in "
+			   "0..65535, e.g. 1=127.0.0.1:3260");
+	if (strlen(eq + 1) >= sizeof(buf))
+		return ERR("too long");
+	g = tpg_get(cfg, id);
+	if (!g)
+		return ERR("too many target port groups (at most %d)",
+			   NX_ALUA_GROUPS_MAX);
+	strcpy(buf, eq + 1);
+	for (p = strtok_r(buf, "+", &save); p; p = strtok_r(NULL, "+", &save)) {
+		if (portal_add(cfg, p, err, errlen) < 0)
+			return -1;
+		g->portals |= 1u << (cfg->portal_count - 1);
+	}
+	return 0;
+}
+
+static int parse_state(const char *s, uint8_t *state, bool *pref)
+{
+	static const struct { const char *name; uint8_t state; } names[] = {
+		{ "active-optimized", NX_ALUA_ACTIVE_OPTIMIZED },
+		{ "ao", NX_ALUA_ACTIVE_OPTIMIZED },
+		{ "active-non-optimized", NX_ALUA_ACTIVE_NON_OPTIMIZED },
+		{ "an", NX_ALUA_ACTIVE_NON_OPTIMIZED },
+		{ "standby", NX_ALUA_STANDBY },
+		{ "unavailable", NX_ALUA_UNAVAILABLE },
+	};
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+
+	if (colon && strcmp(colon + 1, "pref") != 0)
+		return -1;
+	*pref = colon != NULL;
+	for (size_t i = 0; i < NX_ARRAY_SIZE(names); i++) {
+		if (strlen(names[i].name) == n && !strncmp(names[i].name, s, n)) {
+			*state = names[i].state;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int opt_alua(struct nx_daemon_config *cfg, const char *v, char *err,
+		    size_t errlen)
+{
+	char buf[1024], *item, *save = NULL;
+
+	if (strlen(v) >= sizeof(buf))
+		return ERR("too long");
+	strcpy(buf, v);
+	for (item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		struct nx_cfg_tpg *g;
+		uint16_t id;
+		uint8_t state;
+		bool pref;
+
+		if (!eq || parse_group_id(item, (size_t)(eq - item), &id) < 0 ||
+		    parse_state(eq + 1, &state, &pref) < 0)
+			return ERR("'%s': expected ID=STATE[:pref] with STATE "
+				   "active-optimized (ao), active-non-optimized "
+				   "(an), standby or unavailable", item);
+		g = tpg_get(cfg, id);
+		if (!g)
+			return ERR("too many target port groups (at most %d)",
+				   NX_ALUA_GROUPS_MAX);
+		g->state = state;
+		g->pref = pref;
+	}
 	return 0;
 }
 
@@ -472,6 +603,8 @@ static const struct option_desc {
 	{ "chap", 0, true, opt_chap },
 	{ "mutual-chap", 0, true, opt_mutual_chap },
 	{ "acl", 0, true, opt_acl },
+	{ "tpg", 0, true, opt_tpg },
+	{ "alua", 0, true, opt_alua },
 	{ "config", 'c', true, opt_config },
 	{ "log-level", 0, true, opt_log_level },
 	{ "state-dir", 0, true, opt_state_dir },
@@ -679,12 +812,42 @@ static int check_target(struct nx_cfg_target *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* Without --tpg: group 1 holds every portal (each its own relative target
+ * port), active/optimized unless --alua 1=... says otherwise.  With it,
+ * every portal comes from a --tpg and every group has one. */
+static int check_tpgs(struct nx_daemon_config *cfg, char *err, size_t errlen)
+{
+	bool any_portals = false;
+
+	for (unsigned i = 0; i < cfg->tpg_count; i++)
+		any_portals |= cfg->tpgs[i].portals != 0;
+	if (!any_portals) {
+		struct nx_cfg_tpg *g = tpg_get(cfg, 1);
+
+		if (!g || cfg->tpg_count != 1)
+			return ERR("--alua names groups but no --tpg defines them "
+				   "(without --tpg there is one group, 1)");
+		g->portals = (1u << cfg->portal_count) - 1;
+		return 0;
+	}
+	if (cfg->plain_portals > 0)
+		return ERR("--portal and --tpg together: give every portal "
+			   "through --tpg ID=HOST:PORT");
+	for (unsigned i = 0; i < cfg->tpg_count; i++)
+		if (cfg->tpgs[i].portals == 0)
+			return ERR("--alua names target port group %u, which no "
+				   "--tpg defines", cfg->tpgs[i].id);
+	return 0;
+}
+
 int nx_config_finish(struct nx_daemon_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->help || cfg->version)
 		return 0;
 	if (cfg->portal_count == 0 &&
 	    opt_portal(cfg, NX_CFG_DEFAULT_PORTAL, err, errlen) < 0)
+		return -1;
+	if (check_tpgs(cfg, err, errlen) < 0)
 		return -1;
 	if (cfg->target_count == 0 && !current_target(cfg, err, errlen))
 		return -1;
@@ -708,6 +871,21 @@ void nx_config_usage(FILE *out)
 "  -p, --portal HOST:PORT   listen address, repeatable; IPv4 (0.0.0.0:3260)\n"
 "                           or IPv6 in brackets ([::1]:3260); port 0 picks\n"
 "                           a free port.  Default " NX_CFG_DEFAULT_PORTAL ".\n"
+"                           The Nth portal is target portal group tag N,\n"
+"                           i.e. SCSI target port N (relative port N).\n"
+"\n"
+"Asymmetric logical unit access (ALUA, SPC-4 5.16; every target):\n"
+"      --tpg ID=HOST:PORT[+HOST:PORT...]\n"
+"                           target port group ID (0..65535) made of these\n"
+"                           portals (listened on like --portal; do not\n"
+"                           repeat them with --portal).  Without --tpg all\n"
+"                           portals are in group 1.\n"
+"      --alua ID=STATE[:pref][,ID=STATE[:pref]...]\n"
+"                           initial state of groups: active-optimized (ao,\n"
+"                           default), active-non-optimized (an), standby or\n"
+"                           unavailable; :pref sets the PREF bit.\n"
+"                           Initiators change states with SET TARGET PORT\n"
+"                           GROUPS.\n"
 "\n"
 "Targets (options after --target apply to that target; given before any\n"
 "--target they apply to " NX_CFG_DEFAULT_TARGET "):\n"
@@ -739,6 +917,10 @@ void nx_config_usage(FILE *out)
 "      --target iqn.2026-11.com.example:db --lun 1=file:/srv/db.img,size=10G \\\n"
 "      --chap alice:correcthorsebattery --acl iqn.1993-08.org.debian:01:host1\n"
 "  iscsi-inq iscsi://alice%correcthorsebattery@127.0.0.1:3260/iqn.2026-11.com.example:db/1\n"
+"\n"
+"Two paths, the second on standby (multipath with ALUA):\n"
+"  nexus-target --tpg 1=127.0.0.1:3260 --tpg 2=127.0.0.1:3261 \\\n"
+"      --alua 1=active-optimized:pref,2=standby --lun 1=ram:128M\n"
 "\n"
 "The same as a --config file:\n"
 "  portal 0.0.0.0:3260\n"

@@ -59,9 +59,22 @@ struct nx_cfg_portal {
 	socklen_t addr_len;
 };
 
+/* An ALUA target port group (SPC-4 5.16): portal i is target portal
+ * group i + 1 (TPGT), i.e. relative target port i + 1; a group holds
+ * portals.  Every target gets the same groups. */
+struct nx_cfg_tpg {
+	uint16_t id;
+	uint8_t state;        /* enum nx_alua_state, initial for every LU */
+	bool pref;
+	uint32_t portals;     /* bit i: portals[i] */
+};
+
 struct nx_daemon_config {
 	struct nx_cfg_portal portals[NX_ISCSI_MAX_PORTALS];
 	unsigned portal_count;
+	unsigned plain_portals;        /* given with --portal (not --tpg) */
+	struct nx_cfg_tpg tpgs[NX_ALUA_GROUPS_MAX];
+	unsigned tpg_count;            /* 0: one group 1 of every portal */
 	struct nx_cfg_target *targets[NX_ISCSI_MAX_TARGETS];
 	unsigned target_count;
 	struct nx_cfg_target *current; /* where --lun/--chap/--acl go */

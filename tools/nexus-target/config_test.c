@@ -263,6 +263,54 @@ static const char *write_file(const char *text)
 	return path;
 }
 
+/* ALUA: without --tpg one group 1 of every portal; --tpg portals become
+ * portals in order; --alua sets states and PREF; mixing --portal with
+ * --tpg and naming undefined groups are errors. */
+static void test_tpg_and_alua(void **state)
+{
+	struct nx_daemon_config cfg;
+
+	assert_int_equal(PARSE(&cfg, "--portal", "127.0.0.1:0", "--portal",
+			       "127.0.0.1:0", "--alua", "1=an:pref"), 0);
+	assert_int_equal(cfg.tpg_count, 1);
+	assert_int_equal(cfg.tpgs[0].id, 1);
+	assert_int_equal(cfg.tpgs[0].portals, 0x3);
+	assert_int_equal(cfg.tpgs[0].state, NX_ALUA_ACTIVE_NON_OPTIMIZED);
+	assert_true(cfg.tpgs[0].pref);
+	nx_config_free(&cfg);
+
+	assert_int_equal(PARSE(&cfg, "--tpg", "1=127.0.0.1:3260",
+			       "--tpg", "7=127.0.0.1:3261+127.0.0.1:3262",
+			       "--alua", "1=active-optimized,7=standby"), 0);
+	assert_int_equal(cfg.portal_count, 3);
+	assert_int_equal(cfg.portals[2].port, 3262);
+	assert_int_equal(cfg.tpg_count, 2);
+	assert_int_equal(cfg.tpgs[0].portals, 0x1);
+	assert_int_equal(cfg.tpgs[1].id, 7);
+	assert_int_equal(cfg.tpgs[1].portals, 0x6);
+	assert_int_equal(cfg.tpgs[1].state, NX_ALUA_STANDBY);
+	assert_false(cfg.tpgs[1].pref);
+	nx_config_free(&cfg);
+
+	assert_int_equal(PARSE(&cfg, "--portal", "127.0.0.1:3260", "--tpg",
+			       "2=127.0.0.1:3261"), -1);
+	assert_non_null(strstr(err, "--portal and --tpg"));
+	nx_config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, "--tpg", "1=127.0.0.1:3260", "--alua",
+			       "2=standby"), -1);
+	assert_non_null(strstr(err, "no --tpg defines"));
+	nx_config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, "--alua", "1=sleepy"), -1);
+	assert_non_null(strstr(err, "STATE"));
+	nx_config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, "--tpg", "70000=127.0.0.1:3260"), -1);
+	nx_config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, "--tpg", "1=127.0.0.1:3260",
+			       "--tpg", "2=127.0.0.1:3260"), -1);
+	assert_non_null(strstr(err, "twice"));
+	nx_config_free(&cfg);
+}
+
 static void test_config_file(void **state)
 {
 	struct nx_daemon_config cfg;
@@ -325,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_options_before_target_configure_default_target),
 		cmocka_unit_test(test_errors_say_what_and_how),
 		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_tpg_and_alua),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_config_file_errors_name_the_line),
 	};

@@ -390,7 +390,7 @@ static void conn_event(void *arg, unsigned events)
 }
 
 static void conn_new(struct nx_daemon *d, int fd,
-		     const struct sockaddr_storage *peer)
+		     const struct sockaddr_storage *peer, unsigned portal)
 {
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
@@ -425,6 +425,8 @@ static void conn_new(struct nx_daemon *d, int fd,
 		conn_maybe_free(c);
 		return;
 	}
+	/* The portal is the target portal group: the SCSI target port. */
+	nx_iscsi_conn_set_portal(c->ic, portal);
 	nx_log(NX_LOG_DEBUG, "%s: connected to %s", c->peer, local_text);
 	return;
 fail:
@@ -491,7 +493,7 @@ static void listener_event(void *arg, unsigned events)
 			close(fd);
 			continue;
 		}
-		conn_new(d, fd, &peer);
+		conn_new(d, fd, &peer, (unsigned)(l - d->listeners));
 	}
 }
 
@@ -627,6 +629,34 @@ static int build_targets(struct nx_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Portal i is TPGT i + 1 = relative target port i + 1, in the group the
+ * configuration puts it in (SPC-4 5.16; one layout for every target). */
+static int alua_setup(struct nx_daemon *d, char *err, size_t errlen)
+{
+	const struct nx_daemon_config *cfg = d->cfg;
+
+	for (unsigned i = 0; i < cfg->portal_count; i++)
+		d->srv_cfg->portal_tpgt[i] = (uint16_t)(i + 1);
+	for (unsigned t = 0; t < d->target_count; t++) {
+		for (unsigned g = 0; g < cfg->tpg_count; g++) {
+			const struct nx_cfg_tpg *cg = &cfg->tpgs[g];
+
+			if (nx_alua_add_group(d->targets[t], cg->id, cg->state,
+					      cg->pref) < 0)
+				return ERR("target port group %u: cannot add it",
+					   cg->id);
+			for (unsigned i = 0; i < cfg->portal_count; i++)
+				if ((cg->portals >> i) & 1u &&
+				    nx_alua_add_port(d->targets[t], cg->id,
+						     (uint16_t)(i + 1)) < 0)
+					return ERR("target port group %u: too many "
+						   "portals (at most %d)", cg->id,
+						   NX_ALUA_PORTS_MAX);
+		}
+	}
+	return 0;
+}
+
 /* ---- signals and shutdown ---------------------------------------------------- */
 
 static struct conn *first_active(struct nx_daemon *d)
@@ -737,6 +767,10 @@ static int start(struct nx_daemon *d, bool *usage_error, char *err,
 		return ERR("out of memory");
 	if (build_targets(d, err, errlen) < 0) {
 		*usage_error = true; /* a file that cannot be opened, mostly */
+		return -1;
+	}
+	if (alua_setup(d, err, errlen) < 0) {
+		*usage_error = true;
 		return -1;
 	}
 	for (unsigned i = 0; i < cfg->portal_count; i++) {

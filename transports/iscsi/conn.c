@@ -84,6 +84,7 @@ struct nx_iscsi_conn *nx_iscsi_conn_new(struct nx_iscsi_server *srv,
 	conn_copy_name(c->peer, sizeof(c->peer), peer);
 	conn_copy_name(c->local, sizeof(c->local), local);
 	nx_iscsi_params_default(&c->params);
+	c->tpgt = srv->cfg.tpgt;
 	c->state = NX_CONN_LOGIN;
 	c->rx_state = NX_RX_BHS;
 	c->login = nx_iscsi_login_new(c);
@@ -94,6 +95,17 @@ struct nx_iscsi_conn *nx_iscsi_conn_new(struct nx_iscsi_server *srv,
 	}
 	srv->conn_count++;
 	return c;
+}
+
+void nx_iscsi_conn_set_portal(struct nx_iscsi_conn *c, unsigned portal)
+{
+	nx_assert(c != NULL && c->state == NX_CONN_LOGIN);
+	c->tpgt = nx_iscsi_portal_tpgt(&c->srv->cfg, portal);
+}
+
+uint16_t nx_iscsi_conn_tpgt(const struct nx_iscsi_conn *c)
+{
+	return c->tpgt;
 }
 
 static void conn_finalize(struct nx_iscsi_conn *c)

@@ -95,6 +95,7 @@ struct nx_iscsi_conn {
 	struct nx_iscsi_login *login;
 	struct nx_iscsi_session *sess;
 	uint16_t cid;
+	uint16_t tpgt;          /* target portal group it arrived through */
 	enum nx_iscsi_conn_state state;
 	bool hdigest;           /* digests in effect (after login) */
 	bool ddigest;
@@ -218,6 +219,7 @@ struct nx_iscsi_session {
 	struct nx_nexus *nexus;
 	uint8_t isid[6];
 	uint16_t tsih;
+	uint16_t tpgt;                  /* portal group = SCSI target port */
 	char initiator_name[NX_NAME_MAX];
 	struct nx_iscsi_params params;  /* the leading connection's */
 	struct nx_iscsi_conn *conns[NX_ISCSI_SESSION_CONNS_MAX];

@@ -104,6 +104,8 @@ void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
 struct nx_iscsi_params *nx_iscsi_conn_params(struct nx_iscsi_conn *c);
 /* The server configuration the connection belongs to. */
 const struct nx_iscsi_server_config *nx_iscsi_conn_server_config(const struct nx_iscsi_conn *c);
+/* The TPGT of the portal group the connection arrived through. */
+uint16_t nx_iscsi_conn_tpgt(const struct nx_iscsi_conn *c);
 /* Sequence numbers for responses (StatSN/ExpCmdSN/MaxCmdSN).
  * next_statsn returns the StatSN to put at bytes 24..27 and advances it;
  * fill_sn writes ExpCmdSN (28..31) and MaxCmdSN (32..35) only.  Before the

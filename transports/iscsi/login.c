@@ -292,7 +292,7 @@ static uint16_t identify(struct nx_iscsi_login *l, unsigned count)
 		/* RFC 7143 13.9: returned in the first Login Response when
 		 * the initiator gave TargetName */
 		nx_iscsi_text_put_u32(&l->out, "TargetPortalGroupTag",
-				      nx_iscsi_conn_server_config(l->conn)->tpgt);
+				      nx_iscsi_conn_tpgt(l->conn));
 	}
 	/* Skipping security negotiation is no way around CHAP. */
 	if (l->chap_required && l->stage != STAGE_SECNEG)

@@ -65,6 +65,11 @@ nx_iscsi_conn_server_config(const struct nx_iscsi_conn *c)
 	return &c->cfg;
 }
 
+uint16_t nx_iscsi_conn_tpgt(const struct nx_iscsi_conn *c)
+{
+	return c->cfg.tpgt;
+}
+
 uint32_t nx_iscsi_conn_next_statsn(struct nx_iscsi_conn *c)
 {
 	return c->statsn++;

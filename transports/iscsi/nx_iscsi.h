@@ -50,6 +50,10 @@ struct nx_iscsi_server_config {
 	const char *portals[NX_ISCSI_MAX_PORTALS];
 	unsigned portal_count;
 	uint16_t tpgt;                     /* target portal group tag */
+	/* Per portal TPGT (0: tpgt).  Each target portal group is one SCSI
+	 * target port "<target>,t,0x<TPGT>" whose relative target port
+	 * identifier is the TPGT (RFC 7143 4.4.1, SPC-4 5.16). */
+	uint16_t portal_tpgt[NX_ISCSI_MAX_PORTALS];
 	struct nx_iscsi_target_config targets[NX_ISCSI_MAX_TARGETS];
 	unsigned target_count;
 };
@@ -78,6 +82,18 @@ struct nx_iscsi_conn *nx_iscsi_conn_new(struct nx_iscsi_server *srv,
 					const struct nx_iscsi_conn_ops *ops,
 					void *ctx, const char *peer,
 					const char *local);
+/* The connection arrived on portal `portal` (index into cfg->portals),
+ * which sets its TPGT and so its SCSI target port.  Call before feeding
+ * the first byte; without it a connection has the config's tpgt. */
+void nx_iscsi_conn_set_portal(struct nx_iscsi_conn *c, unsigned portal);
+/* TPGT of a portal: portal_tpgt[portal], or tpgt when that is 0. */
+static inline uint16_t
+nx_iscsi_portal_tpgt(const struct nx_iscsi_server_config *cfg, unsigned portal)
+{
+	if (portal < NX_ISCSI_MAX_PORTALS && cfg->portal_tpgt[portal] != 0)
+		return cfg->portal_tpgt[portal];
+	return cfg->tpgt;
+}
 /* Feeds received bytes.  Returns 0, or < 0 when the connection must be
  * dropped (ops->close has then already been called). */
 int nx_iscsi_conn_input(struct nx_iscsi_conn *c, const uint8_t *buf, size_t len);

@@ -2,10 +2,11 @@
  * session.c - iSCSI sessions (RFC 7143 6.3, 11.12) and command ordering
  * (RFC 7143 3.2.2.1).
  *
- * A session is (initiator name, ISID, target) plus the TSIH we assign; it
- * owns one I_T nexus ("<initiator>,i,0x<ISID>" / "<target>,t,0x<TPGT>"),
- * a fixed pool of command slots and up to NX_ISCSI_SESSION_CONNS_MAX
- * connections.
+ * A session is (initiator name, ISID, target, TPGT of the portal group it
+ * came in through) plus the TSIH we assign; it owns one I_T nexus
+ * ("<initiator>,i,0x<ISID>" / "<target>,t,0x<TPGT>", relative target port
+ * = TPGT), a fixed pool of command slots and up to
+ * NX_ISCSI_SESSION_CONNS_MAX connections.
  *
  * CmdSN window: ExpCmdSN advances as commands are received in order;
  * MaxCmdSN advances as command slots are given back, so at most
@@ -36,19 +37,24 @@ find_target(const struct nx_iscsi_server *srv, const char *name)
 	return NULL;
 }
 
-/* Same I_T nexus identity: initiator name, ISID and target (6.3). */
+/* Same I_T nexus identity: initiator name, ISID, target and target
+ * portal group, i.e. target port (RFC 7143 4.4.1, 6.3: SSID = ISID +
+ * TPGT; a session's connections all use one portal group). */
 static bool session_matches(const struct nx_iscsi_session *s,
-			    const struct nx_iscsi_params *p,
+			    const struct nx_iscsi_conn *c,
 			    const struct nx_iscsi_target_config *tcfg,
 			    const uint8_t isid[6])
 {
+	const struct nx_iscsi_params *p = &c->params;
+
 	return s->tcfg == tcfg && s->params.discovery == p->discovery &&
+	       s->tpgt == c->tpgt &&
 	       memcmp(s->isid, isid, 6) == 0 &&
 	       strcmp(s->initiator_name, p->initiator_name) == 0;
 }
 
 static struct nx_iscsi_session *
-find_session(struct nx_iscsi_server *srv, const struct nx_iscsi_params *p,
+find_session(struct nx_iscsi_server *srv, const struct nx_iscsi_conn *c,
 	     const struct nx_iscsi_target_config *tcfg, const uint8_t isid[6])
 {
 	unsigned i;
@@ -56,7 +62,7 @@ find_session(struct nx_iscsi_server *srv, const struct nx_iscsi_params *p,
 	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
 		struct nx_iscsi_session *s = srv->sessions[i];
 
-		if (s != NULL && session_matches(s, p, tcfg, isid))
+		if (s != NULL && session_matches(s, c, tcfg, isid))
 			return s;
 	}
 	return NULL;
@@ -66,7 +72,7 @@ find_session(struct nx_iscsi_server *srv, const struct nx_iscsi_params *p,
  * (6.3), unlisted but still holding tasks.  Discovery sessions have no
  * tasks. */
 static struct nx_iscsi_session *
-find_draining(struct nx_iscsi_server *srv, const struct nx_iscsi_params *p,
+find_draining(struct nx_iscsi_server *srv, const struct nx_iscsi_conn *c,
 	      const struct nx_iscsi_target_config *tcfg, const uint8_t isid[6])
 {
 	struct nx_iscsi_session *s;
@@ -75,7 +81,7 @@ find_draining(struct nx_iscsi_server *srv, const struct nx_iscsi_params *p,
 		return NULL;
 	/* Bounded: every entry is a counted session (session_count). */
 	for (s = srv->draining; s != NULL; s = s->drain_next) {
-		if (session_matches(s, p, tcfg, isid))
+		if (session_matches(s, c, tcfg, isid))
 			return s;
 	}
 	return NULL;
@@ -235,7 +241,6 @@ struct nx_iscsi_cmd *nx_iscsi_cmd_find_ttt(struct nx_iscsi_session *s,
 static bool session_make_nexus(struct nx_iscsi_session *s)
 {
 	static const struct nx_nexus_ops ops = { .task_done = nx_iscsi_task_done };
-	const struct nx_iscsi_server_config *cfg = &s->srv->cfg;
 	char iport[NX_NAME_MAX + 32];
 	char tport[NX_NAME_MAX + 32];
 	const uint8_t *i = s->isid;
@@ -246,9 +251,12 @@ static bool session_make_nexus(struct nx_iscsi_session *s)
 	nx_snprintf(iport, sizeof(iport), "%s,i,0x%02x%02x%02x%02x%02x%02x",
 		    s->initiator_name, i[0], i[1], i[2], i[3], i[4], i[5]);
 	nx_snprintf(tport, sizeof(tport), "%s,t,0x%04x",
-		    nx_target_name(s->tcfg->target), cfg->tpgt);
+		    nx_target_name(s->tcfg->target), s->tpgt);
+	/* The portal group is the SCSI target port: its TPGT is the
+	 * relative target port identifier (0 is reserved there, SPC-4
+	 * 7.8.6.7). */
 	s->nexus = nx_nexus_new(s->tcfg->target, iport, tport,
-				cfg->tpgt != 0 ? cfg->tpgt : 1, &ops, s);
+				s->tpgt != 0 ? s->tpgt : 1, &ops, s);
 	return s->nexus != NULL;
 }
 
@@ -275,6 +283,7 @@ static struct nx_iscsi_session *session_alloc(struct nx_iscsi_conn *c,
 	s->srv = c->srv;
 	s->tcfg = tcfg;
 	memcpy(s->isid, isid, 6);
+	s->tpgt = c->tpgt;
 	memcpy(s->initiator_name, c->params.initiator_name, NX_NAME_MAX);
 	s->initiator_name[NX_NAME_MAX - 1] = '\0';
 	s->params = c->params;
@@ -400,7 +409,7 @@ static uint16_t session_create(struct nx_iscsi_conn *c,
 			       uint16_t *tsih_out)
 {
 	struct nx_iscsi_server *srv = c->srv;
-	struct nx_iscsi_session *old = find_session(srv, &c->params, tcfg, isid);
+	struct nx_iscsi_session *old = find_session(srv, c, tcfg, isid);
 	struct nx_iscsi_session *s;
 	unsigned slot;
 
@@ -415,7 +424,7 @@ static uint16_t session_create(struct nx_iscsi_conn *c,
 	 * I/O already in the backstore still lands, and must not land after
 	 * a write of the new session.  So the new login waits until every
 	 * session of this I_T nexus is freed (nexus drained), as LIO does. */
-	s = find_draining(srv, &c->params, tcfg, isid);
+	s = find_draining(srv, c, tcfg, isid);
 	if (s != NULL)
 		return session_wait(c, s);
 	for (slot = 0; slot < NX_ISCSI_SESSIONS_MAX; slot++) {
@@ -486,7 +495,7 @@ static uint16_t session_join(struct nx_iscsi_conn *c,
 			     const uint8_t isid[6], uint16_t tsih,
 			     uint16_t cid, uint16_t *tsih_out)
 {
-	struct nx_iscsi_session *s = find_session(c->srv, &c->params, tcfg, isid);
+	struct nx_iscsi_session *s = find_session(c->srv, c, tcfg, isid);
 	unsigned limit, count = 0, i;
 	bool reinstate = false;
 

@@ -95,7 +95,8 @@ static void put_target(struct nx_iscsi_textbuf *t,
 		if (portal == NULL || strlen(portal) > PORTAL_MAX)
 			continue;
 		/* RFC 7143 13.8: domainname[:port][,portal-group-tag] */
-		nx_snprintf(addr, sizeof(addr), "%s,%u", portal, cfg->tpgt);
+		nx_snprintf(addr, sizeof(addr), "%s,%u", portal,
+			    nx_iscsi_portal_tpgt(cfg, i));
 		nx_iscsi_text_put(t, "TargetAddress", addr);
 	}
 }

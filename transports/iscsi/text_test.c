@@ -49,6 +49,7 @@ void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
 struct nx_iscsi_params *nx_iscsi_conn_params(struct nx_iscsi_conn *c) { return &c->params; }
 const struct nx_iscsi_server_config *
 nx_iscsi_conn_server_config(const struct nx_iscsi_conn *c) { return &c->cfg; }
+uint16_t nx_iscsi_conn_tpgt(const struct nx_iscsi_conn *c) { return c->cfg.tpgt; }
 uint32_t nx_iscsi_conn_next_statsn(struct nx_iscsi_conn *c) { return c->statsn++; }
 
 void nx_iscsi_conn_fill_sn(struct nx_iscsi_conn *c, uint8_t *bhs)
