@@ -1,0 +1,10 @@
+/*
+ * rdma_pcap.c - RoCEv2 capture of the simulated fabric (not written yet).
+ */
+#include "rdma_internal.h"
+
+void nx_sim_rdma_pcap_write(struct nx_sim_rdma *f, const struct rdma_pkt *p)
+{
+	(void)f;
+	(void)p;
+}
