@@ -73,6 +73,8 @@ void nx_sim_rdma_set_pcap(struct nx_sim_rdma *f, struct nx_sim_pcap *pc);
 
 /* Fault: the connection of qp breaks (see above). */
 void nx_sim_rdma_qp_break(struct nx_rdma_qp *qp);
+/* Fault: the device's port goes down: every connection of it breaks. */
+void nx_sim_rdma_dev_fail(struct nx_rdma_dev *dev);
 
 struct nx_sim_rdma_stats {
 	uint64_t msgs, bytes, packets;     /* requests, payload, wire packets */

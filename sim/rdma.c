@@ -1204,3 +1204,16 @@ void nx_sim_rdma_qp_break(struct nx_rdma_qp *qp)
 			nx_sim_rdma_cm_break(peer->cm);
 	}
 }
+
+void nx_sim_rdma_dev_fail(struct nx_rdma_dev *dev)
+{
+	struct nx_sim_rdma *f = dev->f;
+
+	for (unsigned i = 0; i < RDMA_QPS_MAX; i++) {
+		struct nx_rdma_qp *qp = f->qps[i];
+
+		if (qp != NULL && qp->dev == dev && !qp->broken &&
+		    (qp->state == NX_RDMA_QPS_RTR || qp->state == NX_RDMA_QPS_RTS))
+			nx_sim_rdma_qp_break(qp);
+	}
+}
