@@ -22,9 +22,12 @@
  * "rdma.faults"); QPNs, keys and iovas are counters: same seed, same run.
  * Callbacks (CQ notify, CM events) run from sim events only.
  *
- * With a pcap attached, every packet is written as RoCEv2 (Ethernet /
- * IPv4 / UDP 4791 / BTH [/ RETH / AETH] / payload / ICRC) at the moment
- * it leaves its sender, and CM messages as MADs to QP1 (rdma_pcap.c).
+ * Capture: not written yet.  nx_sim_rdma_set_pcap() is accepted and
+ * every packet passes through nx_sim_rdma_pcap_write() as it leaves its
+ * sender, with what a RoCEv2 frame needs (devices, QPNs, PSNs, RETH and
+ * AETH fields, CM ids and service port), but rdma_pcap.c writes nothing
+ * so far (Ethernet / IPv4 / UDP 4791 / BTH / RETH / AETH / ICRC, and the
+ * CM REQ/REP/RTU MADs to QP1, are the plan).
  *
  * Files: rdma.c (devices, PDs, MRs, CQs, QPs, the RC engine), rdma_cm.c
  * (connection manager), rdma_pcap.c (capture); rdma_internal.h between

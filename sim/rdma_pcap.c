@@ -1,5 +1,7 @@
 /*
- * rdma_pcap.c - RoCEv2 capture of the simulated fabric (not written yet).
+ * rdma_pcap.c - RoCEv2 capture of the simulated fabric: not written yet
+ * (see nx_sim_rdma.h).  Every packet already comes through here with the
+ * fields the frames need.
  */
 #include "rdma_internal.h"
 
