@@ -94,6 +94,8 @@ struct nx_ini_conn {
 	struct ini_login *login;
 	nx_ini_rx_hook rx_hook;
 	void *rx_hook_arg;
+	const struct nx_ini_dm_ops *dm; /* iSER datamover, or NULL */
+	void *dm_ctx;
 	/* receive state machine */
 	uint8_t *rx;
 	uint32_t rx_cap;

@@ -16,8 +16,11 @@
 
 enum ini_key {
 	K_HD, K_DD, K_MAXCONN, K_IR2T, K_IMM, K_MRDSL, K_MBL, K_FBL, K_T2W,
-	K_T2R, K_MAXR2T, K_PDUORDER, K_SEQORDER, K_ERL, K_COUNT,
+	K_T2R, K_MAXR2T, K_PDUORDER, K_SEQORDER, K_ERL,
+	K_RDMA, K_TRDSL, K_IRDSL,   /* RFC 7145 6.3-6.5: iSER only */
+	K_COUNT,
 };
+#define K_ISER_FIRST K_RDMA
 
 enum ini_ktype { KT_DIGEST, KT_AND, KT_OR, KT_MIN, KT_MAX, KT_DECL };
 
@@ -45,6 +48,11 @@ static const struct key_desc key_table[K_COUNT] = {
 	[K_PDUORDER] = { "DataPDUInOrder", KT_OR, true, true, 0, 1 },
 	[K_SEQORDER] = { "DataSequenceInOrder", KT_OR, true, true, 0, 1 },
 	[K_ERL] = { "ErrorRecoveryLevel", KT_MIN, true, false, 0, 2 },
+	[K_RDMA] = { "RDMAExtensions", KT_AND, true, false, 0, 1 },
+	[K_TRDSL] = { "TargetRecvDataSegmentLength", KT_MIN, false, false, 512,
+		      16777215 },
+	[K_IRDSL] = { "InitiatorRecvDataSegmentLength", KT_MIN, false, false,
+		      512, 16777215 },
 };
 
 enum chap_step {
@@ -94,6 +102,10 @@ static uint32_t offer_value(const struct nx_ini_config *cfg, unsigned k)
 	case K_PDUORDER: return cfg->data_pdu_in_order;
 	case K_SEQORDER: return cfg->data_sequence_in_order;
 	case K_ERL: return cfg->error_recovery_level;
+	case K_RDMA: return 1;
+	/* TargetRecvDataSegmentLength: as much as the target allows */
+	case K_TRDSL: return 16777215;
+	case K_IRDSL: return NX_INI_ISER_RECV_DSL;
 	default: return 0;
 	}
 }
@@ -137,6 +149,9 @@ static void vals_default(struct ini_login *l)
 	l->val[K_PDUORDER] = 1;
 	l->val[K_SEQORDER] = 1;
 	l->val[K_ERL] = 0;
+	l->val[K_RDMA] = 0;
+	l->val[K_TRDSL] = 8192;   /* RFC 7145 6.4, 6.5 defaults */
+	l->val[K_IRDSL] = 8192;
 }
 
 static bool leading(const struct nx_ini_conn *c)
@@ -174,6 +189,8 @@ static bool add_op_keys(struct nx_ini_conn *c, struct ini_login *l)
 
 		if (d->session && !leading(c))
 			continue; /* RFC 7143 6.3: LO keys on the leading conn */
+		if (k >= K_ISER_FIRST && c->dm == NULL)
+			continue; /* RFC 7145 keys: iSER connections only */
 		if (d->disc_irrelevant && cfg->discovery)
 			continue;
 		l->offered[k] = true;
@@ -609,6 +626,11 @@ static void params_from_vals(struct nx_ini_conn *c, const struct ini_login *l)
 	p->data_digest = l->val[K_DD] != 0;
 	p->max_xmit_dsl = l->val[K_MRDSL];
 	p->max_recv_dsl = s->cfg.max_recv_dsl;
+	if (c->dm != NULL) {
+		/* RFC 7145 6.4, 6.5: these bound control PDUs over iSER. */
+		p->max_xmit_dsl = l->val[K_TRDSL];
+		p->max_recv_dsl = l->val[K_IRDSL];
+	}
 	if (leading(c))
 		s->params = *p;
 }
@@ -630,6 +652,9 @@ static int login_finish(struct nx_ini_conn *c, struct ini_login *l,
 			return NX_INI_EPROTO;
 		l->val[K_FBL] = l->val[K_MBL];
 	}
+	/* RFC 7145 5.1: an iSER connection needs RDMAExtensions=Yes. */
+	if (c->dm != NULL && leading(c) && l->val[K_RDMA] == 0)
+		return NX_INI_EPROTO;
 	params_from_vals(c, l);
 	if (leading(c)) {
 		s->tsih = tsih;

@@ -182,6 +182,26 @@ void nx_ini_conn_closed(struct nx_ini_conn *c);
 
 void nx_ini_conn_set_rx_hook(struct nx_ini_conn *c, nx_ini_rx_hook hook,
 			     void *arg);
+
+/* A datamover under the connection (iSER, RFC 7145; RFC 5047): the
+ * stream carries one whole PDU per ops->send() call and per received
+ * chunk, Data-In arrives by RDMA WRITE into cmd->data_in and the target
+ * fetches write data by RDMA READ, so no R2T and no Data-In PDU may come
+ * (a protocol error if one does).  cmd_start runs just before a SCSI
+ * Command PDU goes to ops->send (register the buffers, put their STags
+ * into that PDU's iSER header); cmd_end once the command is over, for
+ * any reason (release them).  Set before the login: the login then
+ * offers RDMAExtensions=Yes and the iSER data segment keys, and the
+ * answers bound the PDUs both ways. */
+struct nx_ini_scsi;
+struct nx_ini_dm_ops {
+	void (*cmd_start)(void *ctx, uint32_t itt, struct nx_ini_scsi *cmd);
+	void (*cmd_end)(void *ctx, uint32_t itt, struct nx_ini_scsi *cmd);
+};
+void nx_ini_conn_set_dm(struct nx_ini_conn *c, const struct nx_ini_dm_ops *dm,
+			void *ctx);
+/* The iSER receive limit the initiator declares (its buffers hold it). */
+#define NX_INI_ISER_RECV_DSL 8192u
 bool nx_ini_conn_is_ffp(const struct nx_ini_conn *c);   /* full feature */
 bool nx_ini_conn_is_dead(const struct nx_ini_conn *c);
 struct nx_ini_session *nx_ini_conn_session(const struct nx_ini_conn *c);

@@ -125,6 +125,8 @@ void nx_ini_scsi_send(struct nx_ini_session *s, struct ini_slot *sl)
 	nx_put_be32(bhs + 28, c->exp_statsn);
 	memcpy(bhs + 32, cmd->cdb, NX_MIN(cmd->cdb_len, (uint16_t)16));
 	ahs_len = build_ahs(c, cmd);
+	if (c->dm != NULL)
+		c->dm->cmd_start(c->dm_ctx, sl->itt, cmd);
 	nx_ini_send_pdu(c, bhs, c->tx_ahs, ahs_len, cmd->data_out, imm);
 	if (unsol > imm)
 		send_data_out(c, sl, INI_RSV_TAG, imm, unsol - imm);
@@ -164,6 +166,8 @@ int nx_ini_rx_r2t(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 
 	if (sl == NULL)
 		return rc;
+	if (c->dm != NULL)
+		return NX_INI_EPROTO; /* RFC 7145 7.3.6: never on the wire */
 	cmd = sl->req;
 	ttt = nx_get_be32(p->bhs + 20);
 	r2tsn = nx_get_be32(p->bhs + 36);
@@ -193,6 +197,8 @@ int nx_ini_rx_data_in(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 
 	if (sl == NULL)
 		return rc;
+	if (c->dm != NULL)
+		return NX_INI_EPROTO; /* RFC 7145 7.3.5: data-in is RDMA */
 	cmd = sl->req;
 	datasn = nx_get_be32(p->bhs + 36);
 	off = nx_get_be32(p->bhs + 40);
@@ -237,6 +243,13 @@ int nx_ini_rx_scsi_rsp(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 	cmd->flags = flags & 0x1e;
 	cmd->bidi_residual = nx_get_be32(p->bhs + 40);
 	cmd->residual = nx_get_be32(p->bhs + 44);
+	if (c->dm != NULL && cmd->data_in_len > 0) {
+		/* RFC 7145 7.3.5: the RDMA WRITEs are in place; the residual
+		 * says how much of the buffer they filled. */
+		uint32_t under = (flags & NX_INI_RSP_UNDERFLOW) ? cmd->residual : 0;
+
+		cmd->data_in_got = cmd->data_in_len - NX_MIN(under, cmd->data_in_len);
+	}
 	if (p->data_len > 0) {
 		/* 11.4.7: SenseLength (2 bytes), sense data, response data */
 		uint16_t slen;

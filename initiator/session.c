@@ -297,6 +297,10 @@ void nx_ini_slot_complete(struct nx_ini_session *s, struct ini_slot *sl, int err
 	if (kind == INI_OP_SCSI) {
 		nx_assert(s->scsi_count > 0);
 		s->scsi_count--;
+		/* The datamover lets go of the buffers before done(). */
+		if (sl->state == INI_SLOT_SENT && sl->conn != NULL &&
+		    sl->conn->dm != NULL)
+			sl->conn->dm->cmd_end(sl->conn->dm_ctx, sl->itt, req);
 	}
 	if (kind == INI_OP_TEXT)
 		s->text_busy = false;
@@ -379,6 +383,15 @@ void nx_ini_conn_set_rx_hook(struct nx_ini_conn *c, nx_ini_rx_hook hook,
 {
 	c->rx_hook = hook;
 	c->rx_hook_arg = arg;
+}
+
+void nx_ini_conn_set_dm(struct nx_ini_conn *c, const struct nx_ini_dm_ops *dm,
+			void *ctx)
+{
+	nx_assert(c->state == INI_CONN_FREE);
+	nx_assert(dm == NULL || (dm->cmd_start != NULL && dm->cmd_end != NULL));
+	c->dm = dm;
+	c->dm_ctx = ctx;
 }
 
 bool nx_ini_conn_is_ffp(const struct nx_ini_conn *c)

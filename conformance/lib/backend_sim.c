@@ -17,12 +17,20 @@
  * disconnect() detaches the stream (the stack finishes alone); destroy()
  * resets what is left and lets the transport release every connection
  * before freeing the target.
+ *
+ * --transport iser: the same target behind transports/iser on a
+ * simulated RDMA fabric (sim/nx_sim_rdma.h, latency/jitter/bandwidth of
+ * --link), one RDMA device per host; a stream is an nx_ini_iser (each
+ * send() one PDU in one SEND, each rx() one received PDU) and carries
+ * its datamover for the initiator connection.  connect() runs the sim
+ * until the CM is done; close() is a CM disconnect.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "nx_conf.h"
 #include "../../sim/nx_sim_iscsi.h"
+#include "../../sim/nx_sim_iser.h"
 
 #define TARGET_IP 0x0a000001u /* 10.0.0.1 */
 #define INI_IP0 0x0a000002u   /* 10.0.0.2 + slot */
@@ -34,10 +42,13 @@
 /* Events per request: an 8 MiB transfer is ~5800 1460-byte segments
  * each way plus ACKs and timers; lossy links retransmit. */
 #define STEPS_MAX 2000000u
+#define CM_WAIT_NS 1000000000ull
 
 struct sstream {
 	struct nx_conf_stream *st;
 	struct nx_sim_stream *ss;
+	struct nx_ini_iser *it;       /* iSER instead of ss */
+	bool up, down;
 };
 
 struct sb {
@@ -48,6 +59,12 @@ struct sb {
 	struct nx_sim_iscsi_target *starget;
 	struct nx_conf_fixture fx;
 	struct sstream *streams[STREAMS_MAX];
+	/* --transport iser */
+	bool iser;
+	struct nx_sim_rdma *fabric;
+	struct nx_rdma_dev *tdev;
+	struct nx_rdma_dev *idev[STREAMS_MAX];
+	struct nx_sim_iser_target *itarget;
 };
 
 /* ---- the stack's callbacks (from sim events) ---------------------------- */
@@ -103,6 +120,79 @@ static void sb_poll(void *ctx)
 	nx_sim_step(((struct sb *)ctx)->sim);
 }
 
+/* ---- iSER streams ----------------------------------------------------------- */
+
+static void is_established(void *ctx)
+{
+	((struct sstream *)ctx)->up = true;
+}
+
+static void is_rx(void *ctx, const uint8_t *pdu, size_t len)
+{
+	struct sstream *s = ctx;
+
+	s->st->rx(s->st, pdu, len);
+}
+
+static void is_closed(void *ctx, int err)
+{
+	struct sstream *s = ctx;
+
+	s->down = true;
+	s->st->eof(s->st);
+}
+
+static const struct nx_ini_iser_ops is_ops = {
+	.established = is_established, .rx = is_rx, .closed = is_closed,
+};
+
+static void st_send_iser(struct nx_conf_stream *st, const struct nx_iovec *iov,
+			 unsigned n)
+{
+	nx_ini_iser_send(((struct sstream *)st->priv)->it, iov, n);
+}
+
+static void st_close_iser(struct nx_conf_stream *st)
+{
+	nx_ini_iser_disconnect(((struct sstream *)st->priv)->it);
+}
+
+static bool is_settled(void *arg)
+{
+	const struct sstream *s = arg;
+
+	return s->up || s->down;
+}
+
+static int connect_iser(struct sb *sb, unsigned slot, struct sstream *s)
+{
+	char name[NX_SIM_HOST_NAME_MAX];
+	int rc;
+
+	if (sb->idev[slot] == NULL) {
+		snprintf(name, sizeof(name), "ini%u", slot);
+		sb->idev[slot] = nx_sim_rdma_dev_new(sb->fabric, name,
+						     INI_IP0 + slot);
+		if (sb->idev[slot] == NULL)
+			return NX_ENOMEM;
+	}
+	rc = nx_ini_iser_connect(sb->idev[slot], TARGET_IP, ISCSI_PORT, &is_ops,
+				 s, &s->it);
+	if (rc < 0)
+		return rc;
+	/* PDUs need an established connection: the CM exchange first. */
+	nx_sim_run_until(sb->sim, is_settled, s, nx_sim_now(sb->sim) + CM_WAIT_NS);
+	if (!s->up) {
+		nx_ini_iser_free(s->it);
+		return NX_SIM_ECONNREFUSED;
+	}
+	s->st->send = st_send_iser;
+	s->st->close = st_close_iser;
+	s->st->dm = &nx_ini_iser_dm;
+	s->st->dm_ctx = s->it;
+	return 0;
+}
+
 static int sb_connect(void *ctx, struct nx_conf_stream *st)
 {
 	struct sb *sb = ctx;
@@ -116,6 +206,20 @@ static int sb_connect(void *ctx, struct nx_conf_stream *st)
 			slot = k;
 	if (slot == STREAMS_MAX)
 		return NX_ENOSPC;
+	if (sb->iser) {
+		s = calloc(1, sizeof(*s));
+		if (s == NULL)
+			return NX_ENOMEM;
+		s->st = st;
+		st->priv = s;
+		rc = connect_iser(sb, slot, s);
+		if (rc < 0) {
+			free(s);
+			return rc;
+		}
+		sb->streams[slot] = s;
+		return 0;
+	}
 	if (sb->ihost[slot] == NULL) {
 		snprintf(name, sizeof(name), "ini%u", slot);
 		sb->ihost[slot] = nx_sim_host_new(sb->net, name, INI_IP0 + slot);
@@ -147,7 +251,10 @@ static void sb_disconnect(void *ctx, struct nx_conf_stream *st)
 	struct sb *sb = ctx;
 	struct sstream *s = st->priv;
 
-	nx_sim_stream_free(s->ss);
+	if (s->it != NULL)
+		nx_ini_iser_free(s->it);
+	else
+		nx_sim_stream_free(s->ss);
 	for (unsigned k = 0; k < STREAMS_MAX; k++)
 		if (sb->streams[k] == s)
 			sb->streams[k] = NULL;
@@ -166,6 +273,15 @@ static void sb_destroy(void *ctx)
 	    nx_sim_iscsi_target_free(sb->starget, DRAIN_NS) != 0)
 		nx_sim_fail(sb->sim, "target connections not released after "
 			    "%llu s of virtual time", DRAIN_NS / 1000000000ull);
+	if (sb->itarget != NULL &&
+	    nx_sim_iser_target_free(sb->itarget, DRAIN_NS) != 0)
+		nx_sim_fail(sb->sim, "iSER connections not released after "
+			    "%llu s of virtual time", DRAIN_NS / 1000000000ull);
+	if (sb->fabric != NULL) {
+		/* what is left in flight (a DREQ, its timer) goes with it */
+		nx_sim_run_idle(sb->sim, nx_sim_now(sb->sim) + DRAIN_NS);
+		nx_sim_rdma_free(sb->fabric);
+	}
 	nx_conf_fixture_free(&sb->fx);
 	if (sb->net != NULL)
 		nx_sim_net_free(sb->net);
@@ -186,6 +302,18 @@ static int make_net(struct sb *sb, const struct nx_conf_opts *opts)
 		fprintf(stderr, "nexus-conform: --link: %s\n", err);
 		return NX_EINVAL;
 	}
+	if (sb->iser) {
+		struct nx_sim_rdma_opts ro;
+
+		nx_sim_rdma_opts_default(&ro);
+		if (opts->link != NULL)
+			nx_sim_rdma_opts_from_link(&ro, &lo);
+		sb->fabric = nx_sim_rdma_new(sb->sim, &ro);
+		if (sb->fabric == NULL)
+			return NX_ENOMEM;
+		sb->tdev = nx_sim_rdma_dev_new(sb->fabric, "target", TARGET_IP);
+		return sb->tdev != NULL ? 0 : NX_ENOMEM;
+	}
 	nx_sim_net_opts_default(&no);
 	sb->net = nx_sim_net_new(sb->sim, &no, &lo);
 	if (sb->net == NULL)
@@ -203,18 +331,25 @@ static int sb_create(const struct nx_conf_opts *opts, uint64_t seed,
 
 	if (sb == NULL)
 		return NX_ENOMEM;
+	sb->iser = opts->transport != NULL && strcmp(opts->transport, "iser") == 0;
 	sb->sim = nx_conf_sim_new(opts, seed);
 	rc = sb->sim != NULL ? make_net(sb, opts) : NX_ENOMEM;
 	if (rc == 0)
 		rc = nx_conf_fixture_new(&sb->fx, PORTAL, PORTAL2, &sc, desc);
-	if (rc == 0) {
+	if (rc == 0 && sb->iser) {
+		sb->itarget = nx_sim_iser_target_new(sb->sim, sb->tdev,
+						     ISCSI_PORT, &sc);
+		rc = sb->itarget != NULL ? 0 : NX_ENOMEM;
+		desc->iser = true;
+		desc->ports = 1; /* one iSER listener: two-port tests skip */
+	} else if (rc == 0) {
 		sb->starget = nx_sim_iscsi_target_new(sb->sim, sb->thost,
 						      ISCSI_PORT, &sc);
 		rc = sb->starget != NULL ? 0 : NX_ENOMEM;
+		if (rc == 0)
+			rc = nx_sim_iscsi_target_listen(sb->starget, sb->thost,
+							ISCSI_PORT + 1, 1);
 	}
-	if (rc == 0)
-		rc = nx_sim_iscsi_target_listen(sb->starget, sb->thost,
-						ISCSI_PORT + 1, 1);
 	if (rc < 0) {
 		sb_destroy(sb);
 		return rc;

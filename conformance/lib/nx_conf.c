@@ -164,6 +164,11 @@ const struct nx_conf_target *nx_conf_target(void)
 	return &env.tgt;
 }
 
+bool nx_conf_is_iser(void)
+{
+	return env.tgt.iser;
+}
+
 uint32_t nx_conf_lun(void)
 {
 	return env.tgt.lun;
@@ -288,6 +293,8 @@ static struct nx_conf_sess *sess_new(const struct nx_ini_config *cfg,
 	s->c = nx_ini_conn_new(s->s, 0, &ini_ops, s);
 	assert_non_null(s->c);
 	nx_ini_conn_set_rx_hook(s->c, sess_hook, s);
+	if (s->st.dm != NULL)
+		nx_ini_conn_set_dm(s->c, s->st.dm, s->st.dm_ctx);
 	return s;
 }
 

@@ -69,6 +69,7 @@ extern const size_t nx_conf_table_count;
 
 struct nx_conf_opts {
 	const char *backend;     /* "sim" (default), "loopback", "tcp" */
+	const char *transport;   /* "iscsi" (default) or "iser" (sim only) */
 	const char *target_url;  /* iscsi://host[:port]/iqn/lun (tcp) */
 	const char *link;        /* sim link model (nx_link.h); NULL: ideal */
 	const char *suite;       /* NULL: all */
@@ -104,6 +105,10 @@ struct nx_conf_stream {
 		     unsigned n);
 	void (*close)(struct nx_conf_stream *st); /* the initiator hangs up */
 	void *priv;
+	/* A message transport (iSER): each send() and each rx() is one
+	 * whole PDU, and the initiator connection gets this datamover. */
+	const struct nx_ini_dm_ops *dm;
+	void *dm_ctx;
 };
 
 /* What the tests talk to; filled by the backend's create(). */
@@ -127,6 +132,7 @@ struct nx_conf_target {
 	/* In-process backends: the target under test, for what has no wire
 	 * command (implicit ALUA transitions); NULL over tcp. */
 	struct nx_target *local;
+	bool iser;                    /* streams are iSER connections */
 };
 
 struct nx_conf_backend {
@@ -393,6 +399,16 @@ uint32_t nx_conf_kv(char *buf, uint32_t cap, uint32_t len, const char *key,
 			NX_SKIP("%s not implemented by the target", what);   \
 	} while (0)
 
+/* Tests of what only a byte-stream transport has (digests, R2T and
+ * Data-In PDUs, raw Data-Out framing) skip over iSER, naming the RFC 7145
+ * clause that takes it away. */
+#define NX_SKIP_IF_ISER(why)                                                 \
+	do {                                                                 \
+		if (nx_conf_is_iser())                                       \
+			NX_SKIP("not over iSER: %s", why);                   \
+	} while (0)
+
+bool nx_conf_is_iser(void);
 bool nx_conf_unsupported(const struct nx_conf_result *r);
 void nx_conf_skip_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A diagnostic line recorded with the test (and printed on failure). */

@@ -246,9 +246,11 @@ static void write_matrix(const char *path, const struct nx_conf_opts *opts,
 		return;
 	}
 	fprintf(f, "# nexus conformance matrix\n\n");
-	fprintf(f, "Backend `%s`%s%s%s%s, seed %" PRIu64 ": %zu passed, %zu "
+	fprintf(f, "Backend `%s`%s%s%s%s%s, seed %" PRIu64 ": %zu passed, %zu "
 		   "failed, %zu skipped.\n\n",
 		opts->backend ? opts->backend : "sim",
+		opts->transport != NULL && strcmp(opts->transport, "iser") == 0 ?
+		", transport iSER" : "",
 		opts->target_url ? ", target " : "",
 		opts->target_url ? opts->target_url : "",
 		opts->link ? ", link " : "", opts->link ? opts->link : "",
@@ -304,6 +306,12 @@ int nx_conf_main(const struct nx_conf_opts *opts)
 				"(sim, loopback, tcp)\n", opts->backend);
 		return 2;
 	}
+	if (opts->transport != NULL && strcmp(opts->transport, "iser") == 0 &&
+	    be != &nx_conf_backend_sim) {
+		fprintf(stderr, "nexus-conform: --transport iser runs on the "
+				"simulated RDMA fabric: --backend sim only\n");
+		return 2;
+	}
 	o = calloc(total + 1, sizeof(*o));
 	if (o == NULL)
 		return 2;
@@ -329,9 +337,12 @@ int nx_conf_main(const struct nx_conf_opts *opts)
 		free(o[i].notes);
 	free(o);
 	if (cnt[V_FAIL] != 0)
-		fprintf(stdout, "reproduce: nexus-conform --backend %s%s%s%s%s "
+		fprintf(stdout, "reproduce: nexus-conform --backend %s%s%s%s%s%s%s "
 				"--seed %" PRIu64 " --test PATTERN\n",
-			be->name, opts->target_url ? " --target " : "",
+			be->name,
+			opts->transport ? " --transport " : "",
+			opts->transport ? opts->transport : "",
+			opts->target_url ? " --target " : "",
 			opts->target_url ? opts->target_url : "",
 			opts->link ? " --link " : "", opts->link ? opts->link : "",
 			opts->seed);

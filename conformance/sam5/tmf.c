@@ -39,6 +39,7 @@ static void hold_write(struct nx_conf_sess *s, struct held *h)
 	uint8_t bhs[48];
 	uint32_t bs;
 
+	NX_SKIP_IF_ISER("RFC 7145 7.3.6: the target RDMA-READs write data at once, a write cannot be held waiting for Data-Out");
 	nx_conf_capacity(s, NULL, &bs);
 	h->itt = nx_conf_raw_itt(s);
 	h->cmdsn = nx_ini_session_take_cmdsn(is);

@@ -4,7 +4,7 @@
  * simulated TCP), nexus in-process (loopback) or an external iSCSI
  * target.
  *
- *   nexus-conform [--target URL] [--transport iscsi] [--backend B]
+ *   nexus-conform [--target URL] [--transport iscsi|iser] [--backend B]
  *                 [--link MODEL] [--suite NAME] [--test PATTERN]
  *                 [--junit FILE] [--matrix FILE] [--seed N] [--list]
  *                 [--verbose]
@@ -27,7 +27,8 @@ static void usage(FILE *f)
 		"usage: nexus-conform [options]\n"
 		"  --target URL        iscsi://[user[%%secret]@]host[:port]/iqn/lun\n"
 		"                      (implies --backend tcp)\n"
-		"  --transport iscsi   the transport (only iscsi for now)\n"
+		"  --transport T       iscsi (default) or iser (RFC 7145 over the\n"
+		"                      simulated RDMA fabric; sim backend only)\n"
 		"  --backend B         sim (default: nexus on a simulated host),\n"
 		"                      loopback (nexus in-process), tcp\n"
 		"  --link MODEL        sim link: ideal (default), ideal:latency=10us,\n"
@@ -69,11 +70,13 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 't': o.target_url = optarg; break;
 		case 'T':
-			if (strcmp(optarg, "iscsi") != 0) {
+			if (strcmp(optarg, "iscsi") != 0 &&
+			    strcmp(optarg, "iser") != 0) {
 				fprintf(stderr, "nexus-conform: transport '%s' "
-						"not supported (iscsi)\n", optarg);
+						"not supported (iscsi, iser)\n", optarg);
 				return 2;
 			}
+			o.transport = optarg;
 			break;
 		case 'b': o.backend = optarg; break;
 		case 'L': o.link = optarg; break;

@@ -61,10 +61,11 @@ static void conn_copy_name(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-struct nx_iscsi_conn *nx_iscsi_conn_new(struct nx_iscsi_server *srv,
-					const struct nx_iscsi_conn_ops *ops,
-					void *ctx, const char *peer,
-					const char *local)
+static struct nx_iscsi_conn *conn_create(struct nx_iscsi_server *srv,
+					 const struct nx_iscsi_conn_ops *ops,
+					 const struct nx_iscsi_dm_ops *dm,
+					 void *ctx, const char *peer,
+					 const char *local)
 {
 	struct nx_iscsi_conn *c;
 
@@ -80,6 +81,7 @@ struct nx_iscsi_conn *nx_iscsi_conn_new(struct nx_iscsi_server *srv,
 	}
 	c->srv = srv;
 	c->ops = ops;
+	c->dm = dm;
 	c->ctx = ctx;
 	conn_copy_name(c->peer, sizeof(c->peer), peer);
 	conn_copy_name(c->local, sizeof(c->local), local);
@@ -106,6 +108,39 @@ void nx_iscsi_conn_set_portal(struct nx_iscsi_conn *c, unsigned portal)
 uint16_t nx_iscsi_conn_tpgt(const struct nx_iscsi_conn *c)
 {
 	return c->tpgt;
+}
+
+struct nx_iscsi_conn *nx_iscsi_conn_new(struct nx_iscsi_server *srv,
+					const struct nx_iscsi_conn_ops *ops,
+					void *ctx, const char *peer,
+					const char *local)
+{
+	return conn_create(srv, ops, NULL, ctx, peer, local);
+}
+
+struct nx_iscsi_conn *nx_iscsi_conn_new_dm(struct nx_iscsi_server *srv,
+					   const struct nx_iscsi_conn_ops *ops,
+					   const struct nx_iscsi_dm_ops *dm,
+					   void *ctx, const char *peer,
+					   const char *local)
+{
+	nx_assert(dm != NULL && dm->put_data != NULL && dm->get_data != NULL);
+	return conn_create(srv, ops, dm, ctx, peer, local);
+}
+
+bool nx_iscsi_conn_is_rdma(const struct nx_iscsi_conn *c)
+{
+	return c->dm != NULL;
+}
+
+uint32_t nx_iscsi_conn_target_recv_dsl(const struct nx_iscsi_conn *c)
+{
+	return c->params.target_recv_dsl;
+}
+
+uint32_t nx_iscsi_conn_initiator_recv_dsl(const struct nx_iscsi_conn *c)
+{
+	return c->params.initiator_recv_dsl;
 }
 
 static void conn_finalize(struct nx_iscsi_conn *c)
@@ -283,8 +318,13 @@ static void conn_enter_ffp(struct nx_iscsi_conn *c)
 	c->state = NX_CONN_FFP;
 	/* RFC 7143 13.1: digests apply from the first PDU after the final
 	 * Login Response. */
-	c->hdigest = c->params.header_digest;
-	c->ddigest = c->params.data_digest;
+	c->hdigest = c->params.header_digest && c->dm == NULL;
+	c->ddigest = c->params.data_digest && c->dm == NULL;
+	if (c->dm != NULL) {
+		/* RFC 7145 6.4, 6.5: the iSER keys bound control PDUs. */
+		c->params.max_recv_dsl_target = c->params.target_recv_dsl;
+		c->params.max_recv_dsl_initiator = c->params.initiator_recv_dsl;
+	}
 	if (c->params.max_recv_dsl_target > NX_ISCSI_MAX_RECV_DSL ||
 	    c->params.max_recv_dsl_target == 0)
 		c->params.max_recv_dsl_target = NX_ISCSI_MAX_RECV_DSL;
@@ -339,6 +379,12 @@ static void conn_ffp_pdu(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu
 		nx_iscsi_data_out_rx(c, pdu, ddigest_ok);
 		break;
 	case NX_ISCSI_OP_SNACK_REQ:
+		if (c->dm != NULL) {
+			/* RFC 7145 7.3.11: nothing for a SNACK to recover
+			 * over iSER (no digests, RDMA is reliable). */
+			nx_iscsi_reject(c, pdu->bhs, NX_ISCSI_REJECT_PROTOCOL);
+			break;
+		}
 		nx_iscsi_snack_rx(c, pdu);
 		break;
 	case NX_ISCSI_OP_LOGIN_REQ:
@@ -527,6 +573,40 @@ int nx_iscsi_conn_input(struct nx_iscsi_conn *c, const uint8_t *buf, size_t len)
 		nx_assert(n > 0 && n <= len);
 		buf += n;
 		len -= n;
+	}
+	rc = c->state == NX_CONN_DROPPED ? NX_EIO : NX_OK;
+	nx_iscsi_conn_put(c);
+	return rc;
+}
+
+/* ---- whole PDUs from a datamover --------------------------------------------- */
+
+int nx_iscsi_conn_input_pdu(struct nx_iscsi_conn *c, const uint8_t *buf,
+			    size_t len, const struct nx_iscsi_dm_tags *tags)
+{
+	static const struct nx_iscsi_dm_tags none;
+	size_t need, full;
+	int rc;
+
+	nx_assert(c != NULL && c->dm != NULL && !c->closed);
+	nx_assert(buf != NULL || len == 0);
+	need = len < NX_ISCSI_BHS_LEN ? 0 :
+	       NX_ISCSI_BHS_LEN + (size_t)buf[4] * 4 + nx_pdu_dsl(buf);
+	full = len < NX_ISCSI_BHS_LEN ? 0 :
+	       NX_ISCSI_BHS_LEN + (size_t)buf[4] * 4 + nx_iscsi_pad4(nx_pdu_dsl(buf));
+	nx_iscsi_conn_get(c);
+	if (need == 0 || (len != need && len != full)) {
+		/* RFC 7145 7.2: one iSCSI PDU per message; anything else
+		 * breaks the framing. */
+		nx_iscsi_conn_drop(c, "message is not one iSCSI PDU");
+	} else {
+		c->rx_tags = tags != NULL ? *tags : none;
+		(void)nx_iscsi_conn_input(c, buf, len);
+		if (len != full && nx_iscsi_conn_live(c))
+			(void)nx_iscsi_conn_input(c, zero_pad, full - len);
+		c->rx_tags = none;
+		nx_assert(!nx_iscsi_conn_live(c) ||
+			  (c->rx_state == NX_RX_BHS && c->rx_have == 0));
 	}
 	rc = c->state == NX_CONN_DROPPED ? NX_EIO : NX_OK;
 	nx_iscsi_conn_put(c);

@@ -89,6 +89,10 @@ struct nx_iscsi_conn {
 	struct nx_iscsi_server *srv;
 	const struct nx_iscsi_conn_ops *ops;
 	void *ctx;
+	/* datamover (nx_iscsi.h): NULL on TCP; the tags of the PDU being
+	 * received (nx_iscsi_conn_input_pdu) */
+	const struct nx_iscsi_dm_ops *dm;
+	struct nx_iscsi_dm_tags rx_tags;
 	char peer[64];
 	char local[64];
 	struct nx_iscsi_params params;
@@ -159,6 +163,7 @@ enum nx_iscsi_cmd_state {
 	NX_CMD_FREE,
 	NX_CMD_DATA,  /* transport owns the task: collecting Data-Out */
 	NX_CMD_CORE,  /* nx_task_execute / nx_task_fail ran: core owns it */
+	NX_CMD_DONE,  /* finished, held until the datamover lets go */
 };
 
 /* One SCSI command.  Pooled per session; the nx_task is embedded. */
@@ -190,6 +195,10 @@ struct nx_iscsi_cmd {
 	uint8_t r2t_count;
 	uint16_t ttt_seq;
 	struct nx_iscsi_r2t r2t[NX_ISCSI_R2T_MAX];
+
+	/* datamover: the command's buffer tags and put/get in flight */
+	struct nx_iscsi_dm_tags dm_tags;
+	uint8_t dm_busy;
 };
 
 struct nx_iscsi_held {
@@ -199,6 +208,7 @@ struct nx_iscsi_held {
 	uint32_t dsl;
 	uint32_t cmdsn;
 	bool ddigest_ok;
+	struct nx_iscsi_dm_tags tags; /* datamover tags of the PDU */
 };
 
 struct nx_iscsi_tmf_slot {

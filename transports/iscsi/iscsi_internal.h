@@ -86,6 +86,10 @@ struct nx_iscsi_params {
 	bool data_sequence_in_order;
 	uint8_t error_recovery_level;
 	bool discovery;                   /* SessionType=Discovery */
+	/* RFC 7145 6.3-6.5 (iSER connections only) */
+	bool rdma_extensions;
+	uint32_t target_recv_dsl;         /* TargetRecvDataSegmentLength */
+	uint32_t initiator_recv_dsl;      /* InitiatorRecvDataSegmentLength */
 	char initiator_name[NX_NAME_MAX];
 	char initiator_alias[NX_NAME_MAX];
 	char target_name[NX_NAME_MAX];
@@ -132,6 +136,9 @@ uint16_t nx_iscsi_conn_login_complete(struct nx_iscsi_conn *c,
 void nx_iscsi_conn_login_start(struct nx_iscsi_conn *c, uint32_t exp_statsn);
 /* Asks the embedder to drop the connection. */
 void nx_iscsi_conn_drop(struct nx_iscsi_conn *c, const char *why);
+/* An RDMA connection (iSER datamover, RFC 7145): the login negotiates
+ * RDMAExtensions and the iSER keys. */
+bool nx_iscsi_conn_is_rdma(const struct nx_iscsi_conn *c);
 
 /* ---- provided by the negotiation side ----------------------------------- */
 

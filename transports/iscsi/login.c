@@ -82,6 +82,7 @@ struct nx_iscsi_login *nx_iscsi_login_new(struct nx_iscsi_conn *c)
 	nx_iscsi_params_default(&l->params);
 	l->nego.p = &l->params;
 	l->nego.out = &l->out;
+	l->nego.rdma = nx_iscsi_conn_is_rdma(c);
 	l->auth = AUTH_PENDING;
 	return l;
 }
@@ -423,6 +424,10 @@ static int finish(struct nx_iscsi_login *l, const struct login_req *rq,
 	uint16_t tsih = 0;
 	uint16_t st;
 
+	/* RFC 7145 5.1: an RDMA connection speaks iSER or nothing; the
+	 * leading login must have agreed RDMAExtensions=Yes. */
+	if (l->nego.rdma && l->nego.leading && !l->params.rdma_extensions)
+		return login_fail(l, rq, NX_LOGIN_INITIATOR_ERROR);
 	/* Digests start with the first PDU after the final Login Response
 	 * (RFC 7143 13.1): publish them only once that response is out. */
 	*cp = l->params;

@@ -36,7 +36,13 @@ struct nx_iscsi_conn {
 	uint8_t isid[6];
 	uint16_t tsih_in, cid;
 	unsigned starts;
+	bool rdma; /* an iSER connection */
 };
+
+bool nx_iscsi_conn_is_rdma(const struct nx_iscsi_conn *c)
+{
+	return c->rdma;
+}
 
 void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
 			    const void *data, uint32_t data_len)
@@ -777,6 +783,46 @@ static void test_login_out_of_range_value(void **state)
 	assert_int_equal(f->c.params.max_connections, 2);
 }
 
+/* RFC 7145 6.1-6.5 on an iSER connection: RDMAExtensions=Yes, the iSER
+ * data segment keys numerical-min against ours, digests only None. */
+static void test_login_iser_keys(void **state)
+{
+	struct fx *f = *state;
+	const struct sent_pdu *s;
+
+	f->c.rdma = true;
+	nx_iscsi_login_free(f->l);
+	f->l = nx_iscsi_login_new(&f->c);
+	assert_int_equal(login_req(f, F_T | STG(1, 3),
+				   SEC_KEYS "RDMAExtensions=Yes\n"
+				   "TargetRecvDataSegmentLength=4096\n"
+				   "InitiatorRecvDataSegmentLength=262144\n"
+				   "HeaderDigest=CRC32C,None\nDataDigest=CRC32C\n"), 1);
+	s = last(f);
+	assert_int_equal(status_of(s), 0);
+	assert_string_equal(rkey(s, "RDMAExtensions"), "Yes");
+	assert_string_equal(rkey(s, "TargetRecvDataSegmentLength"), "4096");
+	assert_string_equal(rkey(s, "InitiatorRecvDataSegmentLength"), "8192");
+	assert_string_equal(rkey(s, "HeaderDigest"), "None");
+	assert_string_equal(rkey(s, "DataDigest"), "Reject");
+	assert_true(f->c.params.rdma_extensions);
+	assert_int_equal(f->c.params.target_recv_dsl, 4096);
+	assert_int_equal(f->c.params.initiator_recv_dsl, 8192);
+	assert_false(f->c.params.header_digest);
+}
+
+/* RFC 7145 5.1: an RDMA connection without RDMAExtensions=Yes fails. */
+static void test_login_iser_without_rdma_extensions(void **state)
+{
+	struct fx *f = *state;
+
+	f->c.rdma = true;
+	nx_iscsi_login_free(f->l);
+	f->l = nx_iscsi_login_new(&f->c);
+	expect_fail(f, login_req(f, F_T | STG(1, 3),
+				 SEC_KEYS "RDMAExtensions=No\n"), 0x0200);
+}
+
 static void test_login_target_only_key(void **state)
 {
 	struct fx *f = *state;
@@ -905,6 +951,8 @@ int main(void)
 		T(test_login_identity_changed),
 		T(test_login_malformed_text),
 		T(test_login_missing_final_nul),
+		T(test_login_iser_keys),
+		T(test_login_iser_without_rdma_extensions),
 		T(test_login_out_of_range_value),
 		T(test_login_target_only_key),
 		T(test_login_security_key_in_opneg),

@@ -34,6 +34,10 @@
 #define NX_ISCSI_OUR_MAX_CONNECTIONS 4u
 #define NX_ISCSI_OUR_MAX_OUTSTANDING_R2T 16u
 #define NX_ISCSI_OUR_ERL 0u
+/* RFC 7145 6.4, 6.5: what an iSER connection receives in one control
+ * PDU's data segment (the iSER layer's buffers are sized for it). */
+#define NX_ISCSI_OUR_TARGET_RECV_DSL 8192u
+#define NX_ISCSI_OUR_INITIATOR_RECV_DSL 8192u
 
 /* RFC 7143 11.13.5 login status (class << 8 | detail). */
 enum nx_iscsi_login_status {
@@ -186,6 +190,7 @@ struct nx_iscsi_nego {
 	uint64_t seen;   /* bit per enum nx_iscsi_key_id: duplicates */
 	bool leading;    /* leading connection of a new session (TSIH 0) */
 	bool ffp;        /* Text negotiation in full feature phase */
+	bool rdma;       /* an iSER connection (RFC 7145 keys apply) */
 };
 
 enum nx_iscsi_nego_rc {

@@ -104,4 +104,70 @@ int nx_iscsi_conn_input(struct nx_iscsi_conn *c, const uint8_t *buf, size_t len)
 void nx_iscsi_conn_closed(struct nx_iscsi_conn *c,
 			  void (*release)(void *ctx), void *ctx);
 
+/* ---- datamover (RFC 5047, used by iSER, RFC 7145) --------------------------
+ *
+ * On TCP the iSCSI layer moves data itself, in Data-In and Data-Out PDUs.
+ * A connection made with nx_iscsi_conn_new_dm() has a datamover instead:
+ * control PDUs still go through ops->send (RFC 5047 Send_Control), one
+ * whole PDU per call, but
+ *  - Data-In is handed to dm->put_data (Put_Data: iSER RDMA-WRITEs it into
+ *    the initiator's buffer) and the status always follows in a separate
+ *    SCSI Response (RFC 7145 7.3.5: no phase collapse);
+ *  - an R2T is not sent: dm->get_data (Get_Data: iSER RDMA-READs the
+ *    solicited bytes straight into the task's buffer) replaces it;
+ *  - received PDUs come in whole, one per nx_iscsi_conn_input_pdu() call,
+ *    with the buffer tags of a SCSI Command (Control_Notify); the iSCSI
+ *    layer keeps them with the task and hands them back to put/get;
+ *  - solicited Data-Out and SNACK are protocol errors (RFC 7145 7.3.4,
+ *    7.3.11: Reject, and the connection ends).
+ * Each put_data / get_data is finished by exactly one nx_iscsi_dm_done()
+ * call, later (never from inside put/get), ok = false when the data did
+ * not move (flush).  The task and its buffer are held until then, so the
+ * embedder must finish every operation before it calls
+ * nx_iscsi_conn_closed().
+ */
+struct nx_iscsi_cmd; /* a task, opaque to the datamover */
+
+/* RFC 7145 4.2: STag + base offset of the initiator's buffers. */
+struct nx_iscsi_dm_tags {
+	uint64_t write_va;     /* Write Base Offset (data-out source) */
+	uint64_t read_va;      /* Read Base Offset (data-in destination) */
+	uint32_t write_stag;
+	uint32_t read_stag;
+	bool write_valid;      /* WSV */
+	bool read_valid;       /* RSV */
+};
+
+struct nx_iscsi_dm_ops {
+	/* [off, off + len) of the task's Data-In: data stays valid until
+	 * nx_iscsi_dm_done(cmd, NX_ISCSI_DM_PUT, ...). */
+	void (*put_data)(void *ctx, struct nx_iscsi_cmd *cmd,
+			 const struct nx_iscsi_dm_tags *tags,
+			 const uint8_t *data, uint32_t off, uint32_t len);
+	/* Solicit [off, off + len) of the write data (an R2T, its TTT) into
+	 * dst; dst stays valid until nx_iscsi_dm_done(cmd, ttt, ...). */
+	void (*get_data)(void *ctx, struct nx_iscsi_cmd *cmd,
+			 const struct nx_iscsi_dm_tags *tags, uint32_t ttt,
+			 uint8_t *dst, uint32_t off, uint32_t len);
+};
+
+#define NX_ISCSI_DM_PUT 0xffffffffu /* nx_iscsi_dm_done() of a put_data */
+
+struct nx_iscsi_conn *nx_iscsi_conn_new_dm(struct nx_iscsi_server *srv,
+					   const struct nx_iscsi_conn_ops *ops,
+					   const struct nx_iscsi_dm_ops *dm,
+					   void *ctx, const char *peer,
+					   const char *local);
+/* One whole received PDU (BHS, AHS, data segment, padding optional);
+ * tags may be NULL.  Returns as nx_iscsi_conn_input(); a buffer that is
+ * not exactly one PDU ends the connection. */
+int nx_iscsi_conn_input_pdu(struct nx_iscsi_conn *c, const uint8_t *buf,
+			    size_t len, const struct nx_iscsi_dm_tags *tags);
+/* A put_data (ttt NX_ISCSI_DM_PUT) or get_data (its TTT) finished. */
+void nx_iscsi_dm_done(struct nx_iscsi_cmd *cmd, uint32_t ttt, bool ok);
+/* What the login settled for an RDMA connection (RFC 7145 6.4, 6.5):
+ * the largest data segment each side receives in a control PDU. */
+uint32_t nx_iscsi_conn_target_recv_dsl(const struct nx_iscsi_conn *c);
+uint32_t nx_iscsi_conn_initiator_recv_dsl(const struct nx_iscsi_conn *c);
+
 #endif /* NX_ISCSI_H */

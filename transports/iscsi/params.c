@@ -102,15 +102,18 @@ static const struct nx_iscsi_key_desc key_table[NX_K_COUNT] = {
 	/* RFC 7143 13.23: TaskReporting=RFC3720 is all we do */
 	[NX_K_TASK_REPORTING] = { "TaskReporting", NX_KT_LIST, NX_KS_SESSION,
 				  LO | INI | LEAD, 0, 0, 0 },
-	/* RFC 7145 6.3-6.5: iSER keys; plain TCP says No / Irrelevant */
+	/* RFC 7145 6.3-6.5: iSER keys; plain TCP says No / Irrelevant.
+	 * RDMAExtensions is offered (ours = 1) on RDMA connections only
+	 * (nego_bool); the two DSL keys are numerical-min there. */
 	[NX_K_RDMA_EXTENSIONS] = { "RDMAExtensions", NX_KT_BOOL_AND,
 				   NX_KS_SESSION, LO | INI | LEAD, 0, 1, 0 },
 	[NX_K_TARGET_RECV_DSL] = { "TargetRecvDataSegmentLength", NX_KT_ISER,
 				   NX_KS_CONNECTION, ALL | INI, 512, U24_MAX,
-				   0 },
+				   NX_ISCSI_OUR_TARGET_RECV_DSL },
 	[NX_K_INITIATOR_RECV_DSL] = { "InitiatorRecvDataSegmentLength",
 				      NX_KT_ISER, NX_KS_CONNECTION, ALL | INI,
-				      512, U24_MAX, 0 },
+				      512, U24_MAX,
+				      NX_ISCSI_OUR_INITIATOR_RECV_DSL },
 };
 
 NX_STATIC_ASSERT(NX_K_COUNT <= 64, "nx_iscsi_nego.seen is a 64-bit map");
@@ -152,6 +155,9 @@ void nx_iscsi_params_default(struct nx_iscsi_params *p)
 	p->data_sequence_in_order = true;
 	p->error_recovery_level = 0;
 	p->discovery = false;
+	p->rdma_extensions = false;
+	p->target_recv_dsl = 8192;    /* RFC 7145 6.4, 6.5 defaults */
+	p->initiator_recv_dsl = 8192;
 }
 
 /* ---- text encoding ------------------------------------------------------- */
@@ -390,7 +396,8 @@ static void store_bool(struct nx_iscsi_params *p, int id, bool v)
 	case NX_K_IMMEDIATE_DATA: p->immediate_data = v; break;
 	case NX_K_DATA_PDU_IN_ORDER: p->data_pdu_in_order = v; break;
 	case NX_K_DATA_SEQUENCE_IN_ORDER: p->data_sequence_in_order = v; break;
-	default: break; /* RDMAExtensions: always No on TCP */
+	case NX_K_RDMA_EXTENSIONS: p->rdma_extensions = v; break;
+	default: break;
 	}
 }
 
@@ -404,6 +411,8 @@ static void store_num(struct nx_iscsi_params *p, int id, uint32_t v)
 	case NX_K_DEFAULT_TIME2RETAIN: p->default_time2retain = (uint16_t)v; break;
 	case NX_K_MAX_OUTSTANDING_R2T: p->max_outstanding_r2t = (uint16_t)v; break;
 	case NX_K_ERROR_RECOVERY_LEVEL: p->error_recovery_level = (uint8_t)v; break;
+	case NX_K_TARGET_RECV_DSL: p->target_recv_dsl = v; break;
+	case NX_K_INITIATOR_RECV_DSL: p->initiator_recv_dsl = v; break;
 	default: break; /* iSCSIProtocolLevel: nothing depends on it yet */
 	}
 }
@@ -425,6 +434,8 @@ static void nego_bool(struct nx_iscsi_nego *n, int id, const char *name,
 		      const char *value)
 {
 	const struct nx_iscsi_key_desc *d = &key_table[id];
+	/* RFC 7145 6.3: RDMAExtensions=Yes only where RDMA is there. */
+	bool ours = id == NX_K_RDMA_EXTENSIONS ? n->rdma : d->ours != 0;
 	bool offered, result;
 
 	if (!parse_bool(value, &offered)) {
@@ -432,9 +443,9 @@ static void nego_bool(struct nx_iscsi_nego *n, int id, const char *name,
 		return;
 	}
 	if (d->type == NX_KT_BOOL_AND)
-		result = offered && d->ours != 0;
+		result = offered && ours;
 	else
-		result = offered || d->ours != 0;
+		result = offered || ours;
 	store_bool(n->p, id, result);
 	nx_iscsi_text_put(n->out, name, result ? "Yes" : "No");
 }
@@ -451,7 +462,7 @@ static void nego_num(struct nx_iscsi_nego *n, int id, const char *name,
 		nx_iscsi_text_put(n->out, name, "Reject");
 		return;
 	}
-	if (d->type == NX_KT_NUM_MIN)
+	if (d->type == NX_KT_NUM_MIN || d->type == NX_KT_ISER)
 		result = NX_MIN((uint32_t)offered, d->ours);
 	else
 		result = NX_MAX((uint32_t)offered, d->ours);
@@ -481,8 +492,11 @@ static void nego_list(struct nx_iscsi_nego *n, int id, const char *name,
 			nx_iscsi_text_put(n->out, name, item);
 			return;
 		}
+		/* RFC 7145 6.1: over iSER the RDMA transport checks the
+		 * data; digests are None. */
 		if (id != NX_K_TASK_REPORTING &&
-		    (strcmp(item, "CRC32C") == 0 || strcmp(item, "None") == 0)) {
+		    ((strcmp(item, "CRC32C") == 0 && !n->rdma) ||
+		     strcmp(item, "None") == 0)) {
 			bool crc = item[0] == 'C';
 
 			if (id == NX_K_HEADER_DIGEST)
@@ -566,7 +580,7 @@ static bool nego_gate(struct nx_iscsi_nego *n, int id, const char *name)
 			  d->type == NX_KT_NUM_MIN || d->type == NX_KT_NUM_MAX ||
 			  d->type == NX_KT_LIST;
 
-	if (d->type == NX_KT_ISER) {
+	if (d->type == NX_KT_ISER && !n->rdma) {
 		/* RFC 7145 6.4/6.5: only with RDMAExtensions=Yes */
 		nx_iscsi_text_put(n->out, name, "Irrelevant");
 		return true;
@@ -629,6 +643,7 @@ int nx_iscsi_nego_key(struct nx_iscsi_nego *n, const struct nx_iscsi_kv *kv,
 		return NX_NEGO_OK;
 	case NX_KT_NUM_MIN:
 	case NX_KT_NUM_MAX:
+	case NX_KT_ISER:
 		nego_num(n, id, kv->key, kv->value);
 		return NX_NEGO_OK;
 	case NX_KT_LIST:

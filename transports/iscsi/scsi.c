@@ -29,6 +29,11 @@
  * b) otherwise answered with CHECK CONDITION, ILLEGAL REQUEST, INVALID
  * FIELD IN COMMAND INFORMATION UNIT, nothing transferred.  Both report
  * residual overflow SPDTL - EDTL.
+ *
+ * With a datamover (iSER, nx_iscsi.h) the data moves outside the PDU
+ * stream: Data-In becomes one put_data, each R2T a get_data, and the
+ * command is held in NX_CMD_DONE until the datamover has let go of its
+ * buffer (nx_iscsi_dm_done).
  */
 #include "conn_internal.h"
 
@@ -159,13 +164,31 @@ static void cmd_send_response(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c)
 		total = NX_MIN(NX_MIN(t->xfer_len, cmd->edtl), t->data_len);
 	/* RFC 7143 11.7.4: status may ride on the last Data-In only when
 	 * the command did not end in an exception (no sense data). */
-	collapse = total > 0 && t->sense_len == 0 &&
+	collapse = total > 0 && t->sense_len == 0 && c->dm == NULL &&
 		   (t->status == NX_STATUS_GOOD ||
 		    t->status == NX_STATUS_CONDITION_MET);
-	if (total > 0)
+	if (total > 0 && c->dm != NULL) {
+		/* RFC 7145 7.3.5: Put_Data (RDMA WRITE), then the status in
+		 * a SCSI Response; no Data-In PDU went out (ExpDataSN 0). */
+		cmd->dm_busy++;
+		c->dm->put_data(c->ctx, cmd, &cmd->dm_tags, t->data, 0, total);
+		exp_datasn = 0;
+	} else if (total > 0) {
 		exp_datasn = send_datain(cmd, c, total, collapse, rflags, resid);
+	}
 	if (!collapse)
 		send_scsi_rsp(cmd, c, rflags, resid, exp_datasn);
+}
+
+/* The task's buffer may go unless the datamover still moves it. */
+static void cmd_release(struct nx_iscsi_cmd *cmd)
+{
+	if (cmd->dm_busy > 0) {
+		cmd->state = NX_CMD_DONE;
+		return;
+	}
+	nx_task_release(&cmd->task);
+	nx_iscsi_cmd_free(cmd);
 }
 
 /* Completion from the core (maybe inside nx_task_execute), or of a task
@@ -178,8 +201,7 @@ static void cmd_finish(struct nx_iscsi_cmd *cmd)
 		nx_iscsi_conn_get(c);
 	if (!cmd->task.aborted && c != NULL && nx_iscsi_conn_live(c))
 		cmd_send_response(cmd, c);
-	nx_task_release(&cmd->task);
-	nx_iscsi_cmd_free(cmd);
+	cmd_release(cmd);
 	if (c != NULL)
 		nx_iscsi_conn_put(c);
 }
@@ -200,8 +222,7 @@ void nx_iscsi_cmd_abort_local(struct nx_iscsi_cmd *cmd)
 {
 	nx_assert(cmd->state == NX_CMD_DATA);
 	cmd->task.aborted = true;
-	nx_task_release(&cmd->task);
-	nx_iscsi_cmd_free(cmd);
+	cmd_release(cmd);
 }
 
 unsigned nx_iscsi_scsi_abort_data_phase(struct nx_iscsi_session *s,
@@ -266,6 +287,15 @@ static void send_r2t(struct nx_iscsi_cmd *cmd, struct nx_iscsi_r2t *r)
 	struct nx_iscsi_conn *c = cmd->conn;
 	uint8_t bhs[NX_ISCSI_BHS_LEN];
 
+	if (c->dm != NULL) {
+		/* RFC 7145 7.3.6: no R2T on the wire; Get_Data (RDMA READ)
+		 * brings the bytes straight into the task's buffer. */
+		cmd->r2tsn++;
+		cmd->dm_busy++;
+		c->dm->get_data(c->ctx, cmd, &cmd->dm_tags, r->ttt,
+				cmd->task.data + r->offset, r->offset, r->len);
+		return;
+	}
 	nx_iscsi_bhs_init(bhs, NX_ISCSI_OP_R2T, NX_ISCSI_F);
 	nx_put_be64(bhs + 8, cmd->task.lun);
 	nx_put_be32(bhs + 16, cmd->itt);
@@ -411,6 +441,13 @@ void nx_iscsi_data_out_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pd
 	}
 	cmd = ttt == NX_ISCSI_RSVD_TAG ? nx_iscsi_cmd_find_itt(s, itt)
 				       : nx_iscsi_cmd_find_ttt(s, ttt);
+	if (c->dm != NULL && ttt != NX_ISCSI_RSVD_TAG) {
+		/* RFC 7145 7.3.4: solicited data moves by RDMA READ; a
+		 * solicited Data-Out PDU is a protocol error. */
+		nx_iscsi_reject_drop(c, pdu->bhs, NX_ISCSI_REJECT_PROTOCOL,
+				     "solicited Data-Out over iSER");
+		return;
+	}
 	if (cmd == NULL || cmd->itt != itt || cmd->state != NX_CMD_DATA) {
 		/* The task already ended (aborted, or answered early): its
 		 * late data is dropped, like LIO's dump of the payload. */
@@ -607,6 +644,7 @@ bool nx_iscsi_scsi_cmd_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pd
 	cmd->itt = itt;
 	cmd->edtl = nx_get_be32(pdu->bhs + 20);
 	cmd->pdu_flags = pdu->bhs[1];
+	cmd->dm_tags = c->rx_tags;
 	cmd_task_init(cmd, pdu, &ahs);
 	cmd->setup_failed = !nx_task_setup(&cmd->task);
 	cmd_fit_edtl(cmd, pdu, &ahs);
@@ -615,4 +653,44 @@ bool nx_iscsi_scsi_cmd_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pd
 	/* From here cmd may complete (and be freed) at any call. */
 	cmd_data_progress(cmd);
 	return !immediate;
+}
+
+/* ---- datamover completions ------------------------------------------------- */
+
+/* Data_Completion_Notify (RFC 5047 7.x): a get_data brought all of its
+ * R2T's bytes into place, as the last Data-Out of the sequence would. */
+static void dm_get_done(struct nx_iscsi_cmd *cmd, uint32_t ttt)
+{
+	struct nx_iscsi_r2t *r = NULL;
+	unsigned i;
+
+	for (i = 0; i < NX_ISCSI_R2T_MAX && r == NULL; i++) {
+		if (cmd->r2t[i].used && cmd->r2t[i].ttt == ttt)
+			r = &cmd->r2t[i];
+	}
+	nx_assert(r != NULL);
+	r->got = r->len;
+	r->used = false;
+	cmd->r2t_count--;
+	cmd_data_progress(cmd);
+}
+
+void nx_iscsi_dm_done(struct nx_iscsi_cmd *cmd, uint32_t ttt, bool ok)
+{
+	nx_assert(cmd != NULL && cmd->dm_busy > 0);
+	cmd->dm_busy--;
+	if (cmd->state == NX_CMD_DONE) {
+		if (cmd->dm_busy == 0) {
+			nx_task_release(&cmd->task);
+			nx_iscsi_cmd_free(cmd);
+		}
+		return;
+	}
+	/* A put_data is only issued from cmd_finish, which holds the
+	 * command in NX_CMD_DONE while it runs. */
+	nx_assert(ttt != NX_ISCSI_DM_PUT && cmd->state == NX_CMD_DATA);
+	/* Not ok: the connection is failing; losing it aborts the data
+	 * phase (nx_iscsi_session_conn_gone). */
+	if (ok && cmd->conn != NULL)
+		dm_get_done(cmd, ttt);
 }

@@ -209,7 +209,9 @@ struct nx_iscsi_cmd *nx_iscsi_cmd_find_itt(struct nx_iscsi_session *s,
 	for (i = 0; i < NX_ISCSI_CMDS_MAX; i++) {
 		struct nx_iscsi_cmd *cmd = &s->cmds[i];
 
-		if (cmd->state != NX_CMD_FREE && cmd->itt == itt)
+		/* NX_CMD_DONE: answered, the ITT is the initiator's again */
+		if (cmd->state != NX_CMD_FREE && cmd->state != NX_CMD_DONE &&
+		    cmd->itt == itt)
 			return cmd;
 	}
 	return NULL;
@@ -790,6 +792,7 @@ static void session_hold(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu
 	h->dsl = pdu->data_len;
 	h->cmdsn = cmdsn;
 	h->ddigest_ok = ddigest_ok;
+	h->tags = c->rx_tags;
 }
 
 static bool skip_take(struct nx_iscsi_session *s, uint32_t cmdsn)
@@ -829,8 +832,12 @@ static void session_run_held(struct nx_iscsi_session *s, struct nx_iscsi_held *h
 	pdu.data = copy.dsl > 0 ? copy.buf + NX_ISCSI_BHS_LEN + copy.ahs_len : NULL;
 	pdu.data_len = copy.dsl;
 	if (copy.conn->state == NX_CONN_FFP && nx_iscsi_conn_live(copy.conn)) {
+		struct nx_iscsi_dm_tags saved = copy.conn->rx_tags;
+
 		nx_iscsi_conn_get(copy.conn);
+		copy.conn->rx_tags = copy.tags;
 		session_exec(copy.conn, &pdu, copy.ddigest_ok, false);
+		copy.conn->rx_tags = saved;
 		nx_iscsi_conn_put(copy.conn);
 	} else {
 		nx_iscsi_session_credit(s);

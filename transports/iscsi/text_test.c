@@ -67,6 +67,7 @@ uint16_t nx_iscsi_conn_login_complete(struct nx_iscsi_conn *c, const uint8_t isi
 
 void nx_iscsi_conn_login_start(struct nx_iscsi_conn *c, uint32_t exp_statsn) { fail(); }
 void nx_iscsi_conn_drop(struct nx_iscsi_conn *c, const char *why) { fail(); }
+bool nx_iscsi_conn_is_rdma(const struct nx_iscsi_conn *c) { return false; }
 
 #define T1 "iqn.2024-01.org.nexus:disk1"
 #define T2 "iqn.2024-01.org.nexus:disk2"
