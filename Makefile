@@ -50,13 +50,18 @@ PLAT_SRC := $(filter-out %_test.c,$(wildcard platform/user/*.c))
 TARGET_SRC := $(filter-out %_test.c,$(wildcard tools/nexus-target/*.c))
 TEST_SRC := $(wildcard core/*_test.c core/backstore/*_test.c \
               transports/iscsi/*_test.c platform/user/*_test.c \
-              initiator/*_test.c tools/nexus-target/*_test.c)
+              initiator/*_test.c initiator/user/*_test.c \
+              tools/nexus-target/*_test.c)
 TARGET_LIB_SRC := $(filter-out tools/nexus-target/main.c,$(TARGET_SRC))
 # Conformance framework + suites (conformance/) and nexus-conform.  Not
 # *_test.c: they are suites run by nexus-conform, not unit tests.
+# The initiator over real sockets (initiator/user/: URLs, poll(2)) is
+# user-space only, so not in libnexus.a: the tools that reach a live
+# target (nexus-conform's tcp backend, nexus-replay --target) link it.
+INI_USER_SRC := $(filter-out %_test.c,$(wildcard initiator/user/*.c))
 CONF_SRC := $(filter-out %_test.c,$(wildcard conformance/lib/*.c \
               conformance/sam5/*.c conformance/spc4/*.c conformance/sbc3/*.c \
-              conformance/iscsi/*.c))
+              conformance/iscsi/*.c)) $(INI_USER_SRC)
 CONFORM_SRC := $(wildcard tools/nexus-conform/*.c)
 # The simulator (sim/): its platform replaces platform/user (same symbols),
 # so sim programs link libnx_sim.a and never libnx_user.a.
@@ -69,11 +74,12 @@ SIM_TEST_SRC := $(wildcard sim/*_test.c sim/link/*_test.c)
 SIMTOOL_SRC := $(wildcard tools/nexus-sim/*.c sim/scenarios/*.c)
 SIM_LIBS = -Wl,--start-group $(1)/lib/libnexus.a $(1)/lib/libnx_sim.a -Wl,--end-group -lpcap
 # The trace engine (traces/: pcap reading, TCP reassembly, iSCSI decoding)
-# and nexus-replay, which replays captures against a simulated nexus: tool
-# code (libc + libpcap), linked like the other sim programs.
+# and nexus-replay, which replays captures against a simulated nexus (or a
+# live target over initiator/user/): tool code (libc + libpcap), linked
+# like the other sim programs.
 TRACE_SRC := $(filter-out %_test.c,$(wildcard traces/*.c))
 TRACE_TEST_SRC := $(wildcard traces/*_test.c)
-REPLAY_SRC := $(wildcard tools/nexus-replay/*.c)
+REPLAY_SRC := $(wildcard tools/nexus-replay/*.c) $(INI_USER_SRC)
 
 # $(call objs,VARIANT_DIR,SOURCES)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
