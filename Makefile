@@ -427,15 +427,17 @@ sim-test: $(B)/bin/nexus-sim $(A)/bin/nexus-sim
 
 # Issue 7: nexus-replay.  replay-demo replays the tgt sample (libiscsi's
 # iscsi-test-cu against tgtd) and prints its diff; replay-test (ASan):
-# the nexus samples replay with 0 diffs, the tgt sample differs as
-# traces/samples/*.expect says, a fresh nexus-sim capture replays clean,
-# and truncated / garbage / empty files exit 2 (tests/replay.sh).
+# the nexus samples replay with 0 diffs, the tgt samples differ as
+# traces/samples/*.expect says (R2T sequences included), a fresh
+# nexus-sim capture replays clean, truncated / garbage / empty files exit
+# 2, and the same against a live ASan nexus-target on port 0 (--target;
+# dead targets exit 2), plus tgtd when installed (tests/replay.sh).
 REPLAY_DEMO ?= traces/samples/tgt-iscsi-test-cu.pcapng
 replay-demo: $(B)/bin/nexus-replay
 	-$(B)/bin/nexus-replay $(REPLAY_DEMO)
 
-replay-test: $(A)/bin/nexus-replay $(A)/bin/nexus-sim
-	tests/replay.sh $(A)/bin/nexus-replay $(A)/bin/nexus-sim
+replay-test: $(A)/bin/nexus-replay $(A)/bin/nexus-sim $(A)/bin/nexus-target
+	tests/replay.sh $(A)/bin/nexus-replay $(A)/bin/nexus-sim $(A)/bin/nexus-target
 
 # nexus-target (-O2) vs tgtd on loopback, same backing, alternating runs
 # of nexus-perf (tools/nexus-perf, libiscsi); ~10 min, BENCH_QUICK=1 ~1 min,

@@ -507,8 +507,9 @@ static void summary(const struct rp_opts *o, const struct rp_stats *st)
 		fprintf(o->out, "note: %u commands had no answer in the capture "
 			"(not compared)\n", st->not_compared);
 	if (st->r2t_compared && !o->json)
-		fprintf(o->out, "note: the R2T sequences of %u writes compared\n",
-			st->r2t_compared);
+		fprintf(o->out, "note: the R2T sequences of %u write%s "
+			"compared\n", st->r2t_compared,
+			st->r2t_compared == 1 ? "" : "s");
 	if (o->json) {
 		fprintf(o->out, "{\"summary\":{\"commands\":%u,\"sessions\":%u,"
 			"\"differ\":%u,\"not_compared\":%u,\"tmfs\":%u,"
@@ -525,8 +526,9 @@ static void summary(const struct rp_opts *o, const struct rp_stats *st)
 		return;
 	}
 	if (st->skipped_writes)
-		snprintf(skipped, sizeof(skipped), " (%u writes skipped: "
-			 "--allow-writes)", st->skipped_writes);
+		snprintf(skipped, sizeof(skipped), " (%u write%s skipped: "
+			 "--allow-writes)", st->skipped_writes,
+			 st->skipped_writes == 1 ? "" : "s");
 	fprintf(o->out, "replayed %u commands in %u sessions%s, %u differ\n",
 		st->commands, st->sessions, skipped, st->differ);
 }

@@ -215,6 +215,11 @@ void rp_session_config(const struct nx_trace *t, const struct rp_config *rc,
 	cfg->max_burst_length = b.max_burst;
 	cfg->max_outstanding_r2t = b.max_outstanding_r2t;
 	cfg->data_sequence_in_order = b.seq_in_order;
+	/* The captured target's MaxRecvDataSegmentLength bounded the captured
+	 * initiator's PDUs and immediate data (13.12): send the same sizes,
+	 * so the unsolicited burst, and what is left for R2Ts, match (a
+	 * target that declared none had the default, 8192). */
+	cfg->send_dsl_max = b.tgt_mrdsl;
 }
 
 /* RFC 7143 11.13.5: the status classes a refused login reports. */
