@@ -101,6 +101,9 @@ static void tb_disconnect(void *ctx, struct nx_conf_stream *st)
 {
 	struct tstream *ts = st->priv;
 
+	if (ts == NULL)           /* its connect failed: nothing to free */
+		return;
+	st->priv = NULL;
 	ts->st = NULL;
 	nx_ini_tcp_release(ts->sock);
 	free(ts);

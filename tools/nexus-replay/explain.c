@@ -399,6 +399,9 @@ const char *rp_clause(const uint8_t *cdb, const struct rp_answer *a)
 		why = "SPC-4 5.12.11.2.3: releasing a registrants-only "
 		      "reservation establishes RESERVATIONS RELEASED for the "
 		      "other registered I_T nexuses";
+	else if (key == 0x06 && asc == 0x2a && ascq == 0x05)
+		why = "SPC-4 5.12.11.4.3: every I_T nexus whose registration a "
+		      "PREEMPT removed hears REGISTRATIONS PREEMPTED (2Ah/05h)";
 	else if (key == 0x06)
 		why = "SAM-5 5.14: a pending unit attention is reported to the "
 		      "first command of the I_T nexus (SAM-5 6.3 for 29h)";

@@ -12,11 +12,14 @@
 # captures the port.  tgt-r2t captures solicited writes instead: tgtd with
 # MaxBurstLength 65536, and nexus-perf (libiscsi) writing 256 KiB at QD 1
 # for 2 ms, so each WRITE(16) carries 8 KiB of immediate data and four
-# R2Ts.  Daemons are stopped by the
-# PIDs this script started, never by name.
+# R2Ts.  WORKLOAD_TESTS=... replaces the iscsi-test-cu subset (the
+# tgt-prout-preempt sample: WORKLOAD_TESTS=ALL.ProutPreempt).  Daemons are
+# stopped by the PIDs this script started, never by name.
 set -u
-WORKLOAD_TESTS="ALL.GetLBAStatus.BeyondEol,ALL.ModeSense6,ALL.PrinServiceactionRange"
-WORKLOAD_TESTS+=",ALL.ProutReserve.OwnershipEA,ALL.ProutReserve.OwnershipWE,ALL.ProutReserve.OwnershipEARO"
+if [ -z "${WORKLOAD_TESTS:-}" ]; then
+	WORKLOAD_TESTS="ALL.GetLBAStatus.BeyondEol,ALL.ModeSense6,ALL.PrinServiceactionRange"
+	WORKLOAD_TESTS+=",ALL.ProutReserve.OwnershipEA,ALL.ProutReserve.OwnershipWE,ALL.ProutReserve.OwnershipEARO"
+fi
 IQN=iqn.2026-11.test:replay
 tmp=$(mktemp -d /tmp/nx-capture.XXXXXX)
 pids=()
