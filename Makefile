@@ -51,13 +51,18 @@ TARGET_SRC := $(filter-out %_test.c,$(wildcard tools/nexus-target/*.c))
 TEST_SRC := $(wildcard core/*_test.c core/backstore/*_test.c \
               transports/iscsi/*_test.c transports/iser/*_test.c \
               platform/user/*_test.c \
-              initiator/*_test.c tools/nexus-target/*_test.c)
+              initiator/*_test.c initiator/user/*_test.c \
+              tools/nexus-target/*_test.c)
 TARGET_LIB_SRC := $(filter-out tools/nexus-target/main.c,$(TARGET_SRC))
 # Conformance framework + suites (conformance/) and nexus-conform.  Not
 # *_test.c: they are suites run by nexus-conform, not unit tests.
+# The initiator over real sockets (initiator/user/: URLs, poll(2)) is
+# user-space only, so not in libnexus.a: the tools that reach a live
+# target (nexus-conform's tcp backend, nexus-replay --target) link it.
+INI_USER_SRC := $(filter-out %_test.c,$(wildcard initiator/user/*.c))
 CONF_SRC := $(filter-out %_test.c,$(wildcard conformance/lib/*.c \
               conformance/sam5/*.c conformance/spc4/*.c conformance/sbc3/*.c \
-              conformance/iscsi/*.c))
+              conformance/iscsi/*.c)) $(INI_USER_SRC)
 CONFORM_SRC := $(wildcard tools/nexus-conform/*.c)
 # The simulator (sim/): its platform replaces platform/user (same symbols),
 # so sim programs link libnx_sim.a and never libnx_user.a.
@@ -70,11 +75,12 @@ SIM_TEST_SRC := $(wildcard sim/*_test.c sim/link/*_test.c)
 SIMTOOL_SRC := $(wildcard tools/nexus-sim/*.c sim/scenarios/*.c)
 SIM_LIBS = -Wl,--start-group $(1)/lib/libnexus.a $(1)/lib/libnx_sim.a -Wl,--end-group -lpcap
 # The trace engine (traces/: pcap reading, TCP reassembly, iSCSI decoding)
-# and nexus-replay, which replays captures against a simulated nexus: tool
-# code (libc + libpcap), linked like the other sim programs.
+# and nexus-replay, which replays captures against a simulated nexus (or a
+# live target over initiator/user/): tool code (libc + libpcap), linked
+# like the other sim programs.
 TRACE_SRC := $(filter-out %_test.c,$(wildcard traces/*.c))
 TRACE_TEST_SRC := $(wildcard traces/*_test.c)
-REPLAY_SRC := $(wildcard tools/nexus-replay/*.c)
+REPLAY_SRC := $(wildcard tools/nexus-replay/*.c) $(INI_USER_SRC)
 
 # $(call objs,VARIANT_DIR,SOURCES)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
@@ -423,15 +429,17 @@ sim-test: $(B)/bin/nexus-sim $(A)/bin/nexus-sim
 
 # Issue 7: nexus-replay.  replay-demo replays the tgt sample (libiscsi's
 # iscsi-test-cu against tgtd) and prints its diff; replay-test (ASan):
-# the nexus samples replay with 0 diffs, the tgt sample differs as
-# traces/samples/*.expect says, a fresh nexus-sim capture replays clean,
-# and truncated / garbage / empty files exit 2 (tests/replay.sh).
+# the nexus samples replay with 0 diffs, the tgt samples differ as
+# traces/samples/*.expect says (R2T sequences included), a fresh
+# nexus-sim capture replays clean, truncated / garbage / empty files exit
+# 2, and the same against a live ASan nexus-target on port 0 (--target;
+# dead targets exit 2), plus tgtd when installed (tests/replay.sh).
 REPLAY_DEMO ?= traces/samples/tgt-iscsi-test-cu.pcapng
 replay-demo: $(B)/bin/nexus-replay
 	-$(B)/bin/nexus-replay $(REPLAY_DEMO)
 
-replay-test: $(A)/bin/nexus-replay $(A)/bin/nexus-sim
-	tests/replay.sh $(A)/bin/nexus-replay $(A)/bin/nexus-sim
+replay-test: $(A)/bin/nexus-replay $(A)/bin/nexus-sim $(A)/bin/nexus-target
+	tests/replay.sh $(A)/bin/nexus-replay $(A)/bin/nexus-sim $(A)/bin/nexus-target
 
 # nexus-target (-O2) vs tgtd on loopback, same backing, alternating runs
 # of nexus-perf (tools/nexus-perf, libiscsi); ~10 min, BENCH_QUICK=1 ~1 min,

@@ -21,7 +21,9 @@
  *
  * Besides the sanitizers, the harness checks what the replay relies on:
  * every index in range, runs ordered and disjoint, Data-In inside its
- * buffer, each command sent before it is answered in the event order.
+ * buffer, each command sent before it is answered in the event order,
+ * R2Ts stored when counted; the R2T rules (traces/r2t.c) run on every
+ * decoded sequence and login.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,21 @@ static void check_cmd(const struct nx_trace *t, const struct nx_tr_cmd *m)
 	fz_check(m->in_cap <= NX_TR_DATA_MAX);
 	rp_cdb_describe(m->cdb, m->cdb_len, buf, sizeof(buf));
 	(void)nx_tr_lun_number(m->lun);
+	/* R2Ts: kept ones stored, the rules and words run on any values. */
+	fz_check(m->r2ts == 0 || m->r2t != NULL);
+	fz_check(m->imm_len <= m->unsol_len);
+	if (m->r2ts) {
+		struct nx_tr_burst b;
+		char why[256], text[640];
+
+		nx_tr_burst_of(&t->conns[m->conn].login, &b);
+		(void)nx_tr_r2t_check(&b, m->edtl, m->unsol_len, m->edtl, true,
+				      m->r2t, m->r2ts, why, sizeof(why));
+		nx_tr_r2t_format(m->r2t, m->r2ts, text, sizeof(text));
+		nx_tr_burst_format(&b, text, sizeof(text));
+		fz_check(nx_tr_r2t_same(m->r2t, m->r2ts, m->r2t, m->r2ts));
+	}
+	(void)rp_writes_medium(m->cdb, m->write);
 }
 
 /* Each command: one CMD event, then at most one CMD_DONE after it (the

@@ -625,6 +625,8 @@ static void params_from_vals(struct nx_ini_conn *c, const struct ini_login *l)
 	p->header_digest = l->val[K_HD] != 0;
 	p->data_digest = l->val[K_DD] != 0;
 	p->max_xmit_dsl = l->val[K_MRDSL];
+	if (s->cfg.send_dsl_max != 0 && p->max_xmit_dsl > s->cfg.send_dsl_max)
+		p->max_xmit_dsl = s->cfg.send_dsl_max;
 	p->max_recv_dsl = s->cfg.max_recv_dsl;
 	if (c->dm != NULL) {
 		/* RFC 7145 6.4, 6.5: these bound control PDUs over iSER. */

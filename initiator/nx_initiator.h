@@ -84,6 +84,11 @@ struct nx_ini_config {
 	bool immediate_data;
 	bool initial_r2t;
 	uint32_t max_recv_dsl;       /* MaxRecvDataSegmentLength we declare */
+	/* 0, or the most data bytes we put in one PDU even when the target's
+	 * MaxRecvDataSegmentLength allows more (RFC 7143 13.12 is only an
+	 * upper bound): it also bounds immediate data (13.11).  nexus-replay
+	 * sends a captured initiator's PDU sizes this way. */
+	uint32_t send_dsl_max;
 	uint32_t max_burst_length;
 	uint32_t first_burst_length;
 	uint16_t max_connections;
@@ -114,7 +119,8 @@ struct nx_ini_params {
 	bool initial_r2t;
 	bool data_pdu_in_order;
 	bool data_sequence_in_order;
-	uint32_t max_xmit_dsl;        /* target's MaxRecvDataSegmentLength */
+	uint32_t max_xmit_dsl;        /* target's MaxRecvDataSegmentLength
+				       * (at most cfg.send_dsl_max if set) */
 	uint32_t max_recv_dsl;        /* ours */
 	uint32_t max_burst_length;
 	uint32_t first_burst_length;

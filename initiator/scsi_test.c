@@ -266,6 +266,27 @@ static void test_write_unsolicited_data_out(void **state)
 	assert_int_equal(cmd.err, NX_INI_EPROTO);
 }
 
+/* cfg.send_dsl_max below the target's MaxRecvDataSegmentLength: smaller
+ * immediate data and Data-Out PDUs (13.12 is only an upper bound). */
+static void test_write_send_dsl_max(void **state)
+{
+	static struct nx_ini_scsi cmd;
+
+	setup_cfg();
+	cfg.send_dsl_max = 1024;
+	login_with(ANSWERS("Yes", "Yes", "4096", "8192", "65536"));
+	assert_int_equal(nx_ini_conn_params(ft.c)->max_xmit_dsl, 1024);
+	write10(&cmd, 3072);
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), 0);
+	ft_expect(&ft, NX_ISCSI_OP_SCSI_CMD);
+	assert_int_equal(ft.p.len, 1024);
+	assert_false(ft_next(&ft));
+	assert_int_equal(r2t(cmd.itt, 0x55, 0, 1024, 2048), 0);
+	expect_data_out(cmd.itt, 0x55, 0, 1024, 1024, false);
+	expect_data_out(cmd.itt, 0x55, 1, 2048, 1024, true);
+	assert_false(ft_next(&ft));
+}
+
 /* ImmediateData=No, InitialR2T=No: unsolicited Data-Out only. */
 static void test_write_no_immediate(void **state)
 {
@@ -481,6 +502,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_write_immediate_then_r2t, teardown),
 		cmocka_unit_test_teardown(test_write_unsolicited_data_out,
 					  teardown),
+		cmocka_unit_test_teardown(test_write_send_dsl_max, teardown),
 		cmocka_unit_test_teardown(test_write_no_immediate, teardown),
 		cmocka_unit_test_teardown(test_r2t_out_of_range, teardown),
 		cmocka_unit_test_teardown(test_data_in_overflow, teardown),

@@ -16,7 +16,8 @@
  *
  * Pairing (RFC 7143 11.3-11.9): Initiator Task Tag.  Data-In by Buffer
  * Offset, status in the SCSI Response or a Data-In with S (11.7.1);
- * immediate data plus Data-Out by Buffer Offset; R2Ts counted.
+ * immediate data plus Data-Out by Buffer Offset (unsolicited ones, TTT
+ * 0xffffffff, measured); each R2T's R2TSN, offset and length kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,6 +352,10 @@ static void ini_key(void *arg, const char *k, const char *v)
 		l->offer_max_burst = (uint32_t)strtoul(v, NULL, 0);
 	else if (strcmp(k, "MaxRecvDataSegmentLength") == 0)
 		l->offer_mrdsl = (uint32_t)strtoul(v, NULL, 0);
+	else if (strcmp(k, "MaxOutstandingR2T") == 0)
+		l->offer_max_r2t = (uint16_t)strtoul(v, NULL, 0);
+	else if (strcmp(k, "DataSequenceInOrder") == 0)
+		copy_str(l->offer_seq_in_order, sizeof(l->offer_seq_in_order), v);
 }
 
 static void tgt_key(void *arg, const char *k, const char *v)
@@ -361,6 +366,20 @@ static void tgt_key(void *arg, const char *k, const char *v)
 		l->header_digest = strcmp(v, "CRC32C") == 0;
 	else if (strcmp(k, "DataDigest") == 0)
 		l->data_digest = strcmp(v, "CRC32C") == 0;
+	else if (strcmp(k, "ImmediateData") == 0)
+		copy_str(l->tgt_immediate, sizeof(l->tgt_immediate), v);
+	else if (strcmp(k, "InitialR2T") == 0)
+		copy_str(l->tgt_initial_r2t, sizeof(l->tgt_initial_r2t), v);
+	else if (strcmp(k, "DataSequenceInOrder") == 0)
+		copy_str(l->tgt_seq_in_order, sizeof(l->tgt_seq_in_order), v);
+	else if (strcmp(k, "FirstBurstLength") == 0)
+		l->tgt_first_burst = (uint32_t)strtoul(v, NULL, 0);
+	else if (strcmp(k, "MaxBurstLength") == 0)
+		l->tgt_max_burst = (uint32_t)strtoul(v, NULL, 0);
+	else if (strcmp(k, "MaxRecvDataSegmentLength") == 0)
+		l->tgt_mrdsl = (uint32_t)strtoul(v, NULL, 0);
+	else if (strcmp(k, "MaxOutstandingR2T") == 0)
+		l->tgt_max_r2t = (uint16_t)strtoul(v, NULL, 0);
 }
 
 static void login_req(struct nx_tr_conn *c, const struct pdu *pd)
@@ -511,6 +530,7 @@ static int scsi_cmd(struct conn_ctx *x, const struct pdu *pd)
 		uint32_t n = pd->dlen < m->edtl ? pd->dlen : m->edtl;
 		memcpy(m->out, pd->data, n);
 		m->out_got = n;
+		m->imm_len = m->unsol_len = n;
 	}
 	x->open[x->open_n++] = (uint32_t)(m - x->t->cmds);
 	return event_add(x->t, pd->frame, NX_TR_EV_CMD,
@@ -548,6 +568,9 @@ static void data_out(struct conn_ctx *x, const struct pdu *pd)
 	uint32_t n = pd->dlen < m->edtl - off ? pd->dlen : m->edtl - off;
 	memcpy(m->out + off, pd->data, n);
 	m->out_got += n;
+	/* RFC 7143 11.7.2: TTT 0xffffffff marks unsolicited Data-Out. */
+	if (be32(pd->bhs + 20) == 0xffffffffu)
+		m->unsol_len += n;
 }
 
 static int data_in_store(struct nx_tr_cmd *m, const struct pdu *pd)
@@ -638,16 +661,26 @@ static int scsi_rsp(struct conn_ctx *x, const struct pdu *pd)
 	return answered(x, m, pd);
 }
 
-static void r2t(struct conn_ctx *x, const struct pdu *pd)
+static int r2t(struct conn_ctx *x, const struct pdu *pd)
 {
 	struct nx_tr_cmd *m = cmd_find(x, be32(pd->bhs + 16), false);
 
 	if (m == NULL) {
 		x->c->unknown_itt++;
-		return;
+		return 0;
 	}
-	m->r2ts++;
+	m->damaged |= pd->cut;
+	if (m->r2t == NULL &&
+	    (m->r2t = calloc(NX_TR_R2T_KEEP, sizeof(*m->r2t))) == NULL)
+		return -1;
+	/* RFC 7143 11.8: R2TSN, Buffer Offset, Desired Data Transfer Length. */
+	if (m->r2ts < NX_TR_R2T_KEEP)
+		m->r2t[m->r2ts] = (struct nx_tr_r2t){ .r2tsn = be32(pd->bhs + 36),
+			.offset = be32(pd->bhs + 40), .len = be32(pd->bhs + 44) };
+	if (m->r2ts < UINT32_MAX)
+		m->r2ts++;
 	m->r2t_bytes += be32(pd->bhs + 44);
+	return 0;
 }
 
 static int reject(struct conn_ctx *x, const struct pdu *pd)
@@ -732,7 +765,7 @@ static int pdu_handle(struct conn_ctx *x, const struct pdu *pd)
 	case 0x22: return tmf_rsp(x, pd);
 	case 0x23: login_rsp(c, pd); return 0;
 	case 0x25: return data_in(x, pd);
-	case 0x31: r2t(x, pd); return 0;
+	case 0x31: return r2t(x, pd);
 	case 0x3f: return reject(x, pd);
 	default: return 0;   /* NOP, Text, SNACK, Async: not replayed */
 	}
@@ -925,6 +958,7 @@ void nx_trace_free(struct nx_trace *t)
 	for (uint32_t i = 0; i < t->cmds_n; i++) {
 		free(t->cmds[i].out);
 		free(t->cmds[i].in);
+		free(t->cmds[i].r2t);
 	}
 	free(t->cmds);
 	free(t->tmfs);

@@ -21,6 +21,9 @@
  *                 with their answers by ITT: Data-In reassembled by
  *                 buffer offset, R2T/Data-Out collected, status, sense,
  *                 residuals; TMFs, logins and logouts.
+ *   r2t.c         the data-out rules a login settles (burst keys, the
+ *                 unsolicited first burst) and the checks and words for
+ *                 R2T sequences, captured or replayed.
  *
  * Everything is bounded (connections, bytes, PDUs, commands); a limit
  * reached is an error message, never a crash.  The engine uses libc (it
@@ -118,11 +121,37 @@ struct nx_tr_login {
 	char offer_hd[32], offer_dd[32];
 	char offer_immediate[8], offer_initial_r2t[8];
 	uint32_t offer_first_burst, offer_max_burst, offer_mrdsl;
+	char offer_seq_in_order[8];
+	uint16_t offer_max_r2t;
+	/* The target's values for the same keys (its answers or offers). */
+	char tgt_immediate[8], tgt_initial_r2t[8], tgt_seq_in_order[8];
+	uint32_t tgt_first_burst, tgt_max_burst, tgt_mrdsl;
+	uint16_t tgt_max_r2t;
 	/* Settled (the target's answers). */
 	bool header_digest, data_digest;
 	bool digests_guessed;      /* no login captured: detected by CRC */
 	uint32_t frame;            /* of the final Login Response */
 };
+
+/* What shapes a write's data-out phase, as a login settled it: RFC 7143
+ * 13.10 InitialR2T (OR), 13.11 ImmediateData (AND), 13.12 the target's
+ * MaxRecvDataSegmentLength (declared), 13.13 MaxBurstLength and 13.14
+ * FirstBurstLength (minimum), 13.17 MaxOutstandingR2T (minimum), 13.19
+ * DataSequenceInOrder (OR); a key nobody sent keeps its default. */
+struct nx_tr_burst {
+	bool known;                /* a login was captured (else defaults) */
+	bool immediate_data, initial_r2t, seq_in_order;
+	uint32_t first_burst, max_burst;
+	uint32_t tgt_mrdsl;
+	uint16_t max_outstanding_r2t;
+};
+
+/* One R2T (RFC 7143 11.8), in the order the target sent them. */
+struct nx_tr_r2t {
+	uint32_t r2tsn, offset, len;
+};
+
+#define NX_TR_R2T_KEEP 64u         /* R2Ts kept per command (all counted) */
 
 struct nx_tr_cmd {
 	uint32_t conn;             /* index into trace conns */
@@ -138,7 +167,10 @@ struct nx_tr_cmd {
 	/* Data-Out: immediate + solicited/unsolicited, by buffer offset. */
 	uint8_t *out;
 	uint32_t out_got;          /* bytes received (may count overlaps) */
+	uint32_t imm_len;          /* immediate data in the command PDU */
+	uint32_t unsol_len;        /* immediate + unsolicited Data-Out */
 	uint32_t r2ts, r2t_bytes;
+	struct nx_tr_r2t *r2t;     /* the first NX_TR_R2T_KEEP, or NULL */
 	/* Data-In, by buffer offset. */
 	uint8_t *in;
 	uint32_t in_cap, in_end;   /* highest offset + length seen */
@@ -250,6 +282,38 @@ int nx_trace_decode(struct nx_trace *t);
 /* Whole pipeline: read + decode. */
 int nx_trace_load(struct nx_trace *t, const char *path);
 void nx_trace_free(struct nx_trace *t);
+
+/* ---- R2T rules (r2t.c) ------------------------------------------------- */
+
+/* The burst parameters a captured login settled (defaults if none). */
+void nx_tr_burst_of(const struct nx_tr_login *l, struct nx_tr_burst *b);
+/* Bytes of a write of edtl an initiator sends unsolicited under b (13.10,
+ * 13.11, 13.14); *immediate gets the immediate part. */
+uint32_t nx_tr_unsolicited(const struct nx_tr_burst *b, uint32_t edtl,
+			   uint32_t *immediate);
+/* The R2Ts a target that solicits [unsol, want) in order, each burst as
+ * long as MaxBurstLength allows, sends (11.8.3, 13.13): count, and the
+ * first cap of them in out. */
+uint32_t nx_tr_r2t_expected(const struct nx_tr_burst *b, uint32_t unsol,
+			    uint32_t want, struct nx_tr_r2t *out, uint32_t cap);
+/* The first rule of RFC 7143 an R2T sequence breaks (11.8.3 length and
+ * range, 11.8.4 R2TSN order, 13.19 in-order sequences without overlap;
+ * with complete, also that [unsol, want) is covered), written to why:
+ * 1; or 0 when it keeps them all.  n counts every R2T, r holds the first
+ * min(n, NX_TR_R2T_KEEP). */
+int nx_tr_r2t_check(const struct nx_tr_burst *b, uint32_t edtl,
+		    uint32_t unsol, uint32_t want, bool complete,
+		    const struct nx_tr_r2t *r, uint32_t n, char *why,
+		    size_t cap);
+/* Equal offsets and lengths, R2T by R2T (tags and R2TSN aside). */
+bool nx_tr_r2t_same(const struct nx_tr_r2t *a, uint32_t na,
+		    const struct nx_tr_r2t *b, uint32_t nb);
+/* "2 R2Ts: 65536+262144 327680+196608" ("no R2T"); "..." past cap. */
+void nx_tr_r2t_format(const struct nx_tr_r2t *r, uint32_t n, char *buf,
+		      size_t cap);
+/* "FirstBurstLength 65536, MaxBurstLength 262144, ImmediateData Yes,
+ * InitialR2T No" (+ MaxOutstandingR2T, DataSequenceInOrder if not 1/Yes). */
+void nx_tr_burst_format(const struct nx_tr_burst *b, char *buf, size_t cap);
 
 /* Helpers shared with the tool. */
 const char *nx_tr_addr_str(const struct nx_tr_conn *c, bool initiator,

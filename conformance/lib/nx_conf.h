@@ -180,16 +180,8 @@ struct nx_sim;
 struct nx_sim *nx_conf_sim_new(const struct nx_conf_opts *opts, uint64_t seed);
 void nx_conf_sim_free(struct nx_sim *sim);
 
-/* iscsi://[user[%secret]@]host[:port]/iqn/lun */
-struct nx_conf_url {
-	char host[256];
-	uint16_t port;
-	char target[NX_INI_NAME_MAX];
-	uint32_t lun;
-	char user[NX_INI_NAME_MAX];
-	char secret[NX_INI_SECRET_MAX];
-};
-int nx_conf_parse_url(const char *url, struct nx_conf_url *out);
+/* Target URLs (iscsi://[user[%secret]@]host[:port]/iqn/lun) are parsed
+ * by nx_ini_url_parse() (initiator/user/nx_ini_tcp.h). */
 
 /* ---- sessions ------------------------------------------------------------- */
 

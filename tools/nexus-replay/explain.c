@@ -341,6 +341,42 @@ const char *rp_asc_name(uint8_t asc, uint8_t ascq)
 	return "";
 }
 
+/* SBC-3 / SPC-4 commands that change the medium or what it holds (data,
+ * provisioning, format, firmware), with or without data-out. */
+const char *rp_writes_medium(const uint8_t *c, bool data_out)
+{
+	static const struct { uint8_t op; const char *name; } w[] = {
+		{ 0x04, "FORMAT UNIT" }, { 0x0a, "WRITE(6)" },
+		{ 0x2a, "WRITE(10)" }, { 0x2e, "WRITE AND VERIFY(10)" },
+		{ 0x3b, "WRITE BUFFER" }, { 0x3f, "WRITE LONG(10)" },
+		{ 0x41, "WRITE SAME(10)" }, { 0x42, "UNMAP" },
+		{ 0x48, "SANITIZE" }, { 0x83, "EXTENDED COPY / token copy" },
+		{ 0x89, "COMPARE AND WRITE" }, { 0x8a, "WRITE(16)" },
+		{ 0x8b, "ORWRITE(16)" }, { 0x8e, "WRITE AND VERIFY(16)" },
+		{ 0x93, "WRITE SAME(16)" }, { 0x9a, "WRITE STREAM(16)" },
+		{ 0x9c, "WRITE ATOMIC(16)" }, { 0xaa, "WRITE(12)" },
+		{ 0xae, "WRITE AND VERIFY(12)" },
+	};
+	/* Data-out that only sets parameters or reservations. */
+	static const uint8_t params[] = { 0x15, 0x1d, 0x4c, 0x55, 0x5f, 0xa4,
+					  0xb5 };
+	uint16_t sa = (uint16_t)(c[8] << 8 | c[9]);
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (w[i].op == c[0])
+			return w[i].name;
+	if (c[0] == 0x9f && (c[1] & 0x1f) == 0x11)
+		return "WRITE LONG(16)";
+	/* SBC-3 5.37 ff.: variable-length WRITE(32), WRITE AND VERIFY(32),
+	 * WRITE SAME(32), ORWRITE(32), WRITE SCATTERED(32). */
+	if (c[0] == 0x7f && ((sa >= 0x000b && sa <= 0x000e) || sa == 0x0011))
+		return "WRITE(32) family";
+	for (size_t i = 0; i < sizeof(params); i++)
+		if (params[i] == c[0])
+			return NULL;
+	return data_out ? "a command with data-out" : NULL;
+}
+
 /* Clause behind nexus's answer: the sense code's rule, then the
  * command's own clause. */
 const char *rp_clause(const uint8_t *cdb, const struct rp_answer *a)
@@ -363,6 +399,9 @@ const char *rp_clause(const uint8_t *cdb, const struct rp_answer *a)
 		why = "SPC-4 5.12.11.2.3: releasing a registrants-only "
 		      "reservation establishes RESERVATIONS RELEASED for the "
 		      "other registered I_T nexuses";
+	else if (key == 0x06 && asc == 0x2a && ascq == 0x05)
+		why = "SPC-4 5.12.11.4.3: every I_T nexus whose registration a "
+		      "PREEMPT removed hears REGISTRATIONS PREEMPTED (2Ah/05h)";
 	else if (key == 0x06)
 		why = "SAM-5 5.14: a pending unit attention is reported to the "
 		      "first command of the I_T nexus (SAM-5 6.3 for 29h)";
@@ -480,4 +519,23 @@ unsigned rp_compare(const struct rp_answer *cap, const struct rp_answer *nx,
 		diff |= RP_D_DATA;
 	}
 	return diff;
+}
+
+/* ---- R2T sequences --------------------------------------------------------- */
+
+/* RFC 7143 11.4.5.1: U reports the bytes the target did not want; GOOD
+ * means everything wanted moved. */
+void rp_r2t_outcome(const struct rp_answer *a, uint32_t edtl,
+		    struct rp_r2ts *r)
+{
+	r->complete = a->present && !a->rejected && a->response == 0 &&
+		      a->status == 0x00;
+	r->want = edtl;
+	if ((a->flags & 0x02) && a->residual <= edtl)
+		r->want = edtl - a->residual;
+}
+
+unsigned rp_compare_r2t(const struct rp_r2ts *cap, const struct rp_r2ts *nx)
+{
+	return nx_tr_r2t_same(cap->r2t, cap->n, nx->r2t, nx->n) ? 0 : RP_D_R2T;
 }

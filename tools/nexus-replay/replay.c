@@ -1,42 +1,42 @@
 /*
  * replay.c - the captured initiator side, event by event in capture
- * order, against a nexus target on a simulated host.
+ * order, through a driver: nexus on a simulated host (replay_sim.c) or a
+ * live target over TCP (replay_live.c).
  *
- * The target is configured from the trace (rp_config_from_trace): its
- * name(s), the LUNs touched or reported, sizes and block size from READ
- * CAPACITY answers, the INQUIRY identity; RAM backstores start zeroed.
- * Each captured connection becomes an initiator session on its own sim
- * TCP connection, logging in with the captured InitiatorName, ISID and
- * digests.  A command is submitted where its SCSI Command PDU is in the
- * capture and awaited where its answer is, so commands that overlapped
- * in the capture overlap in the replay (TMFs and unit attentions see the
- * same task set shape); the simulator makes the run deterministic.
+ * Each captured connection becomes an initiator session on its own
+ * transport connection, logging in with the captured InitiatorName, ISID
+ * and digests, and offering the burst keys the captured login settled
+ * (RFC 7143 13.10-13.17: every one of them is settled by a minimum, AND
+ * or OR, so offering the captured result gets the same result from any
+ * target that accepts it, and the R2Ts can be compared).  A command is
+ * submitted where its SCSI Command PDU is in the capture and awaited
+ * where its answer is, so commands that overlapped in the capture
+ * overlap in the replay (TMFs and unit attentions see the same task set
+ * shape).  The replay's R2Ts are recorded from the received PDUs (the
+ * initiator's rx hook) and compared with the captured ones.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "replay.h"
-#include "../../sim/nx_sim_iscsi.h"
-#include "../../core/backstore/nx_backstore.h"
-#include "../../core/nx_scsi.h"
 
-#define TGT_IP 0x0a000001u
-#define INI_IP 0x0a000002u
-#define PORT 3260
-#define SEC 1000000000ull
-#define WAIT_NS (120 * SEC)
 #define SUBMIT_TRIES 64
 
 struct rp_conn {
 	struct nx_ini_session *s;
-	struct nx_sim_ini *si;
+	struct nx_ini_conn *ic;
+	void *handle;              /* the driver's */
+	struct rp *r;
 	bool up, tried;
 	const char *why;           /* why it is not up */
 	uint32_t session_no;
+	struct nx_tr_burst burst;  /* what the replay's login settled */
 	struct nx_ini_login lg;
 	bool login_done;
 	struct nx_ini_logout lo;
 	bool logout_done;
+	uint32_t open[NX_INI_MAX_CMDS];   /* submitted, unanswered commands */
+	unsigned open_n;
 };
 
 struct rp_cmd {
@@ -44,6 +44,9 @@ struct rp_cmd {
 	uint8_t *in;
 	bool submitted, done;
 	const char *skip;          /* not replayed: why */
+	bool write_skipped;        /* live, no --allow-writes: not counted */
+	struct nx_tr_r2t *r2t;     /* the replay's R2Ts (first KEEP) */
+	uint32_t r2ts;
 };
 
 struct rp_tmf {
@@ -56,27 +59,16 @@ struct rp {
 	const struct rp_config *cfg;
 	const struct rp_opts *o;
 	struct rp_stats *st;
-	struct nx_sim *sim;
-	struct nx_sim_net *net;
-	struct nx_sim_host *thost, *ihost;
-	struct nx_sim_iscsi_target *stgt;
-	struct nx_target *targets[RP_TARGETS_MAX];
+	const struct rp_driver *drv;
+	void *ctx;
 	struct rp_conn *conns;
 	struct rp_cmd *cmds;
 	struct rp_tmf *tmfs;
+	const char *fatal;         /* live: the replay stops */
+	char fatal_buf[256];
 };
 
-/* ---- waiting ------------------------------------------------------------ */
-
-static bool flag_set(void *arg)
-{
-	return *(bool *)arg;
-}
-
-static bool wait_flag(struct rp *r, bool *flag)
-{
-	return nx_sim_run_until(r->sim, flag_set, flag, nx_sim_now(r->sim) + WAIT_NS);
-}
+/* ---- completions ---------------------------------------------------------- */
 
 static void cmd_done_cb(struct nx_ini_scsi *req)
 {
@@ -98,61 +90,105 @@ static void logout_done_cb(struct nx_ini_logout *lo)
 	((struct rp_conn *)lo->priv)->logout_done = true;
 }
 
-/* ---- the target --------------------------------------------------------- */
-
-static const char *or_null(const char *s)
+/* A wait that ran out: in a live replay the target is gone (exit 2). */
+static bool await(struct rp *r, bool *flag, const char *what, uint32_t n)
 {
-	return s[0] ? s : NULL;
+	if (r->drv->wait(r->ctx, flag))
+		return true;
+	if (r->drv->live && r->fatal == NULL) {
+		snprintf(r->fatal_buf, sizeof(r->fatal_buf), "%s %u: %s", what,
+			 n, r->drv->why_wait);
+		r->fatal = r->fatal_buf;
+	}
+	return false;
 }
 
-static int target_setup(struct rp *r)
+/* ---- R2Ts seen by the replay's initiator ------------------------------------ */
+
+static uint32_t get32(const uint8_t *p)
 {
-	struct nx_iscsi_server_config sc;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
 
-	memset(&sc, 0, sizeof(sc));
-	for (unsigned i = 0; i < r->cfg->target_count; i++) {
-		r->targets[i] = nx_target_new(r->cfg->targets[i]);
-		if (r->targets[i] == NULL)
-			return -1;
-		sc.targets[i].target = r->targets[i];
-	}
-	sc.target_count = r->cfg->target_count;
-	for (unsigned i = 0; i < r->cfg->lu_count; i++) {
-		const struct rp_lu *l = &r->cfg->lus[i];
-		struct nx_lu_config lc = {
-			.lun = l->lun, .block_size = l->block_size,
-			.vendor = or_null(l->vendor), .product = or_null(l->product),
-			.revision = or_null(l->revision), .serial = or_null(l->serial),
-		};
-		struct nx_backstore *bs = nx_bs_ram_new(l->blocks * l->block_size);
+/* RFC 7143 11.8: records R2TSN, Buffer Offset and Desired Data Transfer
+ * Length against the command with that ITT; the initiator then answers
+ * the R2T as usual (the PDU is not consumed). */
+static bool rx_hook(void *arg, struct nx_ini_conn *ic, const uint8_t *bhs,
+		    const uint8_t *ahs, uint32_t ahs_len, const uint8_t *data,
+		    uint32_t data_len)
+{
+	struct rp_conn *c = arg;
+	uint32_t itt = get32(bhs + 16);
 
-		if (bs == NULL || nx_target_add_lu(r->targets[l->target], &lc, bs))
-			return -1;
+	if ((bhs[0] & 0x3f) != 0x31)
+		return false;
+	for (unsigned i = 0; i < c->open_n; i++) {
+		struct rp_cmd *rc = &c->r->cmds[c->open[i]];
+
+		if (rc->req.itt != itt || rc->done)
+			continue;
+		if (rc->r2t == NULL)
+			rc->r2t = calloc(NX_TR_R2T_KEEP, sizeof(*rc->r2t));
+		if (rc->r2t == NULL)
+			break;        /* not recorded: compared as none */
+		if (rc->r2ts < NX_TR_R2T_KEEP)
+			rc->r2t[rc->r2ts] = (struct nx_tr_r2t){
+				.r2tsn = get32(bhs + 36),
+				.offset = get32(bhs + 40),
+				.len = get32(bhs + 44) };
+		rc->r2ts++;
+		break;
 	}
-	sc.portals[0] = "10.0.0.1:3260";
-	sc.portal_count = 1;
-	sc.tpgt = 1;
-	r->thost = nx_sim_host_new(r->net, "target", TGT_IP);
-	r->ihost = nx_sim_host_new(r->net, "initiator", INI_IP);
-	if (r->thost == NULL || r->ihost == NULL)
-		return -1;
-	r->stgt = nx_sim_iscsi_target_new(r->sim, r->thost, PORT, &sc);
-	return r->stgt ? 0 : -1;
+	return false;
+}
+
+static void open_del(struct rp_conn *c, uint32_t idx)
+{
+	for (unsigned i = 0; i < c->open_n; i++)
+		if (c->open[i] == idx) {
+			c->open[i] = c->open[--c->open_n];
+			return;
+		}
+}
+
+static void burst_of_params(const struct nx_ini_params *p,
+			    struct nx_tr_burst *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->known = true;
+	b->immediate_data = p->immediate_data;
+	b->initial_r2t = p->initial_r2t;
+	b->seq_in_order = p->data_sequence_in_order;
+	b->first_burst = p->first_burst_length;
+	b->max_burst = p->max_burst_length;
+	b->tgt_mrdsl = p->max_xmit_dsl;
+	b->max_outstanding_r2t = p->max_outstanding_r2t;
 }
 
 /* ---- sessions ------------------------------------------------------------ */
 
-static void session_config(const struct rp *r, uint32_t ci,
-			   struct nx_ini_config *cfg)
+static void yes_no(bool *dst, const char *v)
 {
-	const struct nx_tr_login *l = &r->t->conns[ci].login;
+	if (strcmp(v, "Yes") == 0 || strcmp(v, "No") == 0)
+		*dst = strcmp(v, "Yes") == 0;
+}
+
+void rp_session_config(const struct nx_trace *t, const struct rp_config *rc,
+		       uint32_t ci, const char *target_name,
+		       struct nx_ini_config *cfg)
+{
+	const struct nx_tr_login *l = &t->conns[ci].login;
 	char name[NX_TR_NAME_MAX];
+	struct nx_tr_burst b;
 
 	if (l->initiator[0])
 		snprintf(name, sizeof(name), "%s", l->initiator);
 	else
 		snprintf(name, sizeof(name), "iqn.2026-11.dev.nexus:replay.c%u", ci);
-	nx_ini_config_init(cfg, name, l->target[0] ? l->target : r->cfg->targets[0]);
+	if (target_name == NULL)
+		target_name = l->target[0] ? l->target : rc->targets[0];
+	nx_ini_config_init(cfg, name, target_name);
 	if (l->seen) {
 		memcpy(cfg->isid, l->isid, 6);
 	} else {
@@ -165,43 +201,96 @@ static void session_config(const struct rp *r, uint32_t ci,
 		 l->header_digest ? "CRC32C" : "None");
 	snprintf(cfg->data_digest, sizeof(cfg->data_digest), "%s",
 		 l->data_digest ? "CRC32C" : "None");
-	if (l->offer_immediate[0])
-		cfg->immediate_data = strcmp(l->offer_immediate, "Yes") == 0;
-	if (l->offer_initial_r2t[0])
-		cfg->initial_r2t = strcmp(l->offer_initial_r2t, "Yes") == 0;
-	if (l->offer_first_burst)
-		cfg->first_burst_length = l->offer_first_burst;
-	if (l->offer_max_burst)
-		cfg->max_burst_length = l->offer_max_burst;
+	if (!l->seen) {
+		yes_no(&cfg->immediate_data, l->offer_immediate);
+		yes_no(&cfg->initial_r2t, l->offer_initial_r2t);
+		return;
+	}
+	/* The captured results, offered: min/AND/OR give them back from a
+	 * target that accepts them (13.10, 13.11, 13.13, 13.14, 13.17). */
+	nx_tr_burst_of(l, &b);
+	cfg->immediate_data = b.immediate_data;
+	cfg->initial_r2t = b.initial_r2t;
+	cfg->first_burst_length = b.first_burst;
+	cfg->max_burst_length = b.max_burst;
+	cfg->max_outstanding_r2t = b.max_outstanding_r2t;
+	cfg->data_sequence_in_order = b.seq_in_order;
+	/* The captured target's MaxRecvDataSegmentLength bounded the captured
+	 * initiator's PDUs and immediate data (13.12): send the same sizes,
+	 * so the unsolicited burst, and what is left for R2Ts, match (a
+	 * target that declared none had the default, 8192). */
+	cfg->send_dsl_max = b.tgt_mrdsl;
+}
+
+/* RFC 7143 11.13.5: the status classes a refused login reports. */
+static void login_failed(struct rp *r, uint32_t ci, const struct nx_ini_login *lg)
+{
+	static const char *const detail02[] = {
+		"initiator error", "authentication failure",
+		"authorization failure", "target not found", "target removed",
+		"unsupported version", "too many connections",
+		"missing parameter", "cannot include in session",
+		"session type not supported", "session does not exist",
+		"invalid during login" };
+	const char *what = "no valid login response";
+
+	if (lg->err == NX_INI_ELOGIN && lg->status_class == 2 &&
+	    lg->status_detail < sizeof(detail02) / sizeof(detail02[0]))
+		what = detail02[lg->status_detail];
+	else if (lg->err == NX_INI_ELOGIN && lg->status_class == 3)
+		what = "target error";
+	else if (lg->err == NX_INI_ELOGIN)
+		what = "login refused";
+	snprintf(r->fatal_buf, sizeof(r->fatal_buf), "login of connection %u "
+		 "failed: %s (status %02Xh/%02Xh, err %d; RFC 7143 11.13.5)",
+		 ci + 1, what, lg->status_class, lg->status_detail, lg->err);
+	if (r->drv->live)
+		r->fatal = r->fatal_buf;
+	else
+		rp_note(r->o, "%s", r->fatal_buf);
 }
 
 static void conn_login(struct rp *r, uint32_t ci)
 {
 	struct rp_conn *c = &r->conns[ci];
 	struct nx_ini_config cfg;
+	const char *why = NULL;
 
 	c->tried = true;
-	session_config(r, ci, &cfg);
+	c->r = r;
+	rp_session_config(r->t, r->cfg, ci, NULL, &cfg);
+	if (r->drv->session != NULL)
+		r->drv->session(r->ctx, &cfg);
 	c->s = nx_ini_session_new(&cfg);
 	if (c->s == NULL) {
 		c->why = "initiator session could not be created";
 		return;
 	}
-	if (nx_sim_ini_connect(r->sim, r->ihost, TGT_IP, PORT, c->s,
-			       r->t->conns[ci].login.cid, 10 * SEC, &c->si) != 0) {
-		c->why = "TCP connect to the simulated target failed";
+	c->ic = r->drv->connect(r->ctx, ci, c->s, r->t->conns[ci].login.cid,
+				&c->handle, &why);
+	if (c->ic == NULL) {
+		c->why = why;
+		if (r->drv->live)
+			r->fatal = why;
 		return;
 	}
+	nx_ini_conn_set_rx_hook(c->ic, rx_hook, c);
 	c->lg.done = login_done_cb;
 	c->lg.priv = c;
-	if (nx_ini_login(nx_sim_ini_conn(c->si), &c->lg) != 0 ||
-	    !wait_flag(r, &c->login_done) || c->lg.err != 0) {
-		c->why = "nexus refused the login";
-		rp_note(r->o, "connection %u: login to nexus failed (err %d, "
-			"status %u/%u)", ci, c->lg.err, c->lg.status_class,
-			c->lg.status_detail);
+	if (nx_ini_login(c->ic, &c->lg) != 0) {
+		c->why = "the initiator library could not start the login";
 		return;
 	}
+	if (!await(r, &c->login_done, "login of connection", ci + 1)) {
+		c->why = "the login was not answered";
+		return;
+	}
+	if (c->lg.err != 0) {
+		c->why = "the target refused the login";
+		login_failed(r, ci, &c->lg);
+		return;
+	}
+	burst_of_params(nx_ini_conn_params(c->ic), &c->burst);
 	c->up = true;
 	c->session_no = ++r->st->sessions;
 }
@@ -210,20 +299,20 @@ static void conn_close(struct rp *r, uint32_t ci)
 {
 	struct rp_conn *c = &r->conns[ci];
 
-	/* Fail what is outstanding first: their callbacks point at us. */
-	if (c->si != NULL) {
-		nx_sim_ini_free(c->si);
-		c->si = NULL;
+	/* Fails what is outstanding first: their callbacks point at us. */
+	if (c->ic != NULL) {
+		r->drv->close(r->ctx, c->handle);
+		c->ic = NULL;
+		c->handle = NULL;
 	}
 	if (c->s != NULL) {
 		nx_ini_session_free(c->s);
 		c->s = NULL;
 	}
 	c->up = false;
+	c->open_n = 0;
 	if (c->why == NULL)
 		c->why = "the connection had ended";
-	/* Let the target see the FIN and drain the session. */
-	nx_sim_run_for(r->sim, SEC / 100);
 }
 
 static void conn_logout(struct rp *r, uint32_t ci, uint8_t reason)
@@ -235,11 +324,35 @@ static void conn_logout(struct rp *r, uint32_t ci, uint8_t reason)
 	c->lo.reason = reason;
 	c->lo.done = logout_done_cb;
 	c->lo.priv = c;
-	if (nx_ini_logout_submit(nx_sim_ini_conn(c->si), &c->lo) == 0)
-		wait_flag(r, &c->logout_done);
+	if (nx_ini_logout_submit(c->ic, &c->lo) == 0)
+		await(r, &c->logout_done, "logout of connection", ci + 1);
 }
 
 /* ---- commands ------------------------------------------------------------- */
+
+/* Not sent: its connection is down (counted, shown as unanswered), or a
+ * write a live target must not get (not counted, listed as skipped). */
+static bool cmd_skip(struct rp *r, uint32_t idx)
+{
+	const struct nx_tr_cmd *m = &r->t->cmds[idx];
+	struct rp_cmd *rc = &r->cmds[idx];
+	struct rp_conn *c = &r->conns[m->conn];
+
+	if (!c->up) {
+		rc->skip = c->why ? c->why : "its connection never logged in";
+		r->st->commands++;
+		return true;
+	}
+	if (r->drv->live && !r->o->allow_writes &&
+	    rp_writes_medium(m->cdb, m->write) != NULL) {
+		rc->skip = "it writes the live target's medium (--allow-writes)";
+		rc->write_skipped = true;
+		r->st->skipped_writes++;
+		rp_report_skip(r->o, r->t, idx, c->session_no, rc->skip);
+		return true;
+	}
+	return false;
+}
 
 static void cmd_submit(struct rp *r, uint32_t idx)
 {
@@ -249,12 +362,10 @@ static void cmd_submit(struct rp *r, uint32_t idx)
 	struct nx_ini_scsi *q = &rc->req;
 	int err = NX_EAGAIN;
 
-	r->st->commands++;
-	if (!c->up) {
-		rc->skip = c->why ? c->why : "its connection never logged in";
+	if (cmd_skip(r, idx))
 		return;
-	}
-	q->lun = m->lun;
+	r->st->commands++;
+	q->lun = r->drv->lun(r->ctx, m->lun);
 	memcpy(q->cdb, m->cdb, m->cdb_len);
 	q->cdb_len = m->cdb_len;
 	q->attr = m->attr;
@@ -271,14 +382,17 @@ static void cmd_submit(struct rp *r, uint32_t idx)
 	q->done = cmd_done_cb;
 	q->priv = rc;
 	for (int i = 0; i < SUBMIT_TRIES && err == NX_EAGAIN; i++) {
-		err = nx_ini_scsi_submit(nx_sim_ini_conn(c->si), q);
+		err = nx_ini_scsi_submit(c->ic, q);
 		if (err == NX_EAGAIN)
-			nx_sim_step(r->sim);
+			r->drv->step(r->ctx);
 	}
-	if (err != 0)
+	if (err != 0) {
 		rc->skip = "the initiator library refused the command";
-	else
-		rc->submitted = true;
+		return;
+	}
+	rc->submitted = true;
+	if (c->open_n < NX_INI_MAX_CMDS)
+		c->open[c->open_n++] = idx;
 }
 
 static void answer_captured(const struct nx_tr_cmd *m, struct rp_answer *a)
@@ -299,7 +413,8 @@ static void answer_captured(const struct nx_tr_cmd *m, struct rp_answer *a)
 	a->data_unreliable = m->in_hole || m->damaged || m->digest_errors;
 }
 
-static void answer_nexus(const struct rp_cmd *rc, struct rp_answer *a)
+static void answer_replayed(const struct rp *r, const struct rp_cmd *rc,
+			    struct rp_answer *a)
 {
 	const struct nx_ini_scsi *q = &rc->req;
 
@@ -307,7 +422,7 @@ static void answer_nexus(const struct rp_cmd *rc, struct rp_answer *a)
 	if (rc->skip != NULL || !rc->done ||
 	    (q->err != 0 && q->err != NX_INI_EREJECTED)) {
 		a->none_why = rc->skip ? rc->skip :
-			      !rc->done ? "no answer within 120 s (virtual)" :
+			      !rc->done ? r->drv->why_wait :
 			      "the command failed in the initiator";
 		return;
 	}
@@ -324,29 +439,64 @@ static void answer_nexus(const struct rp_cmd *rc, struct rp_answer *a)
 	a->data_len = q->data_in_got;
 }
 
+/* The R2T sides of a write, when both answered and the capture is whole. */
+static bool r2t_sides(struct rp *r, uint32_t idx, const struct rp_answer *cap,
+		      const struct rp_answer *nx, struct nx_tr_burst *cb,
+		      struct rp_r2ts *rc, struct rp_r2ts *rn)
+{
+	const struct nx_tr_cmd *m = &r->t->cmds[idx];
+	const struct rp_cmd *c = &r->cmds[idx];
+	const struct rp_conn *conn = &r->conns[m->conn];
+
+	if (!m->write || m->edtl == 0 || !cap->present || !nx->present ||
+	    cap->rejected || nx->rejected || m->damaged || m->digest_errors)
+		return false;
+	nx_tr_burst_of(&r->t->conns[m->conn].login, cb);
+	*rc = (struct rp_r2ts){ .r2t = m->r2t, .n = m->r2ts,
+				.unsol = m->unsol_len, .burst = cb };
+	*rn = (struct rp_r2ts){ .r2t = c->r2t, .n = c->r2ts,
+				.burst = &conn->burst };
+	rn->unsol = nx_tr_unsolicited(&conn->burst, m->edtl, NULL);
+	rp_r2t_outcome(cap, m->edtl, rc);
+	rp_r2t_outcome(nx, m->edtl, rn);
+	return true;
+}
+
 static void cmd_finish(struct rp *r, uint32_t idx)
 {
 	const struct nx_tr_cmd *m = &r->t->cmds[idx];
 	struct rp_cmd *rc = &r->cmds[idx];
 	struct rp_answer cap, nx;
+	struct nx_tr_burst cb;
+	struct rp_r2ts r2c, r2n;
+	bool r2t;
 	uint32_t first = UINT32_MAX;
 	unsigned diff;
 
-	if (rc->submitted && !rc->done)
-		wait_flag(r, &rc->done);
+	if (rc->write_skipped)
+		return;
+	if (rc->submitted && !rc->done &&
+	    !await(r, &rc->done, "command", idx + 1))
+		return;
+	open_del(&r->conns[m->conn], idx);
 	answer_captured(m, &cap);
-	answer_nexus(rc, &nx);
+	answer_replayed(r, rc, &nx);
 	diff = rp_compare(&cap, &nx, r->o->no_data, &first);
+	r2t = r2t_sides(r, idx, &cap, &nx, &cb, &r2c, &r2n);
+	if (r2t) {
+		r->st->r2t_compared++;
+		diff |= rp_compare_r2t(&r2c, &r2n);
+	}
 	if (!cap.present)
 		r->st->not_compared++;
 	if (diff) {
 		r->st->differ++;
-		for (unsigned k = 0; k < 4; k++)
+		for (unsigned k = 0; k < RP_KINDS; k++)
 			if (diff & (1u << k))
 				r->st->kinds[k]++;
 	}
 	rp_report_cmd(r->o, r->t, idx, r->conns[m->conn].session_no, &cap, &nx,
-		      diff, first);
+		      diff, first, r2t ? &r2c : NULL, r2t ? &r2n : NULL);
 }
 
 /* ---- task management ------------------------------------------------------- */
@@ -361,7 +511,7 @@ static void tmf_submit(struct rp *r, uint32_t idx)
 	if (!c->up)
 		return;
 	rt->req.function = f->function;
-	rt->req.lun = f->lun;
+	rt->req.lun = r->drv->lun(r->ctx, f->lun);
 	rt->req.ref_itt = 0xffffffffu;
 	/* The referenced task: the latest captured command with that ITT. */
 	for (uint32_t i = r->t->cmds_n; i-- > 0;) {
@@ -375,7 +525,7 @@ static void tmf_submit(struct rp *r, uint32_t idx)
 	}
 	rt->req.done = tmf_done_cb;
 	rt->req.priv = rt;
-	rt->submitted = nx_ini_tmf_submit(nx_sim_ini_conn(c->si), &rt->req) == 0;
+	rt->submitted = nx_ini_tmf_submit(c->ic, &rt->req) == 0;
 }
 
 static void tmf_finish(struct rp *r, uint32_t idx)
@@ -384,8 +534,9 @@ static void tmf_finish(struct rp *r, uint32_t idx)
 	struct rp_tmf *rt = &r->tmfs[idx];
 	bool ok;
 
-	if (rt->submitted && !rt->done)
-		wait_flag(r, &rt->done);
+	if (rt->submitted && !rt->done &&
+	    !await(r, &rt->done, "task management function", idx + 1))
+		return;
 	ok = rt->done && rt->req.err == 0;
 	if (f->answered && (!ok || rt->req.response != f->response)) {
 		r->st->tmfs_differ++;
@@ -426,65 +577,33 @@ static void event_run(struct rp *r, const struct nx_tr_event *e)
 	}
 }
 
-static int sim_setup(struct rp *r)
+int rp_replay(const struct nx_trace *t, const struct rp_config *cfg,
+	      const struct rp_opts *o, struct rp_stats *st,
+	      const struct rp_driver *drv, void *ctx)
 {
-	struct nx_sim_opts so = { .seed = 1, .events_max = 1u << 18 };
-	struct nx_link_opts lo;
-	struct nx_sim_net_opts no;
-	struct nx_rng rng;
-	char err[128];
-
-	r->sim = nx_sim_new(&so);
-	if (r->sim == NULL)
-		return -1;
-	nx_sim_set_repro(r->sim, "nexus-replay (deterministic: seed 1)");
-	nx_sim_log_config(r->sim, r->o->verbose ? stderr : NULL, NX_LOG_INFO);
-	nx_rng_fork(nx_sim_rng(r->sim), "link.opts", 0, &rng);
-	if (nx_link_parse("ideal:latency=10us", &lo, &rng, err, sizeof(err)) != 0)
-		return -1;
-	nx_sim_net_opts_default(&no);
-	r->net = nx_sim_net_new(r->sim, &no, &lo);
-	return r->net ? 0 : -1;
-}
-
-static void teardown(struct rp *r)
-{
-	for (uint32_t i = 0; i < r->t->conns_n; i++)
-		if (r->conns[i].si != NULL || r->conns[i].s != NULL)
-			conn_close(r, i);
-	if (r->stgt != NULL && nx_sim_iscsi_target_free(r->stgt, 60 * SEC) != 0)
-		rp_note(r->o, "nexus kept a connection open at the end");
-	for (unsigned i = 0; i < RP_TARGETS_MAX; i++)
-		if (r->targets[i] != NULL)
-			nx_target_free(r->targets[i]);
-	if (r->net != NULL)
-		nx_sim_net_free(r->net);
-	if (r->sim != NULL)
-		nx_sim_free(r->sim);
-	for (uint32_t i = 0; i < r->t->cmds_n; i++)
-		free(r->cmds[i].in);
-	free(r->conns);
-	free(r->cmds);
-	free(r->tmfs);
-}
-
-int rp_replay_sim(const struct nx_trace *t, const struct rp_config *cfg,
-		  const struct rp_opts *o, struct rp_stats *st)
-{
-	struct rp r = { .t = t, .cfg = cfg, .o = o, .st = st };
-	int rc = -1;
+	struct rp r = { .t = t, .cfg = cfg, .o = o, .st = st, .drv = drv,
+			.ctx = ctx };
 
 	r.conns = calloc(t->conns_n + 1, sizeof(*r.conns));
 	r.cmds = calloc(t->cmds_n + 1, sizeof(*r.cmds));
 	r.tmfs = calloc(t->tmfs_n + 1, sizeof(*r.tmfs));
-	if (r.conns && r.cmds && r.tmfs && sim_setup(&r) == 0 &&
-	    target_setup(&r) == 0) {
-		for (uint32_t i = 0; i < t->events_n; i++)
-			event_run(&r, &t->events[i]);
-		rc = 0;
+	if (r.conns == NULL || r.cmds == NULL || r.tmfs == NULL) {
+		r.fatal = "out of memory";
 	} else {
-		rp_note(o, "could not set up the simulated nexus target");
+		for (uint32_t i = 0; i < t->events_n && r.fatal == NULL; i++)
+			event_run(&r, &t->events[i]);
+		for (uint32_t i = 0; i < t->conns_n; i++)
+			if (r.conns[i].ic != NULL || r.conns[i].s != NULL)
+				conn_close(&r, i);
 	}
-	teardown(&r);
-	return rc;
+	if (r.fatal != NULL)
+		rp_note(o, "%s", r.fatal);
+	for (uint32_t i = 0; r.cmds != NULL && i < t->cmds_n; i++) {
+		free(r.cmds[i].in);
+		free(r.cmds[i].r2t);
+	}
+	free(r.conns);
+	free(r.cmds);
+	free(r.tmfs);
+	return r.fatal != NULL ? -1 : 0;
 }

@@ -3,16 +3,23 @@
 #
 #   traces/samples/capture.sh nexus NEXUS_TARGET_BIN OUT.pcapng [PORT]
 #   traces/samples/capture.sh tgt OUT.pcapng [PORT] [CTL]
+#   traces/samples/capture.sh tgt-r2t NEXUS_PERF_BIN OUT.pcapng [PORT] [CTL]
 #
 # Both run the same libiscsi workload (iscsi-inq, iscsi-readcapacity16 with
 # digests, and an iscsi-test-cu subset that touches tgt's known
 # deviations, among them the PR ownership tests whose second session
 # receives tgt's leaked RESERVATIONS RELEASED unit attention) while tshark
-# captures the port.  Daemons are stopped by the
-# PIDs this script started, never by name.
+# captures the port.  tgt-r2t captures solicited writes instead: tgtd with
+# MaxBurstLength 65536, and nexus-perf (libiscsi) writing 256 KiB at QD 1
+# for 2 ms, so each WRITE(16) carries 8 KiB of immediate data and four
+# R2Ts.  WORKLOAD_TESTS=... replaces the iscsi-test-cu subset (the
+# tgt-prout-preempt sample: WORKLOAD_TESTS=ALL.ProutPreempt).  Daemons are
+# stopped by the PIDs this script started, never by name.
 set -u
-WORKLOAD_TESTS="ALL.GetLBAStatus.BeyondEol,ALL.ModeSense6,ALL.PrinServiceactionRange"
-WORKLOAD_TESTS+=",ALL.ProutReserve.OwnershipEA,ALL.ProutReserve.OwnershipWE,ALL.ProutReserve.OwnershipEARO"
+if [ -z "${WORKLOAD_TESTS:-}" ]; then
+	WORKLOAD_TESTS="ALL.GetLBAStatus.BeyondEol,ALL.ModeSense6,ALL.PrinServiceactionRange"
+	WORKLOAD_TESTS+=",ALL.ProutReserve.OwnershipEA,ALL.ProutReserve.OwnershipWE,ALL.ProutReserve.OwnershipEARO"
+fi
 IQN=iqn.2026-11.test:replay
 tmp=$(mktemp -d /tmp/nx-capture.XXXXXX)
 pids=()
@@ -69,8 +76,25 @@ tgt)
 	workload "iscsi://127.0.0.1:$port/$IQN/1"
 	stop_capture "$out"
 	;;
+tgt-r2t)
+	perf=$2 out=$3 port=${4:-13273} ctl=${5:-773}
+	truncate -s 64M /dev/shm/nx-capture-$$.img
+	tgtd -f --iscsi portal=127.0.0.1:$port -C "$ctl" >"$tmp/tgtd.log" 2>&1 &
+	pids+=($!)
+	sleep 1
+	tgtadm -C "$ctl" --lld iscsi --op new --mode target --tid 1 -T "$IQN"
+	tgtadm -C "$ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 \
+		-b /dev/shm/nx-capture-$$.img
+	tgtadm -C "$ctl" --lld iscsi --op bind --mode target --tid 1 -I ALL
+	tgtadm -C "$ctl" --lld iscsi --op update --mode target --tid 1 \
+		-n MaxBurstLength -v 65536
+	capture lo "$port" "$out"
+	"$perf" -w -b 512 -m 1 -W 0 -t 0.002 "iscsi://127.0.0.1:$port/$IQN/1"
+	stop_capture "$out"
+	;;
 *)
-	echo "usage: $0 nexus NEXUS_TARGET OUT [PORT] | tgt OUT [PORT] [CTL]" >&2
+	echo "usage: $0 nexus NEXUS_TARGET OUT [PORT] | tgt OUT [PORT] [CTL]" \
+		"| tgt-r2t NEXUS_PERF OUT [PORT] [CTL]" >&2
 	exit 2
 	;;
 esac
