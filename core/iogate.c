@@ -109,7 +109,8 @@ int nx_io_gate_submit(struct nx_lu *lu, struct nx_task *t)
 
 	nx_assert(lu != NULL && t != NULL);
 	nx_assert(t->priv.io.done != NULL);
-	if (g->wait_head == NULL && may_start(g, t))
+	/* the owner's own I/Os never queue (they would wait for it) */
+	if (g->owner == t || (g->wait_head == NULL && may_start(g, t)))
 		return start(lu, t, false);
 	enqueue(g, t);
 	return 0;

@@ -91,7 +91,7 @@ struct xc_list {
 	uint16_t seg_off[XC_MAX_SEGS]; /* segment descriptors in the list */
 };
 
-static bool fail(struct xc_err *e, uint8_t asc, uint8_t ascq, int32_t byte,
+static bool xc_fail(struct xc_err *e, uint8_t asc, uint8_t ascq, int32_t byte,
 		 int8_t bit)
 {
 	e->asc = asc;
@@ -112,15 +112,15 @@ static bool check_ident(const uint8_t *d, uint32_t off, struct xc_err *e)
 	uint8_t type = d[5] & 0x0f;
 
 	if (assoc != 0)
-		return fail(e, ASC_PARAM, 0, (int32_t)off + 5, 5);
+		return xc_fail(e, ASC_PARAM, 0, (int32_t)off + 5, 5);
 	if (type == 0x03 && code_set != 0x01)
-		return fail(e, ASC_PARAM, 0, (int32_t)off + 4, 3);
+		return xc_fail(e, ASC_PARAM, 0, (int32_t)off + 4, 3);
 	if (type == 0x01 && code_set != 0x02)
-		return fail(e, ASC_PARAM, 0, (int32_t)off + 4, 3);
+		return xc_fail(e, ASC_PARAM, 0, (int32_t)off + 4, 3);
 	if (type != 0x01 && type != 0x03)
-		return fail(e, ASC_PARAM, 0, (int32_t)off + 5, 3);
+		return xc_fail(e, ASC_PARAM, 0, (int32_t)off + 5, 3);
 	if (d[7] > 20)
-		return fail(e, ASC_PARAM, 0, (int32_t)off + 7, 7);
+		return xc_fail(e, ASC_PARAM, 0, (int32_t)off + 7, 7);
 	return true;
 }
 
@@ -129,12 +129,12 @@ static bool decode_cscds(const uint8_t *p, uint32_t end, struct xc_list *l,
 {
 	for (uint32_t off = XC_HDR_LEN; off < end; off += XC_CSCD_LEN) {
 		if (l->ncscd == XC_MAX_CSCD)
-			return fail(e, ASC_PARAM, ASCQ_TOO_MANY_CSCD, -1, -1);
-		if (p[off] != CSCD_IDENT)
-			return fail(e, ASC_PARAM, ASCQ_BAD_CSCD_TYPE, -1, -1);
+			return xc_fail(e, ASC_PARAM, ASCQ_TOO_MANY_CSCD, -1, -1);
 		/* the CSCD DESCRIPTOR LIST LENGTH cuts the descriptor */
 		if (end - off < XC_CSCD_LEN)
-			return fail(e, ASC_PARAM, 0, 2, 7);
+			return xc_fail(e, ASC_PARAM, 0, 2, 7);
+		if (p[off] != CSCD_IDENT)
+			return xc_fail(e, ASC_PARAM, ASCQ_BAD_CSCD_TYPE, -1, -1);
 		if (!check_ident(p + off, off, e))
 			return false;
 		l->ncscd++;
@@ -148,18 +148,18 @@ static bool decode_segs(const uint8_t *p, uint32_t off, uint32_t end,
 	while (off < end) {
 		uint32_t len;
 		if (l->nseg == XC_MAX_SEGS)
-			return fail(e, ASC_PARAM, ASCQ_TOO_MANY_SEGS, -1, -1);
+			return xc_fail(e, ASC_PARAM, ASCQ_TOO_MANY_SEGS, -1, -1);
 		if (p[off] == SEG_BLOCK_TO_BLOCK)
 			len = XC_SEG02_LEN;
 		else if (p[off] == SEG_BLOCK_TO_BLOCK_OFF)
 			len = XC_SEG0A_LEN;
 		else
-			return fail(e, ASC_PARAM, ASCQ_BAD_SEG_TYPE, -1, -1);
+			return xc_fail(e, ASC_PARAM, ASCQ_BAD_SEG_TYPE, -1, -1);
 		if (end - off < 4 || end - off < len)
-			return fail(e, ASC_PARAM, 0, 8, 7);
+			return xc_fail(e, ASC_PARAM, 0, 8, 7);
 		/* DESCRIPTOR LENGTH excludes the first four bytes */
 		if (nx_get_be16(p + off + 2) != len - 4)
-			return fail(e, ASC_PARAM, 0, (int32_t)off + 2, 7);
+			return xc_fail(e, ASC_PARAM, 0, (int32_t)off + 2, 7);
 		l->seg_off[l->nseg++] = (uint16_t)off;
 		off += len;
 	}
@@ -172,23 +172,23 @@ static bool xc_decode(const uint8_t *p, uint32_t len, struct xc_list *l,
 {
 	memset(l, 0, sizeof(*l));
 	if (len < XC_HDR_LEN)
-		return fail(e, 0x1a, 0x00, -1, -1);
+		return xc_fail(e, 0x1a, 0x00, -1, -1);
 	l->list_id = p[0];
 	l->usage = (p[1] >> 3) & 0x03;
 	if (l->usage == USAGE_RESERVED)
-		return fail(e, ASC_PARAM, 0, 1, 4);
+		return xc_fail(e, ASC_PARAM, 0, 1, 4);
 	/* LIST ID USAGE 11b: no list identifier, the field shall be 0 */
 	if (l->usage == USAGE_NOLIST && l->list_id != 0)
-		return fail(e, ASC_PARAM, 0, 0, 7);
+		return xc_fail(e, ASC_PARAM, 0, 0, 7);
 	uint32_t cl = nx_get_be16(p + 2), sl = nx_get_be32(p + 8);
 	uint32_t il = nx_get_be32(p + 12);
 	/* Truncated by PARAMETER LIST LENGTH, or longer than MAXIMUM
 	 * DESCRIPTOR LIST LENGTH: PARAMETER LIST LENGTH ERROR. */
 	if ((uint64_t)XC_HDR_LEN + cl + sl + il > len ||
 	    (uint64_t)cl + sl > XC_MAX_DESC_LEN)
-		return fail(e, 0x1a, 0x00, -1, -1);
+		return xc_fail(e, 0x1a, 0x00, -1, -1);
 	if (il > XC_MAX_INLINE)
-		return fail(e, ASC_PARAM, ASCQ_INLINE_EXCEEDED, -1, -1);
+		return xc_fail(e, ASC_PARAM, ASCQ_INLINE_EXCEEDED, -1, -1);
 	if (!decode_cscds(p, XC_HDR_LEN + cl, l, e))
 		return false;
 	return decode_segs(p, XC_HDR_LEN + cl, XC_HDR_LEN + cl + sl, l, e);
