@@ -88,7 +88,7 @@ struct nx_task_priv {
 	uint32_t pending_io; /* backstore I/Os still outstanding */
 	int io_err;
 	bool data_owned;     /* data[] was allocated by the core */
-	struct nx_task *wait_next; /* unused; kept for layout stability */
+	struct nx_task *wait_next; /* queued on an LU I/O gate (iogate.c) */
 	/* parsers may point at the offending field (sense key specific) */
 	struct nx_sense_field field;
 	/* SBC execution engine (sbc.c): one backstore I/O in flight at most */

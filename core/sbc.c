@@ -74,6 +74,7 @@ static void io_done(struct nx_bs_io *io)
 	nx_assert(t->priv.pending_io == 1);
 	t->priv.pending_io = 0;
 	t->priv.io_err = io->err;
+	nx_io_gate_done(lu_of(t));
 	if (t->priv.in_step) {
 		t->priv.io_inline = true;
 		return;
@@ -107,7 +108,7 @@ static enum nx_sense_reason submit(struct nx_task *t, enum nx_bs_op op,
 	io->arg = t;
 	t->priv.pending_io = 1;
 	t->priv.io_err = 0;
-	int rc = nx_bs_submit(lu->bs, io);
+	int rc = nx_io_gate_submit(lu, t);
 	if (rc < 0) {
 		t->priv.pending_io = 0;
 		return io_fail(op, rc);
@@ -122,13 +123,20 @@ static enum nx_sense_reason io_result(const struct nx_task *t)
 	return io_fail(t->priv.io.op, t->priv.io_err);
 }
 
+/* The one way out of the engine: an atomic command gives the LU back. */
+static void sbc_finish(struct nx_task *t, enum nx_sense_reason r)
+{
+	nx_io_gate_release(lu_of(t), t);
+	nx_task_complete(t, r);
+}
+
 static void sbc_drive(struct nx_task *t)
 {
 	for (;;) {
 		enum nx_sense_reason r;
 		/* An aborted task stops at a step boundary (SAM-5 7.2). */
 		if (nx_task_aborting(t)) {
-			nx_task_complete(t, NX_SR_OK);
+			sbc_finish(t, NX_SR_OK);
 			return;
 		}
 		nx_assert(t->priv.engine > E_NONE && t->priv.engine < E_COUNT);
@@ -137,7 +145,7 @@ static void sbc_drive(struct nx_task *t)
 		r = engine_steps[t->priv.engine](t);
 		t->priv.in_step = false;
 		if (r != NX_SR_ASYNC) {
-			nx_task_complete(t, r);
+			sbc_finish(t, r);
 			return;
 		}
 		if (!t->priv.io_inline)
@@ -313,6 +321,46 @@ static enum nx_sense_reason parse_write(struct nx_task *t)
 
 	decode_lba_len(t->cdb, &lba, &n, &lb);
 	return rw_common(t, lba, n, lb, NX_DIR_WRITE, E_WRITE);
+}
+
+/* ---- WRITE ATOMIC(16) (SBC-4 5.48) ---------------------------------------- */
+
+/* SBC-4 5.48: TRANSFER LENGTH above MAXIMUM ATOMIC TRANSFER LENGTH, an LBA
+ * that is not a multiple of ATOMIC ALIGNMENT or a length that is not a
+ * multiple of ATOMIC TRANSFER LENGTH GRANULARITY (0 or 1 = no requirement)
+ * -> INVALID FIELD IN CDB at the offending field.  Returns the CDB byte
+ * in error, or 0. */
+static uint16_t atomic_bad_field(uint64_t lba, uint64_t n, uint64_t max,
+				 uint32_t align, uint32_t gran)
+{
+	if (n > max)
+		return 12;
+	if (align > 1 && lba % align != 0)
+		return 2;
+	if (gran > 1 && n % gran != 0)
+		return 12;
+	return 0;
+}
+
+/* One backstore write of the whole range (the E_WRITE engine) under the
+ * LU's I/O gate (NX_OP_ATOMIC): no other I/O of the LU is in flight while
+ * it runs, so readers see all of it or none and no write interleaves.
+ * The ATOMIC BOUNDARY field is outside the usage mask (MAXIMUM ATOMIC
+ * BOUNDARY SIZE 0: boundaries unsupported, a non-zero field is rejected
+ * by dispatch). */
+static enum nx_sense_reason parse_write_atomic(struct nx_task *t)
+{
+	struct nx_lu *lu = lu_of(t);
+	uint64_t lba = nx_get_be64(t->cdb + 2);
+	uint64_t n = nx_get_be16(t->cdb + 12);
+	uint32_t unit = NX_MAX(1u, NX_ATOMIC_UNIT_BYTES >> lu->block_shift);
+	uint16_t bad = atomic_bad_field(lba, n,
+					NX_ATOMIC_MAX_BYTES >> lu->block_shift,
+					unit, unit);
+
+	if (bad != 0)
+		return cdb_field(t, bad, 7);
+	return rw_common(t, lba, n, 12, NX_DIR_WRITE, E_WRITE);
 }
 
 /* ---- VERIFY / WRITE AND VERIFY (SBC-3 5.32, 5.38) ------------------------ */
@@ -959,6 +1007,8 @@ static const step_fn engine_steps[E_COUNT] = {
  * SYNCHRONIZE CACHE, UNMAP...) are write class. */
 #define RMEDIA (NX_OP_MEDIUM | NX_OP_PR_READ)
 #define CMEDIA (NX_OP_MEDIUM | NX_OP_CONFLICT_OK)
+/* COMPARE AND WRITE and WRITE ATOMIC: all-or-nothing under the I/O gate */
+#define AMEDIA (WMEDIA | NX_OP_ATOMIC)
 /* byte 1 of READ/WRITE(10/12/16): DPO, FUA, FUA_NV; RDPROTECT/WRPROTECT
  * are not in the mask (no protection information: INVALID FIELD). */
 #define RW1 0x1a
@@ -1002,7 +1052,7 @@ const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	{ 0x88, 0, 16, RMEDIA, "READ(16)",
 	  { 0xff, RW1, LBA8, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 }, parse_read,
 	  exec_engine },
-	{ 0x89, 0, 16, WMEDIA, "COMPARE AND WRITE",
+	{ 0x89, 0, 16, AMEDIA, "COMPARE AND WRITE",
 	  { 0xff, RW1, LBA8, 0x00, 0x00, 0x00, 0xff, 0x1f, 0x00 }, parse_caw,
 	  exec_engine },
 	{ 0x8a, 0, 16, WMEDIA, "WRITE(16)",
@@ -1026,7 +1076,10 @@ const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	{ 0x93, 0, 16, WMEDIA, "WRITE SAME(16)",
 	  { 0xff, 0x09, LBA8, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 }, parse_ws16,
 	  exec_engine },
-	{ 0x9e, 0x10, 16, NX_OP_SA | CMEDIA | NX_OP_ALUA_STANDBY,
+	{ 0x9c, 0, 16, AMEDIA, "WRITE ATOMIC(16)",
+	  { 0xff, 0x18, LBA8, 0x00, 0x00, 0xff, 0xff, 0x1f, 0x00 },
+	  parse_write_atomic, exec_engine },
+		{ 0x9e, 0x10, 16, NX_OP_SA | CMEDIA | NX_OP_ALUA_STANDBY,
 	  "READ CAPACITY(16)",
 	  { 0xff, 0x1f, LBA8, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00 }, parse_rc16,
 	  exec_rc16 },

@@ -9,7 +9,9 @@
  * (MODE SENSE/SELECT and the mode pages), log.c (LOG SENSE), rsoc.c
  * (REPORT SUPPORTED OPERATION CODES from the opcode tables), pr.c
  * (persistent reservations, SPC-2 RESERVE/RELEASE), alua.c (target port
- * groups, asymmetric access states, REPORT/SET TARGET PORT GROUPS).
+ * groups, asymmetric access states, REPORT/SET TARGET PORT GROUPS),
+ * xcopy.c (EXTENDED COPY, RECEIVE COPY RESULTS, Third-party Copy VPD),
+ * iogate.c (the per-LU I/O gate that makes atomic commands all-or-nothing).
  *
  * Handlers return an nx_sense_reason; one table (sense.c) maps it to sense
  * key/ASC/ASCQ and one builder writes the sense bytes: no handler builds
@@ -40,6 +42,16 @@
 #define NX_UNMAP_MAX_DESC 256u        /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 #define NX_CAW_MAX_BLOCKS 255u        /* MAXIMUM COMPARE AND WRITE LENGTH */
 #define NX_WSNZ 0                     /* WRITE SAME with 0 LBs: to the last LBA */
+/* WRITE ATOMIC(16) (SBC-4 5.48, Block Limits VPD): the largest atomic
+ * write in bytes (MAXIMUM ATOMIC TRANSFER LENGTH = this / block size, at
+ * most MAXIMUM TRANSFER LENGTH) and the atomic unit: ATOMIC ALIGNMENT and
+ * ATOMIC TRANSFER LENGTH GRANULARITY are both NX_ATOMIC_UNIT_BYTES in
+ * blocks (8 on a 512-byte LU, 1 on a 4096-byte LU), because below 4 KiB
+ * a write to a 4K-sector medium (file backstore, O_DIRECT) is a
+ * read-modify-write that a power loss can tear.  Atomic boundaries are
+ * not supported (both boundary fields 0). */
+#define NX_ATOMIC_MAX_BYTES (2u << 20)
+#define NX_ATOMIC_UNIT_BYTES 4096u
 
 /* REPORT LUNS well-known LUN (SPC-4 8.2): the 8-byte LUN field C101h,
  * which nx_lun_decode() also returns as the LUN value.  It has no nx_lu;
@@ -113,6 +125,8 @@ enum nx_op_flags {
 				    * Exclusive types for every I_T nexus */
 	NX_OP_PR_COND = 1 << 8,    /* allowed for some CDB values (PREVENT 0,
 				    * START STOP UNIT START=1): pr.c decides */
+	NX_OP_ATOMIC = 1 << 9,     /* its backstore I/Os run with no other I/O
+				    * of the LU in flight (iogate.c) */
 	/* Allowed through a target port whose group is in that asymmetric
 	 * access state (SPC-4 5.16.2.4.4, 5.16.2.4.5, 5.16.2.5; read by
 	 * nx_alua_check() only).  Active states allow everything. */
@@ -214,6 +228,17 @@ struct nx_alua_lu {
 	uint8_t status[NX_ALUA_GROUPS_MAX];
 };
 
+/* The per-LU I/O gate (iogate.c): counts the backstore I/Os in flight
+ * and queues (FIFO, linked through priv.wait_next) the tasks whose next
+ * I/O has to wait for an NX_OP_ATOMIC task's exclusive turn. */
+struct nx_io_gate {
+	uint32_t inflight;
+	struct nx_task *owner;     /* the NX_OP_ATOMIC task holding the LU */
+	struct nx_task *wait_head, *wait_tail;
+	uint32_t waiting;
+	bool draining, drain_again;
+};
+
 struct nx_lu {
 	struct nx_target *tgt;
 	struct nx_pr *pr;         /* reservations (pr.c), never NULL */
@@ -246,6 +271,7 @@ struct nx_lu {
 	 * One task set per LU (TST 000b), so one ACA per LU at most. */
 	struct nx_nexus *aca_nexus;
 	struct nx_alua_lu alua;   /* asymmetric access states (alua.c) */
+	struct nx_io_gate gate;   /* iogate.c */
 };
 
 struct nx_target {
@@ -255,6 +281,27 @@ struct nx_target {
 	struct nx_nexus *nexus_head;
 	uint32_t generation;          /* REPORTED LUNS DATA HAS CHANGED */
 	struct nx_alua alua;          /* target port groups (alua.c) */
+	uint32_t xcopy_running;       /* EXTENDED COPY commands executing */
+};
+
+/* EXTENDED COPY (LID1) results held per I_T nexus for RECEIVE COPY
+ * RESULTS (SPC-4 6.18), keyed by (LU, LIST IDENTIFIER); xcopy.c owns it.
+ * Bounded: a new list evicts the oldest completed one. */
+#define NX_XCOPY_HELD_MAX 16
+struct nx_xcopy_held {
+	bool used;
+	bool in_progress;
+	bool status_held;         /* COPY STATUS not yet delivered */
+	bool details_held;        /* FAILED SEGMENT DETAILS not yet delivered */
+	uint8_t list_id;
+	uint8_t cm_status;        /* COPY MANAGER STATUS: 0 running, 1 ok, 2 error */
+	uint8_t scsi_status;      /* the EXTENDED COPY's status */
+	uint8_t sense_len;
+	uint16_t segments;        /* SEGMENTS PROCESSED */
+	uint64_t lun;
+	uint64_t bytes;           /* written to copy destinations */
+	uint64_t seq;             /* age, for eviction */
+	uint8_t sense[NX_SENSE_MAX];
 };
 
 struct nx_nexus {
@@ -275,6 +322,8 @@ struct nx_nexus {
 	uint8_t ua_count[NX_LU_MAX];
 	/* REQUEST SENSE: the last deferred sense of this nexus (SPC-4 6.39) */
 	struct nx_tmf *tmf_head;
+	struct nx_xcopy_held xcopy[NX_XCOPY_HELD_MAX]; /* xcopy.c */
+	uint64_t xcopy_seq;
 };
 
 /* ---- helpers shared across core/ ---------------------------------------- */
@@ -359,6 +408,43 @@ enum nx_sense_reason nx_aca_check(const struct nx_task *t, bool naca);
 void nx_tmf_check_condition(struct nx_lu *lu, struct nx_nexus *n, bool naca,
 			    bool aca_task);
 void nx_aca_nexus_loss(struct nx_target *tgt, const struct nx_nexus *n);
+/* COPY ABORTED sense (SPC-4 6.4.3.x, 4.5.2.5): COMMAND-SPECIFIC
+ * INFORMATION carries the segment number; a segment pointer
+ * (sense-key specific, SD = relative to the segment descriptor) when
+ * ptr_valid; the status and sense a copy source (fwd 1) or destination
+ * (fwd 2) returned when fwd != 0 (forwarded sense data, fixed format:
+ * the SOURCE / DESTINATION SENSE DATA OFFSET bytes point at it). */
+struct nx_copy_sense {
+	uint8_t asc, ascq;
+	uint16_t segment;
+	bool ptr_valid;
+	bool sd;
+	uint16_t ptr_byte;
+	uint8_t fwd;              /* 0 none, 1 copy source, 2 copy destination */
+	uint8_t fwd_status;
+	uint8_t fwd_key, fwd_asc, fwd_ascq; /* fwd_key 0: status only */
+};
+void nx_sense_build_copy(struct nx_task *t, const struct nx_copy_sense *c);
+
+/* The LU I/O gate (iogate.c).  nx_io_gate_submit() starts t->priv.io on
+ * lu's backstore, or queues t until the gate opens (an NX_OP_ATOMIC task
+ * waits for the LU to drain and then holds it; everyone else waits while
+ * it does).  Returns 0 (started or queued: io->done will run) or the
+ * backstore's synchronous refusal (< 0, io->done will not run).  Every
+ * completion of a gated I/O calls nx_io_gate_done(); an NX_OP_ATOMIC task
+ * calls nx_io_gate_release() before it completes. */
+int nx_io_gate_submit(struct nx_lu *lu, struct nx_task *t);
+void nx_io_gate_done(struct nx_lu *lu);
+void nx_io_gate_release(struct nx_lu *lu, struct nx_task *t);
+
+/* EXTENDED COPY / RECEIVE COPY RESULTS (xcopy.c), rows in nx_spc_opcodes[]. */
+enum nx_sense_reason nx_xcopy_parse(struct nx_task *t);
+enum nx_sense_reason nx_xcopy_exec(struct nx_task *t);
+enum nx_sense_reason nx_rcr_parse(struct nx_task *t);
+enum nx_sense_reason nx_rcr_exec(struct nx_task *t);
+/* Third-party Copy VPD page (SPC-4 7.8.17) payload after the 4-byte page
+ * header into buf (cap bytes); returns its length. */
+size_t nx_xcopy_vpd_3pc(const struct nx_lu *lu, uint8_t *buf, size_t cap);
 
 /* Unit attentions (SAM-5 5.14): queue for one nexus / every nexus but one. */
 void nx_ua_establish(struct nx_nexus *n, const struct nx_lu *lu, uint8_t asc,

@@ -174,3 +174,102 @@ void nx_task_set_sense(struct nx_task *t, enum nx_sense_reason reason,
 		field = &t->priv.field;
 	nx_sense_build(t, d->key, d->asc, d->ascq, field, false, 0);
 }
+
+/* ---- COPY ABORTED (EXTENDED COPY, SPC-4 6.4) ------------------------------ */
+
+#define KEY_COPY_ABORTED 0x0a
+#define DESC_CSI_LEN 12  /* SPC-4 4.5.2.3: type 01h, additional length 0Ah */
+#define DESC_FWD_HDR 4   /* SPC-4 4.5.2.x forwarded sense data: type 0Ch */
+
+/* Segment pointer (SPC-4 4.5.2.4.5): SKSV, SD, FIELD POINTER. */
+static void put_segment_pointer(uint8_t *p, const struct nx_copy_sense *c)
+{
+	p[0] = (uint8_t)(0x80 | (c->sd ? 0x20 : 0));
+	nx_put_be16(p + 1, c->ptr_byte);
+}
+
+/* The copy target's own sense (fixed format, no field pointer). */
+static size_t fwd_sense(uint8_t *buf, size_t cap, const struct nx_copy_sense *c)
+{
+	if (c->fwd_key == 0)
+		return 0;
+	return encode_fixed(buf, cap, c->fwd_key, c->fwd_asc, c->fwd_ascq, NULL,
+			    false, 0);
+}
+
+/* Fixed format: COMMAND-SPECIFIC INFORMATION = SOURCE SENSE DATA OFFSET,
+ * DESTINATION SENSE DATA OFFSET, SEGMENT NUMBER; the forwarded status
+ * byte and sense follow byte 17 (SPC-4 6.4.3.x). */
+static size_t copy_fixed(uint8_t *s, size_t cap, const struct nx_copy_sense *c)
+{
+	size_t len = FIXED_LEN;
+
+	nx_assert(cap >= FIXED_LEN + 1 + FIXED_LEN);
+	memset(s, 0, FIXED_LEN);
+	s[0] = 0x70;
+	s[2] = KEY_COPY_ABORTED;
+	s[12] = c->asc;
+	s[13] = c->ascq;
+	nx_put_be16(s + 10, c->segment);
+	if (c->ptr_valid)
+		put_segment_pointer(s + 15, c);
+	if (c->fwd != 0) {
+		s[c->fwd == 1 ? 8 : 9] = FIXED_LEN;
+		s[len++] = c->fwd_status;
+		len += fwd_sense(s + len, cap - len, c);
+	}
+	s[7] = (uint8_t)(len - 8);
+	return len;
+}
+
+/* Descriptor format: command-specific information, segment pointer and
+ * forwarded sense data descriptors (SENSE DATA SOURCE 1h/2h: EXTENDED
+ * COPY source / destination). */
+static size_t copy_desc(uint8_t *s, size_t cap, const struct nx_copy_sense *c)
+{
+	size_t len = DESC_HDR_LEN;
+
+	nx_assert(cap >= DESC_HDR_LEN + DESC_CSI_LEN + DESC_SKS_LEN +
+			 DESC_FWD_HDR + FIXED_LEN);
+	memset(s, 0, cap);
+	s[0] = 0x72;
+	s[1] = KEY_COPY_ABORTED;
+	s[2] = c->asc;
+	s[3] = c->ascq;
+	s[len] = 0x01;
+	s[len + 1] = DESC_CSI_LEN - 2;
+	nx_put_be16(s + len + 6, c->segment);
+	len += DESC_CSI_LEN;
+	if (c->ptr_valid) {
+		s[len] = 0x02;
+		s[len + 1] = DESC_SKS_LEN - 2;
+		put_segment_pointer(s + len + 4, c);
+		len += DESC_SKS_LEN;
+	}
+	if (c->fwd != 0) {
+		uint8_t *d = s + len;
+		size_t n = fwd_sense(d + DESC_FWD_HDR, cap - len - DESC_FWD_HDR,
+				     c);
+		d[0] = 0x0c;
+		d[1] = (uint8_t)(DESC_FWD_HDR - 2 + n);
+		d[2] = c->fwd;
+		d[3] = c->fwd_status;
+		len += DESC_FWD_HDR + n;
+	}
+	s[7] = (uint8_t)(len - DESC_HDR_LEN);
+	return len;
+}
+
+void nx_sense_build_copy(struct nx_task *t, const struct nx_copy_sense *c)
+{
+	const struct nx_lu *lu = t->priv.lu;
+
+	nx_assert(t != NULL && c != NULL);
+	nx_assert(c->fwd <= 2);
+	t->status = NX_STATUS_CHECK_CONDITION;
+	if (lu != NULL && lu->mode.d_sense)
+		t->sense_len = (uint8_t)copy_desc(t->sense, sizeof(t->sense), c);
+	else
+		t->sense_len = (uint8_t)copy_fixed(t->sense, sizeof(t->sense), c);
+	t->xfer_len = 0;
+}

@@ -96,8 +96,8 @@ static void std_inquiry(struct nx_task *t)
 	d[2] = 0x06;        /* VERSION: SPC-4 */
 	d[3] = 0x20 | 0x10 | 0x02; /* NORMACA (SAM-5 5.9.2), HISUP, FORMAT 2 */
 	d[4] = STD_INQ_LEN - 5;
-	if (lu != NULL)
-		d[5] = TPGS_IMPLICIT_EXPLICIT; /* alua.c */
+	if (lu != NULL) /* TPGS (alua.c), 3PC: EXTENDED COPY (xcopy.c) */
+		d[5] = TPGS_IMPLICIT_EXPLICIT | 0x08;
 	d[7] = 0x02;        /* CMDQUE (SAM-5 task set management) */
 	put_ascii(d + 8, 8, lu ? lu->vendor : "NEXUS");
 	put_ascii(d + 16, 16, lu ? lu->product : "nexus-lu");
@@ -112,7 +112,8 @@ static void std_inquiry(struct nx_task *t)
 
 /* ---- VPD pages ----------------------------------------------------------- */
 
-static const uint8_t vpd_pages[] = { 0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2 };
+static const uint8_t vpd_pages[] = { 0x00, 0x80, 0x83, 0x86, 0x8f,
+				     0xb0, 0xb1, 0xb2 };
 
 static void vpd_header(const struct nx_task *t, uint8_t *d, uint8_t page,
 		       uint16_t len)
@@ -281,6 +282,18 @@ static enum nx_sense_reason vpd_extended(struct nx_task *t)
 	return NX_SR_OK;
 }
 
+/* Third-party Copy (SPC-4 7.8.17): built by the copy manager, xcopy.c */
+static enum nx_sense_reason vpd_3pc(struct nx_task *t)
+{
+	uint8_t d[VPD_HDR_LEN + 128];
+	size_t n = nx_xcopy_vpd_3pc(t->priv.lu, d + VPD_HDR_LEN,
+				    sizeof(d) - VPD_HDR_LEN);
+
+	vpd_header(t, d, 0x8f, (uint16_t)n);
+	nx_task_put_data(t, d, (uint32_t)(VPD_HDR_LEN + n));
+	return NX_SR_OK;
+}
+
 /* Block limits (SBC-3 6.5) */
 static enum nx_sense_reason vpd_block_limits(struct nx_task *t)
 {
@@ -298,6 +311,12 @@ static enum nx_sense_reason vpd_block_limits(struct nx_task *t)
 		nx_put_be32(d + 24, NX_UNMAP_MAX_DESC);
 	}
 	nx_put_be64(d + 36, NX_WS_MAX_BLOCKS);
+	/* SBC-4 6.6.4: WRITE ATOMIC(16) limits; no atomic boundaries
+	 * (MAXIMUM ATOMIC TRANSFER LENGTH WITH ATOMIC BOUNDARY and
+	 * MAXIMUM ATOMIC BOUNDARY SIZE stay 0) */
+	nx_put_be32(d + 44, NX_ATOMIC_MAX_BYTES >> lu->block_shift);
+	nx_put_be32(d + 48, NX_MAX(1u, NX_ATOMIC_UNIT_BYTES >> lu->block_shift));
+	nx_put_be32(d + 52, NX_MAX(1u, NX_ATOMIC_UNIT_BYTES >> lu->block_shift));
 	nx_task_put_data(t, d, sizeof(d));
 	return NX_SR_OK;
 }
@@ -346,6 +365,8 @@ static enum nx_sense_reason inquiry_vpd(struct nx_task *t, uint8_t page)
 		return vpd_devid(t);
 	case 0x86:
 		return vpd_extended(t);
+	case 0x8f:
+		return vpd_3pc(t);
 	case 0xb0:
 		return vpd_block_limits(t);
 	case 0xb1:
@@ -490,6 +511,12 @@ static enum nx_sense_reason request_sense_exec(struct nx_task *t)
 	  { 0xff, 0x1f, 0xff, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, CTL },    \
 	  nx_pr_out_parse, nx_pr_out_exec }
 
+#define RCR_ROW(sa, name)                                                   \
+	{ 0x84, sa, 16, NX_OP_SA | NX_OP_PR_READ, name,                     \
+	  { 0xff, 0x1f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,     \
+	    0xff, 0xff, 0xff, 0xff, 0x00, CTL },                            \
+	  nx_rcr_parse, nx_rcr_exec }
+
 /* Sorted by (opcode, service action).  Usage masks per SPC-4 6.x CDB
  * tables: a 1 marks a bit the device server evaluates. */
 const struct nx_opcode_desc nx_spc_opcodes[] = {
@@ -545,7 +572,18 @@ const struct nx_opcode_desc nx_spc_opcodes[] = {
 	PROUT_ROW(0x05, "PERSISTENT RESERVE OUT (PREEMPT AND ABORT)"),
 	PROUT_ROW(0x06, "PERSISTENT RESERVE OUT (REGISTER AND IGNORE EXISTING KEY)"),
 	PROUT_ROW(0x07, "PERSISTENT RESERVE OUT (REGISTER AND MOVE)"),
-	{ 0xa0, 0, 12, UA_FREE | ALUA_ALL, "REPORT LUNS",
+	/* EXTENDED COPY (LID1) and RECEIVE COPY RESULTS (xcopy.c, SPC-4
+	 * 6.4, 6.18): write class and read class under persistent
+	 * reservations (table 64); the copy's own targets are checked per
+	 * segment. */
+	{ 0x83, 0x00, 16, NX_OP_SA | NX_OP_MEDIUM, "EXTENDED COPY(LID1)",
+	  { 0xff, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff,
+	    0xff, 0xff, 0xff, 0x00, CTL },
+	  nx_xcopy_parse, nx_xcopy_exec },
+	RCR_ROW(0x00, "RECEIVE COPY STATUS(LID1)"),
+	RCR_ROW(0x03, "RECEIVE COPY OPERATING PARAMETERS"),
+	RCR_ROW(0x04, "RECEIVE COPY FAILURE DETAILS(LID1)"),
+		{ 0xa0, 0, 12, UA_FREE | ALUA_ALL, "REPORT LUNS",
 	  { 0xff, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00,
 	    CTL },
 	  report_luns_parse, report_luns_exec },

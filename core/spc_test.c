@@ -36,7 +36,7 @@ static void test_inquiry_standard(void **state)
 	exp[2] = 0x06;
 	exp[3] = 0x32; /* NORMACA, HISUP, RESPONSE DATA FORMAT 2 */
 	exp[4] = 91;
-	exp[5] = 0x30; /* TPGS 11b: implicit and explicit ALUA */
+	exp[5] = 0x38; /* TPGS 11b (implicit and explicit ALUA), 3PC */
 	exp[7] = 0x02;
 	memcpy(exp + 8, "NEXUS   nexus-lu        0001", 28);
 	memcpy(exp + 58, "\x00\xa0\x09\x60\x04\x60\x04\xc0", 8);
@@ -102,9 +102,10 @@ static void test_vpd_supported(void **state)
 	struct nx_task *t = inquiry(f, 0, 1, 0x00, 255);
 
 	t_expect_good(t);
-	assert_int_equal(t->xfer_len, 11);
+	assert_int_equal(t->xfer_len, 12);
 	assert_memory_equal(t->data,
-			    "\x00\x00\x00\x07\x00\x80\x83\x86\xb0\xb1\xb2", 11);
+			    "\x00\x00\x00\x08\x00\x80\x83\x86\x8f\xb0\xb1\xb2",
+			    12);
 }
 
 static void test_vpd_serial(void **state)
@@ -179,6 +180,9 @@ static void test_vpd_block_limits(void **state)
 	nx_put_be32(exp + 20, 0x100000); /* thin: UNMAP limits */
 	nx_put_be32(exp + 24, 256);
 	nx_put_be64(exp + 36, 0xffff); /* MAXIMUM WRITE SAME LENGTH */
+	nx_put_be32(exp + 44, 4096);   /* MAXIMUM ATOMIC TRANSFER LENGTH: 2 MiB */
+	nx_put_be32(exp + 48, 8);      /* ATOMIC ALIGNMENT: 4 KiB */
+	nx_put_be32(exp + 52, 8);      /* ATOMIC TRANSFER LENGTH GRANULARITY */
 	t_expect_good(t);
 	assert_int_equal(t->xfer_len, 64);
 	assert_memory_equal(t->data, exp, 64);

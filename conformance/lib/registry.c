@@ -30,6 +30,8 @@ extern const struct nx_conf_table nx_conf_table_sbc3_boundaries;
 extern const struct nx_conf_table nx_conf_table_sbc3_thin;
 extern const struct nx_conf_table nx_conf_table_sbc3_caw;
 extern const struct nx_conf_table nx_conf_table_sbc3_startstop;
+extern const struct nx_conf_table nx_conf_table_sbc3_xcopy;
+extern const struct nx_conf_table nx_conf_table_sbc3_atomic;
 extern const struct nx_conf_table nx_conf_table_iscsi_login;
 extern const struct nx_conf_table nx_conf_table_iscsi_ffp;
 extern const struct nx_conf_table nx_conf_table_iscsi_data;
@@ -61,6 +63,8 @@ const struct nx_conf_table *const nx_conf_tables[] = {
 	&nx_conf_table_sbc3_thin,
 	&nx_conf_table_sbc3_caw,
 	&nx_conf_table_sbc3_startstop,
+	&nx_conf_table_sbc3_xcopy,
+	&nx_conf_table_sbc3_atomic,
 	&nx_conf_table_iscsi_login,
 	&nx_conf_table_iscsi_ffp,
 	&nx_conf_table_iscsi_data,
