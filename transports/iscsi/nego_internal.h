@@ -222,6 +222,35 @@ void nx_md5_init(struct nx_md5 *m);
 void nx_md5_update(struct nx_md5 *m, const void *data, size_t len);
 void nx_md5_final(struct nx_md5 *m, uint8_t digest[NX_MD5_DIGEST_LEN]);
 
+/* ---- SHA-256, FIPS 180-4 (sha256.c) -------------------------------------- */
+
+#define NX_SHA256_DIGEST_LEN 32
+
+struct nx_sha256 {
+	uint32_t state[8];
+	uint64_t bytes;
+	uint8_t block[64];
+};
+
+void nx_sha256_init(struct nx_sha256 *s);
+void nx_sha256_update(struct nx_sha256 *s, const void *data, size_t len);
+void nx_sha256_final(struct nx_sha256 *s, uint8_t digest[NX_SHA256_DIGEST_LEN]);
+
+/* ---- SHA3-256, FIPS 202 (sha3.c) ----------------------------------------- */
+
+#define NX_SHA3_256_DIGEST_LEN 32
+#define NX_SHA3_256_RATE 136 /* bytes: 1600 - 2 * 256 bits of capacity */
+
+struct nx_sha3_256 {
+	uint64_t state[25];
+	unsigned pos;        /* bytes absorbed into the current block */
+};
+
+void nx_sha3_256_init(struct nx_sha3_256 *s);
+void nx_sha3_256_update(struct nx_sha3_256 *s, const void *data, size_t len);
+void nx_sha3_256_final(struct nx_sha3_256 *s,
+		       uint8_t digest[NX_SHA3_256_DIGEST_LEN]);
+
 /* ---- CHAP, RFC 1994 + RFC 7143 12.1.3 (chap.c) -------------------------- */
 
 #define NX_CHAP_ALG_MD5 5
