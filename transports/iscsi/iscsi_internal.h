@@ -130,6 +130,13 @@ uint16_t nx_iscsi_conn_login_complete(struct nx_iscsi_conn *c,
 void nx_iscsi_conn_login_start(struct nx_iscsi_conn *c, uint32_t exp_statsn);
 /* Asks the embedder to drop the connection. */
 void nx_iscsi_conn_drop(struct nx_iscsi_conn *c, const char *why);
+/* CHAP brute-force lockout (authlimit.c) for this initiator name and
+ * the connection's source address: true while either is locked out. */
+bool nx_iscsi_conn_auth_blocked(struct nx_iscsi_conn *c, const char *initiator);
+/* Records a CHAP attempt's outcome: a failure counts towards a lockout
+ * of the name and the address, a success clears the name's record. */
+void nx_iscsi_conn_auth_result(struct nx_iscsi_conn *c, const char *initiator,
+			       bool ok);
 
 /* ---- provided by the negotiation side ----------------------------------- */
 
@@ -208,6 +215,43 @@ struct nx_iscsi_ahs_info {
 /* Parses every AHS in [ahs, ahs + len).  Returns 0 or a Reject reason. */
 int nx_iscsi_ahs_parse(const uint8_t *ahs, uint32_t len,
 		       struct nx_iscsi_ahs_info *out);
+
+/* ---- CHAP failure lockout (authlimit.c) ---------------------------------- */
+
+/*
+ * Repeated CHAP failures for one key (an initiator name, a source
+ * address) lock it out for a growing, bounded time: after `free_fails`
+ * failures each further one locks for base << k, at most max_ns.  A key
+ * whose last failure is older than forget_ns starts afresh.  Time is
+ * nx_clock_ns(), so the simulator replays it exactly.  The table is
+ * bounded; when full, the entry whose lockout ends first is reused
+ * (ties: lowest index), never one chosen by pointer or hash order.
+ */
+#define NX_AUTHLIMIT_ENTRIES 256u
+#define NX_AUTHLIMIT_KEY_MAX (NX_NAME_MAX + 2)
+
+struct nx_authlimit_entry {
+	char key[NX_AUTHLIMIT_KEY_MAX];
+	uint32_t fails;
+	uint64_t last_ns;       /* last failure */
+	uint64_t until_ns;      /* locked out before this */
+	bool used;
+};
+
+struct nx_authlimit {
+	uint32_t free_fails;
+	uint64_t base_ns, max_ns, forget_ns;
+	struct nx_authlimit_entry e[NX_AUTHLIMIT_ENTRIES];
+};
+
+void nx_authlimit_init(struct nx_authlimit *al, uint32_t free_fails,
+		       uint64_t base_ns, uint64_t max_ns);
+/* Nanoseconds of lockout left for key (0: not locked out). */
+uint64_t nx_authlimit_blocked(const struct nx_authlimit *al, const char *key,
+			      uint64_t now_ns);
+void nx_authlimit_fail(struct nx_authlimit *al, const char *key,
+		       uint64_t now_ns);
+void nx_authlimit_ok(struct nx_authlimit *al, const char *key);
 
 /* Sends a Reject (RFC 7143 11.17) carrying the offending BHS as data. */
 void nx_iscsi_reject(struct nx_iscsi_conn *c, const uint8_t *bhs,
