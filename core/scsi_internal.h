@@ -233,6 +233,10 @@ struct nx_nexus {
 	uint8_t ua_count[NX_LU_MAX];
 	/* REQUEST SENSE: the last deferred sense of this nexus (SPC-4 6.39) */
 	struct nx_tmf *tmf_head;
+	/* per-nexus write protection (nx_nexus_set_read_only) */
+	uint64_t ro_luns[NX_NEXUS_RO_MAX];
+	uint8_t ro_count;
+	bool ro_all;
 };
 
 /* ---- helpers shared across core/ ---------------------------------------- */

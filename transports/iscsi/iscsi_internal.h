@@ -157,6 +157,9 @@ int nx_iscsi_login_rx(struct nx_iscsi_login *l, const struct nx_iscsi_pdu *pdu);
  * Response.  Returns 1 (full feature phase) or < 0 (drop), as above. */
 int nx_iscsi_login_resume(struct nx_iscsi_login *l, uint16_t status,
 			  uint16_t tsih);
+/* ASCII case-insensitive equality (iSCSI names, RFC 3722 normalizes to
+ * lower case; tolerate initiators that do not).  params.c. */
+bool nx_iscsi_name_eq(const char *a, const char *b);
 /* Handles a Text Request in full feature phase (SendTargets, and
  * negotiation of the keys allowed there). */
 void nx_iscsi_text_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu);

@@ -89,9 +89,6 @@ bool nx_iscsi_parse_u64(const char *s, uint64_t *out);
  * malformed encoding or more than cap bytes. */
 bool nx_iscsi_decode_binary(const char *s, uint8_t *out, size_t cap,
 			    size_t *len);
-/* ASCII case-insensitive equality (iSCSI names, RFC 3722 normalizes to
- * lower case; tolerate initiators that do not). */
-bool nx_iscsi_name_eq(const char *a, const char *b);
 
 /* ---- the RFC 7143 §13 key table and negotiation engine (params.c) -------- */
 

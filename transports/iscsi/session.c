@@ -232,6 +232,30 @@ struct nx_iscsi_cmd *nx_iscsi_cmd_find_ttt(struct nx_iscsi_session *s,
 
 /* ---- creation, join, teardown ---------------------------------------------- */
 
+/* The read-only mapping of this initiator's ACL entry (--acl IQN,ro):
+ * write protection on its nexus only.  Names compare as login.c's ACL
+ * check does (case-insensitive, RFC 3722). */
+static bool session_apply_ro(struct nx_iscsi_session *s)
+{
+	const struct nx_iscsi_target_config *t = s->tcfg;
+
+	nx_assert(t->acl_count <= NX_ISCSI_MAX_ACL);
+	for (unsigned i = 0; i < t->acl_count; i++) {
+		const struct nx_iscsi_acl_ro *ro = &t->acl_ro[i];
+
+		if (t->acl[i] == NULL ||
+		    !nx_iscsi_name_eq(t->acl[i], s->initiator_name))
+			continue;
+		if (ro->all &&
+		    nx_nexus_set_read_only(s->nexus, NX_NEXUS_RO_ALL) != NX_OK)
+			return false;
+		for (unsigned j = 0; j < ro->lun_count; j++)
+			if (nx_nexus_set_read_only(s->nexus, ro->luns[j]) != NX_OK)
+				return false;
+	}
+	return true;
+}
+
 static bool session_make_nexus(struct nx_iscsi_session *s)
 {
 	static const struct nx_nexus_ops ops = { .task_done = nx_iscsi_task_done };
@@ -249,7 +273,7 @@ static bool session_make_nexus(struct nx_iscsi_session *s)
 		    nx_target_name(s->tcfg->target), cfg->tpgt);
 	s->nexus = nx_nexus_new(s->tcfg->target, iport, tport,
 				cfg->tpgt != 0 ? cfg->tpgt : 1, &ops, s);
-	return s->nexus != NULL;
+	return s->nexus != NULL && session_apply_ro(s);
 }
 
 static struct nx_iscsi_session *session_alloc(struct nx_iscsi_conn *c,
