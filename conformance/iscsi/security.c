@@ -295,7 +295,7 @@ static void test_chap_mutual_sha256(void **state)
 	uint8_t ic[24], want[32], got[33];
 	char cs[64], ws[80];
 	struct chal ch;
-	size_t len;
+	size_t len = 0;
 
 	if (t->mutual_user[0] == '\0')
 		NX_SKIP("no mutual CHAP credentials known for the CHAP target");

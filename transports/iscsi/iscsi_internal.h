@@ -3,10 +3,11 @@
  *
  * Two halves meet here:
  *  - the connection machinery (pdu.c, crc32c.c, conn.c, session.c, scsi.c,
- *    tmf.c, nop.c, logout.c, reject.c): receive state machine, send path,
- *    sessions and the full feature phase;
- *  - the negotiation side (params.c, login.c, chap.c, md5.c, text.c):
- *    login phase stages, RFC 7143 §13 keys, CHAP, Text / SendTargets.
+ *    tmf.c, nop.c, logout.c, reject.c, authlimit.c): receive state machine,
+ *    send path, sessions, limits, the CHAP lockout and full feature phase;
+ *  - the negotiation side (params.c, login.c, chap.c, md5.c, sha256.c,
+ *    sha3.c, text.c): login phase stages, RFC 7143 §13 keys, CHAP,
+ *    Text / SendTargets.
  * The contract between them is the declarations below.
  */
 #ifndef NX_ISCSI_INTERNAL_H

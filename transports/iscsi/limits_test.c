@@ -149,6 +149,61 @@ static void test_ffp_full_size_segment(void **state)
 	fx_fini(&f);
 }
 
+/* A WRITE(10) of blocks blocks with immediate data of dlen bytes. */
+static void write_cmd(struct fx *f, uint8_t *bhs, uint32_t blocks, bool final)
+{
+	fx_bhs(f, bhs, NX_ISCSI_OP_SCSI_CMD,
+	       (uint8_t)((final ? 0x80 : 0) | NX_ISCSI_CMD_W | 1));
+	nx_put_be32(bhs + 20, blocks * FX_BLOCK);
+	bhs[32] = 0x2a;
+	nx_put_be16(bhs + 39, (uint16_t)blocks);
+}
+
+/* Unsolicited data is bounded by FirstBurstLength (RFC 7143 13.14,
+ * 65536 here): immediate data over it is a protocol error (Reject), and
+ * so is unsolicited Data-Out past it (Reject, connection dropped). */
+static void test_unsolicited_bounded(void **state)
+{
+	static uint8_t data[65536 + FX_BLOCK];
+	uint8_t bhs[NX_ISCSI_BHS_LEN];
+	struct rpdu p;
+	struct fx f;
+
+	(void)state;
+	lx_init(&f, NULL, "10.0.0.1:1000");
+	fx_login(&f);
+	write_cmd(&f, bhs, 256, true);
+	assert_int_equal(fx_feed(&f, bhs, data, sizeof(data)), 0);
+	assert_true(fx_next(&f, &p));
+	assert_int_equal(p.bhs[0], NX_ISCSI_OP_REJECT);
+	assert_int_equal(p.bhs[2], NX_ISCSI_REJECT_PROTOCOL);
+	fx_fini(&f);
+	/* F=0: unsolicited Data-Out follows; 64 KiB + one block of it */
+	lx_init(&f, NULL, "10.0.0.1:1000");
+	fx_login(&f);
+	write_cmd(&f, bhs, 256, false);
+	assert_int_equal(fx_feed(&f, bhs, NULL, 0), 0);
+	{
+		uint32_t itt = nx_get_be32(bhs + 16);
+
+		memset(bhs, 0, sizeof(bhs));
+		bhs[0] = NX_ISCSI_OP_DATA_OUT;
+		nx_put_be32(bhs + 16, itt);
+		nx_put_be32(bhs + 20, NX_ISCSI_RSVD_TAG);
+		nx_put_be32(bhs + 28, f.exp_statsn);
+		fx_feed(&f, bhs, data, sizeof(data) - 32768);
+		bhs[1] = 0x80;
+		nx_put_be32(bhs + 36, 1);
+		nx_put_be32(bhs + 40, sizeof(data) - 32768);
+		fx_feed(&f, bhs, data, 32768);
+	}
+	while (fx_next(&f, &p) && p.bhs[0] != NX_ISCSI_OP_REJECT)
+		;
+	assert_int_equal(p.bhs[0], NX_ISCSI_OP_REJECT);
+	assert_true(f.close_called);
+	fx_fini(&f);
+}
+
 /* Connections not yet in full feature phase are bounded; one reaching
  * it frees its place. */
 static void test_login_conns_bounded(void **state)
@@ -338,6 +393,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_login_dsl_bound),
 		cmocka_unit_test(test_ffp_full_size_segment),
+		cmocka_unit_test(test_unsolicited_bounded),
 		cmocka_unit_test(test_login_conns_bounded),
 		cmocka_unit_test(test_sessions_per_initiator),
 		cmocka_unit_test(test_login_timeout),

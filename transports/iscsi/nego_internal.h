@@ -1,6 +1,7 @@
 /*
  * nego_internal.h - what the negotiation side of transports/iscsi shares
- * among its own files (params.c, login.c, chap.c, md5.c, text.c).
+ * among its own files (params.c, login.c, chap.c, md5.c, sha256.c,
+ * sha3.c, text.c).
  *
  * The connection machinery does not need anything from here: its contract
  * with the negotiation side is in iscsi_internal.h.  Kept apart so the two

@@ -9,7 +9,8 @@
  * all three worlds.
  *
  * Files: pdu.c (BHS/AHS codec), crc32c.c (digests), params.c (RFC 7143 §13
- * key negotiation), login.c (login phase and stages), chap.c + md5.c (CHAP),
+ * key negotiation), login.c (login phase and stages), chap.c + md5.c +
+ * sha256.c + sha3.c (CHAP), authlimit.c (CHAP brute-force lockout),
  * text.c (Text and SendTargets), conn.c (receive state machine, send path),
  * session.c (sessions, CmdSN windowing, connections of a session),
  * scsi.c (SCSI Command, R2T, Data-Out/Data-In, SCSI Response), tmf.c,

@@ -1,7 +1,8 @@
 /*
  * sha3_test.c - FIPS 202 / NIST CSRC SHA3-256 example vectors ("", "abc", the
  * 448- and 896-bit messages, one million 'a'), the padding boundaries
- * (135, 136, 137 bytes around the 136-byte rate: values from an independent implementation, OpenSSL)
+ * (135, 136, 137 bytes around the 136-byte rate: values from an
+ * independent implementation, OpenSSL)
  * and every split of the input giving the same digest.
  */
 #include <setjmp.h>
