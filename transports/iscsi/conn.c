@@ -416,7 +416,7 @@ bool nx_iscsi_conn_auth_blocked(struct nx_iscsi_conn *c, const char *initiator)
 	auth_addr_key(c, key, sizeof(key));
 	left = NX_MAX(left, nx_authlimit_blocked(c->srv->authlimit, key, now));
 	if (left > 0)
-		nx_log(NX_LOG_WARN, "iscsi %s: %s: CHAP locked out for %llu ms "
+		nx_log(NX_LOG_INFO, "iscsi %s: %s: CHAP locked out for %llu ms "
 		       "more after repeated failures", c->peer, initiator,
 		       (unsigned long long)(left / 1000000));
 	return left > 0;

@@ -243,6 +243,24 @@ static void test_sessions_per_initiator(void **state)
 	assert_int_equal(lx_login(g, 2), 0x0302);
 	assert_true(g->close_called);
 	lx_conn_free(g);
+	/* discovery sessions count too: they hold a command pool as well */
+	g = lx_conn(&f, "10.0.0.1:1002");
+	{
+		static const char text[] = "InitiatorName=" FX_INITIATOR "\0"
+					   "SessionType=Discovery";
+		uint8_t bhs[NX_ISCSI_BHS_LEN];
+		struct rpdu p;
+
+		memset(bhs, 0, sizeof(bhs));
+		bhs[0] = 0x40 | NX_ISCSI_OP_LOGIN_REQ;
+		bhs[1] = 0x80 | (1 << 2) | 3;
+		bhs[13] = 3;
+		nx_put_be32(bhs + 24, 1);
+		fx_feed(g, bhs, text, sizeof(text));
+		assert_true(fx_next(g, &p));
+		assert_int_equal(nx_get_be16(p.bhs + 36), 0x0302);
+	}
+	lx_conn_free(g);
 	fx_fini(&f);
 }
 

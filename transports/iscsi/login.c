@@ -296,6 +296,20 @@ static void identify_discovery(struct nx_iscsi_login *l)
 	l->creds.mutual = &cfg->discovery_mutual_chap;
 }
 
+/* RFC 7143 4.2.7.1 / RFC 3722: iSCSI names have no spaces or control
+ * characters.  The name is logged and keys the CHAP lockout: a name with
+ * a newline or an escape sequence would forge log lines. */
+static bool name_printable(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch <= 0x20 || ch == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 /* RFC 7143 13.4, 13.5, 13.21: the first request names the initiator, the
  * session type and, for a normal session, the target. */
 static uint16_t identify(struct nx_iscsi_login *l, unsigned count)
@@ -307,7 +321,8 @@ static uint16_t identify(struct nx_iscsi_login *l, unsigned count)
 	l->identified = true;
 	if (in == NULL)
 		return NX_LOGIN_MISSING_PARAM;
-	if (in->value_len == 0 || in->value_len >= NX_NAME_MAX)
+	if (in->value_len == 0 || in->value_len >= NX_NAME_MAX ||
+	    !name_printable(in->value))
 		return NX_LOGIN_INITIATOR_ERROR;
 	memcpy(l->params.initiator_name, in->value, in->value_len + 1);
 	l->nego.seen |= 1ull << NX_K_INITIATOR_NAME;

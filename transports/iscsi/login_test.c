@@ -378,6 +378,23 @@ static void test_login_missing_target_name(void **state)
 				 "InitiatorName=" INI "\nAuthMethod=None\n"), 0x0207);
 }
 
+/* An InitiatorName with a control character or a space (RFC 7143
+ * 4.2.7.1): 0200h; it never reaches a log line. */
+static void test_login_initiator_name_control_chars(void **state)
+{
+	struct fx *f = *state;
+
+	expect_fail(f, login_req(f, F_T | STG(0, 1),
+				 "InitiatorName=iqn.2024-01.x:a\x1b[2Jb\nTargetName=" TGT "\n"),
+		    0x0200);
+	teardown(state);
+	setup(state);
+	f = *state;
+	expect_fail(f, login_req(f, F_T | STG(0, 1),
+				 "InitiatorName=iqn.2024-01.x:a b\nTargetName=" TGT "\n"),
+		    0x0200);
+}
+
 static void test_login_target_not_found(void **state)
 {
 	struct fx *f = *state;
@@ -1042,6 +1059,7 @@ int main(void)
 		T(test_login_chap_full),
 		T(test_login_chap_wrong_response),
 		T(test_login_chap_locked_out),
+		T(test_login_initiator_name_control_chars),
 		T(test_login_lockout_needs_chap),
 		T(test_login_chap_sha256),
 		T(test_login_chap_md5_not_allowed),

@@ -418,8 +418,8 @@ static uint16_t session_wait(struct nx_iscsi_conn *c, struct nx_iscsi_session *w
 
 /* ---- creation and join ------------------------------------------------------- */
 
-/* Normal sessions of this initiator name (listed or still draining:
- * both hold a command pool). */
+/* Sessions of this initiator name, discovery ones included (listed or
+ * still draining: all hold a command pool). */
 static unsigned initiator_sessions(const struct nx_iscsi_server *srv,
 				   const char *initiator)
 {
@@ -428,13 +428,12 @@ static unsigned initiator_sessions(const struct nx_iscsi_server *srv,
 
 	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
 		d = srv->sessions[i];
-		if (d != NULL && d->tcfg != NULL &&
-		    strcmp(d->initiator_name, initiator) == 0)
+		if (d != NULL && strcmp(d->initiator_name, initiator) == 0)
 			n++;
 	}
 	/* Bounded: every entry is a counted session (session_count). */
 	for (d = srv->draining; d != NULL; d = d->drain_next) {
-		if (d->tcfg != NULL && strcmp(d->initiator_name, initiator) == 0)
+		if (strcmp(d->initiator_name, initiator) == 0)
 			n++;
 	}
 	return n;
@@ -467,8 +466,8 @@ static uint16_t session_create(struct nx_iscsi_conn *c,
 	/* RFC 7143 11.13.5 0302h: "the target has insufficient session,
 	 * connection, or other resources" - one initiator may not take
 	 * every session slot. */
-	if (tcfg != NULL && initiator_sessions(srv, c->params.initiator_name) >=
-			    srv->lim.max_sessions_per_initiator)
+	if (initiator_sessions(srv, c->params.initiator_name) >=
+	    srv->lim.max_sessions_per_initiator)
 		return 0x0302;
 	for (slot = 0; slot < NX_ISCSI_SESSIONS_MAX; slot++) {
 		if (srv->sessions[slot] == NULL)
