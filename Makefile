@@ -6,7 +6,10 @@
 #   make serve      start nexus-target with its embedded default, foreground
 #   make test       every check CI runs: gcc + clang -Werror builds, unit
 #                   tests under ASan/UBSan, libiscsi interop against nexus,
-#                   nexus.ko in qemu (kernel-test, ~2.5 min)
+#                   hostile clients (~1 min), nexus.ko in qemu (kernel-test,
+#                   ~2.5 min)
+#   make hostile    thousands of malicious connections at the ASan daemon
+#                   while libiscsi does verified I/O (tests/hostile.sh)
 #   make conform    conformance suites (nexus-conform, ASan) against the
 #                   simulated target, or TARGET=iscsi://host[:port]/iqn/lun;
 #                   reports in build/reports
@@ -81,6 +84,8 @@ SIM_LIBS = -Wl,--start-group $(1)/lib/libnexus.a $(1)/lib/libnx_sim.a -Wl,--end-
 TRACE_SRC := $(filter-out %_test.c,$(wildcard traces/*.c))
 TRACE_TEST_SRC := $(wildcard traces/*_test.c)
 REPLAY_SRC := $(wildcard tools/nexus-replay/*.c) $(INI_USER_SRC)
+# nexus-hostile (issue 12): tool code, libc + libiscsi.
+HOSTILE_SRC := $(wildcard tools/nexus-hostile/*.c)
 
 # $(call objs,VARIANT_DIR,SOURCES)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
@@ -395,6 +400,7 @@ serve: deps all
 
 check-clang: $(call objs,$(C),$(LIB_SRC) $(PLAT_SRC) $(TARGET_SRC) $(TEST_SRC) \
              $(CONF_SRC) $(CONFORM_SRC) tools/nexus-perf/nexus-perf.c tools/nexus-cdb/nexus-cdb.c \
+             $(HOSTILE_SRC) \
              $(SIM_SRC) $(SIM_TEST_SRC) $(SIMTOOL_SRC) \
              $(TRACE_SRC) $(TRACE_TEST_SRC) $(REPLAY_SRC))
 
@@ -456,6 +462,21 @@ $(B)/bin/nexus-cdb: $(B)/obj/tools/nexus-cdb/nexus-cdb.o
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $< -liscsi
 
+# Issue 12: hostile clients.  nexus-hostile (tools/nexus-hostile, libc +
+# libiscsi for the well-behaved verifier) drives thousands of malicious
+# connections at the ASan nexus-target for HOSTILE_SECONDS (default 40)
+# while a libiscsi initiator does verified I/O; tests/hostile.sh checks
+# no error or mismatch, the RSS bound, a clean SIGTERM exit and no
+# sanitizer report, and prints one summary line.
+$(B)/bin/nexus-hostile: $(call objs,$(B),$(HOSTILE_SRC))
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ -liscsi
+
+.PHONY: hostile
+hostile: $(B)/bin/nexus-hostile $(A)/bin/nexus-target
+	tests/hostile.sh $(A)/bin/nexus-target $(B)/bin/nexus-hostile
+
 bench: deps all $(B)/bin/nexus-perf
 	tests/bench.sh $(B)/bin/nexus-target $(B)/bin/nexus-perf $(B)/bin/nexus-sim
 
@@ -490,6 +511,7 @@ test: deps
 	$(MAKE) sim-test
 	$(MAKE) replay-test
 	$(MAKE) interop
+	$(MAKE) hostile
 	$(MAKE) conform
 	$(MAKE) fuzz-smoke
 	$(MAKE) kernel-test

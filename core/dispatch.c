@@ -440,7 +440,7 @@ static enum nx_sense_reason check_lu_state(struct nx_task *t)
 		return NX_SR_OK;
 	if ((op->flags & NX_OP_MEDIUM) && lu->stopped)
 		return NX_SR_NOT_READY_STOPPED;
-	if ((op->flags & NX_OP_WRITES) && (lu->read_only || lu->mode.swp))
+	if ((op->flags & NX_OP_WRITES) && nx_nexus_lu_read_only(t->nexus, lu))
 		return NX_SR_WRITE_PROTECTED;
 	return NX_SR_OK;
 }

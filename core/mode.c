@@ -272,9 +272,9 @@ static void params_for_pc(const struct nx_lu *lu, uint8_t pc,
 /* Mode parameter header (SPC-4 7.5); SBC-3 6.4.1 device-specific
  * parameter: WP for a read-only LU or SWP, DPOFUA (DPO and FUA honoured). */
 static void mode_header(uint8_t *d, size_t len, bool ms6, bool llba,
-			size_t bdl, const struct nx_lu *lu)
+			size_t bdl, bool wp)
 {
-	uint8_t dsp = (uint8_t)(0x10 | (lu->read_only || lu->mode.swp ? 0x80 : 0));
+	uint8_t dsp = (uint8_t)(0x10 | (wp ? 0x80 : 0));
 
 	if (ms6) {
 		d[0] = (uint8_t)(len - 1);
@@ -317,7 +317,8 @@ enum nx_sense_reason nx_mode_sense_exec(struct nx_task *t)
 		encode_page(d + len, mp, &m, pc != 1);
 		len += mp->len;
 	}
-	mode_header(d, len, ms6, llba && !dbd, bdl, lu);
+	mode_header(d, len, ms6, llba && !dbd, bdl,
+		    nx_nexus_lu_read_only(t->nexus, lu));
 	nx_task_put_data(t, d, (uint32_t)len);
 	return NX_SR_OK;
 }

@@ -164,6 +164,15 @@ uint64_t nx_target_lun_at(const struct nx_target *tgt, unsigned index);
 struct nx_nexus *nx_nexus_new(struct nx_target *tgt, const char *initiator_port,
 			      const char *target_port, uint16_t rtpi,
 			      const struct nx_nexus_ops *ops, void *ctx);
+/* Write-protects one LU (lun) or every LU (NX_NEXUS_RO_ALL) for this
+ * I_T nexus only - a per-initiator read-only mapping: write-class
+ * commands from it get 07/27/00 and MODE SENSE shows WP (SBC-3 4.9,
+ * 6.4.1).  At most NX_NEXUS_RO_MAX LUNs; NX_ENOSPC beyond. */
+#define NX_NEXUS_RO_ALL UINT64_MAX
+#define NX_NEXUS_RO_MAX 16
+int nx_nexus_set_read_only(struct nx_nexus *n, uint64_t lun);
+/* True when lu is read-only for n (configured or per nexus). */
+bool nx_nexus_lu_read_only(const struct nx_nexus *n, const struct nx_lu *lu);
 void *nx_nexus_ctx(const struct nx_nexus *n);
 struct nx_target *nx_nexus_target(const struct nx_nexus *n);
 /* I_T nexus loss (SAM-5 6.3.4): aborts every task of this nexus (each gets

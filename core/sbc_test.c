@@ -675,6 +675,52 @@ static void test_write_protect(void **state)
 	cmd_done(&c);
 }
 
+/* Per-nexus write protection (a per-initiator read-only mapping): only
+ * the protected nexus gets 07/27/00 and sees WP in MODE SENSE; another
+ * nexus writes as usual (SBC-3 4.9, 6.4.1). */
+static void test_write_protect_per_nexus(void **state)
+{
+	uint8_t ms[6] = { 0x1a, 0x08, 0x3f, 0, 255, 0 };
+	struct cmd c;
+	uint8_t cdb[10];
+
+	(void)state;
+	while (nx_ua_pop(fx.n2, fx.lu, NULL))
+		;
+	assert_int_equal(nx_nexus_set_read_only(fx.n1, 7), NX_OK);
+	assert_false(nx_nexus_lu_read_only(fx.n1, fx.lu)); /* LUN 7 only */
+	assert_int_equal(nx_nexus_set_read_only(fx.n1, 0), NX_OK);
+	assert_int_equal(nx_nexus_set_read_only(fx.n1, 0), NX_OK); /* again */
+	assert_true(nx_nexus_lu_read_only(fx.n1, fx.lu));
+	assert_false(nx_nexus_lu_read_only(fx.n2, fx.lu));
+	put_cdb10(cdb, 0x2a, 0, 1);
+	run(&c, cdb, 10, pattern, 512);
+	expect_sense(&c.t, 0x07, 0x27, 0x00);
+	cmd_done(&c);
+	cmd_prepare(&c, fx.n2, 0, cdb, 10);
+	cmd_run(&c, pattern, 512);
+	expect_good(&c.t);
+	cmd_done(&c);
+	run(&c, ms, 6, NULL, 0);
+	expect_good(&c.t);
+	assert_int_equal(c.t.data[2] & 0x80, 0x80);
+	cmd_done(&c);
+	cmd_prepare(&c, fx.n2, 0, ms, 6);
+	cmd_run(&c, NULL, 0);
+	expect_good(&c.t);
+	assert_int_equal(c.t.data[2] & 0x80, 0);
+	cmd_done(&c);
+	/* bounded: NX_NEXUS_RO_MAX LUNs, then NX_ENOSPC; "all" always fits */
+	for (uint64_t l = 100; l < 100 + NX_NEXUS_RO_MAX - 2; l++)
+		assert_int_equal(nx_nexus_set_read_only(fx.n2, l), NX_OK);
+	assert_int_equal(nx_nexus_set_read_only(fx.n2, 999), NX_OK);
+	assert_int_equal(nx_nexus_set_read_only(fx.n2, 1000), NX_OK);
+	assert_int_equal(nx_nexus_set_read_only(fx.n2, 1001), NX_ENOSPC);
+	assert_false(nx_nexus_lu_read_only(fx.n2, fx.lu));
+	assert_int_equal(nx_nexus_set_read_only(fx.n2, NX_NEXUS_RO_ALL), NX_OK);
+	assert_true(nx_nexus_lu_read_only(fx.n2, fx.lu));
+}
+
 static int setup_4k(void **state)
 {
 	(void)state;
@@ -820,6 +866,7 @@ int main(void)
 		T(test_async_backstore),
 		T(test_io_errors),
 		T(test_write_protect),
+		T(test_write_protect_per_nexus),
 		cmocka_unit_test_setup_teardown(test_4k_blocks_thick, setup_4k,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_write_same_max_length,

@@ -324,6 +324,10 @@ struct nx_nexus {
 	struct nx_tmf *tmf_head;
 	struct nx_xcopy_held xcopy[NX_XCOPY_HELD_MAX]; /* xcopy.c */
 	uint64_t xcopy_seq;
+	/* per-nexus write protection (nx_nexus_set_read_only) */
+	uint64_t ro_luns[NX_NEXUS_RO_MAX];
+	uint8_t ro_count;
+	bool ro_all;
 };
 
 /* ---- helpers shared across core/ ---------------------------------------- */

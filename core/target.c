@@ -240,6 +240,36 @@ struct nx_nexus *nx_nexus_new(struct nx_target *tgt, const char *initiator_port,
 	return n;
 }
 
+int nx_nexus_set_read_only(struct nx_nexus *n, uint64_t lun)
+{
+	nx_assert(n != NULL);
+	if (lun == NX_NEXUS_RO_ALL) {
+		n->ro_all = true;
+		return NX_OK;
+	}
+	for (unsigned i = 0; i < n->ro_count; i++)
+		if (n->ro_luns[i] == lun)
+			return NX_OK;
+	if (n->ro_count >= NX_NEXUS_RO_MAX)
+		return NX_ENOSPC;
+	n->ro_luns[n->ro_count++] = lun;
+	return NX_OK;
+}
+
+bool nx_nexus_lu_read_only(const struct nx_nexus *n, const struct nx_lu *lu)
+{
+	if (lu->read_only || lu->mode.swp)
+		return true;
+	if (n == NULL)
+		return false;
+	if (n->ro_all)
+		return true;
+	for (unsigned i = 0; i < n->ro_count; i++)
+		if (n->ro_luns[i] == lu->lun)
+			return true;
+	return false;
+}
+
 void *nx_nexus_ctx(const struct nx_nexus *n)
 {
 	return n->ctx;

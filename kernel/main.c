@@ -5,7 +5,9 @@
  * and the simulator.
  *
  *   insmod nexus.ko portal=0.0.0.0:3260 iqn=iqn.2026-11.dev.nexus:target0 \
- *                   lun_size=64M block_size=512 log_level=2
+ *                   lun_size=64M block_size=512 log_level=2 \
+ *                   [chap=USER:SECRET [mutual_chap=USER:SECRET]] \
+ *                   [discovery_chap=USER:SECRET] [login_timeout=15] [keepalive=15]
  *
  * Set-up and tear-down run on the loop (nx_kloop_call) like everything
  * else that touches portable code.  Unload stops listening, drops every
@@ -52,6 +54,28 @@ static char *state_dir = "/var/lib/nexus";
 module_param(state_dir, charp, 0444);
 MODULE_PARM_DESC(state_dir, "directory for persistent state (APTPL); empty "
 		 "or unusable: in memory only (default /var/lib/nexus)");
+
+/* CHAP credentials (RFC 7143 12.1.3; secrets >= 12 bytes).  Mode 0: not
+ * readable through /sys/module/nexus/parameters. */
+static char *chap = "";
+module_param(chap, charp, 0);
+MODULE_PARM_DESC(chap, "USER:SECRET the initiator must log in with (CHAP)");
+
+static char *mutual_chap = "";
+module_param(mutual_chap, charp, 0);
+MODULE_PARM_DESC(mutual_chap, "USER:SECRET the target answers mutual CHAP with");
+
+static char *discovery_chap = "";
+module_param(discovery_chap, charp, 0);
+MODULE_PARM_DESC(discovery_chap, "USER:SECRET discovery sessions must log in with");
+
+static unsigned int login_timeout;
+module_param(login_timeout, uint, 0444);
+MODULE_PARM_DESC(login_timeout, "seconds from connect to full feature phase (default 15)");
+
+static unsigned int keepalive;
+module_param(keepalive, uint, 0444);
+MODULE_PARM_DESC(keepalive, "NOP-In keepalive interval in seconds (default 15)");
 
 struct nexus {
 	struct sockaddr_in addr;
@@ -108,6 +132,48 @@ static int parse_params(struct nexus *n)
 		pr_err("iqn: 1 to %d characters\n", NX_NAME_MAX - 1);
 		return -EINVAL;
 	}
+	if (login_timeout > 3600 || keepalive > 3600) {
+		pr_err("login_timeout, keepalive: 0 (default) to 3600 seconds\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* "USER:SECRET" -> c (unset when s is empty).  The error names the
+ * parameter, never the value. */
+static int parse_chap(const char *name, const char *s, struct nx_iscsi_chap *c)
+{
+	const char *colon = strchr(s, ':');
+	size_t ulen = colon ? (size_t)(colon - s) : 0;
+
+	if (!*s)
+		return 0;
+	if (!colon || ulen == 0 || ulen >= sizeof(c->user) ||
+	    strlen(colon + 1) >= sizeof(c->secret)) {
+		pr_err("%s: expected USER:SECRET\n", name);
+		return -EINVAL;
+	}
+	memcpy(c->user, s, ulen);
+	c->user[ulen] = '\0';
+	strscpy(c->secret, colon + 1, sizeof(c->secret));
+	c->set = true;
+	return 0;
+}
+
+static int nexus_security(struct nx_iscsi_server_config *cfg)
+{
+	char why[160];
+
+	if (parse_chap("chap", chap, &cfg->targets[0].chap) ||
+	    parse_chap("mutual_chap", mutual_chap, &cfg->targets[0].mutual_chap) ||
+	    parse_chap("discovery_chap", discovery_chap, &cfg->discovery_chap))
+		return -EINVAL;
+	cfg->limits.login_timeout_ms = login_timeout * 1000;
+	cfg->limits.nopin_interval_ms = keepalive * 1000;
+	if (nx_iscsi_config_check(cfg, why, sizeof(why))) {
+		pr_err("%s\n", why);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -148,6 +214,9 @@ static int nexus_start(void *arg)
 	n->cfg->portals[0] = n->portal_text;
 	n->cfg->portal_count = 1;
 	n->cfg->tpgt = 1;
+	rc = nexus_security(n->cfg);
+	if (rc < 0)
+		return rc;
 	n->srv = nx_iscsi_server_new(n->cfg);
 	if (!n->srv)
 		return -ENOMEM;

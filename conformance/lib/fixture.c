@@ -5,9 +5,13 @@
  *
  * Fixture: NX_CONF_TARGET_NAME with LU 0 (RAM, 16 MiB, 512-byte blocks,
  * the LU under test) and LU 1 (RAM, 4 MiB, 4096-byte blocks);
- * NX_CONF_CHAP_TARGET_NAME requires CHAP (CHAP_USER / CHAP_SECRET) and
- * has LU 0.  Two portals, two target portal groups (TPGT 1 and 2), hence
- * two SCSI target ports, each in its own ALUA target port group.
+ * NX_CONF_CHAP_TARGET_NAME requires CHAP (CHAP_USER / CHAP_SECRET; the
+ * target answers mutual CHAP as MUTUAL_USER / MUTUAL_SECRET) and has LU 0;
+ * ACL_TARGET_NAME admits initiators 0 (read-write) and 1 (every LU
+ * read-only) only, LU 0.  A test marked NX_CONF_FX_DISCOVERY_CHAP gets
+ * a server whose discovery sessions need CHAP (DISC_USER / DISC_SECRET).
+ * Two portals, two target portal groups (TPGT 1 and 2), hence two SCSI
+ * target ports, each in its own ALUA target port group.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,11 @@
 #define CHAP_TARGET_NAME "iqn.2026-11.dev.nexus:conform-chap"
 #define CHAP_USER "conform-user"
 #define CHAP_SECRET "conform-secret-0123"
+#define MUTUAL_USER "conform-target"
+#define MUTUAL_SECRET "conform-mutual-4567"
+#define ACL_TARGET_NAME "iqn.2026-11.dev.nexus:conform-acl"
+#define DISC_USER "conform-discovery"
+#define DISC_SECRET "conform-discovery-89ab"
 #define LU0_BYTES (16u << 20)
 #define LU1_BYTES (4u << 20)
 #define TRANSITION_S 10 /* IMPLICIT TRANSITION TIME (SPC-4 6.37) */
@@ -67,7 +76,28 @@ void nx_conf_fixture_free(struct nx_conf_fixture *f)
 		nx_target_free(f->tgt);
 	if (f->chap_tgt != NULL)
 		nx_target_free(f->chap_tgt);
-	f->tgt = f->chap_tgt = NULL;
+	if (f->acl_tgt != NULL)
+		nx_target_free(f->acl_tgt);
+	f->tgt = f->chap_tgt = f->acl_tgt = NULL;
+}
+
+/* The ACL target: the initiator names are nx_conf_config()'s, kept in
+ * static storage (the server config only points at them). */
+static void fixture_acl(struct nx_conf_fixture *f,
+			struct nx_iscsi_server_config *sc,
+			struct nx_conf_target *desc)
+{
+	static char names[2][NX_INI_NAME_MAX];
+	struct nx_iscsi_target_config *t = &sc->targets[2];
+
+	nx_conf_initiator_name(0, names[0], sizeof(names[0]));
+	nx_conf_initiator_name(1, names[1], sizeof(names[1]));
+	t->target = f->acl_tgt;
+	t->acl[0] = names[0];
+	t->acl[1] = names[1];
+	t->acl_ro[1].all = true;
+	t->acl_count = 2;
+	strcpy(desc->acl_name, ACL_TARGET_NAME);
 }
 
 int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
@@ -76,7 +106,8 @@ int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
 {
 	f->tgt = target_new(TARGET_NAME, true);
 	f->chap_tgt = target_new(CHAP_TARGET_NAME, false);
-	if (f->tgt == NULL || f->chap_tgt == NULL) {
+	f->acl_tgt = target_new(ACL_TARGET_NAME, false);
+	if (f->tgt == NULL || f->chap_tgt == NULL || f->acl_tgt == NULL) {
 		nx_conf_fixture_free(f);
 		return NX_ENOMEM;
 	}
@@ -92,7 +123,18 @@ int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
 	strcpy(sc->targets[1].chap.user, CHAP_USER);
 	strcpy(sc->targets[1].chap.secret, CHAP_SECRET);
 	sc->targets[1].chap.set = true;
-	sc->target_count = 2;
+	strcpy(sc->targets[1].mutual_chap.user, MUTUAL_USER);
+	strcpy(sc->targets[1].mutual_chap.secret, MUTUAL_SECRET);
+	sc->targets[1].mutual_chap.set = true;
+	fixture_acl(f, sc, desc);
+	sc->target_count = 3;
+	if (nx_conf_test_fixture() & NX_CONF_FX_DISCOVERY_CHAP) {
+		strcpy(sc->discovery_chap.user, DISC_USER);
+		strcpy(sc->discovery_chap.secret, DISC_SECRET);
+		sc->discovery_chap.set = true;
+		strcpy(desc->disc_user, DISC_USER);
+		strcpy(desc->disc_secret, DISC_SECRET);
+	}
 	strcpy(desc->name, TARGET_NAME);
 	desc->lun = 0;
 	desc->blocks = LU0_BYTES / 512;
@@ -102,6 +144,8 @@ int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
 	strcpy(desc->chap_name, CHAP_TARGET_NAME);
 	strcpy(desc->chap_user, CHAP_USER);
 	strcpy(desc->chap_secret, CHAP_SECRET);
+	strcpy(desc->mutual_user, MUTUAL_USER);
+	strcpy(desc->mutual_secret, MUTUAL_SECRET);
 	return 0;
 }
 

@@ -179,6 +179,11 @@ const struct nx_ini_driver *nx_conf_driver(void)
 	return &env.drv;
 }
 
+void nx_conf_initiator_name(unsigned i, char *buf, size_t len)
+{
+	snprintf(buf, len, INI_NAME_FMT, i);
+}
+
 uint64_t nx_conf_seed(void)
 {
 	return env.seed;

@@ -47,7 +47,12 @@ struct nx_conf_test {
 	const char *clause;      /* "SPC-4 6.6.1" */
 	const char *requirement; /* one line, what the target must do */
 	void (*fn)(void **state);
+	unsigned fixture;        /* NX_CONF_FX_*: fixture variant (sim, loopback) */
 };
+
+/* Fixture variants a test may ask for (the in-process backends build
+ * the server accordingly; tcp ignores them, tests check what they got). */
+#define NX_CONF_FX_DISCOVERY_CHAP 1u /* discovery sessions need CHAP */
 
 /* One table per suite file, listed in registry.c. */
 struct nx_conf_table {
@@ -58,6 +63,9 @@ struct nx_conf_table {
 #define NX_CONF_TEST(suite_, fn_, clause_, req_)                             \
 	{ .suite = suite_, .name = #fn_, .clause = clause_,                  \
 	  .requirement = req_, .fn = test_##fn_ }
+#define NX_CONF_TEST_FX(suite_, fn_, clause_, req_, fx_)                     \
+	{ .suite = suite_, .name = #fn_, .clause = clause_,                  \
+	  .requirement = req_, .fn = test_##fn_, .fixture = fx_ }
 #define NX_CONF_TABLE(var_, tests_)                                          \
 	const struct nx_conf_table var_ = { tests_, sizeof(tests_) /         \
 						    sizeof((tests_)[0]) }
@@ -121,6 +129,16 @@ struct nx_conf_target {
 	char chap_name[NX_INI_NAME_MAX];
 	char chap_user[NX_INI_NAME_MAX];
 	char chap_secret[NX_INI_SECRET_MAX];
+	/* The CHAP target's own credentials for mutual CHAP; "" = none. */
+	char mutual_user[NX_INI_NAME_MAX];
+	char mutual_secret[NX_INI_SECRET_MAX];
+	/* A target with an initiator ACL (name "" = none): initiator 0 may
+	 * log in, initiator 1 too with every LU read-only, others not. */
+	char acl_name[NX_INI_NAME_MAX];
+	/* Discovery CHAP credentials when the fixture requires them
+	 * (NX_CONF_FX_DISCOVERY_CHAP); user "" = not required. */
+	char disc_user[NX_INI_NAME_MAX];
+	char disc_secret[NX_INI_SECRET_MAX];
 	/* CHAP for the target under test (from the URL); user "" = none. */
 	char auth_user[NX_INI_NAME_MAX];
 	char auth_secret[NX_INI_SECRET_MAX];
@@ -161,7 +179,7 @@ extern const struct nx_conf_backend nx_conf_backend_tcp;
 struct nx_target;
 struct nx_iscsi_server_config;
 struct nx_conf_fixture {
-	struct nx_target *tgt, *chap_tgt;
+	struct nx_target *tgt, *chap_tgt, *acl_tgt;
 };
 /* Builds the targets, fills *sc (portals 0 and 1 with TPGTs 1 and 2,
  * both targets) and *desc.  The caller builds its server from sc, frees
@@ -192,6 +210,9 @@ const struct nx_conf_target *nx_conf_target(void);
 uint32_t nx_conf_lun(void);                  /* the LU under test */
 const struct nx_ini_driver *nx_conf_driver(void);
 uint64_t nx_conf_seed(void);                 /* per test: --seed ^ name */
+unsigned nx_conf_test_fixture(void);         /* NX_CONF_FX_* of the test */
+/* The InitiatorName nx_conf_config() gives initiator number i. */
+void nx_conf_initiator_name(unsigned i, char *buf, size_t len);
 
 /* Default configuration of initiator number `initiator` (0, 1, ...):
  * its own InitiatorName "iqn.2026-11.dev.nexus:conform.i<N>" and an ISID

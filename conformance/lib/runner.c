@@ -32,10 +32,16 @@ static const struct nx_conf_backend *cur_be;
 static const struct nx_conf_opts *cur_opts;
 static uint64_t cur_seed;
 static char cur_name[128];
+static unsigned cur_fixture;
 
 const char *nx_conf_test_name(void)
 {
 	return cur_name;
+}
+
+unsigned nx_conf_test_fixture(void)
+{
+	return cur_fixture;
 }
 
 static int setup(void **state)
@@ -132,6 +138,7 @@ static void run_one(const struct nx_conf_test *t, struct outcome *o,
 	 * simulated choice of the test follow from it. */
 	cur_seed = cur_opts->seed ^ name_hash(t->suite, t->name);
 	snprintf(cur_name, sizeof(cur_name), "%s.%s", t->suite, t->name);
+	cur_fixture = t->fixture;
 	nx_conf_env_reset_notes();
 	fflush(stdout);
 	dup2(devnull, 1);

@@ -351,15 +351,17 @@ static int parse_chap(const char *v, struct nx_iscsi_chap *chap, char *err,
 			   sizeof(chap->secret) - 1);
 	if (chap->set)
 		return ERR("given twice for the same target");
+	/* RFC 7143 12.1.3: at least 96 bits.  The message names the user
+	 * and the length, never the secret. */
+	if (strlen(colon + 1) < NX_CFG_CHAP_SECRET_MIN)
+		return ERR("the secret of CHAP user '%.*s' is %zu bytes; RFC 7143 "
+			   "12.1.3 asks for at least %d (96 bits): use a longer "
+			   "random one, e.g. 16 characters or more", (int)ulen, v,
+			   strlen(colon + 1), NX_CFG_CHAP_SECRET_MIN);
 	memcpy(chap->user, v, ulen);
 	chap->user[ulen] = '\0';
 	strcpy(chap->secret, colon + 1);
 	chap->set = true;
-	if (strlen(chap->secret) < NX_CFG_CHAP_SECRET_MIN)
-		nx_log(NX_LOG_WARN, "CHAP secret of %s is shorter than %d bytes; "
-		       "RFC 7143 12.1.3 asks for 96 bits and some initiators "
-		       "(open-iscsi) refuse it", chap->user,
-		       NX_CFG_CHAP_SECRET_MIN);
 	return 0;
 }
 
@@ -379,23 +381,171 @@ static int opt_mutual_chap(struct nx_daemon_config *cfg, const char *v,
 	return t ? parse_chap(v, &t->mutual_chap, err, errlen) : -1;
 }
 
+static int opt_discovery_chap(struct nx_daemon_config *cfg, const char *v,
+			      char *err, size_t errlen)
+{
+	return parse_chap(v, &cfg->discovery_chap, err, errlen);
+}
+
+static int opt_discovery_mutual_chap(struct nx_daemon_config *cfg,
+				     const char *v, char *err, size_t errlen)
+{
+	return parse_chap(v, &cfg->discovery_mutual_chap, err, errlen);
+}
+
+/* --chap-algorithms sha3-256,sha256,md5 (our preference order) */
+static int opt_chap_algorithms(struct nx_daemon_config *cfg, const char *v,
+			       char *err, size_t errlen)
+{
+	static const struct { const char *name; uint8_t alg; } names[] = {
+		{ "sha3-256", NX_ISCSI_CHAP_SHA3_256 }, { "8", NX_ISCSI_CHAP_SHA3_256 },
+		{ "sha256", NX_ISCSI_CHAP_SHA256 }, { "sha-256", NX_ISCSI_CHAP_SHA256 },
+		{ "7", NX_ISCSI_CHAP_SHA256 },
+		{ "md5", NX_ISCSI_CHAP_MD5 }, { "5", NX_ISCSI_CHAP_MD5 },
+	};
+	const char *p = v;
+
+	cfg->chap_alg_count = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		unsigned k;
+
+		for (k = 0; k < NX_ARRAY_SIZE(names); k++)
+			if (strlen(names[k].name) == n &&
+			    strncasecmp(p, names[k].name, n) == 0)
+				break;
+		if (k == NX_ARRAY_SIZE(names))
+			return ERR("unknown CHAP algorithm '%.*s' (use sha3-256, "
+				   "sha256 and/or md5, strongest first)", (int)n, p);
+		for (unsigned i = 0; i < cfg->chap_alg_count; i++)
+			if (cfg->chap_algs[i] == names[k].alg)
+				return ERR("'%.*s' is given twice", (int)n, p);
+		if (cfg->chap_alg_count == NX_ISCSI_CHAP_ALGS_MAX)
+			return ERR("too many algorithms");
+		cfg->chap_algs[cfg->chap_alg_count++] = names[k].alg;
+		p += n + (p[n] == ',');
+	}
+	return cfg->chap_alg_count ? 0 : ERR("empty list");
+}
+
+/* ",ro" (every LU) or ",ro=N" (LUN N, repeatable) after an ACL name. */
+static int acl_option(struct nx_iscsi_acl_ro *ro, const char *opt, char *err,
+		      size_t errlen)
+{
+	char *end;
+	unsigned long n;
+
+	if (strcmp(opt, "ro") == 0) {
+		ro->all = true;
+		return 0;
+	}
+	if (strncmp(opt, "ro=", 3) != 0)
+		return ERR("unknown option '%s' (use ro for every LU, ro=N for "
+			   "LUN N)", opt);
+	errno = 0;
+	n = strtoul(opt + 3, &end, 10);
+	if (!opt[3] || *end || errno || n > NX_CFG_LUN_MAX)
+		return ERR("'%s': N must be a LUN 0..%d", opt, NX_CFG_LUN_MAX);
+	if (ro->lun_count == NX_ISCSI_ACL_RO_LUNS)
+		return ERR("at most %d ro=N per initiator (use ro for all)",
+			   NX_ISCSI_ACL_RO_LUNS);
+	ro->luns[ro->lun_count++] = (uint16_t)n;
+	return 0;
+}
+
+/* --acl IQN[,ro][,ro=N]... */
 static int opt_acl(struct nx_daemon_config *cfg, const char *v, char *err,
 		   size_t errlen)
 {
 	struct nx_cfg_target *t = current_target(cfg, err, errlen);
+	struct nx_iscsi_acl_ro ro = { 0 };
+	char buf[NX_NAME_MAX + 256], *opt, *save = NULL;
+	const char *name;
 
 	if (!t)
 		return -1;
-	if (!nx_config_valid_name(v))
+	if (strlen(v) >= sizeof(buf))
+		return ERR("too long");
+	strcpy(buf, v);
+	name = strtok_r(buf, ",", &save);
+	if (!name || !nx_config_valid_name(name))
 		return ERR("'%s' is not an iSCSI initiator name (e.g. "
-			   "iqn.1993-08.org.debian:01:abcdef)", v);
+			   "iqn.1993-08.org.debian:01:abcdef[,ro][,ro=N])", v);
+	while ((opt = strtok_r(NULL, ",", &save)) != NULL) {
+		if (acl_option(&ro, opt, err, errlen) < 0)
+			return -1;
+	}
+	for (unsigned i = 0; i < t->acl_count; i++)
+		if (strcasecmp(t->acl[i], name) == 0)
+			return ERR("%s is given twice for %s", name, t->name);
 	if (t->acl_count == NX_ISCSI_MAX_ACL)
 		return ERR("too many --acl entries for %s (at most %d)", t->name,
 			   NX_ISCSI_MAX_ACL);
-	t->acl[t->acl_count] = strdup(v);
+	t->acl[t->acl_count] = strdup(name);
 	if (!t->acl[t->acl_count])
 		return ERR("out of memory");
-	t->acl_count++;
+	t->acl_ro[t->acl_count++] = ro;
+	return 0;
+}
+
+static int parse_count(const char *v, unsigned long min, unsigned long max,
+		       uint32_t *out, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (!*v || *end || errno || n < min || n > max)
+		return ERR("'%s': expected a whole number %lu..%lu", v, min, max);
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int opt_login_timeout(struct nx_daemon_config *cfg, const char *v,
+			     char *err, size_t errlen)
+{
+	uint32_t s;
+
+	if (parse_count(v, 1, 3600, &s, err, errlen) < 0)
+		return -1;
+	cfg->limits.login_timeout_ms = s * 1000;
+	return 0;
+}
+
+static int opt_keepalive(struct nx_daemon_config *cfg, const char *v,
+			 char *err, size_t errlen)
+{
+	uint32_t s;
+
+	if (parse_count(v, 1, 3600, &s, err, errlen) < 0)
+		return -1;
+	cfg->limits.nopin_interval_ms = s * 1000;
+	return 0;
+}
+
+static int opt_max_logins(struct nx_daemon_config *cfg, const char *v,
+			  char *err, size_t errlen)
+{
+	return parse_count(v, 1, 1024, &cfg->limits.max_login_conns, err,
+			   errlen);
+}
+
+static int opt_max_sessions(struct nx_daemon_config *cfg, const char *v,
+			    char *err, size_t errlen)
+{
+	return parse_count(v, 1, 256, &cfg->limits.max_sessions_per_initiator,
+			   err, errlen);
+}
+
+static int opt_auth_lockout(struct nx_daemon_config *cfg, const char *v,
+			    char *err, size_t errlen)
+{
+	uint32_t s;
+
+	if (parse_count(v, 1, 86400, &s, err, errlen) < 0)
+		return -1;
+	cfg->limits.auth_lockout_max_ms = s * 1000;
 	return 0;
 }
 
@@ -596,20 +746,29 @@ static const struct option_desc {
 	char short_name;
 	bool has_arg;
 	opt_fn fn;
+	bool secret;      /* USER:SECRET: never echo the secret */
 } options[] = {
-	{ "portal", 'p', true, opt_portal },
-	{ "target", 't', true, opt_target },
-	{ "lun", 'l', true, opt_lun },
-	{ "chap", 0, true, opt_chap },
-	{ "mutual-chap", 0, true, opt_mutual_chap },
-	{ "acl", 0, true, opt_acl },
-	{ "tpg", 0, true, opt_tpg },
-	{ "alua", 0, true, opt_alua },
-	{ "config", 'c', true, opt_config },
-	{ "log-level", 0, true, opt_log_level },
-	{ "state-dir", 0, true, opt_state_dir },
-	{ "help", 'h', false, opt_help },
-	{ "version", 'V', false, opt_version },
+	{ "portal", 'p', true, opt_portal, false },
+	{ "target", 't', true, opt_target, false },
+	{ "lun", 'l', true, opt_lun, false },
+	{ "chap", 0, true, opt_chap, true },
+	{ "mutual-chap", 0, true, opt_mutual_chap, true },
+	{ "acl", 0, true, opt_acl, false },
+	{ "discovery-chap", 0, true, opt_discovery_chap, true },
+	{ "discovery-mutual-chap", 0, true, opt_discovery_mutual_chap, true },
+	{ "chap-algorithms", 0, true, opt_chap_algorithms, false },
+	{ "login-timeout", 0, true, opt_login_timeout, false },
+	{ "keepalive", 0, true, opt_keepalive, false },
+	{ "max-logins", 0, true, opt_max_logins, false },
+	{ "max-sessions-per-initiator", 0, true, opt_max_sessions, false },
+	{ "auth-lockout-max", 0, true, opt_auth_lockout, false },
+	{ "tpg", 0, true, opt_tpg, false },
+	{ "alua", 0, true, opt_alua, false },
+	{ "config", 'c', true, opt_config, false },
+	{ "log-level", 0, true, opt_log_level, false },
+	{ "state-dir", 0, true, opt_state_dir, false },
+	{ "help", 'h', false, opt_help, false },
+	{ "version", 'V', false, opt_version, false },
 };
 
 static const struct option_desc *option_find(const char *name, size_t len)
@@ -630,9 +789,17 @@ static int apply(struct nx_daemon_config *cfg, const struct option_desc *o,
 		 const char *value, const char *where, char *err, size_t errlen)
 {
 	char detail[512];
+	int shown;
 
 	if (o->fn(cfg, value, detail, sizeof(detail)) == 0)
 		return 0;
+	/* USER:SECRET options show the user only: error messages end up in
+	 * logs and terminals, secrets must not. */
+	shown = value && o->secret && strchr(value, ':') ?
+		(int)(strchr(value, ':') - value) : value ? (int)strlen(value) : 0;
+	if (value && o->secret)
+		return ERR("%s--%s %.*s:<secret>: %s", where, o->name, shown,
+			   value, detail);
 	if (value)
 		return ERR("%s--%s %s: %s", where, o->name, value, detail);
 	return ERR("%s--%s: %s", where, o->name, detail);
@@ -840,10 +1007,27 @@ static int check_tpgs(struct nx_daemon_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+void nx_config_server_settings(const struct nx_daemon_config *cfg,
+			       struct nx_iscsi_server_config *sc)
+{
+	sc->discovery_chap = cfg->discovery_chap;
+	sc->discovery_mutual_chap = cfg->discovery_mutual_chap;
+	memcpy(sc->chap_algs, cfg->chap_algs, sizeof(sc->chap_algs));
+	sc->chap_alg_count = cfg->chap_alg_count;
+	sc->limits = cfg->limits;
+}
+
 int nx_config_finish(struct nx_daemon_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->help || cfg->version)
 		return 0;
+	if (cfg->discovery_mutual_chap.set && !cfg->discovery_chap.set)
+		return ERR("--discovery-mutual-chap needs --discovery-chap too");
+	if (cfg->discovery_mutual_chap.set &&
+	    strcmp(cfg->discovery_mutual_chap.secret,
+		   cfg->discovery_chap.secret) == 0)
+		return ERR("the --discovery-mutual-chap secret must differ from "
+			   "the --discovery-chap secret (RFC 7143 12.1.3)");
 	if (cfg->portal_count == 0 &&
 	    opt_portal(cfg, NX_CFG_DEFAULT_PORTAL, err, errlen) < 0)
 		return -1;
@@ -901,7 +1085,36 @@ void nx_config_usage(FILE *out)
 "      --mutual-chap USER:SECRET\n"
 "                           the target answers the initiator's challenge\n"
 "                           with these (needs --chap; different secret)\n"
-"      --acl INITIATOR-IQN  only these initiators may log in (repeatable)\n"
+"      --acl INITIATOR-IQN[,ro][,ro=N]\n"
+"                           only these initiators may log in (repeatable);\n"
+"                           ro: every LU read-only for this initiator,\n"
+"                           ro=N: LUN N read-only for it (repeatable)\n"
+"\n"
+"Security and limits (all targets):\n"
+"      --discovery-chap USER:SECRET\n"
+"                           discovery sessions (SendTargets) must log in\n"
+"                           with CHAP too; they list only the targets the\n"
+"                           initiator's --acl entries allow\n"
+"      --discovery-mutual-chap USER:SECRET\n"
+"                           the target's answer to a discovery initiator's\n"
+"                           challenge (needs --discovery-chap)\n"
+"      --chap-algorithms LIST\n"
+"                           CHAP_A values accepted, preferred first (default\n"
+"                           sha3-256,sha256,md5; libiscsi and open-iscsi\n"
+"                           default to md5).  Secrets must be >= 12 bytes.\n"
+"      --auth-lockout-max SECS\n"
+"                           after 3 CHAP failures of an initiator name or a\n"
+"                           source address, each failure locks them out\n"
+"                           for 1, 2, 4 ... s, at most SECS (default 60)\n"
+"      --login-timeout SECS a connection not logged in after SECS is\n"
+"                           dropped (default 15)\n"
+"      --keepalive SECS     NOP-In ping after SECS of silence; no answer\n"
+"                           within SECS more drops the connection (15)\n"
+"      --max-logins N       connections still logging in at once; more are\n"
+"                           closed at accept (default 64)\n"
+"      --max-sessions-per-initiator N\n"
+"                           sessions one initiator name may hold; more get\n"
+"                           login status 0302h out of resources (default 16)\n"
 "\n"
 "General:\n"
 "  -c, --config FILE        read options from FILE: one per line, long names\n"

@@ -22,7 +22,7 @@
 #define NX_CFG_LUNS_MAX 256        /* per target */
 #define NX_CFG_LUN_MAX 16383       /* flat addressing (SAM-5 4.7.7) */
 #define NX_CFG_FILE_BYTES_MAX (1u << 20)
-#define NX_CFG_CHAP_SECRET_MIN 12  /* RFC 7143 12.1.3: >= 96 bits */
+#define NX_CFG_CHAP_SECRET_MIN NX_ISCSI_SECRET_MIN /* RFC 7143 12.1.3 */
 
 enum nx_cfg_lun_kind {
 	NX_CFG_LUN_RAM,
@@ -47,6 +47,7 @@ struct nx_cfg_target {
 	struct nx_iscsi_chap chap;
 	struct nx_iscsi_chap mutual_chap;
 	char *acl[NX_ISCSI_MAX_ACL];
+	struct nx_iscsi_acl_ro acl_ro[NX_ISCSI_MAX_ACL]; /* --acl IQN,ro[=N] */
 	unsigned acl_count;
 	bool implicit;        /* created by an option given before any --target */
 };
@@ -80,6 +81,12 @@ struct nx_daemon_config {
 	struct nx_cfg_target *current; /* where --lun/--chap/--acl go */
 	enum nx_log_level log_level;
 	char *state_dir;
+	/* server-wide iSCSI settings (nx_config_server_settings) */
+	struct nx_iscsi_chap discovery_chap;
+	struct nx_iscsi_chap discovery_mutual_chap;
+	uint8_t chap_algs[NX_ISCSI_CHAP_ALGS_MAX];
+	unsigned chap_alg_count;
+	struct nx_iscsi_limits limits;
 	unsigned config_depth;         /* --config inside a config file */
 	bool help;
 	bool version;
@@ -109,6 +116,11 @@ bool nx_config_valid_name(const char *name);
 /* "127.0.0.1:3260" or "[::1]:3260"; port overrides p->port when != 0. */
 void nx_config_portal_text(const struct nx_cfg_portal *p, uint16_t port,
 			   char *buf, size_t len);
+
+/* Copies the server-wide settings (discovery CHAP, CHAP algorithms,
+ * limits) into the transport's configuration. */
+void nx_config_server_settings(const struct nx_daemon_config *cfg,
+			       struct nx_iscsi_server_config *sc);
 
 void nx_config_usage(FILE *out);
 

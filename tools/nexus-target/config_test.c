@@ -237,6 +237,86 @@ static void test_errors_say_what_and_how(void **state)
 	EXPECT_ERROR("cannot open config file", "--config", "/nonexistent/nexus.conf");
 }
 
+/* Issue 12: security and limits options. */
+static void test_security_options(void **state)
+{
+	struct nx_daemon_config cfg;
+	static struct nx_iscsi_server_config sc;
+
+	assert_int_equal(PARSE(&cfg, "--target", "iqn.2026-11.a.b:c", "--lun", "1=ram:1M",
+			       "--lun", "2=ram:1M",
+			       "--acl", "iqn.1993-08.org.debian:01:h1,ro",
+			       "--acl", "iqn.1993-08.org.debian:01:h2,ro=2,ro=7",
+			       "--acl", "iqn.1993-08.org.debian:01:h3",
+			       "--discovery-chap", "disco:discovery-secret",
+			       "--discovery-mutual-chap", "tgt:another-discovery",
+			       "--chap-algorithms", "sha256,MD5",
+			       "--login-timeout", "5", "--keepalive", "7",
+			       "--max-logins", "32", "--max-sessions-per-initiator", "4",
+			       "--auth-lockout-max", "120"), 0);
+	assert_int_equal(cfg.targets[0]->acl_count, 3);
+	assert_string_equal(cfg.targets[0]->acl[0], "iqn.1993-08.org.debian:01:h1");
+	assert_true(cfg.targets[0]->acl_ro[0].all);
+	assert_false(cfg.targets[0]->acl_ro[1].all);
+	assert_int_equal(cfg.targets[0]->acl_ro[1].lun_count, 2);
+	assert_int_equal(cfg.targets[0]->acl_ro[1].luns[0], 2);
+	assert_int_equal(cfg.targets[0]->acl_ro[1].luns[1], 7);
+	assert_int_equal(cfg.targets[0]->acl_ro[2].lun_count, 0);
+	assert_string_equal(cfg.discovery_chap.user, "disco");
+	assert_true(cfg.discovery_mutual_chap.set);
+	assert_int_equal(cfg.chap_alg_count, 2);
+	assert_int_equal(cfg.chap_algs[0], NX_ISCSI_CHAP_SHA256);
+	assert_int_equal(cfg.chap_algs[1], NX_ISCSI_CHAP_MD5);
+	assert_int_equal(cfg.limits.login_timeout_ms, 5000);
+	assert_int_equal(cfg.limits.nopin_interval_ms, 7000);
+	assert_int_equal(cfg.limits.max_login_conns, 32);
+	assert_int_equal(cfg.limits.max_sessions_per_initiator, 4);
+	assert_int_equal(cfg.limits.auth_lockout_max_ms, 120000);
+	memset(&sc, 0, sizeof(sc));
+	nx_config_server_settings(&cfg, &sc);
+	assert_true(sc.discovery_chap.set);
+	assert_int_equal(sc.chap_alg_count, 2);
+	assert_int_equal(sc.limits.max_login_conns, 32);
+	nx_config_free(&cfg);
+}
+
+static void test_security_errors(void **state)
+{
+	/* RFC 7143 12.1.3: 96 bits; the secret itself is never echoed */
+	EXPECT_ERROR("is 11 bytes; RFC 7143 12.1.3 asks for at least 12",
+		     "--chap", "alice:elevenbytes");
+	EXPECT_ERROR("CHAP user 'tgt'", "--chap", "a:abcdefabcdefabcdef",
+		     "--mutual-chap", "tgt:tiny");
+	EXPECT_ERROR("is 5 bytes", "--discovery-chap", "d:short");
+	EXPECT_ERROR("--discovery-mutual-chap needs --discovery-chap",
+		     "--discovery-mutual-chap", "t:abcdefabcdefabcdef");
+	EXPECT_ERROR("must differ", "--discovery-chap", "d:abcdefabcdefabcdef",
+		     "--discovery-mutual-chap", "t:abcdefabcdefabcdef");
+	EXPECT_ERROR("unknown CHAP algorithm 'sha1'", "--chap-algorithms", "sha1");
+	EXPECT_ERROR("'5' is given twice", "--chap-algorithms", "md5,5");
+	EXPECT_ERROR("unknown option 'rw'", "--acl", "iqn.1993-08.org.debian:01:h1,rw");
+	EXPECT_ERROR("N must be a LUN", "--acl", "iqn.1993-08.org.debian:01:h1,ro=x");
+	EXPECT_ERROR("given twice", "--acl", "iqn.1993-08.org.debian:01:h1",
+		     "--acl", "iqn.1993-08.org.debian:01:H1");
+	EXPECT_ERROR("expected a whole number 1..3600", "--login-timeout", "0");
+	EXPECT_ERROR("expected a whole number 1..1024", "--max-logins", "5000");
+	EXPECT_ERROR("expected a whole number", "--keepalive", "ten");
+}
+
+static void test_secret_never_in_errors(void **state)
+{
+	struct nx_daemon_config cfg;
+
+	assert_int_equal(PARSE(&cfg, "--chap", "alice:Zq9shortpw"), -1);
+	assert_null(strstr(err, "Zq9shortpw"));
+	assert_non_null(strstr(err, "--chap alice:<secret>"));
+	nx_config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, "--chap", "a:Zq9longenoughsecret",
+			       "--chap", "b:Zq9otherlongsecret"), -1);
+	assert_null(strstr(err, "Zq9"));
+	nx_config_free(&cfg);
+}
+
 static void test_help_and_version(void **state)
 {
 	struct nx_daemon_config cfg;
@@ -372,6 +452,9 @@ int main(void)
 		cmocka_unit_test(test_options_attach_to_preceding_target),
 		cmocka_unit_test(test_options_before_target_configure_default_target),
 		cmocka_unit_test(test_errors_say_what_and_how),
+		cmocka_unit_test(test_security_options),
+		cmocka_unit_test(test_security_errors),
+		cmocka_unit_test(test_secret_never_in_errors),
 		cmocka_unit_test(test_help_and_version),
 		cmocka_unit_test(test_tpg_and_alua),
 		cmocka_unit_test(test_config_file),

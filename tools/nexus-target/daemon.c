@@ -621,8 +621,10 @@ static int build_targets(struct nx_daemon *d, char *err, size_t errlen)
 		it->target = tgt;
 		it->chap = ct->chap;
 		it->mutual_chap = ct->mutual_chap;
-		for (unsigned j = 0; j < ct->acl_count; j++)
+		for (unsigned j = 0; j < ct->acl_count; j++) {
 			it->acl[j] = ct->acl[j];
+			it->acl_ro[j] = ct->acl_ro[j];
+		}
 		it->acl_count = ct->acl_count;
 	}
 	d->srv_cfg->target_count = cfg->target_count;
@@ -780,6 +782,7 @@ static int start(struct nx_daemon *d, bool *usage_error, char *err,
 	}
 	d->srv_cfg->portal_count = d->listener_count;
 	d->srv_cfg->tpgt = 1;
+	nx_config_server_settings(cfg, d->srv_cfg);
 	d->srv = nx_iscsi_server_new(d->srv_cfg);
 	if (!d->srv)
 		return ERR("cannot create the iSCSI server");

@@ -17,19 +17,155 @@ static const uint8_t zero_pad[4];
 
 /* ---- server --------------------------------------------------------------- */
 
+/* One CHAP credential: RFC 7143 12.1.3 asks for secrets of at least 96
+ * bits; an unset one is fine. */
+static const char *check_chap(const struct nx_iscsi_chap *ch, const char *who,
+			      const char *what, char *buf, size_t len)
+{
+	if (!ch->set)
+		return NULL;
+	if (ch->user[0] == '\0' || memchr(ch->user, '\0', sizeof(ch->user)) == NULL ||
+	    memchr(ch->secret, '\0', sizeof(ch->secret)) == NULL) {
+		nx_snprintf(buf, len, "%s: %s: empty or unterminated user name "
+			    "or secret", who, what);
+		return buf;
+	}
+	if (strlen(ch->secret) < NX_ISCSI_SECRET_MIN) {
+		nx_snprintf(buf, len, "%s: %s secret of user %s is shorter than "
+			    "%d bytes (RFC 7143 12.1.3: at least 96 bits)", who,
+			    what, ch->user, NX_ISCSI_SECRET_MIN);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Mutual CHAP needs one-way CHAP, and a secret of its own (RFC 7143
+ * 12.1.3: a secret authenticates one direction only). */
+static const char *check_pair(const struct nx_iscsi_chap *chap,
+			      const struct nx_iscsi_chap *mutual,
+			      const char *who, char *buf, size_t len)
+{
+	const char *e = check_chap(chap, who, "CHAP", buf, len);
+
+	if (e == NULL)
+		e = check_chap(mutual, who, "mutual CHAP", buf, len);
+	if (e != NULL || !mutual->set)
+		return e;
+	if (!chap->set) {
+		nx_snprintf(buf, len, "%s: mutual CHAP needs CHAP too", who);
+		return buf;
+	}
+	if (strcmp(chap->secret, mutual->secret) == 0) {
+		nx_snprintf(buf, len, "%s: the mutual CHAP secret must differ "
+			    "from the CHAP secret (RFC 7143 12.1.3)", who);
+		return buf;
+	}
+	return NULL;
+}
+
+static const char *check_target(const struct nx_iscsi_target_config *t,
+				char *buf, size_t len)
+{
+	const char *name = t->target != NULL ? nx_target_name(t->target) : "?";
+
+	if (t->acl_count > NX_ISCSI_MAX_ACL) {
+		nx_snprintf(buf, len, "%s: too many ACL entries", name);
+		return buf;
+	}
+	for (unsigned i = 0; i < t->acl_count; i++) {
+		if (t->acl_ro[i].lun_count > NX_ISCSI_ACL_RO_LUNS) {
+			nx_snprintf(buf, len, "%s: too many read-only LUNs for "
+				    "one initiator", name);
+			return buf;
+		}
+	}
+	return check_pair(&t->chap, &t->mutual_chap, name, buf, len);
+}
+
+const char *nx_iscsi_config_check(const struct nx_iscsi_server_config *cfg,
+				  char *buf, size_t len)
+{
+	const char *e;
+
+	nx_assert(buf != NULL && len > 0);
+	if (cfg->target_count > NX_ISCSI_MAX_TARGETS ||
+	    cfg->portal_count > NX_ISCSI_MAX_PORTALS ||
+	    cfg->chap_alg_count > NX_ISCSI_CHAP_ALGS_MAX) {
+		nx_snprintf(buf, len, "too many targets, portals or CHAP "
+			    "algorithms");
+		return buf;
+	}
+	for (unsigned i = 0; i < cfg->chap_alg_count; i++) {
+		if (cfg->chap_algs[i] != NX_ISCSI_CHAP_MD5 &&
+		    cfg->chap_algs[i] != NX_ISCSI_CHAP_SHA256 &&
+		    cfg->chap_algs[i] != NX_ISCSI_CHAP_SHA3_256) {
+			nx_snprintf(buf, len, "CHAP_A %u is not implemented (5 "
+				    "MD5, 7 SHA-256, 8 SHA3-256)",
+				    cfg->chap_algs[i]);
+			return buf;
+		}
+	}
+	for (unsigned i = 0; i < cfg->target_count; i++) {
+		e = check_target(&cfg->targets[i], buf, len);
+		if (e != NULL)
+			return e;
+	}
+	return check_pair(&cfg->discovery_chap, &cfg->discovery_mutual_chap,
+			  "discovery", buf, len);
+}
+
+static uint32_t or_default(uint32_t v, uint32_t def)
+{
+	return v != 0 ? v : def;
+}
+
+static void server_limits(struct nx_iscsi_server *srv)
+{
+	const struct nx_iscsi_limits *in = &srv->cfg.limits;
+	struct nx_iscsi_limits *l = &srv->lim;
+
+	l->login_timeout_ms = or_default(in->login_timeout_ms,
+					 NX_ISCSI_LOGIN_TIMEOUT_MS_DEFAULT);
+	l->nopin_interval_ms = or_default(in->nopin_interval_ms,
+					  NX_ISCSI_NOPIN_INTERVAL_MS_DEFAULT);
+	l->max_login_conns = or_default(in->max_login_conns,
+					NX_ISCSI_LOGIN_CONNS_DEFAULT);
+	l->max_sessions_per_initiator =
+		or_default(in->max_sessions_per_initiator,
+			   NX_ISCSI_SESSIONS_PER_INITIATOR_DEFAULT);
+	l->auth_free_failures = or_default(in->auth_free_failures,
+					   NX_ISCSI_AUTH_FREE_FAILS_DEFAULT);
+	l->auth_lockout_max_ms = or_default(in->auth_lockout_max_ms,
+					    NX_ISCSI_AUTH_LOCKOUT_MAX_MS_DEFAULT);
+}
+
 struct nx_iscsi_server *nx_iscsi_server_new(const struct nx_iscsi_server_config *cfg)
 {
 	struct nx_iscsi_server *srv;
+	uint64_t max_ns;
+	char why[256];
 
-	if (cfg == NULL || cfg->target_count > NX_ISCSI_MAX_TARGETS ||
-	    cfg->portal_count > NX_ISCSI_MAX_PORTALS)
+	if (cfg == NULL)
 		return NULL;
+	if (nx_iscsi_config_check(cfg, why, sizeof(why)) != NULL) {
+		nx_log(NX_LOG_ERR, "iscsi: configuration refused: %s", why);
+		return NULL;
+	}
 	srv = nx_alloc(sizeof(*srv));
 	if (srv == NULL)
 		return NULL;
+	srv->authlimit = nx_alloc(sizeof(*srv->authlimit));
+	if (srv->authlimit == NULL) {
+		nx_free(srv);
+		return NULL;
+	}
 	/* The config's strings stay the caller's: they must outlive srv. */
 	srv->cfg = *cfg;
 	srv->next_tsih = 1;
+	server_limits(srv);
+	max_ns = (uint64_t)srv->lim.auth_lockout_max_ms * 1000 * 1000;
+	nx_authlimit_init(srv->authlimit, srv->lim.auth_free_failures,
+			  NX_MIN(NX_ISCSI_AUTH_LOCKOUT_BASE_NS, max_ns), max_ns);
 	return srv;
 }
 
@@ -45,6 +181,8 @@ void nx_iscsi_server_free(struct nx_iscsi_server *srv)
 	/* Every connection must be closed and every session drained. */
 	nx_assert(srv->conn_count == 0);
 	nx_assert(srv->session_count == 0);
+	nx_assert(srv->login_conns == 0);
+	nx_free(srv->authlimit);
 	nx_free(srv);
 }
 
@@ -71,10 +209,17 @@ static struct nx_iscsi_conn *conn_create(struct nx_iscsi_server *srv,
 
 	nx_assert(srv != NULL);
 	nx_assert(ops != NULL && ops->send != NULL && ops->close != NULL);
+	/* A connect flood or many stalled logins: refused before anything
+	 * is allocated (the embedder closes the socket). */
+	if (srv->login_conns >= srv->lim.max_login_conns)
+		return NULL;
 	c = nx_alloc(sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->rx_data = nx_alloc(NX_ISCSI_MAX_RECV_DSL + 4);
+	/* Login PDUs carry at most 8192 bytes (RFC 7143 6.3: the default
+	 * MaxRecvDataSegmentLength is used during login); the full-size
+	 * buffer comes with full feature phase (conn_enter_ffp). */
+	c->rx_data = nx_alloc(NX_ISCSI_LOGIN_DSL + 4);
 	if (c->rx_data == NULL) {
 		nx_free(c);
 		return NULL;
@@ -90,12 +235,15 @@ static struct nx_iscsi_conn *conn_create(struct nx_iscsi_server *srv,
 	c->state = NX_CONN_LOGIN;
 	c->rx_state = NX_RX_BHS;
 	c->login = nx_iscsi_login_new(c);
-	if (c->login == NULL) {
+	if (c->login == NULL || nx_iscsi_nop_init(c) != NX_OK) {
+		nx_iscsi_login_free(c->login);
 		nx_free(c->rx_data);
 		nx_free(c);
 		return NULL;
 	}
 	srv->conn_count++;
+	srv->login_conns++;
+	c->login_counted = true;
 	return c;
 }
 
@@ -143,6 +291,15 @@ uint32_t nx_iscsi_conn_initiator_recv_dsl(const struct nx_iscsi_conn *c)
 	return c->params.initiator_recv_dsl;
 }
 
+static void conn_login_uncount(struct nx_iscsi_conn *c)
+{
+	if (!c->login_counted)
+		return;
+	nx_assert(c->srv->login_conns > 0);
+	c->srv->login_conns--;
+	c->login_counted = false;
+}
+
 static void conn_finalize(struct nx_iscsi_conn *c)
 {
 	void (*release)(void *ctx) = c->release;
@@ -167,6 +324,7 @@ static void conn_finalize(struct nx_iscsi_conn *c)
 	}
 	nx_assert(c->srv->conn_count > 0);
 	c->srv->conn_count--;
+	conn_login_uncount(c);
 	nx_free(c->rx_data);
 	nx_free(c);
 	if (release != NULL)
@@ -273,6 +431,62 @@ void nx_iscsi_conn_login_start(struct nx_iscsi_conn *c, uint32_t exp_statsn)
 	c->statsn = exp_statsn;
 }
 
+/* ---- CHAP lockout keys ------------------------------------------------------ */
+
+/* "a:" + the peer's address without its port ("10.0.0.2:3260",
+ * "[::1]:3260" -> "a:10.0.0.2", "a:[::1]"). */
+static void auth_addr_key(const struct nx_iscsi_conn *c, char *key, size_t cap)
+{
+	const char *p = c->peer;
+	const char *colon = strrchr(p, ':');
+	size_t n = strlen(p);
+
+	if (p[0] == '[') {
+		const char *close = strchr(p, ']');
+
+		if (close != NULL)
+			n = (size_t)(close - p) + 1;
+	} else if (colon != NULL && strchr(p, ':') == colon) {
+		n = (size_t)(colon - p);
+	}
+	nx_snprintf(key, cap, "a:%.*s", (int)n, p);
+}
+
+bool nx_iscsi_conn_auth_blocked(struct nx_iscsi_conn *c, const char *initiator)
+{
+	char key[NX_AUTHLIMIT_KEY_MAX];
+	uint64_t now = nx_clock_ns();
+	uint64_t left;
+
+	nx_snprintf(key, sizeof(key), "i:%s", initiator);
+	left = nx_authlimit_blocked(c->srv->authlimit, key, now);
+	auth_addr_key(c, key, sizeof(key));
+	left = NX_MAX(left, nx_authlimit_blocked(c->srv->authlimit, key, now));
+	if (left > 0)
+		nx_log(NX_LOG_INFO, "iscsi %s: %s: CHAP locked out for %llu ms "
+		       "more after repeated failures", c->peer, initiator,
+		       (unsigned long long)(left / 1000000));
+	return left > 0;
+}
+
+void nx_iscsi_conn_auth_result(struct nx_iscsi_conn *c, const char *initiator,
+			       bool ok)
+{
+	char key[NX_AUTHLIMIT_KEY_MAX];
+	uint64_t now = nx_clock_ns();
+
+	nx_snprintf(key, sizeof(key), "i:%s", initiator);
+	if (ok) {
+		/* The address keeps its record: one good account must not
+		 * wash out guesses at others from the same host. */
+		nx_authlimit_ok(c->srv->authlimit, key);
+		return;
+	}
+	nx_authlimit_fail(c->srv->authlimit, key, now);
+	auth_addr_key(c, key, sizeof(key));
+	nx_authlimit_fail(c->srv->authlimit, key, now);
+}
+
 /* ---- send path ----------------------------------------------------------- */
 
 void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
@@ -312,9 +526,28 @@ void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
 
 /* ---- dispatch -------------------------------------------------------------- */
 
+/* Full feature phase receives up to MaxRecvDataSegmentLength; the login
+ * buffer is replaced (its bytes kept: a peer may already be sending). */
+static bool conn_grow_rx(struct nx_iscsi_conn *c)
+{
+	uint8_t *big = nx_alloc(NX_ISCSI_MAX_RECV_DSL + 4);
+
+	if (big == NULL)
+		return false;
+	memcpy(big, c->rx_data, NX_ISCSI_LOGIN_DSL + 4);
+	nx_free(c->rx_data);
+	c->rx_data = big;
+	return true;
+}
+
 static void conn_enter_ffp(struct nx_iscsi_conn *c)
 {
 	nx_assert(c->sess != NULL);
+	conn_login_uncount(c);
+	if (!conn_grow_rx(c)) {
+		nx_iscsi_conn_drop(c, "out of memory entering full feature phase");
+		return;
+	}
 	c->state = NX_CONN_FFP;
 	/* RFC 7143 13.1: digests apply from the first PDU after the final
 	 * Login Response. */
@@ -439,8 +672,10 @@ static size_t rx_copy(uint8_t *dst, uint32_t need, uint32_t *have,
 /* The header is trusted (digest checked if in effect): size the rest. */
 static bool rx_header_ok(struct nx_iscsi_conn *c)
 {
+	/* Checked before a byte of the data segment is stored: nothing is
+	 * ever allocated from a length on the wire. */
 	uint32_t limit = c->state == NX_CONN_FFP ? c->params.max_recv_dsl_target
-						 : NX_ISCSI_MAX_RECV_DSL;
+						 : NX_ISCSI_LOGIN_DSL;
 
 	if (c->rx_dsl > limit) {
 		/* RFC 7143 13.12: longer than MaxRecvDataSegmentLength is a

@@ -51,8 +51,23 @@
 #define NX_ISCSI_LOGIN_WAIT_NS (15ull * 1000 * 1000 * 1000)
 /* Target-initiated NOP-In keepalive: one tick per interval; a tick with
  * no PDU received sends a ping, a second silent tick drops the
- * connection (RFC 7143 11.19: NOP-In with a valid TTT). */
-#define NX_ISCSI_NOPIN_INTERVAL_NS (15ull * 1000 * 1000 * 1000)
+ * connection (RFC 7143 11.19: NOP-In with a valid TTT).  The interval is
+ * limits.nopin_interval_ms; these are the defaults of struct
+ * nx_iscsi_limits (0 there means "this"). */
+#define NX_ISCSI_NOPIN_INTERVAL_MS_DEFAULT 15000u
+/* A connection not in full feature phase this long after it was
+ * accepted is dropped (slow or stalled logins; LIO uses 15 s too). */
+#define NX_ISCSI_LOGIN_TIMEOUT_MS_DEFAULT 15000u
+/* Connections accepted but not yet in full feature phase: a connect or
+ * login flood cannot hold more memory than this many login states. */
+#define NX_ISCSI_LOGIN_CONNS_DEFAULT 64u
+/* Normal sessions one initiator name may hold (RFC 7143 11.13.5 0302h
+ * "out of resources" beyond). */
+#define NX_ISCSI_SESSIONS_PER_INITIATOR_DEFAULT 16u
+/* CHAP lockout: 3 free failures, then 1 s, 2 s, 4 s ... at most 60 s. */
+#define NX_ISCSI_AUTH_FREE_FAILS_DEFAULT 3u
+#define NX_ISCSI_AUTH_LOCKOUT_BASE_NS (1000ull * 1000 * 1000)
+#define NX_ISCSI_AUTH_LOCKOUT_MAX_MS_DEFAULT 60000u
 
 /* BHS byte 1 flags */
 #define NX_ISCSI_F 0x80
@@ -133,8 +148,10 @@ struct nx_iscsi_conn {
 	uint8_t wait_isid[6];
 	uint16_t wait_cid;
 
-	/* keepalive (nop.c) */
+	/* the connection's timer (nop.c): login deadline, then keepalive */
 	struct nx_timer *timer;
+	uint64_t login_deadline_ns;
+	bool login_counted;     /* in srv->login_conns */
 	bool rx_since_tick;
 	bool ping_out;
 	uint32_t ping_ttt;
@@ -260,6 +277,9 @@ struct nx_iscsi_session {
 
 struct nx_iscsi_server {
 	struct nx_iscsi_server_config cfg;
+	struct nx_iscsi_limits lim;     /* cfg.limits with defaults applied */
+	struct nx_authlimit *authlimit; /* CHAP brute-force lockout */
+	unsigned login_conns;           /* connections before FFP */
 	struct nx_iscsi_session *sessions[NX_ISCSI_SESSIONS_MAX];
 	unsigned session_count;         /* allocated, listed or draining */
 	struct nx_iscsi_session *draining; /* unlisted, not yet freed */
@@ -336,6 +356,8 @@ void nx_iscsi_send_status(struct nx_iscsi_conn *c, uint32_t itt,
 void nx_iscsi_tmf_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu);
 void nx_iscsi_nop_out_rx(struct nx_iscsi_conn *c,
 			 const struct nx_iscsi_pdu *pdu);
+/* Creates the connection's timer and arms the login deadline. */
+int nx_iscsi_nop_init(struct nx_iscsi_conn *c);
 void nx_iscsi_nop_start(struct nx_iscsi_conn *c);
 void nx_iscsi_nop_stop(struct nx_iscsi_conn *c);
 void nx_iscsi_logout_rx(struct nx_iscsi_conn *c,

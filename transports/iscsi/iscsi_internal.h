@@ -3,10 +3,11 @@
  *
  * Two halves meet here:
  *  - the connection machinery (pdu.c, crc32c.c, conn.c, session.c, scsi.c,
- *    tmf.c, nop.c, logout.c, reject.c): receive state machine, send path,
- *    sessions and the full feature phase;
- *  - the negotiation side (params.c, login.c, chap.c, md5.c, text.c):
- *    login phase stages, RFC 7143 §13 keys, CHAP, Text / SendTargets.
+ *    tmf.c, nop.c, logout.c, reject.c, authlimit.c): receive state machine,
+ *    send path, sessions, limits, the CHAP lockout and full feature phase;
+ *  - the negotiation side (params.c, login.c, chap.c, md5.c, sha256.c,
+ *    sha3.c, text.c): login phase stages, RFC 7143 §13 keys, CHAP,
+ *    Text / SendTargets.
  * The contract between them is the declarations below.
  */
 #ifndef NX_ISCSI_INTERNAL_H
@@ -139,6 +140,13 @@ void nx_iscsi_conn_drop(struct nx_iscsi_conn *c, const char *why);
 /* An RDMA connection (iSER datamover, RFC 7145): the login negotiates
  * RDMAExtensions and the iSER keys. */
 bool nx_iscsi_conn_is_rdma(const struct nx_iscsi_conn *c);
+/* CHAP brute-force lockout (authlimit.c) for this initiator name and
+ * the connection's source address: true while either is locked out. */
+bool nx_iscsi_conn_auth_blocked(struct nx_iscsi_conn *c, const char *initiator);
+/* Records a CHAP attempt's outcome: a failure counts towards a lockout
+ * of the name and the address, a success clears the name's record. */
+void nx_iscsi_conn_auth_result(struct nx_iscsi_conn *c, const char *initiator,
+			       bool ok);
 
 /* ---- provided by the negotiation side ----------------------------------- */
 
@@ -159,6 +167,9 @@ int nx_iscsi_login_rx(struct nx_iscsi_login *l, const struct nx_iscsi_pdu *pdu);
  * Response.  Returns 1 (full feature phase) or < 0 (drop), as above. */
 int nx_iscsi_login_resume(struct nx_iscsi_login *l, uint16_t status,
 			  uint16_t tsih);
+/* ASCII case-insensitive equality (iSCSI names, RFC 3722 normalizes to
+ * lower case; tolerate initiators that do not).  params.c. */
+bool nx_iscsi_name_eq(const char *a, const char *b);
 /* Handles a Text Request in full feature phase (SendTargets, and
  * negotiation of the keys allowed there). */
 void nx_iscsi_text_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu);
@@ -217,6 +228,43 @@ struct nx_iscsi_ahs_info {
 /* Parses every AHS in [ahs, ahs + len).  Returns 0 or a Reject reason. */
 int nx_iscsi_ahs_parse(const uint8_t *ahs, uint32_t len,
 		       struct nx_iscsi_ahs_info *out);
+
+/* ---- CHAP failure lockout (authlimit.c) ---------------------------------- */
+
+/*
+ * Repeated CHAP failures for one key (an initiator name, a source
+ * address) lock it out for a growing, bounded time: after `free_fails`
+ * failures each further one locks for base << k, at most max_ns.  A key
+ * whose last failure is older than forget_ns starts afresh.  Time is
+ * nx_clock_ns(), so the simulator replays it exactly.  The table is
+ * bounded; when full, the entry whose lockout ends first is reused
+ * (ties: lowest index), never one chosen by pointer or hash order.
+ */
+#define NX_AUTHLIMIT_ENTRIES 256u
+#define NX_AUTHLIMIT_KEY_MAX (NX_NAME_MAX + 2)
+
+struct nx_authlimit_entry {
+	char key[NX_AUTHLIMIT_KEY_MAX];
+	uint32_t fails;
+	uint64_t last_ns;       /* last failure */
+	uint64_t until_ns;      /* locked out before this */
+	bool used;
+};
+
+struct nx_authlimit {
+	uint32_t free_fails;
+	uint64_t base_ns, max_ns, forget_ns;
+	struct nx_authlimit_entry e[NX_AUTHLIMIT_ENTRIES];
+};
+
+void nx_authlimit_init(struct nx_authlimit *al, uint32_t free_fails,
+		       uint64_t base_ns, uint64_t max_ns);
+/* Nanoseconds of lockout left for key (0: not locked out). */
+uint64_t nx_authlimit_blocked(const struct nx_authlimit *al, const char *key,
+			      uint64_t now_ns);
+void nx_authlimit_fail(struct nx_authlimit *al, const char *key,
+		       uint64_t now_ns);
+void nx_authlimit_ok(struct nx_authlimit *al, const char *key);
 
 /* Sends a Reject (RFC 7143 11.17) carrying the offending BHS as data. */
 void nx_iscsi_reject(struct nx_iscsi_conn *c, const uint8_t *bhs,

@@ -46,9 +46,11 @@ struct nx_iscsi_login {
 	struct nx_iscsi_textbuf out;    /* this Login Response's keys */
 	const struct nx_iscsi_target_config *tcfg; /* NULL for discovery */
 	struct nx_chap chap;
+	struct nx_chap_creds creds;     /* valid when chap_required */
 	struct nx_iscsi_kv kv[NX_ISCSI_KEYS_MAX];
 	char *rx;                       /* key set, continuations joined */
 	uint32_t rx_len;
+	uint32_t rx_cap;                /* one PDU's worth, grown for C=1 */
 	uint8_t isid[6];
 	uint16_t tsih, cid;
 	uint8_t stage;
@@ -69,7 +71,12 @@ struct nx_iscsi_login *nx_iscsi_login_new(struct nx_iscsi_conn *c)
 
 	if (l == NULL)
 		return NULL;
-	l->rx = nx_alloc(NX_ISCSI_TEXT_SET_MAX);
+	/* One login PDU's data (8192 bytes, RFC 7143 6.3); only a key set
+	 * continued over several PDUs (C bit) grows it, up to
+	 * NX_ISCSI_TEXT_SET_MAX: a connection that merely connects costs
+	 * little. */
+	l->rx_cap = NX_ISCSI_LOGIN_RSP_MAX;
+	l->rx = nx_alloc(l->rx_cap);
 	l->out.buf = nx_alloc(NX_ISCSI_LOGIN_RSP_MAX);
 	if (l->rx == NULL || l->out.buf == NULL) {
 		nx_free(l->rx);
@@ -158,10 +165,20 @@ static int login_fail(struct nx_iscsi_login *l, const struct login_req *rq,
 	/* Answers so far matter to the initiator only for authentication
 	 * (e.g. CHAP_A=Reject); other failures carry no keys. */
 	bool keys = status == NX_LOGIN_AUTH_FAILED && !l->out.overflow;
+	bool chap = status == NX_LOGIN_AUTH_FAILED && l->auth == AUTH_CHAP;
 
 	nx_assert(status != NX_LOGIN_SUCCESS);
-	nx_log(NX_LOG_INFO, "iscsi login: failed, status %02x/%02x (%s)",
-	       status >> 8, status & 0xff, l->params.initiator_name);
+	/* No key value in this line: the reason, never a response or a
+	 * challenge (and never a secret: they are not in l->params). */
+	nx_log(NX_LOG_INFO, "iscsi login: failed, status %02x/%02x (%s)%s%s",
+	       status >> 8, status & 0xff, l->params.initiator_name,
+	       chap ? ": CHAP: " : "",
+	       chap ? nx_chap_error_str(l->chap.error) : "");
+	/* A CHAP attempt that failed counts towards the brute-force
+	 * lockout of this initiator name and source address. */
+	if (chap)
+		nx_iscsi_conn_auth_result(l->conn, l->params.initiator_name,
+					  false);
 	send_rsp(l, rq, (uint8_t)(l->stage << 2), rq->tsih, status,
 		 keys ? l->out.buf : NULL, keys ? l->out.len : 0);
 	l->finished = true;
@@ -263,7 +280,35 @@ static uint16_t identify_target(struct nx_iscsi_login *l, unsigned count)
 	memcpy(l->params.target_name, name, strlen(name) + 1);
 	l->nego.seen |= 1ull << NX_K_TARGET_NAME;
 	l->chap_required = l->tcfg->chap.set;
+	l->creds.chap = &l->tcfg->chap;
+	l->creds.mutual = &l->tcfg->mutual_chap;
 	return NX_LOGIN_SUCCESS;
+}
+
+/* RFC 7143 12: a discovery session may be required to authenticate too
+ * (nexus-target --discovery-chap). */
+static void identify_discovery(struct nx_iscsi_login *l)
+{
+	const struct nx_iscsi_server_config *cfg =
+		nx_iscsi_conn_server_config(l->conn);
+
+	l->chap_required = cfg->discovery_chap.set;
+	l->creds.chap = &cfg->discovery_chap;
+	l->creds.mutual = &cfg->discovery_mutual_chap;
+}
+
+/* RFC 7143 4.2.7.1 / RFC 3722: iSCSI names have no spaces or control
+ * characters.  The name is logged and keys the CHAP lockout: a name with
+ * a newline or an escape sequence would forge log lines. */
+static bool name_printable(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch <= 0x20 || ch == 0x7f)
+			return false;
+	}
+	return true;
 }
 
 /* RFC 7143 13.4, 13.5, 13.21: the first request names the initiator, the
@@ -277,7 +322,8 @@ static uint16_t identify(struct nx_iscsi_login *l, unsigned count)
 	l->identified = true;
 	if (in == NULL)
 		return NX_LOGIN_MISSING_PARAM;
-	if (in->value_len == 0 || in->value_len >= NX_NAME_MAX)
+	if (in->value_len == 0 || in->value_len >= NX_NAME_MAX ||
+	    !name_printable(in->value))
 		return NX_LOGIN_INITIATOR_ERROR;
 	memcpy(l->params.initiator_name, in->value, in->value_len + 1);
 	l->nego.seen |= 1ull << NX_K_INITIATOR_NAME;
@@ -294,9 +340,18 @@ static uint16_t identify(struct nx_iscsi_login *l, unsigned count)
 		 * the initiator gave TargetName */
 		nx_iscsi_text_put_u32(&l->out, "TargetPortalGroupTag",
 				      nx_iscsi_conn_tpgt(l->conn));
+	} else {
+		identify_discovery(l);
 	}
 	/* Skipping security negotiation is no way around CHAP. */
 	if (l->chap_required && l->stage != STAGE_SECNEG)
+		return NX_LOGIN_AUTH_FAILED;
+	/* Brute-force lockout: refused before any challenge, with the same
+	 * answer a wrong response gets (RFC 7143 11.13.5 0201h), so the
+	 * lockout is no oracle and a 02xx status tells initiators not to
+	 * retry at once (class 03 would invite it). */
+	if (l->chap_required &&
+	    nx_iscsi_conn_auth_blocked(l->conn, l->params.initiator_name))
 		return NX_LOGIN_AUTH_FAILED;
 	return NX_LOGIN_SUCCESS;
 }
@@ -354,9 +409,13 @@ static uint16_t pick_auth(struct nx_iscsi_login *l, const char *list)
 				l->auth = AUTH_DONE;
 				return NX_LOGIN_SUCCESS;
 			}
+			if (nx_chap_init(&l->chap) != NX_OK)
+				return NX_LOGIN_OUT_OF_RESOURCES;
 			l->auth = AUTH_CHAP;
-			return nx_chap_init(&l->chap) == NX_OK ?
-			       NX_LOGIN_SUCCESS : NX_LOGIN_OUT_OF_RESOURCES;
+			l->creds.alg_count = nx_chap_server_algs(
+				nx_iscsi_conn_server_config(l->conn),
+				&l->creds.algs);
+			return NX_LOGIN_SUCCESS;
 		}
 		s += len;
 		if (*s == ',')
@@ -380,12 +439,14 @@ static uint16_t security(struct nx_iscsi_login *l, const struct login_req *rq,
 	if (chap_keys) {
 		if (l->auth != AUTH_CHAP)
 			return NX_LOGIN_AUTH_FAILED; /* CHAP keys, no CHAP */
-		st = nx_chap_step(&l->chap, l->tcfg, ck, &l->out);
+		st = nx_chap_step(&l->chap, &l->creds, ck, &l->out);
 		if (st != NX_LOGIN_SUCCESS)
 			return st;
 		if (l->chap.state == NX_CHAP_DONE) {
 			l->auth = AUTH_DONE;
 			nx_chap_fini(&l->chap);
+			nx_iscsi_conn_auth_result(l->conn,
+						  l->params.initiator_name, true);
 		}
 	}
 	if (rq->transit && l->auth == AUTH_PENDING) {
@@ -510,6 +571,19 @@ static int process_set(struct nx_iscsi_login *l, const struct login_req *rq)
 	return 0;
 }
 
+static bool login_grow(struct nx_iscsi_login *l)
+{
+	char *big = nx_alloc(NX_ISCSI_TEXT_SET_MAX);
+
+	if (big == NULL)
+		return false;
+	memcpy(big, l->rx, l->rx_len);
+	nx_free(l->rx);
+	l->rx = big;
+	l->rx_cap = NX_ISCSI_TEXT_SET_MAX;
+	return true;
+}
+
 int nx_iscsi_login_rx(struct nx_iscsi_login *l, const struct nx_iscsi_pdu *pdu)
 {
 	struct login_req rq;
@@ -523,6 +597,8 @@ int nx_iscsi_login_rx(struct nx_iscsi_login *l, const struct nx_iscsi_pdu *pdu)
 	st = check_header(l, pdu, &rq);
 	if (st != NX_LOGIN_SUCCESS)
 		return login_fail(l, &rq, st);
+	if (l->rx_len + pdu->data_len > l->rx_cap && !login_grow(l))
+		return login_fail(l, &rq, NX_LOGIN_OUT_OF_RESOURCES);
 	if (pdu->data_len > 0) {
 		memcpy(l->rx + l->rx_len, pdu->data, pdu->data_len);
 		l->rx_len += pdu->data_len;

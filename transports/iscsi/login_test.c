@@ -37,6 +37,8 @@ struct nx_iscsi_conn {
 	uint16_t tsih_in, cid;
 	unsigned starts;
 	bool rdma; /* an iSER connection */
+	bool auth_blocked;        /* what auth_blocked answers */
+	unsigned auth_checks, auth_ok, auth_fail;
 };
 
 bool nx_iscsi_conn_is_rdma(const struct nx_iscsi_conn *c)
@@ -108,6 +110,21 @@ void nx_iscsi_conn_login_start(struct nx_iscsi_conn *c, uint32_t exp_statsn)
 void nx_iscsi_conn_drop(struct nx_iscsi_conn *c, const char *why)
 {
 	fail_msg("login.c must not drop connections itself: %s", why);
+}
+
+bool nx_iscsi_conn_auth_blocked(struct nx_iscsi_conn *c, const char *initiator)
+{
+	c->auth_checks++;
+	return c->auth_blocked;
+}
+
+void nx_iscsi_conn_auth_result(struct nx_iscsi_conn *c, const char *initiator,
+			       bool ok)
+{
+	if (ok)
+		c->auth_ok++;
+	else
+		c->auth_fail++;
 }
 
 /* ---- fixture --------------------------------------------------------------- */
@@ -372,6 +389,23 @@ static void test_login_missing_target_name(void **state)
 				 "InitiatorName=" INI "\nAuthMethod=None\n"), 0x0207);
 }
 
+/* An InitiatorName with a control character or a space (RFC 7143
+ * 4.2.7.1): 0200h; it never reaches a log line. */
+static void test_login_initiator_name_control_chars(void **state)
+{
+	struct fx *f = *state;
+
+	expect_fail(f, login_req(f, F_T | STG(0, 1),
+				 "InitiatorName=iqn.2024-01.x:a\x1b[2Jb\nTargetName=" TGT "\n"),
+		    0x0200);
+	teardown(state);
+	setup(state);
+	f = *state;
+	expect_fail(f, login_req(f, F_T | STG(0, 1),
+				 "InitiatorName=iqn.2024-01.x:a b\nTargetName=" TGT "\n"),
+		    0x0200);
+}
+
 static void test_login_target_not_found(void **state)
 {
 	struct fx *f = *state;
@@ -516,7 +550,7 @@ static void test_login_chap_full(void **state)
 	uint8_t id;
 
 	set_chap(f, false);
-	id = chap_start(f, "5,6,7,8", chal);
+	id = chap_start(f, "5", chal);
 	nx_chap_md5_response(id, "alicesecret12", chal, 16, r);
 	hexstr(r, 16, rs);
 	snprintf(keys, sizeof(keys), "CHAP_N=alice\nCHAP_R=%s\n", rs);
@@ -524,6 +558,8 @@ static void test_login_chap_full(void **state)
 	assert_int_equal(last(f)->bhs[1], F_T | STG(0, 1));
 	assert_int_equal(status_of(last(f)), 0);
 	assert_int_equal(nkeys(last(f)), 0);
+	assert_int_equal(f->c.auth_ok, 1);
+	assert_int_equal(f->c.auth_fail, 0);
 	assert_int_equal(login_req(f, F_T | STG(1, 3), "MaxRecvDataSegmentLength=8192\n"), 1);
 	assert_int_equal(last(f)->bhs[1], F_T | STG(1, 3));
 	assert_string_equal(rkey(last(f), "MaxRecvDataSegmentLength"), "262144");
@@ -544,6 +580,145 @@ static void test_login_chap_wrong_response(void **state)
 	hexstr(r, 16, rs);
 	snprintf(keys, sizeof(keys), "CHAP_N=alice\nCHAP_R=%s\n", rs);
 	expect_fail(f, login_req(f, F_T | STG(0, 1), keys), 0x0201);
+	/* counted towards the brute-force lockout */
+	assert_int_equal(f->c.auth_fail, 1);
+	assert_int_equal(f->c.auth_ok, 0);
+}
+
+/* A locked-out initiator gets 0201h before any challenge is issued (so
+ * a guess cannot even be checked), and the refusal is not counted. */
+static void test_login_chap_locked_out(void **state)
+{
+	struct fx *f = *state;
+
+	set_chap(f, false);
+	f->c.auth_blocked = true;
+	expect_fail(f, login_req(f, F_T | STG(0, 1), SEC_KEYS "AuthMethod=CHAP,None\n"),
+		    0x0201);
+	assert_null(rkey(last(f), "CHAP_C"));
+	assert_null(rkey(last(f), "AuthMethod"));
+	assert_int_equal(f->c.auth_checks, 1);
+	assert_int_equal(f->c.auth_fail, 0);
+}
+
+/* No CHAP on the target: nothing to guess, no lockout applies. */
+static void test_login_lockout_needs_chap(void **state)
+{
+	struct fx *f = *state;
+
+	f->c.auth_blocked = true;
+	assert_int_equal(login_req(f, F_T | STG(0, 3), SEC_KEYS "AuthMethod=None\n"), 1);
+	assert_int_equal(status_of(last(f)), 0);
+	assert_int_equal(f->c.auth_checks, 0);
+}
+
+/* Offering SHA-256 (and MD5 first) gets SHA-256: a 32-byte challenge and
+ * a 32-byte response (RFC 7143 12.1.3, CHAP_A=7). */
+static void test_login_chap_sha256(void **state)
+{
+	struct fx *f = *state;
+	uint8_t chal[64], r[32];
+	char keys[256], rs[80];
+	const struct sent_pdu *s;
+	uint64_t id;
+	size_t len;
+
+	set_chap(f, false);
+	assert_int_equal(login_req(f, F_T | STG(0, 1), SEC_KEYS "AuthMethod=CHAP\n"), 0);
+	assert_int_equal(login_req(f, STG(0, 1), "CHAP_A=5,7\n"), 0);
+	s = last(f);
+	assert_string_equal(rkey(s, "CHAP_A"), "7");
+	assert_true(nx_iscsi_parse_u64(rkey(s, "CHAP_I"), &id));
+	assert_true(nx_iscsi_decode_binary(rkey(s, "CHAP_C"), chal, sizeof(chal), &len));
+	assert_int_equal(len, 32);
+	nx_chap_response(7, (uint8_t)id, "alicesecret12", chal, 32, r);
+	hexstr(r, 32, rs);
+	snprintf(keys, sizeof(keys), "CHAP_N=alice\nCHAP_R=%s\n", rs);
+	assert_int_equal(login_req(f, F_T | STG(0, 3), keys), 1);
+	assert_int_equal(status_of(last(f)), 0);
+	assert_int_equal(f->c.auth_ok, 1);
+}
+
+/* The server may refuse MD5 altogether. */
+static void test_login_chap_md5_not_allowed(void **state)
+{
+	struct fx *f = *state;
+
+	set_chap(f, false);
+	f->c.cfg.chap_algs[0] = NX_ISCSI_CHAP_SHA3_256;
+	f->c.cfg.chap_alg_count = 1;
+	assert_int_equal(login_req(f, F_T | STG(0, 1), SEC_KEYS "AuthMethod=CHAP\n"), 0);
+	expect_fail(f, login_req(f, STG(0, 1), "CHAP_A=5\n"), 0x0201);
+	assert_string_equal(rkey(last(f), "CHAP_A"), "Reject");
+}
+
+static void set_discovery_chap(struct fx *f)
+{
+	strcpy(f->c.cfg.discovery_chap.user, "disco");
+	strcpy(f->c.cfg.discovery_chap.secret, "discoverysecret");
+	f->c.cfg.discovery_chap.set = true;
+}
+
+#define DISC_KEYS "InitiatorName=" INI "\nSessionType=Discovery\n"
+
+/* Discovery authentication: without CHAP a discovery login fails 0201h
+ * (by skipping security negotiation too). */
+static void test_login_discovery_chap_required(void **state)
+{
+	struct fx *f = *state;
+
+	set_discovery_chap(f);
+	expect_fail(f, login_req(f, F_T | STG(0, 1), DISC_KEYS "AuthMethod=None\n"),
+		    0x0201);
+	teardown(state);
+	setup(state);
+	f = *state;
+	set_discovery_chap(f);
+	expect_fail(f, login_req(f, F_T | STG(1, 3), DISC_KEYS), 0x0201);
+}
+
+static void test_login_discovery_chap_ok(void **state)
+{
+	struct fx *f = *state;
+	uint8_t chal[64], r[32];
+	char keys[256], rs[80];
+	uint64_t id;
+	size_t len;
+
+	set_discovery_chap(f);
+	/* a target's CHAP credentials are not the discovery ones */
+	set_chap(f, false);
+	assert_int_equal(login_req(f, F_T | STG(0, 1), DISC_KEYS "AuthMethod=CHAP\n"), 0);
+	assert_int_equal(login_req(f, STG(0, 1), "CHAP_A=8\n"), 0);
+	assert_true(nx_iscsi_parse_u64(rkey(last(f), "CHAP_I"), &id));
+	assert_true(nx_iscsi_decode_binary(rkey(last(f), "CHAP_C"), chal, sizeof(chal), &len));
+	assert_int_equal(len, 32);
+	nx_chap_response(8, (uint8_t)id, "discoverysecret", chal, 32, r);
+	hexstr(r, 32, rs);
+	snprintf(keys, sizeof(keys), "CHAP_N=disco\nCHAP_R=%s\n", rs);
+	assert_int_equal(login_req(f, F_T | STG(0, 3), keys), 1);
+	assert_int_equal(status_of(last(f)), 0);
+	assert_true(f->c.params.discovery);
+}
+
+static void test_login_discovery_chap_target_secret_refused(void **state)
+{
+	struct fx *f = *state;
+	uint8_t chal[64], r[32];
+	char keys[256], rs[80];
+	uint64_t id;
+	size_t len;
+
+	set_discovery_chap(f);
+	set_chap(f, false);
+	assert_int_equal(login_req(f, F_T | STG(0, 1), DISC_KEYS "AuthMethod=CHAP\n"), 0);
+	assert_int_equal(login_req(f, STG(0, 1), "CHAP_A=7\n"), 0);
+	assert_true(nx_iscsi_parse_u64(rkey(last(f), "CHAP_I"), &id));
+	assert_true(nx_iscsi_decode_binary(rkey(last(f), "CHAP_C"), chal, sizeof(chal), &len));
+	nx_chap_response(7, (uint8_t)id, "alicesecret12", chal, 32, r);
+	hexstr(r, 32, rs);
+	snprintf(keys, sizeof(keys), "CHAP_N=alice\nCHAP_R=%s\n", rs);
+	expect_fail(f, login_req(f, F_T | STG(0, 3), keys), 0x0201);
 }
 
 static void test_login_chap_bad_algorithm(void **state)
@@ -934,6 +1109,14 @@ int main(void)
 		T(test_login_no_chap_configured_chap_only),
 		T(test_login_chap_full),
 		T(test_login_chap_wrong_response),
+		T(test_login_chap_locked_out),
+		T(test_login_initiator_name_control_chars),
+		T(test_login_lockout_needs_chap),
+		T(test_login_chap_sha256),
+		T(test_login_chap_md5_not_allowed),
+		T(test_login_discovery_chap_required),
+		T(test_login_discovery_chap_ok),
+		T(test_login_discovery_chap_target_secret_refused),
 		T(test_login_chap_bad_algorithm),
 		T(test_login_chap_empty_algorithm),
 		T(test_login_chap_mutual),

@@ -1,6 +1,7 @@
 /*
  * nego_internal.h - what the negotiation side of transports/iscsi shares
- * among its own files (params.c, login.c, chap.c, md5.c, text.c).
+ * among its own files (params.c, login.c, chap.c, md5.c, sha256.c,
+ * sha3.c, text.c).
  *
  * The connection machinery does not need anything from here: its contract
  * with the negotiation side is in iscsi_internal.h.  Kept apart so the two
@@ -93,9 +94,6 @@ bool nx_iscsi_parse_u64(const char *s, uint64_t *out);
  * malformed encoding or more than cap bytes. */
 bool nx_iscsi_decode_binary(const char *s, uint8_t *out, size_t cap,
 			    size_t *len);
-/* ASCII case-insensitive equality (iSCSI names, RFC 3722 normalizes to
- * lower case; tolerate initiators that do not). */
-bool nx_iscsi_name_eq(const char *a, const char *b);
 
 /* ---- the RFC 7143 §13 key table and negotiation engine (params.c) -------- */
 
@@ -227,12 +225,48 @@ void nx_md5_init(struct nx_md5 *m);
 void nx_md5_update(struct nx_md5 *m, const void *data, size_t len);
 void nx_md5_final(struct nx_md5 *m, uint8_t digest[NX_MD5_DIGEST_LEN]);
 
+/* ---- SHA-256, FIPS 180-4 (sha256.c) -------------------------------------- */
+
+#define NX_SHA256_DIGEST_LEN 32
+
+struct nx_sha256 {
+	uint32_t state[8];
+	uint64_t bytes;
+	uint8_t block[64];
+};
+
+void nx_sha256_init(struct nx_sha256 *s);
+void nx_sha256_update(struct nx_sha256 *s, const void *data, size_t len);
+void nx_sha256_final(struct nx_sha256 *s, uint8_t digest[NX_SHA256_DIGEST_LEN]);
+
+/* ---- SHA3-256, FIPS 202 (sha3.c) ----------------------------------------- */
+
+#define NX_SHA3_256_DIGEST_LEN 32
+#define NX_SHA3_256_RATE 136 /* bytes: 1600 - 2 * 256 bits of capacity */
+
+struct nx_sha3_256 {
+	uint64_t state[25];
+	unsigned pos;        /* bytes absorbed into the current block */
+};
+
+void nx_sha3_256_init(struct nx_sha3_256 *s);
+void nx_sha3_256_update(struct nx_sha3_256 *s, const void *data, size_t len);
+void nx_sha3_256_final(struct nx_sha3_256 *s,
+		       uint8_t digest[NX_SHA3_256_DIGEST_LEN]);
+
 /* ---- CHAP, RFC 1994 + RFC 7143 12.1.3 (chap.c) -------------------------- */
 
-#define NX_CHAP_ALG_MD5 5
-#define NX_CHAP_CHALLENGE_LEN 16
-/* RFC 7143 12.1.3: the binary challenge is at most 1024 bytes */
+#define NX_CHAP_ALG_MD5 NX_ISCSI_CHAP_MD5
+#define NX_CHAP_DIGEST_MAX 32          /* SHA-256 and SHA3-256 */
+/* Our challenge is as long as the digest (16 bytes for MD5, 32 for the
+ * SHA algorithms), as LIO does. */
+#define NX_CHAP_CHALLENGE_LEN NX_CHAP_DIGEST_MAX
+/* RFC 7143 12.1.3: the binary challenge is at most 1024 bytes.  The
+ * initiator's challenge (mutual CHAP) must carry at least 128 bits: a
+ * short one would let anyone collect our responses to a small set of
+ * challenges (RFC 1994 2.3 asks for unpredictable, long challenges). */
 #define NX_CHAP_CHALLENGE_MAX 1024
+#define NX_CHAP_CHALLENGE_MIN 16
 
 enum nx_chap_state {
 	NX_CHAP_WAIT_A,     /* AuthMethod=CHAP agreed; CHAP_A expected */
@@ -241,9 +275,26 @@ enum nx_chap_state {
 	NX_CHAP_FAILED,
 };
 
+/* Why CHAP failed, for the log (never with key values: no secret, no
+ * response ever reaches a log line). */
+enum nx_chap_error {
+	NX_CHAP_OK,
+	NX_CHAP_E_SEQUENCE,     /* keys out of order or missing */
+	NX_CHAP_E_ALGORITHM,    /* no CHAP_A value we allow */
+	NX_CHAP_E_USER,         /* unknown CHAP_N */
+	NX_CHAP_E_ENCODING,     /* CHAP_R/CHAP_C/CHAP_I malformed or bad length */
+	NX_CHAP_E_RESPONSE,     /* wrong CHAP_R */
+	NX_CHAP_E_NO_MUTUAL,    /* mutual CHAP asked, none configured */
+	NX_CHAP_E_SHORT_CHALLENGE,
+	NX_CHAP_E_REFLECTION,   /* our own challenge sent back */
+};
+
 struct nx_chap {
 	uint8_t state;      /* enum nx_chap_state */
+	uint8_t error;      /* enum nx_chap_error of the failure */
+	uint8_t alg;        /* CHAP_A agreed */
 	uint8_t id;         /* CHAP_I we sent */
+	uint8_t challenge_len;
 	uint8_t challenge[NX_CHAP_CHALLENGE_LEN];
 	uint8_t *scratch;   /* NX_CHAP_CHALLENGE_MAX bytes, heap */
 };
@@ -253,14 +304,36 @@ struct nx_chap_keys {
 	const char *a, *i, *c, *n, *r;
 };
 
+/* Who authenticates with what: a target's or the discovery credentials,
+ * and the algorithms the server allows (ours first). */
+struct nx_chap_creds {
+	const struct nx_iscsi_chap *chap;    /* the initiator's (set) */
+	const struct nx_iscsi_chap *mutual;  /* ours, for mutual CHAP */
+	const uint8_t *algs;
+	unsigned alg_count;
+};
+
 int nx_chap_init(struct nx_chap *s);
 void nx_chap_fini(struct nx_chap *s);
 /* One CHAP step.  Appends answer keys to out; returns a login status
- * (NX_LOGIN_SUCCESS to go on).  s->state says whether auth is done. */
-uint16_t nx_chap_step(struct nx_chap *s, const struct nx_iscsi_target_config *t,
+ * (NX_LOGIN_SUCCESS to go on).  s->state says whether auth is done,
+ * s->error why it failed. */
+uint16_t nx_chap_step(struct nx_chap *s, const struct nx_chap_creds *cr,
 		      const struct nx_chap_keys *k, struct nx_iscsi_textbuf *out);
-/* CHAP_R = MD5(id || secret || challenge) (RFC 1994 4.1). */
+/* The algorithms a server allows, ours first (its chap_algs or the
+ * default SHA3-256, SHA-256, MD5); returns how many. */
+unsigned nx_chap_server_algs(const struct nx_iscsi_server_config *cfg,
+			     const uint8_t **algs);
+/* Digest length of a CHAP_A value we implement, 0 for any other. */
+unsigned nx_chap_digest_len(unsigned alg);
+/* CHAP_R = H(id || secret || challenge) (RFC 1994 4.1) with the hash of
+ * alg; returns the digest length (0: alg not implemented). */
+unsigned nx_chap_response(unsigned alg, uint8_t id, const char *secret,
+			  const uint8_t *chal, size_t chal_len,
+			  uint8_t out[NX_CHAP_DIGEST_MAX]);
 void nx_chap_md5_response(uint8_t id, const char *secret, const uint8_t *chal,
 			  size_t chal_len, uint8_t out[NX_MD5_DIGEST_LEN]);
+/* The name of an error, for logs. */
+const char *nx_chap_error_str(unsigned error);
 
 #endif /* NX_NEGO_INTERNAL_H */

@@ -2,10 +2,12 @@
  * nop.c - NOP-Out / NOP-In (RFC 7143 11.18, 11.19): the initiator's ping
  * and the target's keepalive.
  *
- * Keepalive without wall time: a timer ticks every
- * NX_ISCSI_NOPIN_INTERVAL_NS; a tick that saw no PDU since the previous
- * one sends a NOP-In ping (valid TTT, so the initiator must answer), and
- * a second silent tick with the ping unanswered drops the connection.
+ * Keepalive without wall time: a timer ticks every limits.nopin_interval_ms
+ * (default 15 s); a tick that saw no PDU since the previous one sends a
+ * NOP-In ping (valid TTT, so the initiator must answer), and a second
+ * silent tick with the ping unanswered drops the connection: an idle peer
+ * that vanished (half-open) or never reads is reaped within two ticks.
+ * Before full feature phase the same timer enforces the login timeout.
  */
 #include "conn_internal.h"
 
@@ -25,32 +27,70 @@ static void nop_send_ping(struct nx_iscsi_conn *c)
 	nx_iscsi_conn_send_pdu(c, bhs, NULL, 0);
 }
 
-static void nop_tick(void *arg)
+static uint64_t nop_interval_ns(const struct nx_iscsi_conn *c)
+{
+	return (uint64_t)c->srv->lim.nopin_interval_ms * 1000 * 1000;
+}
+
+static void nop_keepalive(struct nx_iscsi_conn *c)
+{
+	if (c->rx_since_tick) {
+		c->rx_since_tick = false;
+		c->ping_out = false;
+	} else if (c->ping_out) {
+		nx_iscsi_conn_drop(c, "NOP-In ping not answered");
+	} else {
+		nop_send_ping(c);
+	}
+	if (nx_iscsi_conn_live(c))
+		nx_timer_arm(c->timer, nop_interval_ns(c));
+}
+
+/* The connection's one timer: the login deadline until full feature
+ * phase (a connection that never finishes its login - slow writer, peer
+ * gone half-open, login left hanging - is dropped), then the keepalive.
+ * A login held for reinstatement (NX_CONN_LOGIN_WAIT) is bounded by its
+ * own timer in session.c. */
+static void conn_tick(void *arg)
 {
 	struct nx_iscsi_conn *c = arg;
+	uint64_t now = nx_clock_ns();
 
 	nx_iscsi_conn_get(c);
-	if (c->state == NX_CONN_FFP && nx_iscsi_conn_live(c)) {
-		if (c->rx_since_tick) {
-			c->rx_since_tick = false;
-			c->ping_out = false;
-		} else if (c->ping_out) {
-			nx_iscsi_conn_drop(c, "NOP-In ping not answered");
-		} else {
-			nop_send_ping(c);
-		}
-		if (nx_iscsi_conn_live(c))
-			nx_timer_arm(c->timer, NX_ISCSI_NOPIN_INTERVAL_NS);
+	if (!nx_iscsi_conn_live(c)) {
+		/* nothing: closing */
+	} else if (c->state == NX_CONN_LOGIN) {
+		if (now >= c->login_deadline_ns)
+			nx_iscsi_conn_drop(c, "login timeout");
+		else
+			nx_timer_arm(c->timer, c->login_deadline_ns - now);
+	} else if (c->state == NX_CONN_FFP) {
+		nop_keepalive(c);
+	} else if (c->state == NX_CONN_FFP_PENDING) {
+		nx_timer_arm(c->timer, nop_interval_ns(c));
 	}
 	nx_iscsi_conn_put(c);
 }
 
+int nx_iscsi_nop_init(struct nx_iscsi_conn *c)
+{
+	nx_assert(c->timer == NULL);
+	c->timer = nx_timer_new(conn_tick, c);
+	if (c->timer == NULL)
+		return NX_ENOMEM;
+	c->login_deadline_ns = nx_clock_ns() +
+			       (uint64_t)c->srv->lim.login_timeout_ms * 1000 * 1000;
+	nx_timer_arm(c->timer, c->login_deadline_ns - nx_clock_ns());
+	return NX_OK;
+}
+
 void nx_iscsi_nop_start(struct nx_iscsi_conn *c)
 {
+	/* connections made by tests that skip nx_iscsi_conn_new's timer */
 	if (c->timer == NULL)
-		c->timer = nx_timer_new(nop_tick, c);
+		c->timer = nx_timer_new(conn_tick, c);
 	if (c->timer != NULL) /* keepalive is optional: no timer, no ping */
-		nx_timer_arm(c->timer, NX_ISCSI_NOPIN_INTERVAL_NS);
+		nx_timer_arm(c->timer, nop_interval_ns(c));
 }
 
 void nx_iscsi_nop_stop(struct nx_iscsi_conn *c)

@@ -9,7 +9,8 @@
  * all three worlds.
  *
  * Files: pdu.c (BHS/AHS codec), crc32c.c (digests), params.c (RFC 7143 §13
- * key negotiation), login.c (login phase and stages), chap.c + md5.c (CHAP),
+ * key negotiation), login.c (login phase and stages), chap.c + md5.c +
+ * sha256.c + sha3.c (CHAP), authlimit.c (CHAP brute-force lockout),
  * text.c (Text and SendTargets), conn.c (receive state machine, send path),
  * session.c (sessions, CmdSN windowing, connections of a session),
  * scsi.c (SCSI Command, R2T, Data-Out/Data-In, SCSI Response), tmf.c,
@@ -26,6 +27,17 @@
 #define NX_ISCSI_MAX_PORTALS 16
 #define NX_ISCSI_MAX_ACL 64
 #define NX_ISCSI_SECRET_MAX 256
+/* RFC 7143 12.1.3: secrets of at least 96 bits; shorter ones are refused
+ * when the server is configured (nx_iscsi_config_check). */
+#define NX_ISCSI_SECRET_MIN 12
+
+/* CHAP_A values (RFC 7143 12.1.3 takes them from the IANA "PPP
+ * Authentication Algorithms" registry: 5 MD5, 6 SHA-1, 7 SHA-256,
+ * 8 SHA3-256; SHA-1 is not offered). */
+#define NX_ISCSI_CHAP_MD5 5
+#define NX_ISCSI_CHAP_SHA256 7
+#define NX_ISCSI_CHAP_SHA3_256 8
+#define NX_ISCSI_CHAP_ALGS_MAX 4
 
 struct nx_iscsi_server;
 struct nx_iscsi_conn;
@@ -36,6 +48,15 @@ struct nx_iscsi_chap {
 	bool set;
 };
 
+/* Read-only LUs for one ACL entry (nexus-target: --acl IQN,ro[=LUN]):
+ * SBC-3 4.9 write protection for that initiator only. */
+#define NX_ISCSI_ACL_RO_LUNS 16
+struct nx_iscsi_acl_ro {
+	bool all;                          /* every LU read-only */
+	uint16_t luns[NX_ISCSI_ACL_RO_LUNS];
+	unsigned lun_count;
+};
+
 /* One iSCSI target node exported by the server. */
 struct nx_iscsi_target_config {
 	struct nx_target *target;          /* owned by the caller */
@@ -43,6 +64,19 @@ struct nx_iscsi_target_config {
 	struct nx_iscsi_chap mutual_chap;  /* we authenticate to the initiator */
 	const char *acl[NX_ISCSI_MAX_ACL]; /* allowed initiator names; none = all */
 	unsigned acl_count;
+	/* per initiator read-only mapping: acl_ro[i] applies to acl[i] */
+	struct nx_iscsi_acl_ro acl_ro[NX_ISCSI_MAX_ACL];
+};
+
+/* Limits against misbehaving or hostile initiators.  0 everywhere means
+ * the default in brackets (so a zeroed config is a sane one). */
+struct nx_iscsi_limits {
+	uint32_t login_timeout_ms;      /* connect to full feature phase [15000] */
+	uint32_t nopin_interval_ms;     /* keepalive tick in FFP [15000] */
+	uint32_t max_login_conns;       /* connections still logging in [64] */
+	uint32_t max_sessions_per_initiator; /* normal sessions [16] */
+	uint32_t auth_free_failures;    /* CHAP failures before a lockout [3] */
+	uint32_t auth_lockout_max_ms;   /* longest lockout [60000] */
 };
 
 struct nx_iscsi_server_config {
@@ -56,6 +90,14 @@ struct nx_iscsi_server_config {
 	uint16_t portal_tpgt[NX_ISCSI_MAX_PORTALS];
 	struct nx_iscsi_target_config targets[NX_ISCSI_MAX_TARGETS];
 	unsigned target_count;
+	/* RFC 7143 12.1.3 for discovery sessions (none set: no authentication) */
+	struct nx_iscsi_chap discovery_chap;
+	struct nx_iscsi_chap discovery_mutual_chap;
+	/* CHAP_A values accepted, our preference first; none = SHA3-256,
+	 * SHA-256, MD5 */
+	uint8_t chap_algs[NX_ISCSI_CHAP_ALGS_MAX];
+	unsigned chap_alg_count;
+	struct nx_iscsi_limits limits;
 };
 
 /* Callbacks into the embedder for one connection. */
@@ -70,6 +112,11 @@ struct nx_iscsi_conn_ops {
 	void (*close)(void *ctx);
 };
 
+/* What is wrong with cfg (a sentence naming the target, never a secret),
+ * or NULL when it is usable.  nx_iscsi_server_new() refuses what this
+ * refuses; embedders call it first to report the reason. */
+const char *nx_iscsi_config_check(const struct nx_iscsi_server_config *cfg,
+				  char *buf, size_t len);
 struct nx_iscsi_server *nx_iscsi_server_new(const struct nx_iscsi_server_config *cfg);
 void nx_iscsi_server_free(struct nx_iscsi_server *srv);
 /* True while a connection is open or a session still holds tasks in the

@@ -240,6 +240,30 @@ struct nx_iscsi_cmd *nx_iscsi_cmd_find_ttt(struct nx_iscsi_session *s,
 
 /* ---- creation, join, teardown ---------------------------------------------- */
 
+/* The read-only mapping of this initiator's ACL entry (--acl IQN,ro):
+ * write protection on its nexus only.  Names compare as login.c's ACL
+ * check does (case-insensitive, RFC 3722). */
+static bool session_apply_ro(struct nx_iscsi_session *s)
+{
+	const struct nx_iscsi_target_config *t = s->tcfg;
+
+	nx_assert(t->acl_count <= NX_ISCSI_MAX_ACL);
+	for (unsigned i = 0; i < t->acl_count; i++) {
+		const struct nx_iscsi_acl_ro *ro = &t->acl_ro[i];
+
+		if (t->acl[i] == NULL ||
+		    !nx_iscsi_name_eq(t->acl[i], s->initiator_name))
+			continue;
+		if (ro->all &&
+		    nx_nexus_set_read_only(s->nexus, NX_NEXUS_RO_ALL) != NX_OK)
+			return false;
+		for (unsigned j = 0; j < ro->lun_count; j++)
+			if (nx_nexus_set_read_only(s->nexus, ro->luns[j]) != NX_OK)
+				return false;
+	}
+	return true;
+}
+
 static bool session_make_nexus(struct nx_iscsi_session *s)
 {
 	static const struct nx_nexus_ops ops = { .task_done = nx_iscsi_task_done };
@@ -259,7 +283,7 @@ static bool session_make_nexus(struct nx_iscsi_session *s)
 	 * 7.8.6.7). */
 	s->nexus = nx_nexus_new(s->tcfg->target, iport, tport,
 				s->tpgt != 0 ? s->tpgt : 1, &ops, s);
-	return s->nexus != NULL;
+	return s->nexus != NULL && session_apply_ro(s);
 }
 
 static struct nx_iscsi_session *session_alloc(struct nx_iscsi_conn *c,
@@ -405,6 +429,27 @@ static uint16_t session_wait(struct nx_iscsi_conn *c, struct nx_iscsi_session *w
 
 /* ---- creation and join ------------------------------------------------------- */
 
+/* Sessions of this initiator name, discovery ones included (listed or
+ * still draining: all hold a command pool). */
+static unsigned initiator_sessions(const struct nx_iscsi_server *srv,
+				   const char *initiator)
+{
+	const struct nx_iscsi_session *d;
+	unsigned n = 0, i;
+
+	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
+		d = srv->sessions[i];
+		if (d != NULL && strcmp(d->initiator_name, initiator) == 0)
+			n++;
+	}
+	/* Bounded: every entry is a counted session (session_count). */
+	for (d = srv->draining; d != NULL; d = d->drain_next) {
+		if (strcmp(d->initiator_name, initiator) == 0)
+			n++;
+	}
+	return n;
+}
+
 static uint16_t session_create(struct nx_iscsi_conn *c,
 			       const struct nx_iscsi_target_config *tcfg,
 			       const uint8_t isid[6], uint16_t cid,
@@ -429,6 +474,12 @@ static uint16_t session_create(struct nx_iscsi_conn *c,
 	s = find_draining(srv, c, tcfg, isid);
 	if (s != NULL)
 		return session_wait(c, s);
+	/* RFC 7143 11.13.5 0302h: "the target has insufficient session,
+	 * connection, or other resources" - one initiator may not take
+	 * every session slot. */
+	if (initiator_sessions(srv, c->params.initiator_name) >=
+	    srv->lim.max_sessions_per_initiator)
+		return 0x0302;
 	for (slot = 0; slot < NX_ISCSI_SESSIONS_MAX; slot++) {
 		if (srv->sessions[slot] == NULL)
 			break;

@@ -68,6 +68,12 @@ uint16_t nx_iscsi_conn_login_complete(struct nx_iscsi_conn *c, const uint8_t isi
 void nx_iscsi_conn_login_start(struct nx_iscsi_conn *c, uint32_t exp_statsn) { fail(); }
 void nx_iscsi_conn_drop(struct nx_iscsi_conn *c, const char *why) { fail(); }
 bool nx_iscsi_conn_is_rdma(const struct nx_iscsi_conn *c) { return false; }
+bool nx_iscsi_conn_auth_blocked(struct nx_iscsi_conn *c, const char *i)
+{
+	fail();
+	return true;
+}
+void nx_iscsi_conn_auth_result(struct nx_iscsi_conn *c, const char *i, bool ok) { fail(); }
 
 #define T1 "iqn.2024-01.org.nexus:disk1"
 #define T2 "iqn.2024-01.org.nexus:disk2"
