@@ -5,9 +5,10 @@
 #                   seed): summary, reports/conformance.md + .xml
 #   make serve      start nexus-target with its embedded default, foreground
 #   make test       every check CI runs: gcc + clang -Werror builds, unit
-#                   tests under ASan/UBSan, libiscsi interop against nexus,
-#                   hostile clients (~1 min), nexus.ko in qemu (kernel-test,
-#                   ~2.5 min)
+#                   tests under ASan/UBSan, the simulator (sim-test) and
+#                   its ns-3 link (ns3-test), libiscsi interop against
+#                   nexus, hostile clients (~1 min), nexus.ko in qemu
+#                   (kernel-test, ~2.5 min)
 #   make hostile    thousands of malicious connections at the ASan daemon
 #                   while libiscsi does verified I/O (tests/hostile.sh)
 #   make conform    conformance suites (nexus-conform, ASan) against the
@@ -69,14 +70,15 @@ CONF_SRC := $(filter-out %_test.c,$(wildcard conformance/lib/*.c \
 CONFORM_SRC := $(wildcard tools/nexus-conform/*.c)
 # The simulator (sim/): its platform replaces platform/user (same symbols),
 # so sim programs link libnx_sim.a and never libnx_user.a.
-SIM_SRC := $(filter-out %_test.c %_main.c,$(wildcard sim/*.c sim/link/*.c))
+SIM_SRC := $(filter-out %_test.c %_main.c sim/link/ns3_none.c,$(wildcard sim/*.c sim/link/*.c))
 SIM_TEST_SRC := $(wildcard sim/*_test.c sim/link/*_test.c)
 # nexus-sim: the tool and its scenarios (sim/scenarios/, one file each).
 # Sim programs link libnexus.a and libnx_sim.a as a group: the glue in
 # libnx_sim.a calls the transport and the initiator, which call the
 # platform back.
 SIMTOOL_SRC := $(wildcard tools/nexus-sim/*.c sim/scenarios/*.c)
-SIM_LIBS = -Wl,--start-group $(1)/lib/libnexus.a $(1)/lib/libnx_sim.a -Wl,--end-group -lpcap
+SIM_LIBS = -Wl,--start-group $(1)/lib/libnexus.a $(1)/lib/libnx_sim.a -Wl,--end-group -lpcap \
+           $(if $(filter $(FZ),$(1)),,$(NS3_LIBS))
 # The trace engine (traces/: pcap reading, TCP reassembly, iSCSI decoding)
 # and nexus-replay, which replays captures against a simulated nexus (or a
 # live target over initiator/user/): tool code (libc + libpcap), linked
@@ -90,12 +92,50 @@ HOSTILE_SRC := $(wildcard tools/nexus-hostile/*.c)
 # $(call objs,VARIANT_DIR,SOURCES)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
+# ---- ns-3 (optional): the ns3 link's shim -----------------------------------
+# sim/link/ns3_shim.cc is C++ against Debian's libns3-dev (ns-3.37),
+# found with pkg-config; without ns-3, sim/link/ns3_none.c stands in and
+# --link ns3 says how to get it.  The shim gets our warnings (g++ and
+# clang++ -Werror), ns-3's headers do not: they come in as system headers
+# (-isystem, or /usr/include, already one).  libnx_sim.a depends on a
+# stamp naming the choice, so installing or removing ns-3 rebuilds it.
+# The fuzz variant always takes the stub (fuzz_sim never picks a link).
+NS3_PC := ns3-core ns3-network ns3-point-to-point ns3-csma
+HAVE_NS3 := $(shell pkg-config --exists $(NS3_PC) 2>/dev/null && echo yes)
+NS3_NONE := sim/link/ns3_none.c
+CXX ?= g++
+ifeq ($(origin CXX),default)
+CXX := g++
+endif
+ifeq ($(HAVE_NS3),yes)
+NS3_INCDIR := $(shell pkg-config --variable=includedir ns3-core)
+NS3_CXXFLAGS := -std=c++17 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+                -I. -MMD -MP $(if $(filter /usr/include,$(NS3_INCDIR)),,-isystem $(NS3_INCDIR))
+# Named directly: the .pc files' Libs drag ns3-stats' absolute paths to
+# libgsl.so/libsqlite3.so, which exist only with their -dev packages.
+NS3_LIBS := -L$(shell pkg-config --variable=libdir ns3-core) $(addprefix -l,$(NS3_PC)) -lstdc++
+NS3_SRC := sim/link/ns3_shim.cc
+else
+NS3_SRC := $(NS3_NONE)
+endif
+# $(call ns3_objs,VARIANT_DIR): the shim or the stub, and the stamp.
+ns3_objs = $(patsubst %.cc,$(1)/obj/%.o,$(patsubst %.c,$(1)/obj/%.o,$(NS3_SRC))) \
+           $(1)/ns3-$(or $(HAVE_NS3),no).stamp
+%/ns3-$(or $(HAVE_NS3),no).stamp:
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $(dir $@)ns3-*.stamp && touch $@
+
 # ---- variant: default (gcc -O2) ---------------------------------------------
 B := build
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
+
+$(B)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $@"
+	$(Q)$(CXX) $(NS3_CXXFLAGS) $(OPT_CFLAGS) -c $< -o $@
 
 $(B)/lib/libnexus.a: $(call objs,$(B),$(LIB_SRC))
 	@mkdir -p $(dir $@)
@@ -124,10 +164,10 @@ $(B)/bin/nexus-conform: $(call objs,$(B),$(CONFORM_SRC)) $(B)/lib/libnx_conform.
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $(call objs,$(B),$(CONFORM_SRC)) $(B)/lib/libnx_conform.a $(call SIM_LIBS,$(B)) -lcmocka
 
-$(B)/lib/libnx_sim.a: $(call objs,$(B),$(SIM_SRC))
+$(B)/lib/libnx_sim.a: $(call objs,$(B),$(SIM_SRC)) $(call ns3_objs,$(B))
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(B)/bin/nexus-sim: $(call objs,$(B),$(SIMTOOL_SRC)) $(B)/lib/libnexus.a $(B)/lib/libnx_sim.a
 	@mkdir -p $(dir $@)
@@ -145,6 +185,11 @@ $(A)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+
+$(A)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $@"
+	$(Q)$(CXX) $(NS3_CXXFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
 
 $(A)/lib/libnexus.a: $(call objs,$(A),$(LIB_SRC))
 	@mkdir -p $(dir $@)
@@ -184,10 +229,10 @@ $(A)/test/%: $(A)/obj/%_test.o $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(A)/lib/libnexus.a $(A)/lib/libnx_user.a -lcmocka -lpthread
 
-$(A)/lib/libnx_sim.a: $(call objs,$(A),$(SIM_SRC))
+$(A)/lib/libnx_sim.a: $(call objs,$(A),$(SIM_SRC)) $(call ns3_objs,$(A))
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 # Simulator unit tests link the sim platform (and the portable library for
 # tests that run the target inside the simulator).
@@ -222,6 +267,11 @@ $(C)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   $@"
 	$(Q)clang $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
+
+$(C)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	@echo "  CLANG++ $@"
+	$(Q)clang++ $(NS3_CXXFLAGS) $(OPT_CFLAGS) -c $< -o $@
 
 # ---- variant: fuzz (libFuzzer + ASan/UBSan, clang) ---------------------------
 # Targets are listed once, in fuzz/targets.txt (name, max input length,
@@ -287,7 +337,7 @@ $(FZ)/replay/fuzz_pcap: $(FZ)/replay/obj/fuzz/fuzz_pcap.o $(FZ)/replay/obj/fuzz/
 # come before the archive, so libnx_sim.a's rng.o is never pulled in.
 FUZZ_SIM_SRC := fuzz/fuzz_sim.c fuzz/fuzz_sim_rng.c $(wildcard sim/scenarios/*.c)
 
-$(FZ)/lib/libnx_sim.a: $(call objs,$(FZ),$(SIM_SRC))
+$(FZ)/lib/libnx_sim.a: $(call objs,$(FZ),$(SIM_SRC) $(NS3_NONE))
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -401,8 +451,9 @@ serve: deps all
 check-clang: $(call objs,$(C),$(LIB_SRC) $(PLAT_SRC) $(TARGET_SRC) $(TEST_SRC) \
              $(CONF_SRC) $(CONFORM_SRC) tools/nexus-perf/nexus-perf.c tools/nexus-cdb/nexus-cdb.c \
              $(HOSTILE_SRC) \
-             $(SIM_SRC) $(SIM_TEST_SRC) $(SIMTOOL_SRC) \
-             $(TRACE_SRC) $(TRACE_TEST_SRC) $(REPLAY_SRC))
+             $(SIM_SRC) $(SIM_TEST_SRC) $(SIMTOOL_SRC) $(NS3_NONE) \
+             $(TRACE_SRC) $(TRACE_TEST_SRC) $(REPLAY_SRC)) \
+             $(if $(HAVE_NS3),$(C)/obj/sim/link/ns3_shim.o)
 
 # One line per test program (failed tests listed under it with CMocka's
 # messages), totals last; JUnit XML per program in
@@ -432,6 +483,19 @@ interop: all $(A)/bin/nexus-target
 sim-test: $(B)/bin/nexus-sim $(A)/bin/nexus-sim
 	tests/sim.sh $(B)/bin/nexus-sim $(A)/bin/nexus-sim
 	tests/sweep.sh $(B)/bin/nexus-sim
+
+# Issue 11: the ns3 link (sim/link/ns3.c + ns3_shim.cc, ns-3.37 from
+# libns3-dev, installed here if missing): mixed --seed 1 --link ns3 twice
+# (byte-identical pcaps), tshark on the capture, mixed over a lossy
+# jumbo-MTU link and a CSMA segment, every conformance suite over ns-3
+# (0 failed, the ideal link's verdicts), ASan (tests/ns3.sh; ~20 s).
+.PHONY: ns3-test ns3-test-run
+ns3-test:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="pkgconf libns3-dev"
+	@$(MAKE) --no-print-directory ns3-test-run
+
+ns3-test-run: $(B)/bin/nexus-sim $(B)/bin/nexus-conform $(A)/bin/nexus-sim
+	tests/ns3.sh $(B)/bin/nexus-sim $(B)/bin/nexus-conform $(A)/bin/nexus-sim
 
 # Issue 7: nexus-replay.  replay-demo replays the tgt sample (libiscsi's
 # iscsi-test-cu against tgtd) and prints its diff; replay-test (ASan):
@@ -509,6 +573,7 @@ test: deps
 	$(MAKE) all check-clang
 	$(MAKE) unit
 	$(MAKE) sim-test
+	$(MAKE) ns3-test
 	$(MAKE) replay-test
 	$(MAKE) interop
 	$(MAKE) hostile
@@ -521,7 +586,7 @@ test: deps
 # Debian packages every check needs; installed only when missing.
 DEB_PKGS := gcc make clang libclang-rt-14-dev libcmocka-dev libpcap-dev \
             libiscsi-bin tgt lcov tshark sg3-utils \
-            libiscsi-dev iperf3 gnuplot-nox
+            libiscsi-dev iperf3 gnuplot-nox pkgconf libns3-dev
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \

@@ -182,12 +182,21 @@ static struct seg *seg_at(const struct nx_sim_net *net, size_t i)
 	return (struct seg *)(net->pool + i * net->seg_stride);
 }
 
+static void link_arrive(void *arg, void *cookie, uint64_t at_ns);
+static void link_drop(void *arg, void *cookie);
+
 struct nx_sim_net *nx_sim_net_new(struct nx_sim *sim,
-				  const struct nx_sim_net_opts *opts,
+				  const struct nx_sim_net_opts *opts_in,
 				  const struct nx_link_opts *link)
 {
+	struct nx_sim_net_opts mtu_opts = *opts_in;
+	const struct nx_sim_net_opts *opts = &mtu_opts;
 	struct nx_sim_net *net;
 
+	/* An ns3 link's devices carry mtu-byte datagrams: segments fill
+	 * them (mtu=9000 gives jumbo segments). */
+	if (link->kind == NX_LINK_NS3 && link->mtu > 40)
+		mtu_opts.mss = link->mtu - 40;
 	if (opts->mss < 64 || opts->mss > NX_SIM_TCP_MSS_MAX ||
 	    opts->rcvbuf < 2 * opts->mss || opts->segs_max == 0 ||
 	    opts->rcvbuf > (65535u << NX_SIM_TCP_WSCALE))
@@ -213,6 +222,9 @@ struct nx_sim_net *nx_sim_net_new(struct nx_sim *sim,
 	net->scratch = seg_at(net, opts->segs_max);
 	net->scratch->net = net;
 	nx_rng_fork(nx_sim_rng(sim), "tcp", 0, &net->rng);
+	if (nx_link_async(net->link))
+		nx_link_set_sink(net->link, &(struct nx_link_sink){
+			.arrive = link_arrive, .drop = link_drop, .arg = net });
 	return net;
 }
 
@@ -336,6 +348,52 @@ static void capture(struct nx_sim_net *net, const struct seg *s,
 
 static void seg_arrive(void *arg);
 
+/* Asynchronous links (ns3): the segment travels as the link's cookie
+ * and comes back through link_arrive() or link_drop(). */
+static void transmit_async(struct nx_sim_net *net, const struct seg *s,
+			   const uint8_t *payload)
+{
+	struct seg *copy = seg_get(net);
+
+	if (copy == NULL) {
+		net->st.pool_drops++;
+		return;
+	}
+	copy->src = s->src;
+	copy->dst = s->dst;
+	copy->sport = s->sport;
+	copy->dport = s->dport;
+	copy->seq = s->seq;
+	copy->ack = s->ack;
+	copy->wnd = s->wnd;
+	copy->mss_opt = s->mss_opt;
+	copy->len = s->len;
+	copy->flags = s->flags;
+	copy->ev = NX_SIM_EVENT_NONE;
+	if (s->len > 0)
+		memcpy(copy->data, payload, s->len);
+	if (!nx_link_submit(net->link, s->src, s->dst,
+			    (uint32_t)s->len + WIRE_OVERHEAD, copy))
+		seg_put(copy);
+}
+
+static void link_arrive(void *arg, void *cookie, uint64_t at_ns)
+{
+	struct nx_sim_net *net = arg;
+	struct seg *copy = cookie;
+
+	copy->ev = nx_sim_schedule_at(net->sim, at_ns, seg_arrive, copy);
+	if (copy->ev == NX_SIM_EVENT_NONE) {
+		seg_put(copy);
+		net->st.pool_drops++;
+	}
+}
+
+static void link_drop(void *arg, void *cookie)
+{
+	seg_put(cookie);
+}
+
 /* Sends a segment (header s, s->len bytes at payload): capture, then the
  * link decides its fate.  The payload is copied once per arrival, straight
  * from the sender's buffer into the segment that travels. */
@@ -347,6 +405,10 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 
 	net->st.segs_sent++;
 	capture(net, s, payload);
+	if (nx_link_async(net->link)) {
+		transmit_async(net, s, payload);
+		return;
+	}
 	n = nx_link_send(net->link, s->src, s->dst,
 			 (uint32_t)s->len + WIRE_OVERHEAD, at);
 	for (unsigned i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
 /*
  * link.c - link instances (paths, partitions, stats), the --link string
  * parser/formatter and the seed-derived options.  The per-packet physics
- * live in the models (ideal.c, parametric.c).
+ * live in the models (ideal.c, parametric.c, ns3.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +18,20 @@ struct nx_link {
 	unsigned nodes;
 	struct nx_link_path *paths; /* nodes * nodes, [src * nodes + dst] */
 	struct nx_link_stats st;
+	void *state;                /* asynchronous models */
+	struct nx_link_sink sink;
 };
 
 static const struct nx_link_model *model_of(enum nx_link_kind kind)
 {
-	return kind == NX_LINK_IDEAL ? &nx_link_model_ideal
-				     : &nx_link_model_parametric;
+	switch (kind) {
+	case NX_LINK_IDEAL:
+		return &nx_link_model_ideal;
+	case NX_LINK_NS3:
+		return &nx_link_model_ns3;
+	default:
+		return &nx_link_model_parametric;
+	}
 }
 
 /* ---- options ---------------------------------------------------------------- */
@@ -41,6 +49,20 @@ static void opts_parametric(struct nx_link_opts *o)
 	o->kind = NX_LINK_PARAMETRIC;
 	o->latency_ns = 50000;
 	o->reorder_delay_ns = 200000;
+}
+
+/* ns-3 defaults: a 1 Gb/s full-duplex point-to-point link per host
+ * pair, 50 us of propagation delay, Linux's txqueuelen (1000 packets,
+ * drop tail), a 1500-byte MTU, no loss. */
+static void opts_ns3(struct nx_link_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = NX_LINK_NS3;
+	o->topo = NX_LINK_TOPO_P2P;
+	o->latency_ns = 50000;
+	o->bandwidth_bps = E9;
+	o->queue_len = 1000;
+	o->mtu = 1500;
 }
 
 void nx_link_opts_from_seed(struct nx_link_opts *o, struct nx_rng *rng)
@@ -174,31 +196,80 @@ static int parse_partition(struct cursor c, struct nx_link_opts *o)
 	return NX_OK;
 }
 
+/* A decimal integer in [lo, hi]; *unit gets the suffix's first char. */
+static int parse_count(struct cursor c, uint64_t lo, uint64_t hi,
+		       const char *units, char *unit, uint32_t *out)
+{
+	uint64_t ip, frac;
+
+	if (parse_decimal(&c, &ip, &frac) != NX_OK || frac != 0 || ip < lo || ip > hi)
+		return NX_EINVAL;
+	*unit = '\0';
+	if (c.p < c.end) {
+		if (c.end - c.p != 1 || strchr(units, *c.p) == NULL)
+			return NX_EINVAL;
+		*unit = *c.p;
+	}
+	*out = (uint32_t)ip;
+	return NX_OK;
+}
+
+#define KEY(s) (klen == strlen(s) && memcmp(k, s, klen) == 0)
+
+/* The ns3 model's own knobs.  mtu: 576 (RFC 791's minimum datagram
+ * every host accepts) to 9000 (jumbo frames; the sim's TCP MSS tops out
+ * at 8960 = 9000 - 40). */
+static int parse_ns3_kv(const char *k, size_t klen, struct cursor v,
+			struct nx_link_opts *o)
+{
+	char unit;
+
+	if (KEY("topo")) {
+		if (suffix_is(&v, "p2p"))
+			o->topo = NX_LINK_TOPO_P2P;
+		else if (suffix_is(&v, "csma"))
+			o->topo = NX_LINK_TOPO_CSMA;
+		else
+			return NX_EINVAL;
+		return NX_OK;
+	}
+	if (KEY("queue")) {
+		if (parse_count(v, 1, INT32_MAX, "pB", &unit, &o->queue_len) != NX_OK)
+			return NX_EINVAL;
+		o->queue_bytes = unit == 'B';
+		return NX_OK;
+	}
+	if (KEY("mtu"))
+		return parse_count(v, 576, 9000, "", &unit, &o->mtu);
+	return NX_EINVAL;
+}
+
 static int parse_kv(const char *k, size_t klen, struct cursor v,
 		    struct nx_link_opts *o)
 {
-#define KEY(s) (klen == strlen(s) && memcmp(k, s, klen) == 0)
-	if (KEY("latency"))
+	if (KEY("latency") || KEY("delay"))
 		return parse_duration(v, &o->latency_ns);
 	if (o->kind == NX_LINK_IDEAL)
 		return NX_EINVAL; /* ideal has one knob */
-	if (KEY("jitter"))
-		return parse_duration(v, &o->jitter_ns);
-	if (KEY("bw") || KEY("bandwidth"))
+	if (KEY("bw") || KEY("bandwidth") || KEY("rate"))
 		return parse_bandwidth(v, &o->bandwidth_bps);
 	if (KEY("loss"))
 		return parse_prob(v, &o->loss_ppb);
+	if (KEY("partition"))
+		return parse_partition(v, o);
+	if (o->kind == NX_LINK_NS3)
+		return parse_ns3_kv(k, klen, v, o);
+	if (KEY("jitter"))
+		return parse_duration(v, &o->jitter_ns);
 	if (KEY("dup"))
 		return parse_prob(v, &o->dup_ppb);
 	if (KEY("reorder"))
 		return parse_prob(v, &o->reorder_ppb);
 	if (KEY("reorder_delay"))
 		return parse_duration(v, &o->reorder_delay_ns);
-	if (KEY("partition"))
-		return parse_partition(v, o);
 	return NX_EINVAL;
-#undef KEY
 }
+#undef KEY
 
 static int parse_kind(const char *s, size_t n, struct nx_link_opts *o,
 		      struct nx_rng *rng)
@@ -215,6 +286,10 @@ static int parse_kind(const char *s, size_t n, struct nx_link_opts *o,
 		nx_link_opts_from_seed(o, rng);
 		return NX_OK;
 	}
+	if (n == 3 && memcmp(s, "ns3", 3) == 0) {
+		opts_ns3(o);
+		return NX_OK;
+	}
 	return NX_EINVAL;
 }
 
@@ -223,9 +298,16 @@ int nx_link_parse(const char *s, struct nx_link_opts *o, struct nx_rng *rng,
 {
 	const char *colon = strchr(s, ':');
 	const char *p, *end = s + strlen(s);
+	size_t kind_len = colon ? (size_t)(colon - s) : strlen(s);
 
-	if (parse_kind(s, colon ? (size_t)(colon - s) : strlen(s), o, rng) != NX_OK) {
-		snprintf(err, err_len, "unknown link model in '%s' (ideal, parametric, random)", s);
+	if (kind_len == 3 && memcmp(s, "ns3", 3) == 0 && !nx_link_ns3_available()) {
+		snprintf(err, err_len, "this build has no ns-3: install libns3-dev "
+			 "(apt-get install libns3-dev, or make deps) and rebuild (make)");
+		return NX_EINVAL;
+	}
+	if (parse_kind(s, kind_len, o, rng) != NX_OK) {
+		snprintf(err, err_len, "unknown link model in '%s' "
+			 "(ideal, parametric, random, ns3)", s);
 		return NX_EINVAL;
 	}
 	for (p = colon ? colon + 1 : end; p < end;) {
@@ -240,6 +322,10 @@ int nx_link_parse(const char *s, struct nx_link_opts *o, struct nx_rng *rng,
 			return NX_EINVAL;
 		}
 		p = comma ? comma + 1 : end;
+	}
+	if (o->kind == NX_LINK_NS3 && o->bandwidth_bps == 0) {
+		snprintf(err, err_len, "ns3 links need a data rate (rate=1G)");
+		return NX_EINVAL;
 	}
 	return NX_OK;
 }
@@ -309,14 +395,33 @@ static void put_kv(struct out *w, const char *key, fmt_fn fmt, uint64_t v)
 	put(w, tmp);
 }
 
+static int fmt_count_fn(char *b, size_t n, uint64_t v)
+{
+	return snprintf(b, n, "%llu", (unsigned long long)v);
+}
+
+static void format_ns3(struct out *w, const struct nx_link_opts *o)
+{
+	put(w, o->topo == NX_LINK_TOPO_CSMA ? "ns3:topo=csma" : "ns3:topo=p2p");
+	put_kv(w, ",rate=", fmt_bw_fn, o->bandwidth_bps);
+	put_kv(w, ",delay=", fmt_duration_fn, o->latency_ns);
+	put_kv(w, ",queue=", fmt_count_fn, o->queue_len);
+	put(w, o->queue_bytes ? "B" : "p");
+	put_kv(w, ",loss=", fmt_prob_fn, o->loss_ppb);
+	put_kv(w, ",mtu=", fmt_count_fn, o->mtu);
+}
+
 int nx_link_format(const struct nx_link_opts *o, char *buf, size_t len)
 {
 	struct out w = { buf, len, 0 };
 
 	nx_assert(len > 0);
 	buf[0] = '\0';
-	put_kv(&w, o->kind == NX_LINK_IDEAL ? "ideal:latency=" : "parametric:latency=",
-	       fmt_duration_fn, o->latency_ns);
+	if (o->kind == NX_LINK_NS3)
+		format_ns3(&w, o);
+	else
+		put_kv(&w, o->kind == NX_LINK_IDEAL ? "ideal:latency=" : "parametric:latency=",
+		       fmt_duration_fn, o->latency_ns);
 	if (o->kind == NX_LINK_PARAMETRIC) {
 		put_kv(&w, ",jitter=", fmt_duration_fn, o->jitter_ns);
 		put_kv(&w, ",bw=", fmt_bw_fn, o->bandwidth_bps);
@@ -354,6 +459,10 @@ struct nx_link *nx_link_new(struct nx_sim *sim, const struct nx_link_opts *o,
 	l->model = model_of(o->kind);
 	l->nodes = nodes;
 	nx_rng_fork(nx_sim_rng(sim), "link", 0, &l->rng);
+	if (l->model->open != NULL && (l->state = l->model->open(l, nodes)) == NULL) {
+		nx_link_free(l);
+		return NULL;
+	}
 	return l;
 }
 
@@ -361,6 +470,8 @@ void nx_link_free(struct nx_link *l)
 {
 	if (l == NULL)
 		return;
+	if (l->state != NULL)
+		l->model->close(l->state);
 	free(l->paths);
 	free(l);
 }
@@ -370,6 +481,9 @@ const struct nx_link_opts *nx_link_model_opts(struct nx_link *l) { return &l->o;
 uint64_t nx_link_model_now(struct nx_link *l) { return nx_sim_now(l->sim); }
 struct nx_rng *nx_link_model_rng(struct nx_link *l) { return &l->rng; }
 struct nx_link_stats *nx_link_model_stats(struct nx_link *l) { return &l->st; }
+struct nx_sim *nx_link_model_sim(struct nx_link *l) { return l->sim; }
+bool nx_link_async(const struct nx_link *l) { return l->model->submit != NULL; }
+void nx_link_set_sink(struct nx_link *l, const struct nx_link_sink *sink) { l->sink = *sink; }
 void nx_link_stats(const struct nx_link *l, struct nx_link_stats *out) { *out = l->st; }
 
 static bool scheduled_cut(const struct nx_link *l, uint64_t now)
@@ -408,7 +522,7 @@ unsigned nx_link_send(struct nx_link *l, unsigned src, unsigned dst,
 {
 	unsigned n;
 
-	nx_assert(src < l->nodes && dst < l->nodes);
+	nx_assert(src < l->nodes && dst < l->nodes && l->model->send != NULL);
 	l->st.sent++;
 	if (nx_link_is_cut(l, src, dst)) {
 		l->st.partitioned++;
@@ -418,4 +532,34 @@ unsigned nx_link_send(struct nx_link *l, unsigned src, unsigned dst,
 	nx_assert(n <= 2);
 	l->st.delivered += n;
 	return n;
+}
+
+bool nx_link_submit(struct nx_link *l, unsigned src, unsigned dst,
+		    uint32_t wire_bytes, void *cookie)
+{
+	nx_assert(src < l->nodes && dst < l->nodes && nx_link_async(l));
+	nx_assert(l->sink.arrive != NULL && l->sink.drop != NULL);
+	l->st.sent++;
+	if (nx_link_is_cut(l, src, dst)) {
+		l->st.partitioned++;
+		return false;
+	}
+	if (!l->model->submit(l->state, src, dst, wire_bytes, cookie)) {
+		l->st.lost++;
+		return false;
+	}
+	return true;
+}
+
+void nx_link_model_done(struct nx_link *l, void *cookie, bool arrived,
+			uint64_t at_ns)
+{
+	if (!arrived) {
+		l->st.lost++;
+		l->sink.drop(l->sink.arg, cookie);
+		return;
+	}
+	nx_assert(at_ns >= nx_sim_now(l->sim));
+	l->st.delivered++;
+	l->sink.arrive(l->sink.arg, cookie, at_ns);
 }

@@ -12,17 +12,28 @@
  *                          (serialization per direction), loss,
  *                          duplication, reordering (an extra delay), and
  *                          partitions at scheduled times
+ *   ns3                    ns-3 (libns3-dev) carries every packet over its
+ *                          point-to-point or CSMA devices and channels:
+ *                          data rate, propagation delay, a drop-tail device
+ *                          queue, a packet error model, MTU (link/ns3.c,
+ *                          link/ns3_shim.cc); asynchronous (see below)
  *
  * String form (nx_link_parse / nx_link_format round-trip):
  *   ideal[:latency=10us]
  *   parametric:latency=50us,jitter=20us,loss=0.01,dup=0.001,
  *              reorder=0.01,reorder_delay=200us,bw=10G,partition=10ms+5ms
  *   random                 parametric, every knob drawn from the seed
+ *   ns3[:topo=p2p,rate=1G,delay=50us,queue=1000p,loss=0.001,mtu=1500]
+ *                          topo=p2p (a full-duplex point-to-point link per
+ *                          host pair) or csma (one shared segment);
+ *                          rate/bw and delay/latency are aliases; queue is
+ *                          packets ("100p", "100") or bytes ("64000B")
  * Durations take ns/us/ms/s (default ns) and decimals ("1.5ms");
  * probabilities are decimals ("0.01") or percentages ("1%"), kept as
  * parts per billion; bandwidth is bits/s with K/M/G suffixes.  partition
  * may repeat: "partition=AT+DURATION" cuts every path for DURATION from
- * virtual time AT.  No floating point anywhere.
+ * virtual time AT.  No floating point in nexus (ns-3 computes its
+ * rates and error draws in double, deterministically).
  */
 #ifndef NX_LINK_H
 #define NX_LINK_H
@@ -37,6 +48,12 @@
 enum nx_link_kind {
 	NX_LINK_IDEAL,
 	NX_LINK_PARAMETRIC,
+	NX_LINK_NS3,
+};
+
+enum nx_link_topo {
+	NX_LINK_TOPO_P2P,  /* one point-to-point link per host pair */
+	NX_LINK_TOPO_CSMA, /* every host on one CSMA segment */
 };
 
 struct nx_link_partition {
@@ -55,7 +72,17 @@ struct nx_link_opts {
 	uint64_t reorder_delay_ns; /* extra delay of a reordered packet */
 	struct nx_link_partition partitions[NX_LINK_PARTITIONS_MAX];
 	unsigned partition_count;
+	/* ns3 only (latency_ns is the channel delay, bandwidth_bps the
+	 * device data rate, loss_ppb the receive error model's rate). */
+	enum nx_link_topo topo;
+	uint32_t queue_len;        /* drop-tail device queue limit */
+	bool queue_bytes;          /* queue_len counts bytes, not packets */
+	uint32_t mtu;              /* IP MTU; the sim's TCP MSS follows it */
 };
+
+/* False when this build has no ns-3 (ns3 links then fail to parse with
+ * a message saying how to get it). */
+bool nx_link_ns3_available(void);
 
 void nx_link_opts_ideal(struct nx_link_opts *o);
 /* A random parametric link: every knob drawn from rng, bounded so a TCP
@@ -92,6 +119,28 @@ bool nx_link_is_cut(const struct nx_link *link, unsigned src, unsigned dst);
 
 void nx_link_stats(const struct nx_link *link, struct nx_link_stats *out);
 
+/* Asynchronous links (ns3) cannot answer nx_link_send() at once: ns-3
+ * decides a packet's fate as its own simulation, stepped by the nx_sim
+ * clock, reaches it.  The owner registers a sink and hands packets over
+ * with nx_link_submit(); each accepted cookie comes back exactly once,
+ * through arrive() at its arrival time (called from an nx_sim event or
+ * from inside nx_link_submit(), never later than now: the callee only
+ * schedules) or through drop().  Cookies still inside the link when it
+ * is freed are forgotten (their owner frees them).  nx_link_send() is
+ * for synchronous links only. */
+struct nx_link_sink {
+	void (*arrive)(void *arg, void *cookie, uint64_t at_ns);
+	void (*drop)(void *arg, void *cookie);
+	void *arg;
+};
+
+bool nx_link_async(const struct nx_link *link);
+void nx_link_set_sink(struct nx_link *link, const struct nx_link_sink *sink);
+/* False: the packet was not taken (cut, or refused at once: full queue,
+ * larger than the MTU) and the cookie is the caller's again. */
+bool nx_link_submit(struct nx_link *link, unsigned src, unsigned dst,
+		    uint32_t wire_bytes, void *cookie);
+
 /* ---- models (link/ideal.c, link/parametric.c) ----------------------------- */
 
 struct nx_link_path {
@@ -102,17 +151,30 @@ struct nx_link_path {
 struct nx_link_model {
 	const char *name;
 	enum nx_link_kind kind;
+	/* Synchronous models. */
 	unsigned (*send)(struct nx_link *link, struct nx_link_path *path,
 			 uint32_t wire_bytes, uint64_t arrive_ns[2]);
+	/* Asynchronous models: per-instance state, and submit, which
+	 * reports each accepted cookie later through nx_link_model_done(). */
+	void *(*open)(struct nx_link *link, unsigned nodes);
+	void (*close)(void *state);
+	bool (*submit)(void *state, unsigned src, unsigned dst,
+		       uint32_t wire_bytes, void *cookie);
 };
 
 extern const struct nx_link_model nx_link_model_ideal;
 extern const struct nx_link_model nx_link_model_parametric;
+extern const struct nx_link_model nx_link_model_ns3;
 
 /* For models: the link's options, clock and seeded stream. */
 const struct nx_link_opts *nx_link_model_opts(struct nx_link *link);
 uint64_t nx_link_model_now(struct nx_link *link);
 struct nx_rng *nx_link_model_rng(struct nx_link *link);
 struct nx_link_stats *nx_link_model_stats(struct nx_link *link);
+struct nx_sim *nx_link_model_sim(struct nx_link *link);
+/* An asynchronous model's verdict on a submitted cookie: arrived at
+ * at_ns (>= now), or lost. */
+void nx_link_model_done(struct nx_link *link, void *cookie, bool arrived,
+			uint64_t at_ns);
 
 #endif /* NX_LINK_H */

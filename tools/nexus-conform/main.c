@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../../conformance/lib/nx_conf.h"
+#include "../../sim/link/nx_link.h"
 
 static void usage(FILE *f)
 {
@@ -32,7 +33,9 @@ static void usage(FILE *f)
 		"  --backend B         sim (default: nexus on a simulated host),\n"
 		"                      loopback (nexus in-process), tcp\n"
 		"  --link MODEL        sim link: ideal (default), ideal:latency=10us,\n"
-		"                      parametric:latency=50us,loss=0.01,..., random\n"
+		"                      parametric:latency=50us,loss=0.01,..., random,\n"
+		"                      ns3[:topo=p2p|csma,rate=1G,delay=50us,queue=1000p,\n"
+		"                      loss=0.001,mtu=1500] (ns-3 builds)\n"
 		"  --suite NAME        sam5, spc4, sbc3 or iscsi\n"
 		"  --test PATTERN      glob on suite.test (e.g. 'spc4.inquiry_*'),\n"
 		"                      or a substring\n"
@@ -41,6 +44,21 @@ static void usage(FILE *f)
 		"  --seed N            seed of the run (default 1)\n"
 		"  --list              list the selected tests and exit\n"
 		"  --verbose           print every test's notes\n");
+}
+
+/* A bad --link (or ns3 in a build without ns-3) is one usage error,
+ * not a failure per test. */
+static int check_link(const char *link)
+{
+	struct nx_link_opts lo;
+	struct nx_rng rng;
+	char err[256];
+
+	nx_rng_init(&rng, 1);
+	if (nx_link_parse(link, &lo, &rng, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "nexus-conform: --link: %s\n", err);
+	return 2;
 }
 
 int main(int argc, char **argv)
@@ -103,5 +121,7 @@ int main(int argc, char **argv)
 	}
 	if (o.target_url != NULL && o.backend == NULL)
 		o.backend = "tcp";
+	if (o.link != NULL && check_link(o.link) != 0)
+		return 2;
 	return nx_conf_main(&o);
 }

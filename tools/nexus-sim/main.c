@@ -15,7 +15,9 @@
  * byte-identical pcap and log (wall time only appears in the summary).
  * --bench adds a line "sim-cmds-per-wall-sec NAME = N" for make bench.
  * MODEL is a link string (sim/link/nx_link.h): ideal[:latency=..],
- * parametric:..., or random (every knob drawn from the seed).  KINDS is
+ * parametric:..., random (every knob drawn from the seed) or, in builds
+ * with ns-3, ns3[:topo=p2p|csma,rate=..,delay=..,queue=..,loss=..,mtu=..]
+ * (packets ride ns-3's devices and channels; sim/link/ns3.c).  KINDS is
  * all, none, or a comma list of link,reset,disk,crash,power (faults.c;
  * the `faults` scenario defaults to all, the others to none).
  *
@@ -75,7 +77,9 @@ static void usage(FILE *f)
 		"  SIM_TIME: 250ms, 1s, 1.5s, 800us (virtual time of the workload)\n"
 		"  KINDS: all | none | link,reset,disk,crash,power\n"
 		"  MODEL: ideal[:latency=10us] | parametric:latency=50us,jitter=20us,"
-		"loss=0.01,... | random\n");
+		"loss=0.01,... | random\n"
+		"         | ns3[:topo=p2p|csma,rate=1G,delay=50us,queue=1000p,loss=0.001,"
+		"mtu=1500]\n");
 }
 
 /* "1.5s", "250ms", "800us", "1000ns", "1000" (ns).  No floating point. */
