@@ -142,6 +142,14 @@ void nx_iscsi_conn_put(struct nx_iscsi_conn *c);
 bool nx_iscsi_conn_live(const struct nx_iscsi_conn *c);
 /* Clean close after a Logout Response (no error logged). */
 void nx_iscsi_conn_logout_close(struct nx_iscsi_conn *c);
+/* Zero-copy send (ops->send_lent): true when the embedder has it. */
+bool nx_iscsi_conn_can_lend(const struct nx_iscsi_conn *c);
+/* As nx_iscsi_conn_send_pdu, with the data segment lent; release(arg)
+ * (NULL on all but the last PDU of a buffer) follows the bytes, or runs
+ * at once (ok = false) when the connection no longer sends. */
+void nx_iscsi_conn_send_pdu_lent(struct nx_iscsi_conn *c, uint8_t *bhs,
+				 const void *data, uint32_t data_len,
+				 void (*release)(void *arg, bool ok), void *arg);
 
 /* ---- sessions and CmdSN ordering (session.c) ----------------------------- */
 
