@@ -330,6 +330,8 @@ static void kconn_read(struct kconn *c)
 			return;
 		if (nx_sendq_bytes(c->sq) >= KCONN_OUT_SOFT_MAX)
 			return; /* backpressure: sk_write_space resumes us */
+		if (n < (int)KCONN_READ_CHUNK)
+			return; /* drained; sk_data_ready queues us for more */
 	}
 	nx_kloop_queue(&c->work); /* budget spent: let other sockets in */
 }

@@ -390,6 +390,9 @@ static void conn_read(struct conn *c)
 			return;
 		if (nx_sendq_bytes(c->sq) >= NX_DAEMON_OUT_SOFT_MAX)
 			break; /* backpressure: let the peer read first */
+		if ((size_t)n < NX_DAEMON_READ_CHUNK)
+			break; /* drained: save the recv that says EAGAIN (the
+				  watch is level-triggered, later bytes wake us) */
 	}
 	conn_update_watch(c);
 }
