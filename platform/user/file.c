@@ -285,6 +285,11 @@ static bool try_nowait(struct file_req *r)
 	bool read = r->op == NX_FILE_READ;
 	ssize_t n;
 
+	/* Large transfers go to the pool anyway: there the copy overlaps
+	 * with the loop sending earlier Data-In (1 MiB reads at QD32 were
+	 * slower inline). */
+	if (r->len > NX_USER_FILE_INLINE_MAX)
+		return false;
 	if (f->memory_fs) {
 		/* tmpfs has no RWF_NOWAIT (EOPNOTSUPP) and nothing to wait
 		 * for: its pages are memory, sync is a no-op. */

@@ -88,6 +88,9 @@ void nx_user_persist_reset(void);
 /* File I/O pool limits (file.c). */
 #define NX_USER_FILE_THREADS 4
 #define NX_USER_FILE_QUEUE_MAX 1024 /* submitted, not yet completed */
+/* Buffered requests up to this size may run on the loop thread (page
+ * cache hits, tmpfs); larger ones always use the pool. */
+#define NX_USER_FILE_INLINE_MAX (64u << 10)
 /* File I/Os submitted and not yet completed (shutdown drain). */
 unsigned nx_user_file_inflight(void);
 /* Alignment O_DIRECT buffers get from the bounce path. */
