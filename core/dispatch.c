@@ -464,6 +464,25 @@ static bool task_naca(const struct nx_task *t)
 	       (t->cdb[len - 1] & 0x04);
 }
 
+/* True when every byte of t->data is written before anything reads or
+ * sends it, so nx_buf_alloc()'s undefined contents never escape:
+ *  - data-out: the transport fills t->data[0 .. data_len) before
+ *    nx_task_execute() (nx_scsi.h), or the task never executes;
+ *  - READ(6/10/12/16) (SBC-3 5.11-5.14): read_step() (sbc.c) sets
+ *    xfer_len only after the backstore filled all data_len bytes (a thin
+ *    RAM region and a short file read come back as zeros).
+ * Everything else (INQUIRY, MODE SENSE, ...) builds its data in a zeroed
+ * buffer and relies on that. */
+static bool data_fully_written(const struct nx_task *t)
+{
+	switch (t->cdb[0]) {
+	case 0x08: case 0x28: case 0xa8: case 0x88:
+		return t->dir == NX_DIR_READ;
+	default:
+		return t->dir == NX_DIR_WRITE;
+	}
+}
+
 static enum nx_sense_reason setup_checks(struct nx_task *t)
 {
 	struct nx_nexus *n = t->nexus;
@@ -504,10 +523,12 @@ static enum nx_sense_reason setup_checks(struct nx_task *t)
 	if (t->priv.lu != NULL && t->priv.lu->set_count >= NX_TASK_SET_MAX)
 		return NX_SR_TASK_SET_FULL;
 	if (t->data_len > 0) {
-		t->data = nx_alloc(t->data_len);
+		t->data = nx_buf_alloc(t->data_len);
 		if (t->data == NULL)
 			return NX_SR_BUSY;
 		t->priv.data_owned = true;
+		if (!data_fully_written(t))
+			memset(t->data, 0, t->data_len);
 	}
 	return NX_SR_OK;
 }
@@ -523,9 +544,21 @@ void nx_task_init(struct nx_task *t, struct nx_nexus *n)
 static void drop_data(struct nx_task *t)
 {
 	if (t->priv.data_owned && t->data != NULL)
-		nx_free(t->data);
+		nx_buf_free(t->data);
 	t->data = NULL;
 	t->priv.data_owned = false;
+}
+
+uint8_t *nx_task_take_data(struct nx_task *t)
+{
+	uint8_t *d = t->priv.data_owned ? t->data : NULL;
+
+	nx_assert(t->priv.state == TS_DONE);
+	if (d != NULL) {
+		t->data = NULL;
+		t->priv.data_owned = false;
+	}
+	return d;
 }
 
 bool nx_task_setup(struct nx_task *t)

@@ -231,6 +231,12 @@ bool nx_task_setup(struct nx_task *t);
 void nx_task_execute(struct nx_task *t);
 void nx_task_release(struct nx_task *t);
 
+/* Only from task_done, for data-in: hands t->data over to the caller
+ * (who frees it with nx_buf_free() once it has left, e.g. after a
+ * zero-copy send) and leaves the task without it; the xfer_len bytes in
+ * it are the data-in.  NULL when the task has no core-owned buffer. */
+uint8_t *nx_task_take_data(struct nx_task *t);
+
 /* Completes a task that never reached nx_task_execute() with CHECK
  * CONDITION built from a sense key/ASC/ASCQ (transport-detected errors,
  * e.g. a data-out overflow); honours the LU's sense format.  Calls

@@ -68,7 +68,7 @@ static void tgt_close(void *ctx)
 }
 
 static const struct nx_ini_conn_ops ini_ops = { ini_send, ini_close };
-static const struct nx_iscsi_conn_ops tgt_ops = { tgt_send, tgt_close };
+static const struct nx_iscsi_conn_ops tgt_ops = { .send = tgt_send, .close = tgt_close };
 
 /* Moves up to PUMP_CHUNK bytes each way: TCP-like arbitrary segmenting. */
 static void pump(void *ctx)

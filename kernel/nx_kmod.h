@@ -10,9 +10,13 @@
  *   the loop (platform/kernel/nx_kernel.h); the work flushes buffered
  *   output, reads (kernel_recvmsg, MSG_DONTWAIT) and feeds
  *   nx_iscsi_conn_input.
- *   ops->send: kernel_sendmsg now, the rest into a per-connection buffer
- *   flushed when the socket has room again; above KCONN_OUT_SOFT_MAX
- *   buffered the connection stops reading until it drains.
+ *   ops->send / ops->send_lent: into the connection's nx_sendq (headers
+ *   copied, Data-In referenced in the task buffer until the socket took
+ *   it), flushed by the connection's work -- at the end of the run that
+ *   produced it, so one receive batch leaves in one kernel_sendmsg -- and
+ *   again when the socket has room; above KCONN_OUT_SOFT_MAX queued the
+ *   connection stops reading until it drains, above KCONN_OUT_HARD_MAX
+ *   the peer is dropped.
  *   End: EOF/error, or ops->close from the transport (output flushed for
  *   at most KCONN_LINGER_NS first) -> nx_iscsi_conn_closed -> release ->
  *   freed.  Nothing is torn down inside a transport call: ops->close only

@@ -21,9 +21,10 @@
 #include <net/tcp.h>
 
 #include "nx_kmod.h"
+#include "../transports/iscsi/nx_sendq.h"
 
 #define ADDR_TEXT 64
-#define IOV_BATCH 16
+#define IOV_BATCH 64 /* iovecs per kernel_sendmsg */
 
 struct nx_kportal {
 	struct socket *ls;
@@ -34,6 +35,8 @@ struct nx_kportal {
 	struct list_head conns;
 	unsigned int conn_count;
 	u8 *rbuf; /* one receive buffer: the loop reads one socket at a time */
+	struct nx_iovec *scratch; /* IOV_BATCH each: one kernel_sendmsg */
+	struct kvec *kv;
 	bool closing;
 	char text[ADDR_TEXT];
 };
@@ -48,8 +51,8 @@ struct kconn {
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_write_space)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
-	u8 *out;                  /* unsent bytes: out[head .. head + len) */
-	size_t out_head, out_len, out_cap;
+	struct nx_sendq *sq;      /* output not yet taken by the socket */
+	bool in_work;             /* c->work is running: it flushes at its end */
 	bool closing;             /* the transport called ops->close */
 	bool broken;              /* socket failed, peer gone, or shutdown */
 	bool lingering;
@@ -102,57 +105,25 @@ static void kportal_sk_data_ready(struct sock *sk)
 
 /* ---- connection: output ---------------------------------------------------- */
 
-/* One kernel_sendmsg of up to IOV_BATCH iovecs, the first skip bytes
- * already sent.  Returns bytes written, 0 when the socket is full, or a
- * negative errno. */
-static int send_iov(struct kconn *c, const struct nx_iovec *iov,
-		    unsigned int cnt, size_t skip, size_t *want)
+/* nx_sendq_write_fn: one kernel_sendmsg of the queue's head.  Returns
+ * bytes taken, 0 when the socket is full, or a negative errno. */
+static long ksock_write(void *ctx, const struct nx_iovec *iov, unsigned int cnt)
 {
-	struct kvec v[IOV_BATCH];
+	struct kconn *c = ctx;
+	struct kvec *v = c->p->kv;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
-	unsigned int n = 0;
+	size_t want = 0;
 	int rc;
 
-	*want = 0;
-	for (; n < cnt && n < IOV_BATCH; n++) {
-		size_t off = n ? 0 : skip;
-
+	nx_assert(cnt <= IOV_BATCH);
+	for (unsigned int i = 0; i < cnt; i++) {
 		/* sendmsg only reads the buffers; kvec is just not const */
-		v[n].iov_base = (void *)((uintptr_t)iov[n].base + off);
-		v[n].iov_len = iov[n].len - off;
-		*want += v[n].iov_len;
+		v[i].iov_base = (void *)(uintptr_t)iov[i].base;
+		v[i].iov_len = iov[i].len;
+		want += iov[i].len;
 	}
-	rc = kernel_sendmsg(c->sock, &msg, v, n, *want);
+	rc = kernel_sendmsg(c->sock, &msg, v, cnt, want);
 	return rc == -EAGAIN ? 0 : rc;
-}
-
-static int out_append(struct kconn *c, const u8 *p, size_t len)
-{
-	size_t need = c->out_len + len;
-
-	if (c->out_head + need > c->out_cap) {
-		if (c->out_head) {
-			memmove(c->out, c->out + c->out_head, c->out_len);
-			c->out_head = 0;
-		}
-		if (need > c->out_cap) {
-			size_t cap = c->out_cap ? c->out_cap : 64u << 10;
-			u8 *buf;
-
-			while (cap < need)
-				cap *= 2;
-			buf = nx_alloc(cap);
-			if (!buf)
-				return -ENOMEM;
-			memcpy(buf, c->out, c->out_len);
-			nx_free(c->out);
-			c->out = buf;
-			c->out_cap = cap;
-		}
-	}
-	memcpy(c->out + c->out_head + c->out_len, p, len);
-	c->out_len += len;
-	return 0;
 }
 
 static void kconn_break(struct kconn *c, const char *why, int err)
@@ -163,64 +134,64 @@ static void kconn_break(struct kconn *c, const char *why, int err)
 	nx_kloop_queue(&c->work);
 }
 
+/* Output was queued: the connection's work flushes it (at the end of the
+ * run that produced it, or in a run queued now), so the PDUs of one
+ * receive batch leave in one kernel_sendmsg. */
+static void kconn_queued(struct kconn *c)
+{
+	if (nx_sendq_bytes(c->sq) > KCONN_OUT_HARD_MAX) {
+		nx_log(NX_LOG_WARN, "%s: peer does not read (%zu bytes queued), "
+		       "dropping the connection", c->peer,
+		       nx_sendq_bytes(c->sq));
+		kconn_break(c, "output overflow", 0);
+		return;
+	}
+	if (!c->in_work)
+		nx_kloop_queue(&c->work);
+}
+
 static void kconn_send(void *ctx, const struct nx_iovec *iov, unsigned int cnt)
 {
 	struct kconn *c = ctx;
-	unsigned int i = 0;
-	size_t skip = 0;
 
 	if (c->broken || !c->sock)
 		return; /* the peer is gone: the bytes have nowhere to go */
-	while (c->out_len == 0 && i < cnt) {
-		size_t want;
-		int n = send_iov(c, iov + i, cnt - i, skip, &want);
-
-		if (n < 0) {
-			kconn_break(c, "send failed", n);
-			return;
-		}
-		for (skip += (size_t)n; i < cnt && skip >= iov[i].len; i++)
-			skip -= iov[i].len;
-		if ((size_t)n < want || want == 0)
-			break; /* the socket is full (or nothing was asked) */
+	if (nx_sendq_push(c->sq, iov, cnt, 0, NULL, NULL) < 0) {
+		kconn_break(c, "output queue full", -ENOMEM);
+		return;
 	}
-	for (; i < cnt; i++, skip = 0) {
-		if (out_append(c, (const u8 *)iov[i].base + skip,
-			       iov[i].len - skip) < 0) {
-			kconn_break(c, "out of memory buffering output", -ENOMEM);
-			return;
-		}
-	}
-	if (c->out_len > KCONN_OUT_HARD_MAX) {
-		nx_log(NX_LOG_WARN, "%s: peer does not read (%zu bytes queued), "
-		       "dropping the connection", c->peer, c->out_len);
-		kconn_break(c, "output overflow", 0);
-	}
+	kconn_queued(c);
 }
 
-/* Writes buffered output: 0 (all sent, or the socket is full) or -errno. */
+static void kconn_send_lent(void *ctx, const struct nx_iovec *iov,
+			    unsigned int cnt, u32 lent_mask,
+			    void (*release)(void *arg, bool ok), void *arg)
+{
+	struct kconn *c = ctx;
+
+	if (c->broken || !c->sock) {
+		if (release)
+			release(arg, false);
+		return;
+	}
+	/* On failure push has released arg already. */
+	if (nx_sendq_push(c->sq, iov, cnt, lent_mask, release, arg) < 0) {
+		kconn_break(c, "output queue full", -ENOMEM);
+		return;
+	}
+	kconn_queued(c);
+}
+
+/* Writes queued output: 0 (all sent, or the socket is full: then
+ * sk_write_space queues the work again) or -errno. */
 static int kconn_flush(struct kconn *c)
 {
-	while (c->out_len > 0) {
-		struct nx_iovec v = { c->out + c->out_head, c->out_len };
-		size_t want;
-		int n = send_iov(c, &v, 1, 0, &want);
+	int rc;
 
-		if (n < 0)
-			return n;
-		if (n == 0)
-			return 0; /* sk_write_space queues the work again */
-		c->out_head += (size_t)n;
-		c->out_len -= (size_t)n;
-	}
-	c->out_head = 0;
-	if (c->out_cap > (1u << 20)) {
-		/* An idle connection keeps no large buffer around. */
-		nx_free(c->out);
-		c->out = NULL;
-		c->out_cap = 0;
-	}
-	return 0;
+	if (nx_sendq_empty(c->sq))
+		return 0;
+	rc = nx_sendq_flush(c->sq, c->p->scratch, IOV_BATCH, ksock_write, c);
+	return rc < 0 ? rc : 0;
 }
 
 static void kconn_close_op(void *ctx)
@@ -234,6 +205,7 @@ static void kconn_close_op(void *ctx)
 static const struct nx_iscsi_conn_ops kconn_ops = {
 	.send = kconn_send,
 	.close = kconn_close_op,
+	.send_lent = kconn_send_lent,
 };
 
 /* ---- connection: teardown ---------------------------------------------------- */
@@ -273,9 +245,8 @@ static void kconn_close_sock(struct kconn *c)
 		kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	sock_release(c->sock);
 	c->sock = NULL;
-	nx_free(c->out);
-	c->out = NULL;
-	c->out_len = c->out_head = c->out_cap = 0;
+	/* Lent task buffers go back now, not when the session drains. */
+	nx_sendq_discard(c->sq);
 }
 
 static void kconn_maybe_free(struct kconn *c)
@@ -289,6 +260,7 @@ static void kconn_maybe_free(struct kconn *c)
 	p->conn_count--;
 	nx_log(NX_LOG_DEBUG, "%s: connection freed", c->peer);
 	nx_timer_free(c->linger);
+	nx_sendq_free(c->sq);
 	nx_free(c);
 }
 
@@ -305,7 +277,7 @@ static void kconn_release(void *ctx)
 static void kconn_end(struct kconn *c)
 {
 	if (c->sock) {
-		if (c->broken || c->out_len == 0) {
+		if (c->broken || nx_sendq_empty(c->sq)) {
 			kconn_close_sock(c);
 		} else if (!c->lingering) {
 			c->lingering = true;
@@ -331,6 +303,8 @@ static void kconn_linger_expired(void *arg)
 
 /* ---- connection: input --------------------------------------------------------- */
 
+/* Reads up to the budget; EOF or an error only marks c broken (the work
+ * ends it), so c is alive when this returns. */
 static void kconn_read(struct kconn *c)
 {
 	u8 *buf = c->p->rbuf;
@@ -348,19 +322,22 @@ static void kconn_read(struct kconn *c)
 			       n == 0 ? "connection closed by peer" :
 			       "recv failed", n);
 			c->broken = true;
-			kconn_end(c);
 			return;
 		}
 		/* < 0: the transport already called ops->close */
 		if (nx_iscsi_conn_input(c->ic, buf, (size_t)n) < 0 ||
 		    c->closing || c->broken)
 			return;
-		if (c->out_len >= KCONN_OUT_SOFT_MAX)
+		if (nx_sendq_bytes(c->sq) >= KCONN_OUT_SOFT_MAX)
 			return; /* backpressure: sk_write_space resumes us */
+		if (n < (int)KCONN_READ_CHUNK)
+			return; /* drained; sk_data_ready queues us for more */
 	}
 	nx_kloop_queue(&c->work); /* budget spent: let other sockets in */
 }
 
+/* Flush, read, flush: what one receive batch produced leaves together.
+ * Sends from elsewhere (timers, other connections) queue this work. */
 static void kconn_work(struct work_struct *w)
 {
 	struct kconn *c = container_of(w, struct kconn, work);
@@ -368,17 +345,18 @@ static void kconn_work(struct work_struct *w)
 
 	if (!c->sock)
 		return;
-	if (c->out_len && !c->broken) {
-		rc = kconn_flush(c);
-		if (rc < 0)
+	c->in_work = true;
+	if (!c->broken && (rc = kconn_flush(c)) < 0)
+		kconn_break(c, "send failed", rc);
+	if (!c->broken && !c->closing &&
+	    nx_sendq_bytes(c->sq) < KCONN_OUT_SOFT_MAX) {
+		kconn_read(c);
+		if (!c->broken && (rc = kconn_flush(c)) < 0)
 			kconn_break(c, "send failed", rc);
 	}
-	if (c->broken || c->closing) {
-		kconn_end(c);
-		return;
-	}
-	if (c->out_len < KCONN_OUT_SOFT_MAX)
-		kconn_read(c);
+	c->in_work = false;
+	if (c->broken || c->closing)
+		kconn_end(c); /* may free c */
 }
 
 static void addr_text(struct socket *sock, bool peer, char *buf, size_t len)
@@ -398,8 +376,11 @@ static void kconn_new(struct nx_kportal *p, struct socket *sock)
 	struct kconn *c = nx_alloc(sizeof(*c));
 	char local[ADDR_TEXT];
 
-	if (!c || !(c->linger = nx_timer_new(kconn_linger_expired, c))) {
+	if (!c || !(c->linger = nx_timer_new(kconn_linger_expired, c)) ||
+	    !(c->sq = nx_sendq_new())) {
 		nx_log(NX_LOG_WARN, "out of memory accepting a connection");
+		if (c)
+			nx_timer_free(c->linger);
 		nx_free(c);
 		sock_release(sock);
 		return;
@@ -523,8 +504,10 @@ int nx_kportal_open(const struct sockaddr_in *addr,
 	p->srv = srv;
 	snprintf(p->text, sizeof(p->text), "%pISpc", addr);
 	p->rbuf = nx_alloc(KCONN_READ_CHUNK);
+	p->scratch = nx_alloc(IOV_BATCH * sizeof(*p->scratch));
+	p->kv = nx_alloc(IOV_BATCH * sizeof(*p->kv));
 	p->accept_retry = nx_timer_new(kportal_accept_retry, p);
-	if (!p->rbuf || !p->accept_retry) {
+	if (!p->rbuf || !p->scratch || !p->kv || !p->accept_retry) {
 		nx_kportal_free(p);
 		return -ENOMEM;
 	}
@@ -582,5 +565,7 @@ void nx_kportal_free(struct nx_kportal *p)
 	kportal_close_listener(p);
 	nx_timer_free(p->accept_retry);
 	nx_free(p->rbuf);
+	nx_free(p->scratch);
+	nx_free(p->kv);
 	nx_free(p);
 }

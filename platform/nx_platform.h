@@ -56,6 +56,14 @@
 void *nx_alloc(size_t size);
 void nx_free(void *p);
 
+/* Data buffers (a task's data, size > 0): like nx_alloc, but the contents
+ * are NOT defined -- the owner writes every byte it later reads or sends.
+ * Platforms may keep freed buffers in a bounded cache (SCST's SGV cache
+ * idea: no zeroing, no fresh page faults per command).  nx_buf_free()
+ * takes NULL; it never calls back into portable code. */
+void *nx_buf_alloc(size_t size);
+void nx_buf_free(void *p);
+
 /* ---- logging ----------------------------------------------------------- */
 enum nx_log_level {
 	NX_LOG_ERR = 0,

@@ -122,7 +122,7 @@ static void tc_close(void *ctx)
 	tc_schedule_end(tc);
 }
 
-static const struct nx_iscsi_conn_ops tc_ops = { tc_send, tc_close };
+static const struct nx_iscsi_conn_ops tc_ops = { .send = tc_send, .close = tc_close };
 
 static void tcp_data(void *ctx, const uint8_t *buf, size_t len)
 {

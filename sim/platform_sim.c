@@ -93,6 +93,18 @@ void nx_free(void *p)
 	free(p);
 }
 
+/* Zeroed even though the contract leaves the contents undefined: the
+ * simulator's output must not depend on what was in the heap. */
+void *nx_buf_alloc(size_t size)
+{
+	return nx_alloc(size);
+}
+
+void nx_buf_free(void *p)
+{
+	nx_free(p);
+}
+
 int64_t nx_sim_alloc_outstanding(void) { return alloc_outstanding; }
 void nx_sim_alloc_fail_after(uint64_t n) { alloc_fail_countdown = n; }
 

@@ -3,7 +3,9 @@
 #
 # nexus-target and tgtd side by side on loopback, same backing:
 #   file  one tmpfs file (/dev/shm, BENCH_LU_SIZE, default 1G, filled so
-#         reads hit real pages), served by both daemons (buffered I/O);
+#         reads hit real pages), served by both daemons (buffered I/O;
+#         nexus runs requests <= 64 KiB on tmpfs on its loop thread, tgt
+#         always through its thread pool -- docs/PERFORMANCE.md);
 #   null  nexus null:SIZE vs tgt's null backstore (-E null).
 # Load: nexus-perf (tools/nexus-perf, libiscsi; iscsi-perf is READ-only and
 # has no latency histogram), one process per session:

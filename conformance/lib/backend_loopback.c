@@ -91,7 +91,7 @@ static void tgt_close(void *ctx)
 	((struct lstream *)ctx)->tgt_close = true;
 }
 
-static const struct nx_iscsi_conn_ops tgt_ops = { tgt_send, tgt_close };
+static const struct nx_iscsi_conn_ops tgt_ops = { .send = tgt_send, .close = tgt_close };
 
 static void tgt_release(void *ctx)
 {

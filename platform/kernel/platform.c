@@ -66,6 +66,25 @@ void nx_free(void *p)
 	kvfree(p);
 }
 
+/* Not zeroed: the owner writes every byte it sends (nx_platform.h).
+ * kvmalloc already reuses freed pages through the slab and page
+ * allocators, so no cache of our own. */
+void *nx_buf_alloc(size_t size)
+{
+	unsigned int noio = memalloc_noio_save();
+	void *p = kvmalloc(size ? size : 1, GFP_KERNEL);
+
+	memalloc_noio_restore(noio);
+	if (p)
+		atomic_long_inc(&allocs_outstanding);
+	return p;
+}
+
+void nx_buf_free(void *p)
+{
+	nx_free(p);
+}
+
 long nx_kernel_allocs_outstanding(void)
 {
 	return atomic_long_read(&allocs_outstanding);

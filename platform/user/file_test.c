@@ -32,17 +32,31 @@ static void on_done(void *arg, int err)
 	c->thread = pthread_self();
 }
 
-static int setup(void **state)
+static int setup_in(void **state, const char *dir_template)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/nx_file_test.XXXXXX");
+	strcpy(f->dir, dir_template);
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/disk", f->dir);
 	f->loop = nx_loop_new();
 	*state = f;
 	return f->loop ? 0 : -1;
+}
+
+/* /tmp: a disk file system (RWF_NOWAIT page-cache hits on the loop
+ * thread, the worker pool for the rest). */
+static int setup(void **state)
+{
+	return setup_in(state, "/tmp/nx_file_test.XXXXXX");
+}
+
+/* /dev/shm: tmpfs, every request done on the loop thread (file.c
+ * memory_fs); the contract seen by callers must not change. */
+static int setup_shm(void **state)
+{
+	return setup_in(state, "/dev/shm/nx_file_test.XXXXXX");
 }
 
 static int teardown(void **state)
@@ -239,6 +253,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_io_in_flight_drops_completion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_requests, setup, teardown),
+#define ON_SHM(t) { "shm_" #t, t, setup_shm, teardown, NULL }
+		ON_SHM(test_open_create_and_size),
+		ON_SHM(test_write_read_roundtrip),
+		ON_SHM(test_read_past_eof_is_zeros),
+		ON_SHM(test_read_only_refuses_writes),
+		ON_SHM(test_close_with_io_in_flight_drops_completion),
+		ON_SHM(test_many_requests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

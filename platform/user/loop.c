@@ -278,6 +278,7 @@ void nx_loop_free(struct nx_loop *loop)
 	while (loop->live)
 		nx_watch_del(loop->live);
 	zombies_free(loop);
+	nx_user_buf_trim();
 	close(loop->epfd);
 	the_loop = NULL;
 	nx_free(loop);

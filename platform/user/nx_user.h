@@ -13,7 +13,7 @@
  *
  * Files: platform.c (memory, log, snprintf, panic, clock, rng), loop.c
  * (epoll loop, fd watches, timers), file.c (async file I/O thread pool),
- * persist.c (atomic key/value blobs).
+ * persist.c (atomic key/value blobs), buf.c (data buffer cache).
  */
 #ifndef NX_USER_H
 #define NX_USER_H
@@ -88,9 +88,22 @@ void nx_user_persist_reset(void);
 /* File I/O pool limits (file.c). */
 #define NX_USER_FILE_THREADS 4
 #define NX_USER_FILE_QUEUE_MAX 1024 /* submitted, not yet completed */
+/* Buffered requests up to this size may run on the loop thread (page
+ * cache hits, tmpfs); larger ones always use the pool. */
+#define NX_USER_FILE_INLINE_MAX (64u << 10)
 /* File I/Os submitted and not yet completed (shutdown drain). */
 unsigned nx_user_file_inflight(void);
 /* Alignment O_DIRECT buffers get from the bounce path. */
 #define NX_USER_DIRECT_ALIGN 4096
+
+/* Data buffer cache (buf.c, nx_buf_alloc): freed buffers kept for reuse,
+ * at most this many bytes in all and this many per size class. */
+#define NX_USER_BUF_CACHE_MAX (64u << 20)
+#define NX_USER_BUF_CLASS_MAX 256u
+/* Gives every cached buffer back to libc (nx_loop_free does it too). */
+void nx_user_buf_trim(void);
+size_t nx_user_buf_cached_bytes(void);
+/* Buffers handed out and not yet freed (tests: nothing leaks). */
+size_t nx_user_buf_live(void);
 
 #endif /* NX_USER_H */

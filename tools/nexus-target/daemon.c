@@ -3,9 +3,13 @@
  *
  * A connection's life:
  *   accept -> nx_iscsi_conn_new -> bytes in: nx_iscsi_conn_input,
- *   bytes out: ops->send (writev now, the rest to a per-connection output
- *   buffer flushed on EPOLLOUT; above NX_DAEMON_OUT_SOFT_MAX buffered we
- *   stop reading that socket until it drains)
+ *   bytes out: ops->send / ops->send_lent into the connection's nx_sendq
+ *   (headers copied, Data-In referenced in the task buffer, which is
+ *   freed once the socket took it), flushed with one sendmsg of many
+ *   iovecs when the loop iteration ends (flush timer) and on EPOLLOUT
+ *   while the socket is full; above NX_DAEMON_OUT_SOFT_MAX queued we stop
+ *   reading that socket until it drains, above NX_DAEMON_OUT_HARD_MAX
+ *   the peer is dropped
  *   -> end: EOF/error, or ops->close from the transport (the output is
  *   flushed first, for at most NX_DAEMON_LINGER_NS, so a Logout Response
  *   or a failing Login Response reaches the initiator)
@@ -27,12 +31,13 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "../../transports/iscsi/nx_sendq.h"
 #include "../../core/backstore/nx_backstore.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 #define ACCEPTS_PER_EVENT 64
 #define ACCEPT_RETRY_NS (100ull * 1000000u) /* after EMFILE and friends */
-#define IOV_BATCH 64
+#define IOV_BATCH 512 /* iovecs per sendmsg (IOV_MAX is 1024) */
 #define ADDR_TEXT 64
 
 struct listener {
@@ -49,8 +54,10 @@ struct conn {
 	struct nx_watch *watch;
 	struct nx_iscsi_conn *ic;
 	struct nx_timer *timer;   /* deferred teardown, then linger deadline */
-	uint8_t *out;             /* unsent bytes: out[head .. head + len) */
-	size_t out_head, out_len, out_cap;
+	struct nx_sendq *sq;      /* output not yet taken by the socket */
+	struct conn *dirty_prev, *dirty_next; /* on d->dirty: flush pending */
+	bool dirty;
+	bool blocked;             /* the socket was full: wait for EPOLLOUT */
 	bool closing;             /* the transport called ops->close */
 	bool broken;              /* socket failed or peer gone */
 	bool lingering;           /* flushing output before close */
@@ -80,6 +87,10 @@ struct nx_daemon {
 	bool draining;
 	bool drain_timed_out;
 	uint8_t *rbuf;
+	struct conn *dirty;           /* connections with output to flush */
+	struct nx_timer *flush_timer; /* flushes them at the loop turn's end */
+	struct nx_iovec *scratch;     /* IOV_BATCH each: one sendmsg */
+	struct iovec *iov;
 };
 
 static void conn_deferred(void *arg);
@@ -111,9 +122,10 @@ static void conn_update_watch(struct conn *c)
 
 	if (c->fd_closed)
 		return;
-	if (!c->closing && !c->broken && c->out_len < NX_DAEMON_OUT_SOFT_MAX)
+	if (!c->closing && !c->broken &&
+	    nx_sendq_bytes(c->sq) < NX_DAEMON_OUT_SOFT_MAX)
 		ev |= NX_EV_READ;
-	if (c->out_len && !c->broken)
+	if (c->blocked && !c->broken)
 		ev |= NX_EV_WRITE;
 	if (nx_watch_mod(c->watch, ev) < 0)
 		nx_log(NX_LOG_WARN, "%s: epoll_ctl(MOD) failed", c->peer);
@@ -129,119 +141,141 @@ static void conn_break(struct conn *c, const char *why, int err)
 	nx_timer_arm(c->timer, 0);
 }
 
-/* One sendmsg of up to IOV_BATCH iovecs, the first skip bytes already
- * sent.  Returns bytes written, 0 when the socket is full, -1 on error. */
-static ssize_t send_iov(int fd, const struct nx_iovec *iov, unsigned cnt,
-			size_t skip, size_t *want)
+static void dirty_unlink(struct conn *c)
 {
-	struct iovec v[IOV_BATCH];
-	struct msghdr msg = { .msg_iov = v };
-	ssize_t n;
+	struct nx_daemon *d = c->d;
 
-	*want = 0;
-	for (unsigned i = 0; i < cnt && i < IOV_BATCH; i++) {
-		/* sendmsg only reads the buffers; iovec is just not const */
-		v[i].iov_base = (void *)((uintptr_t)iov[i].base + (i ? 0 : skip));
-		v[i].iov_len = iov[i].len - (i ? 0 : skip);
-		*want += v[i].iov_len;
-		msg.msg_iovlen++;
-	}
-	do {
-		n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;
-	return n;
+	if (!c->dirty)
+		return;
+	if (c->dirty_prev)
+		c->dirty_prev->dirty_next = c->dirty_next;
+	else
+		d->dirty = c->dirty_next;
+	if (c->dirty_next)
+		c->dirty_next->dirty_prev = c->dirty_prev;
+	c->dirty_prev = c->dirty_next = NULL;
+	c->dirty = false;
 }
 
-static int out_append(struct conn *c, const uint8_t *p, size_t len)
+/* Output was queued: it leaves when the loop iteration ends (the flush
+ * timer fires after every fd event of the iteration), so the PDUs of one
+ * receive batch, or of one batch of file completions, share a sendmsg. */
+static void conn_queued(struct conn *c)
 {
-	size_t need = c->out_len + len;
+	struct nx_daemon *d = c->d;
 
-	if (c->out_head + need > c->out_cap) {
-		if (c->out_head) {
-			memmove(c->out, c->out + c->out_head, c->out_len);
-			c->out_head = 0;
-		}
-		if (need > c->out_cap) {
-			size_t cap = c->out_cap ? c->out_cap : 64u << 10;
-			uint8_t *buf;
-
-			while (cap < need)
-				cap *= 2;
-			buf = realloc(c->out, cap);
-			if (!buf)
-				return -1;
-			c->out = buf;
-			c->out_cap = cap;
-		}
+	if (nx_sendq_bytes(c->sq) > NX_DAEMON_OUT_HARD_MAX) {
+		nx_log(NX_LOG_WARN, "%s: peer does not read (%zu bytes "
+		       "queued), dropping the connection", c->peer,
+		       nx_sendq_bytes(c->sq));
+		conn_break(c, "output overflow", 0);
+		return;
 	}
-	memcpy(c->out + c->out_head + c->out_len, p, len);
-	c->out_len += len;
-	return 0;
+	if (c->dirty || c->blocked)
+		return; /* EPOLLOUT flushes a blocked connection */
+	c->dirty = true;
+	c->dirty_prev = NULL;
+	c->dirty_next = d->dirty;
+	if (d->dirty)
+		d->dirty->dirty_prev = c;
+	else
+		nx_timer_arm(d->flush_timer, 0);
+	d->dirty = c;
 }
 
 static void conn_send(void *ctx, const struct nx_iovec *iov, unsigned cnt)
 {
 	struct conn *c = ctx;
-	unsigned i = 0;
-	size_t skip = 0;
 
 	if (c->broken || c->fd_closed)
 		return; /* the peer is gone: the bytes have nowhere to go */
-	while (c->out_len == 0 && i < cnt) {
-		size_t want;
-		ssize_t n = send_iov(c->fd, iov + i, cnt - i, skip, &want);
-
-		if (n < 0) {
-			conn_break(c, "send failed", errno);
-			return;
-		}
-		for (skip += (size_t)n; i < cnt && skip >= iov[i].len; i++)
-			skip -= iov[i].len;
-		if ((size_t)n < want || want == 0)
-			break; /* the socket is full (or nothing was asked) */
-	}
-	for (; i < cnt; i++, skip = 0) {
-		if (out_append(c, (const uint8_t *)iov[i].base + skip,
-			       iov[i].len - skip) < 0) {
-			conn_break(c, "out of memory buffering output", ENOMEM);
-			return;
-		}
-	}
-	if (c->out_len > NX_DAEMON_OUT_HARD_MAX) {
-		nx_log(NX_LOG_WARN, "%s: peer does not read (%zu bytes "
-		       "queued), dropping the connection", c->peer, c->out_len);
-		conn_break(c, "output overflow", 0);
+	if (nx_sendq_push(c->sq, iov, cnt, 0, NULL, NULL) < 0) {
+		conn_break(c, "output queue full", ENOMEM);
 		return;
 	}
+	conn_queued(c);
+}
+
+static void conn_send_lent(void *ctx, const struct nx_iovec *iov, unsigned cnt,
+			   uint32_t lent_mask, void (*release)(void *, bool),
+			   void *arg)
+{
+	struct conn *c = ctx;
+
+	if (c->broken || c->fd_closed) {
+		if (release)
+			release(arg, false);
+		return;
+	}
+	/* On failure push has released arg already. */
+	if (nx_sendq_push(c->sq, iov, cnt, lent_mask, release, arg) < 0) {
+		conn_break(c, "output queue full", ENOMEM);
+		return;
+	}
+	conn_queued(c);
+}
+
+/* nx_sendq_write_fn: one sendmsg of the queue's head. */
+static long sock_write(void *ctx, const struct nx_iovec *iov, unsigned cnt)
+{
+	struct conn *c = ctx;
+	struct iovec *v = c->d->iov;
+	struct msghdr msg = { .msg_iov = v, .msg_iovlen = cnt };
+	ssize_t n;
+
+	nx_assert(cnt <= IOV_BATCH);
+	for (unsigned i = 0; i < cnt; i++) {
+		/* sendmsg only reads the buffers; iovec is just not const */
+		v[i].iov_base = (void *)(uintptr_t)iov[i].base;
+		v[i].iov_len = iov[i].len;
+	}
+	do {
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return n < 0 ? -(long)errno : (long)n;
+}
+
+/* Writes queued output.  -1 when the socket failed. */
+static int conn_flush(struct conn *c)
+{
+	int rc = nx_sendq_flush(c->sq, c->d->scratch, IOV_BATCH, sock_write, c);
+
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	c->blocked = rc == 0;
+	return 0;
+}
+
+/* After a flush: closing connections close once their output is out;
+ * reading resumes below the soft limit; EPOLLOUT while blocked. */
+static void conn_flushed(struct conn *c)
+{
+	if ((c->closing || c->lingering) && nx_sendq_empty(c->sq))
+		nx_timer_arm(c->timer, 0);
 	conn_update_watch(c);
 }
 
-/* Writes buffered output.  -1 when the socket failed. */
-static int conn_flush(struct conn *c)
+static void flush_dirty(void *arg)
 {
-	while (c->out_len > 0) {
-		ssize_t n = send(c->fd, c->out + c->out_head, c->out_len,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	struct nx_daemon *d = arg;
+	struct conn *c;
 
-		if (n < 0 && errno == EINTR)
+	/* Each pass unlinks one connection; breaking one never frees it
+	 * here (teardown runs from its own timer). */
+	while ((c = d->dirty) != NULL) {
+		dirty_unlink(c);
+		if (c->broken || c->fd_closed)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n <= 0)
-			return -1;
-		c->out_head += (size_t)n;
-		c->out_len -= (size_t)n;
+		if (conn_flush(c) < 0) {
+			conn_break(c, "send failed", errno);
+			continue;
+		}
+		conn_flushed(c);
 	}
-	c->out_head = 0;
-	if (c->out_cap > (1u << 20)) {
-		/* An idle connection keeps no large buffer around. */
-		free(c->out);
-		c->out = NULL;
-		c->out_cap = 0;
-	}
-	return 0;
 }
 
 static void conn_close_op(void *ctx)
@@ -256,6 +290,7 @@ static void conn_close_op(void *ctx)
 static const struct nx_iscsi_conn_ops conn_ops = {
 	.send = conn_send,
 	.close = conn_close_op,
+	.send_lent = conn_send_lent,
 };
 
 /* ---- connection: teardown ------------------------------------------------- */
@@ -268,9 +303,10 @@ static void conn_close_fd(struct conn *c)
 	close(c->fd);
 	c->fd = -1;
 	c->fd_closed = true;
-	free(c->out);
-	c->out = NULL;
-	c->out_len = c->out_head = c->out_cap = 0;
+	dirty_unlink(c);
+	c->blocked = false;
+	/* Lent task buffers go back now, not when the session drains. */
+	nx_sendq_discard(c->sq);
 }
 
 static void conn_maybe_free(struct conn *c)
@@ -289,6 +325,7 @@ static void conn_maybe_free(struct conn *c)
 	d->conn_count--;
 	nx_log(NX_LOG_DEBUG, "%s: connection freed", c->peer);
 	nx_timer_free(c->timer);
+	nx_sendq_free(c->sq);
 	free(c);
 }
 
@@ -307,7 +344,7 @@ static void conn_deferred(void *arg)
 	struct conn *c = arg;
 
 	if (!c->fd_closed) {
-		if (c->broken || c->out_len == 0 || c->lingering) {
+		if (c->broken || nx_sendq_empty(c->sq) || c->lingering) {
 			conn_close_fd(c);
 		} else {
 			c->lingering = true;
@@ -351,8 +388,11 @@ static void conn_read(struct conn *c)
 		if (nx_iscsi_conn_input(c->ic, c->d->rbuf, (size_t)n) < 0 ||
 		    c->closing || c->broken)
 			return;
-		if (c->out_len >= NX_DAEMON_OUT_SOFT_MAX)
+		if (nx_sendq_bytes(c->sq) >= NX_DAEMON_OUT_SOFT_MAX)
 			break; /* backpressure: let the peer read first */
+		if ((size_t)n < NX_DAEMON_READ_CHUNK)
+			break; /* drained: save the recv that says EAGAIN (the
+				  watch is level-triggered, later bytes wake us) */
 	}
 	conn_update_watch(c);
 }
@@ -363,14 +403,14 @@ static void conn_event(void *arg, unsigned events)
 
 	if (c->broken || c->fd_closed)
 		return; /* teardown already queued */
-	if (c->out_len && (events & (NX_EV_WRITE | NX_EV_ERROR)) &&
+	if (c->blocked && (events & (NX_EV_WRITE | NX_EV_ERROR)) &&
 	    conn_flush(c) < 0) {
 		nx_log(NX_LOG_DEBUG, "%s: send failed (errno %d)", c->peer, errno);
 		conn_teardown(c);
 		return;
 	}
 	if (c->closing) {
-		if (c->out_len == 0 && c->told_transport) {
+		if (nx_sendq_empty(c->sq) && c->told_transport) {
 			nx_timer_cancel(c->timer);
 			conn_close_fd(c);
 			conn_maybe_free(c);
@@ -382,7 +422,7 @@ static void conn_event(void *arg, unsigned events)
 		return;
 	}
 	if ((events & (NX_EV_READ | NX_EV_ERROR)) &&
-	    c->out_len < NX_DAEMON_OUT_SOFT_MAX) {
+	    nx_sendq_bytes(c->sq) < NX_DAEMON_OUT_SOFT_MAX) {
 		conn_read(c);
 		return;
 	}
@@ -409,7 +449,9 @@ static void conn_new(struct nx_daemon *d, int fd,
 	c->fd = fd;
 	addr_text(peer, c->peer, sizeof(c->peer));
 	c->timer = nx_timer_new(conn_deferred, c);
-	c->watch = c->timer ? nx_watch_add(d->loop, fd, NX_EV_READ, conn_event, c) : NULL;
+	c->sq = nx_sendq_new();
+	c->watch = c->timer && c->sq ?
+		   nx_watch_add(d->loop, fd, NX_EV_READ, conn_event, c) : NULL;
 	if (!c->watch)
 		goto fail;
 	c->next = d->conns;
@@ -433,6 +475,7 @@ fail:
 	nx_log(NX_LOG_WARN, "out of memory accepting a connection");
 	if (c) {
 		nx_timer_free(c->timer);
+		nx_sendq_free(c->sq);
 		free(c);
 	}
 	close(fd);
@@ -764,8 +807,12 @@ static int start(struct nx_daemon *d, bool *usage_error, char *err,
 	d->accept_timer = nx_timer_new(accept_resume, d);
 	d->drain_timer = nx_timer_new(drain_expired, d);
 	d->drain_check = nx_timer_new(drain_poll, d);
+	d->flush_timer = nx_timer_new(flush_dirty, d);
+	d->scratch = calloc(IOV_BATCH, sizeof(*d->scratch));
+	d->iov = calloc(IOV_BATCH, sizeof(*d->iov));
 	if (!d->loop || !d->rbuf || !d->srv_cfg || !d->accept_timer ||
-	    !d->drain_timer || !d->drain_check)
+	    !d->drain_timer || !d->drain_check || !d->flush_timer ||
+	    !d->scratch || !d->iov)
 		return ERR("out of memory");
 	if (build_targets(d, err, errlen) < 0) {
 		*usage_error = true; /* a file that cannot be opened, mostly */
@@ -854,7 +901,10 @@ void nx_daemon_free(struct nx_daemon *d)
 	nx_timer_free(d->accept_timer);
 	nx_timer_free(d->drain_timer);
 	nx_timer_free(d->drain_check);
+	nx_timer_free(d->flush_timer);
 	nx_loop_free(d->loop);
+	free(d->scratch);
+	free(d->iov);
 	nx_user_persist_reset();
 	free(d->srv_cfg);
 	free(d->rbuf);

@@ -9,7 +9,8 @@
  * input chunk is handed to the handler in place, without a copy.
  *
  * Send: one ops->send() call per PDU with iovecs BHS, [header digest],
- * data, padding, [data digest].
+ * data, padding, [data digest]; Data-In goes through ops->send_lent()
+ * when the embedder has it, the data segment lent instead of copied.
  */
 #include "conn_internal.h"
 
@@ -489,19 +490,21 @@ void nx_iscsi_conn_auth_result(struct nx_iscsi_conn *c, const char *initiator,
 
 /* ---- send path ----------------------------------------------------------- */
 
-void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
-			    const void *data, uint32_t data_len)
+/* Builds BHS, [header digest], data, padding, [data digest] and hands
+ * them over: copied (send), or with the data segment lent (send_lent). */
+static void conn_send(struct nx_iscsi_conn *c, uint8_t *bhs, const void *data,
+		      uint32_t data_len, bool lend,
+		      void (*release)(void *arg, bool ok), void *arg)
 {
 	struct nx_iovec iov[5];
 	uint8_t hdig[NX_ISCSI_DIGEST_LEN];
 	uint8_t ddig[NX_ISCSI_DIGEST_LEN];
 	uint32_t pad = nx_iscsi_pad4(data_len) - data_len;
+	uint32_t lent_mask = 0;
 	unsigned n = 0;
 
 	nx_assert(bhs != NULL);
 	nx_assert(data_len <= 0xffffffu && (data != NULL || data_len == 0));
-	if (!nx_iscsi_conn_live(c))
-		return;
 	bhs[4] = 0; /* we never send AHS */
 	nx_put_be24(bhs + 5, data_len);
 	iov[n++] = (struct nx_iovec){ bhs, NX_ISCSI_BHS_LEN };
@@ -510,6 +513,8 @@ void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
 		iov[n++] = (struct nx_iovec){ hdig, sizeof(hdig) };
 	}
 	if (data_len > 0) {
+		if (lend)
+			lent_mask = 1u << n;
 		iov[n++] = (struct nx_iovec){ data, data_len };
 		if (pad > 0)
 			iov[n++] = (struct nx_iovec){ zero_pad, pad };
@@ -521,7 +526,35 @@ void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
 			iov[n++] = (struct nx_iovec){ ddig, sizeof(ddig) };
 		}
 	}
-	c->ops->send(c->ctx, iov, n);
+	if (lend)
+		c->ops->send_lent(c->ctx, iov, n, lent_mask, release, arg);
+	else
+		c->ops->send(c->ctx, iov, n);
+}
+
+void nx_iscsi_conn_send_pdu(struct nx_iscsi_conn *c, uint8_t *bhs,
+			    const void *data, uint32_t data_len)
+{
+	if (nx_iscsi_conn_live(c))
+		conn_send(c, bhs, data, data_len, false, NULL, NULL);
+}
+
+bool nx_iscsi_conn_can_lend(const struct nx_iscsi_conn *c)
+{
+	return c->ops->send_lent != NULL;
+}
+
+void nx_iscsi_conn_send_pdu_lent(struct nx_iscsi_conn *c, uint8_t *bhs,
+				 const void *data, uint32_t data_len,
+				 void (*release)(void *arg, bool ok), void *arg)
+{
+	nx_assert(nx_iscsi_conn_can_lend(c));
+	if (!nx_iscsi_conn_live(c)) {
+		if (release != NULL)
+			release(arg, false);
+		return;
+	}
+	conn_send(c, bhs, data, data_len, true, release, arg);
 }
 
 /* ---- dispatch -------------------------------------------------------------- */

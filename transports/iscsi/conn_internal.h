@@ -36,6 +36,7 @@
 #define NX_ISCSI_CMDSN_WINDOW 128u  /* non-immediate commands in flight */
 #define NX_ISCSI_IMMEDIATE_CMDS 16u /* extra slots for immediate commands */
 #define NX_ISCSI_CMDS_MAX (NX_ISCSI_CMDSN_WINDOW + NX_ISCSI_IMMEDIATE_CMDS)
+#define NX_ISCSI_ITT_BUCKETS 256u   /* ITT hash (power of two, > CMDS_MAX) */
 #define NX_ISCSI_HOLD_MAX 16u       /* out-of-order commands held */
 #define NX_ISCSI_SKIP_MAX 8u        /* CmdSNs "considered received" (11.5.1) */
 #define NX_ISCSI_R2T_MAX 16u        /* outstanding R2Ts per command */
@@ -164,6 +165,14 @@ void nx_iscsi_conn_put(struct nx_iscsi_conn *c);
 bool nx_iscsi_conn_live(const struct nx_iscsi_conn *c);
 /* Clean close after a Logout Response (no error logged). */
 void nx_iscsi_conn_logout_close(struct nx_iscsi_conn *c);
+/* Zero-copy send (ops->send_lent): true when the embedder has it. */
+bool nx_iscsi_conn_can_lend(const struct nx_iscsi_conn *c);
+/* As nx_iscsi_conn_send_pdu, with the data segment lent; release(arg)
+ * (NULL on all but the last PDU of a buffer) follows the bytes, or runs
+ * at once (ok = false) when the connection no longer sends. */
+void nx_iscsi_conn_send_pdu_lent(struct nx_iscsi_conn *c, uint8_t *bhs,
+				 const void *data, uint32_t data_len,
+				 void (*release)(void *arg, bool ok), void *arg);
 
 /* ---- sessions and CmdSN ordering (session.c) ----------------------------- */
 
@@ -192,6 +201,8 @@ struct nx_iscsi_cmd {
 	uint32_t itt;
 	uint32_t edtl;               /* Expected Data Transfer Length */
 	uint16_t idx;
+	uint16_t itt_next;           /* ITT hash chain: slot + 1, 0 ends it */
+	bool itt_hashed;             /* on the chain (nx_iscsi_cmd_set_itt) */
 	uint8_t state;               /* enum nx_iscsi_cmd_state */
 	uint8_t pdu_flags;           /* byte 1 of the command */
 	bool immediate;              /* took no CmdSN window credit */
@@ -262,6 +273,8 @@ struct nx_iscsi_session {
 	unsigned nskip;
 
 	struct nx_iscsi_cmd *cmds;      /* NX_ISCSI_CMDS_MAX, one allocation */
+	/* live commands by ITT: chain heads, slot + 1 (0: empty) */
+	uint16_t itt_bucket[NX_ISCSI_ITT_BUCKETS];
 	struct nx_iscsi_cmd *free_head;
 	unsigned cmds_used;
 	unsigned imm_used;
@@ -326,6 +339,9 @@ struct nx_iscsi_conn *nx_iscsi_session_find_conn(struct nx_iscsi_session *s,
 struct nx_iscsi_cmd *nx_iscsi_cmd_alloc(struct nx_iscsi_session *s,
 					bool immediate);
 void nx_iscsi_cmd_free(struct nx_iscsi_cmd *cmd);
+/* Gives cmd its ITT and makes it findable by nx_iscsi_cmd_find_itt (O(1)
+ * on average; a chain is at most NX_ISCSI_CMDS_MAX long). */
+void nx_iscsi_cmd_set_itt(struct nx_iscsi_cmd *cmd, uint32_t itt);
 struct nx_iscsi_cmd *nx_iscsi_cmd_find_itt(struct nx_iscsi_session *s,
 					   uint32_t itt);
 struct nx_iscsi_cmd *nx_iscsi_cmd_find_ttt(struct nx_iscsi_session *s,

@@ -110,6 +110,19 @@ struct nx_iscsi_conn_ops {
 	 * error).  The embedder closes the socket and later calls
 	 * nx_iscsi_conn_closed(). */
 	void (*close)(void *ctx);
+	/* Optional zero-copy send (NULL: everything goes through send(),
+	 * copied).  As send(), except that the iovecs whose bit is set in
+	 * lent_mask point into buffers the transport lends: they stay valid
+	 * until the embedder calls release(arg, ...), and release (when not
+	 * NULL) must be called exactly once, after every byte passed to
+	 * send/send_lent up to and including this call has been taken by
+	 * the socket (ok = true) or thrown away with the connection (ok =
+	 * false).  release may run before send_lent returns; it only frees
+	 * memory.  Used for Data-In: the task's buffer goes to the socket
+	 * without a copy (transports/iscsi/nx_sendq.h queues it). */
+	void (*send_lent)(void *ctx, const struct nx_iovec *iov,
+			  unsigned iovcnt, uint32_t lent_mask,
+			  void (*release)(void *arg, bool ok), void *arg);
 };
 
 /* What is wrong with cfg (a sentence naming the target, never a secret),

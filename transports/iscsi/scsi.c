@@ -110,13 +110,21 @@ static void send_scsi_rsp(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c,
 	nx_iscsi_conn_send_pdu(c, bhs, dlen > 0 ? sense : NULL, dlen);
 }
 
+static void datain_release(void *buf, bool ok)
+{
+	(void)ok;
+	nx_buf_free(buf);
+}
+
 /* Data-In PDUs of at most the initiator's MaxRecvDataSegmentLength, in
  * sequences of at most MaxBurstLength (F ends each sequence, RFC 7143
  * 11.7.1); with_status puts the status in the last one (S bit, 11.7.4).
+ * lent (the task's buffer, taken from the core) is lent to the embedder
+ * and freed after the last PDU has left; otherwise data is copied.
  * Returns the number of PDUs sent (the response's ExpDataSN). */
 static uint32_t send_datain(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c,
-			    uint32_t total, bool with_status, uint8_t rflags,
-			    uint32_t resid)
+			    const uint8_t *data, uint8_t *lent, uint32_t total,
+			    bool with_status, uint8_t rflags, uint32_t resid)
 {
 	const struct nx_task *t = &cmd->task;
 	uint32_t mrdsl = c->params.max_recv_dsl_initiator;
@@ -124,7 +132,7 @@ static uint32_t send_datain(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c,
 	uint32_t off = 0, datasn = 0;
 	uint8_t bhs[NX_ISCSI_BHS_LEN];
 
-	nx_assert(total <= t->data_len && t->data != NULL);
+	nx_assert(total > 0 && data != NULL);
 	while (off < total) {
 		uint64_t seq_end = ((uint64_t)(off / burst) + 1) * burst;
 		uint32_t len = (uint32_t)NX_MIN((uint64_t)total, seq_end) - off;
@@ -145,7 +153,12 @@ static uint32_t send_datain(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c,
 		nx_iscsi_conn_fill_sn(c, bhs);
 		nx_put_be32(bhs + 36, datasn++);
 		nx_put_be32(bhs + 40, off);
-		nx_iscsi_conn_send_pdu(c, bhs, t->data + off, len);
+		if (lent != NULL)
+			nx_iscsi_conn_send_pdu_lent(c, bhs, data + off, len,
+						    last ? datain_release : NULL,
+						    lent);
+		else
+			nx_iscsi_conn_send_pdu(c, bhs, data + off, len);
 		off += len;
 	}
 	return datasn;
@@ -153,7 +166,7 @@ static uint32_t send_datain(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c,
 
 static void cmd_send_response(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c)
 {
-	const struct nx_task *t = &cmd->task;
+	struct nx_task *t = &cmd->task;
 	uint32_t total = 0, resid, exp_datasn = cmd->r2tsn;
 	uint8_t rflags;
 	bool collapse;
@@ -174,7 +187,13 @@ static void cmd_send_response(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c)
 		c->dm->put_data(c->ctx, cmd, &cmd->dm_tags, t->data, 0, total);
 		exp_datasn = 0;
 	} else if (total > 0) {
-		exp_datasn = send_datain(cmd, c, total, collapse, rflags, resid);
+		const uint8_t *data = t->data;
+		uint8_t *lent = nx_iscsi_conn_can_lend(c) ?
+				nx_task_take_data(t) : NULL;
+
+		nx_assert(total <= t->data_len && data != NULL);
+		exp_datasn = send_datain(cmd, c, data, lent, total, collapse,
+					 rflags, resid);
 	}
 	if (!collapse)
 		send_scsi_rsp(cmd, c, rflags, resid, exp_datasn);
@@ -641,7 +660,7 @@ bool nx_iscsi_scsi_cmd_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pd
 		return false;
 	}
 	cmd->conn = c;
-	cmd->itt = itt;
+	nx_iscsi_cmd_set_itt(cmd, itt);
 	cmd->edtl = nx_get_be32(pdu->bhs + 20);
 	cmd->pdu_flags = pdu->bhs[1];
 	cmd->dm_tags = c->rx_tags;

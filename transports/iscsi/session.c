@@ -157,6 +157,45 @@ struct nx_iscsi_conn *nx_iscsi_session_find_conn(struct nx_iscsi_session *s,
 
 /* ---- command pool ---------------------------------------------------------- */
 
+/* Fibonacci hashing: the ITT's bits spread over the bucket index.  The
+ * initiator chooses ITTs, so chains may collide on purpose; they stay
+ * bounded by the pool size, and the order never depends on pointers. */
+static unsigned itt_bucket(uint32_t itt)
+{
+	NX_STATIC_ASSERT((NX_ISCSI_ITT_BUCKETS & (NX_ISCSI_ITT_BUCKETS - 1)) == 0,
+			 "power of two");
+	return (unsigned)((itt * 0x9e3779b1u) >> 24) & (NX_ISCSI_ITT_BUCKETS - 1);
+}
+
+void nx_iscsi_cmd_set_itt(struct nx_iscsi_cmd *cmd, uint32_t itt)
+{
+	struct nx_iscsi_session *s = cmd->sess;
+	unsigned b = itt_bucket(itt);
+
+	nx_assert(cmd->state != NX_CMD_FREE && !cmd->itt_hashed);
+	cmd->itt = itt;
+	cmd->itt_next = s->itt_bucket[b];
+	s->itt_bucket[b] = (uint16_t)(cmd->idx + 1);
+	cmd->itt_hashed = true;
+}
+
+static void itt_unhash(struct nx_iscsi_cmd *cmd)
+{
+	struct nx_iscsi_session *s = cmd->sess;
+	uint16_t *link = &s->itt_bucket[itt_bucket(cmd->itt)];
+	unsigned n = 0;
+
+	if (!cmd->itt_hashed)
+		return;
+	while (*link != cmd->idx + 1) {
+		nx_assert(*link != 0 && ++n <= NX_ISCSI_CMDS_MAX);
+		link = &s->cmds[*link - 1].itt_next;
+	}
+	*link = cmd->itt_next;
+	cmd->itt_next = 0;
+	cmd->itt_hashed = false;
+}
+
 struct nx_iscsi_cmd *nx_iscsi_cmd_alloc(struct nx_iscsi_session *s,
 					bool immediate)
 {
@@ -194,6 +233,7 @@ void nx_iscsi_cmd_free(struct nx_iscsi_cmd *cmd)
 	else
 		nx_iscsi_session_credit(s);
 	s->cmds_used--;
+	itt_unhash(cmd);
 	cmd->state = NX_CMD_FREE;
 	cmd->conn = NULL;
 	cmd->free_next = s->free_head;
@@ -204,14 +244,15 @@ void nx_iscsi_cmd_free(struct nx_iscsi_cmd *cmd)
 struct nx_iscsi_cmd *nx_iscsi_cmd_find_itt(struct nx_iscsi_session *s,
 					   uint32_t itt)
 {
-	unsigned i;
+	uint16_t i = s->itt_bucket[itt_bucket(itt)];
+	unsigned n = 0;
 
-	for (i = 0; i < NX_ISCSI_CMDS_MAX; i++) {
-		struct nx_iscsi_cmd *cmd = &s->cmds[i];
+	for (; i != 0; i = s->cmds[i - 1].itt_next) {
+		struct nx_iscsi_cmd *cmd = &s->cmds[i - 1];
 
 		/* NX_CMD_DONE: answered, the ITT is the initiator's again */
-		if (cmd->state != NX_CMD_FREE && cmd->state != NX_CMD_DONE &&
-		    cmd->itt == itt)
+		nx_assert(cmd->state != NX_CMD_FREE && ++n <= NX_ISCSI_CMDS_MAX);
+		if (cmd->state != NX_CMD_DONE && cmd->itt == itt)
 			return cmd;
 	}
 	return NULL;

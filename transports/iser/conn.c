@@ -201,7 +201,7 @@ static void iscsi_close(void *ctx)
 	iser_close(ctx, NULL);
 }
 
-static const struct nx_iscsi_conn_ops iscsi_ops = { iscsi_send, iscsi_close };
+static const struct nx_iscsi_conn_ops iscsi_ops = { .send = iscsi_send, .close = iscsi_close };
 
 /* ---- the datamover ---------------------------------------------------------------- */
 
