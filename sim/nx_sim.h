@@ -107,6 +107,24 @@ nx_sim_event_id nx_sim_schedule_at(struct nx_sim *sim, uint64_t at_ns,
  * was cancelled already, or id is NONE/stale. */
 bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id);
 bool nx_sim_pending(const struct nx_sim *sim, nx_sim_event_id id);
+/* True if id is pending and nothing was scheduled after it.  Work that
+ * would be a new event at the same instant may then ride on id's event
+ * instead (sim TCP segment trains): it runs in exactly the order its own
+ * event would have had, since sequence numbers only grow. */
+bool nx_sim_is_last_scheduled(const struct nx_sim *sim, nx_sim_event_id id);
+
+/* From inside an event: fn(arg) runs as the very next step, at the same
+ * virtual time, before any pending event - as an event scheduled just
+ * after the running one would, when nothing else was scheduled between
+ * them (nx_sim_is_last_scheduled).  A train of work items that were due
+ * back to back (sim TCP segments) is thus run one item per step, so
+ * loops that stop between steps (nx_sim_run_until, the sync driver) see
+ * exactly the interleaving separate events gave, for no heap work.  At
+ * most one continuation is pending; nx_sim_free() drops it. */
+void nx_sim_continue(struct nx_sim *sim, nx_sim_fn fn, void *arg);
+/* The pending continuation, if any (for owners that go away first). */
+bool nx_sim_continuation(const struct nx_sim *sim, nx_sim_fn *fn, void **arg);
+void nx_sim_continuation_drop(struct nx_sim *sim);
 
 /* Runs the earliest event.  False when there is none. */
 bool nx_sim_step(struct nx_sim *sim);

@@ -42,6 +42,10 @@ struct nx_sim {
 	uint32_t high_water;
 	uint64_t events_run;
 	uint64_t steps_max;
+	nx_sim_event_id last_id; /* returned by the latest schedule */
+	/* nx_sim_continue(): runs as the next step, before the heap */
+	nx_sim_fn cont_fn;
+	void *cont_arg;
 	char repro[REPRO_MAX];
 	struct nx_sim_platform *platform;
 };
@@ -101,7 +105,10 @@ uint64_t nx_sim_now(const struct nx_sim *sim) { return sim->now; }
 uint64_t nx_sim_seed(const struct nx_sim *sim) { return sim->seed; }
 const struct nx_rng *nx_sim_rng(const struct nx_sim *sim) { return &sim->rng; }
 struct nx_sim_platform *nx_sim_platform_of(struct nx_sim *sim) { return sim->platform; }
-uint32_t nx_sim_events_pending(const struct nx_sim *sim) { return sim->count; }
+uint32_t nx_sim_events_pending(const struct nx_sim *sim)
+{
+	return sim->count + (sim->cont_fn != NULL);
+}
 uint64_t nx_sim_events_run(const struct nx_sim *sim) { return sim->events_run; }
 uint32_t nx_sim_events_high_water(const struct nx_sim *sim) { return sim->high_water; }
 
@@ -208,7 +215,8 @@ nx_sim_event_id nx_sim_schedule_at(struct nx_sim *sim, uint64_t at_ns,
 	sift_up(sim, sim->count - 1);
 	if (sim->count > sim->high_water)
 		sim->high_water = sim->count;
-	return ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
+	sim->last_id = ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
+	return sim->last_id;
 }
 
 nx_sim_event_id nx_sim_schedule(struct nx_sim *sim, uint64_t delay_ns,
@@ -240,6 +248,12 @@ bool nx_sim_pending(const struct nx_sim *sim, nx_sim_event_id id)
 	return lookup(sim, id) != NULL;
 }
 
+bool nx_sim_is_last_scheduled(const struct nx_sim *sim, nx_sim_event_id id)
+{
+	return id != NX_SIM_EVENT_NONE && id == sim->last_id &&
+	       lookup(sim, id) != NULL;
+}
+
 bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id)
 {
 	struct slot *s = lookup(sim, id);
@@ -260,12 +274,40 @@ static void count_step(struct nx_sim *sim)
 			    (unsigned long long)sim->steps_max);
 }
 
+void nx_sim_continue(struct nx_sim *sim, nx_sim_fn fn, void *arg)
+{
+	nx_assert(fn != NULL && sim->cont_fn == NULL);
+	sim->cont_fn = fn;
+	sim->cont_arg = arg;
+}
+
+bool nx_sim_continuation(const struct nx_sim *sim, nx_sim_fn *fn, void **arg)
+{
+	*fn = sim->cont_fn;
+	*arg = sim->cont_arg;
+	return sim->cont_fn != NULL;
+}
+
+void nx_sim_continuation_drop(struct nx_sim *sim)
+{
+	sim->cont_fn = NULL;
+	sim->cont_arg = NULL;
+}
+
 bool nx_sim_step(struct nx_sim *sim)
 {
 	uint32_t slot;
 	nx_sim_fn fn;
 	void *arg;
 
+	if (sim->cont_fn != NULL) {
+		fn = sim->cont_fn;
+		arg = sim->cont_arg;
+		nx_sim_continuation_drop(sim);
+		count_step(sim);
+		fn(arg);
+		return true;
+	}
 	if (sim->count == 0)
 		return false;
 	slot = sim->heap[0].slot;
@@ -282,6 +324,8 @@ bool nx_sim_step(struct nx_sim *sim)
 
 static bool next_due(const struct nx_sim *sim, uint64_t deadline)
 {
+	if (sim->cont_fn != NULL)
+		return sim->now <= deadline;
 	return sim->count > 0 && sim->heap[0].at <= deadline;
 }
 

@@ -177,6 +177,58 @@ static void test_run_until_and_run_to(void **state)
 	nx_sim_free(sim);
 }
 
+/* A continuation runs as the next step, before an event due at the same
+ * instant, one step each (run_until sees between them); is_last_scheduled
+ * holds only for the latest pending event. */
+struct cont {
+	struct rec *r;
+	unsigned left;
+};
+
+static void cont_step(void *arg)
+{
+	struct cont *c = arg;
+	struct ev e = { c->r, 100 + c->left };
+
+	record(&e);
+	if (--c->left > 0)
+		nx_sim_continue(c->r->sim, cont_step, c);
+}
+
+static void test_continuation(void **state)
+{
+	struct nx_sim *sim = sim_make(3, 16);
+	static struct rec r;
+	struct ev later = { &r, 7 };
+	struct cont c = { &r, 4 };
+	nx_sim_event_id a, b;
+
+	memset(&r, 0, sizeof(r));
+	r.sim = sim;
+	a = nx_sim_schedule(sim, 50, cont_step, &c);
+	assert_true(nx_sim_is_last_scheduled(sim, a));
+	b = nx_sim_schedule(sim, 50, record, &later);
+	assert_false(nx_sim_is_last_scheduled(sim, a));
+	assert_true(nx_sim_is_last_scheduled(sim, b));
+	assert_true(nx_sim_cancel(sim, b));
+	assert_false(nx_sim_is_last_scheduled(sim, b));
+	assert_false(nx_sim_is_last_scheduled(sim, NX_SIM_EVENT_NONE));
+	nx_sim_schedule(sim, 50, record, &later);
+	assert_true(nx_sim_run_until(sim, reached, &r, UINT64_MAX));
+	assert_int_equal(r.n, 3); /* stopped between two continuation steps */
+	assert_int_equal(nx_sim_events_pending(sim), 2);
+	assert_int_equal(nx_sim_run_idle(sim, UINT64_MAX), 2);
+	assert_int_equal(r.n, 5);
+	assert_int_equal(r.id[0], 104);
+	assert_int_equal(r.id[1], 103);
+	assert_int_equal(r.id[2], 102);
+	assert_int_equal(r.id[3], 101);
+	assert_int_equal(r.id[4], 7); /* the event due at the same time after */
+	assert_int_equal(r.t[4], 50);
+	assert_int_equal(nx_sim_events_run(sim), 5);
+	nx_sim_free(sim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_pool_bounded),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_run_until_and_run_to),
+		cmocka_unit_test(test_continuation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,6 +45,7 @@ enum tcp_state {
 
 struct seg {
 	struct seg *next;
+	struct seg *train;  /* next segment riding on the same event */
 	struct nx_sim_net *net;
 	nx_sim_event_id ev;
 	bool in_use;
@@ -142,10 +143,18 @@ struct nx_sim_net {
 	size_t seg_stride;
 	struct seg *free_segs;
 	struct seg *scratch;
+	/* The latest segment put in flight and its arrival event: the next
+	 * one due at the same instant joins it while that event is still
+	 * the sim's latest (nx_sim_is_last_scheduled), one heap operation
+	 * for a whole train of segments instead of one each. */
+	struct seg *train_tail;
+	nx_sim_event_id train_ev;
+	uint64_t train_at;
 	struct nx_sim_tcp_stats st;
 };
 
 static void output(struct nx_sim_tcp_conn *c);
+static void seg_train_arrive(void *arg);
 
 /* Per-connection and per-net counters move together. */
 #define STAT_ADD(c, field, n) ((c)->st.field += (n), (c)->net->st.field += (n))
@@ -227,9 +236,15 @@ void nx_sim_net_free(struct nx_sim_net *net)
 		free(net->hosts[i]);
 	}
 	if (net->pool != NULL) {
+		nx_sim_fn fn;
+		void *arg;
+
 		for (size_t i = 0; i < net->o.segs_max; i++)
 			if (seg_at(net, i)->in_use)
 				nx_sim_cancel(net->sim, seg_at(net, i)->ev);
+		if (nx_sim_continuation(net->sim, &fn, &arg) &&
+		    fn == seg_train_arrive && ((struct seg *)arg)->net == net)
+			nx_sim_continuation_drop(net->sim);
 	}
 	nx_link_free(net->link);
 	free(net->pool);
@@ -334,8 +349,6 @@ static void capture(struct nx_sim_net *net, const struct seg *s,
 	nx_sim_pcap_write_tcp(net->pcap, nx_sim_now(net->sim), &f);
 }
 
-static void seg_arrive(void *arg);
-
 /* Sends a segment (header s, s->len bytes at payload): capture, then the
  * link decides its fate.  The payload is copied once per arrival, straight
  * from the sender's buffer into the segment that travels. */
@@ -368,11 +381,22 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 		copy->flags = s->flags;
 		if (s->len > 0)
 			memcpy(copy->data, payload, s->len);
-		copy->ev = nx_sim_schedule_at(net->sim, at[i], seg_arrive, copy);
+		if (at[i] == net->train_at &&
+		    nx_sim_is_last_scheduled(net->sim, net->train_ev)) {
+			copy->ev = net->train_ev;
+			net->train_tail->train = copy;
+			net->train_tail = copy;
+			continue;
+		}
+		copy->ev = nx_sim_schedule_at(net->sim, at[i], seg_train_arrive, copy);
 		if (copy->ev == NX_SIM_EVENT_NONE) {
 			seg_put(copy);
 			net->st.pool_drops++;
+			continue;
 		}
+		net->train_tail = copy;
+		net->train_ev = copy->ev;
+		net->train_at = at[i];
 	}
 }
 
@@ -1208,9 +1232,8 @@ static void listener_syn(struct nx_sim_tcp_listener *l, const struct seg *s)
 	timer_arm(c, c->rto);
 }
 
-static void seg_arrive(void *arg)
+static void seg_arrive(struct seg *s)
 {
-	struct seg *s = arg;
 	struct nx_sim_net *net = s->net;
 	struct nx_sim_host *h = net->hosts[s->dst];
 	struct nx_sim_tcp_conn *c;
@@ -1229,6 +1252,20 @@ static void seg_arrive(void *arg)
 	else if (!(s->flags & NX_TCP_RST))
 		send_rst_for(net, s);
 	seg_put(s);
+}
+
+/* The segments of a train arrive one per step, in the order their own
+ * events would have run: the rest of the train is the continuation. */
+static void seg_train_arrive(void *arg)
+{
+	struct seg *s = arg;
+	struct nx_sim *sim = s->net->sim;
+	struct seg *next = s->train;
+
+	s->train = NULL;
+	if (next != NULL)
+		nx_sim_continue(sim, seg_train_arrive, next);
+	seg_arrive(s);
 }
 
 /* ---- the timer: retransmission, persist, TIME_WAIT -------------------------------- */
