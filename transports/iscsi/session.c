@@ -198,13 +198,18 @@ void nx_iscsi_cmd_free(struct nx_iscsi_cmd *cmd)
 struct nx_iscsi_cmd *nx_iscsi_cmd_find_itt(struct nx_iscsi_session *s,
 					   uint32_t itt)
 {
-	unsigned i;
+	unsigned i, seen = 0;
 
-	for (i = 0; i < NX_ISCSI_CMDS_MAX; i++) {
+	/* Commands are large: stop once every live one was looked at (the
+	 * LIFO free list keeps them near the front). */
+	for (i = 0; i < NX_ISCSI_CMDS_MAX && seen < s->cmds_used; i++) {
 		struct nx_iscsi_cmd *cmd = &s->cmds[i];
 
-		if (cmd->state != NX_CMD_FREE && cmd->itt == itt)
+		if (cmd->state == NX_CMD_FREE)
+			continue;
+		if (cmd->itt == itt)
 			return cmd;
+		seen++;
 	}
 	return NULL;
 }
