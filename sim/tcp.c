@@ -76,6 +76,7 @@ struct nx_sim_tcp_conn {
 	enum tcp_state state;
 	uint16_t lport, rport;
 	uint32_t rip;
+	uint16_t peer;      /* the peer host's index (rip's host) */
 	const struct nx_sim_tcp_ops *ops;
 	void *ctx;
 	bool attached;
@@ -141,6 +142,7 @@ struct nx_sim_net {
 	unsigned conn_count;
 	uint8_t *pool;
 	size_t seg_stride;
+	size_t segs_fresh;  /* pool[segs_fresh ..) never used yet */
 	struct seg *free_segs;
 	struct seg *scratch;
 	/* The latest segment put in flight and its arrival event: the next
@@ -208,16 +210,14 @@ struct nx_sim_net *nx_sim_net_new(struct nx_sim *sim,
 	net->o = *opts;
 	/* Round up so every seg (and its flexible data) stays aligned. */
 	net->seg_stride = (sizeof(struct seg) + opts->mss + 7) & ~(size_t)7;
+	/* Segments are handed out from the untouched end of the pool
+	 * before the free list has any: a run touches only the memory its
+	 * peak of segments in flight needs. */
 	net->pool = calloc((size_t)opts->segs_max + 1, net->seg_stride);
 	net->link = nx_link_new(sim, link, HOSTS_MAX);
 	if (net->pool == NULL || net->link == NULL) {
 		nx_sim_net_free(net);
 		return NULL;
-	}
-	for (size_t i = 0; i < opts->segs_max; i++) {
-		seg_at(net, i)->net = net;
-		seg_at(net, i)->next = net->free_segs;
-		net->free_segs = seg_at(net, i);
 	}
 	net->scratch = seg_at(net, opts->segs_max);
 	net->scratch->net = net;
@@ -239,7 +239,7 @@ void nx_sim_net_free(struct nx_sim_net *net)
 		nx_sim_fn fn;
 		void *arg;
 
-		for (size_t i = 0; i < net->o.segs_max; i++)
+		for (size_t i = 0; i < net->segs_fresh; i++)
 			if (seg_at(net, i)->in_use)
 				nx_sim_cancel(net->sim, seg_at(net, i)->ev);
 		if (nx_sim_continuation(net->sim, &fn, &arg) &&
@@ -301,9 +301,14 @@ static struct seg *seg_get(struct nx_sim_net *net)
 {
 	struct seg *s = net->free_segs;
 
-	if (s == NULL)
-		return NULL;
-	net->free_segs = s->next;
+	if (s == NULL) {
+		if (net->segs_fresh == net->o.segs_max)
+			return NULL;
+		s = seg_at(net, net->segs_fresh++);
+		s->net = net;
+	} else {
+		net->free_segs = s->next;
+	}
 	s->next = NULL;
 	s->in_use = true;
 	return s;
@@ -334,8 +339,6 @@ static void capture(struct nx_sim_net *net, const struct seg *s,
 		.payload = payload, .payload_len = s->len,
 	};
 
-	if (net->pcap == NULL)
-		return;
 	memcpy(f.src_mac, src->mac, 6);
 	memcpy(f.dst_mac, dst->mac, 6);
 	if (s->flags & NX_TCP_SYN) {
@@ -359,7 +362,10 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 	unsigned n;
 
 	net->st.segs_sent++;
-	capture(net, s, payload);
+	if (net->pcap != NULL)
+		capture(net, s, payload);
+	else
+		net->ip_ids[s->src]++; /* as if captured: ids do not depend on it */
 	n = nx_link_send(net->link, s->src, s->dst,
 			 (uint32_t)s->len + WIRE_OVERHEAD, at);
 	for (unsigned i = 0; i < n; i++) {
@@ -402,11 +408,12 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 
 /* ---- connections: lifetime ---------------------------------------------------- */
 
+/* peer: the remote host's index (one IP per host). */
 static struct nx_sim_tcp_conn *conn_lookup(struct nx_sim_host *h, uint16_t lport,
-					   uint32_t rip, uint16_t rport)
+					   uint16_t peer, uint16_t rport)
 {
 	for (struct nx_sim_tcp_conn *c = h->conns; c != NULL; c = c->next)
-		if (c->lport == lport && c->rip == rip && c->rport == rport)
+		if (c->lport == lport && c->peer == peer && c->rport == rport)
 			return c;
 	return NULL;
 }
@@ -415,9 +422,10 @@ static struct nx_sim_tcp_conn *conn_new(struct nx_sim_host *h, uint16_t lport,
 					uint32_t rip, uint16_t rport)
 {
 	struct nx_sim_net *net = h->net;
+	struct nx_sim_host *peer = host_by_ip(net, rip);
 	struct nx_sim_tcp_conn *c, **pp;
 
-	if (net->conn_count >= net->o.conns_max || host_by_ip(net, rip) == NULL)
+	if (net->conn_count >= net->o.conns_max || peer == NULL)
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -432,6 +440,7 @@ static struct nx_sim_tcp_conn *conn_new(struct nx_sim_host *h, uint16_t lport,
 	c->host = h;
 	c->lport = lport;
 	c->rip = rip;
+	c->peer = peer->index;
 	c->rport = rport;
 	c->refs = 1; /* the stack's reference, dropped by conn_destroy */
 	c->rto = net->o.rto_init_ns;
@@ -548,11 +557,9 @@ static uint32_t rcv_window(const struct nx_sim_tcp_conn *c)
 static struct seg *seg_begin(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t flags)
 {
 	struct seg *s = c->net->scratch;
-	struct nx_sim_host *peer = host_by_ip(c->net, c->rip);
 
-	nx_assert(peer != NULL);
 	s->src = c->host->index;
-	s->dst = peer->index;
+	s->dst = c->peer;
 	s->sport = c->lport;
 	s->dport = c->rport;
 	s->seq = seq;
@@ -1241,7 +1248,7 @@ static void seg_arrive(struct seg *s)
 
 	s->ev = NX_SIM_EVENT_NONE;
 	net->st.segs_rcvd++;
-	c = conn_lookup(h, s->dport, net->hosts[s->src]->ip, s->sport);
+	c = conn_lookup(h, s->dport, s->src, s->sport);
 	if (c != NULL) {
 		conn_input(c, s);
 		return;
