@@ -197,29 +197,34 @@ struct nx_sim_net *nx_sim_net_new(struct nx_sim *sim,
 				  const struct nx_sim_net_opts *opts,
 				  const struct nx_link_opts *link)
 {
+	struct nx_sim_net_opts o = *opts;
 	struct nx_sim_net *net;
 
-	if (opts->mss < 64 || opts->mss > NX_SIM_TCP_MSS_MAX ||
-	    opts->rcvbuf < 2 * opts->mss || opts->segs_max == 0 ||
-	    opts->rcvbuf > (65535u << NX_SIM_TCP_WSCALE))
+	/* The link's MTU, when it names one, sets the MSS: the IPv4 and TCP
+	 * headers (20 + 20, no options outside SYNs) take the rest. */
+	if (link->mtu != 0)
+		o.mss = link->mtu - 40;
+	if (o.mss < 64 || o.mss > NX_SIM_TCP_MSS_MAX ||
+	    o.rcvbuf < 2 * o.mss || o.segs_max == 0 ||
+	    o.rcvbuf > (65535u << NX_SIM_TCP_WSCALE))
 		return NULL;
 	net = calloc(1, sizeof(*net));
 	if (net == NULL)
 		return NULL;
 	net->sim = sim;
-	net->o = *opts;
+	net->o = o;
 	/* Round up so every seg (and its flexible data) stays aligned. */
-	net->seg_stride = (sizeof(struct seg) + opts->mss + 7) & ~(size_t)7;
+	net->seg_stride = (sizeof(struct seg) + o.mss + 7) & ~(size_t)7;
 	/* Segments are handed out from the untouched end of the pool
 	 * before the free list has any: a run touches only the memory its
 	 * peak of segments in flight needs. */
-	net->pool = calloc((size_t)opts->segs_max + 1, net->seg_stride);
+	net->pool = calloc((size_t)o.segs_max + 1, net->seg_stride);
 	net->link = nx_link_new(sim, link, HOSTS_MAX);
 	if (net->pool == NULL || net->link == NULL) {
 		nx_sim_net_free(net);
 		return NULL;
 	}
-	net->scratch = seg_at(net, opts->segs_max);
+	net->scratch = seg_at(net, o.segs_max);
 	net->scratch->net = net;
 	nx_rng_fork(nx_sim_rng(sim), "tcp", 0, &net->rng);
 	return net;

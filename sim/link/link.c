@@ -174,14 +174,27 @@ static int parse_partition(struct cursor c, struct nx_link_opts *o)
 	return NX_OK;
 }
 
+static int parse_mtu(struct cursor c, uint32_t *mtu)
+{
+	uint64_t ip, frac;
+
+	if (parse_decimal(&c, &ip, &frac) != NX_OK || frac != 0 ||
+	    !suffix_is(&c, "") || ip < NX_LINK_MTU_MIN || ip > NX_LINK_MTU_MAX)
+		return NX_EINVAL;
+	*mtu = (uint32_t)ip;
+	return NX_OK;
+}
+
 static int parse_kv(const char *k, size_t klen, struct cursor v,
 		    struct nx_link_opts *o)
 {
 #define KEY(s) (klen == strlen(s) && memcmp(k, s, klen) == 0)
 	if (KEY("latency"))
 		return parse_duration(v, &o->latency_ns);
+	if (KEY("mtu"))
+		return parse_mtu(v, &o->mtu);
 	if (o->kind == NX_LINK_IDEAL)
-		return NX_EINVAL; /* ideal has one knob */
+		return NX_EINVAL; /* ideal: latency and mtu only */
 	if (KEY("jitter"))
 		return parse_duration(v, &o->jitter_ns);
 	if (KEY("bw") || KEY("bandwidth"))
@@ -299,6 +312,10 @@ typedef int (*fmt_fn)(char *b, size_t n, uint64_t v);
 static int fmt_duration_fn(char *b, size_t n, uint64_t v) { return fmt_duration(b, n, v); }
 static int fmt_prob_fn(char *b, size_t n, uint64_t v) { return fmt_prob(b, n, (uint32_t)v); }
 static int fmt_bw_fn(char *b, size_t n, uint64_t v) { return fmt_bw(b, n, v); }
+static int fmt_u_fn(char *b, size_t n, uint64_t v)
+{
+	return snprintf(b, n, "%llu", (unsigned long long)v);
+}
 
 static void put_kv(struct out *w, const char *key, fmt_fn fmt, uint64_t v)
 {
@@ -325,6 +342,8 @@ int nx_link_format(const struct nx_link_opts *o, char *buf, size_t len)
 		put_kv(&w, ",reorder=", fmt_prob_fn, o->reorder_ppb);
 		put_kv(&w, ",reorder_delay=", fmt_duration_fn, o->reorder_delay_ns);
 	}
+	if (o->mtu != 0)
+		put_kv(&w, ",mtu=", fmt_u_fn, o->mtu);
 	for (unsigned i = 0; i < o->partition_count; i++) {
 		put_kv(&w, ",partition=", fmt_duration_fn, o->partitions[i].at_ns);
 		put_kv(&w, "+", fmt_duration_fn, o->partitions[i].duration_ns);

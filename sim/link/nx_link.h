@@ -14,13 +14,16 @@
  *                          partitions at scheduled times
  *
  * String form (nx_link_parse / nx_link_format round-trip):
- *   ideal[:latency=10us]
+ *   ideal[:latency=10us][,mtu=9000]
  *   parametric:latency=50us,jitter=20us,loss=0.01,dup=0.001,
  *              reorder=0.01,reorder_delay=200us,bw=10G,partition=10ms+5ms
  *   random                 parametric, every knob drawn from the seed
  * Durations take ns/us/ms/s (default ns) and decimals ("1.5ms");
  * probabilities are decimals ("0.01") or percentages ("1%"), kept as
- * parts per billion; bandwidth is bits/s with K/M/G suffixes.  partition
+ * parts per billion; bandwidth is bits/s with K/M/G suffixes.  mtu
+ * (either model; 576..9000 bytes of IPv4 packet, default 1500: Ethernet)
+ * sets the TCP MSS of the net built on the link (mtu - 40), e.g. 9000
+ * for the jumbo frames iSCSI SANs run.  partition
  * may repeat: "partition=AT+DURATION" cuts every path for DURATION from
  * virtual time AT.  No floating point anywhere.
  */
@@ -55,7 +58,11 @@ struct nx_link_opts {
 	uint64_t reorder_delay_ns; /* extra delay of a reordered packet */
 	struct nx_link_partition partitions[NX_LINK_PARTITIONS_MAX];
 	unsigned partition_count;
+	uint32_t mtu;              /* 0 = 1500; never drawn by "random" */
 };
+
+#define NX_LINK_MTU_MIN 576u
+#define NX_LINK_MTU_MAX 9000u
 
 void nx_link_opts_ideal(struct nx_link_opts *o);
 /* A random parametric link: every knob drawn from rng, bounded so a TCP
