@@ -22,12 +22,24 @@ struct slot {
 	uint32_t next_free; /* free list link */
 };
 
-/* A heap entry: the event's key, and its slot. */
+/* A heap entry: the event's key (time, sequence) as one 128-bit number,
+ * so ordering is a single comparison, and its slot. */
+typedef unsigned __int128 hkey;
+
 struct hent {
-	uint64_t at;
-	uint64_t seq;
+	hkey key;
 	uint32_t slot;
 };
+
+static hkey key_of(uint64_t at, uint64_t seq)
+{
+	return (hkey)at << 64 | seq;
+}
+
+static uint64_t key_at(hkey k)
+{
+	return (uint64_t)(k >> 64);
+}
 
 struct nx_sim {
 	uint64_t seed;
@@ -120,9 +132,7 @@ uint32_t nx_sim_events_high_water(const struct nx_sim *sim) { return sim->high_w
 
 static bool before(const struct hent *x, const struct hent *y)
 {
-	if (x->at != y->at)
-		return x->at < y->at;
-	return x->seq < y->seq;
+	return x->key < y->key;
 }
 
 static void heap_set(struct nx_sim *sim, uint32_t pos, const struct hent *e)
@@ -151,12 +161,11 @@ static void sift_down(struct nx_sim *sim, uint32_t pos)
 	struct hent e = sim->heap[pos];
 
 	for (;;) {
-		uint32_t l = 2 * pos + 1, r = l + 1, min = l;
+		uint32_t l = 2 * pos + 1, min = l;
 
 		if (l >= sim->count)
 			break;
-		if (r < sim->count && before(&sim->heap[r], &sim->heap[l]))
-			min = r;
+		min += l + 1 < sim->count && before(&sim->heap[l + 1], &sim->heap[l]);
 		if (!before(&sim->heap[min], &e))
 			break;
 		heap_set(sim, pos, &sim->heap[min]);
@@ -207,8 +216,7 @@ nx_sim_event_id nx_sim_schedule_at(struct nx_sim *sim, uint64_t at_ns,
 	s->fn = fn;
 	s->arg = arg;
 	sim->heap[sim->count] = (struct hent){
-		.at = at_ns < sim->now ? sim->now : at_ns,
-		.seq = sim->seq_next++,
+		.key = key_of(at_ns < sim->now ? sim->now : at_ns, sim->seq_next++),
 		.slot = slot,
 	};
 	sim->count++;
@@ -311,8 +319,8 @@ bool nx_sim_step(struct nx_sim *sim)
 	if (sim->count == 0)
 		return false;
 	slot = sim->heap[0].slot;
-	nx_assert(sim->heap[0].at >= sim->now);
-	sim->now = sim->heap[0].at;
+	nx_assert(key_at(sim->heap[0].key) >= sim->now);
+	sim->now = key_at(sim->heap[0].key);
 	fn = sim->slots[slot].fn;
 	arg = sim->slots[slot].arg;
 	/* Free first: fn may schedule into this very slot. */
@@ -326,7 +334,7 @@ static bool next_due(const struct nx_sim *sim, uint64_t deadline)
 {
 	if (sim->cont_fn != NULL)
 		return sim->now <= deadline;
-	return sim->count > 0 && sim->heap[0].at <= deadline;
+	return sim->count > 0 && key_at(sim->heap[0].key) <= deadline;
 }
 
 uint64_t nx_sim_run_to(struct nx_sim *sim, uint64_t at_ns)
