@@ -8,10 +8,13 @@
  * FIN).  Sending is one output() routine that fills the peer's window
  * from the send buffer, and one timer per connection that serves as the
  * retransmission timer, the persist timer (zero window) and TIME_WAIT,
- * plus a delayed-ACK timer.  Payload bytes are copied twice on their
- * way: into the send buffer by send(), and from there into the segment
- * in flight; the receiver hands the application the segment's bytes
- * directly whenever nothing is buffered ahead of them.
+ * plus a delayed-ACK timer.  Payload bytes are copied once on their
+ * way: into the send buffer by send().  A segment in flight points into
+ * that buffer and holds a reference on it; the sender never rewrites
+ * bytes a segment may still point at (it appends, or moves to a new
+ * buffer), so a late duplicate still carries what was sent.  The
+ * receiver hands the application the segment's bytes directly whenever
+ * nothing is buffered ahead of them.
  *
  * Determinism: connections and hosts are kept in creation order and
  * searched linearly; ISNs and nothing else come from the net's stream.
@@ -43,10 +46,21 @@ enum tcp_state {
 	ST_LAST_ACK,
 };
 
+/* A send buffer: shared by its connection and the segments that carry
+ * its bytes; freed (or kept for reuse) with the last reference. */
+struct sbuf {
+	uint32_t refs;
+	size_t cap;
+	struct sbuf *next;  /* in the net's cache of unused buffers */
+	uint8_t data[];
+};
+
 struct seg {
 	struct seg *next;
 	struct seg *train;  /* next segment riding on the same event */
 	struct nx_sim_net *net;
+	const uint8_t *data; /* len payload bytes, inside buf */
+	struct sbuf *buf;    /* referenced while the segment lives */
 	nx_sim_event_id ev;
 	bool in_use;
 	uint16_t src, dst;  /* host indices */
@@ -56,7 +70,6 @@ struct seg {
 	uint16_t mss_opt;   /* SYN only */
 	uint16_t len;
 	uint8_t flags;
-	uint8_t data[];
 };
 
 struct nx_sim_tcp_listener {
@@ -82,10 +95,10 @@ struct nx_sim_tcp_conn {
 	bool attached;
 	bool linked;
 	unsigned refs;
-	/* send side: sbuf[shead ..) holds bytes from sequence snd_una on */
+	/* send side: sb->data[shead ..) holds bytes from sequence snd_una on */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
-	uint8_t *sbuf;
-	size_t scap, shead, slen;
+	struct sbuf *sb;
+	size_t shead, slen;
 	bool fin_queued;
 	uint32_t fin_seq;
 	uint16_t peer_mss;
@@ -140,9 +153,10 @@ struct nx_sim_net {
 	uint16_t ip_ids[HOSTS_MAX]; /* IPv4 identification per host */
 	unsigned host_count;
 	unsigned conn_count;
-	uint8_t *pool;
-	size_t seg_stride;
+	struct seg *pool;
 	size_t segs_fresh;  /* pool[segs_fresh ..) never used yet */
+	struct sbuf *sbuf_cache;   /* unused send buffers, for reuse */
+	unsigned sbuf_cached;
 	struct seg *free_segs;
 	struct seg *scratch;
 	/* The latest segment put in flight and its arrival event: the next
@@ -188,9 +202,51 @@ void nx_sim_net_opts_default(struct nx_sim_net_opts *o)
 	};
 }
 
+#define SBUF_INIT (64u * 1024)
+#define SBUF_CACHE_MAX 16u
+
 static struct seg *seg_at(const struct nx_sim_net *net, size_t i)
 {
-	return (struct seg *)(net->pool + i * net->seg_stride);
+	return &net->pool[i];
+}
+
+/* A buffer of at least cap bytes (one reference), from the cache when
+ * one fits. */
+static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
+{
+	struct sbuf **pp, *b;
+
+	for (pp = &net->sbuf_cache; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->cap >= cap) {
+			b = *pp;
+			*pp = b->next;
+			net->sbuf_cached--;
+			b->refs = 1;
+			return b;
+		}
+	}
+	b = malloc(sizeof(*b) + cap);
+	if (b == NULL)
+		return NULL;
+	b->refs = 1;
+	b->cap = cap;
+	return b;
+}
+
+static void sbuf_put(struct nx_sim_net *net, struct sbuf *b)
+{
+	if (b == NULL)
+		return;
+	nx_assert(b->refs > 0);
+	if (--b->refs > 0)
+		return;
+	if (net->sbuf_cached >= SBUF_CACHE_MAX) {
+		free(b);
+		return;
+	}
+	b->next = net->sbuf_cache;
+	net->sbuf_cache = b;
+	net->sbuf_cached++;
 }
 
 struct nx_sim_net *nx_sim_net_new(struct nx_sim *sim,
@@ -213,12 +269,10 @@ struct nx_sim_net *nx_sim_net_new(struct nx_sim *sim,
 		return NULL;
 	net->sim = sim;
 	net->o = o;
-	/* Round up so every seg (and its flexible data) stays aligned. */
-	net->seg_stride = (sizeof(struct seg) + o.mss + 7) & ~(size_t)7;
 	/* Segments are handed out from the untouched end of the pool
 	 * before the free list has any: a run touches only the memory its
 	 * peak of segments in flight needs. */
-	net->pool = calloc((size_t)o.segs_max + 1, net->seg_stride);
+	net->pool = calloc((size_t)o.segs_max + 1, sizeof(struct seg));
 	net->link = nx_link_new(sim, link, HOSTS_MAX);
 	if (net->pool == NULL || net->link == NULL) {
 		nx_sim_net_free(net);
@@ -244,12 +298,23 @@ void nx_sim_net_free(struct nx_sim_net *net)
 		nx_sim_fn fn;
 		void *arg;
 
-		for (size_t i = 0; i < net->segs_fresh; i++)
-			if (seg_at(net, i)->in_use)
-				nx_sim_cancel(net->sim, seg_at(net, i)->ev);
+		for (size_t i = 0; i < net->segs_fresh; i++) {
+			struct seg *s = seg_at(net, i);
+
+			if (!s->in_use)
+				continue;
+			nx_sim_cancel(net->sim, s->ev);
+			sbuf_put(net, s->buf);
+		}
 		if (nx_sim_continuation(net->sim, &fn, &arg) &&
 		    fn == seg_train_arrive && ((struct seg *)arg)->net == net)
 			nx_sim_continuation_drop(net->sim);
+	}
+	while (net->sbuf_cache != NULL) {
+		struct sbuf *b = net->sbuf_cache;
+
+		net->sbuf_cache = b->next;
+		free(b);
 	}
 	nx_link_free(net->link);
 	free(net->pool);
@@ -325,6 +390,9 @@ static void seg_put(struct seg *s)
 
 	nx_assert(s->in_use);
 	s->in_use = false;
+	sbuf_put(net, s->buf);
+	s->buf = NULL;
+	s->data = NULL;
 	s->next = net->free_segs;
 	net->free_segs = s;
 }
@@ -357,11 +425,11 @@ static void capture(struct nx_sim_net *net, const struct seg *s,
 	nx_sim_pcap_write_tcp(net->pcap, nx_sim_now(net->sim), &f);
 }
 
-/* Sends a segment (header s, s->len bytes at payload): capture, then the
- * link decides its fate.  The payload is copied once per arrival, straight
- * from the sender's buffer into the segment that travels. */
+/* Sends a segment (header s, s->len bytes at payload inside buf):
+ * capture, then the link decides its fate.  Each copy that travels
+ * points at the sender's bytes and holds a reference on buf. */
 static void transmit(struct nx_sim_net *net, const struct seg *s,
-		     const uint8_t *payload)
+		     struct sbuf *buf, const uint8_t *payload)
 {
 	uint64_t at[2];
 	unsigned n;
@@ -390,8 +458,11 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 		copy->mss_opt = s->mss_opt;
 		copy->len = s->len;
 		copy->flags = s->flags;
-		if (s->len > 0)
-			memcpy(copy->data, payload, s->len);
+		if (s->len > 0) {
+			copy->data = payload;
+			copy->buf = buf;
+			buf->refs++;
+		}
 		if (at[i] == net->train_at &&
 		    nx_sim_is_last_scheduled(net->sim, net->train_ev)) {
 			copy->ev = net->train_ev;
@@ -401,7 +472,7 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 		}
 		copy->ev = nx_sim_schedule_at(net->sim, at[i], seg_train_arrive, copy);
 		if (copy->ev == NX_SIM_EVENT_NONE) {
-			seg_put(copy);
+			seg_put(copy); /* drops the reference too */
 			net->st.pool_drops++;
 			continue;
 		}
@@ -470,7 +541,7 @@ static void conn_release(struct nx_sim_tcp_conn *c)
 	if (--c->refs > 0)
 		return;
 	nx_assert(!c->linked);
-	free(c->sbuf);
+	sbuf_put(c->net, c->sb);
 	free(c->rbuf);
 	free(c);
 }
@@ -597,7 +668,7 @@ static void seg_send(struct nx_sim_tcp_conn *c, struct seg *s,
 	STAT_ADD(c, bytes_sent, s->len);
 	if (s->flags & NX_TCP_RST)
 		STAT_INC(c, rsts_sent);
-	transmit(c->net, s, payload);
+	transmit(c->net, s, s->len > 0 ? c->sb : NULL, payload);
 }
 
 static void send_ctl(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t flags)
@@ -621,7 +692,7 @@ static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
 	s->len = (uint16_t)len;
 	if (SEQ_LT(seq, c->snd_max))
 		STAT_INC(c, retransmits);
-	seg_send(c, s, c->sbuf + off);
+	seg_send(c, s, c->sb->data + off);
 }
 
 static void timer_fire(void *arg);
@@ -780,7 +851,7 @@ static void send_rst_for(struct nx_sim_net *net, const struct seg *in)
 		s->flags = NX_TCP_RST | NX_TCP_ACK;
 	}
 	net->st.rsts_sent++;
-	transmit(net, s, NULL);
+	transmit(net, s, NULL, NULL);
 }
 
 static void rtt_sample(struct nx_sim_tcp_conn *c, uint64_t r)
@@ -831,8 +902,6 @@ static void ack_advance(struct nx_sim_tcp_conn *c, uint32_t ack)
 
 	c->shead += data_n;
 	c->slen -= data_n;
-	if (c->slen == 0)
-		c->shead = 0;
 	c->snd_una = ack;
 	if (SEQ_LT(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -1430,30 +1499,36 @@ void nx_sim_tcp_set_ops(struct nx_sim_tcp_conn *c,
 	conn_attach(c, ops, ctx);
 }
 
+/* Room for add more bytes after the unacknowledged ones.  Bytes a
+ * segment in flight may point at are never rewritten: while segments
+ * hold the buffer, new bytes only go after the old ones, and when the
+ * buffer is full the unacknowledged bytes move to another one. */
 static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 {
 	size_t need = c->slen + add, cap;
-	uint8_t *nb;
+	struct sbuf *nb, *b = c->sb;
+	bool alone = b != NULL && b->refs == 1;
 
 	if (need > c->net->o.sndbuf_max)
 		return NX_ENOSPC;
-	if (c->shead + need <= c->scap)
+	if (alone && c->slen == 0)
+		c->shead = 0;
+	if (b != NULL && c->shead + need <= b->cap)
 		return NX_OK;
-	if (need <= c->scap) {
-		memmove(c->sbuf, c->sbuf + c->shead, c->slen);
+	if (alone && need <= b->cap) {
+		memmove(b->data, b->data + c->shead, c->slen);
 		c->shead = 0;
 		return NX_OK;
 	}
-	for (cap = c->scap ? c->scap : 65536; cap < need; cap *= 2)
+	for (cap = b != NULL ? b->cap : SBUF_INIT; cap < need; cap *= 2)
 		;
-	nb = malloc(NX_MIN(cap, (size_t)c->net->o.sndbuf_max));
+	nb = sbuf_get(c->net, NX_MIN(cap, (size_t)c->net->o.sndbuf_max));
 	if (nb == NULL)
 		return NX_ENOMEM;
 	if (c->slen)
-		memcpy(nb, c->sbuf + c->shead, c->slen);
-	free(c->sbuf);
-	c->sbuf = nb;
-	c->scap = NX_MIN(cap, (size_t)c->net->o.sndbuf_max);
+		memcpy(nb->data, b->data + c->shead, c->slen);
+	sbuf_put(c->net, b);
+	c->sb = nb;
 	c->shead = 0;
 	return NX_OK;
 }
@@ -1472,7 +1547,7 @@ int nx_sim_tcp_send(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
 	if (rc != NX_OK)
 		return rc;
 	for (unsigned i = 0; i < iovcnt; i++) {
-		memcpy(c->sbuf + c->shead + c->slen, iov[i].base, iov[i].len);
+		memcpy(c->sb->data + c->shead + c->slen, iov[i].base, iov[i].len);
 		c->slen += iov[i].len;
 	}
 	output(c);
