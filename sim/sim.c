@@ -174,6 +174,27 @@ static void sift_down(struct nx_sim *sim, uint32_t pos)
 	heap_set(sim, pos, &e);
 }
 
+/* Pops the root: the hole left at the top sinks to a leaf along the
+ * smaller children (one comparison per level), then the last entry fills
+ * it and rises (it almost always belongs near the bottom). */
+static void heap_pop_root(struct nx_sim *sim)
+{
+	uint32_t n = sim->count, pos = 0;
+	struct hent last = sim->heap[n];
+
+	for (;;) {
+		uint32_t l = 2 * pos + 1, m;
+
+		if (l >= n)
+			break;
+		m = l + (l + 1 < n && before(&sim->heap[l + 1], &sim->heap[l]));
+		heap_set(sim, pos, &sim->heap[m]);
+		pos = m;
+	}
+	sim->heap[pos] = last;
+	sift_up(sim, pos);
+}
+
 /* Removes the heap entry at pos and returns its slot to the free list. */
 static void heap_remove(struct nx_sim *sim, uint32_t pos)
 {
@@ -182,7 +203,9 @@ static void heap_remove(struct nx_sim *sim, uint32_t pos)
 
 	nx_assert(pos < sim->count);
 	sim->count--;
-	if (pos != sim->count) {
+	if (pos == 0 && sim->count > 0) {
+		heap_pop_root(sim);
+	} else if (pos != sim->count) {
 		heap_set(sim, pos, &sim->heap[sim->count]);
 		if (pos > 0 && before(&sim->heap[pos], &sim->heap[(pos - 1) / 2]))
 			sift_up(sim, pos);
