@@ -876,6 +876,8 @@ static uint32_t pick_blocks(struct ini *in)
 {
 	uint32_t max = in->wl->o.blocks_max;
 
+	if (in->wl->o.blocks_fixed != 0)
+		return in->wl->o.blocks_fixed;
 	if (nx_rng_chance(&in->rng, 1, 8))
 		return (uint32_t)nx_rng_range(&in->rng, 1, max);
 	return (uint32_t)nx_rng_range(&in->rng, 1, NX_MIN(max, 16u));
@@ -1369,6 +1371,11 @@ static void setup_ini(struct wl *wl, struct ini *in, unsigned idx)
 		in->w_sync = (uint32_t)nx_rng_range(&in->rng, 0, 2);
 		in->fua_pct = (uint32_t)nx_rng_range(&in->rng, 0, 50);
 	}
+	if (wl->o.closed_loop) { /* after the draws: the same streams */
+		in->qd = wl->o.qd_max;
+		in->think_max_ns = 0;
+		in->w_tur = 0;
+	}
 	for (unsigned i = 0; i < QD_LIMIT; i++) {
 		in->cmds[i].buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
 		if (in->cmds[i].buf == NULL)
@@ -1785,6 +1792,7 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	nx_assert(o->initiators >= 1 && o->initiators <= INI_MAX);
 	nx_assert(o->qd_max >= 1 && o->qd_max <= QD_LIMIT);
 	nx_assert(o->blocks_max >= 1 && o->blocks_max <= BLOCKS_LIMIT);
+	nx_assert(o->blocks_fixed <= o->blocks_max);
 	wl->env = env;
 	wl->o = *o;
 	env->faults_used = o->faults;
