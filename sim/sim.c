@@ -1,30 +1,48 @@
 /*
- * sim.c - the simulator's event loop: virtual clock + binary min-heap of
- * events ordered by (time, sequence number).
+ * sim.c - the simulator's event loop: virtual clock + events ordered by
+ * (time, sequence number), kept in a binary min-heap and in lanes.
  *
  * Events live in a slot array allocated once; the heap holds (time,
  * sequence, slot) entries and every slot knows its heap position, so
- * schedule, cancel and pop are all O(log n) with no allocation.  Handles carry a generation so a stale
- * handle (event already ran, slot reused) is recognised and ignored.
+ * schedule, cancel and pop are all O(log n) with no allocation.  Handles
+ * carry a generation so a stale handle (event already ran, slot reused)
+ * is recognised and ignored.
+ *
+ * A lane is a FIFO of events whose keys only grow, so it is sorted by
+ * construction and costs O(1): lane 0 takes every event due now (delay
+ * 0), the others what callers put there (a constant-latency link's
+ * deliveries, nx_sim_schedule_lane).  An event that would break a lane's
+ * order goes to the heap instead.  The next event is the smallest of the
+ * heap's top and the lanes' heads, so the order is the same (time,
+ * sequence) order as with the heap alone.
  */
 #include <stdlib.h>
 
 #include "nx_sim.h"
 
 #define SLOT_FREE UINT32_MAX
+#define IN_LANE (UINT32_MAX - 1) /* heap_pos of an event in a lane */
 #define REPRO_MAX 512
+#define LANE_NOW 0
+
+/* An event's key (time, sequence) as one 128-bit number, so ordering is
+ * a single comparison. */
+typedef unsigned __int128 hkey;
 
 struct slot {
 	nx_sim_fn fn;
 	void *arg;
 	uint32_t gen;
-	uint32_t heap_pos;  /* SLOT_FREE when not pending */
+	uint32_t heap_pos;  /* SLOT_FREE when not pending, IN_LANE */
 	uint32_t next_free; /* free list link */
+	uint32_t lprev, lnext; /* lane links (IN_LANE) */
+	uint8_t lane;
+	hkey key;           /* while in a lane */
 };
 
-/* A heap entry: the event's key (time, sequence) as one 128-bit number,
- * so ordering is a single comparison, and its slot. */
-typedef unsigned __int128 hkey;
+struct lane {
+	uint32_t head, tail; /* slots, SLOT_FREE when empty */
+};
 
 struct hent {
 	hkey key;
@@ -49,7 +67,9 @@ struct nx_sim {
 	struct slot *slots;
 	struct hent *heap;
 	uint32_t cap;
-	uint32_t count;
+	uint32_t count;         /* in the heap */
+	uint32_t lane_count;    /* in all lanes */
+	struct lane lanes[NX_SIM_LANES];
 	uint32_t free_head;
 	uint32_t high_water;
 	uint64_t events_run;
@@ -80,6 +100,8 @@ struct nx_sim *nx_sim_new(const struct nx_sim_opts *opts)
 		sim->slots[i].next_free = i + 1 < cap ? i + 1 : SLOT_FREE;
 	}
 	sim->free_head = 0;
+	for (unsigned i = 0; i < NX_SIM_LANES; i++)
+		sim->lanes[i].head = sim->lanes[i].tail = SLOT_FREE;
 	sim->seed = opts->seed;
 	sim->steps_max = opts->steps_max;
 	nx_rng_init(&sim->rng, opts->seed);
@@ -119,7 +141,7 @@ const struct nx_rng *nx_sim_rng(const struct nx_sim *sim) { return &sim->rng; }
 struct nx_sim_platform *nx_sim_platform_of(struct nx_sim *sim) { return sim->platform; }
 uint32_t nx_sim_events_pending(const struct nx_sim *sim)
 {
-	return sim->count + (sim->cont_fn != NULL);
+	return sim->count + sim->lane_count + (sim->cont_fn != NULL);
 }
 uint64_t nx_sim_events_run(const struct nx_sim *sim) { return sim->events_run; }
 uint32_t nx_sim_events_high_water(const struct nx_sim *sim) { return sim->high_water; }
@@ -195,11 +217,25 @@ static void heap_pop_root(struct nx_sim *sim)
 	sift_up(sim, pos);
 }
 
+/* The event is gone (ran or cancelled): its handle goes stale. */
+static void slot_release(struct nx_sim *sim, uint32_t slot)
+{
+	struct slot *s = &sim->slots[slot];
+
+	s->heap_pos = SLOT_FREE;
+	s->gen++;
+	if (s->gen == 0)
+		s->gen = 1;
+	s->fn = NULL;
+	s->arg = NULL;
+	s->next_free = sim->free_head;
+	sim->free_head = slot;
+}
+
 /* Removes the heap entry at pos and returns its slot to the free list. */
 static void heap_remove(struct nx_sim *sim, uint32_t pos)
 {
 	uint32_t slot = sim->heap[pos].slot;
-	struct slot *s = &sim->slots[slot];
 
 	nx_assert(pos < sim->count);
 	sim->count--;
@@ -212,25 +248,84 @@ static void heap_remove(struct nx_sim *sim, uint32_t pos)
 		else
 			sift_down(sim, pos);
 	}
-	s->heap_pos = SLOT_FREE;
-	s->gen++;
-	if (s->gen == 0)
-		s->gen = 1;
-	s->fn = NULL;
-	s->arg = NULL;
-	s->next_free = sim->free_head;
-	sim->free_head = slot;
+	slot_release(sim, slot);
+}
+
+/* ---- lanes -------------------------------------------------------------- */
+
+static bool lane_fits(const struct nx_sim *sim, unsigned lane, hkey key)
+{
+	uint32_t t = sim->lanes[lane].tail;
+
+	return t == SLOT_FREE || sim->slots[t].key < key;
+}
+
+static void lane_push(struct nx_sim *sim, unsigned lane, uint32_t slot, hkey key)
+{
+	struct lane *l = &sim->lanes[lane];
+	struct slot *s = &sim->slots[slot];
+
+	s->heap_pos = IN_LANE;
+	s->lane = (uint8_t)lane;
+	s->key = key;
+	s->lnext = SLOT_FREE;
+	s->lprev = l->tail;
+	if (l->tail != SLOT_FREE)
+		sim->slots[l->tail].lnext = slot;
+	else
+		l->head = slot;
+	l->tail = slot;
+	sim->lane_count++;
+}
+
+static void lane_unlink(struct nx_sim *sim, uint32_t slot)
+{
+	struct slot *s = &sim->slots[slot];
+	struct lane *l = &sim->lanes[s->lane];
+
+	nx_assert(s->heap_pos == IN_LANE && sim->lane_count > 0);
+	if (s->lprev != SLOT_FREE)
+		sim->slots[s->lprev].lnext = s->lnext;
+	else
+		l->head = s->lnext;
+	if (s->lnext != SLOT_FREE)
+		sim->slots[s->lnext].lprev = s->lprev;
+	else
+		l->tail = s->lprev;
+	sim->lane_count--;
+	slot_release(sim, slot);
+}
+
+/* The earliest pending event: its slot (SLOT_FREE if none) and key. */
+static uint32_t next_slot(const struct nx_sim *sim, hkey *key)
+{
+	uint32_t best = SLOT_FREE;
+
+	if (sim->count > 0) {
+		best = sim->heap[0].slot;
+		*key = sim->heap[0].key;
+	}
+	for (unsigned i = 0; i < NX_SIM_LANES; i++) {
+		uint32_t h = sim->lanes[i].head;
+
+		if (h != SLOT_FREE && (best == SLOT_FREE || sim->slots[h].key < *key)) {
+			best = h;
+			*key = sim->slots[h].key;
+		}
+	}
+	return best;
 }
 
 /* ---- scheduling ---------------------------------------------------------- */
 
-nx_sim_event_id nx_sim_schedule_at(struct nx_sim *sim, uint64_t at_ns,
-				   nx_sim_fn fn, void *arg)
+static nx_sim_event_id schedule(struct nx_sim *sim, unsigned lane,
+				uint64_t at_ns, nx_sim_fn fn, void *arg)
 {
 	uint32_t slot = sim->free_head;
 	struct slot *s;
+	hkey key;
 
-	nx_assert(fn != NULL);
+	nx_assert(fn != NULL && lane < NX_SIM_LANES);
 	if (slot == SLOT_FREE)
 		return NX_SIM_EVENT_NONE;
 	s = &sim->slots[slot];
@@ -238,16 +333,38 @@ nx_sim_event_id nx_sim_schedule_at(struct nx_sim *sim, uint64_t at_ns,
 	sim->free_head = s->next_free;
 	s->fn = fn;
 	s->arg = arg;
-	sim->heap[sim->count] = (struct hent){
-		.key = key_of(at_ns < sim->now ? sim->now : at_ns, sim->seq_next++),
-		.slot = slot,
-	};
+	if (at_ns <= sim->now) {
+		at_ns = sim->now;
+		lane = LANE_NOW;
+	}
+	key = key_of(at_ns, sim->seq_next++);
+	if (lane != LANE_NOW || at_ns == sim->now) {
+		if (lane_fits(sim, lane, key)) {
+			lane_push(sim, lane, slot, key);
+			goto done;
+		}
+	}
+	sim->heap[sim->count] = (struct hent){ .key = key, .slot = slot };
 	sim->count++;
 	sift_up(sim, sim->count - 1);
-	if (sim->count > sim->high_water)
-		sim->high_water = sim->count;
+done:
+	if (sim->count + sim->lane_count > sim->high_water)
+		sim->high_water = sim->count + sim->lane_count;
 	sim->last_id = ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
 	return sim->last_id;
+}
+
+nx_sim_event_id nx_sim_schedule_at(struct nx_sim *sim, uint64_t at_ns,
+				   nx_sim_fn fn, void *arg)
+{
+	return schedule(sim, LANE_NOW, at_ns, fn, arg);
+}
+
+nx_sim_event_id nx_sim_schedule_lane(struct nx_sim *sim, unsigned lane,
+				     uint64_t at_ns, nx_sim_fn fn, void *arg)
+{
+	nx_assert(lane != LANE_NOW);
+	return schedule(sim, lane, at_ns, fn, arg);
 }
 
 nx_sim_event_id nx_sim_schedule(struct nx_sim *sim, uint64_t delay_ns,
@@ -291,7 +408,10 @@ bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id)
 
 	if (s == NULL)
 		return false;
-	heap_remove(sim, s->heap_pos);
+	if (s->heap_pos == IN_LANE)
+		lane_unlink(sim, (uint32_t)(s - sim->slots));
+	else
+		heap_remove(sim, s->heap_pos);
 	return true;
 }
 
@@ -330,6 +450,7 @@ bool nx_sim_step(struct nx_sim *sim)
 	uint32_t slot;
 	nx_sim_fn fn;
 	void *arg;
+	hkey key;
 
 	if (sim->cont_fn != NULL) {
 		fn = sim->cont_fn;
@@ -339,15 +460,18 @@ bool nx_sim_step(struct nx_sim *sim)
 		fn(arg);
 		return true;
 	}
-	if (sim->count == 0)
+	slot = next_slot(sim, &key);
+	if (slot == SLOT_FREE)
 		return false;
-	slot = sim->heap[0].slot;
-	nx_assert(key_at(sim->heap[0].key) >= sim->now);
-	sim->now = key_at(sim->heap[0].key);
+	nx_assert(key_at(key) >= sim->now);
+	sim->now = key_at(key);
 	fn = sim->slots[slot].fn;
 	arg = sim->slots[slot].arg;
 	/* Free first: fn may schedule into this very slot. */
-	heap_remove(sim, 0);
+	if (sim->slots[slot].heap_pos == IN_LANE)
+		lane_unlink(sim, slot);
+	else
+		heap_remove(sim, 0);
 	count_step(sim);
 	fn(arg);
 	return true;
@@ -355,9 +479,11 @@ bool nx_sim_step(struct nx_sim *sim)
 
 static bool next_due(const struct nx_sim *sim, uint64_t deadline)
 {
+	hkey key;
+
 	if (sim->cont_fn != NULL)
 		return sim->now <= deadline;
-	return sim->count > 0 && key_at(sim->heap[0].key) <= deadline;
+	return next_slot(sim, &key) != SLOT_FREE && key_at(key) <= deadline;
 }
 
 uint64_t nx_sim_run_to(struct nx_sim *sim, uint64_t at_ns)

@@ -470,7 +470,8 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 			net->train_tail = copy;
 			continue;
 		}
-		copy->ev = nx_sim_schedule_at(net->sim, at[i], seg_train_arrive, copy);
+		copy->ev = nx_sim_schedule_lane(net->sim, NX_SIM_LANE_LINK, at[i],
+						 seg_train_arrive, copy);
 		if (copy->ev == NX_SIM_EVENT_NONE) {
 			seg_put(copy); /* drops the reference too */
 			net->st.pool_drops++;
