@@ -445,7 +445,9 @@ void nx_sim_continuation_drop(struct nx_sim *sim)
 	sim->cont_arg = NULL;
 }
 
-bool nx_sim_step(struct nx_sim *sim)
+/* Runs the continuation or the earliest event if it is due by deadline;
+ * false if nothing ran. */
+static bool step_due(struct nx_sim *sim, uint64_t deadline)
 {
 	uint32_t slot;
 	nx_sim_fn fn;
@@ -453,6 +455,8 @@ bool nx_sim_step(struct nx_sim *sim)
 	hkey key;
 
 	if (sim->cont_fn != NULL) {
+		if (sim->now > deadline)
+			return false;
 		fn = sim->cont_fn;
 		arg = sim->cont_arg;
 		nx_sim_continuation_drop(sim);
@@ -461,7 +465,7 @@ bool nx_sim_step(struct nx_sim *sim)
 		return true;
 	}
 	slot = next_slot(sim, &key);
-	if (slot == SLOT_FREE)
+	if (slot == SLOT_FREE || key_at(key) > deadline)
 		return false;
 	nx_assert(key_at(key) >= sim->now);
 	sim->now = key_at(key);
@@ -477,23 +481,17 @@ bool nx_sim_step(struct nx_sim *sim)
 	return true;
 }
 
-static bool next_due(const struct nx_sim *sim, uint64_t deadline)
+bool nx_sim_step(struct nx_sim *sim)
 {
-	hkey key;
-
-	if (sim->cont_fn != NULL)
-		return sim->now <= deadline;
-	return next_slot(sim, &key) != SLOT_FREE && key_at(key) <= deadline;
+	return step_due(sim, UINT64_MAX);
 }
 
 uint64_t nx_sim_run_to(struct nx_sim *sim, uint64_t at_ns)
 {
 	uint64_t n = 0;
 
-	while (next_due(sim, at_ns)) {
-		nx_sim_step(sim);
+	while (step_due(sim, at_ns))
 		n++;
-	}
 	if (at_ns > sim->now)
 		sim->now = at_ns;
 	return n;
@@ -512,9 +510,8 @@ bool nx_sim_run_until(struct nx_sim *sim, bool (*done)(void *arg), void *arg,
 	for (;;) {
 		if (done(arg))
 			return true;
-		if (!next_due(sim, deadline_ns))
+		if (!step_due(sim, deadline_ns))
 			return false;
-		nx_sim_step(sim);
 	}
 }
 
@@ -522,10 +519,8 @@ uint64_t nx_sim_run_idle(struct nx_sim *sim, uint64_t deadline_ns)
 {
 	uint64_t n = 0;
 
-	while (next_due(sim, deadline_ns)) {
-		nx_sim_step(sim);
+	while (step_due(sim, deadline_ns))
 		n++;
-	}
 	return n;
 }
 
