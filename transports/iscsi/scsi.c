@@ -604,7 +604,7 @@ bool nx_iscsi_scsi_cmd_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pd
 		return false;
 	}
 	cmd->conn = c;
-	cmd->itt = itt;
+	nx_iscsi_cmd_set_itt(cmd, itt);
 	cmd->edtl = nx_get_be32(pdu->bhs + 20);
 	cmd->pdu_flags = pdu->bhs[1];
 	cmd_task_init(cmd, pdu, &ahs);

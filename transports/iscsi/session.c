@@ -165,6 +165,7 @@ struct nx_iscsi_cmd *nx_iscsi_cmd_alloc(struct nx_iscsi_session *s,
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->idx = idx;
 	cmd->sess = s;
+	s->cmd_itt[idx] = 0;
 	cmd->immediate = immediate;
 	cmd->state = NX_CMD_DATA;
 	s->cmds_used++;
@@ -195,22 +196,22 @@ void nx_iscsi_cmd_free(struct nx_iscsi_cmd *cmd)
 	nx_iscsi_session_try_free(s);
 }
 
+void nx_iscsi_cmd_set_itt(struct nx_iscsi_cmd *cmd, uint32_t itt)
+{
+	cmd->itt = itt;
+	cmd->sess->cmd_itt[cmd->idx] = itt;
+}
+
 struct nx_iscsi_cmd *nx_iscsi_cmd_find_itt(struct nx_iscsi_session *s,
 					   uint32_t itt)
 {
-	unsigned i, seen = 0;
+	unsigned i;
 
-	/* Commands are large: stop once every live one was looked at (the
-	 * LIFO free list keeps them near the front). */
-	for (i = 0; i < NX_ISCSI_CMDS_MAX && seen < s->cmds_used; i++) {
-		struct nx_iscsi_cmd *cmd = &s->cmds[i];
-
-		if (cmd->state == NX_CMD_FREE)
-			continue;
-		if (cmd->itt == itt)
-			return cmd;
-		seen++;
-	}
+	/* The dense copy of the ITTs first: the large command slot is
+	 * only touched on a match (a freed slot keeps its last ITT). */
+	for (i = 0; i < NX_ISCSI_CMDS_MAX; i++)
+		if (s->cmd_itt[i] == itt && s->cmds[i].state != NX_CMD_FREE)
+			return &s->cmds[i];
 	return NULL;
 }
 
