@@ -71,6 +71,7 @@ struct nx_sim {
 	uint32_t lane_count;    /* in all lanes */
 	struct lane lanes[NX_SIM_LANES];
 	uint32_t free_head;
+	uint32_t fresh;         /* slots[fresh ..) never used: untouched */
 	uint32_t high_water;
 	uint64_t events_run;
 	uint64_t steps_max;
@@ -93,13 +94,11 @@ struct nx_sim *nx_sim_new(const struct nx_sim_opts *opts)
 	sim->heap = calloc(cap, sizeof(*sim->heap));
 	if (sim->slots == NULL || sim->heap == NULL)
 		goto fail;
+	/* Slots are handed out from the untouched end before the free list
+	 * has any, so a sim costs the memory its peak of pending events
+	 * needs (a sweep builds hundreds of sims). */
 	sim->cap = cap;
-	for (uint32_t i = 0; i < cap; i++) {
-		sim->slots[i].heap_pos = SLOT_FREE;
-		sim->slots[i].gen = 1;
-		sim->slots[i].next_free = i + 1 < cap ? i + 1 : SLOT_FREE;
-	}
-	sim->free_head = 0;
+	sim->free_head = SLOT_FREE;
 	for (unsigned i = 0; i < NX_SIM_LANES; i++)
 		sim->lanes[i].head = sim->lanes[i].tail = SLOT_FREE;
 	sim->seed = opts->seed;
@@ -326,11 +325,17 @@ static nx_sim_event_id schedule(struct nx_sim *sim, unsigned lane,
 	hkey key;
 
 	nx_assert(fn != NULL && lane < NX_SIM_LANES);
-	if (slot == SLOT_FREE)
-		return NX_SIM_EVENT_NONE;
-	s = &sim->slots[slot];
-	nx_assert(s->heap_pos == SLOT_FREE);
-	sim->free_head = s->next_free;
+	if (slot == SLOT_FREE) {
+		if (sim->fresh == sim->cap)
+			return NX_SIM_EVENT_NONE;
+		slot = sim->fresh++;
+		s = &sim->slots[slot];
+		s->gen = 1;
+	} else {
+		s = &sim->slots[slot];
+		nx_assert(s->heap_pos == SLOT_FREE);
+		sim->free_head = s->next_free;
+	}
 	s->fn = fn;
 	s->arg = arg;
 	if (at_ns <= sim->now) {
@@ -383,7 +388,7 @@ static struct slot *lookup(const struct nx_sim *sim, nx_sim_event_id id)
 	uint32_t gen = (uint32_t)(id >> 32);
 	struct slot *s;
 
-	if (slot == 0 || slot > sim->cap)
+	if (slot == 0 || slot > sim->fresh)
 		return NULL;
 	s = &sim->slots[slot - 1];
 	if (s->gen != gen || s->heap_pos == SLOT_FREE)
