@@ -16,7 +16,7 @@
  * --bench adds the lines "sim-cmds-per-wall-sec NAME = N" and
  * "sim-cmds-per-cpu-sec NAME = N" for make bench (the second divides by
  * the process's CPU time, so it does not depend on how busy the box is).
- * MODEL is a link string (sim/link/nx_link.h): ideal[:latency=..],
+ * MODEL is a link string (sim/link/nx_link.h): ideal[:latency=..][,mtu=..],
  * parametric:..., or random (every knob drawn from the seed).  KINDS is
  * all, none, or a comma list of link,reset,disk,crash,power (faults.c;
  * the `faults` scenario defaults to all, the others to none).
@@ -76,8 +76,8 @@ static void usage(FILE *f)
 		"       nexus-sim --list\n"
 		"  SIM_TIME: 250ms, 1s, 1.5s, 800us (virtual time of the workload)\n"
 		"  KINDS: all | none | link,reset,disk,crash,power\n"
-		"  MODEL: ideal[:latency=10us] | parametric:latency=50us,jitter=20us,"
-		"loss=0.01,... | random\n");
+		"  MODEL: ideal[:latency=10us][,mtu=9000] | parametric:latency=50us,"
+		"jitter=20us,loss=0.01,...[,mtu=N] | random\n");
 }
 
 /* "1.5s", "250ms", "800us", "1000ns", "1000" (ns).  No floating point. */
