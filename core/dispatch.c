@@ -132,6 +132,26 @@ const struct nx_opcode_desc *nx_opcode_at(size_t index)
 
 /* ---- the task set (SAM-5 8.6) ------------------------------------------- */
 
+static bool attr_strict(const struct nx_task *t)
+{
+	return t->attr == NX_ATTR_ORDERED || t->attr == NX_ATTR_HEAD_OF_QUEUE;
+}
+
+/* Every change of priv.state goes through here once the task may be
+ * blocked, so the LU knows whether nx_lu_kick has anything to find. */
+static void task_state(struct nx_task *t, uint32_t st)
+{
+	struct nx_lu *lu = t->priv.lu;
+
+	if (lu != NULL && t->priv.state == TS_BLOCKED) {
+		nx_assert(lu->tasks_blocked > 0);
+		lu->tasks_blocked--;
+	}
+	if (lu != NULL && st == TS_BLOCKED)
+		lu->tasks_blocked++;
+	t->priv.state = st;
+}
+
 static void set_insert(struct nx_task *t)
 {
 	struct nx_lu *lu = t->priv.lu;
@@ -146,6 +166,7 @@ static void set_insert(struct nx_task *t)
 		lu->set_head = t;
 	lu->set_tail = t;
 	lu->set_count++;
+	lu->set_strict += attr_strict(t);
 	t->priv.flags |= TF_IN_SET;
 }
 
@@ -165,6 +186,8 @@ static void set_remove(struct nx_task *t)
 		lu->set_tail = t->priv.set_prev;
 	t->priv.set_prev = t->priv.set_next = NULL;
 	lu->set_count--;
+	nx_assert(lu->set_strict >= (uint32_t)attr_strict(t));
+	lu->set_strict -= attr_strict(t);
 	t->priv.flags &= ~TF_IN_SET;
 }
 
@@ -181,6 +204,9 @@ static bool runnable(const struct nx_task *t)
 		return false;
 	if (t->attr == NX_ATTR_HEAD_OF_QUEUE)
 		return true;
+	/* The common case without a walk: nothing strict to wait for. */
+	if (t->attr != NX_ATTR_ORDERED && t->priv.lu->set_strict == 0)
+		return true;
 	for (const struct nx_task *o = t->priv.lu->set_head; o != NULL && o != t;
 	     o = o->priv.set_next) {
 		if (t->attr == NX_ATTR_ORDERED)
@@ -194,7 +220,7 @@ static bool runnable(const struct nx_task *t)
 static void task_start(struct nx_task *t)
 {
 	nx_assert(t->priv.op != NULL && t->priv.op->exec != NULL);
-	t->priv.state = TS_RUNNING;
+	task_state(t, TS_RUNNING);
 	if (t->priv.lu != NULL)
 		t->priv.lu->tasks_running++;
 	enum nx_sense_reason r = t->priv.op->exec(t);
@@ -211,6 +237,8 @@ void nx_lu_kick(struct nx_lu *lu)
 	lu->kicking = true;
 	do {
 		lu->kick_again = false;
+		if (lu->tasks_blocked == 0)
+			break;
 		for (struct nx_task *t = lu->set_head; t != NULL;
 		     t = t->priv.set_next) {
 			if (t->priv.state == TS_BLOCKED && runnable(t)) {
@@ -295,7 +323,7 @@ static void task_finish(struct nx_task *t)
 		lu->tasks_running--;
 	if (flags & TF_IN_SET)
 		set_remove(t);
-	t->priv.state = TS_DONE;
+	task_state(t, TS_DONE);
 	free_buffers(t);
 	if (flags & TF_COUNTED) {
 		nx_assert(n->tasks_outstanding > 0);
@@ -598,7 +626,7 @@ void nx_task_execute(struct nx_task *t)
 		task_start(t);
 		return;
 	}
-	t->priv.state = TS_BLOCKED;
+	task_state(t, TS_BLOCKED);
 }
 
 void nx_task_release(struct nx_task *t)
@@ -615,7 +643,7 @@ void nx_task_release(struct nx_task *t)
 		if (t->priv.flags & TF_COUNTED)
 			n->tasks_outstanding--;
 		t->priv.flags = 0;
-		t->priv.state = TS_DONE;
+		task_state(t, TS_DONE);
 		if (lu != NULL)
 			nx_lu_kick(lu);
 		nexus_check_shutdown(n);

@@ -265,6 +265,8 @@ struct nx_lu {
 	uint32_t tasks_running;
 	struct nx_task *blocked_head, *blocked_tail; /* unused */
 	uint32_t set_count;
+	uint32_t set_strict;      /* ORDERED + HEAD OF QUEUE tasks in the set */
+	uint32_t tasks_blocked;   /* tasks in TS_BLOCKED: nx_lu_kick's work */
 	bool kicking;             /* lu_kick() running: no re-entry */
 	bool kick_again;
 	/* ACA condition (SAM-5 5.9.2): the faulted I_T nexus, NULL if none.

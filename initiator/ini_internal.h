@@ -71,6 +71,10 @@ struct nx_ini_session {
 	uint32_t itt_gen;
 	uint64_t seq;
 	unsigned scsi_count;
+	/* Slots waiting for the CmdSN window, and the latest one queued:
+	 * when it is the only one, flushing needs no scan of the table. */
+	unsigned queued;
+	struct ini_slot *queued_last;
 	bool text_busy;
 	struct nx_ini_params params;    /* session-wide results (leading login) */
 	struct nx_ini_stats stats;

@@ -180,11 +180,11 @@ static int rx_dispatch(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 	}
 }
 
-/* The BHS is in: how long is the whole PDU? */
-static int rx_header(struct nx_ini_conn *c)
+/* The BHS at bhs is in: how long is the whole PDU? */
+static int rx_length(struct nx_ini_conn *c, const uint8_t *bhs, uint32_t *out)
 {
-	uint32_t ahs_len = (uint32_t)c->rx[4] * 4;
-	uint32_t dsl = nx_get_be24(c->rx + 5);
+	uint32_t ahs_len = (uint32_t)bhs[4] * 4;
+	uint32_t dsl = nx_get_be24(bhs + 5);
 	uint32_t limit = c->state == INI_CONN_FFP ? c->params.max_recv_dsl
 						  : (uint32_t)INI_LOGIN_DSL;
 	uint32_t total;
@@ -199,31 +199,33 @@ static int rx_header(struct nx_ini_conn *c)
 	if (dsl > 0)
 		total += dsl + pad4(dsl) + (c->data_digest ? 4 : 0);
 	nx_assert(total <= c->rx_cap);
-	c->rx_need = total;
+	*out = total;
 	return 0;
 }
 
-static int rx_pdu(struct nx_ini_conn *c)
+/* The whole PDU is at pdu: c->rx, or the caller's input buffer when it
+ * held all of it (no copy; nothing keeps a pointer past the call). */
+static int rx_pdu(struct nx_ini_conn *c, const uint8_t *pdu)
 {
 	struct nx_iscsi_pdu p;
-	uint32_t ahs_len = (uint32_t)c->rx[4] * 4;
-	uint32_t dsl = nx_get_be24(c->rx + 5);
+	uint32_t ahs_len = (uint32_t)pdu[4] * 4;
+	uint32_t dsl = nx_get_be24(pdu + 5);
 	uint32_t off = NX_ISCSI_BHS_LEN + ahs_len;
 	int rc;
 
 	if (c->hdr_digest) {
-		if (get_le32(c->rx + off) != nx_crc32c(0, c->rx, off))
+		if (get_le32(pdu + off) != nx_crc32c(0, pdu, off))
 			return NX_INI_EDIGEST;
 		off += 4;
 	}
 	if (dsl > 0 && c->data_digest &&
-	    get_le32(c->rx + off + dsl + pad4(dsl)) !=
-		    nx_crc32c(0, c->rx + off, dsl + pad4(dsl)))
+	    get_le32(pdu + off + dsl + pad4(dsl)) !=
+		    nx_crc32c(0, pdu + off, dsl + pad4(dsl)))
 		return NX_INI_EDIGEST;
-	memcpy(p.bhs, c->rx, NX_ISCSI_BHS_LEN);
-	p.ahs = c->rx + NX_ISCSI_BHS_LEN;
+	memcpy(p.bhs, pdu, NX_ISCSI_BHS_LEN);
+	p.ahs = pdu + NX_ISCSI_BHS_LEN;
 	p.ahs_len = ahs_len;
-	p.data = c->rx + off;
+	p.data = pdu + off;
 	p.data_len = dsl;
 	if (c->state == INI_CONN_FFP)
 		rx_seq(c, &p);
@@ -242,6 +244,31 @@ static int rx_pdu(struct nx_ini_conn *c)
 	return 0;
 }
 
+static void rx_failed(struct nx_ini_conn *c, int rc)
+{
+	nx_ini_conn_fail(c, rc, rc == NX_INI_EDIGEST ? "digest error"
+						: "protocol error");
+}
+
+/* A whole PDU at the start of buf (nothing of it buffered yet) is taken
+ * in place; returns the bytes used, 0 if it is not all there. */
+static size_t rx_in_place(struct nx_ini_conn *c, const uint8_t *buf, size_t len)
+{
+	uint32_t total;
+	int rc;
+
+	if (c->rx_have != 0 || len < NX_ISCSI_BHS_LEN)
+		return 0;
+	rc = rx_length(c, buf, &total);
+	if (rc == 0 && total > len)
+		return 0;
+	if (rc == 0)
+		rc = rx_pdu(c, buf);
+	if (rc < 0)
+		rx_failed(c, rc);
+	return rc < 0 ? len : total;
+}
+
 int nx_ini_conn_input(struct nx_ini_conn *c, const uint8_t *buf, size_t len)
 {
 	size_t off = 0;
@@ -250,26 +277,30 @@ int nx_ini_conn_input(struct nx_ini_conn *c, const uint8_t *buf, size_t len)
 	nx_assert(buf != NULL || len == 0);
 	while (off < len && c->state != INI_CONN_DEAD) {
 		uint32_t want = c->rx_need != 0 ? c->rx_need : NX_ISCSI_BHS_LEN;
-		size_t n = NX_MIN((size_t)(want - c->rx_have), len - off);
+		size_t n = rx_in_place(c, buf + off, len - off);
 		int rc = 0;
 
+		if (n > 0) {
+			off += n;
+			continue;
+		}
+		n = NX_MIN((size_t)(want - c->rx_have), len - off);
 		memcpy(c->rx + c->rx_have, buf + off, n);
 		c->rx_have += (uint32_t)n;
 		off += n;
 		if (c->rx_have < want)
 			break;
 		if (c->rx_need == 0) {
-			rc = rx_header(c);
+			rc = rx_length(c, c->rx, &c->rx_need);
 			if (rc == 0 && c->rx_need > c->rx_have)
 				continue;
 		}
 		if (rc == 0)
-			rc = rx_pdu(c);
+			rc = rx_pdu(c, c->rx);
 		c->rx_have = 0;
 		c->rx_need = 0;
 		if (rc < 0)
-			nx_ini_conn_fail(c, rc, rc == NX_INI_EDIGEST ? "digest error"
-								: "protocol error");
+			rx_failed(c, rc);
 	}
 	return c->state == INI_CONN_DEAD && !c->logged_out ? NX_INI_ECONNRESET
 							  : 0;

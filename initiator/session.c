@@ -304,6 +304,11 @@ void nx_ini_slot_complete(struct nx_ini_session *s, struct ini_slot *sl, int err
 	}
 	if (kind == INI_OP_TEXT)
 		s->text_busy = false;
+	if (sl->state == INI_SLOT_QUEUED) {
+		nx_assert(s->queued > 0);
+		s->queued--;
+		sl->state = 0;
+	}
 	/* Free first: done() may submit the next request into this slot. */
 	sl->kind = INI_OP_FREE;
 	sl->req = NULL;
@@ -321,6 +326,11 @@ static struct ini_slot *oldest_queued(struct nx_ini_session *s)
 {
 	struct ini_slot *best = NULL;
 
+	if (s->queued == 0)
+		return NULL;
+	if (s->queued == 1 && s->queued_last->state == INI_SLOT_QUEUED &&
+	    s->queued_last->kind != INI_OP_FREE)
+		return s->queued_last;
 	for (unsigned i = 0; i < INI_SLOTS; i++) {
 		struct ini_slot *sl = &s->slots[i];
 
@@ -334,6 +344,8 @@ static struct ini_slot *oldest_queued(struct nx_ini_session *s)
 
 static void send_slot(struct nx_ini_session *s, struct ini_slot *sl)
 {
+	nx_assert(s->queued > 0);
+	s->queued--;
 	sl->state = INI_SLOT_SENT;
 	sl->seq = s->seq++;
 	if (sl->kind == INI_OP_SCSI)
@@ -345,7 +357,10 @@ static void send_slot(struct nx_ini_session *s, struct ini_slot *sl)
 void nx_ini_slot_dispatch(struct nx_ini_session *s, struct ini_slot *sl)
 {
 	nx_assert(sl->kind == INI_OP_SCSI || sl->kind == INI_OP_TEXT);
+	nx_assert(sl->state != INI_SLOT_QUEUED);
 	sl->state = INI_SLOT_QUEUED;
+	s->queued++;
+	s->queued_last = sl;
 	nx_ini_session_flush(s);
 }
 

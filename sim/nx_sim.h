@@ -97,16 +97,46 @@ uint64_t nx_sim_seed(const struct nx_sim *sim);
 /* The root stream of the run; fork it, do not draw from it directly. */
 const struct nx_rng *nx_sim_rng(const struct nx_sim *sim);
 
+/* Lanes (nx_sim_schedule_lane): 1 .. NX_SIM_LANES - 1.  Lane 0 is the
+ * sim's own, for events due now. */
+#define NX_SIM_LANES 3
+#define NX_SIM_LANE_LINK 1 /* deliveries of the sim TCP's link */
+
 /* Runs fn(arg) at now + delay_ns (saturating).  NX_SIM_EVENT_NONE when
  * the pool is exhausted. */
 nx_sim_event_id nx_sim_schedule(struct nx_sim *sim, uint64_t delay_ns,
 				nx_sim_fn fn, void *arg);
 nx_sim_event_id nx_sim_schedule_at(struct nx_sim *sim, uint64_t at_ns,
 				   nx_sim_fn fn, void *arg);
+/* As nx_sim_schedule_at, for events the caller schedules mostly in
+ * non-decreasing time (the deliveries of a constant-latency link): they
+ * queue in the lane at O(1).  One due earlier than the lane's latest goes
+ * to the heap, so the order is (time, sequence) whatever the caller does;
+ * the lane only makes the common case cheap. */
+nx_sim_event_id nx_sim_schedule_lane(struct nx_sim *sim, unsigned lane,
+				     uint64_t at_ns, nx_sim_fn fn, void *arg);
 /* True if the event was pending and is now cancelled; false if it ran,
  * was cancelled already, or id is NONE/stale. */
 bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id);
 bool nx_sim_pending(const struct nx_sim *sim, nx_sim_event_id id);
+/* True if id is pending and nothing was scheduled after it.  Work that
+ * would be a new event at the same instant may then ride on id's event
+ * instead (sim TCP segment trains): it runs in exactly the order its own
+ * event would have had, since sequence numbers only grow. */
+bool nx_sim_is_last_scheduled(const struct nx_sim *sim, nx_sim_event_id id);
+
+/* From inside an event: fn(arg) runs as the very next step, at the same
+ * virtual time, before any pending event - as an event scheduled just
+ * after the running one would, when nothing else was scheduled between
+ * them (nx_sim_is_last_scheduled).  A train of work items that were due
+ * back to back (sim TCP segments) is thus run one item per step, so
+ * loops that stop between steps (nx_sim_run_until, the sync driver) see
+ * exactly the interleaving separate events gave, for no heap work.  At
+ * most one continuation is pending; nx_sim_free() drops it. */
+void nx_sim_continue(struct nx_sim *sim, nx_sim_fn fn, void *arg);
+/* The pending continuation, if any (for owners that go away first). */
+bool nx_sim_continuation(const struct nx_sim *sim, nx_sim_fn *fn, void **arg);
+void nx_sim_continuation_drop(struct nx_sim *sim);
 
 /* Runs the earliest event.  False when there is none. */
 bool nx_sim_step(struct nx_sim *sim);

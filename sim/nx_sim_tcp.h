@@ -43,7 +43,8 @@ struct nx_sim_tcp_conn;
 struct nx_sim_tcp_listener;
 
 struct nx_sim_net_opts {
-	uint32_t mss;           /* bytes of payload per segment */
+	uint32_t mss;           /* bytes of payload per segment; a link with
+				 * an mtu overrides it (mtu - 40) */
 	uint32_t rcvbuf;        /* receive buffer = largest window */
 	uint32_t sndbuf_max;    /* bytes queued by send() before NX_ENOSPC */
 	uint64_t rto_init_ns;   /* RFC 6298 2.1 (1 s) scaled to sim links */

@@ -72,13 +72,94 @@ void nx_sim_platform_free(struct nx_sim_platform *p)
 
 /* ---- memory ---------------------------------------------------------------- */
 
+/*
+ * Blocks of up to POOL_MAX bytes are recycled through per-size-class free
+ * lists (powers of two from POOL_MIN): the core allocates a data buffer
+ * per command, and malloc's large-bin search was a visible part of every
+ * simulated command.  Each list keeps at most POOL_KEEP_BYTES (bounded;
+ * the rest goes back to libc).  A block carries its class in a header.
+ * nx_alloc still zeroes what it hands out.  Sanitizer builds skip the
+ * pool so ASan keeps seeing every use after free.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_ENABLED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_ENABLED 0
+#endif
+#endif
+#ifndef POOL_ENABLED
+#define POOL_ENABLED 1
+#endif
+#define POOL_MIN_SHIFT 6
+#define POOL_MAX_SHIFT 20
+#define POOL_CLASSES (POOL_MAX_SHIFT - POOL_MIN_SHIFT + 1)
+#define POOL_KEEP_BYTES (4u << 20)
+#define POOL_BIG 0xffu
+
+struct pool_hdr {
+	union {
+		struct pool_hdr *next;  /* while on a free list */
+		uint64_t cls;           /* while handed out */
+	} u;
+	uint64_t pad;               /* keeps the payload 16-byte aligned */
+};
+
+static struct pool_hdr *pool_free[POOL_CLASSES];
+static uint32_t pool_count[POOL_CLASSES];
+
+static unsigned pool_class(size_t size)
+{
+	unsigned c = 0;
+
+	while (c < POOL_CLASSES && ((size_t)1 << (POOL_MIN_SHIFT + c)) < size)
+		c++;
+	return c < POOL_CLASSES ? c : POOL_BIG;
+}
+
+static void *pool_get(size_t size)
+{
+	unsigned c = POOL_ENABLED ? pool_class(size) : POOL_BIG;
+	struct pool_hdr *h;
+
+	if (c == POOL_BIG) {
+		h = calloc(1, sizeof(*h) + size);
+	} else if (pool_free[c] != NULL) {
+		h = pool_free[c];
+		pool_free[c] = h->u.next;
+		pool_count[c]--;
+		memset(h + 1, 0, size);
+	} else {
+		h = calloc(1, sizeof(*h) + ((size_t)1 << (POOL_MIN_SHIFT + c)));
+	}
+	if (h == NULL)
+		return NULL;
+	h->u.cls = c;
+	return h + 1;
+}
+
+static void pool_put(void *p)
+{
+	struct pool_hdr *h = (struct pool_hdr *)p - 1;
+	unsigned c = (unsigned)h->u.cls;
+
+	if (c == POOL_BIG ||
+	    ((size_t)pool_count[c] + 1) << (POOL_MIN_SHIFT + c) > POOL_KEEP_BYTES) {
+		free(h);
+		return;
+	}
+	h->u.next = pool_free[c];
+	pool_free[c] = h;
+	pool_count[c]++;
+}
+
 void *nx_alloc(size_t size)
 {
 	void *p;
 
 	if (alloc_fail_countdown != 0 && --alloc_fail_countdown == 0)
 		return NULL;
-	p = calloc(1, size != 0 ? size : 1);
+	p = pool_get(size != 0 ? size : 1);
 	if (p != NULL)
 		alloc_outstanding++;
 	return p;
@@ -90,7 +171,7 @@ void nx_free(void *p)
 		return;
 	nx_assert(alloc_outstanding > 0);
 	alloc_outstanding--;
-	free(p);
+	pool_put(p);
 }
 
 /* Zeroed even though the contract leaves the contents undefined: the

@@ -78,17 +78,21 @@ uint64_t nx_rng_u64(struct nx_rng *rng)
 
 uint64_t nx_rng_below(struct nx_rng *rng, uint64_t bound)
 {
-	uint64_t limit, x;
+	uint64_t x, m;
 
 	if (bound <= 1) /* nothing to choose: consume no state */
 		return 0;
 	/* Reject the top partial copy of [0, bound) so every residue is
-	 * equally likely; at most half the draws are rejected. */
-	limit = UINT64_MAX - (UINT64_MAX % bound);
+	 * equally likely; at most half the draws are rejected.  x lies in
+	 * the copy that starts at x - m, the top one (at or above
+	 * UINT64_MAX - UINT64_MAX % bound) exactly when that start is above
+	 * UINT64_MAX - bound: one 64-bit division per draw instead of two.
+	 * Parts per billion, the common bound, divide by a constant. */
 	do {
 		x = nx_rng_u64(rng);
-	} while (x >= limit);
-	return x % bound;
+		m = bound == NX_SIM_PPB ? x % NX_SIM_PPB : x % bound;
+	} while (x - m > UINT64_MAX - bound);
+	return m;
 }
 
 uint64_t nx_rng_range(struct nx_rng *rng, uint64_t lo, uint64_t hi)

@@ -101,6 +101,32 @@ static void test_ranges_and_chances(void **state)
 	}
 }
 
+/* The rejection test of nx_rng_below against the textbook one (limit =
+ * UINT64_MAX - UINT64_MAX % bound): same verdict for every draw, so the
+ * same streams, including bounds that divide 2^64 and huge ones. */
+static void test_below_rejection_equivalent(void **state)
+{
+	struct nx_rng r;
+	static const uint64_t edge[] = { 2, 3, 7, 1ull << 32, 1ull << 63,
+					 (1ull << 63) + 1, UINT64_MAX - 1,
+					 UINT64_MAX, 1000000000ull };
+
+	nx_rng_init(&r, 4242);
+	for (unsigned i = 0; i < 200000; i++) {
+		uint64_t bound = i < 20000 ? edge[i % NX_ARRAY_SIZE(edge)]
+					   : nx_rng_u64(&r) >> (nx_rng_u64(&r) % 64);
+		uint64_t x = i % 3 == 0 ? UINT64_MAX - nx_rng_u64(&r) % 4096
+					: nx_rng_u64(&r);
+		uint64_t m;
+
+		if (bound <= 1)
+			continue;
+		m = x % bound;
+		assert_int_equal(x - m > UINT64_MAX - bound,
+				 x >= UINT64_MAX - UINT64_MAX % bound);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_seeding_pinned),
 		cmocka_unit_test(test_forks_independent_of_draws),
 		cmocka_unit_test(test_ranges_and_chances),
+		cmocka_unit_test(test_below_rejection_equivalent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

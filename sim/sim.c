@@ -1,33 +1,63 @@
 /*
- * sim.c - the simulator's event loop: virtual clock + binary min-heap of
- * events ordered by (time, sequence number).
+ * sim.c - the simulator's event loop: virtual clock + events ordered by
+ * (time, sequence number), kept in a binary min-heap and in lanes.
  *
  * Events live in a slot array allocated once; the heap holds (time,
  * sequence, slot) entries and every slot knows its heap position, so
- * schedule, cancel and pop are all O(log n) with no allocation.  Handles carry a generation so a stale
- * handle (event already ran, slot reused) is recognised and ignored.
+ * schedule, cancel and pop are all O(log n) with no allocation.  Handles
+ * carry a generation so a stale handle (event already ran, slot reused)
+ * is recognised and ignored.
+ *
+ * A lane is a FIFO of events whose keys only grow, so it is sorted by
+ * construction and costs O(1): lane 0 takes every event due now (delay
+ * 0), the others what callers put there (a constant-latency link's
+ * deliveries, nx_sim_schedule_lane).  An event that would break a lane's
+ * order goes to the heap instead.  The next event is the smallest of the
+ * heap's top and the lanes' heads, so the order is the same (time,
+ * sequence) order as with the heap alone.
  */
 #include <stdlib.h>
 
 #include "nx_sim.h"
 
 #define SLOT_FREE UINT32_MAX
+#define IN_LANE (UINT32_MAX - 1) /* heap_pos of an event in a lane */
 #define REPRO_MAX 512
+#define LANE_NOW 0
+
+/* An event's key (time, sequence) as one 128-bit number, so ordering is
+ * a single comparison. */
+typedef unsigned __int128 hkey;
 
 struct slot {
 	nx_sim_fn fn;
 	void *arg;
 	uint32_t gen;
-	uint32_t heap_pos;  /* SLOT_FREE when not pending */
+	uint32_t heap_pos;  /* SLOT_FREE when not pending, IN_LANE */
 	uint32_t next_free; /* free list link */
+	uint32_t lprev, lnext; /* lane links (IN_LANE) */
+	uint8_t lane;
+	hkey key;           /* while in a lane */
 };
 
-/* A heap entry: the event's key, and its slot. */
+struct lane {
+	uint32_t head, tail; /* slots, SLOT_FREE when empty */
+};
+
 struct hent {
-	uint64_t at;
-	uint64_t seq;
+	hkey key;
 	uint32_t slot;
 };
+
+static hkey key_of(uint64_t at, uint64_t seq)
+{
+	return (hkey)at << 64 | seq;
+}
+
+static uint64_t key_at(hkey k)
+{
+	return (uint64_t)(k >> 64);
+}
 
 struct nx_sim {
 	uint64_t seed;
@@ -37,11 +67,18 @@ struct nx_sim {
 	struct slot *slots;
 	struct hent *heap;
 	uint32_t cap;
-	uint32_t count;
+	uint32_t count;         /* in the heap */
+	uint32_t lane_count;    /* in all lanes */
+	struct lane lanes[NX_SIM_LANES];
 	uint32_t free_head;
+	uint32_t fresh;         /* slots[fresh ..) never used: untouched */
 	uint32_t high_water;
 	uint64_t events_run;
 	uint64_t steps_max;
+	nx_sim_event_id last_id; /* returned by the latest schedule */
+	/* nx_sim_continue(): runs as the next step, before the heap */
+	nx_sim_fn cont_fn;
+	void *cont_arg;
 	char repro[REPRO_MAX];
 	struct nx_sim_platform *platform;
 };
@@ -57,13 +94,13 @@ struct nx_sim *nx_sim_new(const struct nx_sim_opts *opts)
 	sim->heap = calloc(cap, sizeof(*sim->heap));
 	if (sim->slots == NULL || sim->heap == NULL)
 		goto fail;
+	/* Slots are handed out from the untouched end before the free list
+	 * has any, so a sim costs the memory its peak of pending events
+	 * needs (a sweep builds hundreds of sims). */
 	sim->cap = cap;
-	for (uint32_t i = 0; i < cap; i++) {
-		sim->slots[i].heap_pos = SLOT_FREE;
-		sim->slots[i].gen = 1;
-		sim->slots[i].next_free = i + 1 < cap ? i + 1 : SLOT_FREE;
-	}
-	sim->free_head = 0;
+	sim->free_head = SLOT_FREE;
+	for (unsigned i = 0; i < NX_SIM_LANES; i++)
+		sim->lanes[i].head = sim->lanes[i].tail = SLOT_FREE;
 	sim->seed = opts->seed;
 	sim->steps_max = opts->steps_max;
 	nx_rng_init(&sim->rng, opts->seed);
@@ -101,7 +138,10 @@ uint64_t nx_sim_now(const struct nx_sim *sim) { return sim->now; }
 uint64_t nx_sim_seed(const struct nx_sim *sim) { return sim->seed; }
 const struct nx_rng *nx_sim_rng(const struct nx_sim *sim) { return &sim->rng; }
 struct nx_sim_platform *nx_sim_platform_of(struct nx_sim *sim) { return sim->platform; }
-uint32_t nx_sim_events_pending(const struct nx_sim *sim) { return sim->count; }
+uint32_t nx_sim_events_pending(const struct nx_sim *sim)
+{
+	return sim->count + sim->lane_count + (sim->cont_fn != NULL);
+}
 uint64_t nx_sim_events_run(const struct nx_sim *sim) { return sim->events_run; }
 uint32_t nx_sim_events_high_water(const struct nx_sim *sim) { return sim->high_water; }
 
@@ -113,9 +153,7 @@ uint32_t nx_sim_events_high_water(const struct nx_sim *sim) { return sim->high_w
 
 static bool before(const struct hent *x, const struct hent *y)
 {
-	if (x->at != y->at)
-		return x->at < y->at;
-	return x->seq < y->seq;
+	return x->key < y->key;
 }
 
 static void heap_set(struct nx_sim *sim, uint32_t pos, const struct hent *e)
@@ -144,12 +182,11 @@ static void sift_down(struct nx_sim *sim, uint32_t pos)
 	struct hent e = sim->heap[pos];
 
 	for (;;) {
-		uint32_t l = 2 * pos + 1, r = l + 1, min = l;
+		uint32_t l = 2 * pos + 1, min = l;
 
 		if (l >= sim->count)
 			break;
-		if (r < sim->count && before(&sim->heap[r], &sim->heap[l]))
-			min = r;
+		min += l + 1 < sim->count && before(&sim->heap[l + 1], &sim->heap[l]);
 		if (!before(&sim->heap[min], &e))
 			break;
 		heap_set(sim, pos, &sim->heap[min]);
@@ -158,21 +195,32 @@ static void sift_down(struct nx_sim *sim, uint32_t pos)
 	heap_set(sim, pos, &e);
 }
 
-/* Removes the heap entry at pos and returns its slot to the free list. */
-static void heap_remove(struct nx_sim *sim, uint32_t pos)
+/* Pops the root: the hole left at the top sinks to a leaf along the
+ * smaller children (one comparison per level), then the last entry fills
+ * it and rises (it almost always belongs near the bottom). */
+static void heap_pop_root(struct nx_sim *sim)
 {
-	uint32_t slot = sim->heap[pos].slot;
+	uint32_t n = sim->count, pos = 0;
+	struct hent last = sim->heap[n];
+
+	for (;;) {
+		uint32_t l = 2 * pos + 1, m;
+
+		if (l >= n)
+			break;
+		m = l + (l + 1 < n && before(&sim->heap[l + 1], &sim->heap[l]));
+		heap_set(sim, pos, &sim->heap[m]);
+		pos = m;
+	}
+	sim->heap[pos] = last;
+	sift_up(sim, pos);
+}
+
+/* The event is gone (ran or cancelled): its handle goes stale. */
+static void slot_release(struct nx_sim *sim, uint32_t slot)
+{
 	struct slot *s = &sim->slots[slot];
 
-	nx_assert(pos < sim->count);
-	sim->count--;
-	if (pos != sim->count) {
-		heap_set(sim, pos, &sim->heap[sim->count]);
-		if (pos > 0 && before(&sim->heap[pos], &sim->heap[(pos - 1) / 2]))
-			sift_up(sim, pos);
-		else
-			sift_down(sim, pos);
-	}
 	s->heap_pos = SLOT_FREE;
 	s->gen++;
 	if (s->gen == 0)
@@ -183,32 +231,145 @@ static void heap_remove(struct nx_sim *sim, uint32_t pos)
 	sim->free_head = slot;
 }
 
+/* Removes the heap entry at pos and returns its slot to the free list. */
+static void heap_remove(struct nx_sim *sim, uint32_t pos)
+{
+	uint32_t slot = sim->heap[pos].slot;
+
+	nx_assert(pos < sim->count);
+	sim->count--;
+	if (pos == 0 && sim->count > 0) {
+		heap_pop_root(sim);
+	} else if (pos != sim->count) {
+		heap_set(sim, pos, &sim->heap[sim->count]);
+		if (pos > 0 && before(&sim->heap[pos], &sim->heap[(pos - 1) / 2]))
+			sift_up(sim, pos);
+		else
+			sift_down(sim, pos);
+	}
+	slot_release(sim, slot);
+}
+
+/* ---- lanes -------------------------------------------------------------- */
+
+static bool lane_fits(const struct nx_sim *sim, unsigned lane, hkey key)
+{
+	uint32_t t = sim->lanes[lane].tail;
+
+	return t == SLOT_FREE || sim->slots[t].key < key;
+}
+
+static void lane_push(struct nx_sim *sim, unsigned lane, uint32_t slot, hkey key)
+{
+	struct lane *l = &sim->lanes[lane];
+	struct slot *s = &sim->slots[slot];
+
+	s->heap_pos = IN_LANE;
+	s->lane = (uint8_t)lane;
+	s->key = key;
+	s->lnext = SLOT_FREE;
+	s->lprev = l->tail;
+	if (l->tail != SLOT_FREE)
+		sim->slots[l->tail].lnext = slot;
+	else
+		l->head = slot;
+	l->tail = slot;
+	sim->lane_count++;
+}
+
+static void lane_unlink(struct nx_sim *sim, uint32_t slot)
+{
+	struct slot *s = &sim->slots[slot];
+	struct lane *l = &sim->lanes[s->lane];
+
+	nx_assert(s->heap_pos == IN_LANE && sim->lane_count > 0);
+	if (s->lprev != SLOT_FREE)
+		sim->slots[s->lprev].lnext = s->lnext;
+	else
+		l->head = s->lnext;
+	if (s->lnext != SLOT_FREE)
+		sim->slots[s->lnext].lprev = s->lprev;
+	else
+		l->tail = s->lprev;
+	sim->lane_count--;
+	slot_release(sim, slot);
+}
+
+/* The earliest pending event: its slot (SLOT_FREE if none) and key. */
+static uint32_t next_slot(const struct nx_sim *sim, hkey *key)
+{
+	uint32_t best = SLOT_FREE;
+
+	if (sim->count > 0) {
+		best = sim->heap[0].slot;
+		*key = sim->heap[0].key;
+	}
+	for (unsigned i = 0; i < NX_SIM_LANES; i++) {
+		uint32_t h = sim->lanes[i].head;
+
+		if (h != SLOT_FREE && (best == SLOT_FREE || sim->slots[h].key < *key)) {
+			best = h;
+			*key = sim->slots[h].key;
+		}
+	}
+	return best;
+}
+
 /* ---- scheduling ---------------------------------------------------------- */
+
+static nx_sim_event_id schedule(struct nx_sim *sim, unsigned lane,
+				uint64_t at_ns, nx_sim_fn fn, void *arg)
+{
+	uint32_t slot = sim->free_head;
+	struct slot *s;
+	hkey key;
+
+	nx_assert(fn != NULL && lane < NX_SIM_LANES);
+	if (slot == SLOT_FREE) {
+		if (sim->fresh == sim->cap)
+			return NX_SIM_EVENT_NONE;
+		slot = sim->fresh++;
+		s = &sim->slots[slot];
+		s->gen = 1;
+	} else {
+		s = &sim->slots[slot];
+		nx_assert(s->heap_pos == SLOT_FREE);
+		sim->free_head = s->next_free;
+	}
+	s->fn = fn;
+	s->arg = arg;
+	if (at_ns <= sim->now) {
+		at_ns = sim->now;
+		lane = LANE_NOW;
+	}
+	key = key_of(at_ns, sim->seq_next++);
+	if (lane != LANE_NOW || at_ns == sim->now) {
+		if (lane_fits(sim, lane, key)) {
+			lane_push(sim, lane, slot, key);
+			goto done;
+		}
+	}
+	sim->heap[sim->count] = (struct hent){ .key = key, .slot = slot };
+	sim->count++;
+	sift_up(sim, sim->count - 1);
+done:
+	if (sim->count + sim->lane_count > sim->high_water)
+		sim->high_water = sim->count + sim->lane_count;
+	sim->last_id = ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
+	return sim->last_id;
+}
 
 nx_sim_event_id nx_sim_schedule_at(struct nx_sim *sim, uint64_t at_ns,
 				   nx_sim_fn fn, void *arg)
 {
-	uint32_t slot = sim->free_head;
-	struct slot *s;
+	return schedule(sim, LANE_NOW, at_ns, fn, arg);
+}
 
-	nx_assert(fn != NULL);
-	if (slot == SLOT_FREE)
-		return NX_SIM_EVENT_NONE;
-	s = &sim->slots[slot];
-	nx_assert(s->heap_pos == SLOT_FREE);
-	sim->free_head = s->next_free;
-	s->fn = fn;
-	s->arg = arg;
-	sim->heap[sim->count] = (struct hent){
-		.at = at_ns < sim->now ? sim->now : at_ns,
-		.seq = sim->seq_next++,
-		.slot = slot,
-	};
-	sim->count++;
-	sift_up(sim, sim->count - 1);
-	if (sim->count > sim->high_water)
-		sim->high_water = sim->count;
-	return ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
+nx_sim_event_id nx_sim_schedule_lane(struct nx_sim *sim, unsigned lane,
+				     uint64_t at_ns, nx_sim_fn fn, void *arg)
+{
+	nx_assert(lane != LANE_NOW);
+	return schedule(sim, lane, at_ns, fn, arg);
 }
 
 nx_sim_event_id nx_sim_schedule(struct nx_sim *sim, uint64_t delay_ns,
@@ -227,7 +388,7 @@ static struct slot *lookup(const struct nx_sim *sim, nx_sim_event_id id)
 	uint32_t gen = (uint32_t)(id >> 32);
 	struct slot *s;
 
-	if (slot == 0 || slot > sim->cap)
+	if (slot == 0 || slot > sim->fresh)
 		return NULL;
 	s = &sim->slots[slot - 1];
 	if (s->gen != gen || s->heap_pos == SLOT_FREE)
@@ -240,13 +401,22 @@ bool nx_sim_pending(const struct nx_sim *sim, nx_sim_event_id id)
 	return lookup(sim, id) != NULL;
 }
 
+bool nx_sim_is_last_scheduled(const struct nx_sim *sim, nx_sim_event_id id)
+{
+	return id != NX_SIM_EVENT_NONE && id == sim->last_id &&
+	       lookup(sim, id) != NULL;
+}
+
 bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id)
 {
 	struct slot *s = lookup(sim, id);
 
 	if (s == NULL)
 		return false;
-	heap_remove(sim, s->heap_pos);
+	if (s->heap_pos == IN_LANE)
+		lane_unlink(sim, (uint32_t)(s - sim->slots));
+	else
+		heap_remove(sim, s->heap_pos);
 	return true;
 }
 
@@ -260,39 +430,73 @@ static void count_step(struct nx_sim *sim)
 			    (unsigned long long)sim->steps_max);
 }
 
-bool nx_sim_step(struct nx_sim *sim)
+void nx_sim_continue(struct nx_sim *sim, nx_sim_fn fn, void *arg)
+{
+	nx_assert(fn != NULL && sim->cont_fn == NULL);
+	sim->cont_fn = fn;
+	sim->cont_arg = arg;
+}
+
+bool nx_sim_continuation(const struct nx_sim *sim, nx_sim_fn *fn, void **arg)
+{
+	*fn = sim->cont_fn;
+	*arg = sim->cont_arg;
+	return sim->cont_fn != NULL;
+}
+
+void nx_sim_continuation_drop(struct nx_sim *sim)
+{
+	sim->cont_fn = NULL;
+	sim->cont_arg = NULL;
+}
+
+/* Runs the continuation or the earliest event if it is due by deadline;
+ * false if nothing ran. */
+static bool step_due(struct nx_sim *sim, uint64_t deadline)
 {
 	uint32_t slot;
 	nx_sim_fn fn;
 	void *arg;
+	hkey key;
 
-	if (sim->count == 0)
+	if (sim->cont_fn != NULL) {
+		if (sim->now > deadline)
+			return false;
+		fn = sim->cont_fn;
+		arg = sim->cont_arg;
+		nx_sim_continuation_drop(sim);
+		count_step(sim);
+		fn(arg);
+		return true;
+	}
+	slot = next_slot(sim, &key);
+	if (slot == SLOT_FREE || key_at(key) > deadline)
 		return false;
-	slot = sim->heap[0].slot;
-	nx_assert(sim->heap[0].at >= sim->now);
-	sim->now = sim->heap[0].at;
+	nx_assert(key_at(key) >= sim->now);
+	sim->now = key_at(key);
 	fn = sim->slots[slot].fn;
 	arg = sim->slots[slot].arg;
 	/* Free first: fn may schedule into this very slot. */
-	heap_remove(sim, 0);
+	if (sim->slots[slot].heap_pos == IN_LANE)
+		lane_unlink(sim, slot);
+	else
+		heap_remove(sim, 0);
 	count_step(sim);
 	fn(arg);
 	return true;
 }
 
-static bool next_due(const struct nx_sim *sim, uint64_t deadline)
+bool nx_sim_step(struct nx_sim *sim)
 {
-	return sim->count > 0 && sim->heap[0].at <= deadline;
+	return step_due(sim, UINT64_MAX);
 }
 
 uint64_t nx_sim_run_to(struct nx_sim *sim, uint64_t at_ns)
 {
 	uint64_t n = 0;
 
-	while (next_due(sim, at_ns)) {
-		nx_sim_step(sim);
+	while (step_due(sim, at_ns))
 		n++;
-	}
 	if (at_ns > sim->now)
 		sim->now = at_ns;
 	return n;
@@ -311,9 +515,8 @@ bool nx_sim_run_until(struct nx_sim *sim, bool (*done)(void *arg), void *arg,
 	for (;;) {
 		if (done(arg))
 			return true;
-		if (!next_due(sim, deadline_ns))
+		if (!step_due(sim, deadline_ns))
 			return false;
-		nx_sim_step(sim);
 	}
 }
 
@@ -321,10 +524,8 @@ uint64_t nx_sim_run_idle(struct nx_sim *sim, uint64_t deadline_ns)
 {
 	uint64_t n = 0;
 
-	while (next_due(sim, deadline_ns)) {
-		nx_sim_step(sim);
+	while (step_due(sim, deadline_ns))
 		n++;
-	}
 	return n;
 }
 

@@ -177,6 +177,111 @@ static void test_run_until_and_run_to(void **state)
 	nx_sim_free(sim);
 }
 
+/* A continuation runs as the next step, before an event due at the same
+ * instant, one step each (run_until sees between them); is_last_scheduled
+ * holds only for the latest pending event. */
+struct cont {
+	struct rec *r;
+	unsigned left;
+};
+
+static void cont_step(void *arg)
+{
+	struct cont *c = arg;
+	struct ev e = { c->r, 100 + c->left };
+
+	record(&e);
+	if (--c->left > 0)
+		nx_sim_continue(c->r->sim, cont_step, c);
+}
+
+static void test_continuation(void **state)
+{
+	struct nx_sim *sim = sim_make(3, 16);
+	static struct rec r;
+	struct ev later = { &r, 7 };
+	struct cont c = { &r, 4 };
+	nx_sim_event_id a, b;
+
+	memset(&r, 0, sizeof(r));
+	r.sim = sim;
+	a = nx_sim_schedule(sim, 50, cont_step, &c);
+	assert_true(nx_sim_is_last_scheduled(sim, a));
+	b = nx_sim_schedule(sim, 50, record, &later);
+	assert_false(nx_sim_is_last_scheduled(sim, a));
+	assert_true(nx_sim_is_last_scheduled(sim, b));
+	assert_true(nx_sim_cancel(sim, b));
+	assert_false(nx_sim_is_last_scheduled(sim, b));
+	assert_false(nx_sim_is_last_scheduled(sim, NX_SIM_EVENT_NONE));
+	nx_sim_schedule(sim, 50, record, &later);
+	assert_true(nx_sim_run_until(sim, reached, &r, UINT64_MAX));
+	assert_int_equal(r.n, 3); /* stopped between two continuation steps */
+	assert_int_equal(nx_sim_events_pending(sim), 2);
+	assert_int_equal(nx_sim_run_idle(sim, UINT64_MAX), 2);
+	assert_int_equal(r.n, 5);
+	assert_int_equal(r.id[0], 104);
+	assert_int_equal(r.id[1], 103);
+	assert_int_equal(r.id[2], 102);
+	assert_int_equal(r.id[3], 101);
+	assert_int_equal(r.id[4], 7); /* the event due at the same time after */
+	assert_int_equal(r.t[4], 50);
+	assert_int_equal(nx_sim_events_run(sim), 5);
+	nx_sim_free(sim);
+}
+
+/* Lanes: whatever mix of lane, heap and now-events (and cancels), the
+ * order is (time, sequence), exactly as the heap alone would give. */
+static void test_lanes_keep_order(void **state)
+{
+	static struct rec r;
+	static struct ev evs[N_EVENTS];
+	static nx_sim_event_id ids[N_EVENTS];
+	static uint64_t due[N_EVENTS];
+	struct nx_sim *sim = sim_make(9, N_EVENTS);
+	struct nx_rng rng;
+	uint64_t lane_at = 0;
+	unsigned expect = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.sim = sim;
+	nx_rng_init(&rng, 17);
+	for (unsigned i = 0; i < N_EVENTS; i++) {
+		unsigned how = (unsigned)nx_rng_below(&rng, 4);
+
+		evs[i] = (struct ev){ &r, i };
+		if (how == 0) {          /* a lane, mostly in order */
+			lane_at += nx_rng_below(&rng, 50);
+			due[i] = nx_rng_chance(&rng, 1, 10) ? lane_at / 2 : lane_at;
+			ids[i] = nx_sim_schedule_lane(sim, 1 + i % 2, due[i], record,
+						      &evs[i]);
+		} else if (how == 1) {   /* due now */
+			due[i] = 0;
+			ids[i] = nx_sim_schedule(sim, 0, record, &evs[i]);
+		} else {
+			due[i] = nx_rng_below(&rng, 20000);
+			ids[i] = nx_sim_schedule_at(sim, due[i], record, &evs[i]);
+		}
+		assert_int_not_equal(ids[i], NX_SIM_EVENT_NONE);
+	}
+	for (unsigned i = 0; i < N_EVENTS; i += 3)
+		assert_true(nx_sim_cancel(sim, ids[i]));
+	assert_int_equal(nx_sim_events_pending(sim), N_EVENTS - (N_EVENTS + 2) / 3);
+	nx_sim_run_idle(sim, UINT64_MAX);
+	assert_int_equal(r.n, N_EVENTS - (N_EVENTS + 2) / 3);
+	for (unsigned k = 1; k < r.n; k++) {
+		unsigned a = r.id[k - 1], b = r.id[k];
+
+		/* sequence numbers are the indices: by time, then index */
+		assert_true(due[a] < due[b] || (due[a] == due[b] && a < b));
+		assert_int_equal(r.t[k], due[b]);
+	}
+	for (unsigned i = 0; i < N_EVENTS; i++)
+		expect += i % 3 != 0;
+	assert_int_equal(r.n, expect);
+	assert_false(nx_sim_cancel(sim, ids[1])); /* ran: stale */
+	nx_sim_free(sim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +289,8 @@ int main(void)
 		cmocka_unit_test(test_pool_bounded),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_run_until_and_run_to),
+		cmocka_unit_test(test_continuation),
+		cmocka_unit_test(test_lanes_keep_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

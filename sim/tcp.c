@@ -8,10 +8,13 @@
  * FIN).  Sending is one output() routine that fills the peer's window
  * from the send buffer, and one timer per connection that serves as the
  * retransmission timer, the persist timer (zero window) and TIME_WAIT,
- * plus a delayed-ACK timer.  Payload bytes are copied twice on their
- * way: into the send buffer by send(), and from there into the segment
- * in flight; the receiver hands the application the segment's bytes
- * directly whenever nothing is buffered ahead of them.
+ * plus a delayed-ACK timer.  Payload bytes are copied once on their
+ * way: into the send buffer by send().  A segment in flight points into
+ * that buffer and holds a reference on it; the sender never rewrites
+ * bytes a segment may still point at (it appends, or moves to a new
+ * buffer), so a late duplicate still carries what was sent.  The
+ * receiver hands the application the segment's bytes directly whenever
+ * nothing is buffered ahead of them.
  *
  * Determinism: connections and hosts are kept in creation order and
  * searched linearly; ISNs and nothing else come from the net's stream.
@@ -43,9 +46,21 @@ enum tcp_state {
 	ST_LAST_ACK,
 };
 
+/* A send buffer: shared by its connection and the segments that carry
+ * its bytes; freed (or kept for reuse) with the last reference. */
+struct sbuf {
+	uint32_t refs;
+	size_t cap;
+	struct sbuf *next;  /* in the net's cache of unused buffers */
+	uint8_t data[];
+};
+
 struct seg {
 	struct seg *next;
+	struct seg *train;  /* next segment riding on the same event */
 	struct nx_sim_net *net;
+	const uint8_t *data; /* len payload bytes, inside buf */
+	struct sbuf *buf;    /* referenced while the segment lives */
 	nx_sim_event_id ev;
 	bool in_use;
 	uint16_t src, dst;  /* host indices */
@@ -55,7 +70,6 @@ struct seg {
 	uint16_t mss_opt;   /* SYN only */
 	uint16_t len;
 	uint8_t flags;
-	uint8_t data[];
 };
 
 struct nx_sim_tcp_listener {
@@ -75,15 +89,16 @@ struct nx_sim_tcp_conn {
 	enum tcp_state state;
 	uint16_t lport, rport;
 	uint32_t rip;
+	uint16_t peer;      /* the peer host's index (rip's host) */
 	const struct nx_sim_tcp_ops *ops;
 	void *ctx;
 	bool attached;
 	bool linked;
 	unsigned refs;
-	/* send side: sbuf[shead ..) holds bytes from sequence snd_una on */
+	/* send side: sb->data[shead ..) holds bytes from sequence snd_una on */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
-	uint8_t *sbuf;
-	size_t scap, shead, slen;
+	struct sbuf *sb;
+	size_t shead, slen;
 	bool fin_queued;
 	uint32_t fin_seq;
 	uint16_t peer_mss;
@@ -138,14 +153,24 @@ struct nx_sim_net {
 	uint16_t ip_ids[HOSTS_MAX]; /* IPv4 identification per host */
 	unsigned host_count;
 	unsigned conn_count;
-	uint8_t *pool;
-	size_t seg_stride;
+	struct seg *pool;
+	size_t segs_fresh;  /* pool[segs_fresh ..) never used yet */
+	struct sbuf *sbuf_cache;   /* unused send buffers, for reuse */
+	unsigned sbuf_cached;
 	struct seg *free_segs;
 	struct seg *scratch;
+	/* The latest segment put in flight and its arrival event: the next
+	 * one due at the same instant joins it while that event is still
+	 * the sim's latest (nx_sim_is_last_scheduled), one heap operation
+	 * for a whole train of segments instead of one each. */
+	struct seg *train_tail;
+	nx_sim_event_id train_ev;
+	uint64_t train_at;
 	struct nx_sim_tcp_stats st;
 };
 
 static void output(struct nx_sim_tcp_conn *c);
+static void seg_train_arrive(void *arg);
 
 /* Per-connection and per-net counters move together. */
 #define STAT_ADD(c, field, n) ((c)->st.field += (n), (c)->net->st.field += (n))
@@ -177,49 +202,87 @@ void nx_sim_net_opts_default(struct nx_sim_net_opts *o)
 	};
 }
 
+#define SBUF_INIT (64u * 1024)
+#define SBUF_CACHE_MAX 16u
+
 static struct seg *seg_at(const struct nx_sim_net *net, size_t i)
 {
-	return (struct seg *)(net->pool + i * net->seg_stride);
+	return &net->pool[i];
+}
+
+/* A buffer of at least cap bytes (one reference), from the cache when
+ * one fits. */
+static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
+{
+	struct sbuf **pp, *b;
+
+	for (pp = &net->sbuf_cache; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->cap >= cap) {
+			b = *pp;
+			*pp = b->next;
+			net->sbuf_cached--;
+			b->refs = 1;
+			return b;
+		}
+	}
+	b = malloc(sizeof(*b) + cap);
+	if (b == NULL)
+		return NULL;
+	b->refs = 1;
+	b->cap = cap;
+	return b;
+}
+
+static void sbuf_put(struct nx_sim_net *net, struct sbuf *b)
+{
+	if (b == NULL)
+		return;
+	nx_assert(b->refs > 0);
+	if (--b->refs > 0)
+		return;
+	if (net->sbuf_cached >= SBUF_CACHE_MAX) {
+		free(b);
+		return;
+	}
+	b->next = net->sbuf_cache;
+	net->sbuf_cache = b;
+	net->sbuf_cached++;
 }
 
 static void link_arrive(void *arg, void *cookie, uint64_t at_ns);
 static void link_drop(void *arg, void *cookie);
 
 struct nx_sim_net *nx_sim_net_new(struct nx_sim *sim,
-				  const struct nx_sim_net_opts *opts_in,
+				  const struct nx_sim_net_opts *opts,
 				  const struct nx_link_opts *link)
 {
-	struct nx_sim_net_opts mtu_opts = *opts_in;
-	const struct nx_sim_net_opts *opts = &mtu_opts;
+	struct nx_sim_net_opts o = *opts;
 	struct nx_sim_net *net;
 
-	/* An ns3 link's devices carry mtu-byte datagrams: segments fill
-	 * them (mtu=9000 gives jumbo segments). */
-	if (link->kind == NX_LINK_NS3 && link->mtu > 40)
-		mtu_opts.mss = link->mtu - 40;
-	if (opts->mss < 64 || opts->mss > NX_SIM_TCP_MSS_MAX ||
-	    opts->rcvbuf < 2 * opts->mss || opts->segs_max == 0 ||
-	    opts->rcvbuf > (65535u << NX_SIM_TCP_WSCALE))
+	/* The link's MTU, when it names one, sets the MSS: the IPv4 and TCP
+	 * headers (20 + 20, no options outside SYNs) take the rest (an ns3
+	 * link's devices carry mtu-byte datagrams; mtu=9000: jumbo segments). */
+	if (link->mtu != 0)
+		o.mss = link->mtu - 40;
+	if (o.mss < 64 || o.mss > NX_SIM_TCP_MSS_MAX ||
+	    o.rcvbuf < 2 * o.mss || o.segs_max == 0 ||
+	    o.rcvbuf > (65535u << NX_SIM_TCP_WSCALE))
 		return NULL;
 	net = calloc(1, sizeof(*net));
 	if (net == NULL)
 		return NULL;
 	net->sim = sim;
-	net->o = *opts;
-	/* Round up so every seg (and its flexible data) stays aligned. */
-	net->seg_stride = (sizeof(struct seg) + opts->mss + 7) & ~(size_t)7;
-	net->pool = calloc((size_t)opts->segs_max + 1, net->seg_stride);
+	net->o = o;
+	/* Segments are handed out from the untouched end of the pool
+	 * before the free list has any: a run touches only the memory its
+	 * peak of segments in flight needs. */
+	net->pool = calloc((size_t)o.segs_max + 1, sizeof(struct seg));
 	net->link = nx_link_new(sim, link, HOSTS_MAX);
 	if (net->pool == NULL || net->link == NULL) {
 		nx_sim_net_free(net);
 		return NULL;
 	}
-	for (size_t i = 0; i < opts->segs_max; i++) {
-		seg_at(net, i)->net = net;
-		seg_at(net, i)->next = net->free_segs;
-		net->free_segs = seg_at(net, i);
-	}
-	net->scratch = seg_at(net, opts->segs_max);
+	net->scratch = seg_at(net, o.segs_max);
 	net->scratch->net = net;
 	nx_rng_fork(nx_sim_rng(sim), "tcp", 0, &net->rng);
 	if (nx_link_async(net->link))
@@ -239,9 +302,26 @@ void nx_sim_net_free(struct nx_sim_net *net)
 		free(net->hosts[i]);
 	}
 	if (net->pool != NULL) {
-		for (size_t i = 0; i < net->o.segs_max; i++)
-			if (seg_at(net, i)->in_use)
-				nx_sim_cancel(net->sim, seg_at(net, i)->ev);
+		nx_sim_fn fn;
+		void *arg;
+
+		for (size_t i = 0; i < net->segs_fresh; i++) {
+			struct seg *s = seg_at(net, i);
+
+			if (!s->in_use)
+				continue;
+			nx_sim_cancel(net->sim, s->ev);
+			sbuf_put(net, s->buf);
+		}
+		if (nx_sim_continuation(net->sim, &fn, &arg) &&
+		    fn == seg_train_arrive && ((struct seg *)arg)->net == net)
+			nx_sim_continuation_drop(net->sim);
+	}
+	while (net->sbuf_cache != NULL) {
+		struct sbuf *b = net->sbuf_cache;
+
+		net->sbuf_cache = b->next;
+		free(b);
 	}
 	nx_link_free(net->link);
 	free(net->pool);
@@ -298,9 +378,14 @@ static struct seg *seg_get(struct nx_sim_net *net)
 {
 	struct seg *s = net->free_segs;
 
-	if (s == NULL)
-		return NULL;
-	net->free_segs = s->next;
+	if (s == NULL) {
+		if (net->segs_fresh == net->o.segs_max)
+			return NULL;
+		s = seg_at(net, net->segs_fresh++);
+		s->net = net;
+	} else {
+		net->free_segs = s->next;
+	}
 	s->next = NULL;
 	s->in_use = true;
 	return s;
@@ -312,6 +397,9 @@ static void seg_put(struct seg *s)
 
 	nx_assert(s->in_use);
 	s->in_use = false;
+	sbuf_put(net, s->buf);
+	s->buf = NULL;
+	s->data = NULL;
 	s->next = net->free_segs;
 	net->free_segs = s;
 }
@@ -331,8 +419,6 @@ static void capture(struct nx_sim_net *net, const struct seg *s,
 		.payload = payload, .payload_len = s->len,
 	};
 
-	if (net->pcap == NULL)
-		return;
 	memcpy(f.src_mac, src->mac, 6);
 	memcpy(f.dst_mac, dst->mac, 6);
 	if (s->flags & NX_TCP_SYN) {
@@ -346,18 +432,16 @@ static void capture(struct nx_sim_net *net, const struct seg *s,
 	nx_sim_pcap_write_tcp(net->pcap, nx_sim_now(net->sim), &f);
 }
 
-static void seg_arrive(void *arg);
-
-/* Asynchronous links (ns3): the segment travels as the link's cookie
- * and comes back through link_arrive() or link_drop(). */
-static void transmit_async(struct nx_sim_net *net, const struct seg *s,
-			   const uint8_t *payload)
+/* A travelling copy of segment s: the header, and the payload as a
+ * pointer into the sender's bytes with a reference on buf. */
+static struct seg *seg_clone(struct nx_sim_net *net, const struct seg *s,
+			     struct sbuf *buf, const uint8_t *payload)
 {
 	struct seg *copy = seg_get(net);
 
 	if (copy == NULL) {
 		net->st.pool_drops++;
-		return;
+		return NULL;
 	}
 	copy->src = s->src;
 	copy->dst = s->dst;
@@ -369,9 +453,24 @@ static void transmit_async(struct nx_sim_net *net, const struct seg *s,
 	copy->mss_opt = s->mss_opt;
 	copy->len = s->len;
 	copy->flags = s->flags;
+	if (s->len > 0) {
+		copy->data = payload;
+		copy->buf = buf;
+		buf->refs++;
+	}
+	return copy;
+}
+
+/* Asynchronous links (ns3): the segment travels as the link's cookie
+ * and comes back through link_arrive() or link_drop(). */
+static void transmit_async(struct nx_sim_net *net, const struct seg *s,
+			   struct sbuf *buf, const uint8_t *payload)
+{
+	struct seg *copy = seg_clone(net, s, buf, payload);
+
+	if (copy == NULL)
+		return;
 	copy->ev = NX_SIM_EVENT_NONE;
-	if (s->len > 0)
-		memcpy(copy->data, payload, s->len);
 	if (!nx_link_submit(net->link, s->src, s->dst,
 			    (uint32_t)s->len + WIRE_OVERHEAD, copy))
 		seg_put(copy);
@@ -382,9 +481,10 @@ static void link_arrive(void *arg, void *cookie, uint64_t at_ns)
 	struct nx_sim_net *net = arg;
 	struct seg *copy = cookie;
 
-	copy->ev = nx_sim_schedule_at(net->sim, at_ns, seg_arrive, copy);
+	copy->ev = nx_sim_schedule_lane(net->sim, NX_SIM_LANE_LINK, at_ns,
+					seg_train_arrive, copy);
 	if (copy->ev == NX_SIM_EVENT_NONE) {
-		seg_put(copy);
+		seg_put(copy); /* drops the reference too */
 		net->st.pool_drops++;
 	}
 }
@@ -394,57 +494,59 @@ static void link_drop(void *arg, void *cookie)
 	seg_put(cookie);
 }
 
-/* Sends a segment (header s, s->len bytes at payload): capture, then the
- * link decides its fate.  The payload is copied once per arrival, straight
- * from the sender's buffer into the segment that travels. */
+/* Sends a segment (header s, s->len bytes at payload inside buf):
+ * capture, then the link decides its fate.  Each copy that travels
+ * points at the sender's bytes and holds a reference on buf. */
 static void transmit(struct nx_sim_net *net, const struct seg *s,
-		     const uint8_t *payload)
+		     struct sbuf *buf, const uint8_t *payload)
 {
 	uint64_t at[2];
 	unsigned n;
 
 	net->st.segs_sent++;
-	capture(net, s, payload);
+	if (net->pcap != NULL)
+		capture(net, s, payload);
+	else
+		net->ip_ids[s->src]++; /* as if captured: ids do not depend on it */
 	if (nx_link_async(net->link)) {
-		transmit_async(net, s, payload);
+		transmit_async(net, s, buf, payload);
 		return;
 	}
 	n = nx_link_send(net->link, s->src, s->dst,
 			 (uint32_t)s->len + WIRE_OVERHEAD, at);
 	for (unsigned i = 0; i < n; i++) {
-		struct seg *copy = seg_get(net);
+		struct seg *copy = seg_clone(net, s, buf, payload);
 
-		if (copy == NULL) {
+		if (copy == NULL)
+			continue;
+		if (at[i] == net->train_at &&
+		    nx_sim_is_last_scheduled(net->sim, net->train_ev)) {
+			copy->ev = net->train_ev;
+			net->train_tail->train = copy;
+			net->train_tail = copy;
+			continue;
+		}
+		copy->ev = nx_sim_schedule_lane(net->sim, NX_SIM_LANE_LINK, at[i],
+						 seg_train_arrive, copy);
+		if (copy->ev == NX_SIM_EVENT_NONE) {
+			seg_put(copy); /* drops the reference too */
 			net->st.pool_drops++;
 			continue;
 		}
-		copy->src = s->src;
-		copy->dst = s->dst;
-		copy->sport = s->sport;
-		copy->dport = s->dport;
-		copy->seq = s->seq;
-		copy->ack = s->ack;
-		copy->wnd = s->wnd;
-		copy->mss_opt = s->mss_opt;
-		copy->len = s->len;
-		copy->flags = s->flags;
-		if (s->len > 0)
-			memcpy(copy->data, payload, s->len);
-		copy->ev = nx_sim_schedule_at(net->sim, at[i], seg_arrive, copy);
-		if (copy->ev == NX_SIM_EVENT_NONE) {
-			seg_put(copy);
-			net->st.pool_drops++;
-		}
+		net->train_tail = copy;
+		net->train_ev = copy->ev;
+		net->train_at = at[i];
 	}
 }
 
 /* ---- connections: lifetime ---------------------------------------------------- */
 
+/* peer: the remote host's index (one IP per host). */
 static struct nx_sim_tcp_conn *conn_lookup(struct nx_sim_host *h, uint16_t lport,
-					   uint32_t rip, uint16_t rport)
+					   uint16_t peer, uint16_t rport)
 {
 	for (struct nx_sim_tcp_conn *c = h->conns; c != NULL; c = c->next)
-		if (c->lport == lport && c->rip == rip && c->rport == rport)
+		if (c->lport == lport && c->peer == peer && c->rport == rport)
 			return c;
 	return NULL;
 }
@@ -453,9 +555,10 @@ static struct nx_sim_tcp_conn *conn_new(struct nx_sim_host *h, uint16_t lport,
 					uint32_t rip, uint16_t rport)
 {
 	struct nx_sim_net *net = h->net;
+	struct nx_sim_host *peer = host_by_ip(net, rip);
 	struct nx_sim_tcp_conn *c, **pp;
 
-	if (net->conn_count >= net->o.conns_max || host_by_ip(net, rip) == NULL)
+	if (net->conn_count >= net->o.conns_max || peer == NULL)
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -470,6 +573,7 @@ static struct nx_sim_tcp_conn *conn_new(struct nx_sim_host *h, uint16_t lport,
 	c->host = h;
 	c->lport = lport;
 	c->rip = rip;
+	c->peer = peer->index;
 	c->rport = rport;
 	c->refs = 1; /* the stack's reference, dropped by conn_destroy */
 	c->rto = net->o.rto_init_ns;
@@ -494,7 +598,7 @@ static void conn_release(struct nx_sim_tcp_conn *c)
 	if (--c->refs > 0)
 		return;
 	nx_assert(!c->linked);
-	free(c->sbuf);
+	sbuf_put(c->net, c->sb);
 	free(c->rbuf);
 	free(c);
 }
@@ -586,11 +690,9 @@ static uint32_t rcv_window(const struct nx_sim_tcp_conn *c)
 static struct seg *seg_begin(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t flags)
 {
 	struct seg *s = c->net->scratch;
-	struct nx_sim_host *peer = host_by_ip(c->net, c->rip);
 
-	nx_assert(peer != NULL);
 	s->src = c->host->index;
-	s->dst = peer->index;
+	s->dst = c->peer;
 	s->sport = c->lport;
 	s->dport = c->rport;
 	s->seq = seq;
@@ -623,7 +725,7 @@ static void seg_send(struct nx_sim_tcp_conn *c, struct seg *s,
 	STAT_ADD(c, bytes_sent, s->len);
 	if (s->flags & NX_TCP_RST)
 		STAT_INC(c, rsts_sent);
-	transmit(c->net, s, payload);
+	transmit(c->net, s, s->len > 0 ? c->sb : NULL, payload);
 }
 
 static void send_ctl(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t flags)
@@ -647,7 +749,7 @@ static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
 	s->len = (uint16_t)len;
 	if (SEQ_LT(seq, c->snd_max))
 		STAT_INC(c, retransmits);
-	seg_send(c, s, c->sbuf + off);
+	seg_send(c, s, c->sb->data + off);
 }
 
 static void timer_fire(void *arg);
@@ -806,7 +908,7 @@ static void send_rst_for(struct nx_sim_net *net, const struct seg *in)
 		s->flags = NX_TCP_RST | NX_TCP_ACK;
 	}
 	net->st.rsts_sent++;
-	transmit(net, s, NULL);
+	transmit(net, s, NULL, NULL);
 }
 
 static void rtt_sample(struct nx_sim_tcp_conn *c, uint64_t r)
@@ -857,8 +959,6 @@ static void ack_advance(struct nx_sim_tcp_conn *c, uint32_t ack)
 
 	c->shead += data_n;
 	c->slen -= data_n;
-	if (c->slen == 0)
-		c->shead = 0;
 	c->snd_una = ack;
 	if (SEQ_LT(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -1270,9 +1370,8 @@ static void listener_syn(struct nx_sim_tcp_listener *l, const struct seg *s)
 	timer_arm(c, c->rto);
 }
 
-static void seg_arrive(void *arg)
+static void seg_arrive(struct seg *s)
 {
-	struct seg *s = arg;
 	struct nx_sim_net *net = s->net;
 	struct nx_sim_host *h = net->hosts[s->dst];
 	struct nx_sim_tcp_conn *c;
@@ -1280,7 +1379,7 @@ static void seg_arrive(void *arg)
 
 	s->ev = NX_SIM_EVENT_NONE;
 	net->st.segs_rcvd++;
-	c = conn_lookup(h, s->dport, net->hosts[s->src]->ip, s->sport);
+	c = conn_lookup(h, s->dport, s->src, s->sport);
 	if (c != NULL) {
 		conn_input(c, s);
 		return;
@@ -1291,6 +1390,20 @@ static void seg_arrive(void *arg)
 	else if (!(s->flags & NX_TCP_RST))
 		send_rst_for(net, s);
 	seg_put(s);
+}
+
+/* The segments of a train arrive one per step, in the order their own
+ * events would have run: the rest of the train is the continuation. */
+static void seg_train_arrive(void *arg)
+{
+	struct seg *s = arg;
+	struct nx_sim *sim = s->net->sim;
+	struct seg *next = s->train;
+
+	s->train = NULL;
+	if (next != NULL)
+		nx_sim_continue(sim, seg_train_arrive, next);
+	seg_arrive(s);
 }
 
 /* ---- the timer: retransmission, persist, TIME_WAIT -------------------------------- */
@@ -1443,30 +1556,36 @@ void nx_sim_tcp_set_ops(struct nx_sim_tcp_conn *c,
 	conn_attach(c, ops, ctx);
 }
 
+/* Room for add more bytes after the unacknowledged ones.  Bytes a
+ * segment in flight may point at are never rewritten: while segments
+ * hold the buffer, new bytes only go after the old ones, and when the
+ * buffer is full the unacknowledged bytes move to another one. */
 static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 {
 	size_t need = c->slen + add, cap;
-	uint8_t *nb;
+	struct sbuf *nb, *b = c->sb;
+	bool alone = b != NULL && b->refs == 1;
 
 	if (need > c->net->o.sndbuf_max)
 		return NX_ENOSPC;
-	if (c->shead + need <= c->scap)
+	if (alone && c->slen == 0)
+		c->shead = 0;
+	if (b != NULL && c->shead + need <= b->cap)
 		return NX_OK;
-	if (need <= c->scap) {
-		memmove(c->sbuf, c->sbuf + c->shead, c->slen);
+	if (alone && need <= b->cap) {
+		memmove(b->data, b->data + c->shead, c->slen);
 		c->shead = 0;
 		return NX_OK;
 	}
-	for (cap = c->scap ? c->scap : 65536; cap < need; cap *= 2)
+	for (cap = b != NULL ? b->cap : SBUF_INIT; cap < need; cap *= 2)
 		;
-	nb = malloc(NX_MIN(cap, (size_t)c->net->o.sndbuf_max));
+	nb = sbuf_get(c->net, NX_MIN(cap, (size_t)c->net->o.sndbuf_max));
 	if (nb == NULL)
 		return NX_ENOMEM;
 	if (c->slen)
-		memcpy(nb, c->sbuf + c->shead, c->slen);
-	free(c->sbuf);
-	c->sbuf = nb;
-	c->scap = NX_MIN(cap, (size_t)c->net->o.sndbuf_max);
+		memcpy(nb->data, b->data + c->shead, c->slen);
+	sbuf_put(c->net, b);
+	c->sb = nb;
 	c->shead = 0;
 	return NX_OK;
 }
@@ -1485,7 +1604,7 @@ int nx_sim_tcp_send(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
 	if (rc != NX_OK)
 		return rc;
 	for (unsigned i = 0; i < iovcnt; i++) {
-		memcpy(c->sbuf + c->shead + c->slen, iov[i].base, iov[i].len);
+		memcpy(c->sb->data + c->shead + c->slen, iov[i].base, iov[i].len);
 		c->slen += iov[i].len;
 	}
 	output(c);

@@ -86,6 +86,39 @@ static void test_ideal_transfer(void **state)
 	world_fini(&w);
 }
 
+/* A link's mtu sets the MSS: jumbo frames carry the same stream in a
+ * sixth of the data segments, exact under loss too. */
+static uint64_t mtu_transfer(const char *link, uint64_t seed)
+{
+	struct world w;
+	struct nx_sim_xfer_opts o;
+	struct nx_sim_xfer_result r;
+	struct nx_sim_tcp_stats st;
+
+	world_init(&w, seed, link);
+	nx_sim_xfer_opts_default(&o);
+	o.bytes_ab = 1 << 20;
+	o.bytes_ba = 54321;
+	assert_int_equal(nx_sim_xfer_run(w.sim, w.net, w.a, w.b, &o, 600 * SEC, &r), 0);
+	check_ok(&r, o.bytes_ab, o.bytes_ba, seed);
+	nx_sim_net_stats(w.net, &st);
+	nx_sim_run_idle(w.sim, UINT64_MAX);
+	world_fini(&w);
+	return st.segs_sent;
+}
+
+static void test_mtu_sets_mss(void **state)
+{
+	uint64_t std = mtu_transfer("ideal", 1);
+	uint64_t jumbo = mtu_transfer("ideal:mtu=9000", 1);
+
+	/* (1 MiB + 53 KiB) / 8960 = 124 full segments, plus ACKs */
+	assert_true(jumbo >= 124 && jumbo < std / 4);
+	for (uint64_t seed = 1; seed <= 10; seed++)
+		(void)mtu_transfer("parametric:latency=20us,jitter=10us,loss=0.05,"
+				   "dup=0.02,reorder=0.05,mtu=9000", seed);
+}
+
 /* The core property: whatever the link does, the stream is exact. */
 static void test_faulty_links_many_seeds(void **state)
 {
@@ -330,6 +363,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ideal_transfer),
+		cmocka_unit_test(test_mtu_sets_mss),
 		cmocka_unit_test(test_faulty_links_many_seeds),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_refused),

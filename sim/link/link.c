@@ -216,9 +216,7 @@ static int parse_count(struct cursor c, uint64_t lo, uint64_t hi,
 
 #define KEY(s) (klen == strlen(s) && memcmp(k, s, klen) == 0)
 
-/* The ns3 model's own knobs.  mtu: 576 (RFC 791's minimum datagram
- * every host accepts) to 9000 (jumbo frames; the sim's TCP MSS tops out
- * at 8960 = 9000 - 40). */
+/* The ns3 model's own knobs (mtu is every model's: parse_kv). */
 static int parse_ns3_kv(const char *k, size_t klen, struct cursor v,
 			struct nx_link_opts *o)
 {
@@ -239,18 +237,21 @@ static int parse_ns3_kv(const char *k, size_t klen, struct cursor v,
 		o->queue_bytes = unit == 'B';
 		return NX_OK;
 	}
-	if (KEY("mtu"))
-		return parse_count(v, 576, 9000, "", &unit, &o->mtu);
 	return NX_EINVAL;
 }
 
 static int parse_kv(const char *k, size_t klen, struct cursor v,
 		    struct nx_link_opts *o)
 {
+	char unit;
+
 	if (KEY("latency") || KEY("delay"))
 		return parse_duration(v, &o->latency_ns);
+	if (KEY("mtu"))
+		return parse_count(v, NX_LINK_MTU_MIN, NX_LINK_MTU_MAX, "", &unit,
+				   &o->mtu);
 	if (o->kind == NX_LINK_IDEAL)
-		return NX_EINVAL; /* ideal has one knob */
+		return NX_EINVAL; /* ideal: latency and mtu only */
 	if (KEY("bw") || KEY("bandwidth") || KEY("rate"))
 		return parse_bandwidth(v, &o->bandwidth_bps);
 	if (KEY("loss"))
@@ -385,6 +386,10 @@ typedef int (*fmt_fn)(char *b, size_t n, uint64_t v);
 static int fmt_duration_fn(char *b, size_t n, uint64_t v) { return fmt_duration(b, n, v); }
 static int fmt_prob_fn(char *b, size_t n, uint64_t v) { return fmt_prob(b, n, (uint32_t)v); }
 static int fmt_bw_fn(char *b, size_t n, uint64_t v) { return fmt_bw(b, n, v); }
+static int fmt_u_fn(char *b, size_t n, uint64_t v)
+{
+	return snprintf(b, n, "%llu", (unsigned long long)v);
+}
 
 static void put_kv(struct out *w, const char *key, fmt_fn fmt, uint64_t v)
 {
@@ -395,20 +400,14 @@ static void put_kv(struct out *w, const char *key, fmt_fn fmt, uint64_t v)
 	put(w, tmp);
 }
 
-static int fmt_count_fn(char *b, size_t n, uint64_t v)
-{
-	return snprintf(b, n, "%llu", (unsigned long long)v);
-}
-
 static void format_ns3(struct out *w, const struct nx_link_opts *o)
 {
 	put(w, o->topo == NX_LINK_TOPO_CSMA ? "ns3:topo=csma" : "ns3:topo=p2p");
 	put_kv(w, ",rate=", fmt_bw_fn, o->bandwidth_bps);
 	put_kv(w, ",delay=", fmt_duration_fn, o->latency_ns);
-	put_kv(w, ",queue=", fmt_count_fn, o->queue_len);
+	put_kv(w, ",queue=", fmt_u_fn, o->queue_len);
 	put(w, o->queue_bytes ? "B" : "p");
 	put_kv(w, ",loss=", fmt_prob_fn, o->loss_ppb);
-	put_kv(w, ",mtu=", fmt_count_fn, o->mtu);
 }
 
 int nx_link_format(const struct nx_link_opts *o, char *buf, size_t len)
@@ -430,6 +429,8 @@ int nx_link_format(const struct nx_link_opts *o, char *buf, size_t len)
 		put_kv(&w, ",reorder=", fmt_prob_fn, o->reorder_ppb);
 		put_kv(&w, ",reorder_delay=", fmt_duration_fn, o->reorder_delay_ns);
 	}
+	if (o->mtu != 0)
+		put_kv(&w, ",mtu=", fmt_u_fn, o->mtu);
 	for (unsigned i = 0; i < o->partition_count; i++) {
 		put_kv(&w, ",partition=", fmt_duration_fn, o->partitions[i].at_ns);
 		put_kv(&w, "+", fmt_duration_fn, o->partitions[i].duration_ns);

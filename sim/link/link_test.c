@@ -40,6 +40,7 @@ static void test_parse_errors(void **state)
 		"parametric:loss=", "parametric:latency=5parsecs",
 		"parametric:bw=10Q", "parametric:partition=5ms", "parametric:nope=1",
 		"random",  /* needs an rng */
+		"ideal:mtu=575", "ideal:mtu=9001", "ideal:mtu=1500.5", "ideal:mtu=1k",
 	};
 	struct nx_link_opts o;
 	char err[128];
@@ -73,6 +74,15 @@ static void test_format_round_trip(void **state)
 		nx_link_opts_ideal(&a);
 		nx_link_format(&a, buf, sizeof(buf));
 		assert_string_equal(buf, "ideal:latency=10us");
+		/* mtu: either model, printed only when set */
+		assert_int_equal(nx_link_parse("ideal:mtu=9000,latency=5us", &a, NULL,
+					       err, sizeof(err)), 0);
+		assert_int_equal(a.mtu, 9000);
+		nx_link_format(&a, buf, sizeof(buf));
+		assert_string_equal(buf, "ideal:latency=5us,mtu=9000");
+		assert_int_equal(nx_link_parse("parametric:latency=1us,mtu=576", &a,
+					       NULL, err, sizeof(err)), 0);
+		assert_int_equal(a.mtu, 576);
 	}
 }
 

@@ -19,7 +19,7 @@
  *                          link/ns3_shim.cc); asynchronous (see below)
  *
  * String form (nx_link_parse / nx_link_format round-trip):
- *   ideal[:latency=10us]
+ *   ideal[:latency=10us][,mtu=9000]
  *   parametric:latency=50us,jitter=20us,loss=0.01,dup=0.001,
  *              reorder=0.01,reorder_delay=200us,bw=10G,partition=10ms+5ms
  *   random                 parametric, every knob drawn from the seed
@@ -30,7 +30,10 @@
  *                          packets ("100p", "100") or bytes ("64000B")
  * Durations take ns/us/ms/s (default ns) and decimals ("1.5ms");
  * probabilities are decimals ("0.01") or percentages ("1%"), kept as
- * parts per billion; bandwidth is bits/s with K/M/G suffixes.  partition
+ * parts per billion; bandwidth is bits/s with K/M/G suffixes.  mtu
+ * (either model; 576..9000 bytes of IPv4 packet, default 1500: Ethernet)
+ * sets the TCP MSS of the net built on the link (mtu - 40), e.g. 9000
+ * for the jumbo frames iSCSI SANs run.  partition
  * may repeat: "partition=AT+DURATION" cuts every path for DURATION from
  * virtual time AT.  No floating point in nexus (ns-3 computes its
  * rates and error draws in double, deterministically).
@@ -77,8 +80,13 @@ struct nx_link_opts {
 	enum nx_link_topo topo;
 	uint32_t queue_len;        /* drop-tail device queue limit */
 	bool queue_bytes;          /* queue_len counts bytes, not packets */
-	uint32_t mtu;              /* IP MTU; the sim's TCP MSS follows it */
+	/* every model: IP MTU, the sim's TCP MSS follows it; 0 = 1500;
+	 * never drawn by "random" */
+	uint32_t mtu;
 };
+
+#define NX_LINK_MTU_MIN 576u
+#define NX_LINK_MTU_MAX 9000u
 
 /* False when this build has no ns-3 (ns3 links then fail to parse with
  * a message saying how to get it). */

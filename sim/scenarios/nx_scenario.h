@@ -98,6 +98,14 @@ struct nx_scn_workload_opts {
 	 * PREEMPT, APTPL) and IN join the control operations, checked
 	 * against a model; see workload.c. */
 	bool pr;
+	/* The pure I/O benchmark's shape (io.c), like fio or iscsi-perf:
+	 * blocks_fixed: every READ/WRITE is exactly this many blocks (0 =
+	 * drawn: mostly small, sometimes up to blocks_max); closed_loop:
+	 * each initiator keeps exactly qd_max READs/WRITEs in flight and
+	 * sends the next one as soon as one completes (no think time, no
+	 * TEST UNIT READY).  The seed still draws the mix and the LBAs. */
+	uint32_t blocks_fixed;
+	bool closed_loop;
 	/* Chance per issue of a control operation, parts per million; 0 =
 	 * drawn from the seed (200..5000). */
 	uint32_t ctl_ppm;

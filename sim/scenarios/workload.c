@@ -239,9 +239,22 @@ static uint64_t mix64(uint64_t z)
  * LBA, a torn or shifted block all differ). */
 #define WORD_STEP 0x9e3779b97f4a7c15ull
 
+/* Word k (k >= 2) of a block is w + (k - 1) * WORD_STEP.  Filling and
+ * checking every byte of every block is most of the workload's own cost,
+ * so both walk the words four at a time in two vectors (GNU vector
+ * extension: SSE2 on x86-64, NEON on arm64, plain code elsewhere) with
+ * no branch until the end. */
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+#define WORDS (BLOCK / 8)
+_Static_assert(WORDS % 4 == 0, "the loops take words 2..3, then 4 by 4");
+
 static void block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 {
 	uint64_t w = mix64(tag ^ (lba * WORD_STEP));
+	u64x2 a = { w + WORD_STEP, w + 2 * WORD_STEP };
+	const u64x2 step2 = { 2 * WORD_STEP, 2 * WORD_STEP };
+	const u64x2 step4 = step2 + step2;
+	u64x2 b;
 
 	if (tag == 0) {
 		memset(p, 0, BLOCK);
@@ -249,9 +262,14 @@ static void block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 	}
 	nx_put_be64(p, tag);
 	nx_put_be64(p + 8, lba);
-	for (unsigned i = 16; i < BLOCK; i += 8) {
-		w += WORD_STEP;
-		memcpy(p + i, &w, 8);
+	memcpy(p + 16, &a, 16);
+	a += step2;
+	b = a + step2;
+	for (unsigned k = 4; k < WORDS; k += 4) {
+		memcpy(p + 8 * k, &a, 16);
+		memcpy(p + 8 * k + 16, &b, 16);
+		a += step4;
+		b += step4;
 	}
 }
 
@@ -270,13 +288,27 @@ static bool block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
 	if (nx_get_be64(p + 8) != lba)
 		return false;
 	w = mix64(*tag ^ (lba * WORD_STEP));
-	for (unsigned i = 16; i < BLOCK; i += 8) {
-		w += WORD_STEP;
-		memcpy(&got, p + i, 8);
-		if (got != w)
-			return false;
+
+	u64x2 a = { w + WORD_STEP, w + 2 * WORD_STEP };
+	const u64x2 step2 = { 2 * WORD_STEP, 2 * WORD_STEP };
+	const u64x2 step4 = step2 + step2;
+	u64x2 b, ga, gb, da, db;
+
+	memcpy(&ga, p + 16, 16);
+	da = ga ^ a;
+	db = da - da;
+	a += step2;
+	b = a + step2;
+	for (unsigned k = 4; k < WORDS; k += 4) {
+		memcpy(&ga, p + 8 * k, 16);
+		memcpy(&gb, p + 8 * k + 16, 16);
+		da |= ga ^ a;
+		db |= gb ^ b;
+		a += step4;
+		b += step4;
 	}
-	return true;
+	da |= db;
+	return (da[0] | da[1]) == 0;
 }
 
 /* ---- failure helpers ---------------------------------------------------------- */
@@ -844,6 +876,8 @@ static uint32_t pick_blocks(struct ini *in)
 {
 	uint32_t max = in->wl->o.blocks_max;
 
+	if (in->wl->o.blocks_fixed != 0)
+		return in->wl->o.blocks_fixed;
 	if (nx_rng_chance(&in->rng, 1, 8))
 		return (uint32_t)nx_rng_range(&in->rng, 1, max);
 	return (uint32_t)nx_rng_range(&in->rng, 1, NX_MIN(max, 16u));
@@ -1337,6 +1371,11 @@ static void setup_ini(struct wl *wl, struct ini *in, unsigned idx)
 		in->w_sync = (uint32_t)nx_rng_range(&in->rng, 0, 2);
 		in->fua_pct = (uint32_t)nx_rng_range(&in->rng, 0, 50);
 	}
+	if (wl->o.closed_loop) { /* after the draws: the same streams */
+		in->qd = wl->o.qd_max;
+		in->think_max_ns = 0;
+		in->w_tur = 0;
+	}
 	for (unsigned i = 0; i < QD_LIMIT; i++) {
 		in->cmds[i].buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
 		if (in->cmds[i].buf == NULL)
@@ -1753,6 +1792,7 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	nx_assert(o->initiators >= 1 && o->initiators <= INI_MAX);
 	nx_assert(o->qd_max >= 1 && o->qd_max <= QD_LIMIT);
 	nx_assert(o->blocks_max >= 1 && o->blocks_max <= BLOCKS_LIMIT);
+	nx_assert(o->blocks_fixed <= o->blocks_max);
 	wl->env = env;
 	wl->o = *o;
 	env->faults_used = o->faults;

@@ -13,10 +13,12 @@
  * the exact command that reproduces the run, and exits 1.  The run is a
  * pure function of (scenario, seed, link, duration): same arguments,
  * byte-identical pcap and log (wall time only appears in the summary).
- * --bench adds a line "sim-cmds-per-wall-sec NAME = N" for make bench.
- * MODEL is a link string (sim/link/nx_link.h): ideal[:latency=..],
- * parametric:..., random (every knob drawn from the seed) or, in builds
- * with ns-3, ns3[:topo=p2p|csma,rate=..,delay=..,queue=..,loss=..,mtu=..]
+ * --bench adds the lines "sim-cmds-per-wall-sec NAME = N" and
+ * "sim-cmds-per-cpu-sec NAME = N" for make bench (the second divides by
+ * the process's CPU time, so it does not depend on how busy the box is).
+ * MODEL is a link string (sim/link/nx_link.h): ideal[:latency=..][,mtu=..],
+ * parametric:...[,mtu=..], random (every knob drawn from the seed) or, in
+ * builds with ns-3, ns3[:topo=p2p|csma,rate=..,delay=..,queue=..,loss=..,mtu=..]
  * (packets ride ns-3's devices and channels; sim/link/ns3.c).  KINDS is
  * all, none, or a comma list of link,reset,disk,crash,power (faults.c;
  * the `faults` scenario defaults to all, the others to none).
@@ -61,7 +63,7 @@ struct run {
 	struct nx_sim_pcap *pcap;
 	FILE *log;
 	char link_str[NX_LINK_STR_MAX];
-	struct timespec wall0;
+	struct timespec wall0, cpu0;
 	int64_t allocs0;
 };
 
@@ -76,8 +78,8 @@ static void usage(FILE *f)
 		"       nexus-sim --list\n"
 		"  SIM_TIME: 250ms, 1s, 1.5s, 800us (virtual time of the workload)\n"
 		"  KINDS: all | none | link,reset,disk,crash,power\n"
-		"  MODEL: ideal[:latency=10us] | parametric:latency=50us,jitter=20us,"
-		"loss=0.01,... | random\n"
+		"  MODEL: ideal[:latency=10us][,mtu=9000] | parametric:latency=50us,"
+		"jitter=20us,loss=0.01,...[,mtu=N] | random\n"
 		"         | ns3[:topo=p2p|csma,rate=1G,delay=50us,queue=1000p,loss=0.001,"
 		"mtu=1500]\n");
 }
@@ -212,11 +214,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return a->list || (a->scenario != NULL && a->seed_set) ? 0 : -1;
 }
 
-static double wall_since(const struct timespec *t0)
+static double clock_since(clockid_t id, const struct timespec *t0)
 {
 	struct timespec t1;
 
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(id, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) +
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
@@ -224,9 +226,11 @@ static double wall_since(const struct timespec *t0)
 static void summary(const struct run *r, const struct nx_scn_env *env,
 		    const char *result)
 {
-	double wall = wall_since(&r->wall0);
+	double wall = clock_since(CLOCK_MONOTONIC, &r->wall0);
+	double cpu = clock_since(CLOCK_PROCESS_CPUTIME_ID, &r->cpu0);
 	uint64_t now = nx_sim_now(r->sim);
 	double rate = wall > 0 ? (double)env->cmds / wall : 0;
+	double cpu_rate = cpu > 0 ? (double)env->cmds / cpu : 0;
 	char faults[192] = "";
 
 	if (env->faults_used != 0)
@@ -243,16 +247,19 @@ static void summary(const struct run *r, const struct nx_scn_env *env,
 
 	printf("nexus-sim scenario=%s seed=%llu link=%s sim_time=%llu.%09llus "
 	       "cmds=%llu bytes=%llu tmfs=%llu uas=%llu events=%llu %swall=%.3fs "
-	       "sim_cmds_per_wall_sec=%.0f result=%s\n",
+	       "cpu=%.3fs sim_cmds_per_wall_sec=%.0f sim_cmds_per_cpu_sec=%.0f "
+	       "result=%s\n",
 	       r->scn->name, (unsigned long long)r->a->seed, r->link_str,
 	       (unsigned long long)(now / 1000000000ull),
 	       (unsigned long long)(now % 1000000000ull),
 	       (unsigned long long)env->cmds, (unsigned long long)env->bytes,
 	       (unsigned long long)env->tmfs, (unsigned long long)env->uas,
-	       (unsigned long long)nx_sim_events_run(r->sim), faults, wall, rate,
-	       result);
-	if (r->a->bench)
+	       (unsigned long long)nx_sim_events_run(r->sim), faults, wall, cpu,
+	       rate, cpu_rate, result);
+	if (r->a->bench) {
 		printf("sim-cmds-per-wall-sec %s = %.0f\n", r->scn->name, rate);
+		printf("sim-cmds-per-cpu-sec %s = %.0f\n", r->scn->name, cpu_rate);
+	}
 	fflush(stdout);
 }
 
@@ -329,6 +336,7 @@ static int run_scenario(struct run *r)
 	env.priv = r;
 	r->allocs0 = nx_sim_alloc_outstanding();
 	clock_gettime(CLOCK_MONOTONIC, &r->wall0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &r->cpu0);
 	r->scn->run(&env);
 	leaked = nx_sim_alloc_outstanding() - r->allocs0;
 	if (leaked != 0)
@@ -592,7 +600,7 @@ static int sweep(struct args *a)
 				jobs[i] = jobs[--running];
 				break;
 			}
-		double w = wall_since(&t0);
+		double w = clock_since(CLOCK_MONOTONIC, &t0);
 		if (w - last >= PROGRESS_SEC) {
 			last = w;
 			fprintf(stderr, "sweep: %llu/%llu seeds, %llu failures, "
@@ -603,6 +611,6 @@ static int sweep(struct args *a)
 		}
 	}
 	rmdir(st.dir);
-	sweep_summary(&st, wall_since(&t0));
+	sweep_summary(&st, clock_since(CLOCK_MONOTONIC, &t0));
 	return st.failed ? 1 : 0;
 }
