@@ -18,7 +18,8 @@
 #    invariants (every task ends once, 29h/00h on each new nexus, every
 #    acknowledged write reads back, durability after power loss), then a
 #    sweep of RDMA_SWEEP_SEEDS (default 50) seeds of `faults` over iSER;
-# 4. the ASan/UBSan build runs `mixed` and `faults` over iSER clean.
+# 4. the ASan/UBSan build runs `mixed` and `faults` over iSER clean,
+#    writing their captures.
 set -u
 set -o pipefail
 
@@ -147,10 +148,10 @@ note "== rdma-test: sweep of ${RDMA_SWEEP_SEEDS:-50} seeds of faults over iSER"
 
 if [ -n "$ASAN" ]; then
 	note "== rdma-test: ASan/UBSan build"
-	"$ASAN" --transport iser --scenario mixed --seed 11 --duration 20ms ||
-		bad "asan mixed over iSER"
-	"$ASAN" --transport iser --scenario faults --seed 12 --duration 40ms ||
-		bad "asan faults over iSER"
+	"$ASAN" --transport iser --scenario mixed --seed 11 --duration 20ms \
+		--pcap "$W/asan1.pcap" || bad "asan mixed over iSER"
+	"$ASAN" --transport iser --scenario faults --seed 12 --duration 40ms \
+		--mtu 1024 --pcap "$W/asan2.pcap" || bad "asan faults over iSER"
 fi
 
 [ $fail -eq 0 ] && note "rdma-test: PASS" || note "rdma-test: FAIL"
