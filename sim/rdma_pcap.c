@@ -51,7 +51,7 @@
 #define HOP_LIMIT 64u
 #define FRAME_MAX (ETH_LEN + IP_LEN + UDP_LEN + BTH_LEN + EXT_MAX + 4096u + \
 		   3u + ICRC_LEN)
-#define PENDING_MAX (1u << 20)    /* frames waiting for their time */
+#define PENDING_MAX (1u << 16)    /* frames waiting for their time (~256 MiB) */
 
 /* BTH opcodes (IBA 9.2, table 38): RC and UD. */
 enum {
