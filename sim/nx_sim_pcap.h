@@ -4,7 +4,8 @@
  * timestamps from the virtual clock) so Wireshark/tshark dissect the
  * iSCSI inside.  Headers are synthesized with correct IPv4 (RFC 791) and
  * TCP (RFC 793, pseudo-header) checksums.  The file is a pure function
- * of the frames written: same seed, byte-identical capture.
+ * of the frames written: same seed, byte-identical capture.  The RDMA
+ * fabric writes RoCEv2 frames into the same file (nx_sim_rdma.h).
  */
 #ifndef NX_SIM_PCAP_H
 #define NX_SIM_PCAP_H
@@ -41,6 +42,10 @@ struct nx_sim_pcap *nx_sim_pcap_open(const char *path);
 void nx_sim_pcap_close(struct nx_sim_pcap *pc);
 int nx_sim_pcap_write_tcp(struct nx_sim_pcap *pc, uint64_t ts_ns,
 			  const struct nx_sim_pcap_tcp *seg);
+/* One finished Ethernet frame of at most NX_SIM_PCAP_FRAME_MAX bytes
+ * (other encapsulations: the RoCEv2 capture of sim/rdma_pcap.c). */
+int nx_sim_pcap_write_frame(struct nx_sim_pcap *pc, uint64_t ts_ns,
+			    const uint8_t *frame, size_t len);
 uint64_t nx_sim_pcap_frames(const struct nx_sim_pcap *pc);
 
 /* Builds the frame only (for tests): returns its length or NX_EINVAL. */

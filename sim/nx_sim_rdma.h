@@ -22,12 +22,13 @@
  * "rdma.faults"); QPNs, keys and iovas are counters: same seed, same run.
  * Callbacks (CQ notify, CM events) run from sim events only.
  *
- * Capture: not written yet.  nx_sim_rdma_set_pcap() is accepted and
- * every packet passes through nx_sim_rdma_pcap_write() as it leaves its
- * sender, with what a RoCEv2 frame needs (devices, QPNs, PSNs, RETH and
- * AETH fields, CM ids and service port), but rdma_pcap.c writes nothing
- * so far (Ethernet / IPv4 / UDP 4791 / BTH / RETH / AETH / ICRC, and the
- * CM REQ/REP/RTU MADs to QP1, are the plan).
+ * Capture (nx_sim_rdma_set_pcap): every wire packet as RoCEv2 frames,
+ * Ethernet / IPv4 / UDP 4791 / BTH / RETH | AETH | DETH / payload / ICRC,
+ * RC messages cut at the path MTU with their PSNs, and the CM exchange
+ * as MADs to QP1 (REQ with the IP-based service ID and the IP CM private
+ * data header, REP, RTU, REJ, DREQ, DREP), so Wireshark follows the
+ * connections (iSER on port 3260) from the CM on.  The fabric's own
+ * retries (RNR, transport timer) are not drawn.  See rdma_pcap.c.
  *
  * Files: rdma.c (devices, PDs, MRs, CQs, QPs, the RC engine), rdma_cm.c
  * (connection manager), rdma_pcap.c (capture); rdma_internal.h between
@@ -71,11 +72,42 @@ void nx_sim_rdma_free(struct nx_sim_rdma *f);
 struct nx_rdma_dev *nx_sim_rdma_dev_new(struct nx_sim_rdma *f,
 					const char *name, uint32_t ipv4);
 uint32_t nx_sim_rdma_dev_ip(const struct nx_rdma_dev *dev);
-/* Capture every packet from now on (NULL stops); not owned. */
+/* Capture every packet from now on (NULL stops, writing what is still
+ * held for time order; so does nx_sim_rdma_free); not owned. */
 void nx_sim_rdma_set_pcap(struct nx_sim_rdma *f, struct nx_sim_pcap *pc);
+/* RoCEv2 ICRC (IBA Annex A17.4.1) of the packet at ip (IPv4 header, no
+ * options) of len bytes, its last 4 the ICRC field; put_icrc fills it. */
+uint32_t nx_sim_roce_icrc(const uint8_t *ip, size_t len);
+void nx_sim_roce_put_icrc(uint8_t *ip, size_t len);
 
 /* Fault: the connection of qp breaks (see above). */
 void nx_sim_rdma_qp_break(struct nx_rdma_qp *qp);
+/* The same for the QP numbered qpn on dev; false if there is none. */
+bool nx_sim_rdma_qp_break_num(struct nx_rdma_dev *dev, uint32_t qpn);
+
+/* A tap sees each wire message as it leaves its sender (fault scenarios
+ * aim at a transfer with it).  It runs inside the fabric: it may only
+ * look and schedule sim events, never call into the fabric. */
+enum nx_sim_rdma_tap_kind {
+	NX_SIM_RDMA_TAP_SEND,
+	NX_SIM_RDMA_TAP_WRITE,
+	NX_SIM_RDMA_TAP_READ_REQ,
+	NX_SIM_RDMA_TAP_READ_RSP,
+	NX_SIM_RDMA_TAP_ACK,
+	NX_SIM_RDMA_TAP_NAK,
+	NX_SIM_RDMA_TAP_CM,
+};
+struct nx_sim_rdma_tap_msg {
+	uint8_t kind;               /* enum nx_sim_rdma_tap_kind */
+	struct nx_rdma_dev *src, *dst;
+	uint32_t src_qpn, dst_qpn;  /* 1 for CM messages */
+	uint32_t len;               /* payload (READ_REQ: the length asked) */
+};
+typedef void (*nx_sim_rdma_tap_fn)(void *arg,
+				   const struct nx_sim_rdma_tap_msg *m);
+/* One tap per fabric; NULL removes it. */
+void nx_sim_rdma_set_tap(struct nx_sim_rdma *f, nx_sim_rdma_tap_fn fn,
+			 void *arg);
 /* Fault: the device's port goes down: every connection of it breaks. */
 void nx_sim_rdma_dev_fail(struct nx_rdma_dev *dev);
 

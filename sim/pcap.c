@@ -122,23 +122,32 @@ void nx_sim_pcap_close(struct nx_sim_pcap *pc)
 	free(pc);
 }
 
-int nx_sim_pcap_write_tcp(struct nx_sim_pcap *pc, uint64_t ts_ns,
-			  const struct nx_sim_pcap_tcp *seg)
+int nx_sim_pcap_write_frame(struct nx_sim_pcap *pc, uint64_t ts_ns,
+			    const uint8_t *frame, size_t len)
 {
 	struct pcap_pkthdr h;
-	int len = nx_sim_pcap_build_tcp(pc->frame, sizeof(pc->frame), seg);
 
-	if (len < 0)
-		return len;
+	if (len > NX_SIM_PCAP_FRAME_MAX)
+		return NX_EINVAL;
 	memset(&h, 0, sizeof(h));
 	/* Nanosecond-precision file: tv_usec carries nanoseconds. */
 	h.ts.tv_sec = (time_t)(ts_ns / 1000000000u);
 	h.ts.tv_usec = (suseconds_t)(ts_ns % 1000000000u);
-	h.caplen = (bpf_u_int32)NX_MIN(len, NX_SIM_PCAP_SNAPLEN);
+	h.caplen = (bpf_u_int32)NX_MIN(len, (size_t)NX_SIM_PCAP_SNAPLEN);
 	h.len = (bpf_u_int32)len;
-	pcap_dump((u_char *)pc->dumper, &h, pc->frame);
+	pcap_dump((u_char *)pc->dumper, &h, frame);
 	pc->frames++;
 	return NX_OK;
+}
+
+int nx_sim_pcap_write_tcp(struct nx_sim_pcap *pc, uint64_t ts_ns,
+			  const struct nx_sim_pcap_tcp *seg)
+{
+	int len = nx_sim_pcap_build_tcp(pc->frame, sizeof(pc->frame), seg);
+
+	if (len < 0)
+		return len;
+	return nx_sim_pcap_write_frame(pc, ts_ns, pc->frame, (size_t)len);
 }
 
 uint64_t nx_sim_pcap_frames(const struct nx_sim_pcap *pc) { return pc->frames; }

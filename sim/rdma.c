@@ -69,6 +69,7 @@ void nx_sim_rdma_free(struct nx_sim_rdma *f)
 
 	if (f == NULL)
 		return;
+	nx_sim_rdma_set_pcap(f, NULL); /* writes what the capture holds */
 	while (f->inflight != NULL) {
 		struct rdma_pkt *p = f->inflight;
 
@@ -113,11 +114,6 @@ struct nx_rdma_dev *nx_sim_rdma_dev_by_ip(struct nx_sim_rdma *f, uint32_t ip)
 		if (f->devs[i]->ipv4 == ip)
 			return f->devs[i];
 	return NULL;
-}
-
-void nx_sim_rdma_set_pcap(struct nx_sim_rdma *f, struct nx_sim_pcap *pc)
-{
-	f->pcap = pc;
 }
 
 void nx_sim_rdma_stats(const struct nx_sim_rdma *f, struct nx_sim_rdma_stats *out)
@@ -220,8 +216,32 @@ void nx_sim_rdma_transmit(struct rdma_pkt *p)
 	f->path_last_ns[p->src_dev][p->dst_dev] = at;
 	f->stats.packets += npkt;
 	if (f->pcap != NULL)
-		nx_sim_rdma_pcap_write(f, p);
+		nx_sim_rdma_pcap_write(f, p, start);
+	if (f->tap != NULL) {
+		struct nx_sim_rdma_tap_msg m = {
+			.kind = p->kind, .src = src, .dst = f->devs[p->dst_dev],
+			.src_qpn = p->src_qpn, .dst_qpn = p->dst_qpn,
+			.len = p->kind == PKT_READ_REQ ? p->dma_len : p->len,
+		};
+
+		f->tap(f->tap_arg, &m);
+	}
 	pkt_schedule_at(p, at);
+}
+
+_Static_assert((int)PKT_SEND == (int)NX_SIM_RDMA_TAP_SEND &&
+	       (int)PKT_WRITE == (int)NX_SIM_RDMA_TAP_WRITE &&
+	       (int)PKT_READ_REQ == (int)NX_SIM_RDMA_TAP_READ_REQ &&
+	       (int)PKT_READ_RSP == (int)NX_SIM_RDMA_TAP_READ_RSP &&
+	       (int)PKT_ACK == (int)NX_SIM_RDMA_TAP_ACK &&
+	       (int)PKT_NAK == (int)NX_SIM_RDMA_TAP_NAK &&
+	       (int)PKT_CM == (int)NX_SIM_RDMA_TAP_CM,
+	       "tap kinds mirror the packet kinds");
+
+void nx_sim_rdma_set_tap(struct nx_sim_rdma *f, nx_sim_rdma_tap_fn fn, void *arg)
+{
+	f->tap = fn;
+	f->tap_arg = arg;
 }
 
 /* ---- protection domains and memory regions ------------------------------- */
@@ -1203,6 +1223,16 @@ void nx_sim_rdma_qp_break(struct nx_rdma_qp *qp)
 		if (peer->cm != NULL)
 			nx_sim_rdma_cm_break(peer->cm);
 	}
+}
+
+bool nx_sim_rdma_qp_break_num(struct nx_rdma_dev *dev, uint32_t qpn)
+{
+	struct nx_rdma_qp *qp = qp_lookup(dev->f, dev->index, qpn);
+
+	if (qp == NULL)
+		return false;
+	nx_sim_rdma_qp_break(qp);
+	return true;
 }
 
 void nx_sim_rdma_dev_fail(struct nx_rdma_dev *dev)

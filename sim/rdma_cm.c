@@ -115,6 +115,7 @@ static struct rdma_pkt *cm_msg(struct nx_rdma_cm_id *id, uint8_t type)
 	p->cm_port = id->port;
 	p->cm_sport = id->sport;
 	p->cm_tid = id->tid;
+	p->cm_qpn = id->peer_qpn; /* DREQ: the remote QPN; REQ/REP: their own */
 	p->src_qpn = 1;
 	p->dst_qpn = 1;
 	return p;

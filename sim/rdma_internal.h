@@ -181,6 +181,9 @@ struct nx_sim_rdma {
 	struct nx_rdma_cm_id *ids[RDMA_IDS_MAX];
 	uint16_t id_gen[RDMA_IDS_MAX];
 	struct nx_sim_pcap *pcap;
+	struct rdma_cap *cap;      /* rdma_pcap.c: frames not yet written */
+	nx_sim_rdma_tap_fn tap;
+	void *tap_arg;
 	struct rdma_pkt *inflight;
 	struct nx_sim_rdma_stats stats;
 	unsigned live;             /* PDs, MRs, CQs, QPs, CM ids */
@@ -212,6 +215,9 @@ void nx_sim_rdma_cm_qp_gone(struct nx_rdma_cm_id *id);
 void nx_sim_rdma_cm_break(struct nx_rdma_cm_id *id);
 
 /* ---- rdma_pcap.c -------------------------------------------------------- */
-void nx_sim_rdma_pcap_write(struct nx_sim_rdma *f, const struct rdma_pkt *p);
+/* p as RoCEv2 frames, the first leaving its sender at start_ns (the
+ * rest follow at the egress port's rate).  Called from transmit. */
+void nx_sim_rdma_pcap_write(struct nx_sim_rdma *f, const struct rdma_pkt *p,
+			    uint64_t start_ns);
 
 #endif /* NX_SIM_RDMA_INTERNAL_H */

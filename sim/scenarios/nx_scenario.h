@@ -19,6 +19,7 @@
 #define NX_SCENARIO_H
 
 #include "../nx_sim_iscsi.h"
+#include "../nx_sim_iser.h"
 
 /* Fault kinds (--faults link,reset,disk,crash,power | all | none). */
 enum nx_scn_fault {
@@ -40,6 +41,10 @@ struct nx_scn_env {
 	/* in: set up by nexus-sim */
 	struct nx_sim *sim;
 	struct nx_sim_net *net;          /* link model and pcap attached */
+	/* --transport iser: the sessions run over iSER on this RDMA fabric
+	 * (link model's latency/jitter/bandwidth, RoCEv2 capture attached);
+	 * NULL: iSCSI over sim TCP on net. */
+	struct nx_sim_rdma *fabric;
 	uint64_t duration_ns;            /* virtual time of the workload */
 	uint32_t faults;                 /* --faults mask */
 	bool faults_set;                 /* --faults given (else the default) */

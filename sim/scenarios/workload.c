@@ -45,6 +45,15 @@
  *    then a new target is built on the same sim disk (persistence store
  *    kept); every initiator logs in again;
  *  - power: a crash, and the sim disk drops (or tears) its cache.
+ * Over iSER (env->fabric) the sessions ride RC QPs and the connection
+ * faults become RDMA ones: link = a port down (every QP of the target's
+ * or an initiator's HCA breaks); reset = armed on an initiator and
+ * struck while the target's next RDMA WRITE (Data-In) or READ (Data-Out)
+ * to it is on the wire: a QP error (both QPs to ERROR), or the
+ * initiator's disconnect during an RDMA READ; a crash takes the target's
+ * port down first.  The invariants are the same: the tasks of the lost
+ * connection end with it (TASK ABORTED is never owed, RFC 7143 6.3.5),
+ * the new nexus gets 29h/00h once, acknowledged writes read back.
  * A command whose connection died has an unknown outcome: its blocks stay
  * locked until the new session is logged in (the old session's tasks are
  * gone by then, RFC 7143 6.3.5), then a write counts as maybe-applied.
@@ -155,8 +164,10 @@ struct ini {
 	struct wl *wl;
 	unsigned idx;
 	struct nx_sim_host *host;
+	struct nx_rdma_dev *dev;          /* iSER (env->fabric) */
 	struct nx_ini_session *sess;
-	struct nx_sim_ini *si;
+	struct nx_sim_ini *si;            /* iSCSI over sim TCP */
+	struct nx_sim_iser_ini *xi;       /* or iSER */
 	struct nx_rng rng;
 	struct cmd cmds[QD_LIMIT];
 	uint32_t qd;
@@ -190,6 +201,8 @@ struct wl {
 	struct nx_sim_host *thost;
 	struct nx_target *tgt;
 	struct nx_sim_iscsi_target *starget;
+	struct nx_rdma_dev *tdev;         /* iSER: the target's HCA */
+	struct nx_sim_iser_target *itarget;
 	struct nx_ini_driver drv;
 	struct ini ini[INI_MAX];
 	struct blk *blk;
@@ -222,8 +235,78 @@ struct wl {
 	nx_sim_event_id heal_link_ev, heal_disk_ev;
 	bool disk_faulty;
 	uint64_t power_loss_ns;           /* start of the last crash + power loss */
+	struct {                          /* iSER reset: aimed at a transfer */
+		bool armed;
+		bool disconnect;          /* else a QP error */
+		unsigned ini;
+		uint32_t qpn;             /* the target's QP, once hit */
+		nx_sim_event_id ev;
+	} trap;
 	struct nx_scn_pr pr;              /* reservation model (o.pr) */
 };
+
+/* ---- transport: iSCSI over sim TCP, or iSER over the RDMA fabric ------------ */
+
+static bool over_iser(const struct wl *wl)
+{
+	return wl->env->fabric != NULL;
+}
+
+static struct nx_ini_conn *ini_conn(struct ini *in)
+{
+	return in->xi != NULL ? nx_sim_iser_ini_conn(in->xi) : nx_sim_ini_conn(in->si);
+}
+
+static int ini_connect(struct wl *wl, struct ini *in)
+{
+	if (over_iser(wl))
+		return nx_sim_iser_ini_connect(wl->sim, in->dev, TGT_IP, ISCSI_PORT,
+					       in->sess, 0, 2 * SEC, &in->xi);
+	return nx_sim_ini_connect(wl->sim, in->host, TGT_IP, ISCSI_PORT, in->sess,
+				  0, 2 * SEC, &in->si);
+}
+
+/* Frees the connection (what is outstanding fails: limbo). */
+static void ini_free(struct ini *in)
+{
+	nx_sim_ini_free(in->si);
+	nx_sim_iser_ini_free(in->xi);
+	in->si = NULL;
+	in->xi = NULL;
+}
+
+/* The initiator gives up on its connection (a NOP-Out timeout): RST, or
+ * over iSER a disconnect (DREQ; its timer ends it on a dead path). */
+static void ini_drop(struct ini *in)
+{
+	if (in->xi != NULL)
+		nx_ini_iser_disconnect(nx_sim_iser_ini_iser(in->xi));
+	else
+		nx_sim_stream_reset(nx_sim_ini_stream(in->si));
+}
+
+static void target_listen(struct wl *wl, const struct nx_iscsi_server_config *sc)
+{
+	if (over_iser(wl))
+		wl->itarget = nx_sim_iser_target_new(wl->sim, wl->tdev, ISCSI_PORT, sc);
+	else
+		wl->starget = nx_sim_iscsi_target_new(wl->sim, wl->thost,
+						      ISCSI_PORT, sc);
+	if (wl->itarget == NULL && wl->starget == NULL)
+		nx_scn_fail(wl->env, "sim %s target", over_iser(wl) ? "iSER" : "iSCSI");
+}
+
+/* Every connection ends, the transport drains its tasks and lets go. */
+static void target_stop(struct wl *wl, const char *what)
+{
+	int rc = wl->itarget != NULL ? nx_sim_iser_target_free(wl->itarget, 60 * SEC)
+				     : nx_sim_iscsi_target_free(wl->starget, 60 * SEC);
+
+	if (rc != 0)
+		nx_scn_fail(wl->env, "%s: target connections never released", what);
+	wl->itarget = NULL;
+	wl->starget = NULL;
+}
 
 /* ---- block contents -------------------------------------------------------- */
 
@@ -627,7 +710,7 @@ static bool pr_sync_prin(struct wl *wl, struct ini *in, uint8_t sa,
 		uint64_t s = nx_sim_now(wl->sim);
 
 		memset(buf, 0, NX_SCN_PR_DATA_IN_MAX);
-		if (nx_ini_sync_scsi(nx_sim_ini_conn(in->si), &wl->drv, 0, cdb, 10,
+		if (nx_ini_sync_scsi(ini_conn(in), &wl->drv, 0, cdb, 10,
 				     NX_INI_DIR_READ, buf, NX_SCN_PR_DATA_IN_MAX,
 				     &r) != 0)
 			return false;
@@ -664,7 +747,7 @@ static void pr_check_hook(struct wl *wl, const char *when)
 		struct ini *in = &wl->ini[i];
 
 		if (in->down || in->need_relogin || in->si == NULL ||
-		    nx_ini_conn_is_dead(nx_sim_ini_conn(in->si)))
+		    nx_ini_conn_is_dead(ini_conn(in)))
 			continue;
 		if (!pr_sync_prin(wl, in, 0, keys, &klen) ||
 		    !pr_sync_prin(wl, in, 1, res, &rlen))
@@ -846,7 +929,7 @@ static void cmd_submit(struct ini *in, struct cmd *c)
 	if (in->outstanding == 0 && !in->ctl_busy)
 		in->last_progress_ns = c->submit_ns;
 	in->outstanding++;
-	rc = nx_ini_scsi_submit(nx_sim_ini_conn(in->si), &c->req);
+	rc = nx_ini_scsi_submit(ini_conn(in), &c->req);
 	if (rc != 0)
 		nx_scn_fail(in->wl->env, "initiator %u: submit %s: %d", in->idx,
 			    cdb_name(c), rc);
@@ -986,7 +1069,7 @@ static void tmf_submit(struct ini *in, uint8_t fn)
 	in->ctl_busy = true;
 	if (fn == NX_INI_TMF_LOGICAL_UNIT_RESET)
 		ua_est_begin(in->wl, -1, -1, UA_LU_RESET);
-	rc = nx_ini_tmf_submit(nx_sim_ini_conn(in->si), &in->tmf);
+	rc = nx_ini_tmf_submit(ini_conn(in), &in->tmf);
 	if (rc != 0)
 		nx_scn_fail(in->wl->env, "initiator %u: TMF %u submit: %d",
 			    in->idx, fn, rc);
@@ -1119,7 +1202,7 @@ static bool issue_one(struct ini *in)
 
 	if (in->down)
 		return false;
-	if (nx_ini_conn_is_dead(nx_sim_ini_conn(in->si))) {
+	if (nx_ini_conn_is_dead(ini_conn(in))) {
 		in->down = in->need_relogin = true;
 		return false;
 	}
@@ -1187,7 +1270,7 @@ static void sync_cmd(struct wl *wl, struct ini *in, const uint8_t *cdb,
 		     unsigned cdb_len, enum nx_ini_dir dir, void *buf,
 		     uint32_t len, struct nx_ini_scsi *r)
 {
-	int rc = nx_ini_sync_scsi(nx_sim_ini_conn(in->si), &wl->drv, 0, cdb,
+	int rc = nx_ini_sync_scsi(ini_conn(in), &wl->drv, 0, cdb,
 				  cdb_len, dir, buf, len, r);
 
 	if (rc != 0)
@@ -1238,26 +1321,25 @@ static bool ini_try_login(struct wl *wl, struct ini *in)
 	in->sess = nx_ini_session_new(&cfg);
 	if (in->sess == NULL)
 		nx_scn_fail(wl->env, "initiator %u: session_new", in->idx);
-	rc = nx_sim_ini_connect(wl->sim, in->host, TGT_IP, ISCSI_PORT, in->sess,
-				0, 2 * SEC, &in->si);
+	rc = ini_connect(wl, in);
 	if (rc != 0) {
-		nx_log(NX_LOG_INFO, "scn: ini%u TCP connect: %d", in->idx, rc);
+		nx_log(NX_LOG_INFO, "scn: ini%u connect: %d", in->idx, rc);
 		nx_ini_session_free(in->sess);
 		in->sess = NULL;
 		in->si = NULL;
+		in->xi = NULL;
 		return false;
 	}
 	/* SAM-5 6.3.2: a new I_T nexus starts with POWER ON OCCURRED. */
 	in->ua[UA_POWER_ON].establishing++;
 	s = nx_sim_now(wl->sim);
-	rc = nx_ini_sync_login(nx_sim_ini_conn(in->si), &wl->drv, &lg);
+	rc = nx_ini_sync_login(ini_conn(in), &wl->drv, &lg);
 	if (rc != 0 || lg.status_class != 0) {
 		nx_log(NX_LOG_INFO, "scn: ini%u login: %d class %u detail %u",
 		       in->idx, rc, lg.status_class, lg.status_detail);
 		ua_est_end(wl, (int)in->idx, -1, UA_POWER_ON, s, true, false);
-		nx_sim_ini_free(in->si);
+		ini_free(in);
 		nx_ini_session_free(in->sess);
-		in->si = NULL;
 		in->sess = NULL;
 		return false;
 	}
@@ -1328,9 +1410,7 @@ static void target_build(struct wl *wl)
 	sc.tpgt = 1;
 	sc.targets[0].target = wl->tgt;
 	sc.target_count = 1;
-	wl->starget = nx_sim_iscsi_target_new(wl->sim, wl->thost, ISCSI_PORT, &sc);
-	if (wl->starget == NULL)
-		nx_scn_fail(wl->env, "sim iSCSI target");
+	target_listen(wl, &sc);
 }
 
 static void setup_target(struct wl *wl)
@@ -1343,7 +1423,10 @@ static void setup_target(struct wl *wl)
 	wl->dopts.read_err_ppb = wl->dopts.write_err_ppb = 0; /* faults add them */
 	wl->disk = nx_sim_disk_new(wl->sim, "lu0", &wl->dopts);
 	wl->thost = nx_sim_host_new(wl->env->net, "target", TGT_IP);
-	if (wl->disk == NULL || wl->thost == NULL)
+	if (over_iser(wl))
+		wl->tdev = nx_sim_rdma_dev_new(wl->env->fabric, "target", TGT_IP);
+	if (wl->disk == NULL || wl->thost == NULL ||
+	    (over_iser(wl) && wl->tdev == NULL))
 		nx_scn_fail(wl->env, "sim disk / target host");
 	target_build(wl);
 }
@@ -1357,7 +1440,9 @@ static void setup_ini(struct wl *wl, struct ini *in, unsigned idx)
 	nx_rng_fork(&wl->rng, "initiator", idx, &in->rng);
 	snprintf(hname, sizeof(hname), "ini%u", idx);
 	in->host = nx_sim_host_new(wl->env->net, hname, INI_IP0 + idx);
-	if (in->host == NULL)
+	if (over_iser(wl))
+		in->dev = nx_sim_rdma_dev_new(wl->env->fabric, hname, INI_IP0 + idx);
+	if (in->host == NULL || (over_iser(wl) && in->dev == NULL))
 		nx_scn_fail(wl->env, "host %s", hname);
 	in->qd = (uint32_t)nx_rng_range(&in->rng, 1, wl->o.qd_max);
 	in->think_max_ns = nx_rng_range(&in->rng, 0, 100000);
@@ -1493,6 +1578,18 @@ static bool fault_link(struct wl *wl)
 
 	if (wl->cut)
 		return false;
+	if (over_iser(wl)) {
+		/* RoCE is lossless: a cut is a port going down (every QP of
+		 * the device breaks, IBA 9.7.5.1.2 transport errors) and back. */
+		struct nx_rdma_dev *d = nx_rng_chance(r, 1, 2) ? wl->tdev :
+			wl->ini[nx_rng_below(r, wl->o.initiators)].dev;
+
+		nx_log(NX_LOG_INFO, "scn: fault: port of %s down",
+		       d == wl->tdev ? "the target" : "an initiator");
+		nx_sim_rdma_dev_fail(d);
+		fault_note(wl, NX_SCN_FAULT_LINK, 0);
+		return true;
+	}
 	wl->cut_a = nx_sim_host_index(wl->thost);
 	wl->cut_b = nx_rng_chance(r, 1, 2) ? NX_LINK_ALL :
 		nx_sim_host_index(wl->ini[nx_rng_below(r, wl->o.initiators)].host);
@@ -1507,14 +1604,69 @@ static bool fault_link(struct wl *wl)
 	return true;
 }
 
+static void trap_fire(void *arg)
+{
+	struct wl *wl = arg;
+	struct ini *in = &wl->ini[wl->trap.ini];
+
+	wl->trap.ev = NX_SIM_EVENT_NONE;
+	if (wl->trap.disconnect && in->xi != NULL) {
+		nx_log(NX_LOG_INFO, "scn: fault: ini%u disconnects during an RDMA "
+		       "READ", in->idx);
+		nx_ini_iser_disconnect(nx_sim_iser_ini_iser(in->xi));
+	} else {
+		nx_log(NX_LOG_INFO, "scn: fault: QP error mid-transfer (target QP "
+		       "0x%x to ini%u)", wl->trap.qpn, in->idx);
+		(void)nx_sim_rdma_qp_break_num(wl->tdev, wl->trap.qpn);
+	}
+	fault_note(wl, NX_SCN_FAULT_RESET, 0);
+}
+
+/* The fabric's tap: the armed fault waits for the target's next RDMA
+ * WRITE (Data-In) or READ (Data-Out) toward its initiator, and strikes
+ * while it is on the wire (from an event: the tap may not call in). */
+static void trap_tap(void *arg, const struct nx_sim_rdma_tap_msg *m)
+{
+	struct wl *wl = arg;
+
+	if (!wl->trap.armed || m->src != wl->tdev ||
+	    m->dst != wl->ini[wl->trap.ini].dev ||
+	    (m->kind != NX_SIM_RDMA_TAP_READ_REQ &&
+	     (wl->trap.disconnect || m->kind != NX_SIM_RDMA_TAP_WRITE)))
+		return;
+	wl->trap.armed = false;
+	wl->trap.qpn = m->src_qpn;
+	wl->trap.ev = nx_sim_schedule(wl->sim, 0, trap_fire, wl);
+	nx_assert(wl->trap.ev != NX_SIM_EVENT_NONE);
+}
+
+/* iSER: a QP error during an RDMA WRITE or READ of the target (both
+ * QPs to ERROR, the transfer fails RETRY_EXC_ERR), or the initiator's
+ * disconnect during an RDMA READ (DREQ while the target fetches
+ * Data-Out).  The connection ends; the initiator logs in again. */
+static bool fault_reset_iser(struct wl *wl, struct ini *in)
+{
+	if (wl->trap.armed || wl->trap.ev != NX_SIM_EVENT_NONE)
+		return false;
+	wl->trap.armed = true;
+	wl->trap.ini = in->idx;
+	wl->trap.disconnect = nx_rng_chance(&wl->frng, 1, 2);
+	nx_log(NX_LOG_INFO, "scn: fault: armed: %s for ini%u's next transfer",
+	       wl->trap.disconnect ? "disconnect during an RDMA READ" :
+	       "QP error", in->idx);
+	return true;
+}
+
 static bool fault_reset(struct wl *wl)
 {
 	struct ini *in = &wl->ini[nx_rng_below(&wl->frng, wl->o.initiators)];
 
 	if (in->down)
 		return false;
+	if (over_iser(wl))
+		return fault_reset_iser(wl, in);
 	nx_log(NX_LOG_INFO, "scn: fault: reset ini%u's connection", in->idx);
-	nx_sim_stream_reset(nx_sim_ini_stream(in->si));
+	ini_drop(in);
 	in->down = in->need_relogin = true;
 	fault_note(wl, NX_SCN_FAULT_RESET, 0);
 	return true;
@@ -1573,10 +1725,10 @@ static void fault_crash(struct wl *wl, bool power)
 		wl->ini[i].down = wl->ini[i].need_relogin = true;
 	if (power)
 		wl->power_loss_ns = nx_sim_now(wl->sim);
-	if (nx_sim_iscsi_target_free(wl->starget, 60 * SEC) != 0)
-		nx_scn_fail(wl->env, "crash: target connections never released");
+	if (over_iser(wl))
+		nx_sim_rdma_dev_fail(wl->tdev); /* its QPs die with it */
+	target_stop(wl, "crash");
 	nx_target_free(wl->tgt);
-	wl->starget = NULL;
 	wl->tgt = NULL;
 	if (power) {
 		nx_sim_disk_power_loss(wl->disk, tear);
@@ -1625,6 +1777,11 @@ static void heal_all(struct wl *wl)
 		nx_sim_cancel(wl->sim, wl->heal_disk_ev);
 		heal_disk(wl);
 	}
+	wl->trap.armed = false;
+	if (wl->trap.ev != NX_SIM_EVENT_NONE) {
+		nx_sim_cancel(wl->sim, wl->trap.ev);
+		wl->trap.ev = NX_SIM_EVENT_NONE;
+	}
 }
 
 /* ---- recovery ---------------------------------------------------------------------- */
@@ -1658,9 +1815,8 @@ static void relogin(struct wl *wl, struct ini *in)
 	unsigned tries = 0;
 
 	nx_log(NX_LOG_INFO, "scn: ini%u logs in again", in->idx);
-	nx_sim_ini_free(in->si); /* fails what is outstanding: limbo */
+	ini_free(in); /* fails what is outstanding: limbo */
 	nx_ini_session_free(in->sess);
-	in->si = NULL;
 	in->sess = NULL;
 	while (!ini_try_login(wl, in)) {
 		if (++tries == RELOGIN_TRIES)
@@ -1699,7 +1855,7 @@ static void watchdog(struct wl *wl)
 		nx_log(NX_LOG_INFO, "scn: ini%u watchdog: no answer for %llu ns",
 		       i, (unsigned long long)(now - in->last_progress_ns));
 		wl->env->watchdogs++;
-		nx_sim_stream_reset(nx_sim_ini_stream(in->si));
+		ini_drop(in);
 		in->down = in->need_relogin = true;
 	}
 }
@@ -1764,19 +1920,20 @@ static void teardown(struct wl *wl)
 	for (unsigned i = 0; i < wl->o.initiators; i++) {
 		struct ini *in = &wl->ini[i];
 		uint8_t response = 0xff;
-		int rc = nx_ini_sync_logout(nx_sim_ini_conn(in->si), &wl->drv,
+		int rc = nx_ini_sync_logout(ini_conn(in), &wl->drv,
 					    NX_INI_LOGOUT_SESSION, &response);
 
 		if (rc != 0 || response != 0)
 			nx_scn_fail(wl->env, "initiator %u: logout: %d response %u",
 				    i, rc, response);
-		nx_sim_ini_free(in->si);
+		ini_free(in);
 		nx_ini_session_free(in->sess);
 		for (unsigned k = 0; k < QD_LIMIT; k++)
 			free(in->cmds[k].buf);
 	}
-	if (nx_sim_iscsi_target_free(wl->starget, 60 * SEC) != 0)
-		nx_scn_fail(wl->env, "target connections never released");
+	if (wl->env->fabric != NULL)
+		nx_sim_rdma_set_tap(wl->env->fabric, NULL, NULL);
+	target_stop(wl, "teardown");
 	nx_target_free(wl->tgt);
 	free(wl->blk);
 	free(wl->fresh);
@@ -1811,6 +1968,8 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	setup_target(wl);
 	for (unsigned i = 0; i < o->initiators; i++)
 		setup_ini(wl, &wl->ini[i], i);
+	if (env->fabric != NULL && (o->faults & (1u << NX_SCN_FAULT_RESET)))
+		nx_sim_rdma_set_tap(env->fabric, trap_tap, wl);
 	nx_log(NX_LOG_INFO, "scn: region=%llu blocks tas=%d",
 	       (unsigned long long)wl->region, wl->tas);
 	ini_login(wl, &wl->ini[0]);

@@ -3,8 +3,10 @@
  *
  *   nexus-sim --scenario NAME --seed N [--link MODEL] [--pcap FILE]
  *             [--log FILE] [--duration SIM_TIME] [--faults KINDS] [--bench]
+ *             [--transport iscsi|iser] [--mtu BYTES]
  *   nexus-sim --sweep N [--start S] [--shard I/M] [--jobs J]
  *             [--scenario NAME] [--faults KINDS] [--link MODEL] [--duration T]
+ *             [--transport iscsi|iser] [--mtu BYTES]
  *   nexus-sim --list
  *
  * Prints ONE summary line (scenario, seed, link, simulated time,
@@ -22,6 +24,14 @@
  * (packets ride ns-3's devices and channels; sim/link/ns3.c).  KINDS is
  * all, none, or a comma list of link,reset,disk,crash,power (faults.c;
  * the `faults` scenario defaults to all, the others to none).
+ *
+ * --transport iser runs the scenario's sessions over iSER (RFC 7145) on
+ * the simulated RDMA fabric instead of iSCSI over sim TCP: the link
+ * model gives the fabric its latency, jitter and bandwidth (RoCE is
+ * lossless: loss, duplication, reordering, partitions do not apply), --mtu its
+ * path MTU (256..4096, default 4096), and --pcap writes the RoCEv2
+ * capture (CM exchange included, so Wireshark dissects iSER + iSCSI).
+ * The connection faults become RDMA ones (sim/scenarios/workload.c).
  *
  * --sweep runs seeds S..S+N-1 (S defaults to 1) of a scenario (default
  * `faults`), each in a forked child so a failure cannot stop the sweep,
@@ -48,6 +58,8 @@
 
 struct args {
 	const char *scenario, *link, *pcap, *log;
+	bool iser;
+	uint32_t mtu;
 	uint64_t seed, duration_ns;
 	bool list, bench, seed_set;
 	uint32_t faults;
@@ -61,6 +73,7 @@ struct run {
 	const struct nx_scenario *scn;
 	struct nx_sim *sim;
 	struct nx_sim_pcap *pcap;
+	struct nx_sim_rdma *fabric;       /* --transport iser */
 	FILE *log;
 	char link_str[NX_LINK_STR_MAX];
 	struct timespec wall0, cpu0;
@@ -72,16 +85,20 @@ static void usage(FILE *f)
 	fprintf(f, "usage: nexus-sim --scenario NAME --seed N [--link MODEL] "
 		"[--pcap FILE] [--log FILE]\n"
 		"                 [--duration SIM_TIME] [--faults KINDS] [--bench]\n"
+		"                 [--transport iscsi|iser] [--mtu BYTES]\n"
 		"       nexus-sim --sweep N [--start S] [--shard I/M] [--jobs J] "
 		"[--scenario NAME]\n"
 		"                 [--faults KINDS] [--link MODEL] [--duration SIM_TIME]\n"
+		"                 [--transport iscsi|iser] [--mtu BYTES]\n"
 		"       nexus-sim --list\n"
 		"  SIM_TIME: 250ms, 1s, 1.5s, 800us (virtual time of the workload)\n"
 		"  KINDS: all | none | link,reset,disk,crash,power\n"
 		"  MODEL: ideal[:latency=10us][,mtu=9000] | parametric:latency=50us,"
 		"jitter=20us,loss=0.01,...[,mtu=N] | random\n"
 		"         | ns3[:topo=p2p|csma,rate=1G,delay=50us,queue=1000p,loss=0.001,"
-		"mtu=1500]\n");
+		"mtu=1500]\n"
+		"  --transport iser: iSER over the sim RDMA fabric (RoCEv2 pcap); "
+		"--mtu: its path MTU\n");
 }
 
 /* "1.5s", "250ms", "800us", "1000ns", "1000" (ns).  No floating point. */
@@ -131,6 +148,16 @@ static int parse_sweep_arg(const char *o, const char *v, struct args *a,
 	if (strcmp(o, "--faults") == 0) {
 		a->faults_set = true;
 		return nx_scn_faults_parse(v, &a->faults) == 0 ? 0 : -1;
+	}
+	if (strcmp(o, "--transport") == 0) {
+		a->iser = strcmp(v, "iser") == 0;
+		return a->iser || strcmp(v, "iscsi") == 0 ? 0 : -1;
+	}
+	if (strcmp(o, "--mtu") == 0) {
+		if (parse_u64(v, &j) != 0 || j < 256 || j > 4096 || (j & (j - 1)))
+			return -1;
+		a->mtu = (uint32_t)j;
+		return 0;
 	}
 	if (strcmp(o, "--sweep") == 0)
 		return parse_u64(v, &a->sweep) == 0 && a->sweep > 0 ? 0 : -1;
@@ -206,6 +233,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		} else
 			return -1;
 	}
+	if (a->mtu != 0 && !a->iser)
+		return -1;
 	if (a->sweep) {
 		if (a->scenario == NULL)
 			a->scenario = "faults";
@@ -245,11 +274,12 @@ static void summary(const struct run *r, const struct nx_scn_env *env,
 			 (unsigned long long)env->reconnects,
 			 (unsigned long long)env->watchdogs);
 
-	printf("nexus-sim scenario=%s seed=%llu link=%s sim_time=%llu.%09llus "
+	printf("nexus-sim scenario=%s seed=%llu %slink=%s sim_time=%llu.%09llus "
 	       "cmds=%llu bytes=%llu tmfs=%llu uas=%llu events=%llu %swall=%.3fs "
 	       "cpu=%.3fs sim_cmds_per_wall_sec=%.0f sim_cmds_per_cpu_sec=%.0f "
 	       "result=%s\n",
-	       r->scn->name, (unsigned long long)r->a->seed, r->link_str,
+	       r->scn->name, (unsigned long long)r->a->seed,
+	       r->fabric != NULL ? "transport=iser " : "", r->link_str,
 	       (unsigned long long)(now / 1000000000ull),
 	       (unsigned long long)(now % 1000000000ull),
 	       (unsigned long long)env->cmds, (unsigned long long)env->bytes,
@@ -272,10 +302,26 @@ static void on_fail(struct nx_scn_env *env, const char *why)
 	nx_sim_log_dump_tail(r->sim, stderr);
 	fprintf(stderr, "--- end of log tail ---\nreproduce with: %s\n",
 		nx_sim_repro(r->sim));
+	if (r->fabric != NULL)
+		nx_sim_rdma_set_pcap(r->fabric, NULL); /* frames it still holds */
 	nx_sim_pcap_close(r->pcap); /* keep the capture readable */
 	if (r->log != NULL)
 		fclose(r->log);
 	exit(1);
+}
+
+/* --transport iser: the fabric takes the link's latency, jitter and
+ * bandwidth. */
+static int make_fabric(struct run *r, const struct nx_link_opts *lo)
+{
+	struct nx_sim_rdma_opts ro;
+
+	nx_sim_rdma_opts_default(&ro);
+	nx_sim_rdma_opts_from_link(&ro, lo);
+	if (r->a->mtu != 0)
+		ro.mtu = r->a->mtu;
+	r->fabric = nx_sim_rdma_new(r->sim, &ro);
+	return r->fabric != NULL ? 0 : -1;
 }
 
 static struct nx_sim_net *make_net(struct run *r)
@@ -297,13 +343,20 @@ static struct nx_sim_net *make_net(struct run *r)
 	net = nx_sim_net_new(r->sim, &no, &lo);
 	if (net == NULL)
 		return NULL;
+	if (r->a->iser && make_fabric(r, &lo) != 0) {
+		nx_sim_net_free(net);
+		return NULL;
+	}
 	if (r->a->pcap != NULL) {
 		r->pcap = nx_sim_pcap_open(r->a->pcap);
 		if (r->pcap == NULL) {
+			nx_sim_rdma_free(r->fabric);
 			nx_sim_net_free(net);
 			return NULL;
 		}
 		nx_sim_net_set_pcap(net, r->pcap);
+		if (r->fabric != NULL)
+			nx_sim_rdma_set_pcap(r->fabric, r->pcap);
 	}
 	return net;
 }
@@ -318,17 +371,23 @@ static int run_scenario(struct run *r)
 		return 2;
 	char faults[64] = "";
 
+	char xport[48] = "";
+
 	if (r->a->faults_set) {
 		memcpy(faults, " --faults ", 10);
 		nx_scn_faults_format(r->a->faults, faults + 10, sizeof(faults) - 10);
 	}
+	if (r->a->iser)
+		snprintf(xport, sizeof(xport), " --transport iser --mtu %u",
+			 r->a->mtu ? r->a->mtu : 4096u);
 	nx_sim_set_repro(r->sim, "nexus-sim --scenario %s --seed %llu "
-			 "--link '%s' --duration %lluns%s", r->scn->name,
+			 "--link '%s' --duration %lluns%s%s", r->scn->name,
 			 (unsigned long long)r->a->seed, r->link_str,
-			 (unsigned long long)r->a->duration_ns, faults);
+			 (unsigned long long)r->a->duration_ns, faults, xport);
 	memset(&env, 0, sizeof(env));
 	env.sim = r->sim;
 	env.net = net;
+	env.fabric = r->fabric;
 	env.duration_ns = r->a->duration_ns;
 	env.faults = r->a->faults;
 	env.faults_set = r->a->faults_set;
@@ -343,6 +402,7 @@ static int run_scenario(struct run *r)
 		nx_scn_fail(&env, "%lld allocations leaked at the end of the run",
 			    (long long)leaked);
 	summary(r, &env, "PASS");
+	nx_sim_rdma_free(r->fabric); /* writes the frames it still holds */
 	nx_sim_net_free(net);
 	nx_sim_pcap_close(r->pcap);
 	return 0;
@@ -478,11 +538,13 @@ static void sweep_repro(const struct sweep_state *st, uint64_t seed)
 
 	if (a->faults_set)
 		nx_scn_faults_format(a->faults, faults, sizeof(faults));
-	printf("reproduce with: nexus-sim --scenario %s --seed %llu%s%s%s%s%s",
+	printf("reproduce with: nexus-sim --scenario %s --seed %llu%s%s%s%s%s%s",
 	       a->scenario, (unsigned long long)seed,
 	       a->faults_set ? " --faults " : "", faults,
 	       a->link ? " --link '" : "", a->link ? a->link : "",
-	       a->link ? "'" : "");
+	       a->link ? "'" : "", a->iser ? " --transport iser" : "");
+	if (a->mtu)
+		printf(" --mtu %u", a->mtu);
 	if (a->duration_ns)
 		printf(" --duration %lluns", (unsigned long long)a->duration_ns);
 	printf("\n");
@@ -534,11 +596,11 @@ static void sweep_summary(const struct sweep_state *st, double wall)
 	nx_scn_faults_format(a->faults_set ? a->faults :
 			     (strcmp(a->scenario, "faults") == 0 ?
 			      NX_SCN_FAULTS_ALL : 0), faults, sizeof(faults));
-	printf("nexus-sim sweep scenario=%s seeds=%llu start=%llu count=%llu "
+	printf("nexus-sim sweep scenario=%s %sseeds=%llu start=%llu count=%llu "
 	       "shard=%llu/%llu faults=%s failures=%llu injected=link:%llu,"
 	       "reset:%llu,disk:%llu,crash:%llu,power:%llu reconnects=%llu "
 	       "watchdogs=%llu wall=%.1fs result=%s\n", a->scenario,
-	       (unsigned long long)st->run, (unsigned long long)a->start,
+	       a->iser ? "transport=iser " : "", (unsigned long long)st->run, (unsigned long long)a->start,
 	       (unsigned long long)a->sweep, (unsigned long long)a->shard_i,
 	       (unsigned long long)(a->shard_n ? a->shard_n : 1), faults,
 	       (unsigned long long)st->failed,

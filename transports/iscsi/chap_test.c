@@ -328,8 +328,12 @@ static void test_chap_bad_responses(void **state)
 		nx_chap_md5_response(id, "alicesecret12", chal, 16, r);
 		r[16] = 0;
 		to_hex(r, 16, rs);
-		if (c == 0)
-			rs[5] ^= 1;                     /* wrong digest */
+		if (c == 0) {
+			/* wrong digest: flip a bit of the binary value (a
+			 * flipped hex character may stop being hex) */
+			r[2] ^= 1;
+			to_hex(r, 16, rs);
+		}
 		else if (c == 1)
 			k.n = "mallory";                /* wrong user */
 		else if (c == 2)

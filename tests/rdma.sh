@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# tests/rdma.sh - the simulator over iSER and its RoCEv2 capture
+# (make rdma-test, part of make test; well under a minute).
+#
+#   tests/rdma.sh NEXUS_SIM [NEXUS_SIM_ASAN]
+#
+# 1. determinism: `mixed` and `io` over iSER twice per seed -> byte-identical
+#    pcap and log; two seeds -> different pcaps;
+# 2. tshark, default settings (no -o: Wireshark finds iSER from the CM
+#    exchange, as in a real capture): the CM REQ/REP/RTU MADs with the IP CM
+#    service ID of port 3260, iSER headers (-Y iser), the iSCSI PDUs inside
+#    them (Login, SCSI Command/Response, Logout), RDMA WRITE / READ
+#    opcodes; no Malformed frame and no Error-severity expert entry, at
+#    MTU 4096 and 1024, and on the captures of the fault runs below;
+# 3. the iSER faults (sim/scenarios/workload.c): a QP error while the
+#    target's RDMA WRITE or READ is on the wire and the initiator's
+#    disconnect during an RDMA READ, each seed checked by the workload's
+#    invariants (every task ends once, 29h/00h on each new nexus, every
+#    acknowledged write reads back, durability after power loss), then a
+#    sweep of RDMA_SWEEP_SEEDS (default 50) seeds of `faults` over iSER;
+# 4. the ASan/UBSan build runs `mixed` and `faults` over iSER clean,
+#    writing their captures.
+set -u
+set -o pipefail
+
+fail=0
+note() { printf '%s\n' "$*"; }
+bad() { printf 'FAIL: %s\n' "$*"; fail=1; }
+
+SIM=${1:?usage: tests/rdma.sh NEXUS_SIM [NEXUS_SIM_ASAN]}
+ASAN=${2:-}
+SEEDS=${RDMA_SEEDS:-"1 2 3"}
+W=$(mktemp -d /tmp/nexus-rdma-test.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+
+run() { # name args...
+	local n=$1
+	shift
+	"$SIM" --transport iser "$@" --pcap "$W/$n.pcap" --log "$W/$n.log" >"$W/$n.out" 2>&1 ||
+		{ bad "$n: nexus-sim $*"; tail -20 "$W/$n.out"; return 1; }
+	head -1 "$W/$n.out"
+}
+
+note "== rdma-test: determinism over iSER, seeds $SEEDS"
+for s in $SEEDS; do
+	for scn in mixed io; do
+		run "$scn$s.a" --scenario "$scn" --seed "$s" --duration 20ms || continue
+		run "$scn$s.b" --scenario "$scn" --seed "$s" --duration 20ms >/dev/null || continue
+		cmp -s "$W/$scn$s.a.pcap" "$W/$scn$s.b.pcap" ||
+			bad "$scn seed $s: pcaps differ between runs"
+		cmp -s "$W/$scn$s.a.log" "$W/$scn$s.b.log" ||
+			bad "$scn seed $s: logs differ between runs"
+	done
+done
+set -- $SEEDS
+if [ $# -ge 2 ] && cmp -s "$W/mixed$1.a.pcap" "$W/mixed$2.a.pcap"; then
+	bad "seeds $1 and $2 gave identical pcaps"
+fi
+
+# The iSER faults: reset only (each one a QP error or a disconnect during
+# an RDMA READ), then every kind.  The logs must show both RDMA faults.
+note "== rdma-test: iSER faults"
+for s in 1 2 3 4; do
+	run "reset$s" --scenario faults --seed "$s" --faults reset --duration 60ms
+done
+run "all5" --scenario faults --seed 5
+run "m1024" --scenario mixed --seed 6 --mtu 1024 --duration 20ms
+cat "$W"/reset*.log >"$W/resets.log" 2>/dev/null
+grep -q "scn: fault: QP error mid-transfer" "$W/resets.log" ||
+	bad "no QP error mid-transfer was injected"
+grep -q "scn: fault: ini[0-9] disconnects during an RDMA READ" "$W/resets.log" ||
+	bad "no disconnect during an RDMA READ was injected"
+
+# One tshark pass per capture: protocols, iSCSI opcodes, BTH opcodes, CM
+# attributes, the REQ's service ID, expert severities (Error = 0x800000)
+# and the malformed mark of each frame.
+tshark_summary() { # pcap
+	tshark -r "$1" -T fields -E separator='|' -E occurrence=a -E aggregator=, \
+		-e frame.protocols -e iscsi.opcode -e infiniband.bth.opcode \
+		-e infiniband.mad.attributeid -e infiniband.cm.req.serviceid \
+		-e _ws.expert.severity -e _ws.malformed 2>/dev/null |
+	awk -F'|' '
+		function add(set, list,   n, a, i) {
+			n = split(list, a, ",")
+			for (i = 1; i <= n; i++) if (a[i] != "") set[a[i]] = 1
+		}
+		$7 != "" { malformed++ }
+		$1 ~ /:iser/ { iser++ }
+		{ add(iscsi, $2); add(bth, $3); add(cm, $4); add(sid, $5)
+		  n = split($6, sev, ",")
+		  for (i = 1; i <= n; i++) if (sev[i] + 0 >= 8388608) errors++ }
+		END {
+			printf "malformed=%d errors=%d iser=%d iscsi=", malformed, errors, iser
+			for (k in iscsi) printf "%s,", k
+			printf " bth="; for (k in bth) printf "%s,", k
+			printf " cm="; for (k in cm) printf "%s,", k
+			printf " sid="; for (k in sid) printf "%s,", k
+			printf "\n"
+		}'
+}
+
+has() { # "list," item
+	case ",$1" in *",$2,"*) return 0 ;; esac
+	return 1
+}
+
+check_capture() { # pcap
+	local p=$1 n sum ops
+	n=$(basename "$p")
+	sum=$(tshark_summary "$p")
+	case "$sum" in *"malformed=0 errors=0 "*) ;; *) bad "$n: $sum" ;; esac
+	case "$sum" in *" iser=0 "*) bad "$n: no iSER header dissected" ;; esac
+	ops=${sum#* iscsi=}; ops=${ops%% *}
+	for op in 0x03 0x23 0x01 0x21; do # Login, SCSI Command and their answers
+		has "$ops" "$op" || bad "$n: no iSCSI opcode $op (saw: $ops)"
+	done
+	ops=${sum#* cm=}; ops=${ops%% *}
+	for a in 0x0010 0x0013 0x0014; do # CM REQ, REP, RTU
+		has "$ops" "$a" || bad "$n: no CM attribute $a (saw: $ops)"
+	done
+	ops=${sum#* sid=}; ops=${ops%% *}
+	has "$ops" 0x0000000001060cbc || bad "$n: no REQ for the IP CM service of port 3260 ($ops)"
+	ops=${sum#* bth=}; ops=${ops%% *}
+	# SEND only, ACK, UD SEND only (the MADs)
+	for o in 4 17 100; do
+		has "$ops" "$o" || bad "$n: no BTH opcode $o (saw: $ops)"
+	done
+	{ has "$ops" 6 || has "$ops" 10; } || bad "$n: no RDMA WRITE (saw: $ops)"
+	# io writes 4 KiB, which rides as immediate data (no Get_Data, RFC
+	# 7145 7.3.4); the other scenarios' larger writes need RDMA READs.
+	case $n in io*) return ;; esac
+	has "$ops" 12 || bad "$n: no RDMA READ request (BTH 12; saw: $ops)"
+	{ has "$ops" 13 || has "$ops" 16; } || bad "$n: no RDMA READ response (saw: $ops)"
+}
+
+if command -v tshark >/dev/null; then
+	note "== rdma-test: tshark (default settings)"
+	for p in "$W"/*.a.pcap "$W"/reset*.pcap "$W/all5.pcap" "$W/m1024.pcap"; do
+		[ -f "$p" ] && check_capture "$p"
+	done
+	# the fault captures end connections with a DREQ (0x0015)
+	sum=$(tshark_summary "$W/reset1.pcap")
+	ops=${sum#* cm=}; ops=${ops%% *}
+	has "$ops" 0x0015 || bad "reset1.pcap: no CM DREQ (saw: $ops)"
+else
+	bad "tshark not installed (make deps)"
+fi
+
+note "== rdma-test: sweep of ${RDMA_SWEEP_SEEDS:-50} seeds of faults over iSER"
+"$SIM" --sweep "${RDMA_SWEEP_SEEDS:-50}" --transport iser --jobs 2 | tail -1 ||
+	bad "iSER fault sweep"
+
+if [ -n "$ASAN" ]; then
+	note "== rdma-test: ASan/UBSan build"
+	"$ASAN" --transport iser --scenario mixed --seed 11 --duration 20ms \
+		--pcap "$W/asan1.pcap" || bad "asan mixed over iSER"
+	"$ASAN" --transport iser --scenario faults --seed 12 --duration 40ms \
+		--mtu 1024 --pcap "$W/asan2.pcap" || bad "asan faults over iSER"
+fi
+
+[ $fail -eq 0 ] && note "rdma-test: PASS" || note "rdma-test: FAIL"
+exit $fail
