@@ -686,6 +686,14 @@ static enum nx_sense_reason ws_common(struct nx_task *t, uint64_t lba,
 	bool unmap = t->cdb[1] & 0x08;
 	if (unmap && !lu->bs->thin)
 		return cdb_field(t, 1, 3);
+	/* SBC-3 5.41: the Data-Out Buffer is one logical block.  An
+	 * initiator expecting to send more (libiscsi's WriteSame*.
+	 * InvalidDataOutSize) meant another command: refused as LIO does,
+	 * INVALID FIELD IN COMMAND INFORMATION UNIT (its expected data
+	 * transfer length), rather than run with a residual.  Less than a
+	 * block is the transport's overflow case (05/0E/03 too). */
+	if (!ndob && t->expected_len > lu->block_size)
+		return NX_SR_INVALID_FIELD_IN_IU;
 	t->priv.lba = lba;
 	t->priv.nblocks = (uint32_t)n;
 	/* UNMAP=1, ANCHOR=0 on a thin LU (SBC-3 5.41/5.42; SBC-4's UNMAP

@@ -77,6 +77,7 @@ enum nx_sense_reason {
 	NX_SR_SANITIZE_IN_PROGRESS,   /* 02/04/1B (sanitize.c adds progress) */
 	NX_SR_SANITIZE_FAILED,        /* 03/31/03 SANITIZE COMMAND FAILED */
 	NX_SR_DEFECT_LIST_NOT_FOUND,  /* 01/1C/00 (READ DEFECT DATA) */
+	NX_SR_INVALID_FIELD_IN_IU,    /* 05/0E/03 (expected length vs CDB) */
 	NX_SR_COUNT
 };
 

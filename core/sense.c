@@ -59,6 +59,7 @@ static const struct sense_detail sense_table[NX_SR_COUNT] = {
 	[NX_SR_SANITIZE_IN_PROGRESS] = { CC, KEY_NOT_READY, 0x04, 0x1b },
 	[NX_SR_SANITIZE_FAILED] = { CC, KEY_MEDIUM_ERROR, 0x31, 0x03 },
 	[NX_SR_DEFECT_LIST_NOT_FOUND] = { CC, KEY_RECOVERED_ERROR, 0x1c, 0x00 },
+	[NX_SR_INVALID_FIELD_IN_IU] = { CC, KEY_ILLEGAL_REQUEST, 0x0e, 0x03 },
 };
 #undef CC
 
