@@ -51,8 +51,12 @@
 #define NX_ISCSI_LOGIN_WAIT_NS (15ull * 1000 * 1000 * 1000)
 /* Target-initiated NOP-In keepalive: one tick per interval; a tick with
  * no PDU received sends a ping, a second silent tick drops the
- * connection (RFC 7143 11.19: NOP-In with a valid TTT). */
-#define NX_ISCSI_NOPIN_INTERVAL_NS (15ull * 1000 * 1000 * 1000)
+ * connection (RFC 7143 11.19: NOP-In with a valid TTT).  A connection is
+ * dropped after 2 to 3 intervals of silence: 35 s keeps an initiator
+ * that stops reading for a minute (libiscsi's Sanitize.Reset sleeps 60 s
+ * between TEST UNIT READYs while a sanitize runs) and still ends a dead
+ * one within 105 s. */
+#define NX_ISCSI_NOPIN_INTERVAL_NS (35ull * 1000 * 1000 * 1000)
 
 /* BHS byte 1 flags */
 #define NX_ISCSI_F 0x80
