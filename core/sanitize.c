@@ -39,12 +39,12 @@
 #define OP_SANITIZE 0x48
 #define CHUNK_BYTES (1u << 20)
 #define NS_PER_S 1000000000ull
-/* Rates of the simulated medium: an overwrite writes every block, a
- * block erase resets cells, a cryptographic erase rewrites only what is
- * mapped.  A 128 MiB LU overwrites in 8 s. */
-#define OVERWRITE_BPS (16ull << 20)
-#define BLOCK_ERASE_BPS (128ull << 20)
-#define CRYPTO_ERASE_BPS (1ull << 30)
+/* Pace of the simulated medium, as multiples of the LU's OVERWRITE rate
+ * (nx_lu_config.sanitize_bps, 16 MiB/s by default: a 128 MiB LU
+ * overwrites in 8 s): a block erase resets cells, a cryptographic erase
+ * rewrites only what is mapped. */
+#define BLOCK_ERASE_SPEEDUP 8u
+#define CRYPTO_ERASE_SPEEDUP 64u
 
 struct nx_sanitize {
 	struct nx_lu *lu;
@@ -310,7 +310,7 @@ static int chunk_submit(struct nx_sanitize *op, uint64_t *advance)
 
 static uint64_t pace_ns(const struct nx_sanitize *op, uint64_t bytes)
 {
-	return bytes * NS_PER_S / op->bps;
+	return op->bps ? bytes * NS_PER_S / op->bps : 0; /* 0: wrapped */
 }
 
 /* Next pass: the pattern flips when INVERT is set (SBC-4 5.24.2.2). */
@@ -401,9 +401,11 @@ static struct nx_sanitize *op_new(struct nx_lu *lu, uint8_t sa, bool ause)
 	op->ause = ause;
 	op->size = lu->nblocks << lu->block_shift;
 	op->passes = 1;
-	op->bps = sa == SA_OVERWRITE     ? OVERWRITE_BPS
-		  : sa == SA_BLOCK_ERASE ? BLOCK_ERASE_BPS
-					 : CRYPTO_ERASE_BPS;
+	op->bps = lu->sanitize_bps;
+	if (sa == SA_BLOCK_ERASE)
+		op->bps *= BLOCK_ERASE_SPEEDUP;
+	else if (sa == SA_CRYPTO_ERASE)
+		op->bps *= CRYPTO_ERASE_SPEEDUP;
 	if (sa == SA_CRYPTO_ERASE)
 		op->key = nx_random_u64();
 	return op;

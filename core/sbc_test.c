@@ -796,6 +796,25 @@ static void test_unmap_total_lba_count(void **state)
 	cmd_done(&c);
 }
 
+/* SBC-3 5.41: WRITE SAME takes one block of Data-Out; an expected data
+ * transfer length of more is refused (05/0E/03), exactly one is fine. */
+static void test_write_same_expected_length(void **state)
+{
+	uint8_t cdb[10];
+	struct cmd c;
+
+	put_cdb10(cdb, 0x41, 8, 4);
+	fill(pattern, 1024, 9);
+	run_edtl(&c, cdb, 10, pattern, 1024, 1024);
+	assert_false(c.setup_ok);
+	expect_sense(&c.t, 0x05, 0x0e, 0x03);
+	cmd_done(&c);
+	run_edtl(&c, cdb, 10, pattern, 512, 512);
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_memory_equal(fx.fb->mem + 11 * 512, pattern, 512);
+}
+
 /* nx_lu_config.phys_block_size: a power-of-two multiple of the block
  * size, else the LU is refused. */
 static void test_physical_block_size_config(void **state)
@@ -938,6 +957,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+		T(test_write_same_expected_length),
 		T(test_physical_block_size_config),
 		T(test_removable_eject_load),
 		T(test_removable_stop_without_loej),

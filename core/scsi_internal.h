@@ -39,6 +39,7 @@
 #define NX_UNMAP_MAX_DESC 256u        /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 #define NX_CAW_MAX_BLOCKS 255u        /* MAXIMUM COMPARE AND WRITE LENGTH */
 #define NX_WSNZ 0                     /* WRITE SAME with 0 LBs: to the last LBA */
+#define NX_SANITIZE_BPS_DEFAULT (16ull << 20) /* SANITIZE OVERWRITE pace */
 
 /* REPORT LUNS well-known LUN (SPC-4 8.2): the 8-byte LUN field C101h,
  * which nx_lun_decode() also returns as the LUN value.  It has no nx_lu;
@@ -200,6 +201,7 @@ struct nx_lu {
 	bool medium_absent;       /* removable and ejected: 02/3A/00 */
 	uint8_t lbppbe;           /* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT */
 	struct nx_sanitize *sanitize; /* operation in progress (sanitize.c) */
+	uint64_t sanitize_bps;    /* OVERWRITE pace (nx_lu_config) */
 	/* SBC-4 4.11.3: the last sanitize operation failed; with ause (the
 	 * AUSE bit of the SANITIZE that started it) EXIT FAILURE MODE ends
 	 * the failure, without it only a successful sanitize does. */

@@ -173,6 +173,8 @@ int nx_target_add_lu(struct nx_target *tgt, const struct nx_lu_config *cfg,
 	lu->read_only = cfg->read_only;
 	lu->removable = cfg->removable;
 	lu->lbppbe = (uint8_t)lbppbe;
+	lu->sanitize_bps = cfg->sanitize_bps ? cfg->sanitize_bps
+					     : NX_SANITIZE_BPS_DEFAULT;
 	lu_identity(lu, tgt, cfg);
 	nx_mode_defaults(&lu->mode, bs);
 	lu->mode_saved = lu->mode;
