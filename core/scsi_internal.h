@@ -8,7 +8,8 @@
  * commands), spc.c (INQUIRY, VPD, REPORT LUNS, TUR, REQUEST SENSE), mode.c
  * (MODE SENSE/SELECT and the mode pages), log.c (LOG SENSE), rsoc.c
  * (REPORT SUPPORTED OPERATION CODES from the opcode tables), pr.c
- * (persistent reservations, SPC-2 RESERVE/RELEASE).
+ * (persistent reservations, SPC-2 RESERVE/RELEASE), sanitize.c (SANITIZE
+ * and the sanitize operation), defect.c (READ DEFECT DATA).
  *
  * Handlers return an nx_sense_reason; one table (sense.c) maps it to sense
  * key/ASC/ASCQ and one builder writes the sense bytes: no handler builds

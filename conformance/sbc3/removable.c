@@ -54,7 +54,7 @@ static void rm_restore(struct nx_conf_sess *s, uint32_t lun)
  * loads and the LU is ready again. */
 static void test_removable_eject_load(void **state)
 {
-	uint32_t lun;
+	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
 	struct nx_conf_sess *s = rm_login(&lun);
 	uint8_t rd[16], rc[10] = { 0x25 }, d[512];
 	struct nx_conf_result e, t1, r1, c1, l, t2;
@@ -81,7 +81,7 @@ static void test_removable_eject_load(void **state)
  * from the preventing nexus lifts it. */
 static void test_removable_prevent_refuses_eject(void **state)
 {
-	uint32_t lun;
+	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
 	struct nx_conf_sess *s = rm_login(&lun), *b = nx_conf_login(1);
 	struct nx_conf_result p, e1, e2, t, a, e3;
 
@@ -107,7 +107,7 @@ static void test_removable_prevent_refuses_eject(void **state)
  * when that nexus is lost, another nexus may eject. */
 static void test_removable_prevent_ends_with_nexus_loss(void **state)
 {
-	uint32_t lun;
+	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
 	struct nx_conf_sess *s = rm_login(&lun), *b = nx_conf_login(1);
 	struct nx_conf_result p, e1, e2;
 
@@ -127,7 +127,7 @@ static void test_removable_prevent_ends_with_nexus_loss(void **state)
 /* SBC-3 5.13: a logical unit reset ends every prevention. */
 static void test_removable_prevent_ends_with_lu_reset(void **state)
 {
-	uint32_t lun;
+	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
 	struct nx_conf_sess *s = rm_login(&lun);
 	struct nx_conf_result p, e1, e2, t;
 	uint8_t rsp = 0xff;
@@ -150,7 +150,7 @@ static void test_removable_prevent_ends_with_lu_reset(void **state)
  * MEDIUM MAY HAVE CHANGED; the nexus that loaded it knows and does not. */
 static void test_removable_load_unit_attention(void **state)
 {
-	uint32_t lun;
+	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
 	struct nx_conf_sess *s = rm_login(&lun), *b = nx_conf_login(1);
 	struct nx_conf_result e, l, ta, tb;
 
@@ -173,7 +173,7 @@ static void test_removable_load_unit_attention(void **state)
  * (libiscsi StartStopUnit.NoLoej). */
 static void test_removable_ssu_without_loej(void **state)
 {
-	uint32_t lun;
+	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
 	struct nx_conf_sess *s = rm_login(&lun);
 	struct nx_conf_result p, t1, n, t2;
 
@@ -197,7 +197,7 @@ static void test_read_only_lu_refuses_writes(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	uint8_t wr[16], rd[16], ws[16], d[512];
 	struct nx_conf_result w, r, x;
-	uint32_t lun;
+	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
 
 	if (!media_find_lun(s, MEDIA_READ_ONLY, &lun))
 		NX_SKIP("no write-protected LU on this target");

@@ -380,7 +380,7 @@ static void test_sanitize_write_protected(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	uint8_t cdb[10];
 	struct nx_conf_result r;
-	uint32_t lun;
+	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
 
 	if (!media_find_lun(s, MEDIA_READ_ONLY, &lun))
 		NX_SKIP("no write-protected LU on this target");
