@@ -22,7 +22,11 @@
  *   5. ACA task attribute without an ACA condition: 05/49/00 INVALID
  *      MESSAGE ERROR (SAM-5 8.6.5).  NACA=1 in the CONTROL byte is
  *      accepted (NormACA=1): a CHECK CONDITION then establishes ACA
- *   6. stopped LU and a medium command: 02/04/02 (SBC-3 4.20)
+ *   6. sanitize in progress: 02/04/1B for all but INQUIRY, LOG SENSE,
+ *      REPORT LUNS, REQUEST SENSE; after a failed one, medium access
+ *      03/31/03 (SBC-4 4.11, sanitize.c); ejected removable medium and a
+ *      medium command: 02/3A/00; stopped LU and a medium command:
+ *      02/04/02 (SBC-3 4.20)
  *   7. write protect (read-only LU or SWP): 07/27/00 (SBC-3 4.12)
  *   8. reservations: RESERVATION CONFLICT (SPC-4 5.12.1, SPC-2 5.5.1; pr.c)
  *   9. the command's own parser (fields, LBA range, transfer length)
@@ -466,6 +470,11 @@ static enum nx_sense_reason check_lu_state(struct nx_task *t)
 		return NX_SR_INVALID_MESSAGE;
 	if (lu == NULL)
 		return NX_SR_OK;
+	enum nx_sense_reason r = nx_sanitize_check(t); /* SBC-4 4.11 */
+	if (r != NX_SR_OK)
+		return r;
+	if ((op->flags & NX_OP_MEDIUM) && lu->medium_absent)
+		return NX_SR_MEDIUM_NOT_PRESENT;
 	if ((op->flags & NX_OP_MEDIUM) && lu->stopped)
 		return NX_SR_NOT_READY_STOPPED;
 	if ((op->flags & NX_OP_WRITES) && nx_nexus_lu_read_only(t->nexus, lu))
@@ -697,12 +706,12 @@ void nx_nexus_shutdown(struct nx_nexus *n, void (*done)(void *arg), void *arg)
 	nx_aca_nexus_loss(n->tgt, n); /* SAM-5 5.9.2.5 */
 	/* SBC-3 5.13: nexus loss releases its medium removal prevention. */
 	for (unsigned i = 0; i < n->tgt->lu_count; i++)
-		n->tgt->lus[i]->prevent = false;
+		nx_prevent_release(n->tgt->lus[i], n);
 	n->shutdown_busy = false;
 	nexus_check_shutdown(n);
 }
 
 void nx_lu_reset_state(struct nx_lu *lu)
 {
-	lu->prevent = false;
+	nx_prevent_release(lu, NULL);
 }

@@ -144,6 +144,15 @@ struct nx_lu_config {
 	const char *revision;    /* <= 4 chars, NULL: "0001" */
 	const char *serial;      /* NULL: derived from target name + LUN */
 	bool read_only;
+	bool removable;          /* RMB=1: START STOP UNIT LOEJ ejects/loads */
+	/* Physical block size (SBC-3 5.16.2 LOGICAL BLOCKS PER PHYSICAL
+	 * BLOCK EXPONENT): a power-of-two multiple of block_size, at most
+	 * 2^15 blocks; 0: 4096 (or block_size if that is larger). */
+	uint32_t phys_block_size;
+	/* SANITIZE OVERWRITE rate of the simulated medium in bytes per
+	 * second (block erase is 8x, cryptographic erase 64x faster);
+	 * 0: 16 MiB/s, a 128 MiB LU in 8 s. */
+	uint64_t sanitize_bps;
 };
 
 struct nx_target *nx_target_new(const char *name);

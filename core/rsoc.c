@@ -17,12 +17,14 @@
 #define SUPPORT_STD 0x03     /* SUPPORT 011b: supported as the standard says */
 
 /* Command timeouts descriptor (SPC-4 6.35.4): no nominal processing time
- * is indicated; 30 s is a recommended timeout no nexus command exceeds. */
-static size_t put_timeouts(uint8_t *p)
+ * is indicated; 30 s is a recommended timeout no nexus command exceeds,
+ * except SANITIZE with IMMED=0, which lasts as long as the medium takes
+ * (sanitize.c): COMMAND TIMEOUT 0, none indicated. */
+static size_t put_timeouts(uint8_t *p, const struct nx_opcode_desc *op)
 {
 	memset(p, 0, TIMEOUTS_LEN);
 	nx_put_be16(p, TIMEOUTS_LEN - 2);
-	nx_put_be32(p + 8, 30);
+	nx_put_be32(p + 8, op->opcode == 0x48 ? 0 : 30);
 	return TIMEOUTS_LEN;
 }
 
@@ -60,7 +62,7 @@ static enum nx_sense_reason rsoc_all(struct nx_task *t, bool rctd)
 		nx_put_be16(p + 6, op->cdb_len);
 		len += CMD_DESC_LEN;
 		if (rctd)
-			len += put_timeouts(d + len);
+			len += put_timeouts(d + len, op);
 	}
 	nx_put_be32(d, (uint32_t)(len - 4));
 	nx_task_put_data(t, d, (uint32_t)len);
@@ -114,7 +116,7 @@ static enum nx_sense_reason rsoc_one(struct nx_task *t,
 	d[4 + op->cdb_len - 1] |= 0x04; /* NACA (SAM-5 5.2, NORMACA=1) */
 	len += op->cdb_len;
 	if (rctd)
-		len += put_timeouts(d + len);
+		len += put_timeouts(d + len, op);
 	nx_task_put_data(t, d, (uint32_t)len);
 	return NX_SR_OK;
 }

@@ -599,7 +599,10 @@ static enum nx_sense_reason exec_rc16(struct nx_task *t)
 	memset(d, 0, sizeof(d));
 	nx_put_be64(d, lu->nblocks ? lu->nblocks - 1 : 0);
 	nx_put_be32(d + 8, lu->block_size);
-	/* SBC-3 5.16.2: LBPME, and LBPRZ since unmapped blocks read zero. */
+	/* SBC-3 5.16.2: LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT; LBA 0
+	 * starts a physical block (LOWEST ALIGNED LOGICAL BLOCK ADDRESS 0). */
+	d[13] = lu->lbppbe & 0x0f;
+	/* LBPME, and LBPRZ since unmapped blocks read zero. */
 	if (lu->bs->thin)
 		d[14] = 0x80 | 0x40;
 	nx_task_put_data(t, d, sizeof(d));
@@ -614,23 +617,53 @@ static enum nx_sense_reason parse_ssu(struct nx_task *t)
 	bool loej = t->cdb[4] & 0x02;
 
 	t->priv.engine = E_SSU;
-	/* POWER CONDITION != 0: START and LOEJ are ignored. */
+	/* POWER CONDITION != 0: START and LOEJ are ignored.  Prevention
+	 * refuses both eject and load (SBC-3 5.13, 5.25). */
 	if (pc == 0 && loej && lu_of(t)->prevent)
 		return NX_SR_MEDIUM_REMOVAL_PREVENTED;
 	return NX_SR_OK;
+}
+
+/* What START and LOEJ do once the cache is written back.  A fixed LU
+ * stops and starts (SBC-3 4.20).  A removable LU's readiness follows its
+ * medium: LOEJ=1 ejects (START=0) or loads (START=1); LOEJ=0 only writes
+ * back the cache and the LU stays ready (as tgt does, and as libiscsi's
+ * StartStopUnit.NoLoej expects of a removable LU).  Loading a medium is
+ * a medium change for every other I_T nexus: UA 28h/00h NOT READY TO
+ * READY CHANGE, MEDIUM MAY HAVE CHANGED (SPC-4 6.37). */
+static void ssu_apply(struct nx_task *t, bool start, bool loej)
+{
+	struct nx_lu *lu = lu_of(t);
+
+	if (!lu->removable) {
+		lu->stopped = !start;
+		return;
+	}
+	if (!loej)
+		return;
+	if (!start) {
+		lu->medium_absent = true;
+		return;
+	}
+	if (lu->medium_absent) {
+		lu->medium_absent = false;
+		nx_ua_establish_all(lu->tgt, lu, t->nexus, 0x28, 0x00);
+	}
 }
 
 static enum nx_sense_reason ssu_step(struct nx_task *t)
 {
 	uint8_t pc = t->cdb[4] >> 4;
 	bool no_flush = t->cdb[4] & 0x04;
+	bool loej = t->cdb[4] & 0x02;
 	bool start = t->cdb[4] & 0x01;
 	struct nx_lu *lu = lu_of(t);
 
 	if (pc != 0)
 		return NX_SR_OK;
-	if (t->priv.stage == 0 && !start && !no_flush && !lu->stopped) {
-		/* Stopping writes back the volatile cache first. */
+	if (t->priv.stage == 0 && !start && !no_flush && !lu->stopped &&
+	    !lu->medium_absent) {
+		/* Stopping or ejecting writes back the volatile cache first. */
 		t->priv.stage = 1;
 		return submit(t, NX_BS_SYNC, 0, 0, NULL, 0);
 	}
@@ -639,12 +672,13 @@ static enum nx_sense_reason ssu_step(struct nx_task *t)
 		if (r != NX_SR_OK)
 			return r;
 	}
-	lu->stopped = !start;
+	ssu_apply(t, start, loej);
 	return NX_SR_OK;
 }
 
-/* nexus LUs are not removable (RMB=0): PREVENT 01b is recorded (it blocks
- * LOEJ), 00b clears it, 10b/11b are obsolete -> INVALID FIELD IN CDB. */
+/* PREVENT 01b starts this I_T nexus's prevention, 00b ends it; 10b/11b
+ * are obsolete -> INVALID FIELD IN CDB.  Removal stays prevented while
+ * any I_T nexus prevents it (SBC-3 5.13). */
 static enum nx_sense_reason parse_prevent(struct nx_task *t)
 {
 	if (t->cdb[4] & 0x02)
@@ -654,8 +688,33 @@ static enum nx_sense_reason parse_prevent(struct nx_task *t)
 
 static enum nx_sense_reason exec_prevent(struct nx_task *t)
 {
-	lu_of(t)->prevent = t->cdb[4] & 0x01;
+	struct nx_lu *lu = lu_of(t);
+	unsigned i = nx_target_lu_index(lu->tgt, lu);
+
+	if (!(t->cdb[4] & 0x01)) {
+		nx_prevent_release(lu, t->nexus);
+	} else if (!t->nexus->prevent[i]) {
+		t->nexus->prevent[i] = true;
+		lu->prevent++;
+	}
 	return NX_SR_OK;
+}
+
+void nx_prevent_release(struct nx_lu *lu, struct nx_nexus *n)
+{
+	unsigned i = nx_target_lu_index(lu->tgt, lu);
+
+	if (n != NULL) {
+		if (n->prevent[i]) {
+			nx_assert(lu->prevent > 0);
+			n->prevent[i] = false;
+			lu->prevent--;
+		}
+		return;
+	}
+	for (struct nx_nexus *m = lu->tgt->nexus_head; m != NULL; m = m->next)
+		m->prevent[i] = false;
+	lu->prevent = 0;
 }
 
 /* ---- WRITE SAME (SBC-3 5.41, 5.42) --------------------------------------- */
@@ -675,6 +734,14 @@ static enum nx_sense_reason ws_common(struct nx_task *t, uint64_t lba,
 	bool unmap = t->cdb[1] & 0x08;
 	if (unmap && !lu->bs->thin)
 		return cdb_field(t, 1, 3);
+	/* SBC-3 5.41: the Data-Out Buffer is one logical block.  An
+	 * initiator expecting to send more (libiscsi's WriteSame*.
+	 * InvalidDataOutSize) meant another command: refused as LIO does,
+	 * INVALID FIELD IN COMMAND INFORMATION UNIT (its expected data
+	 * transfer length), rather than run with a residual.  Less than a
+	 * block is the transport's overflow case (05/0E/03 too). */
+	if (!ndob && t->expected_len > lu->block_size)
+		return NX_SR_INVALID_FIELD_IN_IU;
 	t->priv.lba = lba;
 	t->priv.nblocks = (uint32_t)n;
 	/* UNMAP=1, ANCHOR=0 on a thin LU (SBC-3 5.41/5.42; SBC-4's UNMAP
@@ -1014,6 +1081,10 @@ static const step_fn engine_steps[E_COUNT] = {
 #define RW1 0x1a
 #define LBA4 0xff, 0xff, 0xff, 0xff
 #define LBA8 LBA4, LBA4
+#define SANITIZE_ROW(sa, name)                                              \
+	{ 0x48, sa, 10, NX_OP_SA | WMEDIA, name,                            \
+	  { 0xff, 0xbf, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00 },   \
+	  nx_sanitize_parse, nx_sanitize_exec }
 
 const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	{ 0x08, 0, 6, RMEDIA, "READ(6)", { 0xff, 0x1f, 0xff, 0xff, 0xff, 0x00 },
@@ -1044,11 +1115,21 @@ const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	  exec_prefetch },
 	{ 0x35, 0, 10, MEDIA, "SYNCHRONIZE CACHE(10)",
 	  { 0xff, 0x06, LBA4, 0x1f, 0xff, 0xff, 0x00 }, parse_sync, exec_engine },
+	/* READ DEFECT DATA (defect.c): read class (SBC-3 table 13). */
+	{ 0x37, 0, 10, RMEDIA, "READ DEFECT DATA(10)",
+	  { 0xff, 0x00, 0x1f, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00 },
+	  nx_rdd_parse, nx_rdd_exec },
 	{ 0x41, 0, 10, WMEDIA, "WRITE SAME(10)",
 	  { 0xff, 0x08, LBA4, 0x1f, 0xff, 0xff, 0x00 }, parse_ws10, exec_engine },
 	{ 0x42, 0, 10, WMEDIA, "UNMAP",
 	  { 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0xff, 0xff, 0x00 },
 	  parse_unmap, exec_engine },
+	/* SANITIZE (sanitize.c): IMMED, AUSE, SERVICE ACTION in byte 1;
+	 * ZNR (40h) is reserved on a LU that is not zoned. */
+	SANITIZE_ROW(0x01, "SANITIZE (OVERWRITE)"),
+	SANITIZE_ROW(0x02, "SANITIZE (BLOCK ERASE)"),
+	SANITIZE_ROW(0x03, "SANITIZE (CRYPTOGRAPHIC ERASE)"),
+	SANITIZE_ROW(0x1f, "SANITIZE (EXIT FAILURE MODE)"),
 	{ 0x88, 0, 16, RMEDIA, "READ(16)",
 	  { 0xff, RW1, LBA8, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 }, parse_read,
 	  exec_engine },
@@ -1098,6 +1179,8 @@ const struct nx_opcode_desc nx_sbc_opcodes[] = {
 	{ 0xaf, 0, 12, RMEDIA, "VERIFY(12)",
 	  { 0xff, 0x16, LBA4, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 },
 	  parse_verify, exec_engine },
+	{ 0xb7, 0, 12, RMEDIA, "READ DEFECT DATA(12)",
+	  { 0xff, 0x1f, LBA4, LBA4, 0x00, 0x00 }, nx_rdd_parse, nx_rdd_exec },
 };
 
 const size_t nx_sbc_opcode_count = NX_ARRAY_SIZE(nx_sbc_opcodes);

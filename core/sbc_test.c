@@ -279,7 +279,9 @@ static void test_read_capacity(void **state)
 	assert_int_equal(c.t.xfer_len, 32);
 	assert_int_equal(nx_get_be64(c.t.data), NBLK - 1);
 	assert_int_equal(nx_get_be32(c.t.data + 8), 512);
-	assert_int_equal(c.t.data[14], 0xc0); /* LBPME, LBPRZ */
+	assert_int_equal(c.t.data[13], 3); /* 8 x 512 = 4 KiB physical */
+	assert_int_equal(c.t.data[14], 0xc0); /* LBPME, LBPRZ, aligned at 0 */
+	assert_int_equal(c.t.data[15], 0x00);
 	cmd_done(&c);
 	nx_put_be32(cdb16 + 10, 5); /* allocation length truncates */
 	run(&c, cdb16, 16, NULL, 0);
@@ -795,6 +797,7 @@ static void test_4k_blocks_thick(void **state)
 	run(&c, cdb16, 16, NULL, 0);
 	assert_int_equal(nx_get_be64(c.t.data), FX_SIZE / 4096 - 1);
 	assert_int_equal(nx_get_be32(c.t.data + 8), 4096);
+	assert_int_equal(c.t.data[13], 0); /* physical = logical = 4 KiB */
 	assert_int_equal(c.t.data[14], 0); /* not thin */
 	cmd_done(&c);
 	run(&c, um, 10, NULL, 0);
@@ -839,10 +842,173 @@ static void test_unmap_total_lba_count(void **state)
 	cmd_done(&c);
 }
 
+/* SBC-3 5.41: WRITE SAME takes one block of Data-Out; an expected data
+ * transfer length of more is refused (05/0E/03), exactly one is fine. */
+static void test_write_same_expected_length(void **state)
+{
+	uint8_t cdb[10];
+	struct cmd c;
+
+	put_cdb10(cdb, 0x41, 8, 4);
+	fill(pattern, 1024, 9);
+	run_edtl(&c, cdb, 10, pattern, 1024, 1024);
+	assert_false(c.setup_ok);
+	expect_sense(&c.t, 0x05, 0x0e, 0x03);
+	cmd_done(&c);
+	run_edtl(&c, cdb, 10, pattern, 512, 512);
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_memory_equal(fx.fb->mem + 11 * 512, pattern, 512);
+}
+
+/* nx_lu_config.phys_block_size: a power-of-two multiple of the block
+ * size, else the LU is refused. */
+static void test_physical_block_size_config(void **state)
+{
+	static const struct { uint32_t bs, pbs; int rc; uint8_t e; } cases[] = {
+		{ 512, 512, 0, 0 }, { 512, 65536, 0, 7 }, { 4096, 0, 0, 0 },
+		{ 4096, 16384, 0, 2 }, { 512, 1536, NX_EINVAL, 0 },
+		{ 4096, 512, NX_EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < NX_ARRAY_SIZE(cases); i++) {
+		struct nx_lu_config cfg = { .lun = 1 + i, .block_size = cases[i].bs,
+					    .phys_block_size = cases[i].pbs };
+		struct fake_bs *f = fb_new(1 << 16, true);
+		int rc = nx_target_add_lu(fx.tgt, &cfg, &f->bs);
+		assert_int_equal(rc, cases[i].rc);
+		if (rc != 0) {
+			fb_destroy(&f->bs);
+			continue;
+		}
+		assert_int_equal(nx_target_find_lu(fx.tgt, cfg.lun)->lbppbe,
+				 cases[i].e);
+	}
+}
+
+/* A removable LU (RMB=1): LOEJ ejects (START=0) and loads (START=1);
+ * without medium, TEST UNIT READY and medium access get 02/3A/00, READ
+ * CAPACITY too; loading is a medium change for the other I_T nexus
+ * (UA 28h/00h), not for the one that loaded it (SBC-3 5.25). */
+static void test_removable_eject_load(void **state)
+{
+	uint8_t ssu[6] = { 0x1b, 0, 0, 0, 0x02, 0 }, tur[6] = { 0 };
+	uint8_t rd[10], rc[10] = { 0x25 };
+	struct cmd c;
+	struct nx_ua ua;
+
+	fx.lu->removable = true;
+	run(&c, ssu, 6, NULL, 0); /* eject */
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_true(fx.lu->medium_absent);
+	assert_false(fx.lu->stopped);
+	run(&c, tur, 6, NULL, 0);
+	expect_sense(&c.t, 0x02, 0x3a, 0x00);
+	cmd_done(&c);
+	put_cdb10(rd, 0x28, 0, 1);
+	run(&c, rd, 10, NULL, 0);
+	expect_sense(&c.t, 0x02, 0x3a, 0x00);
+	cmd_done(&c);
+	run(&c, rc, 10, NULL, 0);
+	expect_sense(&c.t, 0x02, 0x3a, 0x00);
+	cmd_done(&c);
+	run(&c, ssu, 6, NULL, 0); /* eject again: nothing to do */
+	expect_good(&c.t);
+	cmd_done(&c);
+	ssu[4] = 0x03; /* load */
+	run(&c, ssu, 6, NULL, 0);
+	expect_good(&c.t);
+	cmd_done(&c);
+	run(&c, tur, 6, NULL, 0);
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_false(nx_ua_pop(fx.n1, fx.lu, &ua));
+	assert_true(nx_ua_pop(fx.n2, fx.lu, &ua));
+	assert_int_equal(ua.asc, 0x28);
+	assert_int_equal(ua.ascq, 0x00);
+}
+
+/* A removable LU follows its medium: START=0 without LOEJ writes the
+ * cache back and stays ready; POWER CONDITION != 0 ignores LOEJ. */
+static void test_removable_stop_without_loej(void **state)
+{
+	uint8_t ssu[6] = { 0x1b, 0, 0, 0, 0x00, 0 }, tur[6] = { 0 };
+	struct cmd c;
+
+	fx.lu->removable = true;
+	run(&c, ssu, 6, NULL, 0);
+	expect_good(&c.t);
+	assert_int_equal(fx.fb->last_op, NX_BS_SYNC);
+	cmd_done(&c);
+	run(&c, tur, 6, NULL, 0);
+	expect_good(&c.t);
+	cmd_done(&c);
+	ssu[4] = 0x32; /* POWER CONDITION 3h, LOEJ */
+	run(&c, ssu, 6, NULL, 0);
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_false(fx.lu->medium_absent);
+}
+
+/* SBC-3 5.13: removal stays prevented while any I_T nexus prevents it;
+ * one nexus's ALLOW or loss ends only its own prevention. */
+static void test_prevent_per_nexus(void **state)
+{
+	uint8_t pa[6] = { 0x1e, 0, 0, 0, 0x01, 0 };
+	uint8_t ssu[6] = { 0x1b, 0, 0, 0, 0x02, 0 };
+	struct cmd c;
+
+	fx.lu->removable = true;
+	run(&c, pa, 6, NULL, 0);
+	cmd_done(&c);
+	run(&c, pa, 6, NULL, 0); /* twice from one nexus counts once */
+	cmd_done(&c);
+	cmd_prepare(&c, fx.n2, 0, pa, 6);
+	cmd_run(&c, NULL, 0);
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_int_equal(fx.lu->prevent, 2);
+	pa[4] = 0;
+	run(&c, pa, 6, NULL, 0); /* n1 allows */
+	cmd_done(&c);
+	cmd_prepare(&c, fx.n1, 0, ssu, 6);
+	cmd_run(&c, NULL, 0);
+	expect_sense(&c.t, 0x05, 0x53, 0x02); /* n2 still prevents */
+	cmd_done(&c);
+	nx_prevent_release(fx.lu, fx.n2); /* n2's I_T nexus loss */
+	assert_int_equal(fx.lu->prevent, 0);
+	run(&c, ssu, 6, NULL, 0);
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_true(fx.lu->medium_absent);
+}
+
+/* INQUIRY byte 1: RMB follows the configuration. */
+static void test_inquiry_rmb(void **state)
+{
+	uint8_t inq[6] = { 0x12, 0, 0, 0, 36, 0 };
+	struct cmd c;
+
+	run(&c, inq, 6, NULL, 0);
+	assert_int_equal(c.t.data[1], 0x00);
+	cmd_done(&c);
+	fx.lu->removable = true;
+	run(&c, inq, 6, NULL, 0);
+	assert_int_equal(c.t.data[1], 0x80);
+	cmd_done(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+		T(test_write_same_expected_length),
+		T(test_physical_block_size_config),
+		T(test_removable_eject_load),
+		T(test_removable_stop_without_loej),
+		T(test_prevent_per_nexus),
+		T(test_inquiry_rmb),
 		T(test_write_read10_roundtrip),
 		T(test_read_lba_out_of_range),
 		T(test_read10_rdprotect_field_pointer),

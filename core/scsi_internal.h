@@ -11,7 +11,9 @@
  * (persistent reservations, SPC-2 RESERVE/RELEASE), alua.c (target port
  * groups, asymmetric access states, REPORT/SET TARGET PORT GROUPS),
  * xcopy.c (EXTENDED COPY, RECEIVE COPY RESULTS, Third-party Copy VPD),
- * iogate.c (the per-LU I/O gate that makes atomic commands all-or-nothing).
+ * iogate.c (the per-LU I/O gate that makes atomic commands all-or-nothing),
+ * sanitize.c (SANITIZE and the sanitize operation), defect.c (READ
+ * DEFECT DATA).
  *
  * Handlers return an nx_sense_reason; one table (sense.c) maps it to sense
  * key/ASC/ASCQ and one builder writes the sense bytes: no handler builds
@@ -52,6 +54,7 @@
  * not supported (both boundary fields 0). */
 #define NX_ATOMIC_MAX_BYTES (2u << 20)
 #define NX_ATOMIC_UNIT_BYTES 4096u
+#define NX_SANITIZE_BPS_DEFAULT (16ull << 20) /* SANITIZE OVERWRITE pace */
 
 /* REPORT LUNS well-known LUN (SPC-4 8.2): the 8-byte LUN field C101h,
  * which nx_lun_decode() also returns as the LUN value.  It has no nx_lu;
@@ -87,6 +90,11 @@ enum nx_sense_reason {
 	NX_SR_BUSY,                   /* status BUSY, no sense */
 	NX_SR_TASK_SET_FULL,          /* status TASK SET FULL, no sense */
 	NX_SR_ACA_ACTIVE,             /* status ACA ACTIVE, no sense (SAM-5 5.9.2) */
+	NX_SR_MEDIUM_NOT_PRESENT,     /* 02/3A/00 (removable LU, ejected) */
+	NX_SR_SANITIZE_IN_PROGRESS,   /* 02/04/1B (sanitize.c adds progress) */
+	NX_SR_SANITIZE_FAILED,        /* 03/31/03 SANITIZE COMMAND FAILED */
+	NX_SR_DEFECT_LIST_NOT_FOUND,  /* 01/1C/00 (READ DEFECT DATA) */
+	NX_SR_INVALID_FIELD_IN_IU,    /* 05/0E/03 (expected length vs CDB) */
 	NX_SR_COUNT
 };
 
@@ -198,6 +206,7 @@ struct nx_ua {
 };
 
 struct nx_pr;
+struct nx_sanitize;
 
 /* ALUA (alua.c): target port groups of a target, in ascending id order;
  * ports of a group in ascending relative target port order. */
@@ -249,7 +258,19 @@ struct nx_lu {
 	uint64_t nblocks;
 	bool read_only;
 	bool stopped;             /* START STOP UNIT START=0 (SBC-3 5.25) */
-	bool prevent;             /* PREVENT ALLOW MEDIUM REMOVAL (SBC-3 5.13) */
+	/* PREVENT ALLOW MEDIUM REMOVAL (SBC-3 5.13): how many I_T nexuses
+	 * prevent removal (each nexus's own flag: nx_nexus.prevent[]). */
+	uint32_t prevent;
+	bool removable;           /* RMB=1: START STOP UNIT LOEJ ejects/loads */
+	bool medium_absent;       /* removable and ejected: 02/3A/00 */
+	uint8_t lbppbe;           /* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT */
+	struct nx_sanitize *sanitize; /* operation in progress (sanitize.c) */
+	uint64_t sanitize_bps;    /* OVERWRITE pace (nx_lu_config) */
+	/* SBC-4 4.11.3: the last sanitize operation failed; with ause (the
+	 * AUSE bit of the SANITIZE that started it) EXIT FAILURE MODE ends
+	 * the failure, without it only a successful sanitize does. */
+	bool sanitize_failed;
+	bool sanitize_failed_ause;
 	char vendor[9];
 	char product[17];
 	char revision[5];
@@ -330,6 +351,8 @@ struct nx_nexus {
 	uint64_t ro_luns[NX_NEXUS_RO_MAX];
 	uint8_t ro_count;
 	bool ro_all;
+	/* per-LU (index as ua[]): this nexus prevents medium removal */
+	bool prevent[NX_LU_MAX];
 };
 
 /* ---- helpers shared across core/ ---------------------------------------- */
@@ -451,6 +474,32 @@ enum nx_sense_reason nx_rcr_exec(struct nx_task *t);
 /* Third-party Copy VPD page (SPC-4 7.8.17) payload after the 4-byte page
  * header into buf (cap bytes); returns its length. */
 size_t nx_xcopy_vpd_3pc(const struct nx_lu *lu, uint8_t *buf, size_t cap);
+
+/* Medium removal prevention (sbc.c, SBC-3 5.13): ends for one I_T nexus
+ * (n; its I_T nexus loss or reset) or for all of them (n == NULL; a
+ * logical unit reset or hard reset). */
+void nx_prevent_release(struct nx_lu *lu, struct nx_nexus *n);
+
+/* SANITIZE (sanitize.c, SBC-3 5.30 / SBC-4 5.24, model SBC-4 4.11). */
+enum nx_sense_reason nx_sanitize_parse(struct nx_task *t);
+enum nx_sense_reason nx_sanitize_exec(struct nx_task *t);
+/* Dispatch: NX_SR_OK, or the command is refused while a sanitize is in
+ * progress (NOT READY, SANITIZE IN PROGRESS with progress indication,
+ * sense already built: NX_SR_CHECK_CONDITION_SET) or after one failed. */
+enum nx_sense_reason nx_sanitize_check(struct nx_task *t);
+/* Progress of the operation in progress in 1/65536 (SPC-4 4.5.2.4.4);
+ * false when none is in progress. */
+bool nx_sanitize_progress(const struct nx_lu *lu, uint16_t *progress);
+/* The target frees the LU: stop the operation, free its state. */
+void nx_sanitize_lu_free(struct nx_lu *lu);
+/* A sense-key-specific progress indication (SPC-4 4.5.2.4.4) in the form
+ * the sense builder takes: SKSV=1, the 16-bit PROGRESS INDICATION where
+ * a field pointer would be. */
+struct nx_sense_field nx_sense_progress(uint16_t progress);
+
+/* READ DEFECT DATA (10)/(12) (defect.c, SBC-3 5.17, 5.18). */
+enum nx_sense_reason nx_rdd_parse(struct nx_task *t);
+enum nx_sense_reason nx_rdd_exec(struct nx_task *t);
 
 /* Unit attentions (SAM-5 5.14): queue for one nexus / every nexus but one. */
 void nx_ua_establish(struct nx_nexus *n, const struct nx_lu *lu, uint8_t asc,

@@ -8,6 +8,7 @@
  */
 #include "scsi_internal.h"
 
+#define KEY_RECOVERED_ERROR 0x01
 #define KEY_NOT_READY 0x02
 #define KEY_MEDIUM_ERROR 0x03
 #define KEY_HARDWARE_ERROR 0x04
@@ -55,6 +56,11 @@ static const struct sense_detail sense_table[NX_SR_COUNT] = {
 	[NX_SR_BUSY] = { NX_STATUS_BUSY, 0, 0, 0 },
 	[NX_SR_TASK_SET_FULL] = { NX_STATUS_TASK_SET_FULL, 0, 0, 0 },
 	[NX_SR_ACA_ACTIVE] = { NX_STATUS_ACA_ACTIVE, 0, 0, 0 },
+	[NX_SR_MEDIUM_NOT_PRESENT] = { CC, KEY_NOT_READY, 0x3a, 0x00 },
+	[NX_SR_SANITIZE_IN_PROGRESS] = { CC, KEY_NOT_READY, 0x04, 0x1b },
+	[NX_SR_SANITIZE_FAILED] = { CC, KEY_MEDIUM_ERROR, 0x31, 0x03 },
+	[NX_SR_DEFECT_LIST_NOT_FOUND] = { CC, KEY_RECOVERED_ERROR, 0x1c, 0x00 },
+	[NX_SR_INVALID_FIELD_IN_IU] = { CC, KEY_ILLEGAL_REQUEST, 0x0e, 0x03 },
 };
 #undef CC
 
@@ -67,6 +73,15 @@ static void put_field_pointer(uint8_t *p, const struct nx_sense_field *f)
 	if (f->bit_valid)
 		p[0] |= (uint8_t)(0x08 | (f->bit & 0x07));
 	nx_put_be16(p + 1, f->byte);
+}
+
+/* SPC-4 4.5.2.4.4: the progress indication shares the field pointer's
+ * layout (SKSV, then 16 bits), with C/D, BPV and BIT POINTER zero. */
+struct nx_sense_field nx_sense_progress(uint16_t progress)
+{
+	struct nx_sense_field f = { .valid = true, .byte = progress };
+
+	return f;
 }
 
 static size_t encode_fixed(uint8_t *buf, size_t cap, uint8_t key,

@@ -93,6 +93,8 @@ static void std_inquiry(struct nx_task *t)
 
 	memset(d, 0, sizeof(d));
 	d[0] = inquiry_byte0(t);
+	if (lu != NULL && lu->removable)
+		d[1] = 0x80;    /* RMB: removable medium */
 	d[2] = 0x06;        /* VERSION: SPC-4 */
 	d[3] = 0x20 | 0x10 | 0x02; /* NORMACA (SAM-5 5.9.2), HISUP, FORMAT 2 */
 	d[4] = STD_INQ_LEN - 5;
@@ -304,11 +306,17 @@ static enum nx_sense_reason vpd_block_limits(struct nx_task *t)
 	vpd_header(t, d, 0xb0, sizeof(d) - VPD_HDR_LEN);
 	d[4] = NX_WSNZ ? 0x01 : 0x00;
 	d[5] = (uint8_t)NX_CAW_MAX_BLOCKS;
+	/* OPTIMAL TRANSFER LENGTH GRANULARITY: one physical block */
+	nx_put_be16(d + 6, (uint16_t)(1u << lu->lbppbe));
 	nx_put_be32(d + 8, NX_MAX_XFER_BYTES >> lu->block_shift);
 	nx_put_be32(d + 12, (1u << 20) >> lu->block_shift);
 	if (lu->bs->thin) {
 		nx_put_be32(d + 20, NX_UNMAP_MAX_BLOCKS);
 		nx_put_be32(d + 24, NX_UNMAP_MAX_DESC);
+		/* OPTIMAL UNMAP GRANULARITY: one physical block; UGAVALID
+		 * with alignment 0, as LOWEST ALIGNED LBA is 0 (RC16) */
+		nx_put_be32(d + 28, 1u << lu->lbppbe);
+		d[32] = 0x80;
 	}
 	nx_put_be64(d + 36, NX_WS_MAX_BLOCKS);
 	/* SBC-4 6.6.4: WRITE ATOMIC(16) limits; no atomic boundaries
@@ -322,7 +330,9 @@ static enum nx_sense_reason vpd_block_limits(struct nx_task *t)
 }
 
 /* Block device characteristics (SBC-3 6.5).  RAM and null have no
- * rotating medium (MEDIUM ROTATION RATE 0001h); a file's is unknown (0). */
+ * rotating medium (MEDIUM ROTATION RATE 0001h); a file's is unknown (0).
+ * WABEREQ and WACEREQ 01b (SBC-4 6.6.2): after a BLOCK ERASE or
+ * CRYPTOGRAPHIC ERASE sanitize, reads complete with GOOD status. */
 static enum nx_sense_reason vpd_block_chars(struct nx_task *t)
 {
 	const char *name = t->priv.lu->bs->ops->name;
@@ -332,6 +342,7 @@ static enum nx_sense_reason vpd_block_chars(struct nx_task *t)
 	vpd_header(t, d, 0xb1, sizeof(d) - VPD_HDR_LEN);
 	if (name != NULL && (!strcmp(name, "ram") || !strcmp(name, "null")))
 		nx_put_be16(d + 4, 0x0001);
+	d[7] = 0x40 | 0x10;
 	nx_task_put_data(t, d, sizeof(d));
 	return NX_SR_OK;
 }
@@ -446,6 +457,9 @@ static enum nx_sense_reason tur_exec(struct nx_task *t)
 	const struct nx_lu *lu = t->priv.lu;
 
 	nx_assert(lu != NULL);
+	/* SPC-4 6.37: no medium in a removable LU: MEDIUM NOT PRESENT */
+	if (lu->medium_absent)
+		return NX_SR_MEDIUM_NOT_PRESENT;
 	/* SBC-3 4.20: a stopped LU needs START STOP UNIT to become ready */
 	return lu->stopped ? NX_SR_NOT_READY_STOPPED : NX_SR_OK;
 }
@@ -458,15 +472,39 @@ static enum nx_sense_reason request_sense_parse(struct nx_task *t)
 	return NX_SR_OK;
 }
 
+/* The condition of lu that REQUEST SENSE reports when no UA is pending:
+ * a sanitize in progress with its progress indication (SBC-4 4.11.2), a
+ * failed sanitize (SBC-4 4.11.3), no medium, a stopped LU (SBC-3 4.20). */
+static bool lu_not_ready(const struct nx_lu *lu, uint8_t sense[3],
+			 struct nx_sense_field *f)
+{
+	uint16_t progress;
+
+	if (nx_sanitize_progress(lu, &progress)) {
+		*f = nx_sense_progress(progress);
+		memcpy(sense, "\x02\x04\x1b", 3);
+	} else if (lu->sanitize_failed) {
+		memcpy(sense, "\x03\x31\x03", 3);
+	} else if (lu->medium_absent) {
+		memcpy(sense, "\x02\x3a\x00", 3);
+	} else if (lu->stopped) {
+		memcpy(sense, "\x02\x04\x02", 3);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 /* Status GOOD with the sense data as parameter data: a pending UA for
  * this I_T_L nexus (consumed, SAM-5 5.14), LOGICAL UNIT NOT SUPPORTED for
- * a LUN without an LU (SPC-4 6.39.1), a stopped LU's NOT READY, else NO
- * SENSE.  DESC picks the format. */
+ * a LUN without an LU (SPC-4 6.39.1), the LU's not-ready condition, else
+ * NO SENSE.  DESC picks the format. */
 static enum nx_sense_reason request_sense_exec(struct nx_task *t)
 {
 	struct nx_lu *lu = t->priv.lu;
 	bool desc = t->cdb[1] & 0x01;
-	uint8_t key = 0x00, asc = 0x00, ascq = 0x00;
+	uint8_t s[3] = { 0x00, 0x00, 0x00 }; /* key, ASC, ASCQ */
+	struct nx_sense_field f = { .valid = false };
 	uint8_t d[NX_SENSE_MAX];
 	struct nx_ua ua;
 
@@ -474,18 +512,16 @@ static enum nx_sense_reason request_sense_exec(struct nx_task *t)
 	 * this port, 5.16.2.4.5) answers as if absent. */
 	if ((lu == NULL && !task_is_report_luns_wlun(t)) ||
 	    nx_alua_unavailable(t)) {
-		key = 0x05;
-		asc = 0x25;
+		s[0] = 0x05;
+		s[1] = 0x25;
 	} else if (lu != NULL && nx_ua_pop(t->nexus, lu, &ua)) {
-		key = 0x06;
-		asc = ua.asc;
-		ascq = ua.ascq;
-	} else if (lu != NULL && lu->stopped) {
-		key = 0x02;
-		asc = 0x04;
-		ascq = 0x02;
+		s[0] = 0x06;
+		s[1] = ua.asc;
+		s[2] = ua.ascq;
+	} else if (lu != NULL) {
+		lu_not_ready(lu, s, &f);
 	}
-	size_t n = nx_sense_encode(d, sizeof(d), desc, key, asc, ascq, NULL,
+	size_t n = nx_sense_encode(d, sizeof(d), desc, s[0], s[1], s[2], &f,
 				   false, 0);
 	nx_task_put_data(t, d, (uint32_t)n);
 	return NX_SR_OK;

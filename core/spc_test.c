@@ -175,10 +175,13 @@ static void test_vpd_block_limits(void **state)
 
 	memset(exp, 0, sizeof(exp));
 	memcpy(exp, "\x00\xb0\x00\x3c\x00\xff", 6); /* WSNZ=0 */
+	nx_put_be16(exp + 6, 8);         /* one 4 KiB physical block */
 	nx_put_be32(exp + 8, 16384);     /* 8 MiB of 512-byte blocks */
 	nx_put_be32(exp + 12, 2048);     /* 1 MiB */
 	nx_put_be32(exp + 20, 0x100000); /* thin: UNMAP limits */
 	nx_put_be32(exp + 24, 256);
+	nx_put_be32(exp + 28, 8);        /* OPTIMAL UNMAP GRANULARITY */
+	exp[32] = 0x80;                  /* UGAVALID, alignment 0 */
 	nx_put_be64(exp + 36, 0xffff); /* MAXIMUM WRITE SAME LENGTH */
 	nx_put_be32(exp + 44, 4096);   /* MAXIMUM ATOMIC TRANSFER LENGTH: 2 MiB */
 	nx_put_be32(exp + 48, 8);      /* ATOMIC ALIGNMENT: 4 KiB */
@@ -196,6 +199,7 @@ static void test_vpd_block_chars_and_lbp(void **state)
 
 	memset(exp, 0, sizeof(exp));
 	memcpy(exp, "\x00\xb1\x00\x3c\x00\x01", 6); /* non-rotating */
+	exp[7] = 0x50; /* WABEREQ 01b, WACEREQ 01b: reads after erase work */
 	t_expect_good(t);
 	assert_int_equal(t->xfer_len, 64);
 	assert_memory_equal(t->data, exp, 64);

@@ -63,6 +63,7 @@ void nx_target_free(struct nx_target *tgt)
 	for (unsigned i = 0; i < tgt->lu_count; i++) {
 		struct nx_lu *lu = tgt->lus[i];
 		nx_assert(lu->set_head == NULL);
+		nx_sanitize_lu_free(lu);
 		if (lu->bs != NULL && lu->bs->ops->destroy != NULL)
 			lu->bs->ops->destroy(lu->bs);
 		nx_pr_lu_free(lu);
@@ -119,6 +120,9 @@ static void nexus_insert_lu(struct nx_nexus *n, unsigned pos, unsigned count)
 	}
 	memset(n->ua[pos], 0, sizeof(n->ua[pos]));
 	n->ua_count[pos] = 0;
+	memmove(&n->prevent[pos + 1], &n->prevent[pos],
+		(count - pos) * sizeof(n->prevent[0]));
+	n->prevent[pos] = false;
 }
 
 static void announce_lu(struct nx_target *tgt, struct nx_lu *lu, unsigned pos)
@@ -133,13 +137,26 @@ static void announce_lu(struct nx_target *tgt, struct nx_lu *lu, unsigned pos)
 	}
 }
 
+/* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT (SBC-3 5.16.2, 4 bits) of a
+ * physical block size; -1 if it is no power-of-two multiple of bsz. */
+static int lbppb_exponent(uint32_t bsz, uint32_t pbs)
+{
+	if (pbs == 0)
+		pbs = NX_MAX(bsz, 4096u);
+	for (int e = 0; e < 16; e++)
+		if ((uint64_t)bsz << e == pbs)
+			return e;
+	return -1;
+}
+
 int nx_target_add_lu(struct nx_target *tgt, const struct nx_lu_config *cfg,
 		     struct nx_backstore *bs)
 {
 	nx_assert(tgt != NULL && cfg != NULL && bs != NULL);
 	uint32_t bsz = cfg->block_size ? cfg->block_size : 512;
+	int lbppbe = lbppb_exponent(bsz, cfg->phys_block_size);
 
-	if (cfg->lun > 16383 || (bsz != 512 && bsz != 4096))
+	if (cfg->lun > 16383 || (bsz != 512 && bsz != 4096) || lbppbe < 0)
 		return NX_EINVAL;
 	if (nx_target_find_lu(tgt, cfg->lun) != NULL)
 		return NX_EINVAL;
@@ -155,6 +172,10 @@ int nx_target_add_lu(struct nx_target *tgt, const struct nx_lu_config *cfg,
 	lu->block_shift = (uint8_t)(bsz == 512 ? 9 : 12);
 	lu->nblocks = bs->size_bytes >> lu->block_shift;
 	lu->read_only = cfg->read_only;
+	lu->removable = cfg->removable;
+	lu->lbppbe = (uint8_t)lbppbe;
+	lu->sanitize_bps = cfg->sanitize_bps ? cfg->sanitize_bps
+					     : NX_SANITIZE_BPS_DEFAULT;
 	lu_identity(lu, tgt, cfg);
 	nx_mode_defaults(&lu->mode, bs);
 	lu->mode_saved = lu->mode;
@@ -287,8 +308,10 @@ void nx_nexus_free(struct nx_nexus *n)
 	nx_assert(n->tasks_outstanding == 0);
 	/* SPC-2 5.5.1: I_T nexus loss ends its SPC-2 reservations;
 	 * persistent registrations stay (SPC-4 5.12.7). */
-	for (unsigned i = 0; i < n->tgt->lu_count; i++)
+	for (unsigned i = 0; i < n->tgt->lu_count; i++) {
 		nx_pr_spc2_reset(n->tgt->lus[i], n);
+		nx_prevent_release(n->tgt->lus[i], n); /* SBC-3 5.13 */
+	}
 	nx_aca_nexus_loss(n->tgt, n); /* SAM-5 5.9.2.5: no dangling owner */
 	struct nx_nexus **pp = &n->tgt->nexus_head;
 	while (*pp != NULL && *pp != n)

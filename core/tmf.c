@@ -197,7 +197,8 @@ static void reset_effects(const struct nx_tmf *req, struct nx_lu *rlu)
 	case NX_TMF_I_T_NEXUS_RESET:
 		/* SAM-5 6.3.4: I_T NEXUS LOSS OCCURRED for that nexus. */
 		for (unsigned i = 0; i < tgt->lu_count; i++) {
-			nx_lu_reset_state(tgt->lus[i]);
+			/* SBC-3 5.13: only this nexus's prevention ends */
+			nx_prevent_release(tgt->lus[i], req->nexus);
 			nx_pr_spc2_reset(tgt->lus[i], req->nexus);
 			nx_ua_establish(req->nexus, tgt->lus[i], 0x29, 0x07);
 		}

@@ -216,12 +216,17 @@ static void test_nexus_and_target_resets(void **state)
 	struct nx_tmf req;
 	struct nx_ua ua;
 
-	fx.lu->prevent = true;
+	/* both nexuses prevent medium removal (SBC-3 5.13) */
+	fx.n1->prevent[0] = fx.n2->prevent[0] = true;
+	fx.lu->prevent = 2;
 	fx.lu->mode.d_sense = true; /* current, not saved */
 	tmf_init(&req, NX_TMF_I_T_NEXUS_RESET, 0x3fff, 0);
 	nx_tmf_submit(fx.n2, &req);
 	assert_int_equal(req.result, NX_TMF_FUNCTION_COMPLETE);
-	assert_false(fx.lu->prevent);
+	/* the I_T nexus reset ends n2's prevention only */
+	assert_int_equal(fx.lu->prevent, 1);
+	assert_true(fx.n1->prevent[0]);
+	assert_false(fx.n2->prevent[0]);
 	assert_true(nx_ua_pop(fx.n2, fx.lu, &ua));
 	assert_int_equal(ua.ascq, 0x07);
 	assert_false(nx_ua_pop(fx.n1, fx.lu, &ua));
@@ -229,6 +234,8 @@ static void test_nexus_and_target_resets(void **state)
 	nx_tmf_submit(fx.n1, &req);
 	assert_int_equal(tmf_done_calls, 1);
 	assert_false(fx.lu->mode.d_sense);
+	assert_int_equal(fx.lu->prevent, 0); /* a hard reset ends them all */
+	assert_false(fx.n1->prevent[0]);
 	assert_true(nx_ua_pop(fx.n1, fx.lu, &ua));
 	assert_int_equal(ua.asc, 0x29);
 	assert_int_equal(ua.ascq, 0x02);

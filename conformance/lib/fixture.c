@@ -4,7 +4,8 @@
  * backend runs the platform on (nexus-conform links sim/platform_sim.c).
  *
  * Fixture: NX_CONF_TARGET_NAME with LU 0 (RAM, 16 MiB, 512-byte blocks,
- * the LU under test) and LU 1 (RAM, 4 MiB, 4096-byte blocks);
+ * the LU under test), LU 1 (RAM, 4 MiB, 4096-byte blocks), LU 2 (RAM,
+ * 1 MiB, removable medium) and LU 3 (RAM, 1 MiB, read-only);
  * NX_CONF_CHAP_TARGET_NAME requires CHAP (CHAP_USER / CHAP_SECRET; the
  * target answers mutual CHAP as MUTUAL_USER / MUTUAL_SECRET) and has LU 0;
  * ACL_TARGET_NAME admits initiators 0 (read-write) and 1 (every LU
@@ -34,6 +35,7 @@
 #define LU0_BYTES (16u << 20)
 #define LU1_BYTES (4u << 20)
 #define TRANSITION_S 10 /* IMPLICIT TRANSITION TIME (SPC-4 6.37) */
+#define LU23_BYTES (1u << 20)
 /* Pending events of one test: TCP segments and timers of <= 32 streams
  * on ideal or lossy links stay far below this. */
 #define SIM_EVENTS (1u << 18)
@@ -50,10 +52,31 @@ static int target_groups(struct nx_target *t)
 	return 0;
 }
 
-static struct nx_target *target_new(const char *name, bool with_lu1)
+/* Adds one RAM LU; the backstore is freed when the LU is refused. */
+static int add_ram_lu(struct nx_target *t, const struct nx_lu_config *cfg,
+		      uint64_t bytes)
 {
-	struct nx_lu_config lu0 = { .lun = 0, .block_size = 512 };
+	struct nx_backstore *bs = nx_bs_ram_new(bytes);
+
+	if (bs == NULL)
+		return NX_ENOMEM;
+	int rc = nx_target_add_lu(t, cfg, bs);
+	if (rc < 0)
+		nx_bs_destroy(bs);
+	return rc;
+}
+
+static struct nx_target *target_new(const char *name, bool with_more)
+{
+	/* LU 0 sanitizes at 1 GiB/s: 16 ms of virtual time for 16 MiB, so
+	 * the loopback backend (1 us per poll) waits for it too. */
+	struct nx_lu_config lu0 = { .lun = 0, .block_size = 512,
+				    .sanitize_bps = 1ull << 30 };
 	struct nx_lu_config lu1 = { .lun = 1, .block_size = 4096 };
+	struct nx_lu_config lu2 = { .lun = 2, .block_size = 512,
+				    .removable = true };
+	struct nx_lu_config lu3 = { .lun = 3, .block_size = 512,
+				    .read_only = true };
 	struct nx_target *t = nx_target_new(name);
 
 	if (t == NULL)
@@ -62,8 +85,10 @@ static struct nx_target *target_new(const char *name, bool with_lu1)
 		nx_target_free(t);
 		return NULL;
 	}
-	if (nx_target_add_lu(t, &lu0, nx_bs_ram_new(LU0_BYTES)) < 0 ||
-	    (with_lu1 && nx_target_add_lu(t, &lu1, nx_bs_ram_new(LU1_BYTES)) < 0)) {
+	if (add_ram_lu(t, &lu0, LU0_BYTES) < 0 ||
+	    (with_more && (add_ram_lu(t, &lu1, LU1_BYTES) < 0 ||
+			   add_ram_lu(t, &lu2, LU23_BYTES) < 0 ||
+			   add_ram_lu(t, &lu3, LU23_BYTES) < 0))) {
 		nx_target_free(t);
 		return NULL;
 	}

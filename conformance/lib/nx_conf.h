@@ -171,8 +171,9 @@ extern const struct nx_conf_backend nx_conf_backend_tcp;
 
 /* The fixture every in-process backend (sim, loopback) serves, built by
  * one function (fixture.c): target NX_CONF_TARGET_NAME with LU 0 (RAM,
- * 16 MiB, 512-byte blocks, the LU under test) and LU 1 (RAM, 4 MiB,
- * 4096-byte blocks); NX_CONF_CHAP_TARGET_NAME requires CHAP and has LU 0.
+ * 16 MiB, 512-byte blocks, the LU under test), LU 1 (RAM, 4 MiB,
+ * 4096-byte blocks), LU 2 (RAM, 1 MiB, removable medium) and LU 3 (RAM,
+ * 1 MiB, read-only); NX_CONF_CHAP_TARGET_NAME requires CHAP and has LU 0.
  * Two portals: portal 0 is TPGT 1 = relative target port 1 in target port
  * group 1, portal 1 is TPGT 2 = relative port 2 in group 2; both groups
  * start active/optimized, IMPLICIT TRANSITION TIME 10 s. */

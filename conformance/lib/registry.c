@@ -32,6 +32,10 @@ extern const struct nx_conf_table nx_conf_table_sbc3_caw;
 extern const struct nx_conf_table nx_conf_table_sbc3_startstop;
 extern const struct nx_conf_table nx_conf_table_sbc3_xcopy;
 extern const struct nx_conf_table nx_conf_table_sbc3_atomic;
+extern const struct nx_conf_table nx_conf_table_sbc3_sanitize;
+extern const struct nx_conf_table nx_conf_table_sbc3_defect;
+extern const struct nx_conf_table nx_conf_table_sbc3_removable;
+extern const struct nx_conf_table nx_conf_table_sbc3_physblock;
 extern const struct nx_conf_table nx_conf_table_iscsi_login;
 extern const struct nx_conf_table nx_conf_table_iscsi_ffp;
 extern const struct nx_conf_table nx_conf_table_iscsi_data;
@@ -66,6 +70,10 @@ const struct nx_conf_table *const nx_conf_tables[] = {
 	&nx_conf_table_sbc3_startstop,
 	&nx_conf_table_sbc3_xcopy,
 	&nx_conf_table_sbc3_atomic,
+	&nx_conf_table_sbc3_sanitize,
+	&nx_conf_table_sbc3_defect,
+	&nx_conf_table_sbc3_removable,
+	&nx_conf_table_sbc3_physblock,
 	&nx_conf_table_iscsi_login,
 	&nx_conf_table_iscsi_ffp,
 	&nx_conf_table_iscsi_data,

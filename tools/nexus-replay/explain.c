@@ -85,10 +85,15 @@ static void learn_from_answer(struct rp_config *cfg, unsigned target,
 		lu->blocks = be64(d) + 1;             /* SBC-3 5.16 */
 		lu->block_size = be32(d + 8);
 		lu->capacity_seen = true;
+		if (n >= 14) { /* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT */
+			lu->lbppbe = d[13] & 0x0f;
+			lu->lbppbe_seen = true;
+		}
 	} else if (c[0] == 0x12 && !(c[1] & 1) && n >= 36 && (d[0] >> 5) == 0) {
 		ascii_field(lu->vendor, sizeof(lu->vendor), d + 8, 8);
 		ascii_field(lu->product, sizeof(lu->product), d + 16, 16);
 		ascii_field(lu->revision, sizeof(lu->revision), d + 32, 4);
+		lu->removable = d[1] & 0x80;
 	} else if (c[0] == 0x12 && (c[1] & 1) && c[2] == 0x80 && n >= 4) {
 		uint32_t len = d[3] < n - 4 ? d[3] : n - 4;
 		ascii_field(lu->serial, sizeof(lu->serial), d + 4, len);

@@ -45,6 +45,9 @@ struct rp_lu {
 	uint32_t lun;
 	uint64_t blocks;          /* 0: not learned */
 	uint32_t block_size;
+	uint8_t lbppbe;           /* READ CAPACITY(16) byte 13 */
+	bool lbppbe_seen;         /* false: the core's default */
+	bool removable;           /* INQUIRY RMB=1 */
 	bool capacity_seen;
 	char vendor[9], product[17], revision[5], serial[64];
 };

@@ -103,6 +103,9 @@ static int target_setup(struct rs *s)
 			.lun = l->lun, .block_size = l->block_size,
 			.vendor = or_null(l->vendor), .product = or_null(l->product),
 			.revision = or_null(l->revision), .serial = or_null(l->serial),
+			.phys_block_size = l->lbppbe_seen
+						   ? l->block_size << l->lbppbe : 0,
+			.removable = l->removable,
 		};
 		struct nx_backstore *bs = nx_bs_ram_new(l->blocks * l->block_size);
 

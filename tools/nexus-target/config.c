@@ -162,7 +162,21 @@ void nx_config_portal_text(const struct nx_cfg_portal *p, uint16_t port,
 		 (unsigned)(port ? port : p->port));
 }
 
-/* ---- --lun N=ram:SIZE|null:SIZE|file:PATH[,direct][,size=SIZE][,ro][,bs=N] */
+/* ---- --lun N=ram:SIZE|null:SIZE|file:PATH[,direct][,size=SIZE][,ro][,bs=N]
+ *            [,pbs=N][,removable] */
+
+/* pbs=: a power-of-two multiple of the block size (checked once bs= is
+ * known), 512 B .. 16 MiB. */
+static int parse_pbs(const char *v, uint32_t *out)
+{
+	uint64_t n;
+
+	if (nx_config_parse_size(v, &n) < 0 || n < 512 || n > (16u << 20) ||
+	    (n & (n - 1)))
+		return -1;
+	*out = (uint32_t)n;
+	return 0;
+}
 
 static int lun_option(struct nx_cfg_lun *lun, const char *opt, char *err,
 		      size_t errlen)
@@ -171,6 +185,12 @@ static int lun_option(struct nx_cfg_lun *lun, const char *opt, char *err,
 
 	if (strcmp(opt, "ro") == 0) {
 		lun->read_only = true;
+	} else if (strcmp(opt, "removable") == 0) {
+		lun->removable = true;
+	} else if (strncmp(opt, "pbs=", 4) == 0) {
+		if (parse_pbs(opt + 4, &lun->phys_block_size) < 0)
+			return ERR("physical block size '%s' is not a power of "
+				   "two from 512 to 16M (e.g. pbs=4096)", opt + 4);
 	} else if (strcmp(opt, "direct") == 0 && lun->kind == NX_CFG_LUN_FILE) {
 		lun->direct = true;
 	} else if (strncmp(opt, "size=", 5) == 0 && lun->kind == NX_CFG_LUN_FILE) {
@@ -184,8 +204,8 @@ static int lun_option(struct nx_cfg_lun *lun, const char *opt, char *err,
 				   "or bs=4096)", opt + 3);
 		lun->block_size = (uint32_t)atoi(opt + 3);
 	} else {
-		return ERR("unknown option '%s' (ram/null take ro and bs=; file "
-			   "takes direct, size=SIZE, ro and bs=)", opt);
+		return ERR("unknown option '%s' (every kind takes ro, bs=, pbs= "
+			   "and removable; file also direct and size=SIZE)", opt);
 	}
 	return 0;
 }
@@ -251,6 +271,11 @@ int nx_config_parse_lun(const char *s, struct nx_cfg_lun *lun, char *err,
 	if (rc == 0 && lun->size_bytes % lun->block_size)
 		rc = ERR("size %llu is not a multiple of the %u-byte block size",
 			 (unsigned long long)lun->size_bytes, lun->block_size);
+	if (rc == 0 && lun->phys_block_size &&
+	    (lun->phys_block_size < lun->block_size ||
+	     lun->phys_block_size / lun->block_size > 32768))
+		rc = ERR("pbs=%u must be 1 to 32768 times the %u-byte block "
+			 "size", lun->phys_block_size, lun->block_size);
 	if (rc) {
 		free(lun->path);
 		lun->path = NULL;
@@ -1075,11 +1100,17 @@ void nx_config_usage(FILE *out)
 "--target they apply to " NX_CFG_DEFAULT_TARGET "):\n"
 "  -t, --target IQN         add a target node, e.g. iqn.2026-11.com.example:disk\n"
 "  -l, --lun N=BACKSTORE    add LUN N (0..16383), repeatable:\n"
-"        N=ram:SIZE[,ro][,bs=512|4096]     thin RAM disk (memory on first write)\n"
-"        N=null:SIZE[,ro][,bs=...]         reads zeros, discards writes\n"
-"        N=file:PATH[,direct][,size=SIZE][,ro][,bs=...]\n"
+"        N=ram:SIZE[,OPTS]                 thin RAM disk (memory on first write)\n"
+"        N=null:SIZE[,OPTS]                reads zeros, discards writes\n"
+"        N=file:PATH[,direct][,size=SIZE][,OPTS]\n"
 "                           file or block device; size= creates/extends the\n"
 "                           file; direct uses O_DIRECT\n"
+"        OPTS: ro             write protected\n"
+"              bs=512|4096    logical block size (default 512)\n"
+"              pbs=N          physical block size, a power-of-two multiple of\n"
+"                             bs (default 4096, or bs if larger)\n"
+"              removable      removable medium (RMB=1): START STOP UNIT with\n"
+"                             LOEJ ejects and loads it\n"
 "        SIZE is bytes with an optional K, M, G or T suffix (powers of 1024)\n"
 "      --chap USER:SECRET   require CHAP: the initiator logs in with these\n"
 "      --mutual-chap USER:SECRET\n"

@@ -38,6 +38,8 @@ struct nx_cfg_lun {
 	bool direct;
 	bool read_only;
 	uint32_t block_size;  /* 512 or 4096 */
+	uint32_t phys_block_size; /* 0: default (4096, or the block size) */
+	bool removable;       /* RMB=1: START STOP UNIT ejects and loads */
 };
 
 struct nx_cfg_target {

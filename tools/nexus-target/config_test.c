@@ -117,6 +117,26 @@ static void test_lun(void **state)
 	assert_null(l.path); /* freed on error */
 }
 
+/* removable and pbs= (physical block size) on every backstore kind. */
+static void test_lun_removable_pbs(void **state)
+{
+	struct nx_cfg_lun l;
+
+	assert_int_equal(nx_config_parse_lun("1=ram:1M", &l, err, sizeof(err)), 0);
+	assert_false(l.removable);
+	assert_int_equal(l.phys_block_size, 0); /* the core's default */
+	assert_int_equal(nx_config_parse_lun("1=ram:1M,removable,pbs=8K", &l, err, sizeof(err)), 0);
+	assert_true(l.removable);
+	assert_int_equal(l.phys_block_size, 8192);
+	assert_int_equal(nx_config_parse_lun("1=null:1G,bs=4096,pbs=4096", &l, err, sizeof(err)), 0);
+	assert_int_equal(l.phys_block_size, 4096);
+	assert_int_equal(nx_config_parse_lun("1=ram:1M,pbs=3000", &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "power of two"));
+	assert_int_equal(nx_config_parse_lun("1=ram:1M,bs=4096,pbs=512", &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "times the 4096-byte block"));
+	assert_int_equal(nx_config_parse_lun("1=ram:1M,pbs=32M", &l, err, sizeof(err)), -1);
+}
+
 static void test_names(void **state)
 {
 	assert_true(nx_config_valid_name("iqn.2026-11.dev.nexus:target0"));
@@ -447,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_portal),
 		cmocka_unit_test(test_lun),
+		cmocka_unit_test(test_lun_removable_pbs),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_no_arguments_is_the_embedded_default),
 		cmocka_unit_test(test_options_attach_to_preceding_target),

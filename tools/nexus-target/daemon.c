@@ -617,7 +617,9 @@ static int add_lun(struct nx_target *tgt, const struct nx_cfg_target *ct,
 		   const struct nx_cfg_lun *cl, char *err, size_t errlen)
 {
 	struct nx_lu_config lc = { .lun = cl->lun, .block_size = cl->block_size,
-				   .read_only = cl->read_only };
+				   .read_only = cl->read_only,
+				   .removable = cl->removable,
+				   .phys_block_size = cl->phys_block_size };
 	struct nx_backstore *bs = NULL;
 	int rc = make_backstore(cl, &bs);
 

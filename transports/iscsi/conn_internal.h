@@ -54,8 +54,10 @@
  * no PDU received sends a ping, a second silent tick drops the
  * connection (RFC 7143 11.19: NOP-In with a valid TTT).  The interval is
  * limits.nopin_interval_ms; these are the defaults of struct
- * nx_iscsi_limits (0 there means "this"). */
-#define NX_ISCSI_NOPIN_INTERVAL_MS_DEFAULT 15000u
+ * nx_iscsi_limits (0 there means "this").  35 s keeps an initiator that
+ * stops reading for a minute (libiscsi's Sanitize.Reset sleeps 60 s
+ * between TEST UNIT READYs while a sanitize runs). */
+#define NX_ISCSI_NOPIN_INTERVAL_MS_DEFAULT 35000u
 /* A connection not in full feature phase this long after it was
  * accepted is dropped (slow or stalled logins; LIO uses 15 s too). */
 #define NX_ISCSI_LOGIN_TIMEOUT_MS_DEFAULT 15000u

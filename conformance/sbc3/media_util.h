@@ -1,0 +1,121 @@
+/*
+ * media_util.h - helpers of the medium suites (sanitize.c, defect.c,
+ * removable.c, physblock.c): commands to any LUN, waiting out a
+ * sanitize, finding the LU with a property (removable medium,
+ * write-protected) among REPORT LUNS.  Header-only like sbc3_util.h.
+ */
+#ifndef NX_CONF_SBC3_MEDIA_UTIL_H
+#define NX_CONF_SBC3_MEDIA_UTIL_H
+
+#include "sbc3_util.h"
+
+#define MEDIA_WAIT_ROUNDS 20000u /* TEST UNIT READYs while waiting */
+
+/* cdb to `lun` (SIMPLE); buf/len the data-in or data-out buffer. */
+static inline void media_cmd(struct nx_conf_sess *s, uint32_t lun,
+			     const uint8_t *cdb, enum nx_ini_dir dir,
+			     void *buf, uint32_t len, struct nx_conf_result *r)
+{
+	struct nx_conf_cmd c = {
+		.lun_field = nx_ini_lun(lun), .cdb = cdb,
+		.attr = NX_INI_ATTR_SIMPLE, .dir = dir, .buf = buf, .len = len,
+	};
+
+	nx_conf_scsi_ex(s, &c, r);
+}
+
+static inline void media_tur(struct nx_conf_sess *s, uint32_t lun,
+			     struct nx_conf_result *r)
+{
+	static const uint8_t tur[6] = { 0 };
+
+	media_cmd(s, lun, tur, NX_INI_DIR_NONE, NULL, 0, r);
+}
+
+/* TEST UNIT READY until no unit attention is reported (at most 16);
+ * leaves the last answer in *r. */
+static inline void media_clear_ua(struct nx_conf_sess *s, uint32_t lun,
+				  struct nx_conf_result *r)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		media_tur(s, lun, r);
+		if (!(r->status == 0x02 && r->key == SK_UNIT_ATTENTION))
+			return;
+	}
+}
+
+/* Lets a sanitize run out: TEST UNIT READY until it is no longer NOT
+ * READY, SANITIZE IN PROGRESS (the simulator's clock moves with the
+ * polls in between).  Fails the test if the LU stays in it. */
+static inline void media_wait_sanitize(struct nx_conf_sess *s, uint32_t lun)
+{
+	struct nx_conf_result r;
+
+	for (unsigned i = 0; i < MEDIA_WAIT_ROUNDS; i++) {
+		media_clear_ua(s, lun, &r);
+		if (!(r.status == 0x02 && r.key == SK_NOT_READY &&
+		      r.asc == 0x04 && r.ascq == 0x1b))
+			break;
+		nx_conf_poll(16);
+	}
+	NX_EXPECT_GOOD(&r);
+}
+
+/* SANITIZE CDB (SBC-4 5.24.1). */
+static inline void media_sanitize_cdb(uint8_t cdb[10], uint8_t sa, bool immed,
+				      bool ause, uint16_t plen)
+{
+	memset(cdb, 0, 10);
+	cdb[0] = 0x48;
+	cdb[1] = (uint8_t)(sa | (immed ? 0x80 : 0x00) | (ause ? 0x20 : 0x00));
+	nx_put_be16(cdb + 7, plen);
+}
+
+/* Property of a LUN for media_find_lun(). */
+enum media_prop {
+	MEDIA_REMOVABLE,   /* standard INQUIRY RMB=1 */
+	MEDIA_READ_ONLY,   /* MODE SENSE(10) header WP=1 */
+};
+
+static inline bool media_has(struct nx_conf_sess *s, uint32_t lun,
+			     enum media_prop p)
+{
+	uint8_t inq[6] = { 0x12, 0, 0, 0, 36, 0 }, d[64];
+	uint8_t ms[10] = { 0x5a, 0x08, 0x3f, 0, 0, 0, 0, 0, 64, 0 };
+	struct nx_conf_result r;
+
+	memset(d, 0, sizeof(d));
+	if (p == MEDIA_REMOVABLE) {
+		media_cmd(s, lun, inq, NX_INI_DIR_READ, d, 36, &r);
+		return r.status == 0x00 && (d[0] & 0x1f) == 0 && (d[1] & 0x80);
+	}
+	media_clear_ua(s, lun, &r);
+	media_cmd(s, lun, ms, NX_INI_DIR_READ, d, 64, &r);
+	return r.status == 0x00 && (d[3] & 0x80);
+}
+
+/* The first LUN (REPORT LUNS, peripheral or flat addressing) with the
+ * property, its unit attentions cleared; false when there is none. */
+static inline bool media_find_lun(struct nx_conf_sess *s, enum media_prop p,
+				  uint32_t *lun)
+{
+	uint8_t cdb[12] = { 0xa0 }, d[512];
+	struct nx_conf_result r;
+
+	nx_put_be32(cdb + 6, sizeof(d));
+	nx_conf_scsi(s, cdb, NX_INI_DIR_READ, d, sizeof(d), &r);
+	NX_EXPECT_GOOD(&r);
+	uint32_t len = nx_get_be32(d);
+	for (uint32_t off = 8; off + 8 <= 8 + len && off + 8 <= sizeof(d);
+	     off += 8) {
+		uint32_t n = (uint32_t)(d[off] & 0x3f) << 8 | d[off + 1];
+		if ((d[off] >> 6) > 1 || !media_has(s, n, p))
+			continue;
+		media_clear_ua(s, n, &r);
+		*lun = n;
+		return true;
+	}
+	return false;
+}
+
+#endif /* NX_CONF_SBC3_MEDIA_UTIL_H */
