@@ -578,6 +578,93 @@ static void test_tmf(void **state)
 	world_fini(&w);
 }
 
+/* Control mode page TAS (SPC-4 7.5.8) through MODE SENSE/SELECT(10). */
+static void set_tas(struct world *w, bool on)
+{
+	uint8_t sense[10] = { 0x5a, 0x08, 0x0a, 0, 0, 0, 0, 0, 64 };
+	uint8_t sel[10] = { 0x55, 0x10 }, d[64];
+	struct nx_ini_scsi c;
+	uint32_t len;
+	bool done;
+
+	cmd_init(&c, sense, 10, &done);
+	c.data_in = d;
+	c.data_in_len = sizeof(d);
+	assert_int_equal(run_cmd(w, &c), 0);
+	assert_int_equal(c.status, NX_STATUS_GOOD);
+	len = 8u + 2u + d[9];
+	d[0] = d[1] = 0;                  /* MODE DATA LENGTH reserved */
+	d[8] &= 0x7f;                     /* PS reserved in MODE SELECT */
+	d[8 + 5] = (uint8_t)((d[8 + 5] & ~0x40) | (on ? 0x40 : 0));
+	nx_put_be16(sel + 7, (uint16_t)len);
+	cmd_init(&c, sel, 10, &done);
+	c.data_out = d;
+	c.data_out_len = len;
+	assert_int_equal(run_cmd(w, &c), 0);
+	assert_int_equal(c.status, NX_STATUS_GOOD);
+}
+
+static void on_cancelled(struct nx_ini_scsi *cmd)
+{
+	*(bool *)cmd->priv = true;
+}
+
+/* SRP 6.10: a task another initiator's CLEAR TASK SET aborted with
+ * TAS=0 gets no SRP_RSP (SAM-5 5.6), so its credit comes back in an
+ * SRP_CRED_REQ, which the initiator answers with an SRP_CRED_RSP. */
+static void test_credit_returned_by_cred_req(void **state)
+{
+	static uint8_t big[4 << 20];
+	struct nx_sim_srp_ini *a, *b;
+	struct nx_ini_srp_config c;
+	struct nx_rdma_dev *idev2;
+	struct nx_ini_scsi wr;
+	struct world w;
+	uint8_t cdb[16];
+	bool done;
+
+	world_init(&w, 45);
+	world_connect(&w);
+	a = w.si;
+	clear_ua(&w);
+	set_tas(&w, false);
+	idev2 = nx_sim_rdma_dev_new(w.f, "ini2", IP_I + 1);
+	ini_cfg(&c, 2);
+	assert_int_equal(nx_sim_srp_ini_connect(w.sim, idev2, IP_T, PORT, &c,
+						SEC, &b, NULL), 0);
+	rw16(cdb, 0x8a, 0, sizeof(big) / BS);
+	cmd_init(&wr, cdb, 16, &done);
+	wr.data_out = big;
+	wr.data_out_len = sizeof(big);
+	assert_int_equal(nx_ini_srp_scsi_submit(port(&w), &wr), 0);
+	nx_sim_run_idle(w.sim, nx_sim_now(w.sim) + 2000);
+	assert_false(done);
+	w.si = b;
+	clear_ua(&w);
+	assert_int_equal(tmf(&w, NX_SRP_TMF_CLEAR_TASK_SET, 0, 0),
+			 NX_SRP_RSP_COMPLETE);
+	w.si = a;
+	nx_sim_run_idle(w.sim, nx_sim_now(w.sim) + 10000000ull);
+	assert_false(done);               /* no response for it, ever */
+	assert_int_equal(nx_ini_srp_stats(port(&w))->cred_reqs, 1);
+	wr.done = on_cancelled;
+	assert_true(nx_ini_srp_cancel(port(&w), wr.itt));
+	assert_int_equal(nx_ini_srp_credits(port(&w)), NX_SRP_CREDITS);
+	/* the next command learns why (SAM-5 5.6: 2Fh/00h) */
+	{
+		static const uint8_t tur[6];
+		struct nx_ini_scsi r;
+
+		cmd_init(&r, tur, 6, &done);
+		assert_int_equal(run_cmd(&w, &r), 0);
+		assert_int_equal(r.status, NX_STATUS_CHECK_CONDITION);
+		assert_int_equal(r.sense[12], 0x2f);
+	}
+	set_tas(&w, true);
+	nx_sim_srp_ini_free(b);
+	world_fini(&w);
+}
+
 /* ---- logout (SRP 6.5, 6.6) ------------------------------------------------------ */
 
 static bool target_idle(void *arg)
@@ -765,6 +852,7 @@ int main(void)
 		cmocka_unit_test(test_credit_exhaustion),
 		cmocka_unit_test(test_credit_violation),
 		cmocka_unit_test(test_tmf),
+		cmocka_unit_test(test_credit_returned_by_cred_req),
 		cmocka_unit_test(test_logout),
 		cmocka_unit_test(test_bad_iu_type),
 		cmocka_unit_test(test_bad_formats),
