@@ -49,11 +49,13 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 # ---- sources ---------------------------------------------------------------
 # Portable objects (core, transports, initiator): one library, three worlds.
 LIB_SRC := $(filter-out %_test.c,$(wildcard core/*.c core/backstore/*.c \
-             transports/iscsi/*.c transports/iser/*.c initiator/*.c))
+             transports/iscsi/*.c transports/iser/*.c transports/srp/*.c \
+             initiator/*.c))
 PLAT_SRC := $(filter-out %_test.c,$(wildcard platform/user/*.c))
 TARGET_SRC := $(filter-out %_test.c,$(wildcard tools/nexus-target/*.c))
 TEST_SRC := $(wildcard core/*_test.c core/backstore/*_test.c \
               transports/iscsi/*_test.c transports/iser/*_test.c \
+              transports/srp/*_test.c \
               platform/user/*_test.c \
               initiator/*_test.c initiator/user/*_test.c \
               tools/nexus-target/*_test.c)

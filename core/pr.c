@@ -12,6 +12,9 @@
  *     ALL_TG_PT=1, where the RELATIVE TARGET PORT IDENTIFIER is ignored);
  *   - a format 00b iSCSI TransportID (SPC-4 7.6.4.6) names an initiator
  *     without an ISID: the entry matches every ISID of that name.
+ * SRP initiator ports (transports/srp) are named "0x" + the 32 hex
+ * digits of their 16-byte identifier; their TransportID is SPC-4
+ * 7.6.4.5's (protocol identifier 4h, the identifier at bytes 8-23).
  *
  * Which commands a reservation blocks (SPC-4 5.12.1 table 64, SBC-3 4.17
  * table 13) is encoded in the opcode tables: NX_OP_CONFLICT_OK (allowed
@@ -35,6 +38,9 @@
 #define PR_FULL_DESC_LEN 24  /* READ FULL STATUS descriptor w/o TransportID */
 #define PR_TID_MIN 24        /* iSCSI TransportID: 4 + at least 20 */
 #define PROTO_ISCSI 0x5
+#define PROTO_SRP 0x4
+#define SRP_TID_LEN 24       /* SPC-4 7.6.4.5 */
+#define SRP_ID_LEN 16
 #define ISID_SEP ",i,0x"
 #define ISID_HEX 12
 
@@ -611,12 +617,38 @@ static enum nx_sense_reason prin_report_caps(struct nx_task *t)
 	return NX_SR_OK;
 }
 
+static int hex_val(char c);
+
+/* An SRP port name, "0x" + 32 hex digits: its identifier in id. */
+static bool srp_port_id(const char *name, uint8_t id[SRP_ID_LEN])
+{
+	if (name[0] != '0' || name[1] != 'x' ||
+	    strnlen(name, 2 + 2 * SRP_ID_LEN + 1) != 2 + 2 * SRP_ID_LEN)
+		return false;
+	for (unsigned i = 0; i < SRP_ID_LEN; i++) {
+		int hi = hex_val(name[2 + 2 * i]), lo = hex_val(name[3 + 2 * i]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		id[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
 /* iSCSI TransportID (SPC-4 7.6.4.6): format 01b when the port name has
  * an ISID, 00b otherwise; null-terminated, padded to a multiple of 4 and
- * at least 20 bytes of name. */
+ * at least 20 bytes of name.  SRP ports get theirs (7.6.4.5). */
 static uint32_t put_tid(uint8_t *p, const struct nx_pr_reg *r)
 {
 	size_t n = strlen(r->iport);
+	uint8_t id[SRP_ID_LEN];
+
+	if (srp_port_id(r->iport, id)) {
+		memset(p, 0, SRP_TID_LEN);
+		p[0] = PROTO_SRP; /* FORMAT CODE 00b */
+		memcpy(p + 8, id, SRP_ID_LEN);
+		return SRP_TID_LEN;
+	}
 	size_t padded = NX_MAX((n + 1 + 3) & ~(size_t)3, (size_t)20);
 	bool isid = !r->any_isid && strstr(r->iport, ISID_SEP) != NULL;
 
@@ -735,12 +767,43 @@ static bool is_hex(char c)
 	return (c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'f');
 }
 
-/* Parses the iSCSI TransportID at p[0 .. avail); false if it is not one
- * (other protocols, reserved formats, lengths, a missing terminator). */
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* SPC-4 7.6.4.5: FORMAT CODE 00b, the 16-byte INITIATOR PORT IDENTIFIER
+ * at bytes 8-23; named like the SRP transport names the port. */
+static bool tid_parse_srp(const uint8_t *p, uint32_t avail, struct tid *tid)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (avail < SRP_TID_LEN || p[0] != PROTO_SRP)
+		return false;
+	tid->iport[0] = '0';
+	tid->iport[1] = 'x';
+	for (unsigned i = 0; i < SRP_ID_LEN; i++) {
+		tid->iport[2 + 2 * i] = hex[p[8 + i] >> 4];
+		tid->iport[3 + 2 * i] = hex[p[8 + i] & 0x0f];
+	}
+	tid->iport[2 + 2 * SRP_ID_LEN] = '\0';
+	tid->any_isid = false;
+	tid->len = SRP_TID_LEN;
+	return true;
+}
+
+/* Parses the iSCSI or SRP TransportID at p[0 .. avail); false if it is
+ * neither (other protocols, reserved formats, lengths, a missing
+ * terminator). */
 static bool tid_parse(const uint8_t *p, uint32_t avail, struct tid *tid)
 {
 	uint16_t al;
 
+	if (avail > 0 && (p[0] & 0x0f) == PROTO_SRP)
+		return tid_parse_srp(p, avail, tid);
 	if (avail < PR_TID_MIN || (p[0] & 0x0f) != PROTO_ISCSI ||
 	    (p[0] & 0x30) != 0 || !nx_get_be16_at(p, avail, 2, &al))
 		return false;

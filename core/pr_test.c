@@ -674,6 +674,40 @@ static void test_tid_fmt1_without_isid(void **state)
 	expect_reservation(WE, K1);
 }
 
+/* SRP TransportIDs (SPC-4 7.6.4.5): SPEC_I_PT registers the SRP initiator
+ * port they name ("0x" + 32 hex digits, as transports/srp names it),
+ * READ FULL STATUS reports it in SRP's format, and a reserved FORMAT
+ * CODE is INVALID FIELD IN PARAMETER LIST. */
+static void test_srp_transport_id(void **state)
+{
+	static const char srp_name[] = "0x00112233445566778899aabbccddeeff";
+	uint8_t ext[4 + 24] = { 0 };
+	struct nx_nexus *s1;
+
+	ext[3] = 24;
+	ext[4] = 0x04;                       /* SRP, format 00b */
+	for (unsigned i = 0; i < 16; i++)
+		ext[4 + 8 + i] = (uint8_t)(i * 0x11);
+	ext[4] = 0x44;                       /* format 01b: reserved for SRP */
+	prout_sense(fx.n1, 0, 0, 0, K1, 0x08, ext, sizeof(ext), 0x05, 0x26, 0x00);
+	ext[4] = 0x04;
+	assert_int_equal(prout_ex(fx.n1, 0, 0, 0, K1, 0x08, ext, sizeof(ext)), GOOD);
+	uint64_t k[2] = { K1, K1 };
+	expect_keys(2, k);
+	/* registered through the issuer's target port (SPEC_I_PT) */
+	s1 = nx_nexus_new(fx.tgt, srp_name, "iqn.t,t,0x1", 1, &rec_ops, NULL);
+	quiet(s1);
+	assert_int_equal(prout(s1, 1, WE, K1, 0), GOOD); /* registered */
+	assert_int_equal(prin(fx.n1, 3, 4096), GOOD);
+	const uint8_t *p = din + 8 + 24 + 4 + 20;    /* after n1's */
+	assert_int_equal(nx_get_be32(p + 20), 24);
+	assert_int_equal(p[12], 0x01);               /* R_HOLDER */
+	assert_int_equal(p[24], 0x04);
+	assert_memory_equal(p + 24 + 8, ext + 4 + 8, 16);
+	assert_int_equal(din_len, 8 + 24 + 4 + 20 + 24 + 24);
+	nx_nexus_free(s1);
+}
+
 /* ---- READ FULL STATUS, REPORT CAPABILITIES (6.15.4, 6.15.5) -------------- */
 
 static void test_read_full_status(void **state)
@@ -913,6 +947,7 @@ int main(void)
 		T(test_spec_i_pt_errors),
 		T(test_tid_fmt1_without_isid),
 		T(test_read_full_status),
+		T(test_srp_transport_id),
 		T(test_report_capabilities),
 		T(test_all_tg_pt),
 		T(test_all_tg_pt_overlap),

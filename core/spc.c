@@ -172,25 +172,51 @@ static size_t desig(uint8_t *p, uint8_t proto_codeset, uint8_t piv_assoc_type,
 #define ASSOC_TARGET 0x20
 #define PIV 0x80
 #define PROTO_ISCSI 0x50
+#define PROTO_SRP 0x40
+#define SRP_ID_LEN 16
+
+/* An SRP port name (transports/srp): "0x" + 32 hex digits of the 16-byte
+ * port identifier, returned in id. */
+static bool srp_port_id(const char *name, uint8_t *id)
+{
+	if (strncmp(name, "0x", 2) != 0 ||
+	    strnlen(name, 2 + 2 * SRP_ID_LEN + 1) != 2 + 2 * SRP_ID_LEN)
+		return false;
+	for (unsigned i = 0; i < 2 * SRP_ID_LEN; i++) {
+		char c = name[2 + i];
+		int v = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (v < 0)
+			return false;
+		id[i / 2] = (uint8_t)(i & 1 ? id[i / 2] | v : v << 4);
+	}
+	return true;
+}
 
 /* iSCSI names ("iqn.", "eui.", "naa.") make the SCSI name string and port
- * identifiers iSCSI-specific: PIV=1 with protocol 5h; otherwise PIV=0 and
- * the protocol identifier is reserved (SPC-4 7.8.6). */
+ * identifiers iSCSI-specific: PIV=1 with protocol 5h; SRP port names
+ * likewise with protocol 4h; otherwise PIV=0 and the protocol identifier
+ * is reserved (SPC-4 7.8.6). */
 static uint8_t proto_of(const char *name)
 {
+	uint8_t id[SRP_ID_LEN];
+
 	if (!strncmp(name, "iqn.", 4) || !strncmp(name, "eui.", 4) ||
 	    !strncmp(name, "naa.", 4))
 		return PROTO_ISCSI;
+	if (srp_port_id(name, id))
+		return PROTO_SRP;
 	return 0;
 }
 
 /* SCSI name string designator (SPC-4 7.8.6): null-terminated, padded to
  * a multiple of 4, at most 255 bytes. */
-static size_t desig_name(uint8_t *p, uint8_t assoc, const char *name)
+static size_t desig_name(uint8_t *p, uint8_t assoc, const char *name,
+			 uint8_t proto)
 {
 	size_t n = strlen(name);
 	size_t len = (n + 1 + 3) & ~(size_t)3;
-	uint8_t proto = proto_of(name);
 
 	if (n == 0 || len > 252)
 		return 0;
@@ -244,8 +270,22 @@ static size_t desig_port(const struct nx_nexus *n, uint8_t *p)
 		nx_put_be16(p + off + 2, group);
 		off += 4;
 	}
-	off += desig_name(p + off, ASSOC_PORT, n->target_port);
-	off += desig_name(p + off, ASSOC_TARGET, n->tgt->name);
+	if (srp_port_id(n->target_port, p + off + 4)) {
+		/* An SRP target port is its 16-byte identifier: an EUI-64
+		 * based designator (SPC-4 7.8.6.5: IDENTIFIER EXTENSION +
+		 * EUI-64, as SRP lays it out); a SCSI name string may not
+		 * start with "0x" (7.8.6.11). */
+		off += desig(p + off, (uint8_t)(PROTO_SRP | CODE_SET_BINARY),
+			     (uint8_t)(PIV | ASSOC_PORT | 0x02), SRP_ID_LEN);
+		off += SRP_ID_LEN;
+	} else {
+		off += desig_name(p + off, ASSOC_PORT, n->target_port, proto);
+	}
+	/* PIV=1 names the protocol the command came through (SPC-4 7.8.6.1):
+	 * an iSCSI-format target name is not an SRP identifier, so through
+	 * an SRP port it goes with PIV=0. */
+	off += desig_name(p + off, ASSOC_TARGET, n->tgt->name,
+			  proto == PROTO_SRP ? 0 : proto_of(n->tgt->name));
 	return off;
 }
 

@@ -24,6 +24,13 @@
  * send() one PDU in one SEND, each rx() one received PDU) and carries
  * its datamover for the initiator connection.  connect() runs the sim
  * until the CM is done; close() is a CM disconnect.
+ *
+ * --transport srp: the fixture's target (LU 0 and 1) behind two SRP
+ * target ports (transports/srp; relative ports 1 and 2 like the iSCSI
+ * portals) on the same fabric, listening on NX_SIM_SRP_PORT + 0/1; no
+ * iSCSI server at all.  Sessions are SRP channels
+ * (srp_connect: one initiator device per channel slot, the login in the
+ * CM exchange), so the framework never opens a stream.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +38,7 @@
 #include "nx_conf.h"
 #include "../../sim/nx_sim_iscsi.h"
 #include "../../sim/nx_sim_iser.h"
+#include "../../sim/nx_sim_srp.h"
 
 #define TARGET_IP 0x0a000001u /* 10.0.0.1 */
 #define INI_IP0 0x0a000002u   /* 10.0.0.2 + slot */
@@ -65,7 +73,25 @@ struct sb {
 	struct nx_rdma_dev *tdev;
 	struct nx_rdma_dev *idev[STREAMS_MAX];
 	struct nx_sim_iser_target *itarget;
+	/* --transport srp */
+	bool srp;
+	struct nx_sim_srp_target *srptarget[NX_CONF_FIXTURE_PORTS];
+	struct nx_sim_srp_ini *srpchans[STREAMS_MAX];
 };
+
+/* The SRP TARGET PORT IDENTIFIERs of the fixture's two ports (relative
+ * target ports 1 and 2, in target port groups 1 and 2, as the iSCSI
+ * portals): identifier extension 1 and 2 of I/O controller GUID
+ * 4e58:0000:0000:0001; CM ports NX_SIM_SRP_PORT + n. */
+static void srp_port_id(unsigned port, uint8_t id[NX_SRP_PORT_ID_LEN])
+{
+	static const uint8_t base[NX_SRP_PORT_ID_LEN] = {
+		0, 0, 0, 0, 0, 0, 0, 1, 0x4e, 0x58, 0, 0, 0, 0, 0, 1,
+	};
+
+	memcpy(id, base, sizeof(base));
+	id[7] = (uint8_t)(1 + port);
+}
 
 /* ---- the stack's callbacks (from sim events) ---------------------------- */
 
@@ -246,6 +272,54 @@ static int sb_connect(void *ctx, struct nx_conf_stream *st)
 	return 0;
 }
 
+/* ---- SRP channels ------------------------------------------------------------ */
+
+static int sb_srp_connect(void *ctx, unsigned port,
+			  const struct nx_ini_srp_config *cfg_in,
+			  struct nx_ini_srp **out, struct nx_srp_login_rej *rej)
+{
+	struct nx_ini_srp_config cfg = *cfg_in;
+	struct sb *sb = ctx;
+	char name[NX_SIM_HOST_NAME_MAX];
+	unsigned slot = STREAMS_MAX;
+	int rc;
+
+	for (unsigned k = 0; k < STREAMS_MAX && slot == STREAMS_MAX; k++)
+		if (sb->srpchans[k] == NULL)
+			slot = k;
+	if (slot == STREAMS_MAX || port >= NX_CONF_FIXTURE_PORTS)
+		return NX_ENOSPC;
+	if (sb->idev[slot] == NULL) {
+		snprintf(name, sizeof(name), "ini%u", slot);
+		sb->idev[slot] = nx_sim_rdma_dev_new(sb->fabric, name,
+						     INI_IP0 + slot);
+		if (sb->idev[slot] == NULL)
+			return NX_ENOMEM;
+	}
+	if (port > 0)
+		srp_port_id(port, cfg.tport);
+	rc = nx_sim_srp_ini_connect(sb->sim, sb->idev[slot], TARGET_IP,
+				    (uint16_t)(NX_SIM_SRP_PORT + port), &cfg,
+				    CM_WAIT_NS, &sb->srpchans[slot], rej);
+	if (rc < 0)
+		return rc;
+	*out = nx_sim_srp_ini_port(sb->srpchans[slot]);
+	return 0;
+}
+
+static void sb_srp_disconnect(void *ctx, struct nx_ini_srp *it)
+{
+	struct sb *sb = ctx;
+
+	for (unsigned k = 0; k < STREAMS_MAX; k++) {
+		if (sb->srpchans[k] != NULL &&
+		    nx_sim_srp_ini_port(sb->srpchans[k]) == it) {
+			nx_sim_srp_ini_free(sb->srpchans[k]);
+			sb->srpchans[k] = NULL;
+		}
+	}
+}
+
 static void sb_disconnect(void *ctx, struct nx_conf_stream *st)
 {
 	struct sb *sb = ctx;
@@ -266,7 +340,7 @@ static void sb_destroy(void *ctx)
 	struct sb *sb = ctx;
 
 	for (unsigned k = 0; k < STREAMS_MAX; k++)
-		nx_assert(sb->streams[k] == NULL);
+		nx_assert(sb->streams[k] == NULL && sb->srpchans[k] == NULL);
 	/* A connection the transport never released is a target bug: the
 	 * sim's panic names the seed and the test. */
 	if (sb->starget != NULL &&
@@ -277,6 +351,12 @@ static void sb_destroy(void *ctx)
 	    nx_sim_iser_target_free(sb->itarget, DRAIN_NS) != 0)
 		nx_sim_fail(sb->sim, "iSER connections not released after "
 			    "%llu s of virtual time", DRAIN_NS / 1000000000ull);
+	for (unsigned k = 0; k < NX_CONF_FIXTURE_PORTS; k++)
+		if (sb->srptarget[k] != NULL &&
+		    nx_sim_srp_target_free(sb->srptarget[k], DRAIN_NS) != 0)
+			nx_sim_fail(sb->sim, "SRP channels not released after "
+				    "%llu s of virtual time",
+				    DRAIN_NS / 1000000000ull);
 	if (sb->fabric != NULL) {
 		/* what is left in flight (a DREQ, its timer) goes with it */
 		nx_sim_run_idle(sb->sim, nx_sim_now(sb->sim) + DRAIN_NS);
@@ -302,7 +382,7 @@ static int make_net(struct sb *sb, const struct nx_conf_opts *opts)
 		fprintf(stderr, "nexus-conform: --link: %s\n", err);
 		return NX_EINVAL;
 	}
-	if (sb->iser) {
+	if (sb->iser || sb->srp) {
 		struct nx_sim_rdma_opts ro;
 
 		nx_sim_rdma_opts_default(&ro);
@@ -322,6 +402,22 @@ static int make_net(struct sb *sb, const struct nx_conf_opts *opts)
 	return sb->thost != NULL ? 0 : NX_ENOMEM;
 }
 
+static int make_srp_ports(struct sb *sb)
+{
+	for (unsigned k = 0; k < NX_CONF_FIXTURE_PORTS; k++) {
+		struct nx_srp_target_config tc = {
+			.target = sb->fx.tgt, .rtpi = (uint16_t)(1 + k),
+		};
+
+		srp_port_id(k, tc.port_id);
+		sb->srptarget[k] = nx_sim_srp_target_new(
+			sb->sim, sb->tdev, (uint16_t)(NX_SIM_SRP_PORT + k), &tc);
+		if (sb->srptarget[k] == NULL)
+			return NX_ENOMEM;
+	}
+	return 0;
+}
+
 static int sb_create(const struct nx_conf_opts *opts, uint64_t seed,
 		     struct nx_conf_target *desc, void **out)
 {
@@ -332,11 +428,17 @@ static int sb_create(const struct nx_conf_opts *opts, uint64_t seed,
 	if (sb == NULL)
 		return NX_ENOMEM;
 	sb->iser = opts->transport != NULL && strcmp(opts->transport, "iser") == 0;
+	sb->srp = opts->transport != NULL && strcmp(opts->transport, "srp") == 0;
 	sb->sim = nx_conf_sim_new(opts, seed);
 	rc = sb->sim != NULL ? make_net(sb, opts) : NX_ENOMEM;
 	if (rc == 0)
 		rc = nx_conf_fixture_new(&sb->fx, PORTAL, PORTAL2, &sc, desc);
-	if (rc == 0 && sb->iser) {
+	if (rc == 0 && sb->srp) {
+		rc = make_srp_ports(sb);
+		desc->srp = true;
+		srp_port_id(0, desc->srp_port_id);
+		desc->ports = NX_CONF_FIXTURE_PORTS;
+	} else if (rc == 0 && sb->iser) {
 		sb->itarget = nx_sim_iser_target_new(sb->sim, sb->tdev,
 						     ISCSI_PORT, &sc);
 		rc = sb->itarget != NULL ? 0 : NX_ENOMEM;
@@ -366,4 +468,6 @@ const struct nx_conf_backend nx_conf_backend_sim = {
 	.poll = sb_poll,
 	.disconnect = sb_disconnect,
 	.destroy = sb_destroy,
+	.srp_connect = sb_srp_connect,
+	.srp_disconnect = sb_srp_disconnect,
 };

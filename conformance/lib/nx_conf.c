@@ -23,6 +23,7 @@ struct nx_conf_sess {
 	struct nx_conf_stream st;
 	struct nx_ini_session *s;
 	struct nx_ini_conn *c;
+	struct nx_ini_srp *srp;       /* --transport srp instead of s/c */
 	unsigned slot;
 	/* PDUs for the test (rx hook) */
 	bool capturing, captured;
@@ -169,6 +170,11 @@ bool nx_conf_is_iser(void)
 	return env.tgt.iser;
 }
 
+bool nx_conf_is_srp(void)
+{
+	return env.tgt.srp;
+}
+
 uint32_t nx_conf_lun(void)
 {
 	return env.tgt.lun;
@@ -272,6 +278,97 @@ void nx_conf_config(struct nx_ini_config *cfg, unsigned initiator)
 	cfg->isid[5] = (uint8_t)n;
 }
 
+/* ---- SRP sessions ----------------------------------------------------------- */
+
+/* An SRP initiator port identifier (SRP 5.2: identifier extension +
+ * EUI-64) from what names an iSCSI initiator port: the ISID as the
+ * extension, a hash of the InitiatorName as the EUI-64.  The same
+ * (name, ISID) is the same SRP initiator port, so the tests' I_T nexus
+ * identities carry over (PR, unit attentions). */
+static void srp_port_ids(const struct nx_ini_config *cfg,
+			 struct nx_ini_srp_config *sc)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	memset(sc, 0, sizeof(*sc));
+	memcpy(sc->iport + 2, cfg->isid, 6);
+	for (const char *p = cfg->initiator_name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	nx_put_be64(sc->iport + 8, h);
+	memcpy(sc->tport, env.tgt.srp_port_id, NX_SRP_PORT_ID_LEN);
+}
+
+void nx_conf_srp_port_id(const struct nx_ini_config *cfg,
+			 uint8_t id[NX_SRP_PORT_ID_LEN])
+{
+	struct nx_ini_srp_config sc;
+
+	srp_port_ids(cfg, &sc);
+	memcpy(id, sc.iport, NX_SRP_PORT_ID_LEN);
+}
+
+static void srp_login(struct nx_conf_sess *s, const struct nx_ini_config *cfg)
+{
+	struct nx_ini_srp_config sc;
+	struct nx_srp_login_rej rej;
+	int rc;
+
+	if (strcmp(cfg->target_name, env.tgt.name) != 0 || cfg->discovery)
+		NX_SKIP("not over SRP: the SRP port reaches %s only, not %s",
+			env.tgt.name, cfg->discovery ? "discovery" :
+			cfg->target_name);
+	srp_port_ids(cfg, &sc);
+	memset(&rej, 0, sizeof(rej));
+	rc = env.be->srp_connect(env.ctx, s->st.port, &sc, &s->srp, &rej);
+	if (rc != 0)
+		nx_conf_note("SRP login failed: err %d, SRP_LOGIN_REJ reason %08x",
+			     rc, rej.reason);
+	assert_int_equal(rc, 0);
+}
+
+static bool srp_cmd_done(void *arg)
+{
+	return *(bool *)arg;
+}
+
+static void srp_sync_done(struct nx_ini_scsi *cmd)
+{
+	*(bool *)cmd->priv = true;
+}
+
+/* Polls until *flag or the step budget ends. */
+static bool poll_until(bool (*done)(void *), void *arg)
+{
+	uint32_t max = env.drv.steps_max ? env.drv.steps_max
+					 : NX_INI_SYNC_STEPS_DEFAULT;
+
+	for (uint32_t i = 0; i < max && !done(arg); i++)
+		env.be->poll(env.ctx);
+	return done(arg);
+}
+
+static int srp_sync_cmd(struct nx_conf_sess *s, struct nx_ini_scsi *x)
+{
+	bool done = false;
+	int rc;
+
+	x->done = srp_sync_done;
+	x->priv = &done;
+	rc = nx_ini_srp_scsi_submit(s->srp, x);
+	if (rc != 0)
+		return rc;
+	if (!poll_until(srp_cmd_done, &done)) {
+		(void)nx_ini_srp_cancel(s->srp, x->itt);
+		return NX_INI_ETIMEDOUT;
+	}
+	return x->err;
+}
+
+static bool srp_ended(void *arg)
+{
+	return nx_ini_srp_ended(arg);
+}
+
 static struct nx_conf_sess *sess_new(const struct nx_ini_config *cfg,
 				     unsigned port)
 {
@@ -292,6 +389,10 @@ static struct nx_conf_sess *sess_new(const struct nx_ini_config *cfg,
 	s->st.eof = sess_eof;
 	s->st.owner = s;
 	s->st.port = port;
+	if (env.tgt.srp) {
+		srp_login(s, cfg);
+		return s;
+	}
 	assert_int_equal(env.be->connect(env.ctx, &s->st), 0);
 	s->s = nx_ini_session_new(cfg);
 	assert_non_null(s->s);
@@ -306,6 +407,15 @@ static struct nx_conf_sess *sess_new(const struct nx_ini_config *cfg,
 static void sess_free(struct nx_conf_sess *s)
 {
 	env.sess[s->slot] = NULL;
+	if (s->srp != NULL) {
+		env.be->srp_disconnect(env.ctx, s->srp);
+		free(s);
+		return;
+	}
+	if (env.tgt.srp) {
+		free(s); /* the login never happened (skipped or failed) */
+		return;
+	}
 	if (s->c != NULL)
 		nx_ini_conn_free(s->c);
 	s->c = NULL;
@@ -318,7 +428,10 @@ static void sess_free(struct nx_conf_sess *s)
 int nx_conf_login_try(const struct nx_ini_config *cfg,
 		      struct nx_ini_login *out, struct nx_conf_sess **sess)
 {
-	struct nx_conf_sess *s = sess_new(cfg, 0);
+	struct nx_conf_sess *s;
+
+	NX_SKIP_IF_SRP("an iSCSI login (SRP logs in with SRP_LOGIN_REQ)");
+	s = sess_new(cfg, 0);
 
 	*sess = s;
 	return nx_ini_sync_login(s->c, &env.drv, out);
@@ -329,7 +442,11 @@ static struct nx_conf_sess *login_on(const struct nx_ini_config *cfg,
 {
 	struct nx_ini_login l;
 	struct nx_conf_sess *s = sess_new(cfg, port);
-	int rc = nx_ini_sync_login(s->c, &env.drv, &l);
+	int rc;
+
+	if (s->srp != NULL)
+		return s;
+	rc = nx_ini_sync_login(s->c, &env.drv, &l);
 
 	if (rc != 0)
 		nx_conf_note("login to %s failed: err %d, status %02x/%02x",
@@ -368,6 +485,13 @@ void nx_conf_logout(struct nx_conf_sess *s)
 {
 	uint8_t response = 0xff;
 
+	if (s->srp != NULL) {
+		/* SRP 6.5: SRP_I_LOGOUT, then the channel ends. */
+		nx_ini_srp_logout(s->srp);
+		assert_true(poll_until(srp_ended, s->srp));
+		sess_free(s);
+		return;
+	}
 	assert_int_equal(nx_ini_sync_logout(s->c, &env.drv,
 					    NX_INI_LOGOUT_SESSION, &response),
 			 0);
@@ -382,12 +506,19 @@ void nx_conf_drop(struct nx_conf_sess *s)
 
 struct nx_ini_conn *nx_conf_conn(struct nx_conf_sess *s)
 {
+	NX_SKIP_IF_SRP("needs the iSCSI connection");
 	return s->c;
 }
 
 struct nx_ini_session *nx_conf_ini(struct nx_conf_sess *s)
 {
+	NX_SKIP_IF_SRP("needs the iSCSI session");
 	return s->s;
+}
+
+struct nx_ini_srp *nx_conf_srp(struct nx_conf_sess *s)
+{
+	return s->srp;
 }
 
 /* ---- SCSI commands -------------------------------------------------------- */
@@ -492,7 +623,10 @@ int nx_conf_scsi_ex(struct nx_conf_sess *s, const struct nx_conf_cmd *c,
 	int rc;
 
 	cmd_build(&x, c);
-	rc = nx_ini_sync_cmd(s->c, &env.drv, &x);
+	if (s->srp != NULL)
+		rc = srp_sync_cmd(s, &x);
+	else
+		rc = nx_ini_sync_cmd(s->c, &env.drv, &x);
 	result_from(r, &x, rc);
 	return rc;
 }
@@ -525,7 +659,19 @@ int nx_conf_submit(struct nx_conf_sess *s, const struct nx_conf_cmd *c,
 	a->done = false;
 	a->cmd.done = async_done;
 	a->cmd.priv = a;
+	if (s->srp != NULL)
+		return nx_ini_srp_scsi_submit(s->srp, &a->cmd);
 	return nx_ini_scsi_submit(s->c, &a->cmd);
+}
+
+void nx_conf_cancel(struct nx_conf_sess *s, struct nx_conf_async *a)
+{
+	if (a->done)
+		return;
+	if (s->srp != NULL)
+		(void)nx_ini_srp_cancel(s->srp, a->cmd.itt);
+	else
+		(void)nx_ini_cancel(s->s, a->cmd.itt);
 }
 
 int nx_conf_wait(struct nx_conf_sess *s, struct nx_conf_async *a,
@@ -537,7 +683,7 @@ int nx_conf_wait(struct nx_conf_sess *s, struct nx_conf_async *a,
 	for (uint32_t i = 0; i < max && !a->done; i++)
 		env.be->poll(env.ctx);
 	if (!a->done) {
-		nx_ini_cancel(s->s, a->cmd.itt);
+		nx_conf_cancel(s, a);
 		result_from(r, &a->cmd, NX_INI_ETIMEDOUT);
 		return NX_INI_ETIMEDOUT;
 	}
@@ -638,26 +784,99 @@ int nx_conf_mode_sense(struct nx_conf_sess *s, uint8_t pc, uint8_t page,
 
 /* ---- TMF, raw PDUs ---------------------------------------------------------- */
 
-int nx_conf_tmf(struct nx_conf_sess *s, uint8_t fn, uint64_t lun_field,
-		const struct nx_ini_scsi *ref, uint8_t *response)
+/* SRP r16a 6.7 codes for the iSCSI function numbers; 0: none. */
+static uint8_t srp_tmf_fn(uint8_t fn)
+{
+	switch (fn) {
+	case NX_INI_TMF_ABORT_TASK:
+		return NX_SRP_TMF_ABORT_TASK;
+	case NX_INI_TMF_ABORT_TASK_SET:
+		return NX_SRP_TMF_ABORT_TASK_SET;
+	case NX_INI_TMF_CLEAR_ACA:
+		return NX_SRP_TMF_CLEAR_ACA;
+	case NX_INI_TMF_CLEAR_TASK_SET:
+		return NX_SRP_TMF_CLEAR_TASK_SET;
+	case NX_INI_TMF_LOGICAL_UNIT_RESET:
+		return NX_SRP_TMF_LUN_RESET;
+	default:
+		return 0;
+	}
+}
+
+static uint8_t srp_tmf_rsp(uint8_t code)
+{
+	switch (code) {
+	case NX_SRP_RSP_COMPLETE:
+		return NX_INI_TMF_RSP_COMPLETE;
+	case NX_SRP_RSP_FIELDS_INVALID:
+		return NX_INI_TMF_RSP_NO_LUN;
+	case NX_SRP_RSP_TMF_NOT_SUPPORTED:
+		return NX_INI_TMF_RSP_NOT_SUPPORTED;
+	default:
+		return NX_INI_TMF_RSP_REJECTED;
+	}
+}
+
+static void srp_tmf_done(struct nx_ini_srp_tmf *t)
+{
+	*(bool *)t->priv = true;
+}
+
+static int srp_tmf(struct nx_conf_sess *s, uint8_t fn, uint64_t lun_field,
+		   uint32_t ref_itt, uint8_t *response)
+{
+	struct nx_ini_srp_tmf t = { .fn = srp_tmf_fn(fn), .lun = lun_field,
+				    .task_tag = ref_itt };
+	bool done = false;
+	int rc;
+
+	if (t.fn == 0)
+		NX_SKIP("not over SRP: SRP r16a has no code for task management "
+			"function %u (iSCSI numbering)", fn);
+	t.done = srp_tmf_done;
+	t.priv = &done;
+	rc = nx_ini_srp_tmf_submit(s->srp, &t);
+	if (rc == 0 && !poll_until(srp_cmd_done, &done)) {
+		(void)nx_ini_srp_cancel(s->srp, t.tag);
+		rc = NX_INI_ETIMEDOUT;
+	} else if (rc == 0) {
+		rc = t.err;
+	}
+	if (response != NULL)
+		*response = srp_tmf_rsp(t.rsp_code);
+	return rc;
+}
+
+int nx_conf_tmf_ex(struct nx_conf_sess *s, uint8_t fn, uint64_t lun_field,
+		   uint32_t ref_itt, uint32_t ref_cmdsn, uint8_t *response)
 {
 	struct nx_ini_tmf t;
 	int rc;
 
+	if (s->srp != NULL)
+		return srp_tmf(s, fn, lun_field, ref_itt, response);
 	memset(&t, 0, sizeof(t));
 	t.function = fn;
 	t.lun = lun_field;
-	t.ref_itt = 0xffffffff;
-	if (ref != NULL)
-		nx_ini_tmf_ref(&t, ref);
+	t.ref_itt = ref_itt;
+	t.ref_cmdsn = ref_cmdsn;
 	rc = nx_ini_sync_tmf(s->c, &env.drv, &t);
 	if (response != NULL)
 		*response = t.response;
 	return rc;
 }
 
+int nx_conf_tmf(struct nx_conf_sess *s, uint8_t fn, uint64_t lun_field,
+		const struct nx_ini_scsi *ref, uint8_t *response)
+{
+	return nx_conf_tmf_ex(s, fn, lun_field,
+			      ref != NULL ? ref->itt : 0xffffffff,
+			      ref != NULL ? ref->cmdsn : 0, response);
+}
+
 void nx_conf_capture(struct nx_conf_sess *s, uint8_t opcode)
 {
+	NX_SKIP_IF_SRP("captures iSCSI PDUs");
 	s->capturing = true;
 	s->captured = false;
 	s->cap_op = opcode;
@@ -686,6 +905,7 @@ void nx_conf_watch(struct nx_conf_sess *s)
 
 bool nx_conf_saw_itt(struct nx_conf_sess *s, uint32_t itt)
 {
+	NX_SKIP_IF_SRP("watches iSCSI PDUs");
 	for (unsigned i = 0; i < s->seen_count; i++)
 		if (s->seen[i] == itt)
 			return true;
@@ -695,6 +915,7 @@ bool nx_conf_saw_itt(struct nx_conf_sess *s, uint32_t itt)
 void nx_conf_send_pdu(struct nx_conf_sess *s, const uint8_t bhs[48],
 		      const void *data, uint32_t len)
 {
+	NX_SKIP_IF_SRP("sends a raw iSCSI PDU");
 	assert_int_equal(nx_ini_send_raw_pdu(s->c, bhs, data, len), 0);
 }
 
@@ -702,6 +923,7 @@ void nx_conf_send_pdu(struct nx_conf_sess *s, const uint8_t bhs[48],
  * 8 | slot), so answers to these never match a library request. */
 uint32_t nx_conf_raw_itt(struct nx_conf_sess *s)
 {
+	NX_SKIP_IF_SRP("an iSCSI ITT");
 	return 0x4e000000u | (++s->raw_itts & 0xffff) << 8 | 0xffu;
 }
 
@@ -727,9 +949,11 @@ static void raw_eof(struct nx_conf_stream *st)
 
 struct nx_conf_raw *nx_conf_raw_open(void)
 {
-	struct nx_conf_raw *r = calloc(1, sizeof(*r));
+	struct nx_conf_raw *r;
 	unsigned slot = RAW_MAX;
 
+	NX_SKIP_IF_SRP("a raw iSCSI connection");
+	r = calloc(1, sizeof(*r));
 	assert_non_null(r);
 	for (unsigned i = 0; i < RAW_MAX && slot == RAW_MAX; i++)
 		if (env.raw[i] == NULL)

@@ -38,6 +38,7 @@
 
 #include "../../initiator/nx_initiator.h"
 #include "../../initiator/nx_ini_sync.h"
+#include "../../initiator/nx_ini_srp.h"
 
 /* ---- registration -------------------------------------------------------- */
 
@@ -77,7 +78,7 @@ extern const size_t nx_conf_table_count;
 
 struct nx_conf_opts {
 	const char *backend;     /* "sim" (default), "loopback", "tcp" */
-	const char *transport;   /* "iscsi" (default) or "iser" (sim only) */
+	const char *transport;   /* "iscsi" (default), "iser" or "srp" (sim only) */
 	const char *target_url;  /* iscsi://host[:port]/iqn/lun (tcp) */
 	const char *link;        /* sim link model (nx_link.h); NULL: ideal */
 	const char *suite;       /* NULL: all */
@@ -151,6 +152,10 @@ struct nx_conf_target {
 	 * command (implicit ALUA transitions); NULL over tcp. */
 	struct nx_target *local;
 	bool iser;                    /* streams are iSER connections */
+	/* Sessions are SRP RDMA channels (SRP r16a): no iSCSI at all; the
+	 * backend's srp_connect makes them, to this target port. */
+	bool srp;
+	uint8_t srp_port_id[NX_SRP_PORT_ID_LEN];  /* of target port 0 */
 };
 
 struct nx_conf_backend {
@@ -163,6 +168,15 @@ struct nx_conf_backend {
 	 * connection is already freed).  Frees the backend's side. */
 	void (*disconnect)(void *ctx, struct nx_conf_stream *st);
 	void (*destroy)(void *ctx);
+	/* --transport srp: logs an SRP channel in with cfg to target port
+	 * `port` (whose identifier replaces cfg's TARGET PORT IDENTIFIER
+	 * for port > 0); 0, or the initiator's error (NX_INI_ELOGIN with
+	 * *rej filled).  The channel goes back with srp_disconnect (which
+	 * frees it). */
+	int (*srp_connect)(void *ctx, unsigned port,
+			   const struct nx_ini_srp_config *cfg,
+			   struct nx_ini_srp **out, struct nx_srp_login_rej *rej);
+	void (*srp_disconnect)(void *ctx, struct nx_ini_srp *it);
 };
 
 extern const struct nx_conf_backend nx_conf_backend_sim;
@@ -236,8 +250,16 @@ void nx_conf_logout(struct nx_conf_sess *s);
 /* Drops the connection without logout (I_T nexus loss).  Frees. */
 void nx_conf_drop(struct nx_conf_sess *s);
 
+/* The iSCSI objects of a session; over SRP there are none and the test
+ * is SKIPPED there (what it does needs iSCSI). */
 struct nx_ini_conn *nx_conf_conn(struct nx_conf_sess *s);
 struct nx_ini_session *nx_conf_ini(struct nx_conf_sess *s);
+/* The SRP INITIATOR PORT IDENTIFIER the framework uses for a session
+ * made from cfg over SRP (SRP TransportIDs name it). */
+void nx_conf_srp_port_id(const struct nx_ini_config *cfg,
+			 uint8_t id[NX_SRP_PORT_ID_LEN]);
+/* Over SRP: the session's channel (NULL over iSCSI/iSER). */
+struct nx_ini_srp *nx_conf_srp(struct nx_conf_sess *s);
 /* Polls the backend n times (lets unsolicited traffic happen). */
 void nx_conf_poll(unsigned n);
 
@@ -317,6 +339,17 @@ int nx_conf_mode_sense(struct nx_conf_sess *s, uint8_t pc, uint8_t page,
  * Returns err; *response gets the TMF response. */
 int nx_conf_tmf(struct nx_conf_sess *s, uint8_t fn, uint64_t lun_field,
 		const struct nx_ini_scsi *ref, uint8_t *response);
+/* The same with the referenced task named by ITT and CmdSN (0xffffffff:
+ * none).  Over SRP the function goes as SRP_TSK_MGMT (SRP r16a 6.7:
+ * ABORT TASK, ABORT TASK SET, CLEAR TASK SET, LOGICAL UNIT RESET, CLEAR
+ * ACA; a function SRP has no code for makes the test SKIPPED) and the
+ * SRP response code comes back as the iSCSI one: 00h FUNCTION COMPLETE,
+ * 02h REQUEST FIELDS INVALID (the LUN) as NO_LUN, 04h as NOT_SUPPORTED,
+ * 05h FAILED as REJECTED. */
+int nx_conf_tmf_ex(struct nx_conf_sess *s, uint8_t fn, uint64_t lun_field,
+		   uint32_t ref_itt, uint32_t ref_cmdsn, uint8_t *response);
+/* Gives up an asynchronous command (no answer is expected any more). */
+void nx_conf_cancel(struct nx_conf_sess *s, struct nx_conf_async *a);
 
 /* A PDU as received (no padding/digests). */
 struct nx_conf_pdu {
@@ -422,7 +455,16 @@ uint32_t nx_conf_kv(char *buf, uint32_t cap, uint32_t len, const char *key,
 			NX_SKIP("not over iSER: %s", why);                   \
 	} while (0)
 
+/* Tests of what only iSCSI has (its PDUs, login, sessions) skip over
+ * SRP; the runner skips the whole iscsi suite there. */
+#define NX_SKIP_IF_SRP(why)                                                  \
+	do {                                                                 \
+		if (nx_conf_is_srp())                                        \
+			NX_SKIP("not over SRP: %s", why);                    \
+	} while (0)
+
 bool nx_conf_is_iser(void);
+bool nx_conf_is_srp(void);
 bool nx_conf_unsupported(const struct nx_conf_result *r);
 void nx_conf_skip_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A diagnostic line recorded with the test (and printed on failure). */

@@ -80,6 +80,7 @@ static inline void s5_hold(struct nx_conf_sess *s, uint8_t attr,
 	uint8_t bhs[48];
 	uint32_t bs;
 
+	NX_SKIP_IF_SRP("SRP 5.4: the target RDMA-READs write data at once, a write cannot be held waiting for Data-Out");
 	nx_conf_capacity(s, NULL, &bs);
 	h->itt = nx_conf_raw_itt(s);
 	h->cmdsn = nx_ini_session_take_cmdsn(nx_conf_ini(s));
@@ -120,15 +121,11 @@ static inline void s5_submit_ordered(struct nx_conf_sess *s,
 static inline uint8_t s5_tmf_ref(struct nx_conf_sess *s, uint8_t fn,
 				 uint32_t ref_itt, uint32_t ref_cmdsn)
 {
-	struct nx_ini_tmf t;
+	uint8_t rsp = 0xff;
 
-	memset(&t, 0, sizeof(t));
-	t.function = fn;
-	t.lun = nx_ini_lun(nx_conf_lun());
-	t.ref_itt = ref_itt;
-	t.ref_cmdsn = ref_cmdsn;
-	assert_int_equal(nx_ini_sync_tmf(nx_conf_conn(s), nx_conf_driver(), &t), 0);
-	return t.response;
+	assert_int_equal(nx_conf_tmf_ex(s, fn, nx_ini_lun(nx_conf_lun()),
+					ref_itt, ref_cmdsn, &rsp), 0);
+	return rsp;
 }
 
 static inline uint8_t s5_tmf(struct nx_conf_sess *s, uint8_t fn)

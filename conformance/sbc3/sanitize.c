@@ -429,7 +429,17 @@ static void test_sanitize_survives_abort_and_lu_reset(void **state)
 	memset(want, 0x5d, bs);
 	media_sanitize_cdb(cdb, SA_OVERWRITE, false, false, plen);
 	assert_int_equal(nx_conf_submit(s, &c, &a), 0);
-	nx_conf_poll(4);
+	/* The sanitize has begun once another I_T nexus sees it (iSER and
+	 * SRP fetch the parameter list by RDMA READ first). */
+	struct nx_conf_sess *s2 = nx_conf_login(1);
+
+	media_clear_ua(s2, nx_conf_lun(), &r);
+	for (unsigned i = 0; i < MEDIA_WAIT_ROUNDS && r.status == 0x00; i++) {
+		nx_conf_poll(1);
+		media_tur(s2, nx_conf_lun(), &r);
+	}
+	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, 0x1b);
+	nx_conf_logout(s2);
 	nx_conf_tmf(s, NX_INI_TMF_ABORT_TASK, c.lun_field, &a.cmd, &rsp);
 	NX_EXPECT_EQ("ABORT TASK", rsp, NX_INI_TMF_RSP_COMPLETE);
 	media_tur(s, nx_conf_lun(), &r);

@@ -64,6 +64,31 @@ static uint32_t put_tid(uint8_t *d, const char *name, bool fmt01)
 	return 4u + al;
 }
 
+/* SRP TransportID (SPC-4 7.6.4.5): protocol 4h, format 00b, the
+ * 16-byte initiator port identifier at bytes 8-23. */
+static uint32_t put_srp_tid(uint8_t *d, const uint8_t id[NX_SRP_PORT_ID_LEN])
+{
+	memset(d, 0, 24);
+	d[0] = 0x04;
+	memcpy(d + 8, id, NX_SRP_PORT_ID_LEN);
+	return 24;
+}
+
+/* The TransportID of a session's initiator port, in its transport's
+ * format (iSCSI format 01b, or SRP's). */
+static uint32_t put_port_tid(uint8_t *d, const struct pr_sess *p)
+{
+	uint8_t id[NX_SRP_PORT_ID_LEN];
+	char name[300];
+
+	if (nx_conf_is_srp()) {
+		nx_conf_srp_port_id(&p->cfg, id);
+		return put_srp_tid(d, id);
+	}
+	port_name(p, name, sizeof(name));
+	return put_tid(d, name, true);
+}
+
 static void prout_ex(struct nx_conf_sess *s, uint8_t sa, uint8_t type,
 		     uint64_t rk, uint64_t sark, uint8_t b20,
 		     const uint8_t *extra, uint32_t extra_len,
@@ -479,7 +504,6 @@ static void test_pr_register_and_move(void **state)
 {
 	struct pr_sess a, b;
 	uint8_t p[24 + 300];
-	char name[300];
 	uint64_t keys[4], key = 0;
 	unsigned n;
 	struct nx_conf_result r;
@@ -496,8 +520,7 @@ static void test_pr_register_and_move(void **state)
 	nx_put_be64(p + 8, K2);
 	p[17] = 0x02; /* UNREG */
 	nx_put_be16(p + 18, own_rtpi(a.s)); /* both sessions use it */
-	port_name(&b, name, sizeof(name));
-	uint32_t tl = put_tid(p + 24, name, true);
+	uint32_t tl = put_port_tid(p + 24, &b);
 	nx_put_be32(p + 20, tl);
 	nx_put_be32(cdb + 5, 24 + tl);
 	nx_conf_scsi(a.s, cdb, NX_INI_DIR_WRITE, p, 24 + tl, &r);
@@ -521,7 +544,6 @@ static void test_pr_spec_i_pt(void **state)
 {
 	struct pr_sess a, b;
 	static uint8_t ext[600];
-	char name[300];
 	uint64_t keys[4];
 	unsigned n;
 	struct nx_conf_result r;
@@ -533,10 +555,15 @@ static void test_pr_spec_i_pt(void **state)
 	nx_conf_clear_ua(b.s);
 	EXPECT_PROUT(a.s, SA_REGISTER, 0, 0, K1, 0x00);
 	EXPECT_PROUT(a.s, SA_REGISTER, 0, K1, 0, 0x00); /* unregistered again */
-	port_name(&b, name, sizeof(name));
-	off += put_tid(ext + off, name, true);              /* format 01b */
-	off += put_tid(ext + off, "iqn.2026-11.dev.nexus:conform.absent",
-		       false);                              /* 00b, unknown */
+	off += put_port_tid(ext + off, &b);                 /* iSCSI 01b */
+	if (nx_conf_is_srp()) {
+		static const uint8_t absent[NX_SRP_PORT_ID_LEN] = { 0x77 };
+
+		off += put_srp_tid(ext + off, absent);      /* unknown */
+	} else {
+		off += put_tid(ext + off, "iqn.2026-11.dev.nexus:conform.absent",
+			       false);                      /* 00b, unknown */
+	}
 	nx_put_be32(ext, off - 4);
 	prout_ex(a.s, SA_REGISTER, 0, 0, K1, 0x08, ext, off, &r);
 	NX_EXPECT_GOOD(&r);
@@ -554,7 +581,6 @@ static void test_pr_spec_i_pt_registered_tid(void **state)
 {
 	struct pr_sess a, b;
 	static uint8_t ext[300];
-	char name[256];
 	uint64_t keys[4];
 	unsigned n;
 	struct nx_conf_result r;
@@ -564,8 +590,7 @@ static void test_pr_spec_i_pt_registered_tid(void **state)
 	pr_reset(a.s);
 	nx_conf_clear_ua(b.s);
 	EXPECT_PROUT(b.s, SA_REGISTER, 0, 0, K2, 0x00);
-	port_name(&b, name, sizeof(name));
-	uint32_t off = 4 + put_tid(ext + 4, name, true);
+	uint32_t off = 4 + put_port_tid(ext + 4, &b);
 	nx_put_be32(ext, off - 4);
 	prout_ex(a.s, SA_REGISTER, 0, 0, K1, 0x08, ext, off, &r);
 	NX_EXPECT_SENSE(&r, SK_ILLEGAL_REQUEST, 0x26, 0x00);
@@ -599,6 +624,18 @@ static void test_pr_read_full_status(void **state)
 	NX_EXPECT_EQ("RESERVATION KEY", nx_get_be64(p), K1);
 	NX_EXPECT_EQ("ALL_TG_PT / R_HOLDER", p[12], 0x01);
 	NX_EXPECT_EQ("SCOPE / TYPE", p[13], EARO);
+	if (nx_conf_is_srp()) {
+		uint8_t id[NX_SRP_PORT_ID_LEN];
+
+		/* SPC-4 7.6.4.5: 24 bytes, the initiator port identifier */
+		NX_EXPECT_EQ("TransportID: format 00b, SRP", p[24], 0x04);
+		NX_EXPECT_EQ("TRANSPORTID LENGTH", tl, 24);
+		nx_conf_srp_port_id(&a.cfg, id);
+		NX_EXPECT_BYTES(p + 24 + 8, id, NX_SRP_PORT_ID_LEN);
+		EXPECT_PROUT(a.s, SA_CLEAR, 0, K1, 0, 0x00);
+		nx_conf_logout(a.s);
+		return;
+	}
 	NX_EXPECT_EQ("TransportID: format 01b, iSCSI", p[24], 0x45);
 	NX_EXPECT_EQ("TransportID ADDITIONAL LENGTH % 4", nx_get_be16(p + 26) % 4,
 		     0);

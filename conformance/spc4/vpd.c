@@ -255,7 +255,7 @@ static void test_vpd_83_designator_formats(void **state)
 
 /* SPC-4 7.8 (83h): PIV=1 is only meaningful with a port or target
  * device association, and then PROTOCOL IDENTIFIER names the transport
- * the command came through: 5h, iSCSI (SPC-4 7.6.1). */
+ * the command came through: 5h, iSCSI, or 4h, SRP (SPC-4 7.6.1). */
 static void test_vpd_83_piv_protocol(void **state)
 {
 	struct nx_conf_sess *s = login_clear(0);
@@ -270,7 +270,10 @@ static void test_vpd_83_piv_protocol(void **state)
 		nx_conf_env_reset_notes();
 		nx_conf_note("descriptor %u: type %xh assoc %u", i, ds[i].type,
 			     ds[i].assoc);
-		NX_EXPECT_EQ("PROTOCOL IDENTIFIER (iSCSI)", ds[i].proto, 5);
+		if (nx_conf_is_srp())
+			NX_EXPECT_EQ("PROTOCOL IDENTIFIER (SRP)", ds[i].proto, 4);
+		else
+			NX_EXPECT_EQ("PROTOCOL IDENTIFIER (iSCSI)", ds[i].proto, 5);
 	}
 	nx_conf_env_reset_notes();
 	if (with_piv == 0)
@@ -324,6 +327,7 @@ static void test_vpd_83_target_port_name(void **state)
 	size_t wl = strlen(want);
 	const char *id;
 
+	NX_SKIP_IF_SRP("iSCSI port names (RFC 7143 13.3); vpd_83_srp_target_port");
 	if (x == NULL)
 		NX_SKIP("no SCSI name string designator for the target port");
 	check_name_string(x);
@@ -336,6 +340,36 @@ static void test_vpd_83_target_port_name(void **state)
 		       strchr("0123456789abcdefABCDEF", id[wl + 5]) != NULL &&
 			       id[wl + 5] != 0);
 	nx_conf_env_reset_notes();
+	nx_conf_logout(s);
+}
+
+/* SPC-4 7.8 (83h) over SRP: the target port is named by its SRP TARGET
+ * PORT IDENTIFIER, an EUI-64 based 16-byte designator (IDENTIFIER
+ * EXTENSION + EUI-64, 7.8.6.5) with PIV=1 and PROTOCOL IDENTIFIER 4h
+ * (SRP, 7.6.1); a SCSI name string cannot carry it (7.8.6.11). */
+static void test_vpd_83_srp_target_port(void **state)
+{
+	struct nx_conf_sess *s;
+	static uint8_t d[VPD_MAX];
+	struct desig ds[DESIG_MAX];
+	const struct desig *x = NULL;
+	unsigned n;
+
+	if (!nx_conf_is_srp())
+		NX_SKIP("an SRP target port only (--transport srp)");
+	s = login_clear(0);
+	n = get_83(s, d, ds);
+	for (unsigned i = 0; i < n; i++)
+		if (ds[i].type == 0x2 && ds[i].assoc == 1)
+			x = &ds[i];
+	NX_EXPECT_TRUE("an EUI-64 designator for the target port", x != NULL);
+	NX_EXPECT_EQ("designator length", x->len, 16);
+	NX_EXPECT_EQ("CODE SET binary", x->code_set, 1);
+	NX_EXPECT_EQ("PIV", x->piv, 1);
+	NX_EXPECT_EQ("PROTOCOL IDENTIFIER (SRP)", x->proto, 4);
+	NX_EXPECT_BYTES(x->id, nx_conf_target()->srp_port_id, 16);
+	NX_EXPECT_TRUE("no SCSI name string for the port",
+		       find_name(ds, n, 1) == NULL);
 	nx_conf_logout(s);
 }
 
@@ -595,6 +629,8 @@ static const struct nx_conf_test tests[] = {
 		     "the target device's SCSI name string is the iSCSI TargetName"),
 	NX_CONF_TEST("spc4", vpd_83_target_port_name, "SPC-4 7.8 (83h)",
 		     "the target port's SCSI name string is \"<TargetName>,t,0x<TPGT>\""),
+	NX_CONF_TEST("spc4", vpd_83_srp_target_port, "SPC-4 7.8 (83h)",
+		     "over SRP: the target port is its SRP port identifier (EUI-64 based, 16 bytes, PIV=1, protocol 4h)"),
 	NX_CONF_TEST("spc4", vpd_83_lu_designators_stable, "SPC-4 7.8 (83h)",
 		     "LU designators are identical through a second I_T nexus"),
 	NX_CONF_TEST("spc4", vpd_83_lu_designators_unique, "SPC-4 7.8 (83h)",

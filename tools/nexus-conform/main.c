@@ -4,7 +4,7 @@
  * simulated TCP), nexus in-process (loopback) or an external iSCSI
  * target.
  *
- *   nexus-conform [--target URL] [--transport iscsi|iser] [--backend B]
+ *   nexus-conform [--target URL] [--transport iscsi|iser|srp] [--backend B]
  *                 [--link MODEL] [--suite NAME] [--test PATTERN]
  *                 [--junit FILE] [--matrix FILE] [--seed N] [--list]
  *                 [--verbose]
@@ -28,8 +28,9 @@ static void usage(FILE *f)
 		"usage: nexus-conform [options]\n"
 		"  --target URL        iscsi://[user[%%secret]@]host[:port]/iqn/lun\n"
 		"                      (implies --backend tcp)\n"
-		"  --transport T       iscsi (default) or iser (RFC 7145 over the\n"
-		"                      simulated RDMA fabric; sim backend only)\n"
+		"  --transport T       iscsi (default), iser (RFC 7145) or srp (SRP\n"
+		"                      r16a, the iscsi suite skips): over the\n"
+		"                      simulated RDMA fabric, sim backend only\n"
 		"  --backend B         sim (default: nexus on a simulated host),\n"
 		"                      loopback (nexus in-process), tcp\n"
 		"  --link MODEL        sim link: ideal (default), ideal:latency=10us,\n"
@@ -89,9 +90,10 @@ int main(int argc, char **argv)
 		case 't': o.target_url = optarg; break;
 		case 'T':
 			if (strcmp(optarg, "iscsi") != 0 &&
-			    strcmp(optarg, "iser") != 0) {
+			    strcmp(optarg, "iser") != 0 &&
+			    strcmp(optarg, "srp") != 0) {
 				fprintf(stderr, "nexus-conform: transport '%s' "
-						"not supported (iscsi, iser)\n", optarg);
+						"not supported (iscsi, iser, srp)\n", optarg);
 				return 2;
 			}
 			o.transport = optarg;
