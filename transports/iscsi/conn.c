@@ -153,9 +153,9 @@ static void server_limits(struct nx_iscsi_server *srv)
 /* ---- rate-limited logging --------------------------------------------------- */
 
 static const char *const log_kind_what[NX_ILOG_COUNT] = {
-	[NX_ILOG_REFUSED] = "iscsi: connections refused",
+	[NX_ILOG_REFUSED] = "iscsi: connections or logins refused by limits",
 	[NX_ILOG_DROP] = "iscsi: connections dropped",
-	[NX_ILOG_LOGIN] = "iscsi: logins failed or refused",
+	[NX_ILOG_LOGIN] = "iscsi: logins failed",
 	[NX_ILOG_AUTH] = "iscsi: CHAP lockouts",
 	[NX_ILOG_REJECT] = "iscsi: Reject PDUs",
 	[NX_ILOG_CMD] = "iscsi: command and task management errors",
@@ -415,7 +415,7 @@ uint16_t nx_iscsi_conn_login_refusal(struct nx_iscsi_conn *c)
 		return 0;
 	if (srv->portal_conns[c->portal] >= srv->lim.max_conns_per_portal) {
 		srv->stats.logins_refused_limit++;
-		NX_ISCSI_LOG(srv, NX_ILOG_LOGIN, NX_LOG_WARN,
+		NX_ISCSI_LOG(srv, NX_ILOG_REFUSED, NX_LOG_WARN,
 			     "iscsi %s: login refused: %u connections through "
 			     "portal %u (the limit)", c->peer,
 			     srv->lim.max_conns_per_portal, c->portal);

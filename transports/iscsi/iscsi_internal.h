@@ -101,14 +101,15 @@ void nx_iscsi_params_default(struct nx_iscsi_params *p);
 /* ---- provided by the connection machinery ------------------------------- */
 
 /* Log lines a peer can cause at will, each kind rate-limited on its own
- * per server (nx_platform.h nx_log_limit). */
+ * per server (nx_platform.h nx_log_limit).  One level per kind: lines
+ * the log level filters out must not use up the burst of others. */
 enum nx_iscsi_log_kind {
-	NX_ILOG_REFUSED,    /* connection refused at nx_iscsi_conn_new */
-	NX_ILOG_DROP,       /* connection dropped (protocol error, timeout) */
-	NX_ILOG_LOGIN,      /* login failures and refusals */
-	NX_ILOG_AUTH,       /* CHAP lockout */
-	NX_ILOG_REJECT,     /* Reject PDUs */
-	NX_ILOG_CMD,        /* CmdSN / Data-Out / TMF trouble */
+	NX_ILOG_REFUSED,    /* WARN: a connection or login over a cap */
+	NX_ILOG_DROP,       /* WARN: connection dropped (errors, timeouts) */
+	NX_ILOG_LOGIN,      /* INFO: failing Login Responses */
+	NX_ILOG_AUTH,       /* INFO: CHAP lockout */
+	NX_ILOG_REJECT,     /* INFO: Reject PDUs */
+	NX_ILOG_CMD,        /* WARN: CmdSN / Data-Out / TMF trouble */
 	NX_ILOG_COUNT,
 };
 bool nx_iscsi_conn_log_ok(struct nx_iscsi_conn *c, enum nx_iscsi_log_kind kind,

@@ -514,7 +514,7 @@ static uint16_t refuse_cap(struct nx_iscsi_conn *c, unsigned limit,
 			   const char *what)
 {
 	c->srv->stats.logins_refused_limit++;
-	NX_ISCSI_LOG(c->srv, NX_ILOG_LOGIN, NX_LOG_WARN,
+	NX_ISCSI_LOG(c->srv, NX_ILOG_REFUSED, NX_LOG_WARN,
 		     "iscsi %s: %s: login refused: %u %s (the limit)", c->peer,
 		     c->params.initiator_name, limit, what);
 	return 0x0302;
@@ -716,7 +716,7 @@ static void wait_step(struct nx_iscsi_conn *c)
 			return;
 		}
 		/* Bounded: the core always drains, but not forever here. */
-		NX_ISCSI_LOG(c->srv, NX_ILOG_LOGIN, NX_LOG_WARN,
+		NX_ISCSI_LOG(c->srv, NX_ILOG_REFUSED, NX_LOG_WARN,
 			     "iscsi %s: reinstatement: old tasks still "
 			     "running, login refused", c->peer);
 		wait_unregister(c);
