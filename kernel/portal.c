@@ -396,7 +396,9 @@ static void kconn_new(struct nx_kportal *p, struct socket *sock)
 	p->conn_count++;
 	c->ic = nx_iscsi_conn_new(p->srv, &kconn_ops, c, c->peer, local);
 	if (!c->ic) {
-		nx_log(NX_LOG_WARN, "%s: transport refused the connection", c->peer);
+		/* The transport logged why (rate-limited). */
+		nx_log(NX_LOG_DEBUG, "%s: transport refused the connection",
+		       c->peer);
 		c->told_transport = c->released = true;
 		kconn_close_sock(c);
 		kconn_maybe_free(c);

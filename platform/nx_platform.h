@@ -81,6 +81,102 @@ void nx_log(enum nx_log_level level, const char *fmt, ...)
 int nx_snprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ---- rate-limited logging ------------------------------------------------
+ *
+ * Lines a peer can cause at will (refused connections, login failures,
+ * Rejects, protocol errors) go through a limit: a 121k-line log of a
+ * 40 s connection flood hides what matters and fills disks.  Each limit
+ * belongs to the object that logs (an iSCSI server, the daemon), never to
+ * the process, so simulated runs stay independent and deterministic.
+ * In each window of NX_LOG_LIMIT_WINDOW_NS (from the first line) the
+ * first NX_LOG_LIMIT_BURST lines are logged and the rest only counted;
+ * the count becomes one line ("WHAT: N more not logged in the last T
+ * ms") when the next line after the window comes, or when the owner calls
+ * nx_log_limit_flush() from a timer it armed (nx_log_limit_pass() said
+ * NX_LOG_LIMIT_HELD_FIRST) for nx_log_limit_left() from now.  Pure
+ * functions of the clock value passed in: no new platform primitive. */
+#define NX_LOG_LIMIT_BURST 10u
+#define NX_LOG_LIMIT_WINDOW_NS 1000000000ull
+
+struct nx_log_limit {
+	const char *what;          /* names the lines in the summary */
+	enum nx_log_level level;   /* of the summary: the last line's */
+	uint64_t window_start_ns;
+	uint32_t passed;           /* lines logged in this window */
+	uint32_t held;             /* lines counted, not logged */
+	uint64_t held_total;       /* over the limit's life */
+	bool open;                 /* a window is running */
+};
+
+enum nx_log_limit_verdict {
+	NX_LOG_LIMIT_LOG,          /* log this line */
+	NX_LOG_LIMIT_HELD,         /* counted, not logged */
+	NX_LOG_LIMIT_HELD_FIRST,   /* the first held line of the window:
+				      arm a flush nx_log_limit_left() ahead */
+};
+
+static inline void nx_log_limit_init(struct nx_log_limit *ll, const char *what)
+{
+	memset(ll, 0, sizeof(*ll));
+	ll->what = what;
+}
+
+/* Ends the window: its held count becomes one line. */
+static inline void nx_log_limit_close(struct nx_log_limit *ll, uint64_t now)
+{
+	if (ll->held > 0)
+		nx_log(ll->level, "%s: %u more not logged in the last %llu ms "
+		       "(rate limit: %u lines/s)", ll->what, ll->held,
+		       (unsigned long long)((now - ll->window_start_ns) /
+					    1000000u),
+		       NX_LOG_LIMIT_BURST);
+	ll->open = false;
+	ll->passed = 0;
+	ll->held = 0;
+}
+
+static inline enum nx_log_limit_verdict
+nx_log_limit_pass(struct nx_log_limit *ll, enum nx_log_level level,
+		  uint64_t now)
+{
+	if (ll->open && now - ll->window_start_ns >= NX_LOG_LIMIT_WINDOW_NS)
+		nx_log_limit_close(ll, now);
+	ll->level = level;
+	if (!ll->open) {
+		ll->open = true;
+		ll->window_start_ns = now;
+	}
+	if (ll->passed < NX_LOG_LIMIT_BURST) {
+		ll->passed++;
+		return NX_LOG_LIMIT_LOG;
+	}
+	ll->held++;
+	ll->held_total++;
+	return ll->held == 1 ? NX_LOG_LIMIT_HELD_FIRST : NX_LOG_LIMIT_HELD;
+}
+
+/* Time until the running window ends (0: none running, or over). */
+static inline uint64_t nx_log_limit_left(const struct nx_log_limit *ll,
+					 uint64_t now)
+{
+	uint64_t end = ll->window_start_ns + NX_LOG_LIMIT_WINDOW_NS;
+
+	return ll->open && now < end ? end - now : 0;
+}
+
+/* From the owner's timer: a window that is over reports its count.
+ * Returns what is left of a window still running with held lines (0:
+ * nothing to flush later). */
+static inline uint64_t nx_log_limit_flush(struct nx_log_limit *ll,
+					  uint64_t now)
+{
+	uint64_t left = nx_log_limit_left(ll, now);
+
+	if (ll->open && left == 0)
+		nx_log_limit_close(ll, now);
+	return ll->held > 0 ? left : 0;
+}
+
 /* ---- assertions -------------------------------------------------------- */
 
 /* Invariant violations only: bytes from the wire never reach an assert,

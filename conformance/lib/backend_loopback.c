@@ -185,11 +185,10 @@ static int lb_connect(void *ctx, struct nx_conf_stream *st)
 	ls->st = st;
 	ls->tc = nx_iscsi_conn_new(lb->srv, &tgt_ops, ls, peer,
 				   st->port ? PORTAL2 : PORTAL);
-	if (ls->tc == NULL) {
-		free(ls);
-		return NX_ENOMEM;
-	}
-	nx_iscsi_conn_set_portal(ls->tc, st->port);
+	if (ls->tc == NULL) /* refused at accept: closed by the target */
+		ls->tgt_close = ls->tgt_gone = ls->released = true;
+	else
+		nx_iscsi_conn_set_portal(ls->tc, st->port);
 	st->send = st_send;
 	st->close = st_close;
 	st->priv = ls;

@@ -223,7 +223,7 @@ static int sb_connect(void *ctx, struct nx_conf_stream *st)
 {
 	struct sb *sb = ctx;
 	struct sstream *s;
-	unsigned slot = STREAMS_MAX;
+	unsigned slot = STREAMS_MAX, host;
 	char name[NX_SIM_HOST_NAME_MAX];
 	int rc;
 
@@ -232,13 +232,16 @@ static int sb_connect(void *ctx, struct nx_conf_stream *st)
 			slot = k;
 	if (slot == STREAMS_MAX)
 		return NX_ENOSPC;
+	/* The stream's initiator host: its slot's, or host 0 for tests of
+	 * per-address limits. */
+	host = (nx_conf_test_fixture() & NX_CONF_FX_ONE_HOST) ? 0 : slot;
 	if (sb->iser) {
 		s = calloc(1, sizeof(*s));
 		if (s == NULL)
 			return NX_ENOMEM;
 		s->st = st;
 		st->priv = s;
-		rc = connect_iser(sb, slot, s);
+		rc = connect_iser(sb, host, s);
 		if (rc < 0) {
 			free(s);
 			return rc;
@@ -246,10 +249,10 @@ static int sb_connect(void *ctx, struct nx_conf_stream *st)
 		sb->streams[slot] = s;
 		return 0;
 	}
-	if (sb->ihost[slot] == NULL) {
-		snprintf(name, sizeof(name), "ini%u", slot);
-		sb->ihost[slot] = nx_sim_host_new(sb->net, name, INI_IP0 + slot);
-		if (sb->ihost[slot] == NULL)
+	if (sb->ihost[host] == NULL) {
+		snprintf(name, sizeof(name), "ini%u", host);
+		sb->ihost[host] = nx_sim_host_new(sb->net, name, INI_IP0 + host);
+		if (sb->ihost[host] == NULL)
 			return NX_ENOMEM;
 	}
 	s = calloc(1, sizeof(*s));
@@ -258,7 +261,7 @@ static int sb_connect(void *ctx, struct nx_conf_stream *st)
 	s->st = st;
 	/* The handshake completes from events; what is sent before is
 	 * queued by the stream. */
-	rc = nx_sim_stream_connect(sb->sim, sb->ihost[slot], TARGET_IP,
+	rc = nx_sim_stream_connect(sb->sim, sb->ihost[host], TARGET_IP,
 				   (uint16_t)(ISCSI_PORT + st->port), &ss_ops, s,
 				   &s->ss);
 	if (rc < 0) {

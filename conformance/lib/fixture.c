@@ -23,6 +23,9 @@
 #include "../../transports/iscsi/nx_iscsi.h"
 #include "../../sim/nx_sim.h"
 
+static void fixture_variants(struct nx_iscsi_server_config *sc,
+			     struct nx_conf_target *desc);
+
 #define TARGET_NAME "iqn.2026-11.dev.nexus:conform"
 #define CHAP_TARGET_NAME "iqn.2026-11.dev.nexus:conform-chap"
 #define CHAP_USER "conform-user"
@@ -125,6 +128,25 @@ static void fixture_acl(struct nx_conf_fixture *f,
 	strcpy(desc->acl_name, ACL_TARGET_NAME);
 }
 
+/* The test's fixture variants other than discovery CHAP. */
+static void fixture_variants(struct nx_iscsi_server_config *sc,
+			     struct nx_conf_target *desc)
+{
+	unsigned fx = nx_conf_test_fixture();
+
+	if (fx & NX_CONF_FX_CONN_CAPS) {
+		sc->limits.max_conns_per_target = NX_CONF_FX_CONN_CAPS_TARGET;
+		sc->limits.max_conns_per_portal = NX_CONF_FX_CONN_CAPS_PORTAL;
+	}
+	if (fx & NX_CONF_FX_ADDR_CAPS) {
+		sc->limits.max_sessions_per_address = NX_CONF_FX_ADDR_CAPS_SESSIONS;
+		sc->limits.max_logins_per_address = NX_CONF_FX_ADDR_CAPS_LOGINS;
+	}
+	if (fx & NX_CONF_FX_NO_TARGET_RESET)
+		sc->targets[0].refuse_target_reset = true;
+	desc->fx = fx;
+}
+
 int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
 			const char *portal2, struct nx_iscsi_server_config *sc,
 			struct nx_conf_target *desc)
@@ -153,6 +175,7 @@ int nx_conf_fixture_new(struct nx_conf_fixture *f, const char *portal,
 	sc->targets[1].mutual_chap.set = true;
 	fixture_acl(f, sc, desc);
 	sc->target_count = 3;
+	fixture_variants(sc, desc);
 	if (nx_conf_test_fixture() & NX_CONF_FX_DISCOVERY_CHAP) {
 		strcpy(sc->discovery_chap.user, DISC_USER);
 		strcpy(sc->discovery_chap.secret, DISC_SECRET);

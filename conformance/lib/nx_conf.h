@@ -54,6 +54,20 @@ struct nx_conf_test {
 /* Fixture variants a test may ask for (the in-process backends build
  * the server accordingly; tcp ignores them, tests check what they got). */
 #define NX_CONF_FX_DISCOVERY_CHAP 1u /* discovery sessions need CHAP */
+/* Connection caps: 2 connections in sessions of the target under test,
+ * 3 connections through one portal (nx_iscsi_limits). */
+#define NX_CONF_FX_CONN_CAPS 2u
+#define NX_CONF_FX_CONN_CAPS_TARGET 2u
+#define NX_CONF_FX_CONN_CAPS_PORTAL 3u
+/* Per source address caps: 2 sessions, 2 connections logging in. */
+#define NX_CONF_FX_ADDR_CAPS 4u
+#define NX_CONF_FX_ADDR_CAPS_SESSIONS 2u
+#define NX_CONF_FX_ADDR_CAPS_LOGINS 2u
+/* Every stream from one initiator host (one source address); sim
+ * otherwise gives each stream slot a host of its own. */
+#define NX_CONF_FX_ONE_HOST 8u
+/* The target under test refuses TARGET WARM/COLD RESET. */
+#define NX_CONF_FX_NO_TARGET_RESET 16u
 
 /* One table per suite file, listed in registry.c. */
 struct nx_conf_table {
@@ -156,6 +170,9 @@ struct nx_conf_target {
 	 * backend's srp_connect makes them, to this target port. */
 	bool srp;
 	uint8_t srp_port_id[NX_SRP_PORT_ID_LEN];  /* of target port 0 */
+	/* The NX_CONF_FX_* variants the backend serves for this test (an
+	 * external target: none, and the tests that need one skip). */
+	unsigned fx;
 };
 
 struct nx_conf_backend {

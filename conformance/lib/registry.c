@@ -41,6 +41,7 @@ extern const struct nx_conf_table nx_conf_table_iscsi_ffp;
 extern const struct nx_conf_table nx_conf_table_iscsi_data;
 extern const struct nx_conf_table nx_conf_table_iscsi_session;
 extern const struct nx_conf_table nx_conf_table_iscsi_security;
+extern const struct nx_conf_table nx_conf_table_iscsi_limits;
 
 const struct nx_conf_table *const nx_conf_tables[] = {
 	&nx_conf_table_sam5_ua,
@@ -79,6 +80,7 @@ const struct nx_conf_table *const nx_conf_tables[] = {
 	&nx_conf_table_iscsi_data,
 	&nx_conf_table_iscsi_session,
 	&nx_conf_table_iscsi_security,
+	&nx_conf_table_iscsi_limits,
 };
 
 const size_t nx_conf_table_count = NX_ARRAY_SIZE(nx_conf_tables);

@@ -9,9 +9,20 @@
  * iteration (try_nowait).  Requests come from a fixed array of
  * NX_USER_FILE_QUEUE_MAX slots: past that, submit says NX_EAGAIN.
  *
- * Durability: NX_FILE_WRITE_FUA is pwrite followed by fdatasync before the
- * completion (SBC-3 WRITE (10) FUA bit: the data is on the medium
- * before GOOD is returned); NX_FILE_SYNC is fdatasync (SYNCHRONIZE CACHE).
+ * Durability (the host page cache is the volatile cache; SBC-3 4.18):
+ *  - NX_FILE_WRITE_FUA (the FUA bit, and every write while WCE=0: core/
+ *    sbc.c adds NX_BS_FUA then) is one pwritev2(RWF_DSYNC): O_DSYNC for
+ *    this write only, so its blocks and the metadata needed to read them
+ *    are stable before the completion (on a block device with FUA
+ *    support the kernel sends a FUA write, not a whole cache flush).  A
+ *    kernel without RWF_DSYNC gets pwrite + fdatasync instead.
+ *  - NX_FILE_SYNC (SYNCHRONIZE CACHE) is fdatasync.
+ *  - A failed durability point is sticky for the file: Linux reports a
+ *    writeback error once and then marks the pages clean, so the next
+ *    fdatasync would succeed with the data lost ("fsyncgate").  From
+ *    then on every FUA write and SYNC of that file fails with NX_EIO
+ *    (the initiator sees MEDIUM ERROR, never a false GOOD); reopening
+ *    the LU clears it.
  *
  * NX_FILE_DIRECT opens with O_DIRECT.  O_DIRECT needs aligned memory, so a
  * buffer that is not NX_USER_DIRECT_ALIGN aligned goes through an aligned
@@ -36,6 +47,8 @@
 
 struct nx_file {
 	int fd;
+	int sync_failed; /* sticky durability error (atomic: workers) */
+	bool dsync_off;  /* no RWF_DSYNC here: pwrite + fdatasync (atomic) */
 	bool direct;     /* opened with O_DIRECT */
 	bool read_only;
 	bool nowait_read_off;  /* RWF_NOWAIT not supported: always the pool */
@@ -81,6 +94,36 @@ static struct {
 	.cond = PTHREAD_COND_INITIALIZER,
 };
 
+/* Durability points taken (atomic: workers update them). */
+static struct nx_user_file_stats fstats;
+static unsigned fail_syncs; /* test hook: fail this many durability points */
+
+void nx_user_file_stats(struct nx_user_file_stats *out)
+{
+	out->dsync_writes = __atomic_load_n(&fstats.dsync_writes, __ATOMIC_RELAXED);
+	out->datasyncs = __atomic_load_n(&fstats.datasyncs, __ATOMIC_RELAXED);
+	out->sync_errors = __atomic_load_n(&fstats.sync_errors, __ATOMIC_RELAXED);
+}
+
+void nx_user_file_fail_syncs(unsigned n)
+{
+	__atomic_store_n(&fail_syncs, n, __ATOMIC_RELAXED);
+}
+
+/* The test hook: true (and one less to fail) while fail_syncs > 0. */
+static bool sync_fault(void)
+{
+	unsigned n = __atomic_load_n(&fail_syncs, __ATOMIC_RELAXED);
+
+	while (n > 0) {
+		if (__atomic_compare_exchange_n(&fail_syncs, &n, n - 1, false,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
 /* ---- worker side ------------------------------------------------------------ */
 
 static int full_pread(int fd, uint8_t *buf, size_t len, uint64_t off)
@@ -105,15 +148,26 @@ static int full_pread(int fd, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-static int full_pwrite(int fd, const uint8_t *buf, size_t len, uint64_t off)
+#define DSYNC_UNSUPPORTED 1 /* full_pwrite: RWF_DSYNC refused, nothing written */
+
+/* flags: 0 or RWF_DSYNC (each pwritev2 is durable when it returns). */
+static int full_pwrite(int fd, const uint8_t *buf, size_t len, uint64_t off,
+		       int flags)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pwrite(fd, buf + done, len - done, (off_t)(off + done));
+		struct iovec v = { .iov_base = (void *)(buf + done),
+				   .iov_len = len - done };
+		ssize_t n = flags ? pwritev2(fd, &v, 1, (off_t)(off + done), flags)
+				  : pwrite(fd, v.iov_base, v.iov_len,
+					   (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && flags && done == 0 &&
+		    (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS))
+			return DSYNC_UNSUPPORTED;
 		if (n < 0)
 			return nx_user_errno(errno);
 		if (n == 0)
@@ -123,11 +177,25 @@ static int full_pwrite(int fd, const uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-static int datasync(int fd)
+/* A durability point failed: the file's cache may have lost data that
+ * was acknowledged as written; no later sync may say otherwise. */
+static int sync_failed(struct nx_file *f, int err)
 {
-	while (fdatasync(fd) < 0) {
+	__atomic_store_n(&f->sync_failed, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&fstats.sync_errors, 1, __ATOMIC_RELAXED);
+	return err;
+}
+
+static int datasync(struct nx_file *f)
+{
+	if (__atomic_load_n(&f->sync_failed, __ATOMIC_RELAXED))
+		return NX_EIO;
+	__atomic_fetch_add(&fstats.datasyncs, 1, __ATOMIC_RELAXED);
+	if (sync_fault())
+		return sync_failed(f, NX_EIO);
+	while (fdatasync(f->fd) < 0) {
 		if (errno != EINTR)
-			return nx_user_errno(errno);
+			return sync_failed(f, nx_user_errno(errno));
 	}
 	return 0;
 }
@@ -138,7 +206,7 @@ static bool needs_bounce(const struct file_req *r)
 	       ((uintptr_t)r->buf % NX_USER_DIRECT_ALIGN) != 0;
 }
 
-static int req_rw(struct file_req *r)
+static int req_rw(struct file_req *r, int wflags)
 {
 	bool write = r->op != NX_FILE_READ;
 	uint8_t *io = r->buf;
@@ -156,7 +224,7 @@ static int req_rw(struct file_req *r)
 			memcpy(io, r->buf, r->len);
 	}
 	if (write)
-		err = full_pwrite(r->file->fd, io, r->len, r->offset);
+		err = full_pwrite(r->file->fd, io, r->len, r->offset, wflags);
 	else
 		err = full_pread(r->file->fd, io, r->len, r->offset);
 	if (io != r->buf) {
@@ -167,19 +235,39 @@ static int req_rw(struct file_req *r)
 	return err;
 }
 
-static int req_execute(struct file_req *r)
+/* SBC-3 FUA: durable before the completion.  One RWF_DSYNC write where
+ * the kernel has it, else write + fdatasync. */
+static int fua_write(struct file_req *r)
 {
+	struct nx_file *f = r->file;
 	int err;
 
+	if (__atomic_load_n(&f->sync_failed, __ATOMIC_RELAXED))
+		return NX_EIO;
+	if (r->len > 0 && !__atomic_load_n(&f->dsync_off, __ATOMIC_RELAXED)) {
+		__atomic_fetch_add(&fstats.dsync_writes, 1, __ATOMIC_RELAXED);
+		if (sync_fault())
+			return sync_failed(f, NX_EIO);
+		err = req_rw(r, RWF_DSYNC);
+		if (err != DSYNC_UNSUPPORTED)
+			return err == NX_EIO ? sync_failed(f, err) : err;
+		__atomic_store_n(&f->dsync_off, true, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&fstats.dsync_writes, 1, __ATOMIC_RELAXED);
+	}
+	err = req_rw(r, 0);
+	return err ? err : datasync(f);
+}
+
+static int req_execute(struct file_req *r)
+{
 	switch (r->op) {
 	case NX_FILE_READ:
 	case NX_FILE_WRITE:
-		return req_rw(r);
+		return req_rw(r, 0);
 	case NX_FILE_WRITE_FUA:
-		err = req_rw(r);
-		return err ? err : datasync(r->file->fd);
+		return fua_write(r);
 	case NX_FILE_SYNC:
-		return datasync(r->file->fd);
+		return datasync(r->file);
 	}
 	return NX_EINVAL;
 }

@@ -243,6 +243,88 @@ static void test_many_requests(void **state)
 	free(buf);
 }
 
+/* One request, waited for; returns its error. */
+static int one(struct fixture *f, struct nx_file *file, enum nx_file_op op,
+	       void *buf, size_t len, uint64_t off)
+{
+	struct completion c = { 0 };
+
+	assert_int_equal(nx_file_submit(file, op, buf, len, off, on_done, &c), 0);
+	wait_for(f->loop, &c, 1);
+	return c.err;
+}
+
+static uint64_t points(void)
+{
+	struct nx_user_file_stats st;
+
+	nx_user_file_stats(&st);
+	return st.dsync_writes + st.datasyncs;
+}
+
+/* SBC-3 4.18 / 5.22: a write without FUA only reaches the (page) cache;
+ * a FUA write is one durability point (RWF_DSYNC write, or write +
+ * fdatasync), SYNCHRONIZE CACHE is one fdatasync. */
+static void test_durability_points(void **state)
+{
+	struct fixture *f = *state;
+	struct nx_user_file_stats a, b;
+	uint8_t out[4096], in[4096];
+	struct nx_file *file;
+	uint64_t size = 1 << 20, p0;
+
+	memset(out, 0x3c, sizeof(out));
+	assert_int_equal(nx_file_open(f->path, NX_FILE_CREATE, &size, &file), 0);
+	p0 = points();
+	assert_int_equal(one(f, file, NX_FILE_WRITE, out, 4096, 0), 0);
+	assert_int_equal(one(f, file, NX_FILE_READ, in, 4096, 0), 0);
+	assert_int_equal(points(), p0);
+	nx_user_file_stats(&a);
+	assert_int_equal(one(f, file, NX_FILE_WRITE_FUA, out, 4096, 8192), 0);
+	assert_int_equal(points(), p0 + 1);
+	assert_int_equal(one(f, file, NX_FILE_SYNC, NULL, 0, 0), 0);
+	nx_user_file_stats(&b);
+	assert_int_equal(b.datasyncs, a.datasyncs + 1 +
+			 (b.dsync_writes == a.dsync_writes));
+	assert_int_equal(b.sync_errors, a.sync_errors);
+	assert_int_equal(one(f, file, NX_FILE_READ, in, 4096, 8192), 0);
+	assert_memory_equal(in, out, 4096);
+	nx_file_close(file);
+}
+
+/* A failed durability point is sticky: after it no SYNC or FUA write of
+ * that file may report success (Linux forgets a writeback error once it
+ * reported it), plain writes and reads go on; reopening clears it. */
+static void test_sync_failure_is_sticky(void **state)
+{
+	struct fixture *f = *state;
+	struct nx_user_file_stats a, b;
+	uint8_t buf[4096] = { 1 };
+	struct nx_file *file;
+	uint64_t size = 1 << 20;
+
+	assert_int_equal(nx_file_open(f->path, NX_FILE_CREATE, &size, &file), 0);
+	nx_user_file_stats(&a);
+	nx_user_file_fail_syncs(1);
+	assert_int_equal(one(f, file, NX_FILE_SYNC, NULL, 0, 0), NX_EIO);
+	nx_user_file_stats(&b);
+	assert_int_equal(b.sync_errors, a.sync_errors + 1);
+	/* the injected failure is used up; the file remembers it */
+	assert_int_equal(one(f, file, NX_FILE_SYNC, NULL, 0, 0), NX_EIO);
+	assert_int_equal(one(f, file, NX_FILE_WRITE_FUA, buf, 4096, 0), NX_EIO);
+	assert_int_equal(one(f, file, NX_FILE_WRITE, buf, 4096, 0), 0);
+	assert_int_equal(one(f, file, NX_FILE_READ, buf, 4096, 0), 0);
+	nx_file_close(file);
+	size = 0;
+	assert_int_equal(nx_file_open(f->path, 0, &size, &file), 0);
+	assert_int_equal(one(f, file, NX_FILE_SYNC, NULL, 0, 0), 0);
+	/* and a failing FUA write latches it the same way */
+	nx_user_file_fail_syncs(1);
+	assert_int_equal(one(f, file, NX_FILE_WRITE_FUA, buf, 4096, 0), NX_EIO);
+	assert_int_equal(one(f, file, NX_FILE_SYNC, NULL, 0, 0), NX_EIO);
+	nx_file_close(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +335,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_io_in_flight_drops_completion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_durability_points, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_failure_is_sticky, setup, teardown),
 #define ON_SHM(t) { "shm_" #t, t, setup_shm, teardown, NULL }
 		ON_SHM(test_open_create_and_size),
 		ON_SHM(test_write_read_roundtrip),
@@ -260,6 +344,8 @@ int main(void)
 		ON_SHM(test_read_only_refuses_writes),
 		ON_SHM(test_close_with_io_in_flight_drops_completion),
 		ON_SHM(test_many_requests),
+		ON_SHM(test_durability_points),
+		ON_SHM(test_sync_failure_is_sticky),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

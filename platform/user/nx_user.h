@@ -84,6 +84,24 @@ void nx_user_seed_random(uint64_t seed);
 int nx_user_set_state_dir(const char *dir);
 /* Drops the in-memory store (tests, shutdown: keeps ASan quiet). */
 void nx_user_persist_reset(void);
+/* The steps of an on-disk store, in their order (persist.c). */
+enum nx_user_persist_step {
+	NX_USER_PERSIST_OPEN_TMP,  /* open(".KEY.tmp", O_CREAT|O_TRUNC) */
+	NX_USER_PERSIST_WRITE,     /* write the whole blob */
+	NX_USER_PERSIST_FSYNC,     /* fsync the temporary file */
+	NX_USER_PERSIST_CLOSE,
+	NX_USER_PERSIST_RENAME,    /* rename over KEY: the atomic switch */
+	NX_USER_PERSIST_FSYNC_DIR, /* fsync the directory: the name is durable */
+	NX_USER_PERSIST_STEPS,
+};
+/* Tests: called before each step.  0 goes on; a negative NX_E* fails the
+ * step as the system call would (the store cleans up and returns it);
+ * NX_USER_PERSIST_CRASH stops the store right there, nothing cleaned up,
+ * as if the process died.  NULL removes the hook. */
+#define NX_USER_PERSIST_CRASH 1
+typedef int (*nx_user_persist_hook_fn)(enum nx_user_persist_step step,
+				       void *arg);
+void nx_user_persist_set_hook(nx_user_persist_hook_fn fn, void *arg);
 
 /* File I/O pool limits (file.c). */
 #define NX_USER_FILE_THREADS 4
@@ -93,6 +111,18 @@ void nx_user_persist_reset(void);
 #define NX_USER_FILE_INLINE_MAX (64u << 10)
 /* File I/Os submitted and not yet completed (shutdown drain). */
 unsigned nx_user_file_inflight(void);
+/* Durability points the file I/O took (file.c): FUA writes done as one
+ * RWF_DSYNC write, fdatasync calls (SYNC, and FUA where RWF_DSYNC is
+ * missing), and those that failed (sticky per file from then on). */
+struct nx_user_file_stats {
+	uint64_t dsync_writes;
+	uint64_t datasyncs;
+	uint64_t sync_errors;
+};
+void nx_user_file_stats(struct nx_user_file_stats *out);
+/* Tests: the next n durability points fail with NX_EIO, as a device
+ * whose writeback failed would make them. */
+void nx_user_file_fail_syncs(unsigned n);
 /* Alignment O_DIRECT buffers get from the bounce path. */
 #define NX_USER_DIRECT_ALIGN 4096
 

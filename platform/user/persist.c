@@ -23,6 +23,20 @@
 #define NX_PERSIST_NAME_MAX 200        /* escaped file name, < NAME_MAX */
 
 static char *state_dir;
+static nx_user_persist_hook_fn step_hook;
+static void *step_hook_arg;
+
+void nx_user_persist_set_hook(nx_user_persist_hook_fn fn, void *arg)
+{
+	step_hook = fn;
+	step_hook_arg = arg;
+}
+
+/* 0, a failure to inject, or NX_USER_PERSIST_CRASH (tests only). */
+static int step(enum nx_user_persist_step s)
+{
+	return step_hook ? step_hook(s, step_hook_arg) : 0;
+}
 
 struct mem_blob {
 	char *key;
@@ -160,9 +174,11 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 
 static int fsync_dir(void)
 {
-	int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err = 0;
+	int fd, err = step(NX_USER_PERSIST_FSYNC_DIR);
 
+	if (err)
+		return err == NX_USER_PERSIST_CRASH ? NX_EIO : err;
+	fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return nx_user_errno(errno);
 	if (fsync(fd) < 0)
@@ -171,24 +187,52 @@ static int fsync_dir(void)
 	return err;
 }
 
+/* The temporary file, written and made durable: 0, an error, or
+ * NX_USER_PERSIST_CRASH from the test hook (the descriptor is closed
+ * either way, as a dead process's would be). */
+static int write_tmp(const char *tmp, const void *data, size_t len)
+{
+	int fd, err = step(NX_USER_PERSIST_OPEN_TMP);
+
+	if (err)
+		return err;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return nx_user_errno(errno);
+	err = step(NX_USER_PERSIST_WRITE);
+	if (!err)
+		err = write_all(fd, data, len);
+	if (!err)
+		err = step(NX_USER_PERSIST_FSYNC);
+	if (!err && fsync(fd) < 0)
+		err = nx_user_errno(errno);
+	if (!err)
+		err = step(NX_USER_PERSIST_CLOSE);
+	if (close(fd) < 0 && !err)
+		err = nx_user_errno(errno);
+	return err;
+}
+
+/* Write temp + fsync + rename + fsync dir: rename(2) is atomic, so a
+ * crash at any point leaves the old value or the new one under the key,
+ * never a mix; the directory fsync makes the new name itself durable
+ * before the store reports success (a stale temp file is harmless: the
+ * next store truncates it). */
 static int disk_store(const char *key, const void *data, size_t len)
 {
 	char path[4096], tmp[4096];
-	int fd, err;
+	int err;
 
 	if (key_to_path(key, "", path, sizeof(path)) ||
 	    key_to_path(key, ".tmp", tmp, sizeof(tmp)))
 		return NX_EINVAL;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return nx_user_errno(errno);
-	err = write_all(fd, data, len);
-	if (!err && fsync(fd) < 0)
-		err = nx_user_errno(errno);
-	if (close(fd) < 0 && !err)
-		err = nx_user_errno(errno);
+	err = write_tmp(tmp, data, len);
+	if (!err)
+		err = step(NX_USER_PERSIST_RENAME);
 	if (!err && rename(tmp, path) < 0)
 		err = nx_user_errno(errno);
+	if (err == NX_USER_PERSIST_CRASH)
+		return NX_EIO; /* "died": nothing cleaned up */
 	if (err) {
 		unlink(tmp);
 		return err;

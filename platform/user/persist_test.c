@@ -123,6 +123,85 @@ static void test_disk_store_leaves_no_temp_and_survives_reset(void **state)
 	assert_int_equal(buf[0], 'v');
 }
 
+/* The hook records each step and may fail or "crash" at one of them. */
+struct steps {
+	enum nx_user_persist_step seen[16];
+	unsigned n;
+	int at;      /* step to act on, -1: none */
+	int action;  /* what to return there */
+};
+
+static int record_step(enum nx_user_persist_step step, void *arg)
+{
+	struct steps *s = arg;
+
+	if (s->n < NX_ARRAY_SIZE(s->seen))
+		s->seen[s->n++] = step;
+	return (int)step == s->at ? s->action : 0;
+}
+
+static bool temp_exists(void)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/.pr.tgt.0.tmp", dir);
+	return access(path, F_OK) == 0;
+}
+
+static void stored_is(const char *want)
+{
+	uint8_t buf[32];
+	size_t len = 0;
+
+	assert_int_equal(nx_persist_load("pr.tgt.0", buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(buf, want, len);
+}
+
+/* APTPL state is stored atomically: write temp + fsync + close + rename +
+ * fsync dir, in that order (the hook sees each step before its system
+ * call); a failure or a crash at any step before the rename leaves the
+ * old value, after the rename the new one. */
+static void test_disk_store_steps_and_failures(void **state)
+{
+	static const enum nx_user_persist_step order[] = {
+		NX_USER_PERSIST_OPEN_TMP, NX_USER_PERSIST_WRITE,
+		NX_USER_PERSIST_FSYNC, NX_USER_PERSIST_CLOSE,
+		NX_USER_PERSIST_RENAME, NX_USER_PERSIST_FSYNC_DIR,
+	};
+	struct steps s = { .at = -1 };
+
+	nx_user_persist_set_hook(record_step, &s);
+	assert_int_equal(nx_persist_store("pr.tgt.0", "old", 3), 0);
+	assert_int_equal(s.n, NX_ARRAY_SIZE(order));
+	assert_memory_equal(s.seen, order, sizeof(order));
+	for (int at = 0; at < NX_USER_PERSIST_STEPS; at++) {
+		bool renamed = at > NX_USER_PERSIST_RENAME;
+
+		/* an error from the step's system call */
+		s = (struct steps){ .at = at, .action = NX_EIO };
+		assert_int_equal(nx_persist_store("pr.tgt.0", "new!", 4), NX_EIO);
+		stored_is(renamed ? "new!" : "old");
+		assert_false(temp_exists()); /* cleaned up */
+		s.at = -1;
+		assert_int_equal(nx_persist_store("pr.tgt.0", "old", 3), 0);
+		/* the process dies there: no clean-up at all */
+		s = (struct steps){ .at = at, .action = NX_USER_PERSIST_CRASH };
+		assert_int_not_equal(nx_persist_store("pr.tgt.0", "newer", 5), 0);
+		nx_user_persist_set_hook(NULL, NULL);
+		nx_user_persist_reset(); /* the restart */
+		assert_int_equal(nx_user_set_state_dir(dir), 0);
+		stored_is(renamed ? "newer" : "old");
+		/* a temp file left by the crash does not matter */
+		assert_int_equal(temp_exists(),
+				 at > NX_USER_PERSIST_OPEN_TMP && !renamed);
+		assert_int_equal(nx_persist_store("pr.tgt.0", "old", 3), 0);
+		assert_false(temp_exists());
+		nx_user_persist_set_hook(record_step, &s);
+	}
+	nx_user_persist_set_hook(NULL, NULL);
+}
+
 static void test_state_dir_must_be_a_directory(void **state)
 {
 	assert_int_not_equal(nx_user_set_state_dir("/dev/null"), 0);
@@ -135,6 +214,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_memory_store, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_disk_store, setup_disk, teardown_disk),
 		cmocka_unit_test_setup_teardown(test_disk_store_leaves_no_temp_and_survives_reset, setup_disk, teardown_disk),
+		cmocka_unit_test_setup_teardown(test_disk_store_steps_and_failures, setup_disk, teardown_disk),
 		cmocka_unit_test_teardown(test_state_dir_must_be_a_directory, teardown_mem),
 	};
 

@@ -563,6 +563,51 @@ static int opt_max_sessions(struct nx_daemon_config *cfg, const char *v,
 			   err, errlen);
 }
 
+static int opt_max_logins_per_address(struct nx_daemon_config *cfg,
+				      const char *v, char *err, size_t errlen)
+{
+	return parse_count(v, 1, 1024, &cfg->limits.max_logins_per_address,
+			   err, errlen);
+}
+
+static int opt_max_sessions_per_address(struct nx_daemon_config *cfg,
+					const char *v, char *err, size_t errlen)
+{
+	return parse_count(v, 1, 256, &cfg->limits.max_sessions_per_address,
+			   err, errlen);
+}
+
+static int opt_max_conns_per_portal(struct nx_daemon_config *cfg,
+				    const char *v, char *err, size_t errlen)
+{
+	return parse_count(v, 1, 65535, &cfg->limits.max_conns_per_portal,
+			   err, errlen);
+}
+
+static int opt_max_conns_per_target(struct nx_daemon_config *cfg,
+				    const char *v, char *err, size_t errlen)
+{
+	return parse_count(v, 1, 65535, &cfg->limits.max_conns_per_target,
+			   err, errlen);
+}
+
+/* --allow-target-reset yes|no: per target, like --chap and --acl. */
+static int opt_allow_target_reset(struct nx_daemon_config *cfg,
+				  const char *v, char *err, size_t errlen)
+{
+	struct nx_cfg_target *t = current_target(cfg, err, errlen);
+
+	if (!t)
+		return -1;
+	if (strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+		t->refuse_target_reset = false;
+	else if (strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
+		t->refuse_target_reset = true;
+	else
+		return ERR("'%s': expected yes or no", v);
+	return 0;
+}
+
 static int opt_auth_lockout(struct nx_daemon_config *cfg, const char *v,
 			    char *err, size_t errlen)
 {
@@ -786,6 +831,14 @@ static const struct option_desc {
 	{ "keepalive", 0, true, opt_keepalive, false },
 	{ "max-logins", 0, true, opt_max_logins, false },
 	{ "max-sessions-per-initiator", 0, true, opt_max_sessions, false },
+	{ "max-logins-per-address", 0, true, opt_max_logins_per_address, false },
+	{ "max-sessions-per-address", 0, true, opt_max_sessions_per_address,
+	  false },
+	{ "max-connections-per-portal", 0, true, opt_max_conns_per_portal,
+	  false },
+	{ "max-connections-per-target", 0, true, opt_max_conns_per_target,
+	  false },
+	{ "allow-target-reset", 0, true, opt_allow_target_reset, false },
 	{ "auth-lockout-max", 0, true, opt_auth_lockout, false },
 	{ "tpg", 0, true, opt_tpg, false },
 	{ "alua", 0, true, opt_alua, false },
@@ -1120,6 +1173,12 @@ void nx_config_usage(FILE *out)
 "                           only these initiators may log in (repeatable);\n"
 "                           ro: every LU read-only for this initiator,\n"
 "                           ro=N: LUN N read-only for it (repeatable)\n"
+"      --allow-target-reset yes|no\n"
+"                           no: TARGET WARM/COLD RESET get \"function\n"
+"                           authorization failed\" (RFC 7143 11.6.1): one\n"
+"                           initiator cannot end every other's tasks and\n"
+"                           sessions.  Default yes: initiators' error\n"
+"                           recovery (Linux SCSI error handler) uses it\n"
 "\n"
 "Security and limits (all targets):\n"
 "      --discovery-chap USER:SECRET\n"
@@ -1146,13 +1205,27 @@ void nx_config_usage(FILE *out)
 "      --max-sessions-per-initiator N\n"
 "                           sessions one initiator name may hold; more get\n"
 "                           login status 0302h out of resources (default 16)\n"
+"      --max-logins-per-address N\n"
+"                           connections from one source IP address still\n"
+"                           logging in; more are closed at accept (16)\n"
+"      --max-sessions-per-address N\n"
+"                           sessions from one source IP address, whatever\n"
+"                           initiator names it uses; more get 0302h (32)\n"
+"      --max-connections-per-portal N\n"
+"      --max-connections-per-target N\n"
+"                           connections through one portal / in sessions\n"
+"                           of one target; more get 0302h (default: no cap)\n"
+"                           Refused connections, failed logins and protocol\n"
+"                           errors are logged at most 10 lines/s per kind;\n"
+"                           the rest is counted and summarized\n"
 "\n"
 "General:\n"
 "  -c, --config FILE        read options from FILE: one per line, long names\n"
 "                           without dashes, '#' starts a comment\n"
 "      --log-level LEVEL    err, warn, info (default) or debug\n"
-"      --state-dir DIR      keep persistent state (saved mode pages, APTPL)\n"
-"                           in DIR; default: memory only\n"
+"      --state-dir DIR      keep persistent state (APTPL reservations) in\n"
+"                           DIR, each key written atomically; default:\n"
+"                           memory only (saved mode pages: memory always)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
 "\n"

@@ -51,6 +51,7 @@ struct nx_cfg_target {
 	char *acl[NX_ISCSI_MAX_ACL];
 	struct nx_iscsi_acl_ro acl_ro[NX_ISCSI_MAX_ACL]; /* --acl IQN,ro[=N] */
 	unsigned acl_count;
+	bool refuse_target_reset; /* --allow-target-reset no */
 	bool implicit;        /* created by an option given before any --target */
 };
 

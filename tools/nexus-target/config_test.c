@@ -300,6 +300,45 @@ static void test_security_options(void **state)
 	nx_config_free(&cfg);
 }
 
+/* Per-address and per-portal/target caps (server-wide), target reset
+ * refusal (per target, like --acl). */
+static void test_limit_options(void **state)
+{
+	struct nx_daemon_config cfg;
+	static struct nx_iscsi_server_config sc;
+
+	assert_int_equal(PARSE(&cfg, "--max-logins-per-address", "4",
+			       "--max-sessions-per-address", "8",
+			       "--max-connections-per-portal", "100",
+			       "--max-connections-per-target", "50",
+			       "--target", "iqn.2026-11.a.b:c", "--lun", "1=ram:1M",
+			       "--allow-target-reset", "no",
+			       "--target", "iqn.2026-11.a.b:d", "--lun", "1=ram:1M",
+			       "--allow-target-reset", "yes"), 0);
+	assert_int_equal(cfg.limits.max_logins_per_address, 4);
+	assert_int_equal(cfg.limits.max_sessions_per_address, 8);
+	assert_int_equal(cfg.limits.max_conns_per_portal, 100);
+	assert_int_equal(cfg.limits.max_conns_per_target, 50);
+	assert_true(cfg.targets[0]->refuse_target_reset);
+	assert_false(cfg.targets[1]->refuse_target_reset);
+	memset(&sc, 0, sizeof(sc));
+	nx_config_server_settings(&cfg, &sc);
+	assert_int_equal(sc.limits.max_sessions_per_address, 8);
+	assert_int_equal(sc.limits.max_conns_per_target, 50);
+	nx_config_free(&cfg);
+	/* defaults: 0 = the transport's (16, 32, no cap), resets allowed */
+	assert_int_equal(PARSE(&cfg, "--lun", "1=ram:1M"), 0);
+	assert_int_equal(cfg.limits.max_logins_per_address, 0);
+	assert_int_equal(cfg.limits.max_sessions_per_address, 0);
+	assert_false(cfg.targets[0]->refuse_target_reset);
+	nx_config_free(&cfg);
+	EXPECT_ERROR("expected yes or no", "--allow-target-reset", "maybe");
+	EXPECT_ERROR("expected a whole number 1..256",
+		     "--max-sessions-per-address", "0");
+	EXPECT_ERROR("expected a whole number 1..1024",
+		     "--max-logins-per-address", "2000");
+}
+
 static void test_security_errors(void **state)
 {
 	/* RFC 7143 12.1.3: 96 bits; the secret itself is never echoed */
@@ -474,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_options_before_target_configure_default_target),
 		cmocka_unit_test(test_errors_say_what_and_how),
 		cmocka_unit_test(test_security_options),
+		cmocka_unit_test(test_limit_options),
 		cmocka_unit_test(test_security_errors),
 		cmocka_unit_test(test_secret_never_in_errors),
 		cmocka_unit_test(test_help_and_version),

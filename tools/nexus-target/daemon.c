@@ -40,6 +40,12 @@
 #define IOV_BATCH 512 /* iovecs per sendmsg (IOV_MAX is 1024) */
 #define ADDR_TEXT 64
 
+enum daemon_log_kind {
+	DLOG_REFUSED,   /* NX_DAEMON_CONNS_MAX reached */
+	DLOG_OUTPUT,    /* a peer that does not read its responses */
+	DLOG_COUNT,
+};
+
 struct listener {
 	struct nx_daemon *d;
 	int fd;
@@ -91,9 +97,48 @@ struct nx_daemon {
 	struct nx_timer *flush_timer; /* flushes them at the loop turn's end */
 	struct nx_iovec *scratch;     /* IOV_BATCH each: one sendmsg */
 	struct iovec *iov;
+	/* Lines a peer causes at will are rate-limited (nx_platform.h);
+	 * the transport limits its own. */
+	struct nx_log_limit log_limit[DLOG_COUNT];
+	struct nx_timer *log_timer;
+	uint64_t refused_at_accept;   /* NX_DAEMON_CONNS_MAX reached */
+	uint64_t output_drops;        /* peers that did not read */
 };
 
 static void conn_deferred(void *arg);
+
+/* ---- rate-limited logging ------------------------------------------------------ */
+
+static void log_flush(void *arg)
+{
+	struct nx_daemon *d = arg;
+	uint64_t now = nx_clock_ns(), next = 0;
+
+	for (unsigned k = 0; k < DLOG_COUNT; k++) {
+		uint64_t left = nx_log_limit_flush(&d->log_limit[k], now);
+
+		if (left != 0 && (next == 0 || left < next))
+			next = left;
+	}
+	if (next != 0)
+		nx_timer_arm(d->log_timer, next);
+}
+
+static bool log_ok(struct nx_daemon *d, enum daemon_log_kind kind)
+{
+	struct nx_log_limit *ll = &d->log_limit[kind];
+	uint64_t now = nx_clock_ns();
+
+	switch (nx_log_limit_pass(ll, NX_LOG_WARN, now)) {
+	case NX_LOG_LIMIT_LOG:
+		return true;
+	case NX_LOG_LIMIT_HELD_FIRST:
+		nx_timer_arm(d->log_timer, nx_log_limit_left(ll, now));
+		return false;
+	default:
+		return false;
+	}
+}
 
 /* ---- addresses ------------------------------------------------------------- */
 
@@ -165,9 +210,11 @@ static void conn_queued(struct conn *c)
 	struct nx_daemon *d = c->d;
 
 	if (nx_sendq_bytes(c->sq) > NX_DAEMON_OUT_HARD_MAX) {
-		nx_log(NX_LOG_WARN, "%s: peer does not read (%zu bytes "
-		       "queued), dropping the connection", c->peer,
-		       nx_sendq_bytes(c->sq));
+		d->output_drops++;
+		if (log_ok(d, DLOG_OUTPUT))
+			nx_log(NX_LOG_WARN, "%s: peer does not read (%zu bytes "
+			       "queued), dropping the connection", c->peer,
+			       nx_sendq_bytes(c->sq));
 		conn_break(c, "output overflow", 0);
 		return;
 	}
@@ -461,7 +508,9 @@ static void conn_new(struct nx_daemon *d, int fd,
 	d->conn_count++;
 	c->ic = nx_iscsi_conn_new(d->srv, &conn_ops, c, c->peer, local_text);
 	if (!c->ic) {
-		nx_log(NX_LOG_WARN, "%s: transport refused the connection", c->peer);
+		/* The transport logged why (rate-limited). */
+		nx_log(NX_LOG_DEBUG, "%s: transport refused the connection",
+		       c->peer);
 		c->told_transport = c->released = true;
 		conn_close_fd(c);
 		conn_maybe_free(c);
@@ -531,8 +580,11 @@ static void listener_event(void *arg, unsigned events)
 			char text[ADDR_TEXT];
 
 			addr_text(&peer, text, sizeof(text));
-			nx_log(NX_LOG_WARN, "%s: refused, %d connections open",
-			       text, NX_DAEMON_CONNS_MAX);
+			d->refused_at_accept++;
+			if (log_ok(d, DLOG_REFUSED))
+				nx_log(NX_LOG_WARN, "%s: refused, %d "
+				       "connections open", text,
+				       NX_DAEMON_CONNS_MAX);
 			close(fd);
 			continue;
 		}
@@ -671,6 +723,7 @@ static int build_targets(struct nx_daemon *d, char *err, size_t errlen)
 			it->acl_ro[j] = ct->acl_ro[j];
 		}
 		it->acl_count = ct->acl_count;
+		it->refuse_target_reset = ct->refuse_target_reset;
 	}
 	d->srv_cfg->target_count = cfg->target_count;
 	return 0;
@@ -810,11 +863,16 @@ static int start(struct nx_daemon *d, bool *usage_error, char *err,
 	d->drain_timer = nx_timer_new(drain_expired, d);
 	d->drain_check = nx_timer_new(drain_poll, d);
 	d->flush_timer = nx_timer_new(flush_dirty, d);
+	d->log_timer = nx_timer_new(log_flush, d);
+	nx_log_limit_init(&d->log_limit[DLOG_REFUSED],
+			  "connections refused at accept");
+	nx_log_limit_init(&d->log_limit[DLOG_OUTPUT],
+			  "peers that do not read dropped");
 	d->scratch = calloc(IOV_BATCH, sizeof(*d->scratch));
 	d->iov = calloc(IOV_BATCH, sizeof(*d->iov));
 	if (!d->loop || !d->rbuf || !d->srv_cfg || !d->accept_timer ||
 	    !d->drain_timer || !d->drain_check || !d->flush_timer ||
-	    !d->scratch || !d->iov)
+	    !d->log_timer || !d->scratch || !d->iov)
 		return ERR("out of memory");
 	if (build_targets(d, err, errlen) < 0) {
 		*usage_error = true; /* a file that cannot be opened, mostly */
@@ -904,6 +962,9 @@ void nx_daemon_free(struct nx_daemon *d)
 	nx_timer_free(d->drain_timer);
 	nx_timer_free(d->drain_check);
 	nx_timer_free(d->flush_timer);
+	for (unsigned k = 0; k < DLOG_COUNT; k++)
+		nx_log_limit_close(&d->log_limit[k], nx_clock_ns());
+	nx_timer_free(d->log_timer);
 	nx_loop_free(d->loop);
 	free(d->scratch);
 	free(d->iov);
@@ -911,6 +972,37 @@ void nx_daemon_free(struct nx_daemon *d)
 	free(d->srv_cfg);
 	free(d->rbuf);
 	free(d);
+}
+
+void nx_daemon_totals(const struct nx_daemon *d, FILE *out)
+{
+	struct nx_iscsi_stats st;
+
+	if (!d->srv)
+		return;
+	nx_iscsi_server_stats(d->srv, &st);
+	fprintf(out, "nexus-target: totals: connections accepted=%llu "
+		"refused=%llu (transport %llu, daemon %llu); logins ok=%llu "
+		"failed=%llu refused_by_limits=%llu; dropped=%llu "
+		"(login_timeouts=%llu keepalive=%llu not_reading=%llu); "
+		"rejects=%llu target_resets_refused=%llu log_lines_held=%llu\n",
+		(unsigned long long)st.conns_accepted,
+		(unsigned long long)(st.conns_refused + d->refused_at_accept),
+		(unsigned long long)st.conns_refused,
+		(unsigned long long)d->refused_at_accept,
+		(unsigned long long)st.logins_ok,
+		(unsigned long long)st.logins_failed,
+		(unsigned long long)st.logins_refused_limit,
+		(unsigned long long)(st.conns_dropped + d->output_drops),
+		(unsigned long long)st.login_timeouts,
+		(unsigned long long)st.keepalive_drops,
+		(unsigned long long)d->output_drops,
+		(unsigned long long)st.rejects,
+		(unsigned long long)st.target_resets_refused,
+		(unsigned long long)(st.log_lines_held +
+				     d->log_limit[DLOG_REFUSED].held_total +
+				     d->log_limit[DLOG_OUTPUT].held_total));
+	fflush(out);
 }
 
 uint16_t nx_daemon_port(const struct nx_daemon *d, unsigned i)

@@ -31,6 +31,10 @@ void nx_daemon_banner(const struct nx_daemon *d, FILE *out);
 /* Runs until SIGINT/SIGTERM and the drain after it.  0 when clean. */
 int nx_daemon_run(struct nx_daemon *d);
 void nx_daemon_free(struct nx_daemon *d);
+/* One line of what the transport and the daemon counted ("nexus-target:
+ * totals: ..."): refused connections, failed logins, drops, Rejects,
+ * lines the log rate limit held back.  After nx_daemon_run(). */
+void nx_daemon_totals(const struct nx_daemon *d, FILE *out);
 
 /* Bound port of portal i (useful when the configuration said port 0). */
 uint16_t nx_daemon_port(const struct nx_daemon *d, unsigned i);

@@ -37,6 +37,7 @@ int main(int argc, char **argv)
 	}
 	nx_daemon_banner(d, stdout);
 	rc = nx_daemon_run(d);
+	nx_daemon_totals(d, stdout);
 	nx_daemon_free(d);
 	nx_config_free(&cfg);
 	return rc;

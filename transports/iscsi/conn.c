@@ -138,6 +138,69 @@ static void server_limits(struct nx_iscsi_server *srv)
 					   NX_ISCSI_AUTH_FREE_FAILS_DEFAULT);
 	l->auth_lockout_max_ms = or_default(in->auth_lockout_max_ms,
 					    NX_ISCSI_AUTH_LOCKOUT_MAX_MS_DEFAULT);
+	l->max_logins_per_address =
+		or_default(in->max_logins_per_address,
+			   NX_ISCSI_LOGINS_PER_ADDRESS_DEFAULT);
+	l->max_sessions_per_address =
+		or_default(in->max_sessions_per_address,
+			   NX_ISCSI_SESSIONS_PER_ADDRESS_DEFAULT);
+	l->max_conns_per_portal = or_default(in->max_conns_per_portal,
+					     NX_ISCSI_CONNS_UNCAPPED);
+	l->max_conns_per_target = or_default(in->max_conns_per_target,
+					     NX_ISCSI_CONNS_UNCAPPED);
+}
+
+/* ---- rate-limited logging --------------------------------------------------- */
+
+static const char *const log_kind_what[NX_ILOG_COUNT] = {
+	[NX_ILOG_REFUSED] = "iscsi: connections or logins refused by limits",
+	[NX_ILOG_DROP] = "iscsi: connections dropped",
+	[NX_ILOG_LOGIN] = "iscsi: logins failed",
+	[NX_ILOG_AUTH] = "iscsi: CHAP lockouts",
+	[NX_ILOG_REJECT] = "iscsi: Reject PDUs",
+	[NX_ILOG_CMD] = "iscsi: command and task management errors",
+};
+
+/* The server's timer: windows that are over report what they held. */
+static void log_flush(void *arg)
+{
+	struct nx_iscsi_server *srv = arg;
+	uint64_t now = nx_clock_ns(), next = 0;
+
+	for (unsigned k = 0; k < NX_ILOG_COUNT; k++) {
+		uint64_t left = nx_log_limit_flush(&srv->log_limit[k], now);
+
+		if (left != 0 && (next == 0 || left < next))
+			next = left;
+	}
+	if (next != 0)
+		nx_timer_arm(srv->log_timer, next);
+}
+
+bool nx_iscsi_log_ok(struct nx_iscsi_server *srv, enum nx_iscsi_log_kind kind,
+		     enum nx_log_level level)
+{
+	struct nx_log_limit *ll = &srv->log_limit[kind];
+	uint64_t now = nx_clock_ns();
+
+	nx_assert((unsigned)kind < NX_ILOG_COUNT);
+	switch (nx_log_limit_pass(ll, level, now)) {
+	case NX_LOG_LIMIT_LOG:
+		return true;
+	case NX_LOG_LIMIT_HELD_FIRST:
+		nx_timer_arm(srv->log_timer, nx_log_limit_left(ll, now));
+		break;
+	case NX_LOG_LIMIT_HELD:
+		break;
+	}
+	srv->stats.log_lines_held++;
+	return false;
+}
+
+bool nx_iscsi_conn_log_ok(struct nx_iscsi_conn *c, enum nx_iscsi_log_kind kind,
+			  enum nx_log_level level)
+{
+	return nx_iscsi_log_ok(c->srv, kind, level);
 }
 
 struct nx_iscsi_server *nx_iscsi_server_new(const struct nx_iscsi_server_config *cfg)
@@ -156,10 +219,15 @@ struct nx_iscsi_server *nx_iscsi_server_new(const struct nx_iscsi_server_config 
 	if (srv == NULL)
 		return NULL;
 	srv->authlimit = nx_alloc(sizeof(*srv->authlimit));
-	if (srv->authlimit == NULL) {
+	srv->log_timer = nx_timer_new(log_flush, srv);
+	if (srv->authlimit == NULL || srv->log_timer == NULL) {
+		nx_timer_free(srv->log_timer);
+		nx_free(srv->authlimit);
 		nx_free(srv);
 		return NULL;
 	}
+	for (unsigned k = 0; k < NX_ILOG_COUNT; k++)
+		nx_log_limit_init(&srv->log_limit[k], log_kind_what[k]);
 	/* The config's strings stay the caller's: they must outlive srv. */
 	srv->cfg = *cfg;
 	srv->next_tsih = 1;
@@ -183,8 +251,18 @@ void nx_iscsi_server_free(struct nx_iscsi_server *srv)
 	nx_assert(srv->conn_count == 0);
 	nx_assert(srv->session_count == 0);
 	nx_assert(srv->login_conns == 0);
+	/* What the rate limit still holds is said now, not lost. */
+	for (unsigned k = 0; k < NX_ILOG_COUNT; k++)
+		nx_log_limit_close(&srv->log_limit[k], nx_clock_ns());
+	nx_timer_free(srv->log_timer);
 	nx_free(srv->authlimit);
 	nx_free(srv);
+}
+
+void nx_iscsi_server_stats(const struct nx_iscsi_server *srv,
+			   struct nx_iscsi_stats *out)
+{
+	*out = srv->stats;
 }
 
 /* ---- connection lifetime ------------------------------------------------- */
@@ -200,6 +278,75 @@ static void conn_copy_name(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
+/* The peer's address without its port ("10.0.0.2:3260" -> "10.0.0.2",
+ * "[::1]:3260" -> "[::1]"): what per-address limits and the CHAP
+ * lockout key on.  A peer string without a port is taken whole. */
+static void peer_addr(const char *peer, char *addr, size_t cap)
+{
+	const char *colon = strrchr(peer, ':');
+	size_t n = strlen(peer);
+
+	if (peer[0] == '[') {
+		const char *close = strchr(peer, ']');
+
+		if (close != NULL)
+			n = (size_t)(close - peer) + 1;
+	} else if (colon != NULL && strchr(peer, ':') == colon) {
+		n = (size_t)(colon - peer);
+	}
+	nx_snprintf(addr, cap, "%.*s", (int)n, peer);
+}
+
+/* Connections from addr still logging in (bounded: login_list holds at
+ * most lim.max_login_conns). */
+static unsigned logins_from(const struct nx_iscsi_server *srv,
+			    const char *addr)
+{
+	const struct nx_iscsi_conn *x;
+	unsigned n = 0;
+
+	for (x = srv->login_list; x != NULL; x = x->login_next)
+		n += strcmp(x->addr, addr) == 0;
+	return n;
+}
+
+/* A connect flood or many stalled logins: refused before anything is
+ * allocated for the connection (the embedder closes the socket). */
+static bool conn_admit(struct nx_iscsi_server *srv, const char *peer,
+		       const char *addr)
+{
+	const char *why = NULL;
+	unsigned limit = 0;
+
+	if (srv->login_conns >= srv->lim.max_login_conns) {
+		why = "connections logging in";
+		limit = srv->lim.max_login_conns;
+	} else if (logins_from(srv, addr) >= srv->lim.max_logins_per_address) {
+		why = "connections logging in from this address";
+		limit = srv->lim.max_logins_per_address;
+	}
+	if (why == NULL)
+		return true;
+	srv->stats.conns_refused++;
+	NX_ISCSI_LOG(srv, NX_ILOG_REFUSED, NX_LOG_WARN,
+		     "iscsi %s: connection refused: %u %s (the limit)", peer,
+		     limit, why);
+	return false;
+}
+
+static void conn_login_count(struct nx_iscsi_conn *c)
+{
+	struct nx_iscsi_server *srv = c->srv;
+
+	srv->login_conns++;
+	c->login_counted = true;
+	c->login_prev = NULL;
+	c->login_next = srv->login_list;
+	if (srv->login_list != NULL)
+		srv->login_list->login_prev = c;
+	srv->login_list = c;
+}
+
 static struct nx_iscsi_conn *conn_create(struct nx_iscsi_server *srv,
 					 const struct nx_iscsi_conn_ops *ops,
 					 const struct nx_iscsi_dm_ops *dm,
@@ -207,12 +354,12 @@ static struct nx_iscsi_conn *conn_create(struct nx_iscsi_server *srv,
 					 const char *local)
 {
 	struct nx_iscsi_conn *c;
+	char addr[sizeof(c->addr)];
 
 	nx_assert(srv != NULL);
 	nx_assert(ops != NULL && ops->send != NULL && ops->close != NULL);
-	/* A connect flood or many stalled logins: refused before anything
-	 * is allocated (the embedder closes the socket). */
-	if (srv->login_conns >= srv->lim.max_login_conns)
+	peer_addr(peer != NULL ? peer : "", addr, sizeof(addr));
+	if (!conn_admit(srv, peer != NULL ? peer : "", addr))
 		return NULL;
 	c = nx_alloc(sizeof(*c));
 	if (c == NULL)
@@ -231,6 +378,8 @@ static struct nx_iscsi_conn *conn_create(struct nx_iscsi_server *srv,
 	c->ctx = ctx;
 	conn_copy_name(c->peer, sizeof(c->peer), peer);
 	conn_copy_name(c->local, sizeof(c->local), local);
+	memcpy(c->addr, addr, sizeof(addr));
+	c->portal = 0; /* nx_iscsi_conn_set_portal() may say otherwise */
 	nx_iscsi_params_default(&c->params);
 	c->tpgt = srv->cfg.tpgt;
 	c->state = NX_CONN_LOGIN;
@@ -243,15 +392,43 @@ static struct nx_iscsi_conn *conn_create(struct nx_iscsi_server *srv,
 		return NULL;
 	}
 	srv->conn_count++;
-	srv->login_conns++;
-	c->login_counted = true;
+	srv->stats.conns_accepted++;
+	conn_login_count(c);
 	return c;
 }
 
 void nx_iscsi_conn_set_portal(struct nx_iscsi_conn *c, unsigned portal)
 {
-	nx_assert(c != NULL && c->state == NX_CONN_LOGIN);
+	nx_assert(c != NULL && c->state == NX_CONN_LOGIN && !c->portal_counted);
 	c->tpgt = nx_iscsi_portal_tpgt(&c->srv->cfg, portal);
+	c->portal = (uint8_t)NX_MIN(portal, NX_ISCSI_MAX_PORTALS - 1u);
+}
+
+/* The first Login Request: the connection takes a place on its portal
+ * (0 unless the embedder said), or, over the portal's cap, hears 0302h
+ * "out of resources" (RFC 7143 11.13.5) without taking one. */
+uint16_t nx_iscsi_conn_login_refusal(struct nx_iscsi_conn *c)
+{
+	struct nx_iscsi_server *srv = c->srv;
+
+	if (c->portal_counted)
+		return 0;
+	if (srv->portal_conns[c->portal] >= srv->lim.max_conns_per_portal) {
+		srv->stats.logins_refused_limit++;
+		NX_ISCSI_LOG(srv, NX_ILOG_REFUSED, NX_LOG_WARN,
+			     "iscsi %s: login refused: %u connections through "
+			     "portal %u (the limit)", c->peer,
+			     srv->lim.max_conns_per_portal, c->portal);
+		return 0x0302;
+	}
+	srv->portal_conns[c->portal]++;
+	c->portal_counted = true;
+	return 0;
+}
+
+void nx_iscsi_conn_login_failed(struct nx_iscsi_conn *c, uint16_t status)
+{
+	c->srv->stats.logins_failed++;
 }
 
 uint16_t nx_iscsi_conn_tpgt(const struct nx_iscsi_conn *c)
@@ -294,11 +471,20 @@ uint32_t nx_iscsi_conn_initiator_recv_dsl(const struct nx_iscsi_conn *c)
 
 static void conn_login_uncount(struct nx_iscsi_conn *c)
 {
+	struct nx_iscsi_server *srv = c->srv;
+
 	if (!c->login_counted)
 		return;
-	nx_assert(c->srv->login_conns > 0);
-	c->srv->login_conns--;
+	nx_assert(srv->login_conns > 0);
+	srv->login_conns--;
 	c->login_counted = false;
+	if (c->login_prev != NULL)
+		c->login_prev->login_next = c->login_next;
+	else
+		srv->login_list = c->login_next;
+	if (c->login_next != NULL)
+		c->login_next->login_prev = c->login_prev;
+	c->login_prev = c->login_next = NULL;
 }
 
 static void conn_finalize(struct nx_iscsi_conn *c)
@@ -326,6 +512,10 @@ static void conn_finalize(struct nx_iscsi_conn *c)
 	nx_assert(c->srv->conn_count > 0);
 	c->srv->conn_count--;
 	conn_login_uncount(c);
+	if (c->portal_counted) {
+		nx_assert(c->srv->portal_conns[c->portal] > 0);
+		c->srv->portal_conns[c->portal]--;
+	}
 	nx_free(c->rx_data);
 	nx_free(c);
 	if (release != NULL)
@@ -369,8 +559,10 @@ void nx_iscsi_conn_drop(struct nx_iscsi_conn *c, const char *why)
 	nx_assert(c != NULL);
 	if (c->close_sent || c->closed)
 		return;
-	nx_log(NX_LOG_WARN, "iscsi %s: dropping connection: %s", c->peer,
-	       why != NULL ? why : "");
+	c->srv->stats.conns_dropped++;
+	NX_ISCSI_LOG(c->srv, NX_ILOG_DROP, NX_LOG_WARN,
+		     "iscsi %s: dropping connection: %s", c->peer,
+		     why != NULL ? why : "");
 	c->state = NX_CONN_DROPPED;
 	c->close_sent = true;
 	nx_iscsi_nop_stop(c);
@@ -438,19 +630,7 @@ void nx_iscsi_conn_login_start(struct nx_iscsi_conn *c, uint32_t exp_statsn)
  * "[::1]:3260" -> "a:10.0.0.2", "a:[::1]"). */
 static void auth_addr_key(const struct nx_iscsi_conn *c, char *key, size_t cap)
 {
-	const char *p = c->peer;
-	const char *colon = strrchr(p, ':');
-	size_t n = strlen(p);
-
-	if (p[0] == '[') {
-		const char *close = strchr(p, ']');
-
-		if (close != NULL)
-			n = (size_t)(close - p) + 1;
-	} else if (colon != NULL && strchr(p, ':') == colon) {
-		n = (size_t)(colon - p);
-	}
-	nx_snprintf(key, cap, "a:%.*s", (int)n, p);
+	nx_snprintf(key, cap, "a:%s", c->addr);
 }
 
 bool nx_iscsi_conn_auth_blocked(struct nx_iscsi_conn *c, const char *initiator)
@@ -464,9 +644,10 @@ bool nx_iscsi_conn_auth_blocked(struct nx_iscsi_conn *c, const char *initiator)
 	auth_addr_key(c, key, sizeof(key));
 	left = NX_MAX(left, nx_authlimit_blocked(c->srv->authlimit, key, now));
 	if (left > 0)
-		nx_log(NX_LOG_INFO, "iscsi %s: %s: CHAP locked out for %llu ms "
-		       "more after repeated failures", c->peer, initiator,
-		       (unsigned long long)(left / 1000000));
+		NX_ISCSI_LOG(c->srv, NX_ILOG_AUTH, NX_LOG_INFO,
+			     "iscsi %s: %s: CHAP locked out for %llu ms more "
+			     "after repeated failures", c->peer, initiator,
+			     (unsigned long long)(left / 1000000));
 	return left > 0;
 }
 
@@ -577,6 +758,7 @@ static void conn_enter_ffp(struct nx_iscsi_conn *c)
 {
 	nx_assert(c->sess != NULL);
 	conn_login_uncount(c);
+	c->srv->stats.logins_ok++;
 	if (!conn_grow_rx(c)) {
 		nx_iscsi_conn_drop(c, "out of memory entering full feature phase");
 		return;

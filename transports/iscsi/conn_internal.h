@@ -67,6 +67,13 @@
 /* Normal sessions one initiator name may hold (RFC 7143 11.13.5 0302h
  * "out of resources" beyond). */
 #define NX_ISCSI_SESSIONS_PER_INITIATOR_DEFAULT 16u
+/* Per source address: a quarter of the login slots, and two full
+ * initiators' worth of sessions (out of NX_ISCSI_SESSIONS_MAX); a host
+ * with more initiator names behind one address raises them. */
+#define NX_ISCSI_LOGINS_PER_ADDRESS_DEFAULT 16u
+#define NX_ISCSI_SESSIONS_PER_ADDRESS_DEFAULT 32u
+/* Per portal / per target connection caps: none unless configured. */
+#define NX_ISCSI_CONNS_UNCAPPED UINT32_MAX
 /* CHAP lockout: 3 free failures, then 1 s, 2 s, 4 s ... at most 60 s. */
 #define NX_ISCSI_AUTH_FREE_FAILS_DEFAULT 3u
 #define NX_ISCSI_AUTH_LOCKOUT_BASE_NS (1000ull * 1000 * 1000)
@@ -113,11 +120,15 @@ struct nx_iscsi_conn {
 	struct nx_iscsi_dm_tags rx_tags;
 	char peer[64];
 	char local[64];
+	char addr[64];          /* peer without its port: per-address limits */
 	struct nx_iscsi_params params;
 	struct nx_iscsi_login *login;
 	struct nx_iscsi_session *sess;
 	uint16_t cid;
 	uint16_t tpgt;          /* target portal group it arrived through */
+	uint8_t portal;         /* index in cfg.portals (0: default) */
+	bool portal_counted;    /* in srv->portal_conns[portal] (logging
+				   in or logged in through it) */
 	enum nx_iscsi_conn_state state;
 	bool hdigest;           /* digests in effect (after login) */
 	bool ddigest;
@@ -154,7 +165,8 @@ struct nx_iscsi_conn {
 	/* the connection's timer (nop.c): login deadline, then keepalive */
 	struct nx_timer *timer;
 	uint64_t login_deadline_ns;
-	bool login_counted;     /* in srv->login_conns */
+	bool login_counted;     /* in srv->login_conns and srv->login_list */
+	struct nx_iscsi_conn *login_prev, *login_next;
 	bool rx_since_tick;
 	bool ping_out;
 	uint32_t ping_ttt;
@@ -261,6 +273,7 @@ struct nx_iscsi_session {
 	uint16_t tsih;
 	uint16_t tpgt;                  /* portal group = SCSI target port */
 	char initiator_name[NX_NAME_MAX];
+	char addr[64];                  /* the leading connection's address */
 	struct nx_iscsi_params params;  /* the leading connection's */
 	struct nx_iscsi_conn *conns[NX_ISCSI_SESSION_CONNS_MAX];
 	unsigned nconns;
@@ -290,11 +303,26 @@ struct nx_iscsi_session {
 	struct nx_iscsi_session *drain_prev, *drain_next;
 };
 
+/* True when a line of this kind may be logged now (otherwise counted and
+ * reported later in one line); kinds in iscsi_internal.h. */
+bool nx_iscsi_log_ok(struct nx_iscsi_server *srv, enum nx_iscsi_log_kind kind,
+		     enum nx_log_level level);
+#define NX_ISCSI_LOG(srv, kind, level, ...)                                 \
+	do {                                                                \
+		if (nx_iscsi_log_ok((srv), (kind), (level)))                \
+			nx_log((level), __VA_ARGS__);                       \
+	} while (0)
+
 struct nx_iscsi_server {
 	struct nx_iscsi_server_config cfg;
 	struct nx_iscsi_limits lim;     /* cfg.limits with defaults applied */
+	struct nx_iscsi_stats stats;
+	struct nx_log_limit log_limit[NX_ILOG_COUNT];
+	struct nx_timer *log_timer;     /* reports held lines (log_flush) */
 	struct nx_authlimit *authlimit; /* CHAP brute-force lockout */
 	unsigned login_conns;           /* connections before FFP */
+	struct nx_iscsi_conn *login_list; /* ... the same, listed */
+	unsigned portal_conns[NX_ISCSI_MAX_PORTALS];
 	struct nx_iscsi_session *sessions[NX_ISCSI_SESSIONS_MAX];
 	unsigned session_count;         /* allocated, listed or draining */
 	struct nx_iscsi_session *draining; /* unlisted, not yet freed */

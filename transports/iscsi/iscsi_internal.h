@@ -100,6 +100,31 @@ void nx_iscsi_params_default(struct nx_iscsi_params *p);
 
 /* ---- provided by the connection machinery ------------------------------- */
 
+/* Log lines a peer can cause at will, each kind rate-limited on its own
+ * per server (nx_platform.h nx_log_limit).  One level per kind: lines
+ * the log level filters out must not use up the burst of others. */
+enum nx_iscsi_log_kind {
+	NX_ILOG_REFUSED,    /* WARN: a connection or login over a cap */
+	NX_ILOG_DROP,       /* WARN: connection dropped (errors, timeouts) */
+	NX_ILOG_LOGIN,      /* INFO: failing Login Responses */
+	NX_ILOG_AUTH,       /* INFO: CHAP lockout */
+	NX_ILOG_REJECT,     /* INFO: Reject PDUs */
+	NX_ILOG_CMD,        /* WARN: CmdSN / Data-Out / TMF trouble */
+	NX_ILOG_COUNT,
+};
+bool nx_iscsi_conn_log_ok(struct nx_iscsi_conn *c, enum nx_iscsi_log_kind kind,
+			  enum nx_log_level level);
+#define NX_ISCSI_CONN_LOG(c, kind, level, ...)                              \
+	do {                                                                \
+		if (nx_iscsi_conn_log_ok((c), (kind), (level)))             \
+			nx_log((level), __VA_ARGS__);                       \
+	} while (0)
+/* At the first Login Request: 0302h when the connection's portal is at
+ * its cap, else 0 (and the connection counts on the portal). */
+uint16_t nx_iscsi_conn_login_refusal(struct nx_iscsi_conn *c);
+/* A failing Login Response was sent (statistics). */
+void nx_iscsi_conn_login_failed(struct nx_iscsi_conn *c, uint16_t status);
+
 /* Sends one PDU: bhs (48 bytes, opcode-specific fields already filled;
  * DataSegmentLength is set here from data_len) and an optional data
  * segment, padding and digests added as negotiated. */

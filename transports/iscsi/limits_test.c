@@ -91,6 +91,42 @@ static uint16_t lx_login(struct fx *f, uint8_t isid_last)
 	return nx_get_be16(p.bhs + 36);
 }
 
+/* A one-PDU login of initiator name to target, this ISID's last byte;
+ * returns the status. */
+static uint16_t lx_login_as(struct fx *f, const char *name, const char *target,
+			    uint8_t isid_last)
+{
+	char text[512];
+	int n = snprintf(text, sizeof(text), "InitiatorName=%s%cTargetName=%s%c"
+			 "SessionType=Normal", name, 0, target, 0);
+	uint8_t bhs[NX_ISCSI_BHS_LEN];
+	struct rpdu p;
+
+	assert_true(n > 0 && n < (int)sizeof(text));
+	memset(bhs, 0, sizeof(bhs));
+	bhs[0] = 0x40 | NX_ISCSI_OP_LOGIN_REQ;
+	bhs[1] = 0x80 | (1 << 2) | 3;
+	memcpy(bhs + 8, "\x80\x00\x00\x01\x02\x00", 6);
+	bhs[13] = isid_last;
+	nx_put_be32(bhs + 16, 0x7777);
+	nx_put_be32(bhs + 24, 1);
+	nx_put_be32(bhs + 28, 0x1000);
+	fx_feed(f, bhs, text, (uint32_t)n + 1);
+	assert_true(fx_next(f, &p));
+	assert_int_equal(p.bhs[0], NX_ISCSI_OP_LOGIN_RSP);
+	f->exp_statsn = 0x1001;
+	f->out_pos = f->out_len = 0;
+	return nx_get_be16(p.bhs + 36);
+}
+
+static struct nx_iscsi_stats lx_stats(const struct fx *f)
+{
+	struct nx_iscsi_stats st;
+
+	nx_iscsi_server_stats(f->srv, &st);
+	return st;
+}
+
 /* Runs the user-space loop (timers) until cond or ms milliseconds. */
 static void run_loop(struct nx_loop *loop, const bool *cond, unsigned ms)
 {
@@ -264,6 +300,213 @@ static void test_sessions_per_initiator(void **state)
 	fx_fini(&f);
 }
 
+/* Per source address (the port does not count, IPv6 in brackets):
+ * connections still logging in are capped at nx_iscsi_conn_new, before
+ * anything is allocated; other addresses are not affected; reaching
+ * full feature phase frees the place. */
+static void test_logins_per_address(void **state)
+{
+	struct nx_iscsi_limits lim = { .max_logins_per_address = 2 };
+	struct fx f, *g, *h, *v6[2];
+
+	(void)state;
+	lx_init(&f, &lim, "10.0.0.1:1000");
+	g = lx_conn(&f, "10.0.0.1:1001");
+	assert_non_null(g);
+	assert_null(lx_conn(&f, "10.0.0.1:1002"));
+	h = lx_conn(&f, "10.0.0.2:1000");
+	assert_non_null(h);
+	v6[0] = lx_conn(&f, "[fd00::1]:1000");
+	v6[1] = lx_conn(&f, "[fd00::1]:1001");
+	assert_non_null(v6[0]);
+	assert_non_null(v6[1]);
+	assert_null(lx_conn(&f, "[fd00::1]:1002"));
+	assert_int_equal(lx_stats(&f).conns_refused, 2);
+	fx_login(&f); /* f leaves the login phase: 10.0.0.1 has room again */
+	lx_conn_free(h);
+	h = lx_conn(&f, "10.0.0.1:1003");
+	assert_non_null(h);
+	assert_null(lx_conn(&f, "10.0.0.1:1004"));
+	lx_conn_free(h);
+	lx_conn_free(g);
+	lx_conn_free(v6[0]);
+	lx_conn_free(v6[1]);
+	fx_fini(&f);
+}
+
+/* An attacker rotating initiator names still gets at most
+ * max_sessions_per_address sessions from one address (0302h "out of
+ * resources", RFC 7143 11.13.5); another address is not affected, and a
+ * closed session frees its place. */
+static void test_sessions_per_address(void **state)
+{
+	struct nx_iscsi_limits lim = { .max_sessions_per_address = 2 };
+	struct fx f, *g, *h, *k;
+
+	(void)state;
+	lx_init(&f, &lim, "10.0.0.1:1000");
+	assert_int_equal(lx_login_as(&f, "iqn.2024-01.org.test:a", FX_TARGET, 1), 0);
+	g = lx_conn(&f, "10.0.0.1:1001");
+	assert_int_equal(lx_login_as(g, "iqn.2024-01.org.test:b", FX_TARGET, 2), 0);
+	h = lx_conn(&f, "10.0.0.1:1002");
+	assert_int_equal(lx_login_as(h, "iqn.2024-01.org.test:c", FX_TARGET, 3),
+			 0x0302);
+	assert_true(h->close_called);
+	lx_conn_free(h);
+	k = lx_conn(&f, "10.0.0.2:1000");
+	assert_int_equal(lx_login_as(k, "iqn.2024-01.org.test:c", FX_TARGET, 3), 0);
+	assert_int_equal(lx_stats(&f).logins_refused_limit, 1);
+	lx_conn_free(g); /* its session goes with its only connection */
+	h = lx_conn(&f, "10.0.0.1:1003");
+	assert_int_equal(lx_login_as(h, "iqn.2024-01.org.test:d", FX_TARGET, 4), 0);
+	lx_conn_free(h);
+	lx_conn_free(k);
+	fx_fini(&f);
+}
+
+/* A connection over its portal's cap gets 0302h for its login and holds
+ * no place; the cap counts the connections through the portal from
+ * their first Login Request on; one that ends frees its place. */
+static void test_conns_per_portal(void **state)
+{
+	struct nx_iscsi_limits lim = { .max_conns_per_portal = 2 };
+	struct fx f, *g, *h, *k;
+
+	(void)state;
+	lx_init(&f, &lim, "10.0.0.1:1000");
+	nx_iscsi_conn_set_portal(f.c, 0);
+	g = lx_conn(&f, "10.0.0.2:1000");
+	nx_iscsi_conn_set_portal(g->c, 0);
+	h = lx_conn(&f, "10.0.0.3:1000");
+	nx_iscsi_conn_set_portal(h->c, 0);
+	k = lx_conn(&f, "10.0.0.4:1000"); /* portal 0 by default */
+	assert_int_equal(lx_login_as(&f, "iqn.2024-01.org.test:a", FX_TARGET, 1), 0);
+	assert_int_equal(lx_login_as(g, "iqn.2024-01.org.test:b", FX_TARGET, 2), 0);
+	assert_int_equal(lx_login_as(h, "iqn.2024-01.org.test:c", FX_TARGET, 3),
+			 0x0302);
+	assert_true(h->close_called);
+	assert_int_equal(lx_login_as(k, "iqn.2024-01.org.test:d", FX_TARGET, 4),
+			 0x0302);
+	lx_conn_free(h);
+	lx_conn_free(k);
+	lx_conn_free(g);
+	h = lx_conn(&f, "10.0.0.3:1001");
+	nx_iscsi_conn_set_portal(h->c, 0);
+	assert_int_equal(lx_login_as(h, "iqn.2024-01.org.test:c", FX_TARGET, 3), 0);
+	assert_int_equal(lx_stats(&f).logins_refused_limit, 2);
+	lx_conn_free(h);
+	fx_fini(&f);
+}
+
+/* Connections in sessions of one target are capped per target (0302h);
+ * another target of the server is not affected. */
+static void test_conns_per_target(void **state)
+{
+	struct nx_iscsi_limits lim = { .max_conns_per_target = 1 };
+	struct nx_lu_config lu = { .lun = 0, .block_size = FX_BLOCK };
+	static struct nx_iscsi_server_config cfg;
+	struct nx_target *t2 = nx_target_new("iqn.2024-01.org.nexus:t2");
+	struct fx f, *g, *h;
+
+	(void)state;
+	assert_non_null(t2);
+	assert_int_equal(nx_target_add_lu(t2, &lu, nx_bs_ram_new(1u << 20)), 0);
+	memset(&f, 0, sizeof(f));
+	f.tgt = nx_target_new(FX_TARGET);
+	assert_int_equal(nx_target_add_lu(f.tgt, &lu, nx_bs_ram_new(1u << 20)), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.portals[0] = "127.0.0.1:3260";
+	cfg.portal_count = 1;
+	cfg.tpgt = 1;
+	cfg.targets[0].target = f.tgt;
+	cfg.targets[1].target = t2;
+	cfg.target_count = 2;
+	cfg.limits = lim;
+	f.srv = nx_iscsi_server_new(&cfg);
+	assert_non_null(f.srv);
+	f.c = nx_iscsi_conn_new(f.srv, &fx_ops, &f, "10.0.0.1:1000", "local");
+	assert_int_equal(lx_login_as(&f, "iqn.2024-01.org.test:a", FX_TARGET, 1), 0);
+	g = lx_conn(&f, "10.0.0.2:1000");
+	assert_int_equal(lx_login_as(g, "iqn.2024-01.org.test:b", FX_TARGET, 2),
+			 0x0302);
+	lx_conn_free(g);
+	h = lx_conn(&f, "10.0.0.2:1001");
+	assert_int_equal(lx_login_as(h, "iqn.2024-01.org.test:b",
+				     "iqn.2024-01.org.nexus:t2", 2), 0);
+	lx_conn_free(h);
+	fx_fini(&f);
+	nx_target_free(t2);
+}
+
+/* One TMF; returns its response code. */
+static uint8_t lx_tmf(struct fx *f, uint8_t function)
+{
+	uint8_t bhs[NX_ISCSI_BHS_LEN];
+	struct rpdu p;
+
+	fx_bhs(f, bhs, 0x40 | NX_ISCSI_OP_TMF_REQ, (uint8_t)(0x80 | function));
+	nx_put_be32(bhs + 20, NX_ISCSI_RSVD_TAG);
+	assert_int_equal(fx_feed(f, bhs, NULL, 0), 0);
+	assert_true(fx_next(f, &p));
+	assert_int_equal(p.bhs[0], NX_ISCSI_OP_TMF_RSP);
+	f->exp_statsn++;
+	return p.bhs[2];
+}
+
+/* refuse_target_reset: TARGET WARM RESET and TARGET COLD RESET answer
+ * "Function authorization failed" (RFC 7143 11.6.1, 6) and leave the
+ * session alone; other functions work as before. */
+static void test_target_reset_refused(void **state)
+{
+	struct nx_iscsi_server_config cfg;
+	struct nx_lu_config lu = { .lun = 0, .block_size = FX_BLOCK };
+	struct fx f;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.tgt = nx_target_new(FX_TARGET);
+	assert_int_equal(nx_target_add_lu(f.tgt, &lu, nx_bs_ram_new(1u << 20)), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.targets[0].target = f.tgt;
+	cfg.targets[0].refuse_target_reset = true;
+	cfg.target_count = 1;
+	f.srv = nx_iscsi_server_new(&cfg);
+	assert_non_null(f.srv);
+	f.c = nx_iscsi_conn_new(f.srv, &fx_ops, &f, "10.0.0.1:1000", "local");
+	f.cmdsn = 1;
+	f.itt = 0x100;
+	fx_login(&f);
+	assert_int_equal(lx_tmf(&f, 6), 6);
+	assert_int_equal(lx_tmf(&f, 7), 6);
+	assert_false(f.close_called);
+	assert_int_equal(lx_tmf(&f, 5), 0); /* LOGICAL UNIT RESET */
+	assert_int_equal(lx_stats(&f).target_resets_refused, 2);
+	fx_fini(&f);
+	/* the default: allowed (function complete) */
+	lx_init(&f, NULL, "10.0.0.1:1000");
+	fx_login(&f);
+	assert_int_equal(lx_tmf(&f, 6), 0);
+	fx_fini(&f);
+}
+
+/* Lines a peer can cause at will are rate-limited per kind: a flood of
+ * refused connections logs NX_LOG_LIMIT_BURST lines, the rest is
+ * counted (and summarized in one line). */
+static void test_log_rate_limit(void **state)
+{
+	struct nx_iscsi_limits lim = { .max_login_conns = 1 };
+	struct fx f;
+
+	(void)state;
+	lx_init(&f, &lim, "10.0.0.1:1000");
+	for (int i = 0; i < 100; i++)
+		assert_null(lx_conn(&f, "10.0.0.9:1000"));
+	assert_int_equal(lx_stats(&f).conns_refused, 100);
+	/* 100 refusals take far less than the 1 s window */
+	assert_int_equal(lx_stats(&f).log_lines_held, 100 - NX_LOG_LIMIT_BURST);
+	fx_fini(&f);
+}
+
 /* A connection that never finishes its login is dropped at the login
  * timeout; one that logged in is not. */
 static void test_login_timeout(void **state)
@@ -414,6 +657,12 @@ int main(void)
 		cmocka_unit_test(test_unsolicited_bounded),
 		cmocka_unit_test(test_login_conns_bounded),
 		cmocka_unit_test(test_sessions_per_initiator),
+		cmocka_unit_test(test_logins_per_address),
+		cmocka_unit_test(test_sessions_per_address),
+		cmocka_unit_test(test_conns_per_portal),
+		cmocka_unit_test(test_conns_per_target),
+		cmocka_unit_test(test_target_reset_refused),
+		cmocka_unit_test(test_log_rate_limit),
 		cmocka_unit_test(test_login_timeout),
 		cmocka_unit_test(test_keepalive_reaps_silent_peer),
 		cmocka_unit_test(test_auth_lockout_keys),

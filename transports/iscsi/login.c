@@ -170,10 +170,12 @@ static int login_fail(struct nx_iscsi_login *l, const struct login_req *rq,
 	nx_assert(status != NX_LOGIN_SUCCESS);
 	/* No key value in this line: the reason, never a response or a
 	 * challenge (and never a secret: they are not in l->params). */
-	nx_log(NX_LOG_INFO, "iscsi login: failed, status %02x/%02x (%s)%s%s",
-	       status >> 8, status & 0xff, l->params.initiator_name,
-	       chap ? ": CHAP: " : "",
-	       chap ? nx_chap_error_str(l->chap.error) : "");
+	nx_iscsi_conn_login_failed(l->conn, status);
+	NX_ISCSI_CONN_LOG(l->conn, NX_ILOG_LOGIN, NX_LOG_INFO,
+			  "iscsi login: failed, status %02x/%02x (%s)%s%s",
+			  status >> 8, status & 0xff,
+			  l->params.initiator_name, chap ? ": CHAP: " : "",
+			  chap ? nx_chap_error_str(l->chap.error) : "");
 	/* A CHAP attempt that failed counts towards the brute-force
 	 * lockout of this initiator name and source address. */
 	if (chap)
@@ -218,7 +220,8 @@ static uint16_t check_first(struct nx_iscsi_login *l, const struct login_req *rq
 		return NX_LOGIN_UNSUPPORTED_VERSION;
 	if (rq->csg != STAGE_SECNEG && rq->csg != STAGE_OPNEG)
 		return NX_LOGIN_INITIATOR_ERROR;
-	return NX_LOGIN_SUCCESS;
+	/* A connection over its portal's cap (0302h, RFC 7143 11.13.5). */
+	return nx_iscsi_conn_login_refusal(l->conn);
 }
 
 static uint16_t check_header(struct nx_iscsi_login *l,

@@ -39,6 +39,8 @@ struct nx_iscsi_conn {
 	bool rdma; /* an iSER connection */
 	bool auth_blocked;        /* what auth_blocked answers */
 	unsigned auth_checks, auth_ok, auth_fail;
+	uint16_t refusal;         /* what login_refusal answers */
+	unsigned refusal_checks, failures;
 };
 
 bool nx_iscsi_conn_is_rdma(const struct nx_iscsi_conn *c)
@@ -125,6 +127,23 @@ void nx_iscsi_conn_auth_result(struct nx_iscsi_conn *c, const char *initiator,
 		c->auth_ok++;
 	else
 		c->auth_fail++;
+}
+
+uint16_t nx_iscsi_conn_login_refusal(struct nx_iscsi_conn *c)
+{
+	c->refusal_checks++;
+	return c->refusal;
+}
+
+void nx_iscsi_conn_login_failed(struct nx_iscsi_conn *c, uint16_t status)
+{
+	c->failures++;
+}
+
+bool nx_iscsi_conn_log_ok(struct nx_iscsi_conn *c, enum nx_iscsi_log_kind kind,
+			  enum nx_log_level level)
+{
+	return true;
 }
 
 /* ---- fixture --------------------------------------------------------------- */
@@ -413,6 +432,20 @@ static void test_login_target_not_found(void **state)
 	expect_fail(f, login_req(f, F_T | STG(0, 1),
 				 "InitiatorName=" INI "\nTargetName=iqn.2024-01.org.nexus:nope\n"
 				 "AuthMethod=None\n"), 0x0203);
+}
+
+/* A connection over its portal's cap (conn.c) is refused 0302h "out of
+ * resources" at its first Login Request (RFC 7143 11.13.5), asked once;
+ * the failure is counted. */
+static void test_login_refused_by_cap(void **state)
+{
+	struct fx *f = *state;
+
+	f->c.refusal = 0x0302;
+	expect_fail(f, login_req(f, F_T | STG(0, 1), SEC_KEYS "AuthMethod=None\n"),
+		    0x0302);
+	assert_int_equal(f->c.refusal_checks, 1);
+	assert_int_equal(f->c.failures, 1);
 }
 
 static void test_login_acl(void **state)
@@ -1098,6 +1131,7 @@ int main(void)
 		T(test_login_missing_initiator_name),
 		T(test_login_missing_target_name),
 		T(test_login_target_not_found),
+		T(test_login_refused_by_cap),
 		T(test_login_acl),
 		T(test_login_acl_allows_case_insensitive),
 		T(test_login_unsupported_version),

@@ -38,6 +38,7 @@ static void nop_keepalive(struct nx_iscsi_conn *c)
 		c->rx_since_tick = false;
 		c->ping_out = false;
 	} else if (c->ping_out) {
+		c->srv->stats.keepalive_drops++;
 		nx_iscsi_conn_drop(c, "NOP-In ping not answered");
 	} else {
 		nop_send_ping(c);
@@ -60,10 +61,12 @@ static void conn_tick(void *arg)
 	if (!nx_iscsi_conn_live(c)) {
 		/* nothing: closing */
 	} else if (c->state == NX_CONN_LOGIN) {
-		if (now >= c->login_deadline_ns)
+		if (now >= c->login_deadline_ns) {
+			c->srv->stats.login_timeouts++;
 			nx_iscsi_conn_drop(c, "login timeout");
-		else
+		} else {
 			nx_timer_arm(c->timer, c->login_deadline_ns - now);
+		}
 	} else if (c->state == NX_CONN_FFP) {
 		nop_keepalive(c);
 	} else if (c->state == NX_CONN_FFP_PENDING) {

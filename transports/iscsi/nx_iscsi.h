@@ -66,6 +66,13 @@ struct nx_iscsi_target_config {
 	unsigned acl_count;
 	/* per initiator read-only mapping: acl_ro[i] applies to acl[i] */
 	struct nx_iscsi_acl_ro acl_ro[NX_ISCSI_MAX_ACL];
+	/* TARGET WARM RESET and TARGET COLD RESET end every session of the
+	 * target, other initiators' too; true answers them "Function
+	 * authorization failed" (RFC 7143 11.6.1, response 6) instead.
+	 * false (allowed) is the default: initiators' error recovery
+	 * (Linux's SCSI error handler via open-iscsi, libiscsi) escalates
+	 * to it, and SAM-5 expects it to work. */
+	bool refuse_target_reset;
 };
 
 /* Limits against misbehaving or hostile initiators.  0 everywhere means
@@ -77,6 +84,37 @@ struct nx_iscsi_limits {
 	uint32_t max_sessions_per_initiator; /* normal sessions [16] */
 	uint32_t auth_free_failures;    /* CHAP failures before a lockout [3] */
 	uint32_t auth_lockout_max_ms;   /* longest lockout [60000] */
+	/* Per source address (the peer's IP, whatever initiator names it
+	 * sends): connections still logging in [16], refused at
+	 * nx_iscsi_conn_new; sessions, discovery ones included [32],
+	 * refused with login status 0302h.  An attacker rotating initiator
+	 * names from one host cannot hold every login slot or session. */
+	uint32_t max_logins_per_address;
+	uint32_t max_sessions_per_address;
+	/* Connections (logging in, from their first Login Request, or in
+	 * full feature phase) through one portal (nx_iscsi_conn_set_portal;
+	 * portal 0 without it), and in sessions of one target node [no cap:
+	 * only the server's own bounds]; the connection over the cap gets
+	 * login status 0302h "out of resources" (RFC 7143 11.13.5). */
+	uint32_t max_conns_per_portal;
+	uint32_t max_conns_per_target;
+};
+
+/* What the server saw (nx_iscsi_server_stats): for operators and tests,
+ * since the log only samples what peers can trigger at will. */
+struct nx_iscsi_stats {
+	uint64_t conns_accepted;      /* nx_iscsi_conn_new said yes */
+	uint64_t conns_refused;       /* ... said no: logins in progress */
+	uint64_t logins_ok;           /* reached full feature phase */
+	uint64_t logins_failed;       /* a failing Login Response was sent */
+	uint64_t logins_refused_limit; /* 0302h of a limit (per address,
+					  initiator, target, portal) */
+	uint64_t login_timeouts;
+	uint64_t keepalive_drops;     /* NOP-In ping not answered */
+	uint64_t conns_dropped;       /* by us: errors, timeouts (below) */
+	uint64_t rejects;             /* Reject PDUs sent */
+	uint64_t target_resets_refused;
+	uint64_t log_lines_held;      /* rate limit: counted, not logged */
 };
 
 struct nx_iscsi_server_config {
@@ -136,6 +174,8 @@ void nx_iscsi_server_free(struct nx_iscsi_server *srv);
  * core (sessions outlive their last connection until their tasks drain).
  * nx_iscsi_server_free() requires it to be false. */
 bool nx_iscsi_server_busy(const struct nx_iscsi_server *srv);
+void nx_iscsi_server_stats(const struct nx_iscsi_server *srv,
+			   struct nx_iscsi_stats *out);
 
 /* A new TCP connection arrived; peer/local are printable addresses. */
 struct nx_iscsi_conn *nx_iscsi_conn_new(struct nx_iscsi_server *srv,

@@ -24,8 +24,10 @@ void nx_iscsi_reject(struct nx_iscsi_conn *c, const uint8_t *bhs,
 	nx_put_be32(rsp + 16, NX_ISCSI_RSVD_TAG);
 	nx_put_be32(rsp + 24, nx_iscsi_conn_next_statsn(c));
 	nx_iscsi_conn_fill_sn(c, rsp);
-	nx_log(NX_LOG_INFO, "iscsi %s: reject opcode 0x%02x itt 0x%08x reason 0x%02x",
-	       c->peer, copy[0] & 0x3f, nx_get_be32(copy + 16), reason);
+	c->srv->stats.rejects++;
+	NX_ISCSI_LOG(c->srv, NX_ILOG_REJECT, NX_LOG_INFO,
+		     "iscsi %s: reject opcode 0x%02x itt 0x%08x reason 0x%02x",
+		     c->peer, copy[0] & 0x3f, nx_get_be32(copy + 16), reason);
 	nx_iscsi_conn_send_pdu(c, rsp, copy, sizeof(copy));
 }
 

@@ -378,8 +378,10 @@ static void cmd_datasn_error(struct nx_iscsi_cmd *cmd, struct nx_iscsi_conn *c,
 			     uint32_t got, uint32_t want)
 {
 	if (!cmd->data_error)
-		nx_log(NX_LOG_WARN, "iscsi %s: ITT 0x%08x Data-Out DataSN %u, expected %u: task terminated",
-		       c->peer, cmd->itt, got, want);
+		NX_ISCSI_LOG(c->srv, NX_ILOG_CMD, NX_LOG_WARN,
+			     "iscsi %s: ITT 0x%08x Data-Out DataSN %u, "
+			     "expected %u: task terminated", c->peer, cmd->itt,
+			     got, want);
 	cmd->data_error = true;
 }
 

@@ -353,6 +353,7 @@ static struct nx_iscsi_session *session_alloc(struct nx_iscsi_conn *c,
 	s->tpgt = c->tpgt;
 	memcpy(s->initiator_name, c->params.initiator_name, NX_NAME_MAX);
 	s->initiator_name[NX_NAME_MAX - 1] = '\0';
+	memcpy(s->addr, c->addr, sizeof(s->addr));
 	s->params = c->params;
 	if (!session_make_nexus(s)) {
 		nx_free(s->cmds);
@@ -470,25 +471,74 @@ static uint16_t session_wait(struct nx_iscsi_conn *c, struct nx_iscsi_session *w
 
 /* ---- creation and join ------------------------------------------------------- */
 
-/* Sessions of this initiator name, discovery ones included (listed or
- * still draining: all hold a command pool). */
-static unsigned initiator_sessions(const struct nx_iscsi_server *srv,
-				   const char *initiator)
+/* Sessions whose initiator name (by_addr false) or source address (true)
+ * is key, discovery ones included (listed or still draining: all hold a
+ * command pool). */
+static unsigned sessions_of(const struct nx_iscsi_server *srv, const char *key,
+			    bool by_addr)
 {
 	const struct nx_iscsi_session *d;
 	unsigned n = 0, i;
 
 	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
 		d = srv->sessions[i];
-		if (d != NULL && strcmp(d->initiator_name, initiator) == 0)
+		if (d != NULL &&
+		    strcmp(by_addr ? d->addr : d->initiator_name, key) == 0)
 			n++;
 	}
 	/* Bounded: every entry is a counted session (session_count). */
 	for (d = srv->draining; d != NULL; d = d->drain_next) {
-		if (strcmp(d->initiator_name, initiator) == 0)
+		if (strcmp(by_addr ? d->addr : d->initiator_name, key) == 0)
 			n++;
 	}
 	return n;
+}
+
+/* Connections in the listed sessions of a target node. */
+static unsigned target_conns(const struct nx_iscsi_server *srv,
+			     const struct nx_iscsi_target_config *tcfg)
+{
+	unsigned n = 0, i;
+
+	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
+		if (srv->sessions[i] != NULL && srv->sessions[i]->tcfg == tcfg)
+			n += srv->sessions[i]->nconns;
+	}
+	return n;
+}
+
+/* RFC 7143 11.13.5 0302h "the target has insufficient session,
+ * connection, or other resources": a cap says no.  Logged (rate-limited)
+ * with the cap, counted. */
+static uint16_t refuse_cap(struct nx_iscsi_conn *c, unsigned limit,
+			   const char *what)
+{
+	c->srv->stats.logins_refused_limit++;
+	NX_ISCSI_LOG(c->srv, NX_ILOG_REFUSED, NX_LOG_WARN,
+		     "iscsi %s: %s: login refused: %u %s (the limit)", c->peer,
+		     c->params.initiator_name, limit, what);
+	return 0x0302;
+}
+
+/* The caps a new session must pass: one initiator name, one source
+ * address (an attacker rotating names) and, for a normal session, the
+ * target's connections. */
+static uint16_t session_caps(struct nx_iscsi_conn *c,
+			     const struct nx_iscsi_target_config *tcfg)
+{
+	const struct nx_iscsi_limits *lim = &c->srv->lim;
+
+	if (sessions_of(c->srv, c->params.initiator_name, false) >=
+	    lim->max_sessions_per_initiator)
+		return refuse_cap(c, lim->max_sessions_per_initiator,
+				  "sessions of this initiator name");
+	if (sessions_of(c->srv, c->addr, true) >= lim->max_sessions_per_address)
+		return refuse_cap(c, lim->max_sessions_per_address,
+				  "sessions from this address");
+	if (tcfg != NULL && target_conns(c->srv, tcfg) >= lim->max_conns_per_target)
+		return refuse_cap(c, lim->max_conns_per_target,
+				  "connections to this target");
+	return 0;
 }
 
 static uint16_t session_create(struct nx_iscsi_conn *c,
@@ -500,6 +550,7 @@ static uint16_t session_create(struct nx_iscsi_conn *c,
 	struct nx_iscsi_session *old = find_session(srv, c, tcfg, isid);
 	struct nx_iscsi_session *s;
 	unsigned slot;
+	uint16_t st;
 
 	if (old != NULL) {
 		/* RFC 7143 6.3.5: session reinstatement closes the old
@@ -515,12 +566,11 @@ static uint16_t session_create(struct nx_iscsi_conn *c,
 	s = find_draining(srv, c, tcfg, isid);
 	if (s != NULL)
 		return session_wait(c, s);
-	/* RFC 7143 11.13.5 0302h: "the target has insufficient session,
-	 * connection, or other resources" - one initiator may not take
-	 * every session slot. */
-	if (initiator_sessions(srv, c->params.initiator_name) >=
-	    srv->lim.max_sessions_per_initiator)
-		return 0x0302;
+	/* One initiator, one address or one target may not take every
+	 * session slot (0302h). */
+	st = session_caps(c, tcfg);
+	if (st != 0)
+		return st;
 	for (slot = 0; slot < NX_ISCSI_SESSIONS_MAX; slot++) {
 		if (srv->sessions[slot] == NULL)
 			break;
@@ -605,6 +655,11 @@ static uint16_t session_join(struct nx_iscsi_conn *c,
 		       NX_ISCSI_SESSION_CONNS_MAX);
 	if (count >= limit)
 		return 0x0206; /* too many connections */
+	/* A connection that reinstates one replaces it: not a new one. */
+	if (!reinstate && tcfg != NULL &&
+	    target_conns(c->srv, tcfg) >= c->srv->lim.max_conns_per_target)
+		return refuse_cap(c, c->srv->lim.max_conns_per_target,
+				  "connections to this target");
 	session_attach(s, c, cid);
 	*tsih_out = s->tsih;
 	if (!reinstate)
@@ -661,8 +716,9 @@ static void wait_step(struct nx_iscsi_conn *c)
 			return;
 		}
 		/* Bounded: the core always drains, but not forever here. */
-		nx_log(NX_LOG_WARN, "iscsi %s: reinstatement: old tasks still "
-		       "running, login refused", c->peer);
+		NX_ISCSI_LOG(c->srv, NX_ILOG_REFUSED, NX_LOG_WARN,
+			     "iscsi %s: reinstatement: old tasks still "
+			     "running, login refused", c->peer);
 		wait_unregister(c);
 		st = wait_refused(c, 0x0301);
 	} else if (c->joining) {
@@ -864,8 +920,9 @@ static void session_hold(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu
 			return; /* duplicate of a held command: ignore */
 	}
 	if (h == NULL) {
-		nx_log(NX_LOG_WARN, "iscsi %s: CmdSN 0x%08x: hold queue full, ignored",
-		       c->peer, cmdsn);
+		NX_ISCSI_LOG(c->srv, NX_ILOG_CMD, NX_LOG_WARN,
+			     "iscsi %s: CmdSN 0x%08x: hold queue full, ignored",
+			     c->peer, cmdsn);
 		return;
 	}
 	/* Out-of-order arrival (several connections) is the rare path:

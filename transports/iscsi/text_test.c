@@ -74,6 +74,13 @@ bool nx_iscsi_conn_auth_blocked(struct nx_iscsi_conn *c, const char *i)
 	return true;
 }
 void nx_iscsi_conn_auth_result(struct nx_iscsi_conn *c, const char *i, bool ok) { fail(); }
+uint16_t nx_iscsi_conn_login_refusal(struct nx_iscsi_conn *c) { fail(); return 0; }
+void nx_iscsi_conn_login_failed(struct nx_iscsi_conn *c, uint16_t status) { fail(); }
+bool nx_iscsi_conn_log_ok(struct nx_iscsi_conn *c, enum nx_iscsi_log_kind kind,
+			  enum nx_log_level level)
+{
+	return true;
+}
 
 #define T1 "iqn.2024-01.org.nexus:disk1"
 #define T2 "iqn.2024-01.org.nexus:disk2"

@@ -16,6 +16,7 @@ enum {
 	TMF_RSP_NO_LUN = 2,
 	TMF_RSP_NO_REASSIGN = 4,
 	TMF_RSP_NOT_SUPPORTED = 5,
+	TMF_RSP_AUTH_FAILED = 6,
 	TMF_RSP_SUCCEEDED = 7, /* RFC 7144 4.1: QUERY TASK / TASK SET / ASYNC EVENT */
 	TMF_RSP_REJECTED = 255,
 };
@@ -147,6 +148,28 @@ static bool tmf_local(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu,
 	}
 }
 
+/* A target that refuses target resets (nx_iscsi_target_config
+ * refuse_target_reset): TARGET WARM RESET and TARGET COLD RESET end
+ * every initiator's tasks and (cold) sessions, so one admitted initiator
+ * could take the target away from all others at will.  RFC 7143 11.6.1
+ * response 6 "Function authorization failed"; nothing is aborted, not
+ * even this session's own data-phase commands (tmf_local runs after). */
+static bool tmf_refused(struct nx_iscsi_conn *c, uint8_t function)
+{
+	const struct nx_iscsi_target_config *tcfg = c->sess->tcfg;
+
+	if ((function != 6 && function != 7) || tcfg == NULL ||
+	    !tcfg->refuse_target_reset)
+		return false;
+	c->srv->stats.target_resets_refused++;
+	NX_ISCSI_LOG(c->srv, NX_ILOG_CMD, NX_LOG_WARN,
+		     "iscsi %s: %s: TARGET %s RESET refused (not allowed on "
+		     "%s)", c->peer, c->sess->initiator_name,
+		     function == 6 ? "WARM" : "COLD",
+		     nx_target_name(tcfg->target));
+	return true;
+}
+
 static struct nx_iscsi_tmf_slot *tmf_slot_alloc(struct nx_iscsi_session *s)
 {
 	unsigned i;
@@ -181,6 +204,10 @@ void nx_iscsi_tmf_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu)
 	}
 	if (function >= NX_ARRAY_SIZE(fn_map) || fn_map[function] == 0) {
 		tmf_respond(c, nx_pdu_itt(pdu), TMF_RSP_REJECTED);
+		return;
+	}
+	if (tmf_refused(c, function)) {
+		tmf_respond(c, nx_pdu_itt(pdu), TMF_RSP_AUTH_FAILED);
 		return;
 	}
 	if (tmf_local(c, pdu, function, lun))
