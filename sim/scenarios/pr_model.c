@@ -134,6 +134,22 @@ static void build(struct nx_scn_pr *pr, unsigned me, enum op op,
 	}
 }
 
+/* Op goes in flight (pr_model_test.c starts chosen ones here too). */
+static void begin(struct nx_scn_pr *pr, unsigned ini, enum op op,
+		  struct nx_rng *r, struct nx_scn_pr_cmd *cmd)
+{
+	nx_assert(!pr->busy);
+	memset(cmd, 0, sizeof(*cmd));
+	build(pr, ini, op, r, cmd);
+	cmd->name = op_names[op];
+	pr->busy = true;
+	pr->issuer = ini;
+	pr->out = cmd->out;
+	pr->read_pre_restart = false;
+	pr->prin_sa = cmd->cdb[1];
+	pr->sent++;
+}
+
 bool nx_scn_pr_pick(struct nx_scn_pr *pr, unsigned ini, struct nx_rng *r,
 		    struct nx_scn_pr_cmd *cmd)
 {
@@ -150,15 +166,7 @@ bool nx_scn_pr_pick(struct nx_scn_pr *pr, unsigned ini, struct nx_rng *r,
 			for (unsigned w = 0; w < op_weight[k]; w++)
 				ops[n++] = (enum op)k;
 	nx_assert(n > 0);
-	enum op op = ops[nx_rng_below(r, n)];
-	memset(cmd, 0, sizeof(*cmd));
-	build(pr, ini, op, r, cmd);
-	cmd->name = op_names[op];
-	pr->busy = true;
-	pr->issuer = ini;
-	pr->out = cmd->out;
-	pr->prin_sa = cmd->cdb[1];
-	pr->sent++;
+	begin(pr, ini, ops[nx_rng_below(r, n)], r, cmd);
 	return true;
 }
 
@@ -219,34 +227,87 @@ static bool matches(const struct nx_scn_pr_state *s, const uint8_t *keys,
 	       (res == NULL || res_match(s, res, res_len));
 }
 
+/* Which candidates the answer fits: bit 0 cur, bit 1 alt (if unknown). */
+static unsigned fits(const struct nx_scn_pr_state *cur,
+		     const struct nx_scn_pr_state *alt, bool unknown,
+		     const uint8_t *keys, uint32_t keys_len, const uint8_t *res,
+		     uint32_t res_len)
+{
+	return (matches(cur, keys, keys_len, res, res_len) ? 1u : 0u) |
+	       (unknown && matches(alt, keys, keys_len, res, res_len) ? 2u : 0u);
+}
+
+/* An answer that fits one candidate only settles the state. */
+static void settle(struct nx_scn_pr *pr, unsigned fit)
+{
+	nx_assert(fit != 0);
+	if (fit == 2)
+		pr->cur = pr->alt;
+	if (fit != 3)
+		pr->unknown = false;
+}
+
+static void mismatch(const struct nx_scn_pr_state *cur,
+		     const struct nx_scn_pr_state *alt, bool unknown,
+		     const char *when, const uint8_t *keys, uint32_t keys_len,
+		     const uint8_t *res, uint32_t res_len, char *why,
+		     size_t why_len)
+{
+	const uint8_t *d = keys != NULL ? keys : res;
+	char a[96], b[96];
+
+	describe(cur, a, sizeof(a));
+	describe(alt, b, sizeof(b));
+	snprintf(why, why_len, "reservation state: the target reports %s "
+		 "(%u bytes: %02x%02x%02x%02x %016llx ...), the model expects "
+		 "%s%s%s%s", keys != NULL ? "READ KEYS" : "READ RESERVATION",
+		 keys != NULL ? keys_len : res_len, d[4], d[5], d[6], d[7],
+		 (unsigned long long)nx_get_be64(d + 8), a, unknown ? " or " : "",
+		 unknown ? b : "", when);
+}
+
 bool nx_scn_pr_check(struct nx_scn_pr *pr, const uint8_t *keys,
 		     uint32_t keys_len, const uint8_t *res, uint32_t res_len,
 		     char *why, size_t why_len)
 {
-	char a[96], b[96];
-	bool m_cur = matches(&pr->cur, keys, keys_len, res, res_len);
-	bool m_alt = pr->unknown && matches(&pr->alt, keys, keys_len, res, res_len);
+	unsigned fit = fits(&pr->cur, &pr->alt, pr->unknown, keys, keys_len,
+			    res, res_len);
 
 	pr->checked++;
-	/* an answer that fits one candidate only settles the state */
-	if (m_cur || m_alt) {
-		if (m_alt && !m_cur)
-			pr->cur = pr->alt;
-		if (m_cur != m_alt)
-			pr->unknown = false;
-		return true;
+	if (fit == 0) {
+		mismatch(&pr->cur, &pr->alt, pr->unknown, "", keys, keys_len,
+			 res, res_len, why, why_len);
+		return false;
 	}
-	describe(&pr->cur, a, sizeof(a));
-	describe(&pr->alt, b, sizeof(b));
-	snprintf(why, why_len, "reservation state: the target reports %s "
-		 "(%u bytes: %02x%02x%02x%02x %016llx ...), the model expects "
-		 "%s%s%s", keys != NULL ? "READ KEYS" : "READ RESERVATION",
-		 keys != NULL ? keys_len : res_len,
-		 keys != NULL ? keys[4] : res[4], keys != NULL ? keys[5] : res[5],
-		 keys != NULL ? keys[6] : res[6], keys != NULL ? keys[7] : res[7],
-		 (unsigned long long)nx_get_be64(keys != NULL ? keys + 8 : res + 8),
-		 a, pr->unknown ? " or " : "", pr->unknown ? b : "");
-	return false;
+	settle(pr, fit);
+	return true;
+}
+
+/* A PRIN sent before a target restart and answered GOOD after it ran on
+ * the old target: its connection died with it, and no command of an old
+ * connection reaches a new target.  It reports the state when the device
+ * server processed it (SPC-4 6.15.1), i.e. before the restart, not what
+ * APTPL let survive (5.12.4).  Nothing else ran since (one command at a
+ * time), so the candidates now are the restart's images of those it
+ * saw, and the answer settles them alike. */
+static bool check_pre_restart(struct nx_scn_pr *pr, const uint8_t *keys,
+			      uint32_t keys_len, const uint8_t *res,
+			      uint32_t res_len, char *why, size_t why_len)
+{
+	unsigned fit = fits(&pr->pre_cur, &pr->pre_alt, pr->pre_unknown, keys,
+			    keys_len, res, res_len);
+
+	pr->checked++;
+	if (fit == 0) {
+		mismatch(&pr->pre_cur, &pr->pre_alt, pr->pre_unknown,
+			 " before the target restart (answered after it)",
+			 keys, keys_len, res, res_len, why, why_len);
+		return false;
+	}
+	nx_assert(pr->pre_unknown || !pr->unknown);
+	if (pr->unknown)
+		settle(pr, fit);
+	return true;
 }
 
 bool nx_scn_pr_done(struct nx_scn_pr *pr, enum nx_scn_pr_outcome o,
@@ -258,11 +319,18 @@ bool nx_scn_pr_done(struct nx_scn_pr *pr, enum nx_scn_pr_outcome o,
 	if (!pr->out) {
 		/* serialized: what it saw is the model's state (or one of the
 		 * two candidates, which it may settle) */
+		bool pre = pr->read_pre_restart;
+		const uint8_t *keys = pr->prin_sa == 0 ? din : NULL;
+		const uint8_t *res = pr->prin_sa == 0 ? NULL : din;
+
+		pr->read_pre_restart = false;
 		if (o != NX_SCN_PR_GOOD)
 			return true;
-		if (pr->prin_sa == 0)
-			return nx_scn_pr_check(pr, din, din_len, NULL, 0, why, why_len);
-		return nx_scn_pr_check(pr, NULL, 0, din, din_len, why, why_len);
+		if (pre)
+			return check_pre_restart(pr, keys, din_len, res, din_len,
+						 why, why_len);
+		return nx_scn_pr_check(pr, keys, din_len, res, din_len, why,
+				       why_len);
 	}
 	if (o == NX_SCN_PR_GOOD) {
 		pr->cur = pr->pending;
@@ -281,6 +349,13 @@ static void restart_state(struct nx_scn_pr_state *s)
 
 void nx_scn_pr_restart(struct nx_scn_pr *pr)
 {
+	/* A PRIN in flight saw the state before the first restart. */
+	if (pr->busy && !pr->out && !pr->read_pre_restart) {
+		pr->read_pre_restart = true;
+		pr->pre_cur = pr->cur;
+		pr->pre_alt = pr->alt;
+		pr->pre_unknown = pr->unknown;
+	}
 	restart_state(&pr->cur);
 	restart_state(&pr->pending);
 	restart_state(&pr->alt);

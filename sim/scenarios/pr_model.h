@@ -18,7 +18,10 @@
  * CLEAR (2Ah/03h RESERVATIONS PREEMPTED, 5.12.11.2.6), PREEMPT of the
  * other's registration (2Ah/05h REGISTRATIONS PREEMPTED, 5.12.11.4.4),
  * READ KEYS and READ RESERVATION.  A target restart keeps the state iff
- * APTPL was set by the last REGISTER (5.12.4).
+ * APTPL was set by the last REGISTER (5.12.4).  A PERSISTENT RESERVE IN
+ * in flight across a restart can only have run on the old target (its
+ * connection died with it), so its answer is checked against the state
+ * before the restart, and settles what the restart made of it.
  */
 #ifndef NX_SCN_PR_MODEL_H
 #define NX_SCN_PR_MODEL_H
@@ -58,6 +61,11 @@ struct nx_scn_pr {
 	uint8_t prin_sa;
 	uint64_t key_seq;
 	uint64_t sent, checked;              /* counters for the log */
+	/* The PRIN in flight was sent before a target restart: the
+	 * candidates (cur, alt, unknown) as they were before the first one. */
+	bool read_pre_restart;
+	struct nx_scn_pr_state pre_cur, pre_alt;
+	bool pre_unknown;
 };
 
 void nx_scn_pr_init(struct nx_scn_pr *pr);
@@ -78,7 +86,8 @@ enum nx_scn_pr_outcome {
 bool nx_scn_pr_done(struct nx_scn_pr *pr, enum nx_scn_pr_outcome o,
 		    const uint8_t *din, uint32_t din_len, char *why,
 		    size_t why_len);
-/* The target restarted (crash or power loss): what APTPL keeps. */
+/* The target restarted (crash or power loss): what APTPL keeps; a PRIN
+ * in flight remembers the state it ran against. */
 void nx_scn_pr_restart(struct nx_scn_pr *pr);
 /* Checks READ KEYS and READ RESERVATION data (generation ignored) against
  * the model; an unknown state settles on the candidate they match. */
