@@ -189,6 +189,13 @@ struct nx_target *nx_nexus_target(const struct nx_nexus *n);
  * the core.  Afterwards the transport calls nx_nexus_free(). */
 void nx_nexus_shutdown(struct nx_nexus *n, void (*done)(void *arg), void *arg);
 void nx_nexus_free(struct nx_nexus *n);
+/* A logout that ends the I_T nexus (RFC 7143 11.14) is answered only after
+ * what other I_T nexuses can observe of it is gone: its SPC-2
+ * reservations (SPC-2 5.5.1) and medium removal prevention (SBC-3 5.13)
+ * end here, before the response, so a command another nexus sends after
+ * the initiator saw the response never meets them.  nx_nexus_shutdown()
+ * still follows (it repeats both; they are idempotent). */
+void nx_nexus_logout(struct nx_nexus *n);
 
 /* ---- asymmetric logical unit access (SPC-4 5.16; core/alua.c) ----------- */
 

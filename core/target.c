@@ -301,6 +301,14 @@ struct nx_target *nx_nexus_target(const struct nx_nexus *n)
 	return n->tgt;
 }
 
+void nx_nexus_logout(struct nx_nexus *n)
+{
+	for (unsigned i = 0; i < n->tgt->lu_count; i++) {
+		nx_pr_spc2_reset(n->tgt->lus[i], n);
+		nx_prevent_release(n->tgt->lus[i], n);
+	}
+}
+
 void nx_nexus_free(struct nx_nexus *n)
 {
 	if (n == NULL)

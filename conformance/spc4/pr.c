@@ -756,6 +756,31 @@ static void test_pr_spc2_reserve_blocks_pr(void **state)
 	nx_conf_logout(a.s);
 }
 
+/* SPC-2 5.5.1 + RFC 7143 11.14: a logout ends the I_T nexus, and with it
+ * its SPC-2 reservation; once the initiator has the Logout Response,
+ * another nexus must not meet the reservation any more (libiscsi's
+ * Sanitize.Reservations -> Sanitize.Reset depends on it). */
+static void test_pr_spc2_reserve_released_by_logout(void **state)
+{
+	struct pr_sess a, b;
+	uint8_t rsv[6] = { 0x16 }, d[64];
+	struct nx_conf_result r;
+
+	pr_login(&a, 0);
+	pr_login(&b, 1);
+	pr_reset(a.s);
+	nx_conf_clear_ua(b.s);
+	nx_conf_scsi(a.s, rsv, NX_INI_DIR_NONE, NULL, 0, &r);
+	NX_SKIP_IF_UNSUPPORTED(&r, "RESERVE(6)");
+	NX_EXPECT_GOOD(&r);
+	prin(b.s, 0x00, d, sizeof(d), &r);
+	NX_EXPECT_STATUS(&r, ST_CONFLICT);
+	nx_conf_logout(a.s);
+	prin(b.s, 0x00, d, sizeof(d), &r);
+	NX_EXPECT_GOOD(&r);
+	nx_conf_logout(b.s);
+}
+
 /* ---- APTPL (5.12.4) -------------------------------------------------------- */
 
 static void test_pr_aptpl_reported(void **state)
@@ -844,6 +869,8 @@ static const struct nx_conf_test tests[] = {
 		     "RESERVE(6) while registrations exist: RESERVATION CONFLICT"),
 	NX_CONF_TEST("spc4", pr_spc2_reserve_blocks_pr, "SPC-4 5.12.3",
 		     "PERSISTENT RESERVE IN while an SPC-2 reservation exists: RESERVATION CONFLICT"),
+	NX_CONF_TEST("spc4", pr_spc2_reserve_released_by_logout, "SPC-2 5.5.1",
+		     "a logout releases the SPC-2 reservation before its response: no conflict after it"),
 	NX_CONF_TEST("spc4", pr_aptpl_reported, "SPC-4 6.15.4",
 		     "PTPL_A follows the APTPL bit of the last REGISTER"),
 	NX_CONF_TEST("spc4", pr_aptpl_restart, "SPC-4 5.12.4",

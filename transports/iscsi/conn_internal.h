@@ -356,6 +356,9 @@ bool nx_iscsi_session_skip_cmdsn(struct nx_iscsi_session *s, uint32_t cmdsn,
 void nx_iscsi_session_conn_gone(struct nx_iscsi_conn *c);
 /* Drops every connection of s (session reinstatement, logout, errors). */
 void nx_iscsi_session_drop_all(struct nx_iscsi_session *s, const char *why);
+/* The session ends by logout: end what other I_T nexuses can see of its
+ * nexus before the Logout Response (nx_nexus_logout). */
+void nx_iscsi_session_logout(struct nx_iscsi_session *s);
 /* Frees s if nothing holds it any more. */
 void nx_iscsi_session_try_free(struct nx_iscsi_session *s);
 /* c goes away: it stops waiting (conn_finalize). */

@@ -47,6 +47,7 @@ void nx_iscsi_logout_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu)
 
 	switch (reason) {
 	case LOGOUT_CLOSE_SESSION:
+		nx_iscsi_session_logout(s);
 		logout_respond(c, itt, LOGOUT_RSP_OK);
 		nx_iscsi_conn_logout_close(c);
 		/* Every other connection of the session goes with it. */
@@ -58,6 +59,8 @@ void nx_iscsi_logout_rx(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu)
 			logout_respond(c, itt, LOGOUT_RSP_NO_CID);
 			return;
 		}
+		if (s->nconns == 1) /* the session ends with it */
+			nx_iscsi_session_logout(s);
 		logout_respond(c, itt, LOGOUT_RSP_OK);
 		if (other == c) {
 			nx_iscsi_conn_logout_close(c);

@@ -842,6 +842,12 @@ void nx_iscsi_session_conn_gone(struct nx_iscsi_conn *c)
 		nx_iscsi_session_drop_all(s, "connection failure at ERL 0");
 }
 
+void nx_iscsi_session_logout(struct nx_iscsi_session *s)
+{
+	if (s->nexus != NULL)
+		nx_nexus_logout(s->nexus);
+}
+
 void nx_iscsi_session_drop_all(struct nx_iscsi_session *s, const char *why)
 {
 	struct nx_iscsi_conn *list[NX_ISCSI_SESSION_CONNS_MAX];
