@@ -499,11 +499,13 @@ ns3-test:
 ns3-test-run: $(B)/bin/nexus-sim $(B)/bin/nexus-conform $(A)/bin/nexus-sim
 	tests/ns3.sh $(B)/bin/nexus-sim $(B)/bin/nexus-conform $(A)/bin/nexus-sim
 
-# Issue 8: the simulator over iSER (nexus-sim --transport iser): the
-# RoCEv2 capture is deterministic and tshark (default settings) dissects
-# CM, InfiniBand, iSER and iSCSI in it with no malformed/error entry; the
-# iSER faults (QP error mid-transfer, disconnect during an RDMA READ) keep
-# the workload's invariants; a 50-seed sweep of `faults` over iSER.
+# Issue 8: the simulator over iSER and SRP (nexus-sim --transport
+# iser|srp): the RoCEv2 captures are deterministic and tshark (default
+# settings) dissects them with no malformed/error entry (CM, InfiniBand,
+# iSER and iSCSI; SRP's login in the CM REQ and its IUs as SEND payload);
+# the RDMA faults (QP error mid-transfer, disconnect during an RDMA READ)
+# keep the workload's invariants; sweeps of `faults` over iSER (50 seeds)
+# and SRP (40).
 rdma-test: $(B)/bin/nexus-sim $(A)/bin/nexus-sim
 	tests/rdma.sh $(B)/bin/nexus-sim $(A)/bin/nexus-sim
 

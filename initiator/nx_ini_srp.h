@@ -116,6 +116,9 @@ void nx_ini_srp_logout(struct nx_ini_srp *it);
 void nx_ini_srp_disconnect(struct nx_ini_srp *it);
 bool nx_ini_srp_established(const struct nx_ini_srp *it);
 bool nx_ini_srp_ended(const struct nx_ini_srp *it);
+/* Ended or ending (a disconnect was asked for, or a work request failed):
+ * no request is taken any more (like nx_ini_conn_is_dead). */
+bool nx_ini_srp_is_dead(const struct nx_ini_srp *it);
 uint32_t nx_ini_srp_credits(const struct nx_ini_srp *it);
 unsigned nx_ini_srp_outstanding(const struct nx_ini_srp *it);
 const struct nx_ini_srp_stats *nx_ini_srp_stats(const struct nx_ini_srp *it);

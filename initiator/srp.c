@@ -770,6 +770,11 @@ bool nx_ini_srp_ended(const struct nx_ini_srp *it)
 	return it->ended;
 }
 
+bool nx_ini_srp_is_dead(const struct nx_ini_srp *it)
+{
+	return it->ended || it->closing;
+}
+
 uint32_t nx_ini_srp_credits(const struct nx_ini_srp *it)
 {
 	return it->lim;

@@ -14,6 +14,7 @@
 
 #include "nx_sim_rdma.h"
 #include "nx_sim_tcp.h"
+#include "../initiator/nx_ini_sync.h"
 #include "../initiator/nx_ini_srp.h"
 #include "../transports/srp/nx_srp.h"
 
@@ -63,6 +64,20 @@ bool nx_sim_srp_ini_down(const struct nx_sim_srp_ini *si, int *err);
  * nx_ini_srp_send_raw): how many, and the last one (its sense copied). */
 unsigned nx_sim_srp_ini_raw_rsp(const struct nx_sim_srp_ini *si,
 				const struct nx_srp_rsp **last);
+/* Blocking helpers for scenarios (the nx_ini_sync.h contract over an SRP
+ * channel): submit, then step d until the answer came, at most
+ * d->steps_max steps.  0 = the target answered (look at *r), the
+ * request's err (NX_INI_ECONNRESET: the channel died), NX_INI_ETIMEDOUT
+ * (cancelled), or a submit error. */
+int nx_sim_srp_ini_sync_scsi(struct nx_sim_srp_ini *si,
+			     const struct nx_ini_driver *d, uint32_t lun,
+			     const uint8_t *cdb, unsigned cdb_len,
+			     enum nx_ini_dir dir, void *buf, uint32_t len,
+			     struct nx_ini_scsi *r);
+/* SRP_I_LOGOUT (SRP 6.5), then steps d until the channel ended: 0, or
+ * NX_INI_ETIMEDOUT. */
+int nx_sim_srp_ini_sync_logout(struct nx_sim_srp_ini *si,
+			       const struct nx_ini_driver *d);
 /* Frees the channel (failing what is outstanding; a DREQ if it is up). */
 void nx_sim_srp_ini_free(struct nx_sim_srp_ini *si);
 

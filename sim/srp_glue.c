@@ -250,6 +250,69 @@ unsigned nx_sim_srp_ini_raw_rsp(const struct nx_sim_srp_ini *si,
 	return si->raw;
 }
 
+/* ---- blocking helpers ------------------------------------------------------- */
+
+static void sync_done(struct nx_ini_scsi *r)
+{
+	*(bool *)r->priv = true;
+}
+
+static uint32_t steps_of(const struct nx_ini_driver *d)
+{
+	return d->steps_max != 0 ? d->steps_max : NX_INI_SYNC_STEPS_DEFAULT;
+}
+
+int nx_sim_srp_ini_sync_scsi(struct nx_sim_srp_ini *si,
+			     const struct nx_ini_driver *d, uint32_t lun,
+			     const uint8_t *cdb, unsigned cdb_len,
+			     enum nx_ini_dir dir, void *buf, uint32_t len,
+			     struct nx_ini_scsi *r)
+{
+	bool fired = false;
+	uint32_t max = steps_of(d);
+	int rc;
+
+	nx_assert(r != NULL && d->poll != NULL);
+	memset(r, 0, sizeof(*r));
+	if (cdb_len == 0 || cdb_len > NX_INI_CDB_MAX)
+		return NX_EINVAL;
+	r->lun = nx_ini_lun(lun);
+	memcpy(r->cdb, cdb, cdb_len);
+	r->cdb_len = (uint16_t)cdb_len;
+	r->attr = NX_INI_ATTR_SIMPLE;
+	if (dir == NX_INI_DIR_READ) {
+		r->data_in = buf;
+		r->data_in_len = len;
+	} else if (dir == NX_INI_DIR_WRITE) {
+		r->data_out = buf;
+		r->data_out_len = len;
+	}
+	r->done = sync_done;
+	r->priv = &fired;
+	rc = nx_ini_srp_scsi_submit(si->it, r);
+	if (rc != NX_OK)
+		return rc;
+	for (uint32_t i = 0; i < max && !fired; i++)
+		d->poll(d->ctx);
+	if (!fired) {
+		(void)nx_ini_srp_cancel(si->it, r->itt);
+		nx_assert(fired);
+		return NX_INI_ETIMEDOUT;
+	}
+	return r->err;
+}
+
+int nx_sim_srp_ini_sync_logout(struct nx_sim_srp_ini *si,
+			       const struct nx_ini_driver *d)
+{
+	uint32_t max = steps_of(d);
+
+	nx_ini_srp_logout(si->it);
+	for (uint32_t i = 0; i < max && !si->down; i++)
+		d->poll(d->ctx);
+	return si->down ? NX_OK : NX_INI_ETIMEDOUT;
+}
+
 void nx_sim_srp_ini_free(struct nx_sim_srp_ini *si)
 {
 	if (si == NULL)

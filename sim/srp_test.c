@@ -5,8 +5,10 @@
  * direct, indirect-inline and indirect-table descriptors, residuals,
  * credits (exhaustion and a violation), task management, logout either
  * way, malformed IUs, and faults: the port failing in the middle of an
- * RDMA READ and a disconnect during one.  Every test ends with the
- * allocations and fabric objects back where they started.
+ * RDMA READ and a disconnect during one; a re-login and an ABORT TASK
+ * that must wait until an aborted write has left a slow backstore.
+ * Every test ends with the allocations and fabric objects back where
+ * they started.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 
 #include "nx_sim_srp.h"
+#include "nx_sim_disk.h"
 #include "../core/nx_scsi.h"
 #include "../core/nx_wire.h"
 
@@ -38,6 +41,7 @@ struct world {
 	struct nx_target *tgt;
 	struct nx_sim_srp_target *st;
 	struct nx_sim_srp_ini *si;
+	struct nx_sim_disk *disk;     /* world_init_slow */
 	int64_t allocs;
 };
 
@@ -49,27 +53,49 @@ static void ini_cfg(struct nx_ini_srp_config *c, uint8_t who)
 	memcpy(c->tport, TPORT, sizeof(TPORT));
 }
 
-static void world_init(struct world *w, uint64_t seed)
+/* write_lat_ns == 0: LU 0 on RAM; else on a sim disk whose every write
+ * takes that long (write-through). */
+static void world_init_lu(struct world *w, uint64_t seed, uint64_t write_lat_ns)
 {
 	struct nx_sim_opts so = { .seed = seed };
 	struct nx_lu_config lu = { .lun = 0, .block_size = BS };
 	struct nx_srp_target_config tc = { .rtpi = 1 };
 	struct nx_sim_rdma_opts o;
+	struct nx_sim_disk_opts dopt;
+	struct nx_backstore *bs = NULL;
 
 	memset(w, 0, sizeof(*w));
 	w->sim = nx_sim_new(&so);
 	assert_non_null(w->sim);
 	w->allocs = nx_sim_alloc_outstanding();
+	if (write_lat_ns == 0) {
+		bs = nx_bs_ram_new(LU_BYTES);
+	} else {
+		nx_sim_disk_opts_default(&dopt, LU_BYTES);
+		dopt.block_size = BS;
+		dopt.write_lat_min_ns = dopt.write_lat_max_ns = write_lat_ns;
+		dopt.read_lat_min_ns = dopt.read_lat_max_ns = 1000;
+		dopt.tail_ppb = dopt.read_err_ppb = dopt.write_err_ppb = 0;
+		dopt.cache_chunks_max = 0;
+		w->disk = nx_sim_disk_new(w->sim, "lu0", &dopt);
+		assert_non_null(w->disk);
+		assert_int_equal(nx_bs_file_new("lu0", 0, false, &bs), 0);
+	}
 	nx_sim_rdma_opts_default(&o);
 	w->f = nx_sim_rdma_new(w->sim, &o);
 	w->tdev = nx_sim_rdma_dev_new(w->f, "target", IP_T);
 	w->idev = nx_sim_rdma_dev_new(w->f, "ini", IP_I);
 	w->tgt = nx_target_new(TGT_NAME);
-	assert_int_equal(nx_target_add_lu(w->tgt, &lu, nx_bs_ram_new(LU_BYTES)), 0);
+	assert_int_equal(nx_target_add_lu(w->tgt, &lu, bs), 0);
 	tc.target = w->tgt;
 	memcpy(tc.port_id, TPORT, sizeof(TPORT));
 	w->st = nx_sim_srp_target_new(w->sim, w->tdev, PORT, &tc);
 	assert_non_null(w->st);
+}
+
+static void world_init(struct world *w, uint64_t seed)
+{
+	world_init_lu(w, seed, 0);
 }
 
 static void world_connect_cfg(struct world *w, const struct nx_ini_srp_config *c)
@@ -95,6 +121,7 @@ static void world_fini(struct world *w)
 	nx_sim_run_idle(w->sim, nx_sim_now(w->sim) + 60 * SEC);
 	assert_int_equal(nx_sim_rdma_live(w->f), 0);
 	nx_sim_rdma_free(w->f);
+	nx_sim_disk_free(w->disk);
 	assert_int_equal(nx_sim_alloc_outstanding(), w->allocs);
 	nx_sim_free(w->sim);
 }
@@ -827,6 +854,126 @@ static void fault_mid_write(unsigned mode)
 	world_fini(&w);
 }
 
+/* ---- aborted tasks that are still writing ---------------------------------- */
+
+#define SLOW_NS (50 * 1000000ull)   /* every write of the slow LU */
+
+/* A write of 8 blocks of LBA 0 from pattern seed, left running until it
+ * is in the (slow) backstore. */
+static void slow_write_start(struct world *w, struct nx_ini_scsi *c,
+			     uint8_t *buf, bool *done)
+{
+	uint8_t cdb[16];
+
+	fill(buf, 8 * BS, 9);
+	rw16(cdb, 0x8a, 0, 8);
+	cmd_init(c, cdb, 16, done);
+	c->data_out = buf;
+	c->data_out_len = 8 * BS;
+	assert_int_equal(nx_ini_srp_scsi_submit(port(w), c), 0);
+	nx_sim_run_idle(w->sim, nx_sim_now(w->sim) + SLOW_NS / 10);
+	assert_false(*done);
+}
+
+/* A re-login of the same initiator port while the old channel's write is
+ * still in the backstore: the login is answered, but the new channel's
+ * first command waits until the old I_T nexus is gone (its write out of
+ * the backstore), so no task of the lost nexus can change the medium
+ * after the new channel's commands run (SAM-5 6.3.4; what RFC 7143
+ * 6.3.5 session reinstatement gives iSCSI). */
+static void test_relogin_waits_for_old_tasks(void **state)
+{
+	static uint8_t wbuf[8 * BS], rbuf[8 * BS];
+	static const uint8_t tur[6];
+	struct nx_ini_scsi c, r;
+	struct world w;
+	uint64_t t0;
+	bool done, rdone;
+
+	world_init_lu(&w, 81, SLOW_NS);
+	world_connect(&w);
+	clear_ua(&w);
+	t0 = nx_sim_now(w.sim);
+	slow_write_start(&w, &c, wbuf, &done);
+	nx_ini_srp_disconnect(port(&w));
+	wait_flag(&w, &done);
+	assert_int_equal(c.err, NX_INI_ECONNRESET);
+	nx_sim_srp_ini_free(w.si);
+	world_connect(&w);                /* answered at once */
+	assert_true(nx_sim_now(w.sim) < t0 + SLOW_NS / 2);
+	cmd_init(&r, tur, 6, &rdone);
+	assert_int_equal(run_cmd(&w, &r), 0);
+	assert_true(nx_sim_now(w.sim) >= t0 + SLOW_NS);
+	assert_int_equal(r.status, NX_STATUS_CHECK_CONDITION); /* 29h/00h */
+	assert_int_equal(r.sense[12], 0x29);
+	clear_ua(&w);
+	/* the old write reached the medium before anything of the new
+	 * channel ran (it was not stopped in the backstore) */
+	io(&w, 0x88, 0, 8, rbuf, sizeof(rbuf), &r);
+	assert_int_equal(r.status, NX_STATUS_GOOD);
+	assert_memory_equal(rbuf, wbuf, sizeof(wbuf));
+	world_fini(&w);
+}
+
+/* SAM-5 7.2: ABORT TASK of a write another initiator's LOGICAL UNIT
+ * RESET (TAS=0) is already aborting while it sits in the backstore: SRP
+ * can only answer FUNCTION COMPLETE, which the initiator takes as "the
+ * task is gone", so the answer waits until the write left the
+ * backstore. */
+static void test_abort_task_waits_for_aborting_task(void **state)
+{
+	static uint8_t wbuf[8 * BS];
+	struct nx_ini_srp_tmf reset = { .fn = NX_SRP_TMF_LUN_RESET };
+	struct nx_ini_srp_tmf abort = { .fn = NX_SRP_TMF_ABORT_TASK };
+	struct nx_sim_srp_ini *a, *b;
+	struct nx_ini_srp_config cfg;
+	struct nx_rdma_dev *idev2;
+	struct nx_ini_scsi c;
+	struct world w;
+	uint64_t t0;
+	bool done, rdone = false, adone = false;
+
+	world_init_lu(&w, 82, SLOW_NS);
+	world_connect(&w);
+	a = w.si;
+	clear_ua(&w);
+	set_tas(&w, false);
+	idev2 = nx_sim_rdma_dev_new(w.f, "ini2", IP_I + 1);
+	ini_cfg(&cfg, 2);
+	assert_int_equal(nx_sim_srp_ini_connect(w.sim, idev2, IP_T, PORT, &cfg,
+						SEC, &b, NULL), 0);
+	t0 = nx_sim_now(w.sim);
+	slow_write_start(&w, &c, wbuf, &done);
+	reset.done = on_tmf;
+	reset.priv = &rdone;
+	assert_int_equal(nx_ini_srp_tmf_submit(nx_sim_srp_ini_port(b), &reset), 0);
+	nx_sim_run_idle(w.sim, nx_sim_now(w.sim) + SLOW_NS / 10);
+	assert_false(rdone);              /* waits for the write too */
+	abort.task_tag = c.itt;
+	abort.done = on_tmf;
+	abort.priv = &adone;
+	assert_int_equal(nx_ini_srp_tmf_submit(port(&w), &abort), 0);
+	nx_sim_run_idle(w.sim, nx_sim_now(w.sim) + SLOW_NS / 10);
+	assert_false(adone);
+	assert_false(done);
+	wait_flag(&w, &adone);
+	assert_true(nx_sim_now(w.sim) >= t0 + SLOW_NS);
+	assert_int_equal(abort.err, 0);
+	assert_int_equal(abort.rsp_code, NX_SRP_RSP_COMPLETE);
+	assert_true(done);
+	assert_int_equal(c.err, NX_INI_EABORTED);
+	wait_flag(&w, &rdone);
+	assert_int_equal(reset.rsp_code, NX_SRP_RSP_COMPLETE);
+	/* every credit is back (the aborted write's with the TMF answer) */
+	nx_sim_run_idle(w.sim, nx_sim_now(w.sim) + SEC);
+	assert_int_equal(nx_ini_srp_credits(port(&w)), NX_SRP_CREDITS);
+	clear_ua(&w);
+	set_tas(&w, true);
+	nx_sim_srp_ini_free(b);
+	(void)a;
+	world_fini(&w);
+}
+
 static void test_port_fails_mid_write(void **state)
 {
 	fault_mid_write(0);
@@ -859,6 +1006,8 @@ int main(void)
 		cmocka_unit_test(test_bad_cmd_fields),
 		cmocka_unit_test(test_port_fails_mid_write),
 		cmocka_unit_test(test_disconnect_during_rdma_read),
+		cmocka_unit_test(test_relogin_waits_for_old_tasks),
+		cmocka_unit_test(test_abort_task_waits_for_aborting_task),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/rdma.sh - the simulator over iSER and its RoCEv2 capture
-# (make rdma-test, part of make test; well under a minute).
+# tests/rdma.sh - the simulator over iSER and SRP and their RoCEv2
+# captures (make rdma-test, part of make test; about a minute).
 #
 #   tests/rdma.sh NEXUS_SIM [NEXUS_SIM_ASAN]
 #
@@ -18,8 +18,21 @@
 #    invariants (every task ends once, 29h/00h on each new nexus, every
 #    acknowledged write reads back, durability after power loss), then a
 #    sweep of RDMA_SWEEP_SEEDS (default 50) seeds of `faults` over iSER;
-# 4. the ASan/UBSan build runs `mixed` and `faults` over iSER clean,
-#    writing their captures.
+# 4. SRP (--transport srp) likewise: determinism of `mixed` and `io`;
+#    tshark with default settings on its captures: clean (no Malformed,
+#    no Error), the CM REQ to the IP CM service of port 5555 (what Linux's
+#    ib_srp/ib_srpt use over RDMA/CM: ib_srpt rdma_cm_port, blktests)
+#    carrying the 56-byte SRP_LOGIN_REQ (IU type 00h at byte 11) after
+#    the IP CM header, the REP carrying the SRP_LOGIN_RSP (C0h), the IUs
+#    (SRP_CMD 02h, SRP_RSP C1h) as the payload of RC SENDs, RDMA WRITE /
+#    READ; Wireshark has no SCSI RDMA Protocol dissector (its "srp" is
+#    H.324/SRP), so no frame may show anything above InfiniBand but raw
+#    data; both SRP faults injected (QP error mid-transfer, disconnect
+#    during an RDMA READ) with the workload's invariants, `reservations`
+#    over SRP, then a sweep of RDMA_SRP_SWEEP_SEEDS (default 40) seeds of
+#    `faults` over SRP;
+# 5. the ASan/UBSan build runs `mixed` and `faults` over iSER and `faults`
+#    over SRP clean, writing their captures.
 set -u
 set -o pipefail
 
@@ -30,13 +43,15 @@ bad() { printf 'FAIL: %s\n' "$*"; fail=1; }
 SIM=${1:?usage: tests/rdma.sh NEXUS_SIM [NEXUS_SIM_ASAN]}
 ASAN=${2:-}
 SEEDS=${RDMA_SEEDS:-"1 2 3"}
+SRP_SEEDS=${RDMA_SRP_SEEDS:-"1 2"}
+XPORT=iser
 W=$(mktemp -d /tmp/nexus-rdma-test.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
 run() { # name args...
 	local n=$1
 	shift
-	"$SIM" --transport iser "$@" --pcap "$W/$n.pcap" --log "$W/$n.log" >"$W/$n.out" 2>&1 ||
+	"$SIM" --transport "$XPORT" "$@" --pcap "$W/$n.pcap" --log "$W/$n.log" >"$W/$n.out" 2>&1 ||
 		{ bad "$n: nexus-sim $*"; tail -20 "$W/$n.out"; return 1; }
 	head -1 "$W/$n.out"
 }
@@ -150,12 +165,123 @@ note "== rdma-test: sweep of ${RDMA_SWEEP_SEEDS:-50} seeds of faults over iSER"
 "$SIM" --sweep "${RDMA_SWEEP_SEEDS:-50}" --transport iser --jobs 2 | tail -1 ||
 	bad "iSER fault sweep"
 
+# ---- SRP ---------------------------------------------------------------------
+XPORT=srp
+note "== rdma-test: determinism over SRP, seeds $SRP_SEEDS"
+for s in $SRP_SEEDS; do
+	for scn in mixed io; do
+		run "srp-$scn$s.a" --scenario "$scn" --seed "$s" --duration 20ms || continue
+		run "srp-$scn$s.b" --scenario "$scn" --seed "$s" --duration 20ms >/dev/null || continue
+		cmp -s "$W/srp-$scn$s.a.pcap" "$W/srp-$scn$s.b.pcap" ||
+			bad "SRP $scn seed $s: pcaps differ between runs"
+		cmp -s "$W/srp-$scn$s.a.log" "$W/srp-$scn$s.b.log" ||
+			bad "SRP $scn seed $s: logs differ between runs"
+	done
+done
+set -- $SRP_SEEDS
+if [ $# -ge 2 ] && cmp -s "$W/srp-mixed$1.a.pcap" "$W/srp-mixed$2.a.pcap"; then
+	bad "SRP seeds $1 and $2 gave identical pcaps"
+fi
+
+note "== rdma-test: SRP faults"
+for s in 1 2 3 4; do
+	run "srp-reset$s" --scenario faults --seed "$s" --faults reset --duration 60ms
+done
+run "srp-all5" --scenario faults --seed 5
+run "srp-resv6" --scenario reservations --seed 6 --duration 40ms
+run "srp-m1024" --scenario mixed --seed 7 --mtu 1024 --duration 20ms
+cat "$W"/srp-reset*.log >"$W/srp-resets.log" 2>/dev/null
+grep -q "scn: fault: QP error mid-transfer" "$W/srp-resets.log" ||
+	bad "SRP: no QP error mid-transfer was injected"
+grep -q "scn: fault: ini[0-9] disconnects during an RDMA READ" "$W/srp-resets.log" ||
+	bad "SRP: no disconnect during an RDMA READ was injected"
+
+# One tshark pass per SRP capture: protocol stacks, BTH opcodes, CM
+# attributes, the REQ's service ID, the IU type of every SEND ONLY /
+# FIRST payload, the REQ's IP CM consumer private data (the login) and
+# the REP's, expert severities and the malformed mark.
+srp_summary() { # pcap
+	tshark -r "$1" -T fields -E separator='|' -E occurrence=a -E aggregator=, \
+		-e frame.protocols -e infiniband.bth.opcode \
+		-e infiniband.mad.attributeid -e infiniband.cm.req.serviceid \
+		-e data.data -e infiniband.cm.req.ip_cm.private \
+		-e infiniband.cm.rep.private -e _ws.expert.severity \
+		-e _ws.malformed 2>/dev/null |
+	awk -F'|' '
+		function add(set, list,   n, a, i) {
+			n = split(list, a, ",")
+			for (i = 1; i <= n; i++) if (a[i] != "") set[a[i]] = 1
+		}
+		$9 != "" { malformed++ }
+		$1 != "eth:ethertype:ip:udp:infiniband" &&
+		$1 != "eth:ethertype:ip:udp:infiniband:data" { other[$1] = 1 }
+		{ add(bth, $2); add(cm, $3); add(sid, $4)
+		  if (($2 == "4" || $2 == "0") && $5 != "") iu[substr($5, 1, 2)] = 1
+		  if ($6 != "") { login++; if (length($6) != 112 || substr($6, 23, 2) != "00") badlogin++ }
+		  if ($7 != "" && substr($7, 1, 2) != "c0") badrsp++
+		  n = split($8, sev, ",")
+		  for (i = 1; i <= n; i++) if (sev[i] + 0 >= 8388608) errors++ }
+		END {
+			printf "malformed=%d errors=%d logins=%d badlogin=%d badrsp=%d other=", \
+			       malformed, errors, login, badlogin, badrsp
+			for (k in other) printf "%s;", k
+			printf " iu="; for (k in iu) printf "%s,", k
+			printf " bth="; for (k in bth) printf "%s,", k
+			printf " cm="; for (k in cm) printf "%s,", k
+			printf " sid="; for (k in sid) printf "%s,", k
+			printf "\n"
+		}'
+}
+
+check_srp_capture() { # pcap
+	local p=$1 n sum ops
+	n=$(basename "$p")
+	sum=$(srp_summary "$p")
+	case "$sum" in *"malformed=0 errors=0 "*) ;; *) bad "$n: $sum" ;; esac
+	case "$sum" in *" logins=0 "*) bad "$n: no CM REQ with a login ($sum)" ;; esac
+	case "$sum" in *" badlogin=0 badrsp=0 other= "*) ;;
+		*) bad "$n: login/other protocols: $sum" ;; esac
+	ops=${sum#* iu=}; ops=${ops%% *}
+	for t in 02 c1; do # SRP_CMD, SRP_RSP
+		has "$ops" "$t" || bad "$n: no SEND carrying IU type $t (saw: $ops)"
+	done
+	ops=${sum#* cm=}; ops=${ops%% *}
+	for a in 0x0010 0x0013 0x0014; do # CM REQ, REP, RTU
+		has "$ops" "$a" || bad "$n: no CM attribute $a (saw: $ops)"
+	done
+	ops=${sum#* sid=}; ops=${ops%% *}
+	has "$ops" 0x00000000010615b3 || bad "$n: no REQ for the IP CM service of port 5555 ($ops)"
+	ops=${sum#* bth=}; ops=${ops%% *}
+	for o in 4 17 100 12; do # SEND only, ACK, UD SEND only, RDMA READ request
+		has "$ops" "$o" || bad "$n: no BTH opcode $o (saw: $ops)"
+	done
+	{ has "$ops" 6 || has "$ops" 10; } || bad "$n: no RDMA WRITE (saw: $ops)"
+	{ has "$ops" 13 || has "$ops" 16; } || bad "$n: no RDMA READ response (saw: $ops)"
+}
+
+if command -v tshark >/dev/null; then
+	note "== rdma-test: tshark on the SRP captures (default settings)"
+	for p in "$W"/srp-*.a.pcap "$W"/srp-reset*.pcap "$W/srp-all5.pcap" \
+		 "$W/srp-resv6.pcap" "$W/srp-m1024.pcap"; do
+		[ -f "$p" ] && check_srp_capture "$p"
+	done
+	sum=$(srp_summary "$W/srp-reset1.pcap")
+	ops=${sum#* cm=}; ops=${ops%% *}
+	has "$ops" 0x0015 || bad "srp-reset1.pcap: no CM DREQ (saw: $ops)"
+fi
+
+note "== rdma-test: sweep of ${RDMA_SRP_SWEEP_SEEDS:-40} seeds of faults over SRP"
+"$SIM" --sweep "${RDMA_SRP_SWEEP_SEEDS:-40}" --transport srp --jobs 2 | tail -1 ||
+	bad "SRP fault sweep"
+
 if [ -n "$ASAN" ]; then
 	note "== rdma-test: ASan/UBSan build"
 	"$ASAN" --transport iser --scenario mixed --seed 11 --duration 20ms \
 		--pcap "$W/asan1.pcap" || bad "asan mixed over iSER"
 	"$ASAN" --transport iser --scenario faults --seed 12 --duration 40ms \
 		--mtu 1024 --pcap "$W/asan2.pcap" || bad "asan faults over iSER"
+	"$ASAN" --transport srp --scenario faults --seed 13 --duration 40ms \
+		--pcap "$W/asan3.pcap" || bad "asan faults over SRP"
 fi
 
 [ $fail -eq 0 ] && note "rdma-test: PASS" || note "rdma-test: FAIL"

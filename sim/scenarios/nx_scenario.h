@@ -45,6 +45,9 @@ struct nx_scn_env {
 	 * (link model's latency/jitter/bandwidth, RoCEv2 capture attached);
 	 * NULL: iSCSI over sim TCP on net. */
 	struct nx_sim_rdma *fabric;
+	/* --transport srp: with fabric, the sessions are SRP channels
+	 * (transports/srp) instead of iSER connections. */
+	bool srp;
 	uint64_t duration_ns;            /* virtual time of the workload */
 	uint32_t faults;                 /* --faults mask */
 	bool faults_set;                 /* --faults given (else the default) */

@@ -54,6 +54,12 @@
  * port down first.  The invariants are the same: the tasks of the lost
  * connection end with it (TASK ABORTED is never owed, RFC 7143 6.3.5),
  * the new nexus gets 29h/00h once, acknowledged writes read back.
+ * Over SRP (env->srp, same fabric and faults) each initiator is an SRP
+ * initiator port logging in through the CM with a fixed port identifier,
+ * so a re-login is the same I_T nexus identity (PR registrations keep);
+ * the target reaches LU 0 through one SRP target port.  A lost channel
+ * ends its tasks (SRP 5.x: the I_T nexus is lost with its last channel),
+ * the new channel's nexus gets 29h/00h once.
  * A command whose connection died has an unknown outcome: its blocks stay
  * locked until the new session is logged in (the old session's tasks are
  * gone by then, RFC 7143 6.3.5), then a write counts as maybe-applied.
@@ -81,6 +87,7 @@
 #include "pr_model.h"
 #include "../../core/nx_wire.h"
 #include "../nx_sim_disk.h"
+#include "../nx_sim_srp.h"
 
 #define TGT_NAME "iqn.2026-11.dev.nexus:sim"
 #define TGT_IP 0x0a000001u
@@ -168,6 +175,8 @@ struct ini {
 	struct nx_ini_session *sess;
 	struct nx_sim_ini *si;            /* iSCSI over sim TCP */
 	struct nx_sim_iser_ini *xi;       /* or iSER */
+	struct nx_sim_srp_ini *pi;        /* or SRP */
+	struct nx_ini_srp_tmf stmf;       /* SRP: in->tmf's request on the wire */
 	struct nx_rng rng;
 	struct cmd cmds[QD_LIMIT];
 	uint32_t qd;
@@ -181,6 +190,10 @@ struct ini {
 	bool stalled;                     /* last issue round found nothing */
 	/* control: one at a time per initiator */
 	bool ctl_busy;
+	/* in->tmf in flight.  Recovery's ABORT TASK SET waits only for
+	 * this: a control command the reset aborted silently (TAS=0) would
+	 * keep ctl_busy for ever. */
+	bool tmf_out;
 	struct nx_ini_tmf tmf;
 	uint64_t tmf_submit_ns;
 	bool recover;                     /* owes an ABORT TASK SET (TAS=0) */
@@ -203,6 +216,7 @@ struct wl {
 	struct nx_sim_iscsi_target *starget;
 	struct nx_rdma_dev *tdev;         /* iSER: the target's HCA */
 	struct nx_sim_iser_target *itarget;
+	struct nx_sim_srp_target *ptarget; /* SRP: the target port */
 	struct nx_ini_driver drv;
 	struct ini ini[INI_MAX];
 	struct blk *blk;
@@ -247,14 +261,60 @@ struct wl {
 
 /* ---- transport: iSCSI over sim TCP, or iSER over the RDMA fabric ------------ */
 
+/* Over the RDMA fabric: iSER, or SRP when env->srp. */
 static bool over_iser(const struct wl *wl)
 {
 	return wl->env->fabric != NULL;
 }
 
+static bool over_srp(const struct wl *wl)
+{
+	return wl->env->srp;
+}
+
 static struct nx_ini_conn *ini_conn(struct ini *in)
 {
+	nx_assert(in->pi == NULL);
 	return in->xi != NULL ? nx_sim_iser_ini_conn(in->xi) : nx_sim_ini_conn(in->si);
+}
+
+/* The connection (SRP: channel) is gone or going. */
+static bool ini_dead(struct ini *in)
+{
+	if (in->pi != NULL)
+		return nx_ini_srp_is_dead(nx_sim_srp_ini_port(in->pi));
+	return nx_ini_conn_is_dead(ini_conn(in));
+}
+
+static int ini_submit(struct ini *in, struct nx_ini_scsi *req)
+{
+	if (in->pi != NULL)
+		return nx_ini_srp_scsi_submit(nx_sim_srp_ini_port(in->pi), req);
+	return nx_ini_scsi_submit(ini_conn(in), req);
+}
+
+/* nx_ini_sync_scsi() on LU 0 over whichever transport. */
+static int ini_sync_scsi(struct wl *wl, struct ini *in, const uint8_t *cdb,
+			 unsigned cdb_len, enum nx_ini_dir dir, void *buf,
+			 uint32_t len, struct nx_ini_scsi *r)
+{
+	if (in->pi != NULL)
+		return nx_sim_srp_ini_sync_scsi(in->pi, &wl->drv, 0, cdb, cdb_len,
+						dir, buf, len, r);
+	return nx_ini_sync_scsi(ini_conn(in), &wl->drv, 0, cdb, cdb_len, dir,
+				buf, len, r);
+}
+
+/* SRP port identifiers (SRP 5.2: identifier extension + EUI-64): the
+ * target port is extension 1 of I/O controller GUID 4e58:0000:0000:0001,
+ * initiator n is extension n + 1 of GUID 4e58:0000:0000:0100. */
+static void srp_port_id(bool target, unsigned n, uint8_t id[NX_SRP_PORT_ID_LEN])
+{
+	memset(id, 0, NX_SRP_PORT_ID_LEN);
+	id[7] = (uint8_t)(n + 1);
+	id[8] = 0x4e;
+	id[9] = 0x58;
+	id[target ? 15 : 14] = 1;
 }
 
 static int ini_connect(struct wl *wl, struct ini *in)
@@ -266,20 +326,36 @@ static int ini_connect(struct wl *wl, struct ini *in)
 				  0, 2 * SEC, &in->si);
 }
 
+/* SRP: the login is the CM exchange (0 once the SRP_LOGIN_RSP came). */
+static int srp_connect(struct wl *wl, struct ini *in)
+{
+	struct nx_ini_srp_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	srp_port_id(false, in->idx, cfg.iport);
+	srp_port_id(true, 0, cfg.tport);
+	return nx_sim_srp_ini_connect(wl->sim, in->dev, TGT_IP, NX_SIM_SRP_PORT,
+				      &cfg, 2 * SEC, &in->pi, NULL);
+}
+
 /* Frees the connection (what is outstanding fails: limbo). */
 static void ini_free(struct ini *in)
 {
 	nx_sim_ini_free(in->si);
 	nx_sim_iser_ini_free(in->xi);
+	nx_sim_srp_ini_free(in->pi);
 	in->si = NULL;
 	in->xi = NULL;
+	in->pi = NULL;
 }
 
 /* The initiator gives up on its connection (a NOP-Out timeout): RST, or
  * over iSER a disconnect (DREQ; its timer ends it on a dead path). */
 static void ini_drop(struct ini *in)
 {
-	if (in->xi != NULL)
+	if (in->pi != NULL)
+		nx_ini_srp_disconnect(nx_sim_srp_ini_port(in->pi));
+	else if (in->xi != NULL)
 		nx_ini_iser_disconnect(nx_sim_iser_ini_iser(in->xi));
 	else
 		nx_sim_stream_reset(nx_sim_ini_stream(in->si));
@@ -287,25 +363,34 @@ static void ini_drop(struct ini *in)
 
 static void target_listen(struct wl *wl, const struct nx_iscsi_server_config *sc)
 {
-	if (over_iser(wl))
+	struct nx_srp_target_config pc = { .target = wl->tgt, .rtpi = 1 };
+
+	srp_port_id(true, 0, pc.port_id);
+	if (over_srp(wl))
+		wl->ptarget = nx_sim_srp_target_new(wl->sim, wl->tdev,
+						    NX_SIM_SRP_PORT, &pc);
+	else if (over_iser(wl))
 		wl->itarget = nx_sim_iser_target_new(wl->sim, wl->tdev, ISCSI_PORT, sc);
 	else
 		wl->starget = nx_sim_iscsi_target_new(wl->sim, wl->thost,
 						      ISCSI_PORT, sc);
-	if (wl->itarget == NULL && wl->starget == NULL)
-		nx_scn_fail(wl->env, "sim %s target", over_iser(wl) ? "iSER" : "iSCSI");
+	if (wl->itarget == NULL && wl->starget == NULL && wl->ptarget == NULL)
+		nx_scn_fail(wl->env, "sim %s target", over_srp(wl) ? "SRP" :
+			    over_iser(wl) ? "iSER" : "iSCSI");
 }
 
 /* Every connection ends, the transport drains its tasks and lets go. */
 static void target_stop(struct wl *wl, const char *what)
 {
-	int rc = wl->itarget != NULL ? nx_sim_iser_target_free(wl->itarget, 60 * SEC)
-				     : nx_sim_iscsi_target_free(wl->starget, 60 * SEC);
+	int rc = wl->ptarget != NULL ? nx_sim_srp_target_free(wl->ptarget, 60 * SEC)
+		 : wl->itarget != NULL ? nx_sim_iser_target_free(wl->itarget, 60 * SEC)
+		 : nx_sim_iscsi_target_free(wl->starget, 60 * SEC);
 
 	if (rc != 0)
 		nx_scn_fail(wl->env, "%s: target connections never released", what);
 	wl->itarget = NULL;
 	wl->starget = NULL;
+	wl->ptarget = NULL;
 }
 
 /* ---- block contents -------------------------------------------------------- */
@@ -710,9 +795,8 @@ static bool pr_sync_prin(struct wl *wl, struct ini *in, uint8_t sa,
 		uint64_t s = nx_sim_now(wl->sim);
 
 		memset(buf, 0, NX_SCN_PR_DATA_IN_MAX);
-		if (nx_ini_sync_scsi(ini_conn(in), &wl->drv, 0, cdb, 10,
-				     NX_INI_DIR_READ, buf, NX_SCN_PR_DATA_IN_MAX,
-				     &r) != 0)
+		if (ini_sync_scsi(wl, in, cdb, 10, NX_INI_DIR_READ, buf,
+				  NX_SCN_PR_DATA_IN_MAX, &r) != 0)
 			return false;
 		wl->env->cmds++;
 		if (r.err == 0 && r.status == NX_STATUS_GOOD) {
@@ -746,8 +830,9 @@ static void pr_check_hook(struct wl *wl, const char *when)
 	for (unsigned i = 0; i < wl->o.initiators; i++) {
 		struct ini *in = &wl->ini[i];
 
-		if (in->down || in->need_relogin || in->si == NULL ||
-		    nx_ini_conn_is_dead(ini_conn(in)))
+		if (in->down || in->need_relogin ||
+		    (in->si == NULL && in->xi == NULL && in->pi == NULL) ||
+		    ini_dead(in))
 			continue;
 		if (!pr_sync_prin(wl, in, 0, keys, &klen) ||
 		    !pr_sync_prin(wl, in, 1, res, &rlen))
@@ -929,7 +1014,7 @@ static void cmd_submit(struct ini *in, struct cmd *c)
 	if (in->outstanding == 0 && !in->ctl_busy)
 		in->last_progress_ns = c->submit_ns;
 	in->outstanding++;
-	rc = nx_ini_scsi_submit(ini_conn(in), &c->req);
+	rc = ini_submit(in, &c->req);
 	if (rc != 0)
 		nx_scn_fail(in->wl->env, "initiator %u: submit %s: %d", in->idx,
 			    cdb_name(c), rc);
@@ -1053,7 +1138,42 @@ static void issue_modesel(struct ini *in, struct cmd *c)
 
 static void tmf_done(struct nx_ini_tmf *t);
 
-static void tmf_submit(struct ini *in, uint8_t fn)
+/* SRP: the answer in in->tmf's terms (SRP r16a 6.9 response codes). */
+static void srp_tmf_done(struct nx_ini_srp_tmf *t)
+{
+	struct ini *in = t->priv;
+
+	in->tmf.err = t->err;
+	in->tmf.response = t->rsp_code == NX_SRP_RSP_COMPLETE ?
+		NX_INI_TMF_RSP_COMPLETE : t->rsp_code == NX_SRP_RSP_TMF_NOT_SUPPORTED ?
+		NX_INI_TMF_RSP_NOT_SUPPORTED : NX_INI_TMF_RSP_REJECTED;
+	if (t->err == 0 && t->rsp_code != NX_SRP_RSP_COMPLETE)
+		nx_log(NX_LOG_INFO, "scn: ini%u SRP TMF response code %02Xh",
+		       in->idx, t->rsp_code);
+	tmf_done(&in->tmf);
+}
+
+/* in->tmf as an SRP_TSK_MGMT (SRP r16a 6.7 function codes). */
+static int srp_tmf_submit(struct ini *in)
+{
+	struct nx_ini_srp_tmf *t = &in->stmf;
+
+	memset(t, 0, sizeof(*t));
+	t->fn = in->tmf.function == NX_INI_TMF_ABORT_TASK ? NX_SRP_TMF_ABORT_TASK :
+		in->tmf.function == NX_INI_TMF_ABORT_TASK_SET ?
+		NX_SRP_TMF_ABORT_TASK_SET : NX_SRP_TMF_LUN_RESET;
+	nx_assert(in->tmf.function == NX_INI_TMF_ABORT_TASK ||
+		  in->tmf.function == NX_INI_TMF_ABORT_TASK_SET ||
+		  in->tmf.function == NX_INI_TMF_LOGICAL_UNIT_RESET);
+	t->lun = in->tmf.lun;
+	t->task_tag = in->tmf.ref_itt; /* the whole SRP tag (< 2^32) */
+	t->done = srp_tmf_done;
+	t->priv = in;
+	return nx_ini_srp_tmf_submit(nx_sim_srp_ini_port(in->pi), t);
+}
+
+/* ref: the command ABORT TASK names (set before the request is built). */
+static void tmf_submit(struct ini *in, uint8_t fn, const struct cmd *ref)
 {
 	int rc;
 
@@ -1061,15 +1181,19 @@ static void tmf_submit(struct ini *in, uint8_t fn)
 	in->tmf.function = fn;
 	in->tmf.lun = nx_ini_lun(0);
 	in->tmf.ref_itt = 0xffffffffu;
+	if (ref != NULL)
+		nx_ini_tmf_ref(&in->tmf, &ref->req);
 	in->tmf.done = tmf_done;
 	in->tmf.priv = in;
 	in->tmf_submit_ns = nx_sim_now(in->wl->sim);
 	if (in->outstanding == 0 && !in->ctl_busy)
 		in->last_progress_ns = in->tmf_submit_ns;
 	in->ctl_busy = true;
+	in->tmf_out = true;
 	if (fn == NX_INI_TMF_LOGICAL_UNIT_RESET)
 		ua_est_begin(in->wl, -1, -1, UA_LU_RESET);
-	rc = nx_ini_tmf_submit(ini_conn(in), &in->tmf);
+	rc = in->pi != NULL ? srp_tmf_submit(in)
+			    : nx_ini_tmf_submit(ini_conn(in), &in->tmf);
 	if (rc != 0)
 		nx_scn_fail(in->wl->env, "initiator %u: TMF %u submit: %d",
 			    in->idx, fn, rc);
@@ -1086,8 +1210,7 @@ static bool issue_abort_task(struct ini *in)
 	if (n == 0)
 		return false;
 	struct cmd *c = v[nx_rng_below(&in->rng, n)];
-	tmf_submit(in, NX_INI_TMF_ABORT_TASK);
-	nx_ini_tmf_ref(&in->tmf, &c->req);
+	tmf_submit(in, NX_INI_TMF_ABORT_TASK, c);
 	nx_log(NX_LOG_INFO, "scn: ini%u ABORT TASK itt 0x%x", in->idx, c->req.itt);
 	return true;
 }
@@ -1113,6 +1236,7 @@ static void tmf_lost(struct ini *in, const struct nx_ini_tmf *t)
 	}
 	in->tmf_limbo++;
 	in->ctl_busy = false;
+	in->tmf_out = false;
 	in->down = in->need_relogin = true;
 }
 
@@ -1124,6 +1248,7 @@ static void tmf_done(struct nx_ini_tmf *t)
 
 	nx_log(NX_LOG_INFO, "scn: ini%u TMF %u done err %d response %u", in->idx,
 	       t->function, t->err, t->response);
+	in->tmf_out = false;
 	if (t->err == NX_INI_ECONNRESET) {
 		tmf_lost(in, t);
 		return;
@@ -1188,7 +1313,7 @@ static void issue_control(struct ini *in, struct cmd *c)
 		return;
 	else if (pick == 9) {
 		nx_log(NX_LOG_INFO, "scn: ini%u LOGICAL UNIT RESET", in->idx);
-		tmf_submit(in, NX_INI_TMF_LOGICAL_UNIT_RESET);
+		tmf_submit(in, NX_INI_TMF_LOGICAL_UNIT_RESET, NULL);
 	}
 }
 
@@ -1202,14 +1327,14 @@ static bool issue_one(struct ini *in)
 
 	if (in->down)
 		return false;
-	if (nx_ini_conn_is_dead(ini_conn(in))) {
+	if (ini_dead(in)) {
 		in->down = in->need_relogin = true;
 		return false;
 	}
-	if (in->recover && !in->ctl_busy) {
+	if (in->recover && !in->tmf_out) {
 		in->recover = false;
 		nx_log(NX_LOG_INFO, "scn: ini%u ABORT TASK SET (recovery)", in->idx);
-		tmf_submit(in, NX_INI_TMF_ABORT_TASK_SET);
+		tmf_submit(in, NX_INI_TMF_ABORT_TASK_SET, NULL);
 		return true;
 	}
 	/* bounded work (o.events_max): stop issuing, drain as at the end */
@@ -1218,7 +1343,7 @@ static bool issue_one(struct ini *in)
 		in->wl->stopping = true;
 	if (c == NULL || in->wl->stopping)
 		return false;
-	if (in->wl->o.control && !in->ctl_busy &&
+	if (in->wl->o.control && !in->ctl_busy && !in->tmf_out &&
 	    nx_rng_below(&in->rng, 1000000) < in->ctl_ppm) {
 		issue_control(in, c);
 		return true;
@@ -1251,7 +1376,7 @@ static void issue_event(void *arg)
 static void issue_schedule(struct ini *in)
 {
 	bool want = !in->down &&
-		    ((in->recover && !in->ctl_busy) ||
+		    ((in->recover && !in->tmf_out) ||
 		     (!in->wl->stopping && in->outstanding < in->qd));
 	uint64_t delay;
 
@@ -1270,8 +1395,7 @@ static void sync_cmd(struct wl *wl, struct ini *in, const uint8_t *cdb,
 		     unsigned cdb_len, enum nx_ini_dir dir, void *buf,
 		     uint32_t len, struct nx_ini_scsi *r)
 {
-	int rc = nx_ini_sync_scsi(ini_conn(in), &wl->drv, 0, cdb,
-				  cdb_len, dir, buf, len, r);
+	int rc = ini_sync_scsi(wl, in, cdb, cdb_len, dir, buf, len, r);
 
 	if (rc != 0)
 		nx_scn_fail(wl->env, "initiator %u: sync CDB %02Xh: %d", in->idx,
@@ -1303,10 +1427,9 @@ static void sync_cmd_ua(struct wl *wl, struct ini *in, const uint8_t *cdb,
 		    "%X/%02Xh/%02Xh", in->idx, cdb[0], r->status, key, asc, ascq);
 }
 
-/* Connect and log in (a new session, same ISID: a re-login reinstates
- * the session, RFC 7143 6.3.5).  False when the network or the target
- * was not there; the caller retries. */
-static bool ini_try_login(struct wl *wl, struct ini *in)
+/* iSCSI / iSER: connect, then the login phase; *s_out: when the login
+ * (the establisher of 29h/00h) was sent. */
+static bool iscsi_try_login(struct wl *wl, struct ini *in, uint64_t *s_out)
 {
 	struct nx_ini_config cfg;
 	struct nx_ini_login lg;
@@ -1343,6 +1466,43 @@ static bool ini_try_login(struct wl *wl, struct ini *in)
 		in->sess = NULL;
 		return false;
 	}
+	nx_log(NX_LOG_INFO, "scn: ini%u logged in, tsih %u", in->idx, lg.tsih);
+	*s_out = s;
+	return true;
+}
+
+/* SRP: the channel's login (SRP_LOGIN_REQ in the CM REQ) makes the
+ * I_T nexus. */
+static bool srp_try_login(struct wl *wl, struct ini *in, uint64_t *s_out)
+{
+	uint64_t s;
+	int rc;
+
+	in->ua[UA_POWER_ON].establishing++;
+	s = nx_sim_now(wl->sim);
+	rc = srp_connect(wl, in);
+	if (rc != 0) {
+		nx_log(NX_LOG_INFO, "scn: ini%u SRP login: %d", in->idx, rc);
+		ua_est_end(wl, (int)in->idx, -1, UA_POWER_ON, s, true, false);
+		in->pi = NULL;
+		return false;
+	}
+	nx_log(NX_LOG_INFO, "scn: ini%u logged in over SRP", in->idx);
+	*s_out = s;
+	return true;
+}
+
+/* Connect and log in (a new session, same ISID or SRP port: a re-login
+ * reinstates the session, RFC 7143 6.3.5, or replaces the channel, SRP
+ * 6.2).  False when the network or the target was not there; the caller
+ * retries. */
+static bool ini_try_login(struct wl *wl, struct ini *in)
+{
+	uint64_t s = 0;
+
+	if (!(over_srp(wl) ? srp_try_login(wl, in, &s)
+			   : iscsi_try_login(wl, in, &s)))
+		return false;
 	/* A new nexus: UAs owed to the previous one went with it. */
 	for (unsigned k = 0; k < UA_KINDS; k++) {
 		in->ua[k].any_definite = false;
@@ -1352,7 +1512,6 @@ static bool ini_try_login(struct wl *wl, struct ini *in)
 	ua_est_end(wl, (int)in->idx, -1, UA_POWER_ON, s, true, true);
 	in->login_done_ns = nx_sim_now(wl->sim);
 	in->last_progress_ns = in->login_done_ns;
-	nx_log(NX_LOG_INFO, "scn: ini%u logged in, tsih %u", in->idx, lg.tsih);
 	return true;
 }
 
@@ -1480,7 +1639,8 @@ static bool quiet(void *arg)
 	for (unsigned i = 0; i < wl->o.initiators; i++) {
 		const struct ini *in = &wl->ini[i];
 
-		if (in->outstanding || in->ctl_busy || in->recover || in->down ||
+		if (in->outstanding || in->ctl_busy || in->tmf_out || in->recover ||
+		    in->down ||
 		    in->need_relogin)
 			return false;
 	}
@@ -1610,10 +1770,10 @@ static void trap_fire(void *arg)
 	struct ini *in = &wl->ini[wl->trap.ini];
 
 	wl->trap.ev = NX_SIM_EVENT_NONE;
-	if (wl->trap.disconnect && in->xi != NULL) {
+	if (wl->trap.disconnect && (in->xi != NULL || in->pi != NULL)) {
 		nx_log(NX_LOG_INFO, "scn: fault: ini%u disconnects during an RDMA "
 		       "READ", in->idx);
-		nx_ini_iser_disconnect(nx_sim_iser_ini_iser(in->xi));
+		ini_drop(in);
 	} else {
 		nx_log(NX_LOG_INFO, "scn: fault: QP error mid-transfer (target QP "
 		       "0x%x to ini%u)", wl->trap.qpn, in->idx);
@@ -1810,6 +1970,37 @@ static void limbo_release(struct ini *in)
 	}
 }
 
+/* SRP: a new channel of the I_T nexus answers nothing before the old
+ * channel's nexus is gone, its tasks aborted and out of the backstore
+ * (transports/srp/target.c, "held"); the login itself promises nothing
+ * about them.  So the first answer on the new channel is when the
+ * commands that died with the old one are settled: a TEST UNIT READY
+ * (its UAs received as they come).  False if the channel died first. */
+static bool srp_barrier(struct wl *wl, struct ini *in)
+{
+	static const uint8_t tur[6] = { 0 };
+	struct nx_ini_scsi req, *r = &req; /* the slots may be in limbo */
+	uint8_t key = 0, asc = 0, ascq = 0;
+
+	for (unsigned tries = 0; tries < UA_KINDS + 2; tries++) {
+		uint64_t s = nx_sim_now(wl->sim);
+
+		if (nx_sim_srp_ini_sync_scsi(in->pi, &wl->drv, 0, tur, 6,
+					     NX_INI_DIR_NONE, NULL, 0, r) != 0)
+			return false;
+		wl->env->cmds++;
+		if (r->status == NX_STATUS_GOOD)
+			return true;
+		sense_decode(r, &key, &asc, &ascq);
+		if (r->status != NX_STATUS_CHECK_CONDITION || key != 0x06)
+			break;
+		ua_receive(in, asc, ascq, s);
+	}
+	nx_scn_fail(wl->env, "initiator %u: TEST UNIT READY after the SRP "
+		    "re-login: status 0x%02x sense %X/%02Xh/%02Xh", in->idx,
+		    r->status, key, asc, ascq);
+}
+
 static void relogin(struct wl *wl, struct ini *in)
 {
 	unsigned tries = 0;
@@ -1818,7 +2009,9 @@ static void relogin(struct wl *wl, struct ini *in)
 	ini_free(in); /* fails what is outstanding: limbo */
 	nx_ini_session_free(in->sess);
 	in->sess = NULL;
-	while (!ini_try_login(wl, in)) {
+	while (!ini_try_login(wl, in) ||
+	       (over_srp(wl) && !srp_barrier(wl, in))) {
+		ini_free(in); /* NULL if the login failed */
 		if (++tries == RELOGIN_TRIES)
 			nx_scn_fail(wl->env, "initiator %u: no login possible "
 				    "for %u tries after a fault", in->idx, tries);
@@ -1826,6 +2019,7 @@ static void relogin(struct wl *wl, struct ini *in)
 	}
 	in->recover = false; /* the new session has no old tasks */
 	in->ctl_busy = false;
+	in->tmf_out = false;
 	limbo_release(in);
 	in->down = in->need_relogin = false;
 	wl->env->reconnects++;
@@ -1843,7 +2037,8 @@ static void watchdog(struct wl *wl)
 	for (unsigned i = 0; i < wl->o.initiators; i++) {
 		struct ini *in = &wl->ini[i];
 
-		if (in->down || (in->outstanding == 0 && !in->ctl_busy) ||
+		if (in->down || (in->outstanding == 0 && !in->ctl_busy &&
+				  !in->tmf_out) ||
 		    now - in->last_progress_ns < WATCHDOG_NS)
 			continue;
 		if (wl->faults_total == 0 || wl->fault_end_ns < in->last_progress_ns)
@@ -1920,8 +2115,14 @@ static void teardown(struct wl *wl)
 	for (unsigned i = 0; i < wl->o.initiators; i++) {
 		struct ini *in = &wl->ini[i];
 		uint8_t response = 0xff;
-		int rc = nx_ini_sync_logout(ini_conn(in), &wl->drv,
-					    NX_INI_LOGOUT_SESSION, &response);
+		int rc = 0;
+
+		if (in->pi != NULL) { /* SRP 6.5: SRP_I_LOGOUT has no answer */
+			rc = nx_sim_srp_ini_sync_logout(in->pi, &wl->drv);
+			response = 0;
+		} else
+			rc = nx_ini_sync_logout(ini_conn(in), &wl->drv,
+						NX_INI_LOGOUT_SESSION, &response);
 
 		if (rc != 0 || response != 0)
 			nx_scn_fail(wl->env, "initiator %u: logout: %d response %u",

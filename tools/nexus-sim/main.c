@@ -3,10 +3,10 @@
  *
  *   nexus-sim --scenario NAME --seed N [--link MODEL] [--pcap FILE]
  *             [--log FILE] [--duration SIM_TIME] [--faults KINDS] [--bench]
- *             [--transport iscsi|iser] [--mtu BYTES]
+ *             [--transport iscsi|iser|srp] [--mtu BYTES]
  *   nexus-sim --sweep N [--start S] [--shard I/M] [--jobs J]
  *             [--scenario NAME] [--faults KINDS] [--link MODEL] [--duration T]
- *             [--transport iscsi|iser] [--mtu BYTES]
+ *             [--transport iscsi|iser|srp] [--mtu BYTES]
  *   nexus-sim --list
  *
  * Prints ONE summary line (scenario, seed, link, simulated time,
@@ -32,6 +32,10 @@
  * path MTU (256..4096, default 4096), and --pcap writes the RoCEv2
  * capture (CM exchange included, so Wireshark dissects iSER + iSCSI).
  * The connection faults become RDMA ones (sim/scenarios/workload.c).
+ * --transport srp likewise, with SRP (SRP r16a) channels instead: one
+ * SRP target port, each initiator an SRP initiator port logging in
+ * through the CM; the capture shows SRP's CM exchange (the login
+ * request in the REQ) and its IUs as the payload of RC SENDs.
  *
  * --sweep runs seeds S..S+N-1 (S defaults to 1) of a scenario (default
  * `faults`), each in a forked child so a failure cannot stop the sweep,
@@ -58,7 +62,8 @@
 
 struct args {
 	const char *scenario, *link, *pcap, *log;
-	bool iser;
+	const char *transport;            /* "iser", "srp"; NULL: iSCSI */
+	bool rdma;                        /* iser or srp */
 	uint32_t mtu;
 	uint64_t seed, duration_ns;
 	bool list, bench, seed_set;
@@ -73,7 +78,7 @@ struct run {
 	const struct nx_scenario *scn;
 	struct nx_sim *sim;
 	struct nx_sim_pcap *pcap;
-	struct nx_sim_rdma *fabric;       /* --transport iser */
+	struct nx_sim_rdma *fabric;       /* --transport iser|srp */
 	FILE *log;
 	char link_str[NX_LINK_STR_MAX];
 	struct timespec wall0, cpu0;
@@ -85,11 +90,11 @@ static void usage(FILE *f)
 	fprintf(f, "usage: nexus-sim --scenario NAME --seed N [--link MODEL] "
 		"[--pcap FILE] [--log FILE]\n"
 		"                 [--duration SIM_TIME] [--faults KINDS] [--bench]\n"
-		"                 [--transport iscsi|iser] [--mtu BYTES]\n"
+		"                 [--transport iscsi|iser|srp] [--mtu BYTES]\n"
 		"       nexus-sim --sweep N [--start S] [--shard I/M] [--jobs J] "
 		"[--scenario NAME]\n"
 		"                 [--faults KINDS] [--link MODEL] [--duration SIM_TIME]\n"
-		"                 [--transport iscsi|iser] [--mtu BYTES]\n"
+		"                 [--transport iscsi|iser|srp] [--mtu BYTES]\n"
 		"       nexus-sim --list\n"
 		"  SIM_TIME: 250ms, 1s, 1.5s, 800us (virtual time of the workload)\n"
 		"  KINDS: all | none | link,reset,disk,crash,power\n"
@@ -97,8 +102,8 @@ static void usage(FILE *f)
 		"jitter=20us,loss=0.01,...[,mtu=N] | random\n"
 		"         | ns3[:topo=p2p|csma,rate=1G,delay=50us,queue=1000p,loss=0.001,"
 		"mtu=1500]\n"
-		"  --transport iser: iSER over the sim RDMA fabric (RoCEv2 pcap); "
-		"--mtu: its path MTU\n");
+		"  --transport iser|srp: iSER or SRP over the sim RDMA fabric "
+		"(RoCEv2 pcap); --mtu: its path MTU\n");
 }
 
 /* "1.5s", "250ms", "800us", "1000ns", "1000" (ns).  No floating point. */
@@ -150,8 +155,9 @@ static int parse_sweep_arg(const char *o, const char *v, struct args *a,
 		return nx_scn_faults_parse(v, &a->faults) == 0 ? 0 : -1;
 	}
 	if (strcmp(o, "--transport") == 0) {
-		a->iser = strcmp(v, "iser") == 0;
-		return a->iser || strcmp(v, "iscsi") == 0 ? 0 : -1;
+		a->rdma = strcmp(v, "iser") == 0 || strcmp(v, "srp") == 0;
+		a->transport = a->rdma ? v : NULL;
+		return a->rdma || strcmp(v, "iscsi") == 0 ? 0 : -1;
 	}
 	if (strcmp(o, "--mtu") == 0) {
 		if (parse_u64(v, &j) != 0 || j < 256 || j > 4096 || (j & (j - 1)))
@@ -233,7 +239,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		} else
 			return -1;
 	}
-	if (a->mtu != 0 && !a->iser)
+	if (a->mtu != 0 && !a->rdma)
 		return -1;
 	if (a->sweep) {
 		if (a->scenario == NULL)
@@ -274,12 +280,13 @@ static void summary(const struct run *r, const struct nx_scn_env *env,
 			 (unsigned long long)env->reconnects,
 			 (unsigned long long)env->watchdogs);
 
-	printf("nexus-sim scenario=%s seed=%llu %slink=%s sim_time=%llu.%09llus "
+	printf("nexus-sim scenario=%s seed=%llu %s%s%slink=%s sim_time=%llu.%09llus "
 	       "cmds=%llu bytes=%llu tmfs=%llu uas=%llu events=%llu %swall=%.3fs "
 	       "cpu=%.3fs sim_cmds_per_wall_sec=%.0f sim_cmds_per_cpu_sec=%.0f "
 	       "result=%s\n",
 	       r->scn->name, (unsigned long long)r->a->seed,
-	       r->fabric != NULL ? "transport=iser " : "", r->link_str,
+	       r->a->rdma ? "transport=" : "", r->a->rdma ? r->a->transport : "",
+	       r->a->rdma ? " " : "", r->link_str,
 	       (unsigned long long)(now / 1000000000ull),
 	       (unsigned long long)(now % 1000000000ull),
 	       (unsigned long long)env->cmds, (unsigned long long)env->bytes,
@@ -310,7 +317,7 @@ static void on_fail(struct nx_scn_env *env, const char *why)
 	exit(1);
 }
 
-/* --transport iser: the fabric takes the link's latency, jitter and
+/* --transport iser|srp: the fabric takes the link's latency, jitter and
  * bandwidth. */
 static int make_fabric(struct run *r, const struct nx_link_opts *lo)
 {
@@ -343,7 +350,7 @@ static struct nx_sim_net *make_net(struct run *r)
 	net = nx_sim_net_new(r->sim, &no, &lo);
 	if (net == NULL)
 		return NULL;
-	if (r->a->iser && make_fabric(r, &lo) != 0) {
+	if (r->a->rdma && make_fabric(r, &lo) != 0) {
 		nx_sim_net_free(net);
 		return NULL;
 	}
@@ -377,8 +384,9 @@ static int run_scenario(struct run *r)
 		memcpy(faults, " --faults ", 10);
 		nx_scn_faults_format(r->a->faults, faults + 10, sizeof(faults) - 10);
 	}
-	if (r->a->iser)
-		snprintf(xport, sizeof(xport), " --transport iser --mtu %u",
+	if (r->a->rdma)
+		snprintf(xport, sizeof(xport), " --transport %s --mtu %u",
+			 r->a->transport,
 			 r->a->mtu ? r->a->mtu : 4096u);
 	nx_sim_set_repro(r->sim, "nexus-sim --scenario %s --seed %llu "
 			 "--link '%s' --duration %lluns%s%s", r->scn->name,
@@ -388,6 +396,7 @@ static int run_scenario(struct run *r)
 	env.sim = r->sim;
 	env.net = net;
 	env.fabric = r->fabric;
+	env.srp = r->a->rdma && strcmp(r->a->transport, "srp") == 0;
 	env.duration_ns = r->a->duration_ns;
 	env.faults = r->a->faults;
 	env.faults_set = r->a->faults_set;
@@ -538,11 +547,12 @@ static void sweep_repro(const struct sweep_state *st, uint64_t seed)
 
 	if (a->faults_set)
 		nx_scn_faults_format(a->faults, faults, sizeof(faults));
-	printf("reproduce with: nexus-sim --scenario %s --seed %llu%s%s%s%s%s%s",
+	printf("reproduce with: nexus-sim --scenario %s --seed %llu%s%s%s%s%s%s%s",
 	       a->scenario, (unsigned long long)seed,
 	       a->faults_set ? " --faults " : "", faults,
 	       a->link ? " --link '" : "", a->link ? a->link : "",
-	       a->link ? "'" : "", a->iser ? " --transport iser" : "");
+	       a->link ? "'" : "", a->rdma ? " --transport " : "",
+	       a->rdma ? a->transport : "");
 	if (a->mtu)
 		printf(" --mtu %u", a->mtu);
 	if (a->duration_ns)
@@ -596,11 +606,13 @@ static void sweep_summary(const struct sweep_state *st, double wall)
 	nx_scn_faults_format(a->faults_set ? a->faults :
 			     (strcmp(a->scenario, "faults") == 0 ?
 			      NX_SCN_FAULTS_ALL : 0), faults, sizeof(faults));
-	printf("nexus-sim sweep scenario=%s %sseeds=%llu start=%llu count=%llu "
+	printf("nexus-sim sweep scenario=%s %s%s%sseeds=%llu start=%llu count=%llu "
 	       "shard=%llu/%llu faults=%s failures=%llu injected=link:%llu,"
 	       "reset:%llu,disk:%llu,crash:%llu,power:%llu reconnects=%llu "
 	       "watchdogs=%llu wall=%.1fs result=%s\n", a->scenario,
-	       a->iser ? "transport=iser " : "", (unsigned long long)st->run, (unsigned long long)a->start,
+	       a->rdma ? "transport=" : "", a->rdma ? a->transport : "",
+	       a->rdma ? " " : "", (unsigned long long)st->run,
+	       (unsigned long long)a->start,
 	       (unsigned long long)a->sweep, (unsigned long long)a->shard_i,
 	       (unsigned long long)(a->shard_n ? a->shard_n : 1), faults,
 	       (unsigned long long)st->failed,

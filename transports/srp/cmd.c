@@ -404,7 +404,9 @@ void srp_cmd_rx(struct nx_srp_chan *ch, const uint8_t *iu, uint32_t len)
 
 /* ---- completions --------------------------------------------------------------------- */
 
-static void task_done(struct nx_task *t)
+static void abort_waiters_answer(struct nx_srp_chan *ch, uint16_t first);
+
+static void task_end(struct nx_task *t)
 {
 	struct srp_req *req = req_of(t);
 	struct nx_srp_chan *ch = req->ch;
@@ -431,6 +433,20 @@ static void task_done(struct nx_task *t)
 	}
 	req->state = REQ_DONE;
 	req_try_free(req);
+}
+
+/* The task left the core: its answer, then the ABORT TASKs that waited
+ * for it (req may be freed in between). */
+static void task_done(struct nx_task *t)
+{
+	struct srp_req *req = req_of(t);
+	struct nx_srp_chan *ch = req->ch;
+	uint16_t waiters = req->waiter;
+
+	req->waiter = SRP_REQ_NONE;
+	task_end(t);
+	if (waiters != SRP_REQ_NONE)
+		abort_waiters_answer(ch, waiters);
 }
 
 const struct nx_nexus_ops srp_nexus_ops = { task_done };
@@ -518,17 +534,65 @@ static uint8_t tmf_code(enum nx_tmf_result res)
 	}
 }
 
-static void tmf_done(struct nx_tmf *tmf)
+static void tmf_finish(struct srp_req *req, uint8_t code)
 {
-	struct srp_req *req = tmf->priv;
 	struct nx_srp_chan *ch = req->ch;
 
 	nx_assert(ch->tmfs_pending > 0);
 	ch->tmfs_pending--;
 	req->state = REQ_DONE;
-	tmf_respond(ch, req->tag, tmf_code(tmf->result));
+	tmf_respond(ch, req->tag, code);
 	srp_req_free(req);
 	srp_flush_credits(ch);
+}
+
+/* The command ABORT TASK names is still in the core although the core
+ * found no task to abort: another TMF (or QErr) is aborting it and it
+ * has not left the backstore yet. */
+static struct srp_req *abort_target_busy(struct nx_srp_chan *ch,
+					 const struct nx_tmf *tmf)
+{
+	for (uint32_t i = 0; i < SRP_REQS; i++) {
+		struct srp_req *o = &ch->reqs[i];
+
+		if (!o->is_tmf && o->task_live && !o->aborted &&
+		    (o->state == REQ_DATA_OUT || o->state == REQ_CORE) &&
+		    o->tag == tmf->ref_tag && o->task.lun == tmf->lun)
+			return o;
+	}
+	return NULL;
+}
+
+/* The command the ABORT TASKs of this chain waited for left the core. */
+static void abort_waiters_answer(struct nx_srp_chan *ch, uint16_t first)
+{
+	for (uint16_t w = first; w != SRP_REQ_NONE;) {
+		struct srp_req *tr = &ch->reqs[w];
+
+		nx_assert(tr->is_tmf && w < SRP_REQS);
+		w = tr->waiter;
+		tmf_finish(tr, NX_SRP_RSP_COMPLETE);
+	}
+}
+
+static void tmf_done(struct nx_tmf *tmf)
+{
+	struct srp_req *req = tmf->priv;
+	struct srp_req *busy;
+
+	/* SAM-5 7.2: FUNCTION COMPLETE for ABORT TASK says the task is
+	 * gone, and the initiator takes it as aborted.  A task another
+	 * function (a LOGICAL UNIT RESET, say) is still aborting may yet
+	 * write the medium: the answer waits until it has left the core.
+	 * (SRP has no TASK DOES NOT EXIST; iSCSI says that at once.) */
+	if (tmf->fn == NX_TMF_ABORT_TASK &&
+	    tmf->result == NX_TMF_TASK_NOT_FOUND &&
+	    (busy = abort_target_busy(req->ch, tmf)) != NULL) {
+		req->waiter = busy->waiter;
+		busy->waiter = (uint16_t)(req - req->ch->reqs);
+		return;
+	}
+	tmf_finish(req, tmf_code(tmf->result));
 }
 
 static bool tmf_fn(uint8_t srp_fn, enum nx_tmf_fn *fn)

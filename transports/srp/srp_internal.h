@@ -68,6 +68,10 @@ struct srp_req {
 	uint32_t xfer_len, posted, doff;
 	uint16_t di;
 	uint16_t next_free;
+	/* ABORT TASKs answered only when this command leaves the core: the
+	 * first one's slot, chained through the TMF requests' own field
+	 * (cmd.c tmf_done). */
+	uint16_t waiter;           /* SRP_REQ_NONE: none */
 };
 
 enum srp_chan_state {
@@ -82,6 +86,7 @@ struct nx_srp_target {
 	char tport_name[2 + 2 * NX_SRP_PORT_ID_LEN + 1];
 	struct nx_srp_chan *chans[NX_SRP_CHANNELS_MAX];
 	unsigned nchans;
+	uint64_t logins;           /* channels accepted: their order */
 };
 
 struct nx_srp_chan {
@@ -115,6 +120,15 @@ struct nx_srp_chan {
 	uint8_t state;             /* enum srp_chan_state */
 	bool disconnected;         /* the CM said DISCONNECTED */
 	bool told;                 /* nexus shutdown started */
+	/* An older channel of the same I_T nexus still exists (being logged
+	 * out or torn down): the IUs received wait, in order, until its
+	 * nexus is gone (target.c, "held"). */
+	uint64_t seq;              /* login order on the target port */
+	bool held;
+	uint16_t held_head, held_n;
+	uint16_t held_rx[SRP_RX_BUFS];   /* receive buffer indices */
+	uint16_t held_len[SRP_RX_BUFS];  /* their byte counts */
+	struct nx_timer *resume;
 	void (*release)(void *ctx);
 	void *release_ctx;
 	char peer[64], local[64];

@@ -22,6 +22,15 @@
  * the limit is a protocol violation: SRP_T_LOGOUT.  SRP_AER_REQ is not
  * sent (unit attentions are reported on the next command, SAM-5 5.14).
  *
+ * A new login of an I_T nexus that still has an older channel (live, so
+ * MULTI-CHANNEL ACTION 00b logs it out, or already ending) is accepted
+ * at once, but what arrives on the new channel waits, in order, until
+ * the old channel's I_T nexus is gone: nx_nexus_shutdown has aborted
+ * its tasks (SAM-5 6.3.4) and every one of them has left the backstore,
+ * so none can still change the medium after a command of the new
+ * channel ran -- what iSCSI's session reinstatement gives (RFC 7143
+ * 6.3.5: the new login waits for the old session's tasks).
+ *
  * Teardown (as transports/iser): whoever ends the channel goes through
  * the CM; the QP is then in ERROR and every posted WR comes back.  Only
  * when the CM said DISCONNECTED and no WR is outstanding does the I_T
@@ -93,6 +102,7 @@ static void target_unlist(struct nx_srp_chan *ch)
 
 static void chan_free(struct nx_srp_chan *ch)
 {
+	nx_timer_free(ch->resume);
 	nx_rdma_qp_free(ch->qp);
 	nx_rdma_cq_free(ch->cq);
 	nx_rdma_dereg_mr(ch->rx_mr);
@@ -108,18 +118,51 @@ static void chan_free(struct nx_srp_chan *ch)
 	nx_free(ch);
 }
 
+/* A channel of the I_T nexus of iport accepted before seq still exists. */
+static bool older_exists(const struct nx_srp_target *t, const uint8_t *iport,
+			 uint64_t seq)
+{
+	for (unsigned i = 0; i < NX_SRP_CHANNELS_MAX; i++) {
+		const struct nx_srp_chan *o = t->chans[i];
+
+		if (o != NULL && o->seq < seq &&
+		    memcmp(o->iport, iport, NX_SRP_PORT_ID_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A channel of iport's nexus is gone: the held channels of that nexus
+ * with no older one left go on (from a timer: not inside the core's
+ * shutdown callback). */
+static void held_release(struct nx_srp_target *t, const uint8_t *iport)
+{
+	for (unsigned i = 0; i < NX_SRP_CHANNELS_MAX; i++) {
+		struct nx_srp_chan *ch = t->chans[i];
+
+		if (ch != NULL && ch->held &&
+		    memcmp(ch->iport, iport, NX_SRP_PORT_ID_LEN) == 0 &&
+		    !older_exists(t, iport, ch->seq))
+			nx_timer_arm(ch->resume, 0);
+	}
+}
+
 /* Every task drained (nx_nexus_shutdown's done): the channel goes. */
 static void nexus_down(void *arg)
 {
 	struct nx_srp_chan *ch = arg;
+	struct nx_srp_target *t = ch->tgt;
 	void (*release)(void *ctx) = ch->release;
 	void *rctx = ch->release_ctx;
+	uint8_t iport[NX_SRP_PORT_ID_LEN];
 
 	nx_assert(ch->reqs_used == 0);
 	nx_nexus_free(ch->nexus);
 	ch->nexus = NULL;
 	target_unlist(ch);
+	memcpy(iport, ch->iport, sizeof(iport));
 	chan_free(ch);
+	held_release(t, iport);
 	if (release != NULL)
 		release(rctx);
 }
@@ -247,6 +290,7 @@ struct srp_req *srp_req_alloc(struct nx_srp_chan *ch)
 	req->ch = ch;
 	req->desc = ch->descs + (size_t)idx * SRP_TABLE_BYTES;
 	req->state = REQ_CORE;
+	req->waiter = SRP_REQ_NONE;
 	ch->reqs_used++;
 	return req;
 }
@@ -338,6 +382,17 @@ static void handle_wc(struct nx_srp_chan *ch, const struct nx_rdma_wc *wc)
 		srp_close(ch, "work request failed");
 	if (kind == SRP_WR_RECV) {
 		nx_assert(idx < SRP_RX_BUFS);
+		if (ok && ch->held && srp_live(ch)) {
+			/* its buffer is posted again once it is handled */
+			uint16_t at = (uint16_t)((ch->held_head + ch->held_n) %
+						 SRP_RX_BUFS);
+
+			nx_assert(ch->held_n < SRP_RX_BUFS);
+			ch->held_rx[at] = (uint16_t)idx;
+			ch->held_len[at] = (uint16_t)wc->byte_len;
+			ch->held_n++;
+			return;
+		}
 		if (ok && srp_live(ch))
 			rx_iu(ch, ch->rx + (size_t)idx * NX_SRP_MAX_IT_IU,
 			      wc->byte_len);
@@ -355,6 +410,28 @@ static void handle_wc(struct nx_srp_chan *ch, const struct nx_rdma_wc *wc)
 			  idx < SRP_REQS);
 		srp_req_wc(&ch->reqs[idx], (enum srp_wr_kind)kind, ok);
 	}
+}
+
+/* The older channel's nexus is gone: the held IUs are handled in the
+ * order they came (more may arrive meanwhile and join the queue). */
+static void held_resume(void *arg)
+{
+	struct nx_srp_chan *ch = arg;
+
+	nx_assert(ch->held);
+	while (ch->held_n > 0) {
+		uint16_t idx = ch->held_rx[ch->held_head];
+		uint16_t len = ch->held_len[ch->held_head];
+
+		ch->held_head = (uint16_t)((ch->held_head + 1) % SRP_RX_BUFS);
+		ch->held_n--;
+		if (srp_live(ch))
+			rx_iu(ch, ch->rx + (size_t)idx * NX_SRP_MAX_IT_IU, len);
+		if (ch->state != CH_CLOSING && post_recv(ch, idx) != NX_OK)
+			srp_close(ch, "receive refused");
+	}
+	ch->held = false;
+	maybe_finish(ch); /* last: may free ch */
 }
 
 static void cq_event(void *arg, struct nx_rdma_cq *cq)
@@ -445,12 +522,13 @@ static bool chan_resources(struct nx_srp_chan *ch, struct nx_rdma_dev *dev)
 	struct nx_rdma_qp_attr qa = { 0 };
 
 	ch->pd = nx_rdma_pd_new(dev);
+	ch->resume = nx_timer_new(held_resume, ch);
 	ch->rx = nx_alloc((size_t)SRP_RX_BUFS * NX_SRP_MAX_IT_IU);
 	ch->tx = nx_alloc((size_t)SRP_TX_BUFS * NX_SRP_MAX_TI_IU);
 	ch->descs = nx_alloc((size_t)SRP_REQS * SRP_TABLE_BYTES);
 	ch->reqs = nx_alloc(sizeof(*ch->reqs) * SRP_REQS);
-	if (ch->pd == NULL || ch->rx == NULL || ch->tx == NULL ||
-	    ch->descs == NULL || ch->reqs == NULL)
+	if (ch->pd == NULL || ch->resume == NULL || ch->rx == NULL ||
+	    ch->tx == NULL || ch->descs == NULL || ch->reqs == NULL)
 		return false;
 	ch->rx_mr = nx_rdma_reg_mr(ch->pd, ch->rx, (size_t)SRP_RX_BUFS *
 				   NX_SRP_MAX_IT_IU, NX_RDMA_ACCESS_LOCAL_WRITE);
@@ -585,6 +663,8 @@ struct nx_srp_chan *nx_srp_accept(struct nx_srp_target *t,
 	}
 	ch->release = release;
 	ch->release_ctx = ctx;
+	ch->seq = ++t->logins;
+	ch->held = older_exists(t, req.iport, ch->seq);
 	/* SRP 6.2 MULTI-CHANNEL ACTION 00b: the nexus's old channel ends. */
 	if (old != NULL)
 		srp_logout(old, NX_SRP_LO_MULTI_CHANNEL, "replaced by a new login");
