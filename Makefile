@@ -298,6 +298,19 @@ $(FZ)/replay/fuzz_pcap: $(FZ)/replay/obj/fuzz/fuzz_pcap.o $(FZ)/replay/obj/fuzz/
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ -lpcap -lpthread
 
+# fuzz_url attacks the iSCSI URL parser of initiator/user (user space
+# only, so not in libnexus.a).
+FUZZ_URL_SRC := initiator/user/url.c
+$(FZ)/bin/fuzz_url: $(FZ)/obj/fuzz/fuzz_url.o $(call objs,$(FZ),$(FUZZ_COMMON) $(FUZZ_URL_SRC)) $(FZ)/lib/libnexus.a $(FZ)/lib/libnx_user.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)clang $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lpthread
+
+$(FZ)/replay/fuzz_url: $(FZ)/replay/obj/fuzz/fuzz_url.o $(FZ)/replay/obj/fuzz/replay_main.o $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_COMMON) $(FUZZ_URL_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ -lpthread
+
 # fuzz_sim, the simulation fuzzer, runs the simulator: it links the sim
 # platform (libnx_sim.a and libnexus.a as a group, libpcap), never
 # libnx_user.a nor fuzz_common.c, plus the scenario engine and

@@ -12,7 +12,7 @@
 #
 # Builds every target of fuzz/targets.txt against the portable library
 # (core/, transports/, initiator/) and the platform its third column
-# names: "user" platform/user (+ fuzz_plat_user.c), "sim" the
+# names: "user" platform/user (+ fuzz_plat_user.c; url.c for fuzz_url), "sim" the
 # simulator's platform (sim/ with sim/rng.c, + fuzz_plat_sim.c: virtual
 # time, the RDMA fabric), "vopr" (fuzz_sim) the simulator with
 # fuzz_sim_rng.c and the scenarios, "pcap" platform/user + the trace
@@ -36,7 +36,8 @@ cd "$root"
 flags=(-std=gnu11 -I. -D_GNU_SOURCE $CFLAGS)
 portable=$(ls core/*.c core/backstore/*.c transports/iscsi/*.c \
 	transports/iser/*.c initiator/*.c | grep -v '_test\.c$')
-srcs="$portable $(ls platform/user/*.c | grep -v '_test\.c$') fuzz/fuzz_common.c fuzz/fuzz_plat_user.c"
+srcs="$portable $(ls platform/user/*.c | grep -v '_test\.c$') fuzz/fuzz_common.c fuzz/fuzz_plat_user.c
+	initiator/user/url.c"
 
 # Each source is compiled once per run (the archives share objects).
 declare -A built=()

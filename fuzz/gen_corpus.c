@@ -1427,9 +1427,30 @@ static void gen_iser(void)
 	free(b.d);
 }
 
+/* ---- fuzz_url ------------------------------------------------------------------------ */
+
+static void gen_url(void)
+{
+	static const char *const urls[][2] = {
+		{ "plain", "iscsi://127.0.0.1:3260/iqn.2026-11.dev.nexus:target0/1" },
+		{ "chap-v6", "iscsi://user%secret-123456@[::1]:3261/iqn.2024-01.org.nexus:fuzz/0" },
+		{ "noport", "iscsi://host.example/iqn.2024-01.org.nexus:fuzz/16383" },
+		{ "user-only", "iscsi://user@10.0.0.1/iqn.x/2" },
+	};
+
+	for (size_t i = 0; i < NX_ARRAY_SIZE(urls); i++)
+		put_file("fuzz_url", urls[i][0], urls[i][1], strlen(urls[i][1]));
+}
+
 static void gen_dicts_new(void)
 {
 	FILE *fp;
+
+	fp = dict_open("fuzz_url");
+	fprintf(fp, "scheme=\"iscsi://\"\nat=\"@\"\npct=\"%%\"\nv6=\"[::1]\"\n"
+		    "port=\":3260\"\niqn=\"iqn.2024-01.org.nexus:fuzz\"\n"
+		    "lunmax=\"/16383\"\n");
+	fclose(fp);
 
 	fp = dict_open("fuzz_xcopy");
 	fprintf(fp, "xcopy=\"\\x83\"\nrcr=\"\\x84\"\nwatomic=\"\\x9c\"\n"
@@ -1483,6 +1504,7 @@ int main(int argc, char **argv)
 	gen_alua();
 	gen_chap();
 	gen_iser();
+	gen_url();
 	gen_dicts();
 	gen_dicts_new();
 	printf("gen_corpus: seeds and dictionaries written under %s\n", root);
