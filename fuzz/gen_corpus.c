@@ -1052,11 +1052,22 @@ static void gen_xcopy(void)
 	rec_begin(&b);
 	bb_put(&b, (const uint8_t[]){ 0x01, 9, 0x10, 0x00 }, 4);
 	xc_seg(&b, 0, 0, 0xff, 16, 0, 64, 0);
-	REC(&b, 0x07, 0x00);              /* STOP: copies refused */
+	REC(&b, 0x07, 0x00);              /* STOP LU 0: copies refused */
 	rec_begin(&b);
 	bb_put(&b, (const uint8_t[]){ 0x01, 10, 0x10, 0x00 }, 4);
 	xc_seg(&b, 0, 0, 0xff, 16, 0, 64, 0);
+	/* sent to LU 1, naming the stopped LU 0: the copy target's NOT
+	 * READY is forwarded */
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x11, 11, 0x10, 0x00 }, 4);
+	xc_seg(&b, 0, 0, 0xff, 8, 0, 4, 0);
 	REC(&b, 0x07, 0x01);
+	REC(&b, 0x0f, 0x06);              /* nexus 1 reserves LU 0 (WE) */
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x11, 12, 0x10, 0x00 }, 4);
+	xc_seg(&b, 0, 0xff, 0, 8, 0, 4, 0);
+	/* the Third-party Copy VPD page (8Fh) */
+	REC(&b, 0x13, 6, 0x12, 0x01, 0x8f, 0x00, 0xff, 0x00);
 	REC(&b, 0x04, 4);                 /* LOGICAL UNIT RESET */
 	seed_put("fuzz_xcopy", "atomic-write-stop", &b, 0);
 	/* a raw list: one NAA CSCD (LU 0) and segments 02h / 0Ah */
@@ -1210,6 +1221,45 @@ static void gen_chap(void)
 	seed_put("fuzz_chap", "md5-only", &b, 0x02 << 1);
 	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 3, 0, 0);
 	seed_put("fuzz_chap", "md5-first-gets-sha3", &b, 0);
+	/* the server allows SHA-256 only, the initiator offers MD5 */
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 1, 0, 0);
+	seed_put("fuzz_chap", "chap-a-reject", &b, 0x01 << 1);
+	/* malformed keys: CHAP_R not binary, a short mutual challenge, a
+	 * mutual CHAP_I out of range, CHAP keys after authentication */
+	{
+		static const char *const r_bad[] = { "CHAP_N=" FZ_CHAP_USER,
+						     "CHAP_R=0xzz" };
+		static const char *const c_short[] = { "CHAP_I=1", "CHAP_C=0x0102" };
+		static const char *const i_bad[] = { "CHAP_I=256",
+						     "CHAP_C=0x00112233445566778899aabbccddeeff" };
+		static const char *const again[] = { "CHAP_A=5" };
+
+		chap_pdu(&b, 0, 0x01, 0, (const char *const[]){
+			"InitiatorName=" FZ_INITIATOR_NAME,
+			"TargetName=" FZ_TARGET_NAME, "AuthMethod=CHAP" }, 3);
+		chap_pdu(&b, 0, 0x01, 0x20, NULL, 0);
+		chap_pdu(&b, 0, 0x81, 0, r_bad, 2);
+		seed_put("fuzz_chap", "chap-r-not-binary", &b, 0);
+		chap_pdu(&b, 0, 0x01, 0, (const char *const[]){
+			"InitiatorName=" FZ_INITIATOR_NAME,
+			"TargetName=" FZ_TARGET_NAME, "AuthMethod=CHAP" }, 3);
+		chap_pdu(&b, 0, 0x01, 0x20, NULL, 0);
+		chap_pdu(&b, 0, 0x81, 0x01, c_short, 2);
+		REC(&b, 0x01, 1);
+		chap_pdu(&b, 0, 0x01, 0, (const char *const[]){
+			"InitiatorName=" FZ_INITIATOR_NAME,
+			"TargetName=" FZ_TARGET_NAME, "AuthMethod=CHAP" }, 3);
+		chap_pdu(&b, 0, 0x01, 0x20, NULL, 0);
+		chap_pdu(&b, 0, 0x81, 0x01, i_bad, 2);
+		seed_put("fuzz_chap", "mutual-challenge-errors", &b, 0);
+		chap_pdu(&b, 0, 0x01, 0, (const char *const[]){
+			"InitiatorName=" FZ_INITIATOR_NAME,
+			"TargetName=" FZ_TARGET_NAME, "AuthMethod=CHAP" }, 3);
+		chap_pdu(&b, 0, 0x01, 0x20, NULL, 0);
+		chap_pdu(&b, 0, 0x01, 0x01, NULL, 0);
+		chap_pdu(&b, 0, 0x01, 0, again, 1);
+		seed_put("fuzz_chap", "chap-keys-after-done", &b, 0);
+	}
 	chap_login(&b, CHAP_RO_INI, FZ_TARGET_NAME, 0, 0, 0);
 	REC(&b, 0x03, 0, 0);
 	REC(&b, 0x03, 2, 0);
