@@ -282,11 +282,15 @@ $(C)/obj/%.o: %.cc
 # replays corpora and regressions without libFuzzer (tests/fuzz.sh).
 FZ := build/fuzz
 FUZZ_TARGETS := $(shell awk '!/^[ \t]*(\#|$$)/ {print $$1}' fuzz/targets.txt 2>/dev/null)
+# Column 3 "sim": the target runs on the simulator's platform (virtual
+# clock, timers, the simulated RDMA fabric) instead of platform/user.
+FUZZ_SIMPLAT := $(shell awk '!/^[ \t]*(\#|$$)/ && $$3 == "sim" {print $$1}' fuzz/targets.txt 2>/dev/null)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 8
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -gline-tables-only $(FUZZ_SAN) -fsanitize=fuzzer-no-link
-FUZZ_COMMON := fuzz/fuzz_common.c
+FUZZ_COMMON := fuzz/fuzz_common.c fuzz/fuzz_plat_user.c
+FUZZ_SIMPLAT_COMMON := fuzz/fuzz_common.c fuzz/fuzz_plat_sim.c
 
 $(FZ)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -314,10 +318,24 @@ $(FZ)/replay/obj/%.o: %.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
 
-$(FZ)/replay/%: $(FZ)/replay/obj/fuzz/%.o $(FZ)/replay/obj/fuzz/replay_main.o $(FZ)/replay/obj/fuzz/fuzz_common.o $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
+$(FZ)/replay/%: $(FZ)/replay/obj/fuzz/%.o $(FZ)/replay/obj/fuzz/replay_main.o $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_COMMON)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ -lpthread
+
+# Targets on the simulator's platform (column 3 "sim" of fuzz/targets.txt:
+# fuzz_alua, fuzz_chap, fuzz_iser): fuzz_plat_sim.c instead of
+# fuzz_plat_user.c, libnx_sim.a (with the real sim/rng.c) instead of
+# libnx_user.a.
+$(addprefix $(FZ)/bin/,$(FUZZ_SIMPLAT)): $(FZ)/bin/%: $(FZ)/obj/fuzz/%.o $(call objs,$(FZ),$(FUZZ_SIMPLAT_COMMON)) $(FZ)/lib/libnexus.a $(FZ)/lib/libnx_sim.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)clang $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(call objs,$(FZ),$(FUZZ_SIMPLAT_COMMON)) $(call SIM_LIBS,$(FZ))
+
+$(addprefix $(FZ)/replay/,$(FUZZ_SIMPLAT)): $(FZ)/replay/%: $(FZ)/replay/obj/fuzz/%.o $(FZ)/replay/obj/fuzz/replay_main.o $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_SIMPLAT_COMMON)) $(A)/lib/libnexus.a $(A)/lib/libnx_sim.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(FZ)/replay/obj/fuzz/replay_main.o $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_SIMPLAT_COMMON)) $(call SIM_LIBS,$(A))
 
 # fuzz_pcap attacks nexus-replay's capture reader: it also links the trace
 # engine (traces/), the report's explain.c and libpcap.
@@ -327,10 +345,23 @@ $(FZ)/bin/fuzz_pcap: $(FZ)/obj/fuzz/fuzz_pcap.o $(call objs,$(FZ),$(FUZZ_COMMON)
 	@echo "  LD      $@"
 	$(Q)clang $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lpcap -lpthread
 
-$(FZ)/replay/fuzz_pcap: $(FZ)/replay/obj/fuzz/fuzz_pcap.o $(FZ)/replay/obj/fuzz/replay_main.o $(FZ)/replay/obj/fuzz/fuzz_common.o $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_PCAP_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
+$(FZ)/replay/fuzz_pcap: $(FZ)/replay/obj/fuzz/fuzz_pcap.o $(FZ)/replay/obj/fuzz/replay_main.o $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_COMMON)) $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_PCAP_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ -lpcap -lpthread
+
+# fuzz_url attacks the iSCSI URL parser of initiator/user (user space
+# only, so not in libnexus.a).
+FUZZ_URL_SRC := initiator/user/url.c
+$(FZ)/bin/fuzz_url: $(FZ)/obj/fuzz/fuzz_url.o $(call objs,$(FZ),$(FUZZ_COMMON) $(FUZZ_URL_SRC)) $(FZ)/lib/libnexus.a $(FZ)/lib/libnx_user.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)clang $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lpthread
+
+$(FZ)/replay/fuzz_url: $(FZ)/replay/obj/fuzz/fuzz_url.o $(FZ)/replay/obj/fuzz/replay_main.o $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_COMMON) $(FUZZ_URL_SRC)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ -lpthread
 
 # fuzz_sim, the simulation fuzzer, runs the simulator: it links the sim
 # platform (libnx_sim.a and libnexus.a as a group, libpcap), never
@@ -356,7 +387,7 @@ $(FZ)/replay/fuzz_sim: $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_SIM_SRC)) $(FZ
 
 # The seed corpus generator (fuzz/gen_corpus.c): drives the initiator
 # library against the target in-process and writes fuzz/corpus/.
-$(FZ)/replay/gen_corpus: $(FZ)/replay/obj/fuzz/gen_corpus.o $(FZ)/replay/obj/fuzz/fuzz_common.o $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
+$(FZ)/replay/gen_corpus: $(FZ)/replay/obj/fuzz/gen_corpus.o $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_COMMON)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ -lpthread

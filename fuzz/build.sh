@@ -11,8 +11,12 @@
 #   WORK                  scratch space (default: a temporary directory)
 #
 # Builds every target of fuzz/targets.txt against the portable library
-# (core/, transports/, initiator/) and platform/user; fuzz_sim against
-# the simulator instead (sim/, its scenarios, libpcap).  Local use:
+# (core/, transports/, initiator/) and the platform its third column
+# names: "user" platform/user (+ fuzz_plat_user.c; url.c for fuzz_url), "sim" the
+# simulator's platform (sim/ with sim/rng.c, + fuzz_plat_sim.c: virtual
+# time, the RDMA fabric), "vopr" (fuzz_sim) the simulator with
+# fuzz_sim_rng.c and the scenarios, "pcap" platform/user + the trace
+# engine and libpcap.  Local use:
 #   CC=clang CFLAGS="-fsanitize=address,fuzzer-no-link -g" \
 #   LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/out fuzz/build.sh
 set -euo pipefail
@@ -30,13 +34,24 @@ cd "$root"
 # The project's own compile flags (no -Werror: the engine's compiler may be
 # newer than the ones CI pins).
 flags=(-std=gnu11 -I. -D_GNU_SOURCE $CFLAGS)
-srcs=$(ls core/*.c core/backstore/*.c transports/iscsi/*.c initiator/*.c \
-	platform/user/*.c fuzz/fuzz_common.c | grep -v '_test\.c$')
+portable=$(ls core/*.c core/backstore/*.c transports/iscsi/*.c \
+	transports/iser/*.c initiator/*.c | grep -v '_test\.c$')
+srcs="$portable $(ls platform/user/*.c | grep -v '_test\.c$') fuzz/fuzz_common.c fuzz/fuzz_plat_user.c
+	initiator/user/url.c"
+
+# Each source is compiled once per run (the archives share objects).
+declare -A built=()
+compile() { # source; sets $o to its object
+	o=$obj/$(echo "${1%.c}" | tr / _).o
+	if [ -z "${built[$1]:-}" ]; then
+		$CC "${flags[@]}" -c "$1" -o "$o"
+		built[$1]=1
+	fi
+}
 
 objs=()
 for s in $srcs; do
-	o=$obj/$(echo "${s%.c}" | tr / _).o
-	$CC "${flags[@]}" -c "$s" -o "$o"
+	compile "$s"
 	objs+=("$o")
 done
 ar rcs "$obj/libnexus_fuzz.a" "${objs[@]}"
@@ -45,32 +60,40 @@ ar rcs "$obj/libnexus_fuzz.a" "${objs[@]}"
 # sim/ (fuzz/fuzz_sim_rng.c in place of sim/rng.c: decisions from the
 # input) and the scenario engine, linked with libpcap.
 simobjs=()
-for o in "${objs[@]}"; do
-	case $o in *platform_user_* | *fuzz_fuzz_common.o) ;; *) simobjs+=("$o") ;; esac
-done
-for s in $(ls sim/*.c sim/link/*.c sim/scenarios/*.c fuzz/fuzz_sim_rng.c |
+for s in $portable $(ls sim/*.c sim/link/*.c sim/scenarios/*.c fuzz/fuzz_sim_rng.c |
 	grep -v -e '_test\.c$' -e '_main\.c$' -e '^sim/rng\.c$'); do
-	o=$obj/$(echo "${s%.c}" | tr / _).o
-	$CC "${flags[@]}" -c "$s" -o "$o"
+	compile "$s"
 	simobjs+=("$o")
 done
 ar rcs "$obj/libnexus_sim_fuzz.a" "${simobjs[@]}"
+
+# The "sim" targets: the portable objects, the simulator's platform with
+# its own PRNG (sim/rng.c), fuzz_common.c and fuzz_plat_sim.c.
+splobjs=()
+for s in $portable $(ls sim/*.c sim/link/*.c | grep -v -e '_test\.c$' -e '_main\.c$') \
+	fuzz/fuzz_common.c fuzz/fuzz_plat_sim.c; do
+	compile "$s"
+	splobjs+=("$o")
+done
+ar rcs "$obj/libnexus_simplat_fuzz.a" "${splobjs[@]}"
 
 # fuzz_pcap attacks nexus-replay's capture reader: the trace engine and
 # the replay's report text, linked with libpcap.
 pcapobjs=()
 for s in $(ls traces/*.c tools/nexus-replay/explain.c | grep -v '_test\.c$'); do
-	o=$obj/$(echo "${s%.c}" | tr / _).o
-	$CC "${flags[@]}" -c "$s" -o "$o"
+	compile "$s"
 	pcapobjs+=("$o")
 done
 
-for t in $(awk '!/^[ \t]*(#|$)/ {print $1}' fuzz/targets.txt); do
+awk '!/^[ \t]*(#|$)/ {print $1, $3}' fuzz/targets.txt | while read -r t plat; do
 	$CC "${flags[@]}" -c "fuzz/$t.c" -o "$obj/$t.o"
 	# CXX links libFuzzer's C++ runtime where the engine requires it.
-	libs=("$obj/libnexus_fuzz.a")
-	[ "$t" = fuzz_sim ] && libs=("$obj/libnexus_sim_fuzz.a" -lpcap)
-	[ "$t" = fuzz_pcap ] && libs=("${pcapobjs[@]}" "$obj/libnexus_fuzz.a" -lpcap)
+	case $plat in
+	vopr) libs=("$obj/libnexus_sim_fuzz.a" -lpcap) ;;
+	sim) libs=(-Wl,--start-group "$obj/libnexus_simplat_fuzz.a" -Wl,--end-group -lpcap) ;;
+	pcap) libs=("${pcapobjs[@]}" "$obj/libnexus_fuzz.a" -lpcap) ;;
+	*) libs=("$obj/libnexus_fuzz.a") ;;
+	esac
 	${CXX:-clang++} $CFLAGS "$obj/$t.o" "${libs[@]}" \
 		$LIB_FUZZING_ENGINE -lpthread -o "$OUT/$t"
 	if [ -d "fuzz/corpus/$t" ] && [ -n "$(ls -A "fuzz/corpus/$t")" ]; then

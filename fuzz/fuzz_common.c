@@ -1,5 +1,7 @@
 /*
  * fuzz_common.c - the per-input world of the fuzz targets (fuzz_common.h).
+ * Platform-neutral: fuzz_plat_user.c or fuzz_plat_sim.c supplies
+ * fz_platform_reset() / fz_platform_done().
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,7 +9,6 @@
 #include <string.h>
 
 #include "fuzz/fuzz_common.h"
-#include "platform/user/nx_user.h"
 
 void fz_fail(const char *fmt, ...)
 {
@@ -20,17 +21,6 @@ void fz_fail(const char *fmt, ...)
 	fprintf(stderr, "\n");
 	fflush(stderr);
 	abort();
-}
-
-void fz_platform_reset(void)
-{
-	/* Errors only: the transport logs every rejected PDU at WARN/INFO,
-	 * which would drown libFuzzer's output. */
-	nx_user_set_log_level(NX_LOG_ERR);
-	/* CHAP challenges come from the PRNG: a fixed seed per input makes
-	 * them (and so a seed's precomputed CHAP_R) replay exactly. */
-	nx_user_seed_random(FZ_SEED);
-	nx_user_persist_reset();
 }
 
 struct nx_target *fz_target_new(const char *name, uint32_t block_size,

@@ -52,8 +52,12 @@ __attribute__((noreturn)) void fz_fail(const char *fmt, ...)
 
 /* Quiet logs, fixed PRNG seed, empty persistence store (APTPL state and
  * saved mode pages would otherwise leak from one input into the next):
- * call first in every input. */
+ * call first in every input.  fz_platform_done() last: on the sim
+ * platform it frees the input's sim and fails the input if an nx_alloc()
+ * was not freed.  Two implementations: fuzz_plat_user.c (platform/user)
+ * and fuzz_plat_sim.c (the simulator's platform, virtual time). */
 void fz_platform_reset(void);
+void fz_platform_done(void);
 
 /* A target with LU 0 on RAM (bytes, block_size) and LU 1 on null. */
 struct nx_target *fz_target_new(const char *name, uint32_t block_size,

@@ -875,6 +875,667 @@ static void gen_dicts(void)
 	fclose(fp);
 }
 
+/* ---- records of the newer targets ------------------------------------------ */
+
+/* Starts a record (FZ_SEP before every one but the first after the
+ * config byte). */
+static void rec_begin(struct bb *b)
+{
+	if (b->n > 1)
+		bb_put(b, FZ_SEP, FZ_SEP_LEN);
+}
+
+static void rec_bytes(struct bb *b, const uint8_t *p, size_t n)
+{
+	rec_begin(b);
+	bb_put(b, p, n);
+}
+
+#define REC(b, ...)                                                          \
+	rec_bytes(b, (const uint8_t[]){ __VA_ARGS__ },                        \
+		  sizeof((const uint8_t[]){ __VA_ARGS__ }))
+
+/* Writes the seed built in b with its config byte (b->d[0]), then
+ * starts the next one. */
+static void seed_put(const char *target, const char *name, struct bb *b,
+		     uint8_t config)
+{
+	b->d[0] = config;
+	put_file(target, name, b->d, b->n);
+	b->n = 0;
+	bb_byte(b, 0);
+}
+
+/* "k=v\0" for each string. */
+static void keys_put(struct bb *b, const char *const *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		bb_put(b, kv[i], strlen(kv[i]) + 1);
+}
+
+/* ---- fuzz_cdb: the newer opcodes in sequences ------------------------------- */
+
+static void gen_cdb_new(void)
+{
+	/* NACA=1 (control byte bit 2) on a READ beyond capacity: ACA */
+	static const uint8_t rd_bad[10] = { 0x28, 0, 0, 0x10, 0, 0, 0, 0, 1, 0x04 };
+	static const uint8_t tur[6] = { 0 };
+	static const uint8_t tur_naca[6] = { 0, 0, 0, 0, 0, 0x04 };
+	static const uint8_t rs[6] = { 0x03, 0, 0, 0, 252, 0 };
+	/* control page: QERR 01b, UA_INTLCK_CTRL 10b */
+	static const uint8_t msel[6] = { 0x15, 0x10, 0, 0, 16, 0 };
+	static const uint8_t ctrl[16] = { 0, 0, 0, 0, 0x0a, 0x0a, 0x00, 0x02,
+					  0x20 };
+	static const uint8_t wa[16] = { 0x9c, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0,
+					0, 8, 0, 0 };
+	static const uint8_t rd8[10] = { 0x28, 0, 0, 0, 0, 8, 0, 0, 8, 0 };
+	static const uint8_t xc[16] = { 0x83, [13] = 16 + 28 };
+	static const uint8_t rcr[16] = { 0x84, 0x00, 0x07, [13] = 64 };
+	static const uint8_t rcr_op[16] = { 0x84, 0x03, [13] = 64 };
+	/* LIST ID 7, held; one 02h segment FFFFh -> FFFFh: LBA 0 -> 32 */
+	uint8_t list[16 + 28] = { 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 28 };
+	static const uint8_t stpg[12] = { 0xa4, 0x0a, [9] = 8 };
+	static const uint8_t stpg_list[8] = { 0, 0, 0, 0, 0x02, 0, 0, 1 };
+	static const uint8_t rtpg[12] = { 0xa3, 0x2a, [9] = 255 };
+	static const uint8_t rstmf[12] = { 0xa3, 0x0d, [9] = 16 };
+	uint8_t blocks[4096];
+	struct bb b = { 0 };
+
+	memset(blocks, 0x42, sizeof(blocks));
+	bb_byte(&b, 0);
+	cdb_rec(&b, 0, rd_bad, 10, NULL, 0);        /* ACA on LU 0, nexus 0 */
+	cdb_rec(&b, 0x08, tur, 6, NULL, 0);         /* nexus 1: BUSY */
+	cdb_rec(&b, 0x08, tur_naca, 6, NULL, 0);    /* nexus 1: ACA ACTIVE */
+	cdb_rec(&b, 0x30, rs, 6, NULL, 0);          /* ACA attribute */
+	cdb_rec(&b, 0x00, tur, 6, NULL, 0);         /* ACA ACTIVE */
+	bb_put(&b, FZ_SEP, FZ_SEP_LEN);
+	bb_put(&b, (const uint8_t[]){ 0x40, 2 }, 2); /* CLEAR ACA */
+	cdb_rec(&b, 0x08, tur, 6, NULL, 0);
+	put_file("fuzz_cdb", "seq-naca-aca-clear", b.d, b.n);
+	b.n = 0;
+	bb_byte(&b, 0);
+	cdb_rec(&b, 0, msel, 6, ctrl, 16);
+	cdb_rec(&b, 0, rd_bad, 10, NULL, 0);
+	cdb_rec(&b, 0x08, tur, 6, NULL, 0);
+	cdb_rec(&b, 0x08, rs, 6, NULL, 0);
+	cdb_rec(&b, 0x08, tur, 6, NULL, 0);
+	put_file("fuzz_cdb", "seq-qerr-ua-intlck", b.d, b.n);
+	b.n = 0;
+	bb_byte(&b, 0);
+	cdb_rec(&b, 0, wa, 16, blocks, 4096);
+	cdb_rec(&b, 0x08, rd8, 10, NULL, 0);
+	list[1] = 0; /* LIST ID USAGE 00b */
+	nx_put_be16(list + 2, 0);
+	list[16] = 0x02;
+	nx_put_be16(list + 16 + 2, 24);
+	nx_put_be16(list + 16 + 4, 0xffff);
+	nx_put_be16(list + 16 + 6, 0xffff);
+	nx_put_be16(list + 16 + 10, 8);
+	nx_put_be64(list + 16 + 20, 32);
+	cdb_rec(&b, 0, xc, 16, list, sizeof(list));
+	cdb_rec(&b, 0, rcr, 16, NULL, 0);
+	cdb_rec(&b, 0x08, rcr_op, 16, NULL, 0);
+	put_file("fuzz_cdb", "seq-atomic-xcopy-rcr", b.d, b.n);
+	b.n = 0;
+	bb_byte(&b, 0);
+	cdb_rec(&b, 0, stpg, 12, stpg_list, sizeof(stpg_list));
+	cdb_rec(&b, 0x08, rtpg, 12, NULL, 0);
+	cdb_rec(&b, 0x08, rd8, 10, NULL, 0);
+	cdb_rec(&b, 0x08, rstmf, 12, NULL, 0);
+	put_file("fuzz_cdb", "seq-stpg-rtpg", b.d, b.n);
+	free(b.d);
+}
+
+/* ---- fuzz_xcopy -------------------------------------------------------------- */
+
+/* A compact segment (fuzz_xcopy.c kind 1). */
+static void xc_seg(struct bb *b, uint8_t type, uint8_t src, uint8_t dst,
+		   uint16_t count, uint8_t slba, uint8_t dlba, uint8_t offs)
+{
+	uint8_t s[8] = { type, src, dst, (uint8_t)(count >> 8), (uint8_t)count,
+			 slba, dlba, offs };
+
+	bb_put(b, s, 8);
+}
+
+static void gen_xcopy(void)
+{
+	struct bb b = { 0 };
+	struct nx_target *tgt = nx_target_new(FZ_TARGET_NAME);
+	struct nx_lu_config c = { .lun = 0, .block_size = 512, .serial = "XC0" };
+	const struct nx_lu *lu;
+	uint8_t list[16 + 32 + 28 + 32];
+
+	/* the designators fuzz_xcopy.c's LU 0 reports */
+	if (tgt == NULL || nx_target_add_lu(tgt, &c, nx_bs_null_new(65536)) != 0)
+		die("xcopy target");
+	lu = nx_target_find_lu(tgt, 0);
+	bb_byte(&b, 0);
+	/* LU 0 -> LU 1 (512 -> 4096), byte offsets LU 1 -> LU 0, local */
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x01, 5, 0x30, 0x00, 0x01, 0x07 }, 6);
+	xc_seg(&b, 0, 0, 1, 8, 0, 2, 0);
+	xc_seg(&b, 1, 1, 0, 0x1234, 3, 9, 0x53);
+	xc_seg(&b, 0, 0xff, 0, 4, 10, 0, 0);
+	REC(&b, 0x02, 0x00, 5, 0, 64);   /* RECEIVE COPY RESULTS: COPY STATUS */
+	REC(&b, 0x0a, 0x04, 5, 0, 255);  /* FAILED SEGMENT DETAILS, nexus 1 */
+	REC(&b, 0x02, 0x03, 0, 1, 0);    /* OPERATING PARAMETERS */
+	seed_put("fuzz_xcopy", "compact-copy-rcr", &b, 0);
+	/* into the read-only LU and the null LU; a reserved destination */
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x01, 1, 0x30, 0x00, 0x03, 0x02 }, 6);
+	xc_seg(&b, 0, 0, 1, 8, 0, 0, 0);
+	xc_seg(&b, 0, 0, 2, 8, 0, 0, 0);
+	REC(&b, 0x02, 0x04, 1, 0, 255);
+	REC(&b, 0x0f, 0x06);              /* nexus 1: REGISTER + RESERVE WE */
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x01, 2, 0x10, 0x00 }, 4);
+	xc_seg(&b, 0, 0xff, 0, 1, 0, 100, 0);
+	seed_put("fuzz_xcopy", "compact-ro-null-reserved", &b, 0);
+	/* CSCD checks: wrong block length, device type, unknown LU,
+	 * T10 vendor ID designator, too many CSCDs, LIST ID USAGE 10b */
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x01, 3, 0x42, 0x08, 0x10, 0x20, 0x05 }, 7);
+	xc_seg(&b, 0, 0, 3, 1, 0, 0, 0);
+	xc_seg(&b, 0, 1, 3, 1, 0, 0, 0);
+	xc_seg(&b, 0, 2, 3, 1, 0, 0, 0);
+	xc_seg(&b, 0, 3, 0, 1, 0, 0, 0);
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x01, 0, 0x90, 0, 1, 2, 3, 0, 1, 2, 3, 0 }, 12);
+	xc_seg(&b, 0, 0, 1, 1, 0, 0, 0);
+	seed_put("fuzz_xcopy", "compact-cscd-errors", &b, 0);
+	/* WRITE ATOMIC(16) and WRITE(10) around the copies */
+	REC(&b, 0x05, 8, 8, 0x11, 0);
+	REC(&b, 0x15, 1, 1, 0x22, 0);     /* LU 1 */
+	REC(&b, 0x05, 3, 5, 0x33, 0);     /* misaligned: refused */
+	REC(&b, 0x06, 0, 16, 0x44);
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x01, 9, 0x10, 0x00 }, 4);
+	xc_seg(&b, 0, 0, 0xff, 16, 0, 64, 0);
+	REC(&b, 0x07, 0x00);              /* STOP LU 0: copies refused */
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x01, 10, 0x10, 0x00 }, 4);
+	xc_seg(&b, 0, 0, 0xff, 16, 0, 64, 0);
+	/* sent to LU 1, naming the stopped LU 0: the copy target's NOT
+	 * READY is forwarded */
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x11, 11, 0x10, 0x00 }, 4);
+	xc_seg(&b, 0, 0, 0xff, 8, 0, 4, 0);
+	REC(&b, 0x07, 0x01);
+	REC(&b, 0x0f, 0x06);              /* nexus 1 reserves LU 0 (WE) */
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x11, 12, 0x10, 0x00 }, 4);
+	xc_seg(&b, 0, 0xff, 0, 8, 0, 4, 0);
+	/* the Third-party Copy VPD page (8Fh) */
+	REC(&b, 0x13, 6, 0x12, 0x01, 0x8f, 0x00, 0xff, 0x00);
+	REC(&b, 0x04, 4);                 /* LOGICAL UNIT RESET */
+	seed_put("fuzz_xcopy", "atomic-write-stop", &b, 0);
+	/* a raw list: one NAA CSCD (LU 0) and segments 02h / 0Ah */
+	memset(list, 0, sizeof(list));
+	list[0] = 0x21;
+	nx_put_be16(list + 2, 32);
+	nx_put_be32(list + 8, 28 + 32);
+	list[16] = 0xe4;
+	list[16 + 4] = 0x01;
+	list[16 + 5] = 0x03;
+	list[16 + 7] = 16;
+	memcpy(list + 16 + 8, lu->naa, 16);
+	nx_put_be24(list + 16 + 29, 512);
+	list[48] = 0x02;
+	nx_put_be16(list + 48 + 2, 24);
+	nx_put_be16(list + 48 + 6, 0xffff);
+	nx_put_be16(list + 48 + 10, 4);
+	nx_put_be64(list + 48 + 20, 40);
+	list[76] = 0x0a;
+	nx_put_be16(list + 76 + 2, 28);
+	nx_put_be16(list + 76 + 4, 0xffff);
+	nx_put_be32(list + 76 + 8, 700);
+	nx_put_be64(list + 76 + 12, 2);
+	nx_put_be64(list + 76 + 20, 50);
+	nx_put_be16(list + 76 + 28, 100);
+	nx_put_be16(list + 76 + 30, 3);
+	rec_begin(&b);
+	bb_byte(&b, 0x00);
+	bb_put(&b, list, sizeof(list));
+	REC(&b, 0x02, 0x00, 0x21, 0, 64);
+	seed_put("fuzz_xcopy", "raw-naa-02-0a", &b, 0);
+	nx_target_free(tgt);
+	free(b.d);
+}
+
+/* ---- fuzz_alua ------------------------------------------------------------------ */
+
+static void gen_alua(void)
+{
+	struct bb b = { 0 };
+
+	bb_byte(&b, 0x02);
+	/* every table command through each port (n2 active/non-optimized,
+	 * n3 standby), then STPG, RTPG, an implicit transition */
+	for (uint8_t nx = 2; nx < 4; nx++)
+		for (uint8_t i = 0; i < 16; i += 3)
+			REC(&b, (uint8_t)(7 | nx << 3), i);
+	REC(&b, 0x01, 0x02, 2, 0x00, 1, 0x01, 3);
+	REC(&b, 0x12, 0x20, 1, 0);
+	REC(&b, 0x03, 3, 0x02, 5);
+	REC(&b, 0x1f, 1);
+	REC(&b, 0x04, 10);
+	REC(&b, 0x1f, 1);
+	REC(&b, 0x03, 4, 0x80, 0);
+	REC(&b, 0x2f, 3);
+	seed_put("fuzz_alua", "gate-stpg-implicit", &b, 0x04);
+	/* unavailable and transitioning: INQUIRY qualifier, REQUEST SENSE */
+	REC(&b, 0x03, 1, 0x03, 0);
+	REC(&b, 0x07, 3);
+	REC(&b, 0x07, 6);
+	REC(&b, 0x07, 1);
+	REC(&b, 0x03, 1, 0x00, 20);
+	REC(&b, 0x0f, 3);
+	REC(&b, 0x0f, 8);
+	REC(&b, 0x0f, 1);
+	REC(&b, 0x04, 25);
+	REC(&b, 0x0f, 1);
+	REC(&b, 0x03, 2, 0x81, 3);
+	REC(&b, 0x04, 5);
+	REC(&b, 0x12, 0x00, 1, 0);
+	seed_put("fuzz_alua", "unavailable-transitioning", &b, 0x00);
+	/* STPG errors: header, reserved states, unknown / repeated group,
+	 * a raw list, then a LU reset and the UAs */
+	REC(&b, 0x00, 1, 0, 0, 0, 0x02, 0, 0, 3);
+	REC(&b, 0x01, 0x0e, 1);
+	REC(&b, 0x01, 0x04, 2);
+	REC(&b, 0x01, 0x01, 9);
+	REC(&b, 0x01, 0x01, 2, 0x02, 2);
+	REC(&b, 0x01, 0x0f, 3);
+	REC(&b, 0x21, 0x03, 3, 0x00, 1);
+	REC(&b, 0x06, 4);
+	REC(&b, 0x1a, 0x00, 0, 64);
+	REC(&b, 0x05, 12, 0xa4, 0x0a, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0);
+	seed_put("fuzz_alua", "stpg-errors", &b, 0x0c);
+	/* no declared groups: the implicit group 1 */
+	REC(&b, 0x02, 0x20, 1, 0);
+	REC(&b, 0x03, 1, 0x02, 10);
+	REC(&b, 0x1f, 1);
+	REC(&b, 0x84, 20);
+	REC(&b, 0x01, 0x03, 1);
+	REC(&b, 0x27, 3);
+	seed_put("fuzz_alua", "undeclared-group", &b, 0x01);
+	free(b.d);
+}
+
+/* ---- fuzz_chap -------------------------------------------------------------------- */
+
+#define CHAP_RO_INI "iqn.2024-01.org.nexus:ro-ini"
+
+/* fuzz_chap.c kind 0: control, BHS byte 1, auto keys, key text. */
+static void chap_pdu(struct bb *b, uint8_t ctl, uint8_t flags, uint8_t autok,
+		     const char *const *kv, size_t n)
+{
+	rec_begin(b);
+	bb_byte(b, ctl);
+	bb_byte(b, flags);
+	bb_byte(b, autok);
+	keys_put(b, kv, n);
+}
+
+/* A whole CHAP login: identify (security stage), CHAP_A (list), CHAP_N
+ * + CHAP_R with secret (and our challenge if mutual: bit 3), then the
+ * operational stage into full feature phase. */
+static void chap_login(struct bb *b, const char *ini, const char *tgt,
+		       uint8_t alist, uint8_t secret, uint8_t mutual)
+{
+	char in[160], tn[160];
+	const char *first[] = { in, tn, "AuthMethod=CHAP,None",
+				"SessionType=Normal" };
+	static const char *const op[] = {
+		"HeaderDigest=None", "DataDigest=None", "ImmediateData=Yes",
+		"InitialR2T=Yes", "MaxRecvDataSegmentLength=65536",
+	};
+
+	snprintf(in, sizeof(in), "InitiatorName=%s", ini);
+	if (tgt != NULL)
+		snprintf(tn, sizeof(tn), "TargetName=%s", tgt);
+	else
+		snprintf(tn, sizeof(tn), "SessionType=Discovery");
+	chap_pdu(b, 0, 0x01, 0, first, tgt != NULL ? 4 : 3);
+	chap_pdu(b, 0, 0x01, (uint8_t)(0x20 | alist << 6), NULL, 0);
+	chap_pdu(b, 0, 0x81, (uint8_t)(0x01 | secret << 1 | mutual), NULL, 0);
+	chap_pdu(b, 0, 0x87, 0, op, NX_ARRAY_SIZE(op));
+}
+
+static void gen_chap(void)
+{
+	static const char *const st[] = { "SendTargets=All" };
+	struct bb b = { 0 };
+
+	bb_byte(&b, 0);
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 0, 0, 0x08);
+	for (uint8_t i = 0; i < 6; i++)
+		REC(&b, 0x03, i, 0);
+	seed_put("fuzz_chap", "sha3-mutual-io", &b, 0);
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 2, 0, 0x08);
+	REC(&b, 0x03, 1, 1);
+	seed_put("fuzz_chap", "sha256-mutual", &b, 0x01 << 1);
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 1, 0, 0);
+	REC(&b, 0x03, 2, 0);
+	seed_put("fuzz_chap", "md5-only", &b, 0x02 << 1);
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 3, 0, 0);
+	seed_put("fuzz_chap", "md5-first-gets-sha3", &b, 0);
+	/* the server allows SHA-256 only, the initiator offers MD5 */
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 1, 0, 0);
+	seed_put("fuzz_chap", "chap-a-reject", &b, 0x01 << 1);
+	/* malformed keys: CHAP_R not binary, a short mutual challenge, a
+	 * mutual CHAP_I out of range, CHAP keys after authentication */
+	{
+		static const char *const r_bad[] = { "CHAP_N=" FZ_CHAP_USER,
+						     "CHAP_R=0xzz" };
+		static const char *const c_short[] = { "CHAP_I=1", "CHAP_C=0x0102" };
+		static const char *const i_bad[] = { "CHAP_I=256",
+						     "CHAP_C=0x00112233445566778899aabbccddeeff" };
+		static const char *const again[] = { "CHAP_A=5" };
+
+		chap_pdu(&b, 0, 0x01, 0, (const char *const[]){
+			"InitiatorName=" FZ_INITIATOR_NAME,
+			"TargetName=" FZ_TARGET_NAME, "AuthMethod=CHAP" }, 3);
+		chap_pdu(&b, 0, 0x01, 0x20, NULL, 0);
+		chap_pdu(&b, 0, 0x81, 0, r_bad, 2);
+		seed_put("fuzz_chap", "chap-r-not-binary", &b, 0);
+		chap_pdu(&b, 0, 0x01, 0, (const char *const[]){
+			"InitiatorName=" FZ_INITIATOR_NAME,
+			"TargetName=" FZ_TARGET_NAME, "AuthMethod=CHAP" }, 3);
+		chap_pdu(&b, 0, 0x01, 0x20, NULL, 0);
+		chap_pdu(&b, 0, 0x81, 0x01, c_short, 2);
+		REC(&b, 0x01, 1);
+		chap_pdu(&b, 0, 0x01, 0, (const char *const[]){
+			"InitiatorName=" FZ_INITIATOR_NAME,
+			"TargetName=" FZ_TARGET_NAME, "AuthMethod=CHAP" }, 3);
+		chap_pdu(&b, 0, 0x01, 0x20, NULL, 0);
+		chap_pdu(&b, 0, 0x81, 0x01, i_bad, 2);
+		seed_put("fuzz_chap", "mutual-challenge-errors", &b, 0);
+		chap_pdu(&b, 0, 0x01, 0, (const char *const[]){
+			"InitiatorName=" FZ_INITIATOR_NAME,
+			"TargetName=" FZ_TARGET_NAME, "AuthMethod=CHAP" }, 3);
+		chap_pdu(&b, 0, 0x01, 0x20, NULL, 0);
+		chap_pdu(&b, 0, 0x01, 0x01, NULL, 0);
+		chap_pdu(&b, 0, 0x01, 0, again, 1);
+		seed_put("fuzz_chap", "chap-keys-after-done", &b, 0);
+	}
+	chap_login(&b, CHAP_RO_INI, FZ_TARGET_NAME, 0, 0, 0);
+	REC(&b, 0x03, 0, 0);
+	REC(&b, 0x03, 2, 0);
+	REC(&b, 0x03, 3, 0);
+	REC(&b, 0x03, 2, 1);
+	seed_put("fuzz_chap", "acl-read-only", &b, 0);
+	chap_login(&b, "iqn.2024-01.org.nexus:stranger", FZ_TARGET_NAME, 0, 0, 0);
+	REC(&b, 0x01, 1);
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET2_NAME, 0, 1, 0);
+	REC(&b, 0x03, 2, 0);
+	REC(&b, 0x01, 2);
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET2_NAME, 0, 1, 0x08);
+	seed_put("fuzz_chap", "acl-refused-target2", &b, 0);
+	/* brute force: wrong secrets from two addresses, the lockout, time,
+	 * then the right secret */
+	for (uint8_t i = 0; i < 3; i++) {
+		chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 0, 3, 0);
+		REC(&b, 0x01, i & 1);
+	}
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 0, 0, 0);
+	REC(&b, 0x01, 2);
+	REC(&b, 0x02, 20);
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 0, 0, 0x08);
+	REC(&b, 0x03, 1, 0);
+	seed_put("fuzz_chap", "lockout-then-wait", &b, 0x08);
+	/* reflection: our CHAP_C is the target's */
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 0, 0, 0x18);
+	REC(&b, 0x01, 0);
+	chap_login(&b, FZ_INITIATOR_NAME, FZ_TARGET_NAME, 0, 2, 0x08);
+	seed_put("fuzz_chap", "reflection-wrong-secret", &b, 0);
+	/* discovery with and without CHAP, then SendTargets */
+	chap_login(&b, FZ_INITIATOR_NAME, NULL, 0, 2, 0);
+	chap_pdu(&b, 0x04, 0x80, 0, st, 1);
+	seed_put("fuzz_chap", "discovery-chap", &b, 0x01);
+	{
+		static const char *const disc[] = {
+			"InitiatorName=" FZ_INITIATOR_NAME,
+			"SessionType=Discovery", "HeaderDigest=None",
+		};
+
+		chap_pdu(&b, 0, 0x87, 0, disc, NX_ARRAY_SIZE(disc));
+		chap_pdu(&b, 0x04, 0x80, 0, st, 1);
+		seed_put("fuzz_chap", "discovery-open", &b, 0x00);
+	}
+	/* skipping the security stage, a challenge too early, time out */
+	{
+		static const char *const skip[] = {
+			"InitiatorName=" FZ_INITIATOR_NAME,
+			"TargetName=" FZ_TARGET_NAME, "SessionType=Normal",
+		};
+		static const char *const early[] = { "CHAP_N=" FZ_CHAP_USER,
+						     "CHAP_R=0x00" };
+
+		chap_pdu(&b, 0, 0x87, 0, skip, 3);
+		REC(&b, 0x01, 3);
+		chap_pdu(&b, 0, 0x01, 0x20, skip, 3);
+		chap_pdu(&b, 0, 0x81, 0, early, 2);
+		REC(&b, 0x01, 3);
+		chap_pdu(&b, 0, 0x01, 0, skip, 3);
+		REC(&b, 0x02, 80);
+		seed_put("fuzz_chap", "skip-security-timeout", &b, 0x00);
+	}
+	free(b.d);
+}
+
+/* ---- fuzz_iser ---------------------------------------------------------------------- */
+
+/* fuzz_iser.c kind 0 with every fix-up: iSER header flags (WSV 1, RSV 2,
+ * STag selector), base offset, then the PDU (DataSegmentLength filled
+ * by the harness from the record's length). */
+static void iser_pdu(struct bb *b, uint8_t hdr, uint8_t voff, const uint8_t *bhs,
+		     const void *data, size_t dlen)
+{
+	rec_begin(b);
+	bb_put(b, (const uint8_t[]){ 0x00, hdr, voff, 0x0f }, 4);
+	bb_put(b, bhs, NX_ISCSI_BHS_LEN);
+	if (dlen > 0)
+		bb_put(b, data, dlen);
+}
+
+static void iser_bhs(uint8_t *bhs, uint8_t op, uint8_t flags, uint32_t edtl,
+		     const uint8_t *cdb, size_t cdb_len)
+{
+	memset(bhs, 0, NX_ISCSI_BHS_LEN);
+	bhs[0] = op;
+	bhs[1] = flags;
+	nx_put_be32(bhs + 20, edtl);
+	if (cdb != NULL)
+		memcpy(bhs + 32, cdb, cdb_len);
+}
+
+static void iser_login(struct bb *b, bool initial_r2t)
+{
+	const char *kv[] = {
+		"InitiatorName=" FZ_INITIATOR_NAME, "TargetName=" FZ_TARGET_NAME,
+		"SessionType=Normal", "RDMAExtensions=Yes", "HeaderDigest=None",
+		"DataDigest=None", initial_r2t ? "InitialR2T=Yes" : "InitialR2T=No",
+		"ImmediateData=Yes", "MaxBurstLength=262144",
+		"FirstBurstLength=65536", "TargetRecvDataSegmentLength=8192",
+		"InitiatorRecvDataSegmentLength=8192",
+	};
+	struct bb keys = { 0 };
+	uint8_t bhs[NX_ISCSI_BHS_LEN];
+
+	keys_put(&keys, kv, NX_ARRAY_SIZE(kv));
+	fz_login_bhs(bhs, 0x80 | (1 << 2) | 3, 0, 0, 0, 0);
+	iser_pdu(b, 0, 0, bhs, keys.d, keys.n);
+	free(keys.d);
+}
+
+static void iser_scsi(struct bb *b, uint8_t hdr, uint8_t voff, uint8_t flags,
+		      uint32_t edtl, const uint8_t *cdb, const void *imm,
+		      size_t imm_len)
+{
+	uint8_t bhs[NX_ISCSI_BHS_LEN];
+
+	iser_bhs(bhs, NX_ISCSI_OP_SCSI_CMD, flags, edtl, cdb, 10);
+	iser_pdu(b, hdr, voff, bhs, imm, imm_len);
+}
+
+static void gen_iser(void)
+{
+	static const uint8_t tur[10] = { 0 };
+	static const uint8_t wr8[10] = { 0x2a, 0, 0, 0, 0, 4, 0, 0, 8, 0 };
+	static const uint8_t rd8[10] = { 0x28, 0, 0, 0, 0, 4, 0, 0, 8, 0 };
+	static const uint8_t wr64[10] = { 0x2a, 0, 0, 0, 0, 32, 0, 0, 64, 0 };
+	static const uint8_t rd64[10] = { 0x28, 0, 0, 0, 0, 32, 0, 0, 64, 0 };
+	static const uint8_t wr4[10] = { 0x2a, 0, 0, 0, 0, 20, 0, 0, 4, 0 };
+	static const uint8_t inq[10] = { 0x12, 0, 0, 0, 96, 0 };
+	static const uint8_t rd_bad[10] = { 0x28, 0, 0, 0x10, 0, 0, 0, 0, 1, 0 };
+	uint8_t imm[2048], bhs[NX_ISCSI_BHS_LEN];
+	struct bb b = { 0 };
+
+	for (size_t i = 0; i < sizeof(imm); i++)
+		imm[i] = (uint8_t)(i * 7);
+	bb_byte(&b, 0);
+	iser_login(&b, true);
+	iser_scsi(&b, 0, 0, 0x80, 0, tur, NULL, 0);
+	iser_scsi(&b, 1, 0, 0xa1, 4096, wr8, NULL, 0);
+	iser_scsi(&b, 2, 16, 0xc1, 4096, rd8, NULL, 0);
+	iser_scsi(&b, 1, 32, 0xa1, 2048, wr4, imm, 1024);
+	iser_scsi(&b, 2, 64, 0xc1, 96, inq, NULL, 0);
+	iser_scsi(&b, 2, 64, 0xc1, 512, rd_bad, NULL, 0);
+	iser_bhs(bhs, NX_ISCSI_OP_LOGOUT_REQ, 0x80, 0, NULL, 0);
+	iser_pdu(&b, 0, 0, bhs, NULL, 0);
+	seed_put("fuzz_iser", "login-io-logout", &b, 0);
+	/* InitialR2T=No: immediate data + an unsolicited Data-Out, the rest
+	 * by RDMA READ; big transfers; NOP-Out ping; Text; a TMF */
+	iser_login(&b, false);
+	iser_scsi(&b, 0, 0, 0x80, 0, tur, NULL, 0);
+	iser_scsi(&b, 1, 0, 0x21, 32768, wr64, imm, 1024);
+	iser_bhs(bhs, NX_ISCSI_OP_DATA_OUT, 0x80, 0, NULL, 0);
+	nx_put_be32(bhs + 20, NX_ISCSI_RSVD_TAG);
+	nx_put_be32(bhs + 40, 1024);
+	rec_begin(&b);
+	bb_put(&b, (const uint8_t[]){ 0x00, 0, 0, 0x1a }, 4);
+	bb_put(&b, bhs, NX_ISCSI_BHS_LEN);
+	bb_put(&b, imm, 1024);
+	iser_scsi(&b, 2, 0, 0xc1, 32768, rd64, NULL, 0);
+	iser_bhs(bhs, 0x40 | NX_ISCSI_OP_NOP_OUT, 0x80, 0, NULL, 0);
+	nx_put_be32(bhs + 20, NX_ISCSI_RSVD_TAG);
+	iser_pdu(&b, 0, 0, bhs, "ping", 4);
+	iser_bhs(bhs, NX_ISCSI_OP_TEXT_REQ, 0x80, 0, NULL, 0);
+	nx_put_be32(bhs + 20, NX_ISCSI_RSVD_TAG);
+	iser_pdu(&b, 0, 0, bhs, "SendTargets=All", 16);
+	iser_bhs(bhs, NX_ISCSI_OP_TMF_REQ, 0x80 | 5, 0, NULL, 0);
+	nx_put_be32(bhs + 20, NX_ISCSI_RSVD_TAG);
+	iser_pdu(&b, 0, 0, bhs, NULL, 0);
+	seed_put("fuzz_iser", "unsolicited-nop-text-tmf", &b, 0);
+	/* what the fabric does to it: a write from a deregistered region, a
+	 * read into a region without remote write, a bad STag, a command
+	 * without its STag, RNR, an oversize SEND, Hello, QP break */
+	iser_login(&b, true);
+	iser_scsi(&b, 0, 0, 0x80, 0, tur, NULL, 0);
+	REC(&b, 0x06, 0x00);
+	iser_scsi(&b, 1, 0, 0xa1, 4096, wr8, NULL, 0);
+	REC(&b, 0x06, 0x01);
+	iser_scsi(&b, 2 | 4, 0, 0xc1, 4096, rd8, NULL, 0);
+	seed_put("fuzz_iser", "remote-access-errors", &b, 0);
+	iser_login(&b, true);
+	iser_scsi(&b, 0, 0, 0x80, 0, tur, NULL, 0);
+	iser_scsi(&b, 2 | 8, 0, 0xc1, 4096, rd8, NULL, 0);
+	seed_put("fuzz_iser", "bad-stag", &b, 0);
+	iser_login(&b, true);
+	iser_scsi(&b, 0, 0, 0x80, 0, tur, NULL, 0);
+	iser_scsi(&b, 0, 0, 0xc1, 4096, rd8, NULL, 0);
+	seed_put("fuzz_iser", "read-without-stag", &b, 0);
+	iser_login(&b, true);
+	REC(&b, 0x02, 0x01);
+	iser_scsi(&b, 0, 0, 0x80, 0, tur, NULL, 0);
+	iser_scsi(&b, 2, 0, 0xc1, 4096, rd8, NULL, 0);
+	REC(&b, 0x01, 5);
+	REC(&b, 0x02, 0x00);
+	REC(&b, 0x05, 0x01, 0x00);
+	seed_put("fuzz_iser", "rnr-oversize", &b, 0);
+	REC(&b, 0x07, 0x11, 16);
+	seed_put("fuzz_iser", "hello", &b, 0);
+	iser_login(&b, true);
+	iser_scsi(&b, 0, 0, 0x80, 0, tur, NULL, 0);
+	iser_scsi(&b, 1, 0, 0xa1, 32768, wr64, NULL, 0);
+	REC(&b, 0x04);
+	REC(&b, 0x01, 1);
+	seed_put("fuzz_iser", "qp-break", &b, 0);
+	iser_login(&b, true);
+	REC(&b, 0x81, 20);
+	REC(&b, 0x81, 20);
+	seed_put("fuzz_iser", "keepalive-timeout", &b, 0);
+	REC(&b, 0x81, 20);
+	seed_put("fuzz_iser", "login-timeout", &b, 0);
+	iser_login(&b, true);
+	iser_scsi(&b, 0, 0, 0x80, 0, tur, NULL, 0);
+	iser_scsi(&b, 1, 0, 0xa1, 32768, wr64, NULL, 0);
+	REC(&b, 0x03);
+	seed_put("fuzz_iser", "cqe-errors-disconnect", &b, 1);
+	free(b.d);
+}
+
+/* ---- fuzz_url ------------------------------------------------------------------------ */
+
+static void gen_url(void)
+{
+	static const char *const urls[][2] = {
+		{ "plain", "iscsi://127.0.0.1:3260/iqn.2026-11.dev.nexus:target0/1" },
+		{ "chap-v6", "iscsi://user%secret-123456@[::1]:3261/iqn.2024-01.org.nexus:fuzz/0" },
+		{ "noport", "iscsi://host.example/iqn.2024-01.org.nexus:fuzz/16383" },
+		{ "user-only", "iscsi://user@10.0.0.1/iqn.x/2" },
+	};
+
+	for (size_t i = 0; i < NX_ARRAY_SIZE(urls); i++)
+		put_file("fuzz_url", urls[i][0], urls[i][1], strlen(urls[i][1]));
+}
+
+static void gen_dicts_new(void)
+{
+	FILE *fp;
+
+	fp = dict_open("fuzz_url");
+	fprintf(fp, "scheme=\"iscsi://\"\nat=\"@\"\npct=\"%%\"\nv6=\"[::1]\"\n"
+		    "port=\":3260\"\niqn=\"iqn.2024-01.org.nexus:fuzz\"\n"
+		    "lunmax=\"/16383\"\n");
+	fclose(fp);
+
+	fp = dict_open("fuzz_xcopy");
+	fprintf(fp, "xcopy=\"\\x83\"\nrcr=\"\\x84\"\nwatomic=\"\\x9c\"\n"
+		    "cscd_e4=\"\\xe4\\x00\\x00\\x00\\x01\\x03\\x00\\x10\"\n"
+		    "cscd_t10=\"\\xe4\\x00\\x00\\x00\\x02\\x01\\x00\\x0b\"\n"
+		    "t10_id=\"NEXUS   XC0\"\nseg02=\"\\x02\\x00\\x00\\x18\"\n"
+		    "seg0a=\"\\x0a\\x00\\x00\\x1c\"\nlocal=\"\\xff\\xff\"\n"
+		    "bs512=\"\\x00\\x02\\x00\"\nbs4096=\"\\x00\\x10\\x00\"\n"
+		    "usage_nolist=\"\\x18\"\nusage_discard=\"\\x10\"\n"
+		    "naca=\"\\x04\"\n");
+	fclose(fp);
+	fp = dict_open("fuzz_alua");
+	fprintf(fp, "rtpg=\"\\xa3\\x0a\"\nrtpg_ext=\"\\xa3\\x2a\"\n"
+		    "stpg=\"\\xa4\\x0a\"\nstandby=\"\\x02\"\nunavail=\"\\x03\"\n"
+		    "offline=\"\\x0e\"\ntrans=\"\\x0f\"\nlbd=\"\\x04\"\n"
+		    "group1=\"\\x00\\x01\"\ngroup4=\"\\x00\\x04\"\n");
+	dict_opcodes(fp, false);
+	fclose(fp);
+	fp = dict_open("fuzz_chap");
+	dict_keys(fp);
+	fprintf(fp, "chap_a=\"CHAP_A=\"\nchap_i=\"CHAP_I=\"\nchap_c=\"CHAP_C=\"\n"
+		    "chap_n=\"CHAP_N=\"\nchap_r=\"CHAP_R=\"\nalgs=\"8,7,5\"\n"
+		    "md5=\"5\"\nsha256=\"7\"\nsha3=\"8\"\n"
+		    "ro_ini=\"iqn.2024-01.org.nexus:ro-ini\"\n"
+		    "disc=\"SessionType=Discovery\"\n");
+	fclose(fp);
+	fp = dict_open("fuzz_iser");
+	dict_keys(fp);
+	dict_opcodes(fp, true);
+	fprintf(fp, "iser_ctl=\"\\x10\"\niser_w=\"\\x18\"\niser_r=\"\\x14\"\n"
+		    "iser_wr=\"\\x1c\"\nhello=\"\\x20\\x11\"\n"
+		    "rdma=\"RDMAExtensions=Yes\"\n");
+	fclose(fp);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -888,7 +1549,14 @@ int main(int argc, char **argv)
 	gen_mode_select();
 	gen_unmap();
 	gen_pr();
+	gen_cdb_new();
+	gen_xcopy();
+	gen_alua();
+	gen_chap();
+	gen_iser();
+	gen_url();
 	gen_dicts();
+	gen_dicts_new();
 	printf("gen_corpus: seeds and dictionaries written under %s\n", root);
 	return 0;
 }

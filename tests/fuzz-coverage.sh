@@ -13,10 +13,12 @@
 # and one summary line per target goes to stdout and OUT_DIR/summary.txt:
 # lines covered in the sources the target links (fuzz/ and *_test.c
 # excluded) and in core/ + transports/.  A last line merges every
-# target's profile: the coverage of all fuzzers together.  For the two
-# whole-connection targets (fuzz_conn_stream, fuzz_sim) it also prints
-# the functions of transports/iscsi/scsi.c executed (SCSI commands in
-# full feature phase) and whether login reached full feature phase.
+# target's profile: the coverage of all fuzzers together.  For the
+# whole-connection targets (fuzz_conn_stream, fuzz_sim, fuzz_iser,
+# fuzz_chap) it also prints the functions of transports/iscsi/scsi.c
+# executed (SCSI commands in full feature phase) and whether login
+# reached full feature phase; for fuzz_iser also the RDMA operations
+# (Put_Data / Get_Data) and core/dispatch.c.
 set -uo pipefail
 fz=${1:?fuzz build dir}
 out=${2:?report dir}
@@ -72,6 +74,19 @@ ffp_line() { # target bin profdata
 		"$(count_of "$bin" "$pd" transports/iscsi/scsi.c nx_iscsi_task_done)" "$fns"
 }
 
+# iSER: messages received, RDMA WRITEs (Put_Data) and READs (Get_Data)
+# started, and the line coverage of the files that execute SCSI commands.
+iser_line() { # target bin profdata
+	local t=$1 bin=$2 pd=$3 files
+	files=$("$COV" report "$bin" -instr-profile="$pd" transports/iser/conn.c \
+		transports/iscsi/scsi.c core/dispatch.c 2>/dev/null |
+		awk '$1 ~ /\.c$/ { sub(".*/", "", $1); printf "%s%s %d/%d", sep, $1, $8 - $9, $8; sep = ", " }')
+	printf '%-18s iSER messages in %s, Put_Data %s, Get_Data %s; lines %s\n' "$t" \
+		"$(count_of "$bin" "$pd" transports/iser/conn.c rx_message)" \
+		"$(count_of "$bin" "$pd" transports/iser/conn.c dm_put_data)" \
+		"$(count_of "$bin" "$pd" transports/iser/conn.c dm_get_data)" "$files"
+}
+
 : >"$out/summary.txt"
 objects=()
 for t in "${targets[@]}"; do
@@ -94,8 +109,11 @@ for t in "${targets[@]}"; do
 		-project-title="nexus $t ($(tail -1 "$prof/$t.log"))" >/dev/null 2>&1
 	report_line "$t" "$bin" "$prof/$t.profdata" | tee -a "$out/summary.txt"
 	case $t in
-	fuzz_conn_stream | fuzz_sim)
+	fuzz_conn_stream | fuzz_sim | fuzz_chap)
 		ffp_line "$t" "$bin" "$prof/$t.profdata" | tee -a "$out/summary.txt" ;;
+	fuzz_iser)
+		ffp_line "$t" "$bin" "$prof/$t.profdata" | tee -a "$out/summary.txt"
+		iser_line "$t" "$bin" "$prof/$t.profdata" | tee -a "$out/summary.txt" ;;
 	esac
 	objects+=(-object "$bin")
 done

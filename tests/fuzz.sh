@@ -9,7 +9,8 @@
 #
 # FZ_DIR holds bin/<t> (libFuzzer) and replay/<t> (gcc); new corpus units
 # go to FZ_DIR/work/<t> (the checked-in corpus is only read), crashes to
-# FZ_DIR/artifacts/<t>/.  FUZZ_JOBS targets run at once (default: CPUs).
+# FZ_DIR/artifacts/<t>/.  FUZZ_JOBS targets run at once (default: CPUs);
+# FUZZ_ONLY="fuzz_a fuzz_b" restricts the run to those targets.
 # An input running longer than FUZZ_TIMEOUT seconds (default 25, as
 # OSS-Fuzz) is a hang; fuzz_sim inputs run whole simulations, which on a
 # loaded 2-core box took up to 13 s without hanging.
@@ -21,7 +22,9 @@ fz=${2:?fuzz build dir}
 secs=${3:-60}
 cd "$(dirname "$0")/.."
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
-mapfile -t rows < <(awk '!/^[ \t]*(#|$)/ {print $1, $2}' fuzz/targets.txt)
+mapfile -t rows < <(awk -v only=" ${FUZZ_ONLY:-} " \
+	'!/^[ \t]*(#|$)/ && (only ~ /^ *$/ || index(only, " " $1 " ")) {print $1, $2}' \
+	fuzz/targets.txt)
 fail=0
 
 run_one() { # name max_len

@@ -46,6 +46,8 @@ static void test_url_forms(void **state)
 	assert_int_equal(nx_ini_url_parse("iscsi://[fe80::1]/iqn.b/2", &u), 0);
 	assert_string_equal(u.host, "fe80::1");
 	assert_int_equal(u.port, 3260);
+	assert_int_equal(nx_ini_url_parse("iscsi://[fe80::1%eth0]/iqn.b/2", &u), 0);
+	assert_string_equal(u.host, "fe80::1%eth0");
 	/* The last '/' separates the LUN: IQNs carry no '/', but EUIs do not
 	 * either, so a target name is everything between. */
 	assert_int_equal(nx_ini_url_parse("iscsi://h/iqn.x:a.b/7", &u), 0);
@@ -60,6 +62,10 @@ static void test_url_rejects(void **state)
 		"iscsi://h/iqn/1x", "iscsi://h:0/iqn/1", "iscsi://h:65536/iqn/1",
 		"iscsi://h:/iqn/1", "iscsi://h:12a/iqn/1", "iscsi://[::1/iqn/1",
 		"iscsi://[::1]x/iqn/1", "iscsi:///iqn/1", "iscsi://u@/iqn/1",
+		/* characters no host has (fuzz/regressions/fuzz_url) */
+		"iscsi://127.0].0.1:3260/iqn/1", "iscsi://@a@h/iqn/1",
+		"iscsi://h%1/iqn/1", "iscsi://a b/iqn/1", "iscsi://[a[b]/iqn/1",
+		"iscsi://h\t/iqn/1", "iscsi://[h%1]/iqn/1", "iscsi://h\xba/iqn/1",
 	};
 	struct nx_ini_url u;
 

@@ -30,14 +30,34 @@ static int parse_auth(const char **pp, const char *slash, struct nx_ini_url *u)
 	return 0;
 }
 
+/* RFC 3986 3.2.2: a host is an ASCII name or an IP literal; the
+ * characters that delimit the URL's parts ('@', '/', brackets),
+ * whitespace and control characters never belong to one
+ * (fuzz/regressions/fuzz_url).  Brackets hold an IPv6 address (so a
+ * ':'), which may carry a zone after '%' ("[fe80::1%eth0]", RFC 6874). */
+static bool host_ok(const char *p, const char *end, bool bracketed)
+{
+	if (bracketed && memchr(p, ':', (size_t)(end - p)) == NULL)
+		return false;
+	for (; p < end; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= ' ' || c >= 0x7f || c == '@' || c == '/' || c == '[' ||
+		    c == ']' || (c == '%' && !bracketed))
+			return false;
+	}
+	return true;
+}
+
 /* host, [v6] or host:port, [v6]:port between p and slash. */
 static int parse_host(const char *p, const char *slash, struct nx_ini_url *u)
 {
 	const char *end = slash, *colon;
+	bool v6 = p[0] == '[';
 	char *stop;
 	unsigned long v;
 
-	if (p[0] == '[') {
+	if (v6) {
 		const char *rb = memchr(p, ']', (size_t)(slash - p));
 
 		if (rb == NULL)
@@ -52,7 +72,8 @@ static int parse_host(const char *p, const char *slash, struct nx_ini_url *u)
 		if (colon != NULL)
 			end = colon;
 	}
-	if (end == p || (size_t)(end - p) >= sizeof(u->host))
+	if (end == p || (size_t)(end - p) >= sizeof(u->host) ||
+	    !host_ok(p, end, v6))
 		return NX_EINVAL;
 	memcpy(u->host, p, (size_t)(end - p));
 	if (colon == NULL)
