@@ -93,9 +93,9 @@
 #define PORT0 3260
 #define PORTS 2u
 #define BLOCK 512u
-#define LU_BYTES (2u << 20)
+#define LU_BYTES (4u << 20)
 #define LU_BLOCKS (LU_BYTES / BLOCK)
-#define SLOT_BLOCKS 16u
+#define SLOT_BLOCKS 64u  /* > 8 KiB: R2T and Data-Out (RFC 7143 10.8) */
 #define NSLOTS (LU_BLOCKS / SLOT_BLOCKS)
 #define INI_MAX 3u
 #define NEX_MAX 6u
@@ -112,6 +112,7 @@
 #define RELOGIN_TRIES 400u
 #define RELOGIN_BACKOFF_NS (50 * MS)
 #define STEPS_MAX 400u
+#define STEP_NS (20 * MS)  /* --duration / STEP_NS = steps */
 #define DRAIN_TRIES 48u
 #define SEQ_MASK ((1ull << 56) - 1)
 #define NO_NEX 0xffu
@@ -171,7 +172,7 @@ static const struct {
 	[A_ALUA_IMPLICIT] = { 5, true, true },
 	[A_ALUA_STPG] = { 4, false, true },
 	[A_PR] = { 4, false, true },
-	[A_PARKED] = { 8, false, true },
+	[A_PARKED] = { 12, false, true },
 };
 
 struct blk {
@@ -197,6 +198,7 @@ struct bcmd {
 	uint32_t nblk;
 	uint64_t tag;
 	bool fua;
+	uint8_t attr;            /* task attribute of the next submission */
 	uint64_t s;
 	uint32_t uid;
 	uint8_t *buf;
@@ -294,6 +296,7 @@ struct tm {
 	uint8_t aca_nex;                   /* NO_NEX: no ACA */
 	uint8_t iec_page[12];
 	struct nx_scn_pr pr;
+	struct nx_scn_pr pr0;              /* as the step began */
 	unsigned pr_nex[NX_SCN_PR_INI];
 	/* faults */
 	bool cut;
@@ -694,16 +697,32 @@ static bool pr_conflicts(const struct nx_scn_pr_state *s, const struct tm *tm,
 	       (write || s->type == 8);
 }
 
+static bool pr_possible(const struct nx_scn_pr *pr, const struct tm *tm,
+			unsigned nex, bool write)
+{
+	return pr_conflicts(&pr->cur, tm, nex, write) ||
+	       (pr->unknown && pr_conflicts(&pr->alt, tm, nex, write));
+}
+
+static bool pr_certain(const struct nx_scn_pr *pr, const struct tm *tm,
+		       unsigned nex, bool write)
+{
+	return pr_conflicts(&pr->cur, tm, nex, write) &&
+	       (!pr->unknown || pr_conflicts(&pr->alt, tm, nex, write));
+}
+
+/* Now and, for a step's commands, as the step began (a restart in the
+ * step drops what APTPL does not keep, SPC-4 5.12.4). */
 static bool conflict_possible(const struct tm *tm, unsigned nex, bool write)
 {
-	return pr_conflicts(&tm->pr.cur, tm, nex, write) ||
-	       (tm->pr.unknown && pr_conflicts(&tm->pr.alt, tm, nex, write));
+	return pr_possible(&tm->pr, tm, nex, write) ||
+	       pr_possible(&tm->pr0, tm, nex, write);
 }
 
 static bool conflict_certain(const struct tm *tm, unsigned nex, bool write)
 {
-	return pr_conflicts(&tm->pr.cur, tm, nex, write) &&
-	       (!tm->pr.unknown || pr_conflicts(&tm->pr.alt, tm, nex, write));
+	return pr_certain(&tm->pr, tm, nex, write) &&
+	       pr_certain(&tm->pr0, tm, nex, write);
 }
 
 /* ---- background commands ------------------------------------------------------- */
@@ -863,7 +882,8 @@ static void cmd_submit(struct nex *n, struct bcmd *c)
 	int rc;
 
 	c->req.lun = nx_ini_lun(0);
-	c->req.attr = NX_INI_ATTR_SIMPLE;
+	c->req.attr = c->attr ? c->attr : NX_INI_ATTR_SIMPLE;
+	c->attr = 0;
 	c->req.done = cmd_done;
 	c->req.priv = c;
 	c->nx = n;
@@ -889,7 +909,8 @@ static bool issue_rw(struct nex *n, struct bcmd *c, bool write)
 	tm->slot_used[slot] = true;
 	memset(&c->req, 0, sizeof(c->req));
 	c->slot = slot;
-	c->nblk = (uint32_t)nx_rng_range(&n->rng, 1, SLOT_BLOCKS);
+	c->nblk = (uint32_t)nx_rng_range(&n->rng, 1, nx_rng_chance(&n->rng, 1, 3)
+					 ? SLOT_BLOCKS : 16u);
 	c->lba = (uint64_t)slot * SLOT_BLOCKS +
 		 nx_rng_below(&n->rng, SLOT_BLOCKS - c->nblk + 1);
 	c->kind = write ? K_WRITE : K_READ;
@@ -1006,6 +1027,8 @@ static bool nex_try_login(struct tm *tm, struct nex *n)
 	struct nx_ini_config cfg;
 	struct nx_ini_login lg;
 	char name[64];
+	bool trans = tm->trans_pending;
+	uint8_t trans_ascq = tm->trans_fail ? 0x07 : 0x06;
 	int rc;
 
 	snprintf(name, sizeof(name), "iqn.2026-11.dev.nexus:sim.i%u", n->ini);
@@ -1041,6 +1064,10 @@ static bool nex_try_login(struct tm *tm, struct nex *n)
 		/* the implicit transition under way ends with a UA to it too */
 		tm_ledger_expect(&n->ua, 0x2a, tm->trans_fail ? 0x07 : 0x06);
 		tm_ledger_confirm(&n->ua, 0x2a, tm->trans_fail ? 0x07 : 0x06);
+	} else if (trans) {
+		/* it ended while logging in: before or after this nexus
+		 * existed at the target */
+		tm_ledger_expect(&n->ua, 0x2a, trans_ascq);
 	}
 	n->up = true;
 	n->need_relogin = false;
@@ -2152,17 +2179,21 @@ static void act_aca(struct tm *tm)
 #define PARK_NS (2 * SEC)
 
 enum park_trig {
-	PT_CC, PT_CTS, PT_LUR, PT_WARM, PT_ATS, PT_AT, PT_ITNR, PT_QTS, PT_COUNT
+	PT_CC, PT_CTS, PT_LUR, PT_WARM, PT_ATS, PT_AT, PT_ITNR, PT_QTS, PT_ACA,
+	PT_RESET, PT_COLD, PT_COUNT
 };
 
 static const char *const park_names[PT_COUNT] = {
 	"CHECK CONDITION", "CLEAR TASK SET", "LOGICAL UNIT RESET",
 	"TARGET WARM RESET", "ABORT TASK SET", "ABORT TASK", "I_T NEXUS RESET",
-	"QUERY TASK SET",
+	"QUERY TASK SET", "ACA (NACA=1 CHECK CONDITION, CLEAR ACA)",
+	"connection reset", "TARGET COLD RESET",
 };
 
+/* b owns the parked tasks (a maybe one); actor sends the trigger: a
+ * (another I_T nexus, perhaps the other path of b's initiator) or b. */
 struct park {
-	struct nex *a, *b;        /* a acts on the task set, b owns tasks */
+	struct nex *a, *b, *actor;
 	enum park_trig trig;
 	uint32_t uid[QD_MAX + 1];
 	bool mine[QD_MAX + 1];    /* a's own parked task */
@@ -2172,13 +2203,18 @@ struct park {
 };
 
 /* The outcome SAM-5 prescribes: 0 GOOD, else the rec outcome/status. */
-enum park_want { PW_GOOD, PW_TASK_ABORTED, PW_VANISHED, PW_ABORTED };
+enum park_want { PW_GOOD, PW_TASK_ABORTED, PW_VANISHED, PW_ABORTED,
+		 PW_CONNLOST };
 
 static enum park_want park_want(const struct park *p, bool mine, uint32_t uid)
 {
 	bool tas = p->ctl.tas;
+	bool actors = (mine ? p->a : p->b) == p->actor;
 
 	switch (p->trig) {
+	case PT_ACA:
+		/* SAM-5 5.9.2: the NACA=1 CHECK CONDITION is a CHECK
+		 * CONDITION (QErr); the rest wait for CLEAR ACA, then run */
 	case PT_CC:
 		/* SPC-4 7.5.8 table 460 */
 		if (mine)
@@ -2195,7 +2231,16 @@ static enum park_want park_want(const struct park *p, bool mine, uint32_t uid)
 		return tas ? PW_TASK_ABORTED : PW_VANISHED;
 	case PT_ATS:
 	case PT_ITNR:
-		return mine ? PW_GOOD : PW_ABORTED;
+		/* SAM-5 7.3, 6.3.4: this I_T nexus only - not the other path */
+		return actors ? PW_ABORTED : PW_GOOD;
+	case PT_RESET:
+		return mine ? PW_GOOD : PW_CONNLOST;
+	case PT_COLD:
+		/* RFC 7143 11.5.1: then every connection closes, so a task
+		 * aborted silently (TAS=0) ends with its connection */
+		if (mine)
+			return PW_ABORTED;
+		return tas ? PW_TASK_ABORTED : PW_CONNLOST;
 	case PT_AT:
 		return !mine && uid == p->at_uid ? PW_ABORTED : PW_GOOD;
 	default:
@@ -2203,25 +2248,26 @@ static enum park_want park_want(const struct park *p, bool mine, uint32_t uid)
 	}
 }
 
-static bool park_tasks(struct tm *tm, struct park *p)
+static void park_submit(struct park *p, struct nex *n, uint8_t attr)
+{
+	struct bcmd *c = free_cmd(n);
+
+	if (c == NULL)
+		return;
+	c->attr = attr;
+	if (!issue_rw(n, c, false))
+		return;
+	p->uid[p->n] = c->uid;
+	p->mine[p->n++] = n == p->a;
+}
+
+/* SAM-5 7.8: tasks from..n-1 are in the task set (the TMF follows each
+ * on its connection, so it was received first). */
+static bool park_confirm(struct tm *tm, struct park *p, unsigned from)
 {
 	struct nx_ini_tmf t;
-	unsigned kb = (unsigned)nx_rng_range(&tm->rng, 1, NX_MIN(p->b->qd, 3u));
-	bool own = nx_rng_chance(&tm->rng, 1, 2);
 
-	nx_sim_disk_set_extra_latency(tm->disk, PARK_NS);
-	for (unsigned i = 0; i < kb + own; i++) {
-		struct nex *n = i < kb ? p->b : p->a;
-		struct bcmd *c = free_cmd(n);
-
-		if (c == NULL || !issue_rw(n, c, false))
-			continue;
-		p->uid[p->n] = c->uid;
-		p->mine[p->n++] = n == p->a;
-	}
-	/* SAM-5 7.8: each is in the task set (the TMF follows it on its
-	 * connection, so it was received first) */
-	for (unsigned k = 0; k < p->n; k++) {
+	for (unsigned k = from; k < p->n; k++) {
 		struct nex *n = p->mine[k] ? p->a : p->b;
 		struct bcmd *c = NULL;
 
@@ -2237,6 +2283,30 @@ static bool park_tasks(struct tm *tm, struct park *p)
 		if (!p->mine[k] && p->at_uid == 0)
 			p->at_uid = p->uid[k];
 	}
+	return true;
+}
+
+/* b's tasks first, known to be in the task set before a's goes (so a's
+ * is behind them: different connections keep no order). */
+static bool park_tasks(struct tm *tm, struct park *p)
+{
+	unsigned kb = (unsigned)nx_rng_range(&tm->rng, 1, NX_MIN(p->b->qd, 3u));
+	bool own = nx_rng_chance(&tm->rng, 1, 2);
+	unsigned nb;
+
+	nx_sim_disk_set_extra_latency(tm->disk, PARK_NS);
+	/* ACA: b's first task ORDERED, the others wait behind it (SAM-5
+	 * 8.6) when the ACA arises */
+	for (unsigned i = 0; i < kb; i++)
+		park_submit(p, p->b, p->trig == PT_ACA && i == 0
+				     ? NX_INI_ATTR_ORDERED : NX_INI_ATTR_SIMPLE);
+	nb = p->n;
+	if (!park_confirm(tm, p, 0))
+		return false;
+	if (own)
+		park_submit(p, p->a, NX_INI_ATTR_SIMPLE);
+	if (!park_confirm(tm, p, nb))
+		return false;
 	nx_sim_disk_set_extra_latency(tm->disk, 0);
 	return p->n > 0;
 }
@@ -2260,6 +2330,62 @@ static bool park_cc(struct tm *tm, struct nex *a)
 	return true;
 }
 
+/* SAM-5 5.9.2 with tasks waiting: b's ORDERED task is in the backstore,
+ * b's SIMPLE ones (and a's) wait behind it (SAM-5 8.6).  a's NACA=1
+ * CHECK CONDITION makes a the faulted nexus; QErr 00b: once the ORDERED
+ * task is done the others still wait (QUERY TASK), until a's CLEAR ACA
+ * lets them run; QErr 01b / 11b abort as for any CHECK CONDITION. */
+static bool park_aca(struct tm *tm, struct park *p)
+{
+	struct nx_ini_scsi r;
+	struct nx_ini_tmf t;
+	uint8_t cdb[10] = { 0x28 }, buf[BLOCK], key, asc, ascq;
+
+	nx_put_be32(cdb + 2, LU_BLOCKS);
+	nx_put_be16(cdb + 7, 1);
+	cdb[9] = 0x04; /* NACA */
+	if (!qcmd(p->a, cdb, 10, NX_INI_DIR_READ, buf, BLOCK, NX_INI_ATTR_SIMPLE,
+		  &r))
+		return false;
+	sense_of(r.sense, r.sense_len, &key, &asc, &ascq);
+	if (r.status != NX_STATUS_CHECK_CONDITION || key != 0x05 || asc != 0x21)
+		nx_scn_fail(tm->env, "nexus %u: READ past the end, NACA=1: status "
+			    "0x%02x %X/%02Xh/%02Xh", p->a->idx, r.status, key, asc,
+			    ascq);
+	tm->st.cc_by |= bit(p->a->idx);
+	tm->st.aca = true;
+	tm->st.aca_nex = (uint8_t)p->a->idx;
+	tm->aca_nex = (uint8_t)p->a->idx;
+	if (p->ctl.qerr == 1 && !p->ctl.tas)
+		tm_ledger_establish(&p->b->ua, 0x2f, 0x00, true);
+	if (p->ctl.qerr == 0) {
+		nx_sim_run_for(tm->sim, PARK_NS + 200 * MS);
+		for (unsigned k = 1; k < p->n; k++) {
+			struct nex *n = p->mine[k] ? p->a : p->b;
+			struct bcmd *c = NULL;
+
+			for (unsigned i = 0; i < n->qd; i++)
+				if (n->cmds[i].busy && n->cmds[i].uid == p->uid[k])
+					c = &n->cmds[i];
+			if (c == NULL)
+				nx_scn_fail(tm->env, "ACA of nexus %u: nexus %u's task "
+					    "waiting behind an ORDERED one ran before "
+					    "CLEAR ACA (SAM-5 5.9.2.2)", p->a->idx,
+					    n->idx);
+			if (!q_tmf(n, &t, NX_INI_TMF_QUERY_TASK, c))
+				return false;
+			tmf_expect_response(tm, n, NX_INI_TMF_QUERY_TASK, &t,
+					    NX_INI_TMF_RSP_SUCCEEDED);
+		}
+	}
+	if (!q_tmf(p->a, &t, NX_INI_TMF_CLEAR_ACA, NULL))
+		return false;
+	tmf_expect_response(tm, p->a, NX_INI_TMF_CLEAR_ACA, &t,
+			    NX_INI_TMF_RSP_COMPLETE);
+	tm->aca_nex = NO_NEX;
+	return true;
+}
+
 static bool park_trigger(struct tm *tm, struct park *p)
 {
 	static const uint8_t fn[PT_COUNT] = {
@@ -2270,12 +2396,24 @@ static bool park_trigger(struct tm *tm, struct park *p)
 		[PT_AT] = NX_INI_TMF_ABORT_TASK,
 		[PT_ITNR] = NX_INI_TMF_I_T_NEXUS_RESET,
 		[PT_QTS] = NX_INI_TMF_QUERY_TASK_SET,
+		[PT_COLD] = NX_INI_TMF_TARGET_COLD_RESET,
 	};
-	bool on_b = p->trig >= PT_ATS;
-	struct nex *n = on_b ? p->b : p->a;
+	struct nex *n = p->actor;
 	struct bcmd *ref = NULL;
 	struct nx_ini_tmf t;
 
+	if (p->trig == PT_ACA)
+		return park_aca(tm, p);
+	if (p->trig == PT_RESET) {
+		/* I_T nexus loss (SAM-5 6.3.4): the tasks go with it; the
+		 * re-login waits for them to leave the backstore */
+		tm->st.fault = true;
+		tm->st.lost |= bit(p->b->idx);
+		nx_sim_stream_reset(nx_sim_ini_stream(p->b->si));
+		p->b->need_relogin = true;
+		relogin_needed(tm);
+		return true;
+	}
 	if (p->trig == PT_CC) {
 		if (!park_cc(tm, p->a))
 			return false;
@@ -2289,12 +2427,17 @@ static bool park_trigger(struct tm *tm, struct park *p)
 	if (p->trig == PT_AT && ref == NULL)
 		return false;
 	tmf_begin(tm, n, fn[p->trig]);
+	tm->st.cold |= p->trig == PT_COLD;
 	if (!q_tmf(n, &t, fn[p->trig], ref))
 		return false;
 	tmf_expect_response(tm, n, fn[p->trig], &t,
 			    p->trig == PT_QTS ? NX_INI_TMF_RSP_SUCCEEDED
 					      : NX_INI_TMF_RSP_COMPLETE);
 	reset_effects(tm, n, fn[p->trig], true);
+	if (p->trig == PT_COLD) {
+		cold_reset_wait(tm);
+		relogin_needed(tm);
+	}
 	/* SAM-5 7.5: commands cleared by another I_T nexus, TAS=0 */
 	if (p->trig == PT_CTS && !p->ctl.tas)
 		tm_ledger_establish(&p->b->ua, 0x2f, 0x00, true);
@@ -2323,6 +2466,9 @@ static void park_judge(struct tm *tm, const struct park *p)
 		case PW_VANISHED:
 			ok = r->outcome == O_VANISHED;
 			break;
+		case PW_CONNLOST:
+			ok = r->outcome == O_CONNLOST;
+			break;
 		default:
 			ok = r->outcome == O_ABORTED;
 			break;
@@ -2332,7 +2478,7 @@ static void park_judge(struct tm *tm, const struct park *p)
 				    "nexus %u with QErr %u TAS %u: outcome %u status "
 				    "0x%02x, expected %s", k, r->nex,
 				    p->mine[k] ? "the acting nexus" : "another nexus",
-				    park_names[p->trig], (p->trig >= PT_ATS ? p->b : p->a)->idx,
+				    park_names[p->trig], p->actor->idx,
 				    p->ctl.qerr, p->ctl.tas, r->outcome, r->status,
 				    want == PW_GOOD ? "GOOD" : want == PW_TASK_ABORTED
 				    ? "TASK ABORTED (SAM-5 5.6, TAS=1)"
@@ -2354,9 +2500,12 @@ static void act_parked(struct tm *tm)
 		return;
 	tm_ctl_unpack(v, &p.ctl);
 	p.trig = (enum park_trig)nx_rng_below(&tm->rng, PT_COUNT);
+	p.actor = p.a;
+	if (p.trig == PT_AT || p.trig == PT_QTS || p.trig == PT_RESET ||
+	    ((p.trig == PT_ATS || p.trig == PT_ITNR) && nx_rng_chance(&tm->rng, 1, 2)))
+		p.actor = p.b;
 	nx_log(NX_LOG_INFO, "scn: parked: nx%u's tasks, %s by nx%u (QErr %u TAS %u)",
-	       p.b->idx, park_names[p.trig],
-	       (p.trig >= PT_ATS ? p.b : p.a)->idx, p.ctl.qerr, p.ctl.tas);
+	       p.b->idx, park_names[p.trig], p.actor->idx, p.ctl.qerr, p.ctl.tas);
 	tm->n_act[A_PARKED]++;
 	if (!park_tasks(tm, &p) || !park_trigger(tm, &p)) {
 		nx_sim_disk_set_extra_latency(tm->disk, 0);
@@ -2896,12 +3045,19 @@ static void probe_verify(struct tm *tm, bool all)
 		shadow_check(tm, buf, (uint64_t)s * SLOT_BLOCKS, SLOT_BLOCKS, n->idx);
 		tm->slot_dirty[s] = false;
 	}
-	if (nx_rng_chance(&tm->rng, 1, 3)) {
+	/* SYNCHRONIZE CACHE is write class under reservations (SPC-4
+	 * 5.12.1 table 64): through a nexus the reservation lets write */
+	n = pick_reader(tm, true, true);
+	if (n != NULL && nx_rng_chance(&tm->rng, 1, 3)) {
 		uint8_t sync[10] = { 0x35 };
 
-		if (qcmd_ua(n, sync, 10, NX_INI_DIR_NONE, NULL, 0,
-			    NX_INI_ATTR_SIMPLE, &r) && r.status == NX_STATUS_GOOD)
-			shadow_synced(tm);
+		if (!qcmd_ua(n, sync, 10, NX_INI_DIR_NONE, NULL, 0,
+			     NX_INI_ATTR_SIMPLE, &r))
+			return;
+		if (r.status != NX_STATUS_GOOD)
+			nx_scn_fail(tm->env, "nexus %u: SYNCHRONIZE CACHE: status "
+				    "0x%02x", n->idx, r.status);
+		shadow_synced(tm);
 	}
 }
 
@@ -3018,6 +3174,7 @@ static void step_begin(struct tm *tm, enum action a, bool busy)
 	st->aca_nex = NO_NEX;
 	st->disk = tm->disk_faulty;
 	tm->nrec = 0;
+	tm->pr0 = tm->pr;
 	/* Histories restart from what is known; an unsettled one (a reset
 	 * lost with its connection, no port to read the page through) is
 	 * kept whole until a reading settles it. */
@@ -3267,7 +3424,7 @@ static void note(struct tm *tm)
 static void run(struct nx_scn_env *env)
 {
 	struct tm *tm = calloc(1, sizeof(*tm));
-	uint64_t end;
+	uint64_t steps;
 
 	nx_assert(tm != NULL);
 	tm->env = env;
@@ -3280,8 +3437,9 @@ static void run(struct nx_scn_env *env)
 	setup(tm);
 	step_begin(tm, A_QAE, false);
 	probe(tm);
-	end = now_ns(tm) + env->duration_ns;
-	while (now_ns(tm) < end && tm->n_steps < STEPS_MAX)
+	/* Steps, not virtual time: a parked step alone takes seconds. */
+	steps = NX_MAX(env->duration_ns / STEP_NS, 4ull);
+	while (tm->n_steps < NX_MIN(steps, (uint64_t)STEPS_MAX))
 		step(tm);
 	final_phase(tm);
 	note(tm);
