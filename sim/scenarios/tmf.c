@@ -2180,7 +2180,7 @@ static void act_aca(struct tm *tm)
 
 enum park_trig {
 	PT_CC, PT_CTS, PT_LUR, PT_WARM, PT_ATS, PT_AT, PT_ITNR, PT_QTS, PT_ACA,
-	PT_RESET, PT_COLD, PT_COUNT
+	PT_RESET, PT_COLD, PT_LOST, PT_COUNT
 };
 
 static const char *const park_names[PT_COUNT] = {
@@ -2188,6 +2188,7 @@ static const char *const park_names[PT_COUNT] = {
 	"TARGET WARM RESET", "ABORT TASK SET", "ABORT TASK", "I_T NEXUS RESET",
 	"QUERY TASK SET", "ACA (NACA=1 CHECK CONDITION, CLEAR ACA)",
 	"connection reset", "TARGET COLD RESET",
+	"LOGICAL UNIT RESET, its connection reset while it waits",
 };
 
 /* b owns the parked tasks (a maybe one); actor sends the trigger: a
@@ -2235,6 +2236,11 @@ static enum park_want park_want(const struct park *p, bool mine, uint32_t uid)
 		return actors ? PW_ABORTED : PW_GOOD;
 	case PT_RESET:
 		return mine ? PW_GOOD : PW_CONNLOST;
+	case PT_LOST:
+		/* the reset ran; its I_T nexus is lost before it answers */
+		if (mine)
+			return PW_CONNLOST;
+		return tas ? PW_TASK_ABORTED : PW_VANISHED;
 	case PT_COLD:
 		/* RFC 7143 11.5.1: then every connection closes, so a task
 		 * aborted silently (TAS=0) ends with its connection */
@@ -2386,6 +2392,61 @@ static bool park_aca(struct tm *tm, struct park *p)
 	return true;
 }
 
+static void park_tmf_done(struct nx_ini_tmf *t)
+{
+	*(bool *)t->priv = true;
+}
+
+/* a's LOGICAL UNIT RESET waits for b's tasks to leave the backstore
+ * (SAM-5 7.7: it answers once they are gone) when a's connection dies:
+ * the reset still happened (b's tasks are no longer in the task set,
+ * QUERY TASK), a's I_T nexus is lost (SAM-5 6.3.4), the TMF is never
+ * answered, and a logs in again once the old session let go. */
+static bool park_lost(struct tm *tm, struct park *p)
+{
+	struct nx_ini_tmf lur, t;
+	struct bcmd *c = NULL;
+	bool done = false;
+
+	for (unsigned i = 0; i < p->b->qd; i++)
+		if (p->b->cmds[i].busy && p->b->cmds[i].uid == p->uid[0])
+			c = &p->b->cmds[i];
+	if (c == NULL)
+		return false;
+	tmf_begin(tm, p->a, NX_INI_TMF_LOGICAL_UNIT_RESET);
+	memset(&lur, 0, sizeof(lur));
+	lur.function = NX_INI_TMF_LOGICAL_UNIT_RESET;
+	lur.lun = nx_ini_lun(0);
+	lur.ref_itt = 0xffffffffu;
+	lur.done = park_tmf_done;
+	lur.priv = &done;
+	tm->n_tmf[NX_INI_TMF_LOGICAL_UNIT_RESET]++;
+	if (nx_ini_tmf_submit(conn_of(p->a), &lur) != 0)
+		nx_scn_fail(tm->env, "LUR submit");
+	for (unsigned tries = 0;; tries++) {
+		if (tries == 64)
+			nx_scn_fail(tm->env, "LOGICAL UNIT RESET of nexus %u never "
+				    "reached nexus %u's tasks", p->a->idx, p->b->idx);
+		if (!q_tmf(p->b, &t, NX_INI_TMF_QUERY_TASK, c))
+			return false;
+		if (t.response == NX_INI_TMF_RSP_COMPLETE)
+			break;
+	}
+	if (done)
+		nx_scn_fail(tm->env, "LOGICAL UNIT RESET answered before the tasks "
+			    "it aborted left the backstore (SAM-5 7.7)");
+	reset_effects(tm, p->a, NX_INI_TMF_LOGICAL_UNIT_RESET, true);
+	tm->st.fault = true;
+	tm->st.lost |= bit(p->a->idx);
+	nx_sim_stream_reset(nx_sim_ini_stream(p->a->si));
+	p->a->need_relogin = true;
+	relogin_needed(tm);
+	if (!done || lur.err != NX_INI_ECONNRESET)
+		nx_scn_fail(tm->env, "LOGICAL UNIT RESET on a reset connection: "
+			    "done %d err %d", done, lur.err);
+	return true;
+}
+
 static bool park_trigger(struct tm *tm, struct park *p)
 {
 	static const uint8_t fn[PT_COUNT] = {
@@ -2404,6 +2465,8 @@ static bool park_trigger(struct tm *tm, struct park *p)
 
 	if (p->trig == PT_ACA)
 		return park_aca(tm, p);
+	if (p->trig == PT_LOST)
+		return park_lost(tm, p);
 	if (p->trig == PT_RESET) {
 		/* I_T nexus loss (SAM-5 6.3.4): the tasks go with it; the
 		 * re-login waits for them to leave the backstore */
