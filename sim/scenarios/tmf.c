@@ -844,7 +844,6 @@ static void cmd_done(struct nx_ini_scsi *r)
 	if (r->err == NX_INI_ECONNRESET) {
 		c->limbo = true;
 		n->need_relogin = true;
-		tm->st.lost |= bit(n->idx);
 		return;
 	}
 	n->last_progress_ns = now_ns(tm);
@@ -1105,7 +1104,6 @@ static void nex_relogin(struct tm *tm, struct nex *n)
 	unsigned tries = 0;
 
 	nx_log(NX_LOG_INFO, "scn: nx%u logs in again", n->idx);
-	tm->st.lost |= bit(n->idx);
 	if (n->si != NULL) {
 		nx_sim_ini_free(n->si); /* fails what is outstanding: limbo */
 		nx_ini_session_free(n->sess);
@@ -1139,11 +1137,15 @@ static void relogin_needed(struct tm *tm)
 		if (!n->need_relogin && (n->si == NULL ||
 					 !nx_ini_conn_is_dead(conn_of(n))))
 			continue;
-		/* nothing but a fault or TARGET COLD RESET drops one */
-		if (!tm->st.busy && !tm->st.cold && !tm->st.fault)
-			nx_scn_fail(tm->env, "step %u (%s): nexus %u lost its "
-				    "connection in a quiet step", tm->st.id,
-				    act_names[tm->st.act], i);
+		/* nothing but a fault aimed at it (or at every path) or
+		 * TARGET COLD RESET drops one: in particular re-instating one
+		 * path's session (same ISID, other TPGT) leaves the other
+		 * path's alone (RFC 7143 4.4.3: SSID = ISID + TPGT) */
+		if (!(tm->st.lost & bit(i)) && !tm->st.cold)
+			nx_scn_fail(tm->env, "step %u (%s): nexus %u (initiator %u "
+				    "port %u) lost its connection and no fault or "
+				    "reset explains it", tm->st.id,
+				    act_names[tm->st.act], i, n->ini, n->port + 1);
 		nex_relogin(tm, n);
 	}
 }
@@ -1306,7 +1308,6 @@ static bool q_tmf(struct nex *n, struct nx_ini_tmf *t, uint8_t fn,
 	rc = t->err;
 	if (rc == NX_INI_ECONNRESET || rc == NX_INI_ECANCELED) {
 		n->need_relogin = true;
-		tm->st.lost |= bit(n->idx);
 		nx_log(NX_LOG_INFO, "scn: nx%u TMF %u lost: %d", n->idx, fn, rc);
 		return false;
 	}
