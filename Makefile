@@ -71,12 +71,12 @@ CONFORM_SRC := $(wildcard tools/nexus-conform/*.c)
 # The simulator (sim/): its platform replaces platform/user (same symbols),
 # so sim programs link libnx_sim.a and never libnx_user.a.
 SIM_SRC := $(filter-out %_test.c %_main.c sim/link/ns3_none.c,$(wildcard sim/*.c sim/link/*.c))
-SIM_TEST_SRC := $(wildcard sim/*_test.c sim/link/*_test.c)
+SIM_TEST_SRC := $(wildcard sim/*_test.c sim/link/*_test.c sim/scenarios/*_test.c)
 # nexus-sim: the tool and its scenarios (sim/scenarios/, one file each).
 # Sim programs link libnexus.a and libnx_sim.a as a group: the glue in
 # libnx_sim.a calls the transport and the initiator, which call the
 # platform back.
-SIMTOOL_SRC := $(wildcard tools/nexus-sim/*.c sim/scenarios/*.c)
+SIMTOOL_SRC := $(filter-out %_test.c,$(wildcard tools/nexus-sim/*.c sim/scenarios/*.c))
 SIM_LIBS = -Wl,--start-group $(1)/lib/libnexus.a $(1)/lib/libnx_sim.a -Wl,--end-group -lpcap \
            $(if $(filter $(FZ),$(1)),,$(NS3_LIBS))
 # The trace engine (traces/: pcap reading, TCP reassembly, iSCSI decoding)
@@ -335,7 +335,7 @@ $(FZ)/replay/fuzz_pcap: $(FZ)/replay/obj/fuzz/fuzz_pcap.o $(FZ)/replay/obj/fuzz/
 # libnx_user.a nor fuzz_common.c, plus the scenario engine and
 # fuzz/fuzz_sim_rng.c, whose nx_rng_* (decisions from the fuzz input)
 # come before the archive, so libnx_sim.a's rng.o is never pulled in.
-FUZZ_SIM_SRC := fuzz/fuzz_sim.c fuzz/fuzz_sim_rng.c $(wildcard sim/scenarios/*.c)
+FUZZ_SIM_SRC := fuzz/fuzz_sim.c fuzz/fuzz_sim_rng.c $(filter-out %_test.c,$(wildcard sim/scenarios/*.c))
 
 $(FZ)/lib/libnx_sim.a: $(call objs,$(FZ),$(SIM_SRC) $(NS3_NONE))
 	@mkdir -p $(dir $@)
