@@ -222,7 +222,6 @@ struct nex {
 	uint32_t qd, outstanding;
 	nx_sim_event_id issue_ev;
 	bool rs_owed;            /* a REQUEST SENSE should clear a kept UA */
-	bool ua_stuck;           /* a kept UA REQUEST SENSE cannot clear */
 	struct nx_rng rng;
 	struct tm_ledger ua;
 	uint64_t last_progress_ns;
@@ -1185,8 +1184,8 @@ static bool qcmd(struct nex *n, const uint8_t *cdb, unsigned cdb_len,
 	return true;
 }
 
-/* The model says this REQUEST SENSE through n must answer 05/25/00
- * (SPC-4 6.39: unavailable port). */
+/* With no UA pending, REQUEST SENSE through n answers 05/25/00 (SPC-4
+ * 6.39: the LU is unavailable through this port). */
 static bool rs_unavailable(const struct tm *tm, const struct nex *n)
 {
 	return (alua_now(tm, n->port) & 0xff) == AS_UN;
@@ -1212,22 +1211,32 @@ static uint8_t q_request_sense(struct nex *n, uint8_t *asc, uint8_t *ascq)
 	if ((buf[0] & 0x7f) != ((cdb[1] & 1) ? 0x72 : 0x70))
 		nx_scn_fail(tm->env, "nexus %u: REQUEST SENSE DESC=%u answered "
 			    "response code %02Xh", n->idx, cdb[1] & 1, buf[0]);
-	if (key == 0x06)
+	if (key == 0x06) {
 		ua_report(n, *asc, *ascq, TM_CLEAR_YES, "REQUEST SENSE");
-	else if (rs_unavailable(tm, n) ? !(key == 5 && *asc == 0x25)
-				       : key != 0)
+		return key;
+	}
+	if (rs_unavailable(tm, n) ? !(key == 5 && *asc == 0x25) : key != 0)
 		nx_scn_fail(tm->env, "nexus %u: REQUEST SENSE: %X/%02Xh/%02Xh, "
 			    "port group state %u", n->idx, key, *asc, *ascq,
 			    alua_now(tm, n->port) & 0xff);
+	/* SAM-5 5.14: REQUEST SENSE reports a pending UA before anything
+	 * else (core/spc.c), so nothing is pending now */
+	if (!tm->st.busy && !tm->trans_pending) {
+		char why[400];
+
+		if (!tm_ledger_drained(&n->ua, why, sizeof(why)))
+			nx_scn_fail(tm->env, "step %u (%s): nexus %u, REQUEST SENSE "
+				    "%X/%02Xh/%02Xh: %s", tm->st.id,
+				    act_names[tm->st.act], n->idx, key, *asc, *ascq,
+				    why);
+	}
 	return key;
 }
 
 /* A command that may meet UAs first: each is checked against the
  * ledger, kept ones are cleared with REQUEST SENSE, and the command is
  * sent again.  *r is the first answer that is not a UA.  False if the
- * connection failed, or (n->ua_stuck) if a UA kept by UA_INTLCK_CTRL
- * cannot be cleared: REQUEST SENSE through an unavailable port answers
- * LOGICAL UNIT NOT SUPPORTED and leaves it (core/spc.c, SPC-4 6.39). */
+ * connection failed. */
 static bool qcmd_ua(struct nex *n, const uint8_t *cdb, unsigned cdb_len,
 		    enum nx_ini_dir dir, void *buf, uint32_t len, uint8_t attr,
 		    struct nx_ini_scsi *r)
@@ -1235,7 +1244,6 @@ static bool qcmd_ua(struct nex *n, const uint8_t *cdb, unsigned cdb_len,
 	struct tm *tm = n->tm;
 	uint8_t key, asc, ascq, a2, q2;
 
-	n->ua_stuck = false;
 	for (unsigned tries = 0; tries < DRAIN_TRIES; tries++) {
 		uint64_t s = now_ns(tm);
 
@@ -1248,9 +1256,7 @@ static bool qcmd_ua(struct nex *n, const uint8_t *cdb, unsigned cdb_len,
 		ua_report(n, asc, ascq, clr, "CHECK CONDITION");
 		if (clr != TM_CLEAR_YES) {
 			key = q_request_sense(n, &a2, &q2);
-			if (key == 0x05)
-				n->ua_stuck = true;
-			if (key == 0xff || key == 0x05)
+			if (key == 0xff)
 				return false;
 		}
 	}
@@ -2999,9 +3005,8 @@ static void probe_drain(struct tm *tm, struct nex *n)
 			enum tm_clear clr = cc_clear(tm, s);
 			ua_report(n, asc, ascq, clr, "TEST UNIT READY");
 			if (clr != TM_CLEAR_YES) {
-				key = q_request_sense(n, &asc, &ascq);
-				if (key == 0x05)
-					return; /* unavailable: kept (SPC-4 6.39) */
+				if (q_request_sense(n, &asc, &ascq) == 0xff)
+					return;
 			}
 			continue;
 		}
