@@ -53,7 +53,7 @@ struct nx_scn_env {
 	uint64_t reconnects;             /* initiator re-logins after faults */
 	uint64_t watchdogs;              /* connections dropped as stuck */
 	uint32_t faults_used;            /* the mask the scenario ran with */
-	char note[384];                  /* scenario's own counters, "k=v ..." */
+	char note[768];                  /* scenario's own counters, "k=v ..." */
 	/* nexus-sim's failure reporter (prints, exits 1) */
 	void (*fail)(struct nx_scn_env *env, const char *why);
 	void *priv;

@@ -2116,7 +2116,6 @@ static bool aca_establish(struct tm *tm, struct nex *x)
 	tm->aca_nex = (uint8_t)x->idx;
 	tm->st.aca = true;
 	tm->st.aca_nex = (uint8_t)x->idx;
-	tm->n_act[A_ACA]++;
 	nx_log(NX_LOG_INFO, "scn: nx%u ACA established", x->idx);
 	return true;
 }
@@ -2576,7 +2575,6 @@ static void act_parked(struct tm *tm)
 		p.actor = p.b;
 	nx_log(NX_LOG_INFO, "scn: parked: nx%u's tasks, %s by nx%u (QErr %u TAS %u)",
 	       p.b->idx, park_names[p.trig], p.actor->idx, p.ctl.qerr, p.ctl.tas);
-	tm->n_act[A_PARKED]++;
 	if (!park_tasks(tm, &p) || !park_trigger(tm, &p)) {
 		nx_sim_disk_set_extra_latency(tm->disk, 0);
 		settle(tm);
@@ -2670,7 +2668,6 @@ static void act_modesel(struct tm *tm)
 	 * when a shared parameter changed. */
 	if (tm_ctl_pack(&want) != tm_ctl_pack(&cur))
 		ua_all(tm, (int)n->idx, 0x2a, 0x01, true);
-	tm->n_act[A_MODESEL]++;
 }
 
 /* ---- ALUA ------------------------------------------------------------------------------ */
@@ -2719,7 +2716,6 @@ static void act_alua_implicit(struct tm *tm)
 	       p + 1, to, (unsigned long long)d, fail ? " failing" : "");
 	if (nx_alua_set_state(tm->tgt, (uint16_t)(p + 1), to, d, fail) != 0)
 		nx_scn_fail(tm->env, "nx_alua_set_state");
-	tm->n_act[A_ALUA_IMPLICIT]++;
 	if (tm->trans_pending && tm->trans_g == p) {
 		/* core: a new implicit change of the group cancels the wait */
 		nx_sim_cancel(tm->sim, tm->trans_ev);
@@ -2788,7 +2784,6 @@ static void act_alua_stpg(struct tm *tm)
 	/* SPC-4 5.16.2.5: 2A/06 to every I_T nexus but the one that asked */
 	if (changed)
 		ua_all(tm, (int)n->idx, 0x2a, 0x06, true);
-	tm->n_act[A_ALUA_STPG]++;
 	nx_log(NX_LOG_INFO, "scn: nx%u STPG %u descriptors", n->idx, nd);
 }
 
@@ -2827,7 +2822,6 @@ static void act_pr(struct tm *tm)
 				    pc.ua_ascq, true);
 	if (!nx_scn_pr_done(&tm->pr, o, buf, r.data_in_got, why, sizeof(why)))
 		nx_scn_fail(tm->env, "nexus %u: %s: %s", n->idx, pc.name, why);
-	tm->n_act[A_PR]++;
 }
 
 /* ---- settling a busy step ------------------------------------------------------------- */
@@ -3260,8 +3254,7 @@ static void step_begin(struct tm *tm, enum action a, bool busy)
 			tm_ledger_fuzz(&tm->nx[i].ua);
 		allow_qerr_2f(tm);
 	}
-	tm->n_act[a] += a != A_ACA && a != A_MODESEL && a != A_PR &&
-			a != A_ALUA_IMPLICIT && a != A_ALUA_STPG;
+	tm->n_act[a]++;
 	nx_log(NX_LOG_INFO, "scn: step %u: %s%s", st->id, act_names[a],
 	       busy ? " (busy)" : "");
 }
@@ -3459,35 +3452,40 @@ static void teardown(struct tm *tm)
 	free(tm->blk);
 }
 
+/* "steps=busy/all act=io:N,...  tmf=at:N,... (every TMF sent, probes
+ * and clean-ups included) vanished=N ..." */
 static void note(struct tm *tm)
 {
+	static const uint8_t fns[11] = { 1, 2, 4, 5, 6, 7, 11, 9, 10, 12, 3 };
+	static const char *const fn_names[11] = {
+		"at", "ats", "cts", "lur", "warm", "cold", "itnr", "qt", "qts",
+		"qae", "caca",
+	};
 	struct nx_scn_env *env = tm->env;
+	size_t len = sizeof(env->note), o;
 
-	snprintf(env->note, sizeof(env->note),
-		 "steps=%llu/%llu tmf=at:%llu,ats:%llu,cts:%llu,lur:%llu,"
-		 "warm:%llu,cold:%llu,itnr:%llu,qt:%llu,qts:%llu,qae:%llu,"
-		 "caca:%llu aca=%llu modesel=%llu alua=%llu/%llu pr=%llu "
-		 "vanished=%llu task_aborted=%llu notready=%llu busy=%llu "
-		 "aca_active=%llu conflict=%llu",
-		 (unsigned long long)tm->n_busy_steps,
-		 (unsigned long long)tm->n_steps,
-		 (unsigned long long)tm->n_tmf[1], (unsigned long long)tm->n_tmf[2],
-		 (unsigned long long)tm->n_tmf[4], (unsigned long long)tm->n_tmf[5],
-		 (unsigned long long)tm->n_tmf[6], (unsigned long long)tm->n_tmf[7],
-		 (unsigned long long)tm->n_tmf[11], (unsigned long long)tm->n_tmf[9],
-		 (unsigned long long)tm->n_tmf[10],
-		 (unsigned long long)tm->n_tmf[12],
-		 (unsigned long long)tm->n_tmf[3],
-		 (unsigned long long)tm->n_act[A_ACA],
-		 (unsigned long long)tm->n_act[A_MODESEL],
-		 (unsigned long long)tm->n_act[A_ALUA_IMPLICIT],
-		 (unsigned long long)tm->n_act[A_ALUA_STPG],
-		 (unsigned long long)tm->n_act[A_PR],
-		 (unsigned long long)tm->n_vanished,
-		 (unsigned long long)tm->n_task_aborted,
-		 (unsigned long long)tm->n_notready, (unsigned long long)tm->n_busy,
-		 (unsigned long long)tm->n_aca_active,
-		 (unsigned long long)tm->n_conflict);
+	o = (size_t)snprintf(env->note, len, "steps=%llu/%llu act=",
+			     (unsigned long long)tm->n_busy_steps,
+			     (unsigned long long)tm->n_steps);
+	for (unsigned a = 0; a < A_COUNT && o < len; a++)
+		o += (size_t)snprintf(env->note + o, len - o, "%s%s:%llu",
+				      a ? "," : "", act_names[a],
+				      (unsigned long long)tm->n_act[a]);
+	for (unsigned k = 0; k < 11 && o < len; k++)
+		o += (size_t)snprintf(env->note + o, len - o, "%s%s:%llu",
+				      k ? "," : " tmf=", fn_names[k],
+				      (unsigned long long)tm->n_tmf[fns[k]]);
+	if (o < len)
+		snprintf(env->note + o, len - o, " vanished=%llu task_aborted=%llu "
+			 "notready=%llu busy=%llu aca_active=%llu conflict=%llu "
+			 "medium=%llu",
+			 (unsigned long long)tm->n_vanished,
+			 (unsigned long long)tm->n_task_aborted,
+			 (unsigned long long)tm->n_notready,
+			 (unsigned long long)tm->n_busy,
+			 (unsigned long long)tm->n_aca_active,
+			 (unsigned long long)tm->n_conflict,
+			 (unsigned long long)tm->n_medium);
 }
 
 static void run(struct nx_scn_env *env)
