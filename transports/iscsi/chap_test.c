@@ -328,8 +328,8 @@ static void test_chap_bad_responses(void **state)
 		nx_chap_md5_response(id, "alicesecret12", chal, 16, r);
 		r[16] = 0;
 		to_hex(r, 16, rs);
-		if (c == 0)
-			rs[5] ^= 1;                     /* wrong digest */
+		if (c == 0)                             /* wrong digest: */
+			rs[5] = rs[5] == '0' ? '1' : '0'; /* still a hex digit */
 		else if (c == 1)
 			k.n = "mallory";                /* wrong user */
 		else if (c == 2)
