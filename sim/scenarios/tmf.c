@@ -326,6 +326,8 @@ static void issue_schedule(struct nex *n);
 static void pr_check_all(struct tm *tm, const char *when);
 static void settle(struct tm *tm);
 static struct nex *pick_reader(struct tm *tm, bool active, bool write);
+static void act_modesel(struct tm *tm);
+static void probe_drain(struct tm *tm, struct nex *n);
 
 static uint32_t bit(unsigned i)
 {
@@ -2095,8 +2097,10 @@ static bool aca_establish(struct tm *tm, struct nex *x)
 	tm->st.cc_by |= bit(x->idx);
 	sense_of(r.sense, r.sense_len, &key, &asc, &ascq);
 	if (r.status == NX_STATUS_RESERVATION_CONFLICT &&
-	    conflict_possible(tm, x->idx, false))
+	    conflict_possible(tm, x->idx, false)) {
+		ua_after_status(x, r.status, s);
 		return true; /* no CHECK CONDITION, no ACA */
+	}
 	if (r.status != NX_STATUS_CHECK_CONDITION)
 		nx_scn_fail(tm->env, "READ past the end with NACA=1: status 0x%02x",
 			    r.status);
@@ -2561,6 +2565,13 @@ static void act_parked(struct tm *tm)
 	struct park p;
 	uint32_t v;
 
+	/* half the time QErr / TAS / UA_INTLCK_CTRL drawn afresh first (the
+	 * defaults would dominate), their 2Ah/01h drained */
+	if (nx_rng_chance(&tm->rng, 1, 2)) {
+		act_modesel(tm);
+		for (unsigned i = 0; i < tm->nnex; i++)
+			probe_drain(tm, &tm->nx[i]);
+	}
 	memset(&p, 0, sizeof(p));
 	p.a = pick_reader(tm, true, false);
 	p.b = pick_reader(tm, true, false);
