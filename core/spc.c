@@ -548,16 +548,21 @@ static enum nx_sense_reason request_sense_exec(struct nx_task *t)
 	uint8_t d[NX_SENSE_MAX];
 	struct nx_ua ua;
 
-	/* SPC-4 6.39: an LU reporting qualifier 001b (unavailable through
-	 * this port, 5.16.2.4.5) answers as if absent. */
-	if ((lu == NULL && !task_is_report_luns_wlun(t)) ||
-	    nx_alua_unavailable(t)) {
-		s[0] = 0x05;
-		s[1] = 0x25;
-	} else if (lu != NULL && nx_ua_pop(t->nexus, lu, &ua)) {
+	/* The pending UA first, as for every other command through an
+	 * unavailable port (dispatch.c: UAs before the ALUA gate): with
+	 * UA_INTLCK_CTRL 10b/11b only REQUEST SENSE clears it (SPC-4 7.5.8
+	 * table 461), so answering 05/25/00 instead would keep the I_T
+	 * nexus behind it for good.  Then SPC-4 6.39: an LU reporting
+	 * qualifier 001b (unavailable through this port, 5.16.2.4.5)
+	 * answers as if absent. */
+	if (lu != NULL && nx_ua_pop(t->nexus, lu, &ua)) {
 		s[0] = 0x06;
 		s[1] = ua.asc;
 		s[2] = ua.ascq;
+	} else if ((lu == NULL && !task_is_report_luns_wlun(t)) ||
+		   nx_alua_unavailable(t)) {
+		s[0] = 0x05;
+		s[1] = 0x25;
 	} else if (lu != NULL) {
 		lu_not_ready(lu, s, &f);
 	}

@@ -62,6 +62,7 @@ struct nx_sim_disk {
 	struct bad_range bad[NX_SIM_DISK_BAD_MAX];
 	unsigned bad_count;
 	uint32_t epoch;
+	uint64_t extra_lat_ns;  /* nx_sim_disk_set_extra_latency() */
 	struct nx_sim_disk_stats st;
 };
 
@@ -566,6 +567,7 @@ static void dio_draw(struct nx_sim_disk *d, struct dio *io, uint64_t *lat)
 		*lat += o->media_lat_ns;
 	if (nx_rng_ppb(&d->rng, o->tail_ppb))
 		*lat += nx_rng_range(&d->rng, 0, o->tail_lat_ns);
+	*lat += d->extra_lat_ns;
 	io->err = 0;
 	if (io->op != NX_FILE_SYNC &&
 	    (bad_hit(d, io->op, io->off, io->len) ||
@@ -667,6 +669,11 @@ void nx_sim_disk_set_faults(struct nx_sim_disk *d, uint32_t read_err_ppb,
 	d->o.write_err_ppb = write_err_ppb;
 	d->o.tail_ppb = tail_ppb;
 	d->o.tail_lat_ns = tail_lat_ns;
+}
+
+void nx_sim_disk_set_extra_latency(struct nx_sim_disk *d, uint64_t ns)
+{
+	d->extra_lat_ns = ns;
 }
 
 void nx_sim_disk_power_loss(struct nx_sim_disk *d, bool tear)

@@ -90,6 +90,10 @@ void nx_sim_disk_set_faults(struct nx_sim_disk *disk, uint32_t read_err_ppb,
 			    uint32_t write_err_ppb, uint32_t tail_ppb,
 			    uint64_t tail_lat_ns);
 
+/* Every I/O submitted from now on takes ns longer (0: back to normal):
+ * scenarios park tasks in the target's task set for a known while. */
+void nx_sim_disk_set_extra_latency(struct nx_sim_disk *disk, uint64_t ns);
+
 /* Power loss: pending I/Os vanish, the volatile cache is dropped (or
  * torn, see above), and the epoch advances so files opened before it
  * fail with NX_EIO. */

@@ -5,12 +5,14 @@
 #   tests/sim.sh --bench NEXUS_SIM               only the bench lines
 #
 # 1. determinism: `mixed` twice per seed -> byte-identical pcap and log;
+#    the same for `tmf` (TMF_DET_SEEDS, faults on);
 # 2. two seeds -> different pcaps (different interleavings);
 # 3. tshark dissects iSCSI in the captures (SCSI Command/Response, Login,
 #    Task Management) and reports no Malformed packet and no Error-severity
 #    expert entry on any link (see check_expert);
 # 4. a fault-free link gives no Warning/Error expert entry at all;
-# 5. the ASan/UBSan build runs `mixed` and `io` clean (no leak, no UB);
+# 5. the ASan/UBSan build runs `mixed`, `io` and `tmf` clean (no leak,
+#    no UB);
 # 6. prints "sim-cmds-per-wall-sec NAME = N" for mixed and io (-O2), the
 #    lines make bench collects.
 set -u
@@ -94,6 +96,19 @@ if [ $# -ge 2 ] && cmp -s "$W/a$1.pcap" "$W/a$2.pcap"; then
 	bad "seeds $1 and $2 gave identical pcaps"
 fi
 
+TMF_DET_SEEDS=${TMF_DET_SEEDS:-"1 2 3"}
+note "== sim-test: tmf determinism, seeds ${TMF_DET_SEEDS}"
+for s in $TMF_DET_SEEDS; do
+	"$SIM" --scenario tmf --seed "$s" --pcap "$W/ta$s.pcap" --log "$W/ta$s.log" >"$W/ta$s.out" ||
+		{ bad "tmf seed $s run 1"; cat "$W/ta$s.out"; continue; }
+	"$SIM" --scenario tmf --seed "$s" --pcap "$W/tb$s.pcap" --log "$W/tb$s.log" >"$W/tb$s.out" ||
+		{ bad "tmf seed $s run 2"; continue; }
+	cat "$W/ta$s.out"
+	cmp -s "$W/ta$s.pcap" "$W/tb$s.pcap" || bad "tmf seed $s: pcaps differ between runs"
+	cmp -s "$W/ta$s.log" "$W/tb$s.log" || bad "tmf seed $s: logs differ between runs"
+	[ -s "$W/ta$s.log" ] || bad "tmf seed $s: empty log"
+done
+
 if command -v tshark >/dev/null; then
 	note "== sim-test: tshark"
 	for s in $SEEDS; do
@@ -112,7 +127,7 @@ fi
 
 if [ -n "$ASAN" ]; then
 	note "== sim-test: ASan/UBSan build"
-	for s in mixed io; do
+	for s in mixed io tmf; do
 		"$ASAN" --scenario "$s" --seed 11 --duration 50ms || bad "asan $s"
 	done
 fi

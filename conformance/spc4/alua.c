@@ -595,6 +595,76 @@ static void test_alua_unavailable_gate(void **state)
 	nx_conf_logout(un);
 }
 
+/* UA_INTLCK_CTRL (control mode page byte 4 bits 5-4) through s: MODE
+ * SENSE the current page, MODE SELECT it back with the new code. */
+static void set_ua_intlck(struct nx_conf_sess *s, uint8_t code)
+{
+	uint8_t ms[10] = { 0x5a, 0x08, 0x0a, 0, 0, 0, 0, 0, 64, 0 };
+	uint8_t sel[10] = { 0x55, 0x10, 0, 0, 0, 0, 0, 0, 20, 0 };
+	uint8_t d[64], p[20] = { 0 };
+	struct nx_conf_result r;
+
+	nx_conf_scsi(s, ms, NX_INI_DIR_READ, d, sizeof(d), &r);
+	NX_EXPECT_GOOD(&r);
+	memcpy(p + 8, d + 8, 12);
+	p[8] &= 0x7f; /* PS is reserved in MODE SELECT */
+	p[12] = (uint8_t)((p[12] & ~0x30) | (code << 4));
+	nx_conf_scsi(s, sel, NX_INI_DIR_WRITE, p, sizeof(p), &r);
+	NX_SKIP_IF_UNSUPPORTED(&r, "MODE SELECT(10)");
+	NX_EXPECT_GOOD(&r);
+}
+
+static void expect_request_sense(struct nx_conf_sess *s, uint8_t key,
+				 uint8_t asc, uint8_t ascq)
+{
+	uint8_t rs[6] = { 0x03, 0, 0, 0, 18, 0 }, d[18];
+	struct nx_conf_result r;
+
+	nx_conf_scsi(s, rs, NX_INI_DIR_READ, d, sizeof(d), &r);
+	NX_EXPECT_GOOD(&r);
+	NX_EXPECT_EQ("REQUEST SENSE key", d[2] & 0x0f, key);
+	NX_EXPECT_EQ("REQUEST SENSE ASC", d[12], asc);
+	NX_EXPECT_EQ("REQUEST SENSE ASCQ", d[13], ascq);
+}
+
+/* SAM-5 5.14, SPC-4 7.5.8 table 461 (UA_INTLCK_CTRL 10b: only REQUEST
+ * SENSE clears a UA), 5.16.2.4.5 (REQUEST SENSE runs through an
+ * unavailable port): REQUEST SENSE reports and clears the pending UAs
+ * first, and only then answers for the unavailable LU (SPC-4 6.39,
+ * 05/25/00).  Otherwise the nexus could never get past the UA, not even
+ * with REPORT TARGET PORT GROUPS. */
+static void test_alua_unavailable_request_sense_ua(void **state)
+{
+	uint8_t rt[12] = { 0xa3, 0x0a, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 }, d[256];
+	struct nx_conf_sess *act = login_clear(0, 0);
+	struct nx_conf_sess *un = login_clear(1, 1);
+	struct nx_conf_result r;
+
+	tpgs(act);
+	set_ua_intlck(act, 0x02);
+	stpg1(act, UN, 2, &r);
+	NX_EXPECT_GOOD(&r);
+	/* un: 2A/01 (mode) then 2A/06 (ALUA), kept by CHECK CONDITION */
+	for (unsigned i = 0; i < 2; i++) {
+		nx_conf_scsi(un, rt, NX_INI_DIR_READ, d, sizeof(d), &r);
+		NX_EXPECT_UA(&r, 0x2a, 0x01);
+	}
+	expect_request_sense(un, SK_UNIT_ATTENTION, 0x2a, 0x01);
+	expect_request_sense(un, SK_UNIT_ATTENTION, 0x2a, 0x06);
+	expect_request_sense(un, 0x05, 0x25, 0x00);
+	nx_conf_scsi(un, rt, NX_INI_DIR_READ, d, sizeof(d), &r);
+	NX_EXPECT_GOOD(&r);
+	nx_conf_scsi(un, tur, NX_INI_DIR_NONE, NULL, 0, &r);
+	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, 0x0c);
+	stpg1(act, AO, 2, &r);
+	NX_EXPECT_GOOD(&r);
+	set_ua_intlck(act, 0x00);
+	expect_request_sense(un, SK_UNIT_ATTENTION, 0x2a, 0x06);
+	nx_conf_clear_ua(un);
+	nx_conf_logout(act);
+	nx_conf_logout(un);
+}
+
 /* SPC-4 5.16.2.5: while the group transitions only INQUIRY, REPORT LUNS,
  * RTPG and REQUEST SENSE run through it (state Fh, STATUS CODE 02h);
  * TEST UNIT READY and SET TARGET PORT GROUPS are NOT READY 04h/0Ah. */
@@ -725,6 +795,8 @@ static const struct nx_conf_test tests[] = {
 		     "standby port: INQUIRY, REPORT LUNS, MODE/LOG SENSE, RTPG, REQUEST SENSE, PRIN, STPG"),
 	NX_CONF_TEST("spc4", alua_unavailable_gate, "SPC-4 5.16.2.4.5",
 		     "unavailable port: PQ 001b, MODE SENSE/READ 02/04/0C, STPG allowed"),
+	NX_CONF_TEST("spc4", alua_unavailable_request_sense_ua, "SPC-4 7.5.8",
+		     "unavailable port, UA_INTLCK_CTRL 10b: REQUEST SENSE clears the UAs, then 05/25/00"),
 	NX_CONF_TEST("spc4", alua_transitioning_gate, "SPC-4 5.16.2.5",
 		     "transitioning port: state Fh, TUR/STPG 02/04/0A, INQUIRY runs"),
 	NX_CONF_TEST("spc4", alua_implicit_ua_every_nexus, "SPC-4 5.16.2.5",

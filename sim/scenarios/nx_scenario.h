@@ -13,7 +13,8 @@
  * exits 1.
  *
  * Files: registry.c (the table), workload.c (the shared I/O engine,
- * nx_scn_workload), one file per scenario (mixed.c, io.c, faults.c).
+ * nx_scn_workload), one file per scenario (mixed.c, io.c, faults.c,
+ * reservations.c, tmf.c with its models in tmf_model.c).
  */
 #ifndef NX_SCENARIO_H
 #define NX_SCENARIO_H
@@ -60,6 +61,7 @@ struct nx_scn_env {
 	uint64_t reconnects;             /* initiator re-logins after faults */
 	uint64_t watchdogs;              /* connections dropped as stuck */
 	uint32_t faults_used;            /* the mask the scenario ran with */
+	char note[768];                  /* scenario's own counters, "k=v ..." */
 	/* nexus-sim's failure reporter (prints, exits 1) */
 	void (*fail)(struct nx_scn_env *env, const char *why);
 	void *priv;
@@ -78,6 +80,7 @@ extern const struct nx_scenario nx_scenario_mixed;   /* mixed.c */
 extern const struct nx_scenario nx_scenario_io;      /* io.c */
 extern const struct nx_scenario nx_scenario_faults;  /* faults.c */
 extern const struct nx_scenario nx_scenario_reservations; /* reservations.c */
+extern const struct nx_scenario nx_scenario_tmf;     /* tmf.c */
 
 extern const struct nx_scenario *const nx_scenarios[];
 extern const unsigned nx_scenario_count;

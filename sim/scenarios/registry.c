@@ -13,6 +13,7 @@ const struct nx_scenario *const nx_scenarios[] = {
 	&nx_scenario_io,
 	&nx_scenario_faults,
 	&nx_scenario_reservations,
+	&nx_scenario_tmf,
 };
 const unsigned nx_scenario_count = sizeof(nx_scenarios) / sizeof(nx_scenarios[0]);
 

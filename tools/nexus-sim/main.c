@@ -281,7 +281,7 @@ static void summary(const struct run *r, const struct nx_scn_env *env,
 			 (unsigned long long)env->watchdogs);
 
 	printf("nexus-sim scenario=%s seed=%llu %s%s%slink=%s sim_time=%llu.%09llus "
-	       "cmds=%llu bytes=%llu tmfs=%llu uas=%llu events=%llu %swall=%.3fs "
+	       "cmds=%llu bytes=%llu tmfs=%llu uas=%llu events=%llu %s%s%swall=%.3fs "
 	       "cpu=%.3fs sim_cmds_per_wall_sec=%.0f sim_cmds_per_cpu_sec=%.0f "
 	       "result=%s\n",
 	       r->scn->name, (unsigned long long)r->a->seed,
@@ -291,8 +291,8 @@ static void summary(const struct run *r, const struct nx_scn_env *env,
 	       (unsigned long long)(now % 1000000000ull),
 	       (unsigned long long)env->cmds, (unsigned long long)env->bytes,
 	       (unsigned long long)env->tmfs, (unsigned long long)env->uas,
-	       (unsigned long long)nx_sim_events_run(r->sim), faults, wall, cpu,
-	       rate, cpu_rate, result);
+	       (unsigned long long)nx_sim_events_run(r->sim), faults, env->note,
+	       env->note[0] ? " " : "", wall, cpu, rate, cpu_rate, result);
 	if (r->a->bench) {
 		printf("sim-cmds-per-wall-sec %s = %.0f\n", r->scn->name, rate);
 		printf("sim-cmds-per-cpu-sec %s = %.0f\n", r->scn->name, cpu_rate);
@@ -604,7 +604,8 @@ static void sweep_summary(const struct sweep_state *st, double wall)
 	char faults[64];
 
 	nx_scn_faults_format(a->faults_set ? a->faults :
-			     (strcmp(a->scenario, "faults") == 0 ?
+			     (strcmp(a->scenario, "faults") == 0 ||
+			      strcmp(a->scenario, "tmf") == 0 ?
 			      NX_SCN_FAULTS_ALL : 0), faults, sizeof(faults));
 	printf("nexus-sim sweep scenario=%s %s%s%sseeds=%llu start=%llu count=%llu "
 	       "shard=%llu/%llu faults=%s failures=%llu injected=link:%llu,"
