@@ -131,7 +131,7 @@ static void cw_release(void *ctx)
 	w->released = true;
 }
 
-static const struct nx_iscsi_conn_ops cw_ops = { cw_send, cw_close_cb };
+static const struct nx_iscsi_conn_ops cw_ops = { .send = cw_send, .close = cw_close_cb };
 
 static void chap_set(struct nx_iscsi_chap *c, const char *user,
 		     const char *secret)
