@@ -18,13 +18,13 @@
 
 /* Command timeouts descriptor (SPC-4 6.35.4): no nominal processing time
  * is indicated; 30 s is a recommended timeout no nexus command exceeds,
- * except SANITIZE with IMMED=0, which lasts as long as the medium takes
- * (sanitize.c): COMMAND TIMEOUT 0, none indicated. */
+ * except SANITIZE and FORMAT UNIT, whose IMMED=0 forms last as long as
+ * the medium takes (sanitize.c): COMMAND TIMEOUT 0, none indicated. */
 static size_t put_timeouts(uint8_t *p, const struct nx_opcode_desc *op)
 {
 	memset(p, 0, TIMEOUTS_LEN);
 	nx_put_be16(p, TIMEOUTS_LEN - 2);
-	nx_put_be32(p + 8, op->opcode == 0x48 ? 0 : 30);
+	nx_put_be32(p + 8, (op->opcode == 0x48 || op->opcode == 0x04) ? 0 : 30);
 	return TIMEOUTS_LEN;
 }
 

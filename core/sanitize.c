@@ -28,6 +28,13 @@
  *                 unmapped blocks of a thin LU stay unmapped (zeros).
  * Progress and timing depend only on the LU size and the virtual clock,
  * so the simulator runs a sanitize the same way on every run.
+ *
+ * The format operation of FORMAT UNIT (format.c, SBC-3 5.3) is the same
+ * machinery with another kind (KIND_FORMAT): a BLOCK ERASE at the
+ * OVERWRITE pace that lets only INQUIRY, REPORT LUNS and REQUEST SENSE
+ * through, reports FORMAT IN PROGRESS (02/04/04) and, if it fails,
+ * answers FORMAT COMMAND FAILED without entering the sanitize failure
+ * mode.
  */
 #include "scsi_internal.h"
 
@@ -35,6 +42,11 @@
 #define SA_BLOCK_ERASE 0x02
 #define SA_CRYPTO_ERASE 0x03
 #define SA_EXIT_FAILURE_MODE 0x1f
+/* Not a SANITIZE service action (those fit in 5 bits): the format
+ * operation of FORMAT UNIT (format.c), which runs here as a BLOCK ERASE
+ * at the OVERWRITE pace (a format rewrites every block) and reports
+ * FORMAT IN PROGRESS instead of SANITIZE IN PROGRESS. */
+#define KIND_FORMAT 0x80
 
 #define OP_SANITIZE 0x48
 #define CHUNK_BYTES (1u << 20)
@@ -67,11 +79,18 @@ struct nx_sanitize {
 
 /* ---- the check in dispatch ------------------------------------------------- */
 
-/* SBC-4 4.11.2: the commands a sanitize operation lets through. */
-static bool allowed_during_sanitize(uint8_t opcode)
+/* SBC-4 4.11.2: the commands a sanitize operation lets through; SBC-3
+ * 5.3.1 (SBC-4 5.4.1): a format operation lets INQUIRY, REPORT LUNS and
+ * REQUEST SENSE through. */
+static bool allowed_during_op(uint8_t opcode, bool format)
 {
-	return opcode == 0x12 || opcode == 0x4d || opcode == 0xa0 ||
-	       opcode == 0x03;
+	return opcode == 0x12 || opcode == 0xa0 || opcode == 0x03 ||
+	       (opcode == 0x4d && !format);
+}
+
+bool nx_format_in_progress(const struct nx_lu *lu)
+{
+	return lu->sanitize != NULL && lu->sanitize->sa == KIND_FORMAT;
 }
 
 bool nx_sanitize_progress(const struct nx_lu *lu, uint16_t *progress)
@@ -98,10 +117,13 @@ enum nx_sense_reason nx_sanitize_check(struct nx_task *t)
 
 	nx_assert(lu != NULL && t->priv.op != NULL);
 	if (nx_sanitize_progress(lu, &progress)) {
-		if (allowed_during_sanitize(t->cdb[0]))
+		bool format = nx_format_in_progress(lu);
+
+		if (allowed_during_op(t->cdb[0], format))
 			return NX_SR_OK;
 		struct nx_sense_field f = nx_sense_progress(progress);
-		nx_task_set_sense(t, NX_SR_SANITIZE_IN_PROGRESS, &f);
+		nx_task_set_sense(t, format ? NX_SR_FORMAT_IN_PROGRESS
+					    : NX_SR_SANITIZE_IN_PROGRESS, &f);
 		return NX_SR_CHECK_CONDITION_SET;
 	}
 	/* SBC-4 4.11.3: after a failed sanitize the medium is not usable;
@@ -207,13 +229,24 @@ static void answer_waiter(struct nx_sanitize *op, enum nx_sense_reason reason)
 		nx_task_complete(w, reason);
 }
 
-/* SBC-4 4.11.3: success leaves the failure mode; a failure enters it. */
+/* SBC-4 4.11.3: success leaves the failure mode; a failure enters it.
+ * A format operation leaves the sanitize state alone; its failure is
+ * FORMAT COMMAND FAILED for the waiting command (SBC-3 5.3.1). */
 static void op_finish(struct nx_sanitize *op, bool ok)
 {
 	struct nx_lu *lu = op->lu;
 
 	nx_assert(lu->sanitize == op && !op->io_busy);
 	lu->sanitize = NULL;
+	if (op->sa == KIND_FORMAT) {
+		if (!ok)
+			nx_log(NX_LOG_WARN, "LU %llu: format failed at byte "
+			       "%llu", (unsigned long long)lu->lun,
+			       (unsigned long long)op->pos);
+		answer_waiter(op, ok ? NX_SR_OK : NX_SR_FORMAT_FAILED);
+		op_free(op);
+		return;
+	}
 	lu->sanitize_failed = !ok;
 	lu->sanitize_failed_ause = !ok && op->ause;
 	if (!ok)
@@ -287,7 +320,7 @@ static int chunk_submit(struct nx_sanitize *op, uint64_t *advance)
 	if (op->sa == SA_OVERWRITE) {
 		io->op = NX_BS_WRITE;
 		io->buf = op->buf;
-	} else if (op->sa == SA_BLOCK_ERASE) {
+	} else if (op->sa == SA_BLOCK_ERASE || op->sa == KIND_FORMAT) {
 		io->op = lu->bs->thin ? NX_BS_UNMAP : NX_BS_WRITE;
 		io->buf = lu->bs->thin ? NULL : op->buf; /* zeros */
 	} else {
@@ -448,6 +481,30 @@ enum nx_sense_reason nx_sanitize_exec(struct nx_task *t)
 	nx_timer_arm(op->timer, 0); /* all work happens from the timer */
 	if (t->cdb[1] & 0x80)
 		return NX_SR_OK; /* IMMED */
+	op->waiter = t;
+	return NX_SR_ASYNC;
+}
+
+/* FORMAT UNIT (format.c) with a valid CDB and parameter list: the format
+ * operation is a block erase of the whole LU (a thin LU ends with every
+ * LBA deallocated, reading zeros; another one is written with zeros),
+ * with the progress indication and the reset behaviour of a sanitize. */
+enum nx_sense_reason nx_format_start(struct nx_task *t, bool immed)
+{
+	struct nx_lu *lu = t->priv.lu;
+	struct nx_sanitize *op;
+
+	nx_assert(lu != NULL);
+	if (lu->sanitize != NULL) /* started while this one was parsed */
+		return nx_format_in_progress(lu) ? NX_SR_FORMAT_IN_PROGRESS
+						 : NX_SR_SANITIZE_IN_PROGRESS;
+	op = op_new(lu, KIND_FORMAT, false);
+	if (op == NULL)
+		return NX_SR_INSUFFICIENT_RESOURCES;
+	lu->sanitize = op;
+	nx_timer_arm(op->timer, 0);
+	if (immed)
+		return NX_SR_OK;
 	op->waiter = t;
 	return NX_SR_ASYNC;
 }

@@ -1087,6 +1087,12 @@ static const step_fn engine_steps[E_COUNT] = {
 	  nx_sanitize_parse, nx_sanitize_exec }
 
 const struct nx_opcode_desc nx_sbc_opcodes[] = {
+	/* FORMAT UNIT (format.c): LONGLIST, FMTDATA, CMPLST, DEFECT LIST
+	 * FORMAT; FMTPINFO (no protection information), the vendor
+	 * specific byte 2 and the obsolete bytes 3-4 are not used. */
+	{ 0x04, 0, 6, WMEDIA, "FORMAT UNIT",
+	  { 0xff, 0x3f, 0x00, 0x00, 0x00, 0x00 }, nx_format_parse,
+	  nx_format_exec },
 	{ 0x08, 0, 6, RMEDIA, "READ(6)", { 0xff, 0x1f, 0xff, 0xff, 0xff, 0x00 },
 	  parse_read6, exec_engine },
 	{ 0x0a, 0, 6, WMEDIA, "WRITE(6)", { 0xff, 0x1f, 0xff, 0xff, 0xff, 0x00 },

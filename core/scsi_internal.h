@@ -12,8 +12,9 @@
  * groups, asymmetric access states, REPORT/SET TARGET PORT GROUPS),
  * xcopy.c (EXTENDED COPY, RECEIVE COPY RESULTS, Third-party Copy VPD),
  * iogate.c (the per-LU I/O gate that makes atomic commands all-or-nothing),
- * sanitize.c (SANITIZE and the sanitize operation), defect.c (READ
- * DEFECT DATA).
+ * sanitize.c (SANITIZE and the sanitize operation, which also runs the
+ * format operation), format.c (FORMAT UNIT), defect.c (READ DEFECT
+ * DATA).
  *
  * Handlers return an nx_sense_reason; one table (sense.c) maps it to sense
  * key/ASC/ASCQ and one builder writes the sense bytes: no handler builds
@@ -93,6 +94,8 @@ enum nx_sense_reason {
 	NX_SR_MEDIUM_NOT_PRESENT,     /* 02/3A/00 (removable LU, ejected) */
 	NX_SR_SANITIZE_IN_PROGRESS,   /* 02/04/1B (sanitize.c adds progress) */
 	NX_SR_SANITIZE_FAILED,        /* 03/31/03 SANITIZE COMMAND FAILED */
+	NX_SR_FORMAT_IN_PROGRESS,     /* 02/04/04 (sanitize.c adds progress) */
+	NX_SR_FORMAT_FAILED,          /* 03/31/01 FORMAT COMMAND FAILED */
 	NX_SR_DEFECT_LIST_NOT_FOUND,  /* 01/1C/00 (READ DEFECT DATA) */
 	NX_SR_INVALID_FIELD_IN_IU,    /* 05/0E/03 (expected length vs CDB) */
 	NX_SR_COUNT
@@ -492,6 +495,14 @@ enum nx_sense_reason nx_sanitize_check(struct nx_task *t);
 bool nx_sanitize_progress(const struct nx_lu *lu, uint16_t *progress);
 /* The target frees the LU: stop the operation, free its state. */
 void nx_sanitize_lu_free(struct nx_lu *lu);
+/* FORMAT UNIT (format.c, SBC-3 5.3 / SBC-4 5.4): the format operation is
+ * a kind of the LU's sanitize operation (sanitize.c). */
+enum nx_sense_reason nx_format_parse(struct nx_task *t);
+enum nx_sense_reason nx_format_exec(struct nx_task *t);
+/* Starts the format operation: NX_SR_OK (immed), NX_SR_ASYNC (t waits). */
+enum nx_sense_reason nx_format_start(struct nx_task *t, bool immed);
+/* The LU's operation in progress is a format (FORMAT IN PROGRESS). */
+bool nx_format_in_progress(const struct nx_lu *lu);
 /* A sense-key-specific progress indication (SPC-4 4.5.2.4.4) in the form
  * the sense builder takes: SKSV=1, the 16-bit PROGRESS INDICATION where
  * a field pointer would be. */

@@ -521,8 +521,10 @@ static bool lu_not_ready(const struct nx_lu *lu, uint8_t sense[3],
 	uint16_t progress;
 
 	if (nx_sanitize_progress(lu, &progress)) {
+		/* SBC-3 5.3.1: a format operation is FORMAT IN PROGRESS */
 		*f = nx_sense_progress(progress);
-		memcpy(sense, "\x02\x04\x1b", 3);
+		memcpy(sense, nx_format_in_progress(lu) ? "\x02\x04\x04"
+							: "\x02\x04\x1b", 3);
 	} else if (lu->sanitize_failed) {
 		memcpy(sense, "\x03\x31\x03", 3);
 	} else if (lu->medium_absent) {
