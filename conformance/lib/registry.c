@@ -33,6 +33,7 @@ extern const struct nx_conf_table nx_conf_table_sbc3_startstop;
 extern const struct nx_conf_table nx_conf_table_sbc3_xcopy;
 extern const struct nx_conf_table nx_conf_table_sbc3_atomic;
 extern const struct nx_conf_table nx_conf_table_sbc3_sanitize;
+extern const struct nx_conf_table nx_conf_table_sbc3_format;
 extern const struct nx_conf_table nx_conf_table_sbc3_defect;
 extern const struct nx_conf_table nx_conf_table_sbc3_removable;
 extern const struct nx_conf_table nx_conf_table_sbc3_physblock;
@@ -72,6 +73,7 @@ const struct nx_conf_table *const nx_conf_tables[] = {
 	&nx_conf_table_sbc3_xcopy,
 	&nx_conf_table_sbc3_atomic,
 	&nx_conf_table_sbc3_sanitize,
+	&nx_conf_table_sbc3_format,
 	&nx_conf_table_sbc3_defect,
 	&nx_conf_table_sbc3_removable,
 	&nx_conf_table_sbc3_physblock,
