@@ -87,6 +87,7 @@ done
 port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
 
 start_nexus() {
+	: >"$WORK/nexus.out" # not by the background child: no stale banner read
 	"$NEXUS" --portal 127.0.0.1:0 --log-level warn --target "$IQN_N" \
 		--lun "1=file:$IMG" --lun "2=null:$LU_SIZE" \
 		>"$WORK/nexus.out" 2>"$OUT/nexus.daemon.log" &

@@ -209,6 +209,10 @@ IQN=iqn.2026-11.test:replay-live
 
 # start_target -> TPID, TPORT, URL: a fresh ASan nexus-target on port 0.
 start_target() {
+	# Truncated here, not by the redirection below: that one happens in
+	# the background child, and the loop could read the previous daemon's
+	# banner (a dead port) first.
+	: >"$tmp/nt.out"
 	"$target" --portal 127.0.0.1:0 --target "$IQN" --lun 1=ram:64M \
 		>"$tmp/nt.out" 2>>"$tmp/nt.log" &
 	TPID=$!
