@@ -1,24 +1,38 @@
 /*
  * disk.c - the simulated disk (see nx_sim_disk.h for the model).
  *
- * Storage is a table of 64 KiB chunks, each with a lazily allocated
- * durable image (NULL reads as zeros) and, while dirty, a volatile cache
- * image plus a per-block dirty bitmap.  Dirty chunks are kept in a ring
- * in the order they first became dirty, which is the destage order when
- * the cache is full and the iteration order at power loss, so every
- * outcome depends only on the sequence of operations and the seed.
+ * Storage is block-granular copy-on-write: every written block lives in
+ * a slot of block_size bytes (slabs of SLAB_BYTES, a LIFO of free slots),
+ * and the disk keeps, per 64 KiB chunk, a durable slot and a cache slot
+ * for each block (slot 0: never written, reads as zeros).  A write into
+ * the volatile cache copies the bytes once, into the block's cache slot;
+ * destaging a block is moving its cache slot into the durable position
+ * (the old durable slot is freed), not a copy; a power loss frees the
+ * cache slots it drops.  So the durable image and the cache cost exactly
+ * the blocks they hold, and every write is one copy, every read one.
+ *
+ * Accounting is per chunk, as the model says (nx_sim_disk.h): a chunk
+ * with dirty blocks has a per-block dirty bitmap and sits in a ring in
+ * the order it first became dirty, which is the destage order when the
+ * cache is full and the iteration order at power loss, so every outcome
+ * depends only on the sequence of operations and the seed.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "nx_sim_disk.h"
 
 #define BLOCKS_PER_CHUNK_MAX (NX_SIM_DISK_CHUNK / 512)
 #define DIRTY_WORDS (BLOCKS_PER_CHUNK_MAX / 64)
 #define NO_DIO UINT32_MAX
+#define SLAB_BYTES (2u << 20)
+#define SLOT_NONE 0u
 
 struct chunk {
-	uint8_t *durable;
-	uint8_t *cache;
+	/* NULL until a block of the chunk is written; then
+	 * slot[b] is block b's durable slot and slot[bpc + b] its cache
+	 * slot (meaningful while its dirty bit is set). */
+	uint32_t *slot;
 	uint64_t dirty[DIRTY_WORDS];
 	bool listed;
 };
@@ -55,10 +69,16 @@ struct nx_sim_disk {
 	uint32_t ring_head, ring_count;
 	struct dio *dios;
 	uint32_t dio_free, inflight;
-	/* Chunk buffers not in use, kept for the next dirty chunk instead
-	 * of a free/malloc (and page faults) per destage. */
-	uint8_t **spare;
-	uint32_t spare_count, spare_max;
+	uint32_t bpc;              /* blocks per chunk */
+	unsigned bs_shift;         /* log2(block_size) */
+	/* Block slots: slot i is slab i >> slab_shift, index i & slab_mask
+	 * in it.  Slot 0 is never handed out (SLOT_NONE). */
+	uint8_t **slabs;
+	uint32_t nslabs, slabs_cap;
+	unsigned slab_shift;
+	uint32_t slot_next;        /* slots [1, slot_next) were handed out */
+	uint32_t *free_slots;      /* LIFO: the latest freed is reused first */
+	uint32_t nfree, free_cap;
 	struct bad_range bad[NX_SIM_DISK_BAD_MAX];
 	unsigned bad_count;
 	uint32_t epoch;
@@ -108,18 +128,28 @@ static bool opts_valid(const struct nx_sim_disk_opts *o)
 	       o->write_lat_min_ns <= o->write_lat_max_ns;
 }
 
+static unsigned log2u(uint32_t v)
+{
+	unsigned n = 0;
+
+	while ((1u << n) < v)
+		n++;
+	return n;
+}
+
 static int disk_alloc(struct nx_sim_disk *d)
 {
 	uint32_t n = d->o.inflight_max;
 
 	d->nchunks = (d->o.size_bytes + NX_SIM_DISK_CHUNK - 1) / NX_SIM_DISK_CHUNK;
+	d->bpc = NX_SIM_DISK_CHUNK / d->o.block_size;
+	d->bs_shift = log2u(d->o.block_size);
+	d->slab_shift = log2u(SLAB_BYTES) - d->bs_shift;
+	d->slot_next = 1; /* slot 0 is SLOT_NONE */
 	d->chunks = calloc(d->nchunks, sizeof(*d->chunks));
 	d->dirty_ring = calloc(d->o.cache_chunks_max + 1, sizeof(uint32_t));
 	d->dios = calloc(n, sizeof(*d->dios));
-	d->spare_max = NX_MIN(d->o.cache_chunks_max, 64u) + 1;
-	d->spare = calloc(d->spare_max, sizeof(*d->spare));
-	if (d->chunks == NULL || d->dirty_ring == NULL || d->dios == NULL ||
-	    d->spare == NULL)
+	if (d->chunks == NULL || d->dirty_ring == NULL || d->dios == NULL)
 		return NX_ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
 		d->dios[i].next_free = i + 1 < n ? i + 1 : NO_DIO;
@@ -149,7 +179,6 @@ struct nx_sim_disk *nx_sim_disk_new(struct nx_sim *sim, const char *name,
 		free(d->chunks);
 		free(d->dirty_ring);
 		free(d->dios);
-		free(d->spare);
 		free(d);
 		return NULL;
 	}
@@ -173,13 +202,12 @@ void nx_sim_disk_free(struct nx_sim_disk *d)
 	for (uint32_t i = 0; i < d->o.inflight_max; i++)
 		if (d->dios[i].used)
 			nx_sim_cancel(d->sim, d->dios[i].ev);
-	for (uint64_t i = 0; i < d->nchunks; i++) {
-		free(d->chunks[i].durable);
-		free(d->chunks[i].cache);
-	}
-	for (uint32_t i = 0; i < d->spare_count; i++)
-		free(d->spare[i]);
-	free(d->spare);
+	for (uint64_t i = 0; i < d->nchunks; i++)
+		free(d->chunks[i].slot);
+	for (uint32_t i = 0; i < d->nslabs; i++)
+		free(d->slabs[i]);
+	free(d->slabs);
+	free(d->free_slots);
 	free(d->chunks);
 	free(d->dirty_ring);
 	free(d->dios);
@@ -222,115 +250,114 @@ static bool dirty_test(const struct chunk *c, uint32_t b)
 	return (c->dirty[b / 64] >> (b % 64)) & 1;
 }
 
-static uint8_t *buf_get(struct nx_sim_disk *d, bool zero)
+static void dirty_set(struct chunk *c, uint32_t b, uint32_t n, bool dirty)
 {
-	uint8_t *b;
-
-	if (d->spare_count > 0) {
-		b = d->spare[--d->spare_count];
-		if (zero)
-			memset(b, 0, NX_SIM_DISK_CHUNK);
-	} else {
-		b = zero ? calloc(1, NX_SIM_DISK_CHUNK) : malloc(NX_SIM_DISK_CHUNK);
+	for (uint32_t i = b; i < b + n; i++) {
+		if (dirty)
+			c->dirty[i / 64] |= 1ull << (i % 64);
+		else
+			c->dirty[i / 64] &= ~(1ull << (i % 64));
 	}
-	if (b == NULL)
-		nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
-	return b;
 }
 
-static void buf_put(struct nx_sim_disk *d, uint8_t *b)
+static uint8_t *slot_ptr(const struct nx_sim_disk *d, uint32_t s)
 {
-	if (b != NULL && d->spare_count < d->spare_max)
-		d->spare[d->spare_count++] = b;
-	else
-		free(b);
+	uint32_t mask = (1u << d->slab_shift) - 1;
+
+	return d->slabs[s >> d->slab_shift] + ((size_t)(s & mask) << d->bs_shift);
 }
 
+/* A slab on a transparent huge page where the kernel has one: blocks
+ * are scattered over the image (each write takes the slot freed last),
+ * and with 4 KiB pages nearly every block copied was a TLB miss. */
+static uint8_t *slab_new(struct nx_sim_disk *d)
+{
+	uint8_t *p = aligned_alloc(SLAB_BYTES, SLAB_BYTES);
+
+	if (p == NULL)
+		nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, SLAB_BYTES, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+/* A slot for a block about to be written in full (its old bytes are
+ * never read, so a fresh slab needs no zeroing). */
+static uint32_t slot_new(struct nx_sim_disk *d)
+{
+	uint32_t s;
+
+	if (d->nfree > 0)
+		return d->free_slots[--d->nfree];
+	s = d->slot_next;
+	if ((s >> d->slab_shift) == d->nslabs) {
+		if (d->nslabs == d->slabs_cap) {
+			uint32_t cap = d->slabs_cap ? 2 * d->slabs_cap : 16;
+			uint8_t **ns = realloc(d->slabs, cap * sizeof(*ns));
+
+			if (ns == NULL)
+				nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+			d->slabs = ns;
+			d->slabs_cap = cap;
+		}
+		d->slabs[d->nslabs] = slab_new(d);
+		d->nslabs++;
+	}
+	d->slot_next++;
+	return s;
+}
+
+static void slot_free(struct nx_sim_disk *d, uint32_t s)
+{
+	if (s == SLOT_NONE)
+		return;
+	if (d->nfree == d->free_cap) {
+		uint32_t cap = d->free_cap ? 2 * d->free_cap : 1024;
+		uint32_t *nf = realloc(d->free_slots, cap * sizeof(*nf));
+
+		if (nf == NULL)
+			nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+		d->free_slots = nf;
+		d->free_cap = cap;
+	}
+	d->free_slots[d->nfree++] = s;
+}
+
+static uint32_t *chunk_slots(struct nx_sim_disk *d, struct chunk *c)
+{
+	if (c->slot == NULL) {
+		c->slot = calloc(2 * (size_t)d->bpc, sizeof(uint32_t));
+		if (c->slot == NULL)
+			nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+	}
+	return c->slot;
+}
+
+/* The block's cached bytes become its durable bytes: a slot moves. */
 static void block_persist(struct nx_sim_disk *d, struct chunk *c, uint32_t b)
 {
-	uint32_t bs = d->o.block_size;
-
-	if (c->durable == NULL)
-		c->durable = buf_get(d, true);
-	memcpy(c->durable + (size_t)b * bs, c->cache + (size_t)b * bs, bs);
+	slot_free(d, c->slot[b]);
+	c->slot[b] = c->slot[d->bpc + b];
 }
 
-/* Copies the blocks whose dirty bit equals dirty from src to dst, one
- * memcpy per run. */
-static void copy_runs(const struct nx_sim_disk *d, const struct chunk *c,
-		      bool dirty, uint8_t *dst, const uint8_t *src)
-{
-	uint32_t nblocks = NX_SIM_DISK_CHUNK / d->o.block_size;
-	size_t bs = d->o.block_size;
-
-	for (uint32_t b = 0; b < nblocks;) {
-		uint32_t e = b;
-
-		while (e < nblocks && dirty_test(c, e) == dirty)
-			e++;
-		if (e > b)
-			memcpy(dst + b * bs, src + b * bs, (e - b) * bs);
-		while (e < nblocks && dirty_test(c, e) != dirty)
-			e++;
-		b = e;
-	}
-}
-
-/* Destages every dirty block.  Same result as copying each dirty block
- * into the durable image, for the cost of the smaller half: when most
- * blocks are dirty, the clean ones are copied into the cache image (or
- * zeroed), which then becomes the durable image. */
-static void chunk_destage(struct nx_sim_disk *d, struct chunk *c)
-{
-	uint32_t nblocks = NX_SIM_DISK_CHUNK / d->o.block_size;
-	uint32_t ndirty = 0;
-	uint8_t *old;
-
-	for (unsigned w = 0; w < DIRTY_WORDS; w++)
-		ndirty += (uint32_t)__builtin_popcountll(c->dirty[w]);
-	if (ndirty == 0)
-		return;
-	if (2 * ndirty < nblocks) {
-		if (c->durable == NULL)
-			c->durable = buf_get(d, true);
-		copy_runs(d, c, true, c->durable, c->cache);
-		return;
-	}
-	if (c->durable != NULL) {
-		copy_runs(d, c, false, c->cache, c->durable);
-	} else {
-		size_t bs = d->o.block_size;
-
-		for (uint32_t b = 0; b < nblocks; b++)
-			if (!dirty_test(c, b))
-				memset(c->cache + b * bs, 0, bs);
-	}
-	old = c->durable;
-	c->durable = c->cache;
-	c->cache = old; /* freed (kept spare) by the caller */
-}
-
-/* keep_ppb: NX_SIM_PPB destages every dirty block, 0 drops them all. */
+/* keep_ppb: NX_SIM_PPB destages every dirty block, 0 drops them all;
+ * in between, a tear: one draw per dirty block, in block order. */
 static void chunk_flush(struct nx_sim_disk *d, struct chunk *c, uint32_t keep_ppb)
 {
-	uint32_t nblocks = NX_SIM_DISK_CHUNK / d->o.block_size;
+	for (unsigned w = 0; w < DIRTY_WORDS; w++) {
+		for (uint64_t m = c->dirty[w]; m != 0; m &= m - 1) {
+			uint32_t b = w * 64 + (uint32_t)__builtin_ctzll(m);
 
-	if (keep_ppb >= NX_SIM_PPB) {
-		chunk_destage(d, c);
-	} else {
-		/* A tear: one draw per dirty block, in block order. */
-		for (uint32_t b = 0; b < nblocks; b++) {
-			if (!dirty_test(c, b))
-				continue;
-			if (nx_rng_ppb(&d->rng, keep_ppb))
+			if (keep_ppb >= NX_SIM_PPB || nx_rng_ppb(&d->rng, keep_ppb)) {
 				block_persist(d, c, b);
-			else
+			} else {
+				slot_free(d, c->slot[d->bpc + b]);
 				d->st.blocks_lost++;
+			}
 		}
+		c->dirty[w] = 0;
 	}
-	memset(c->dirty, 0, sizeof(c->dirty));
-	buf_put(d, c->cache);
-	c->cache = NULL;
 	c->listed = false;
 }
 
@@ -365,7 +392,6 @@ static void chunk_list(struct nx_sim_disk *d, uint64_t ci)
 	d->dirty_ring[(d->ring_head + d->ring_count) % cap] = (uint32_t)ci;
 	d->ring_count++;
 	c->listed = true;
-	c->cache = buf_get(d, false);
 }
 
 /* Visits [off, off+len) in runs of blocks within one chunk:
@@ -392,58 +418,68 @@ static void for_blocks(struct nx_sim_disk *d, uint64_t off, uint8_t *buf,
 	}
 }
 
-static void dirty_set(struct chunk *c, uint32_t b, uint32_t n, bool dirty)
+/* Block b's slot as a read sees it: cache over durable (over zeros). */
+static uint32_t visible_slot(const struct nx_sim_disk *d, const struct chunk *c,
+			     uint32_t b, bool durable_only)
 {
-	for (uint32_t i = b; i < b + n; i++) {
-		if (dirty)
-			c->dirty[i / 64] |= 1ull << (i % 64);
-		else
-			c->dirty[i / 64] &= ~(1ull << (i % 64));
+	if (c->slot == NULL)
+		return SLOT_NONE;
+	if (!durable_only && dirty_test(c, b))
+		return c->slot[d->bpc + b];
+	return c->slot[b];
+}
+
+/* Copies blocks [b, b+n) out, one memcpy per run of slots that are
+ * adjacent in one slab (or one memset per run of unwritten blocks). */
+static void blocks_out(const struct nx_sim_disk *d, const struct chunk *c,
+		       uint32_t b, uint32_t n, uint8_t *bytes, bool durable_only)
+{
+	uint32_t mask = (1u << d->slab_shift) - 1;
+
+	for (uint32_t i = 0; i < n;) {
+		uint32_t s = visible_slot(d, c, b + i, durable_only), e = i + 1;
+
+		if (s == SLOT_NONE) {
+			while (e < n && visible_slot(d, c, b + e, durable_only) == SLOT_NONE)
+				e++;
+			memset(bytes + ((size_t)i << d->bs_shift), 0,
+			       (size_t)(e - i) << d->bs_shift);
+		} else {
+			while (e < n && (s + (e - i)) & mask &&
+			       visible_slot(d, c, b + e, durable_only) == s + (e - i))
+				e++;
+			memcpy(bytes + ((size_t)i << d->bs_shift), slot_ptr(d, s),
+			       (size_t)(e - i) << d->bs_shift);
+		}
+		i = e;
 	}
 }
 
-/* Cache over durable over zeros, coalescing blocks from the same source. */
 static void blk_read(struct nx_sim_disk *d, uint64_t ci, uint32_t b, uint32_t n,
 		     uint8_t *bytes)
 {
-	const struct chunk *c = &d->chunks[ci];
-	size_t bs = d->o.block_size;
-
-	for (uint32_t i = b; i < b + n;) {
-		bool cached = c->cache != NULL && dirty_test(c, i);
-		uint32_t e = i + 1;
-		const uint8_t *src = cached ? c->cache : c->durable;
-
-		while (e < b + n && (c->cache != NULL && dirty_test(c, e)) == cached)
-			e++;
-		if (src != NULL)
-			memcpy(bytes + (i - b) * bs, src + i * bs, (e - i) * bs);
-		else
-			memset(bytes + (i - b) * bs, 0, (e - i) * bs);
-		i = e;
-	}
+	blocks_out(d, &d->chunks[ci], b, n, bytes, false);
 }
 
 static void blk_read_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			     uint32_t n, uint8_t *bytes)
 {
-	const struct chunk *c = &d->chunks[ci];
-	size_t bs = d->o.block_size;
-
-	if (c->durable != NULL)
-		memcpy(bytes, c->durable + (size_t)b * bs, n * bs);
-	else
-		memset(bytes, 0, n * bs);
+	blocks_out(d, &d->chunks[ci], b, n, bytes, true);
 }
 
 static void blk_write_cache(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			    uint32_t n, uint8_t *bytes)
 {
 	struct chunk *c = &d->chunks[ci];
+	uint32_t *cs = chunk_slots(d, c) + d->bpc;
 	size_t bs = d->o.block_size;
 
 	chunk_list(d, ci);
-	memcpy(c->cache + (size_t)b * bs, bytes, n * bs);
+	for (uint32_t i = b; i < b + n; i++, bytes += bs) {
+		if (!dirty_test(c, i))
+			cs[i] = slot_new(d);
+		memcpy(slot_ptr(d, cs[i]), bytes, bs);
+	}
 	dirty_set(c, b, n, true);
 }
 
@@ -452,11 +488,16 @@ static void blk_write_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			      uint32_t n, uint8_t *bytes)
 {
 	struct chunk *c = &d->chunks[ci];
+	uint32_t *ds = chunk_slots(d, c);
 	size_t bs = d->o.block_size;
 
-	if (c->durable == NULL)
-		c->durable = buf_get(d, true);
-	memcpy(c->durable + (size_t)b * bs, bytes, n * bs);
+	for (uint32_t i = b; i < b + n; i++, bytes += bs) {
+		if (dirty_test(c, i))
+			slot_free(d, ds[d->bpc + i]);
+		if (ds[i] == SLOT_NONE)
+			ds[i] = slot_new(d);
+		memcpy(slot_ptr(d, ds[i]), bytes, bs);
+	}
 	dirty_set(c, b, n, false);
 }
 
@@ -626,6 +667,7 @@ int nx_sim_disk_submit(struct nx_sim_disk *d, enum nx_file_op op, void *buf,
 	}
 	d->dio_free = next;
 	io->used = true;
+
 	d->inflight++;
 	stats_count(d, op);
 	return NX_OK;
