@@ -103,6 +103,10 @@
 #define RELOGIN_TRIES 400u
 #define RELOGIN_BACKOFF_NS (50 * MS)
 #define SEQ_MASK ((1ull << 56) - 1)
+/* Command buffers are BLOCKS_LIMIT blocks, mostly used at their start:
+ * 64 + 4096 bytes more between them keeps those starts in different
+ * cache sets (page-aligned 128 KiB buffers all compete for the same). */
+#define BUF_STRIDE ((size_t)BLOCKS_LIMIT * BLOCK + 4096 + 64)
 
 /* UA kinds the workload expects (anything else fails). */
 enum {
@@ -117,13 +121,15 @@ static const uint8_t ua_code[UA_KINDS][2] = {
 
 enum cmd_kind { K_READ, K_WRITE, K_TUR, K_MODESEL, K_SYNC, K_PROUT, K_PRIN };
 
+/* 32 bytes, two blocks per cache line: every command updates the
+ * shadow of each block it touches, and the array is bigger than the L2
+ * cache for the larger LUs.  The rarely used alternatives live apart. */
 struct blk {
 	uint64_t tag;            /* 0: never written (zeros) */
-	uint64_t alt[ALT_MAX];   /* also acceptable (aborted writes) */
-	uint8_t nalt;
-	bool any;                /* too many aborted writes: any valid block */
 	uint64_t dtag;           /* durable floor (see the header) */
 	uint64_t known_ns;       /* when tag was last known on the LU */
+	uint8_t nalt;            /* wl->alt[lba][0 .. nalt) also acceptable */
+	bool any;                /* too many aborted writes: any valid block */
 	bool fresh;              /* on wl->fresh (see there) */
 };
 
@@ -170,6 +176,7 @@ struct ini {
 	struct nx_sim_iser_ini *xi;       /* or iSER */
 	struct nx_rng rng;
 	struct cmd cmds[QD_LIMIT];
+	uint8_t *bufs;                    /* the cmds' buffers, BUF_STRIDE apart */
 	uint32_t qd;
 	uint64_t think_max_ns;
 	uint32_t w_read, w_write, w_tur;  /* weights of the I/O mix */
@@ -179,6 +186,7 @@ struct ini {
 	uint32_t outstanding;
 	nx_sim_event_id issue_ev;
 	bool stalled;                     /* last issue round found nothing */
+	bool issuing;                     /* issue_one() inline (closed loop) */
 	/* control: one at a time per initiator */
 	bool ctl_busy;
 	struct nx_ini_tmf tmf;
@@ -206,6 +214,7 @@ struct wl {
 	struct nx_ini_driver drv;
 	struct ini ini[INI_MAX];
 	struct blk *blk;
+	uint64_t (*alt)[ALT_MAX];         /* per LBA: tags of aborted writes */
 	uint64_t blocks;
 	/* LBAs whose tag may be newer than their durable floor: a superset
 	 * of { b : seq_of(b->tag) > seq_of(b->dtag) } (dtag never moves
@@ -557,7 +566,7 @@ static void shadow_written(struct wl *wl, const struct cmd *c, bool maybe)
 			if (c->fua)
 				b->dtag = c->tag;
 		} else if (b->nalt < ALT_MAX) {
-			b->alt[b->nalt++] = c->tag;
+			wl->alt[c->lba + i][b->nalt++] = c->tag;
 		} else {
 			b->any = true;
 		}
@@ -576,12 +585,14 @@ static void fresh_note(struct wl *wl, uint64_t lba)
 	wl->fresh[wl->fresh_count++] = (uint32_t)lba;
 }
 
-static bool tag_allowed(const struct blk *b, uint64_t tag)
+static bool tag_allowed(const struct wl *wl, uint64_t lba, uint64_t tag)
 {
+	const struct blk *b = &wl->blk[lba];
+
 	if (b->any || tag == b->tag)
 		return true;
 	for (unsigned i = 0; i < b->nalt; i++)
-		if (b->alt[i] == tag)
+		if (wl->alt[lba][i] == tag)
 			return true;
 	return false;
 }
@@ -601,7 +612,7 @@ static void shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
 				    who, (unsigned long long)(lba + i),
 				    (unsigned long long)tag,
 				    (unsigned long long)b->tag);
-		if (!tag_allowed(b, tag))
+		if (!tag_allowed(wl, lba + i, tag))
 			nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
 				    "tag %016llx, expected %016llx (+%u aborted "
 				    "writes): an acknowledged write was lost",
@@ -1247,21 +1258,33 @@ static void issue_event(void *arg)
 
 /* At most one issue event per initiator.  After a round that found
  * nothing to do (every range tried was locked) the next one waits at
- * least BACKOFF_NS: locks only go away as virtual time passes. */
+ * least BACKOFF_NS: locks only go away as virtual time passes.  Closed
+ * loop (io.c), no think time: the completion that frees a slot sends
+ * the next command itself, as fio's or iscsi-perf's reaping loop does
+ * (its segment then also carries the ACK of what just arrived). */
 static void issue_schedule(struct ini *in)
 {
-	bool want = !in->down &&
-		    ((in->recover && !in->ctl_busy) ||
-		     (!in->wl->stopping && in->outstanding < in->qd));
-	uint64_t delay;
+	for (;;) {
+		bool want = !in->down &&
+			    ((in->recover && !in->ctl_busy) ||
+			     (!in->wl->stopping && in->outstanding < in->qd));
+		uint64_t delay;
 
-	if (!want || in->issue_ev != NX_SIM_EVENT_NONE)
-		return;
-	delay = nx_rng_range(&in->rng, 0, in->think_max_ns);
-	if (in->stalled && delay < BACKOFF_NS)
-		delay = BACKOFF_NS;
-	in->issue_ev = nx_sim_schedule(in->wl->sim, delay, issue_event, in);
-	nx_assert(in->issue_ev != NX_SIM_EVENT_NONE);
+		if (!want || in->issue_ev != NX_SIM_EVENT_NONE || in->issuing)
+			return;
+		delay = nx_rng_range(&in->rng, 0, in->think_max_ns);
+		if (in->stalled && delay < BACKOFF_NS)
+			delay = BACKOFF_NS;
+		if (delay != 0 || !in->wl->o.closed_loop) {
+			in->issue_ev = nx_sim_schedule(in->wl->sim, delay,
+						       issue_event, in);
+			nx_assert(in->issue_ev != NX_SIM_EVENT_NONE);
+			return;
+		}
+		in->issuing = true;
+		in->stalled = !issue_one(in);
+		in->issuing = false;
+	}
 }
 
 /* ---- set-up ---------------------------------------------------------------------------- */
@@ -1461,11 +1484,11 @@ static void setup_ini(struct wl *wl, struct ini *in, unsigned idx)
 		in->think_max_ns = 0;
 		in->w_tur = 0;
 	}
-	for (unsigned i = 0; i < QD_LIMIT; i++) {
-		in->cmds[i].buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
-		if (in->cmds[i].buf == NULL)
-			nx_scn_fail(wl->env, "out of memory");
-	}
+	in->bufs = malloc((size_t)QD_LIMIT * BUF_STRIDE);
+	if (in->bufs == NULL)
+		nx_scn_fail(wl->env, "out of memory");
+	for (unsigned i = 0; i < QD_LIMIT; i++)
+		in->cmds[i].buf = in->bufs + (size_t)i * BUF_STRIDE;
 	nx_log(NX_LOG_INFO, "scn: ini%u qd=%u think<=%lluns mix r%u/w%u/t%u ctl=%uppm",
 	       idx, in->qd, (unsigned long long)in->think_max_ns, in->w_read,
 	       in->w_write, in->w_tur, in->ctl_ppm);
@@ -1928,14 +1951,14 @@ static void teardown(struct wl *wl)
 				    i, rc, response);
 		ini_free(in);
 		nx_ini_session_free(in->sess);
-		for (unsigned k = 0; k < QD_LIMIT; k++)
-			free(in->cmds[k].buf);
+		free(in->bufs);
 	}
 	if (wl->env->fabric != NULL)
 		nx_sim_rdma_set_tap(wl->env->fabric, NULL, NULL);
 	target_stop(wl, "teardown");
 	nx_target_free(wl->tgt);
 	free(wl->blk);
+	free(wl->alt);
 	free(wl->fresh);
 	free(wl->lock);
 }
@@ -1961,10 +1984,12 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	wl->region = nx_rng_range(&wl->rng, NX_MIN(wl->blocks, 4 * BLOCKS_LIMIT),
 				  wl->blocks);
 	wl->blk = calloc(wl->blocks, sizeof(*wl->blk));
+	wl->alt = calloc(wl->blocks, sizeof(*wl->alt));
 	wl->fresh = calloc(wl->blocks, sizeof(*wl->fresh));
 	wl->lock = calloc(wl->blocks, sizeof(*wl->lock));
 	wl->tas = nx_rng_chance(&wl->rng, 1, 2);
-	nx_assert(wl->blk != NULL && wl->fresh != NULL && wl->lock != NULL);
+	nx_assert(wl->blk != NULL && wl->alt != NULL && wl->fresh != NULL &&
+		  wl->lock != NULL);
 	setup_target(wl);
 	for (unsigned i = 0; i < o->initiators; i++)
 		setup_ini(wl, &wl->ini[i], i);
