@@ -1,21 +1,24 @@
 /*
  * disk.c - the simulated disk (see nx_sim_disk.h for the model).
  *
- * Storage is block-granular copy-on-write: every written block lives in
- * a slot of block_size bytes (slabs of SLAB_BYTES, a LIFO of free slots),
- * and the disk keeps, per 64 KiB chunk, a durable slot and a cache slot
- * for each block (slot 0: never written, reads as zeros).  A write into
- * the volatile cache copies the bytes once, into the block's cache slot;
- * destaging a block is moving its cache slot into the durable position
- * (the old durable slot is freed), not a copy; a power loss frees the
- * cache slots it drops.  So the durable image and the cache cost exactly
- * the blocks they hold, and every write is one copy, every read one.
+ * Storage is page-granular copy-on-write: the image is cut in pages of
+ * PAGE_BYTES (or one block, if blocks are larger), each page written so
+ * far lives in a page slot (slabs of SLAB_BYTES on transparent huge
+ * pages, a LIFO of free slots), and a page with cached writes has a
+ * second slot for its volatile copy.  Which copy a block reads from is
+ * its dirty bit (cache if set, else durable, else zeros).  A write into
+ * the cache is one copy, into the page's cache slot, whatever the page
+ * held before; destaging a page copies whichever is smaller: its dirty
+ * blocks into the durable slot, or its clean blocks into the cache slot,
+ * which then becomes the durable one (a page written whole moves without
+ * a copy).  So a 4 KiB read is one or two contiguous copies, and the
+ * memory is the pages written plus the pages with cached writes.
  *
- * Accounting is per chunk, as the model says (nx_sim_disk.h): a chunk
- * with dirty blocks has a per-block dirty bitmap and sits in a ring in
- * the order it first became dirty, which is the destage order when the
- * cache is full and the iteration order at power loss, so every outcome
- * depends only on the sequence of operations and the seed.
+ * Accounting is per 64 KiB chunk, as the model says (nx_sim_disk.h): a
+ * chunk with dirty blocks has a per-block dirty bitmap and sits in a
+ * ring in the order it first became dirty, which is the destage order
+ * when the cache is full and the iteration order at power loss, so
+ * every outcome depends only on the sequence of operations and the seed.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -26,12 +29,13 @@
 #define DIRTY_WORDS (BLOCKS_PER_CHUNK_MAX / 64)
 #define NO_DIO UINT32_MAX
 #define SLAB_BYTES (2u << 20)
+#define PAGE_BYTES 4096u
 #define SLOT_NONE 0u
 
 struct chunk {
-	/* NULL until a block of the chunk is written; then
-	 * slot[b] is block b's durable slot and slot[bpc + b] its cache
-	 * slot (meaningful while its dirty bit is set). */
+	/* NULL until a block of the chunk is written; then slot[p] is page
+	 * p's durable slot and slot[ppc + p] its cache slot (SLOT_NONE:
+	 * none; a cache slot's blocks are meaningful where dirty). */
 	uint32_t *slot;
 	uint64_t dirty[DIRTY_WORDS];
 	bool listed;
@@ -69,9 +73,11 @@ struct nx_sim_disk {
 	uint32_t ring_head, ring_count;
 	struct dio *dios;
 	uint32_t dio_free, inflight;
-	uint32_t bpc;              /* blocks per chunk */
+	uint32_t bpp, ppc;         /* blocks per page, pages per chunk */
 	unsigned bs_shift;         /* log2(block_size) */
-	/* Block slots: slot i is slab i >> slab_shift, index i & slab_mask
+	unsigned bpp_shift;        /* log2(bpp) */
+	unsigned pg_shift;         /* log2(page bytes) */
+	/* Page slots: slot i is slab i >> slab_shift, index i & slab_mask
 	 * in it.  Slot 0 is never handed out (SLOT_NONE). */
 	uint8_t **slabs;
 	uint32_t nslabs, slabs_cap;
@@ -142,9 +148,12 @@ static int disk_alloc(struct nx_sim_disk *d)
 	uint32_t n = d->o.inflight_max;
 
 	d->nchunks = (d->o.size_bytes + NX_SIM_DISK_CHUNK - 1) / NX_SIM_DISK_CHUNK;
-	d->bpc = NX_SIM_DISK_CHUNK / d->o.block_size;
 	d->bs_shift = log2u(d->o.block_size);
-	d->slab_shift = log2u(SLAB_BYTES) - d->bs_shift;
+	d->pg_shift = log2u(NX_MAX(d->o.block_size, PAGE_BYTES));
+	d->bpp_shift = d->pg_shift - d->bs_shift;
+	d->bpp = 1u << d->bpp_shift;
+	d->ppc = NX_SIM_DISK_CHUNK >> d->pg_shift;
+	d->slab_shift = log2u(SLAB_BYTES) - d->pg_shift;
 	d->slot_next = 1; /* slot 0 is SLOT_NONE */
 	d->chunks = calloc(d->nchunks, sizeof(*d->chunks));
 	d->dirty_ring = calloc(d->o.cache_chunks_max + 1, sizeof(uint32_t));
@@ -245,31 +254,22 @@ void nx_sim_disk_stats(const struct nx_sim_disk *d, struct nx_sim_disk_stats *ou
 
 /* ---- block store ----------------------------------------------------------- */
 
-static bool dirty_test(const struct chunk *c, uint32_t b)
-{
-	return (c->dirty[b / 64] >> (b % 64)) & 1;
-}
-
-static void dirty_set(struct chunk *c, uint32_t b, uint32_t n, bool dirty)
-{
-	for (uint32_t i = b; i < b + n; i++) {
-		if (dirty)
-			c->dirty[i / 64] |= 1ull << (i % 64);
-		else
-			c->dirty[i / 64] &= ~(1ull << (i % 64));
-	}
-}
-
 static uint8_t *slot_ptr(const struct nx_sim_disk *d, uint32_t s)
 {
 	uint32_t mask = (1u << d->slab_shift) - 1;
 
-	return d->slabs[s >> d->slab_shift] + ((size_t)(s & mask) << d->bs_shift);
+	return d->slabs[s >> d->slab_shift] + ((size_t)(s & mask) << d->pg_shift);
 }
 
-/* A slab on a transparent huge page where the kernel has one: blocks
- * are scattered over the image (each write takes the slot freed last),
- * and with 4 KiB pages nearly every block copied was a TLB miss. */
+/* Block i of the page in slot s. */
+static uint8_t *blk_ptr(const struct nx_sim_disk *d, uint32_t s, uint32_t i)
+{
+	return slot_ptr(d, s) + ((size_t)i << d->bs_shift);
+}
+
+/* A slab on a transparent huge page where the kernel has one: pages
+ * are scattered over the image (a write takes the slot freed last), and
+ * with 4 KiB pages nearly every copy was also a TLB miss. */
 static uint8_t *slab_new(struct nx_sim_disk *d)
 {
 	uint8_t *p = aligned_alloc(SLAB_BYTES, SLAB_BYTES);
@@ -282,8 +282,7 @@ static uint8_t *slab_new(struct nx_sim_disk *d)
 	return p;
 }
 
-/* A slot for a block about to be written in full (its old bytes are
- * never read, so a fresh slab needs no zeroing). */
+/* A page slot, contents undefined. */
 static uint32_t slot_new(struct nx_sim_disk *d)
 {
 	uint32_t s;
@@ -308,6 +307,15 @@ static uint32_t slot_new(struct nx_sim_disk *d)
 	return s;
 }
 
+/* A durable page: what was never written reads as zeros. */
+static uint32_t slot_new_zeroed(struct nx_sim_disk *d)
+{
+	uint32_t s = slot_new(d);
+
+	memset(slot_ptr(d, s), 0, (size_t)1 << d->pg_shift);
+	return s;
+}
+
 static void slot_free(struct nx_sim_disk *d, uint32_t s)
 {
 	if (s == SLOT_NONE)
@@ -327,37 +335,109 @@ static void slot_free(struct nx_sim_disk *d, uint32_t s)
 static uint32_t *chunk_slots(struct nx_sim_disk *d, struct chunk *c)
 {
 	if (c->slot == NULL) {
-		c->slot = calloc(2 * (size_t)d->bpc, sizeof(uint32_t));
+		c->slot = calloc(2 * (size_t)d->ppc, sizeof(uint32_t));
 		if (c->slot == NULL)
 			nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
 	}
 	return c->slot;
 }
 
-/* The block's cached bytes become its durable bytes: a slot moves. */
+/* Dirty bits of page p (bpp <= 8 bits, never across a word). */
+static uint32_t page_dirty(const struct nx_sim_disk *d, const struct chunk *c,
+			   uint32_t p)
+{
+	uint32_t first = p << d->bpp_shift;
+
+	return (uint32_t)(c->dirty[first / 64] >> (first % 64)) &
+	       ((1u << d->bpp) - 1);
+}
+
+/* Copies the blocks of a page whose bit in mask equals set, from slot
+ * src to slot dst (src SLOT_NONE: zeros), one copy per run. */
+static void page_copy_runs(struct nx_sim_disk *d, uint32_t mask, bool set,
+			   uint32_t dst, uint32_t src)
+{
+	for (uint32_t i = 0; i < d->bpp;) {
+		uint32_t e = i;
+
+		while (e < d->bpp && (((mask >> e) & 1) != 0) == set)
+			e++;
+		if (e > i) {
+			size_t n = (size_t)(e - i) << d->bs_shift;
+
+			if (src == SLOT_NONE)
+				memset(blk_ptr(d, dst, i), 0, n);
+			else
+				memcpy(blk_ptr(d, dst, i), blk_ptr(d, src, i), n);
+		}
+		while (e < d->bpp && (((mask >> e) & 1) != 0) != set)
+			e++;
+		i = e;
+	}
+}
+
+/* Destages page p: its dirty blocks become durable, for the cost of
+ * the smaller half (see the top of the file); the cache slot goes. */
+static void page_destage(struct nx_sim_disk *d, struct chunk *c, uint32_t p)
+{
+	uint32_t *ds = &c->slot[p], *cs = &c->slot[d->ppc + p];
+	uint32_t m = page_dirty(d, c, p);
+	uint32_t nd = (uint32_t)__builtin_popcount(m);
+
+	if (*cs == SLOT_NONE)
+		return;
+	if (nd == 0) {
+		slot_free(d, *cs);
+	} else if (2 * nd >= d->bpp) {
+		if (nd < d->bpp)
+			page_copy_runs(d, m, false, *cs, *ds);
+		slot_free(d, *ds);
+		*ds = *cs;
+	} else {
+		if (*ds == SLOT_NONE)
+			*ds = slot_new_zeroed(d);
+		page_copy_runs(d, m, true, *ds, *cs);
+		slot_free(d, *cs);
+	}
+	*cs = SLOT_NONE;
+}
+
+/* A tear keeps block b (of a page with a cache slot). */
 static void block_persist(struct nx_sim_disk *d, struct chunk *c, uint32_t b)
 {
-	slot_free(d, c->slot[b]);
-	c->slot[b] = c->slot[d->bpc + b];
+	uint32_t p = b >> d->bpp_shift, i = b & (d->bpp - 1);
+	uint32_t *ds = &c->slot[p];
+
+	if (*ds == SLOT_NONE)
+		*ds = slot_new_zeroed(d);
+	memcpy(blk_ptr(d, *ds, i), blk_ptr(d, c->slot[d->ppc + p], i),
+	       d->o.block_size);
 }
 
 /* keep_ppb: NX_SIM_PPB destages every dirty block, 0 drops them all;
  * in between, a tear: one draw per dirty block, in block order. */
 static void chunk_flush(struct nx_sim_disk *d, struct chunk *c, uint32_t keep_ppb)
 {
-	for (unsigned w = 0; w < DIRTY_WORDS; w++) {
-		for (uint64_t m = c->dirty[w]; m != 0; m &= m - 1) {
-			uint32_t b = w * 64 + (uint32_t)__builtin_ctzll(m);
+	if (keep_ppb >= NX_SIM_PPB) {
+		for (uint32_t p = 0; p < d->ppc; p++)
+			page_destage(d, c, p);
+	} else {
+		for (unsigned w = 0; w < DIRTY_WORDS; w++) {
+			for (uint64_t m = c->dirty[w]; m != 0; m &= m - 1) {
+				uint32_t b = w * 64 + (uint32_t)__builtin_ctzll(m);
 
-			if (keep_ppb >= NX_SIM_PPB || nx_rng_ppb(&d->rng, keep_ppb)) {
-				block_persist(d, c, b);
-			} else {
-				slot_free(d, c->slot[d->bpc + b]);
-				d->st.blocks_lost++;
+				if (nx_rng_ppb(&d->rng, keep_ppb))
+					block_persist(d, c, b);
+				else
+					d->st.blocks_lost++;
 			}
 		}
-		c->dirty[w] = 0;
+		for (uint32_t p = 0; p < d->ppc; p++) {
+			slot_free(d, c->slot[d->ppc + p]);
+			c->slot[d->ppc + p] = SLOT_NONE;
+		}
 	}
+	memset(c->dirty, 0, sizeof(c->dirty));
 	c->listed = false;
 }
 
@@ -394,7 +474,7 @@ static void chunk_list(struct nx_sim_disk *d, uint64_t ci)
 	c->listed = true;
 }
 
-/* Visits [off, off+len) in runs of blocks within one chunk:
+/* Visits [off, off+len) in runs of blocks within one page:
  * fn(d, chunk, first block, blocks, bytes). */
 typedef void (*block_fn)(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			 uint32_t n, uint8_t *bytes);
@@ -403,54 +483,53 @@ static void for_blocks(struct nx_sim_disk *d, uint64_t off, uint8_t *buf,
 		       size_t len, block_fn fn)
 {
 	uint32_t bs = d->o.block_size;
+	size_t page = (size_t)1 << d->pg_shift;
 
 	nx_assert(off % bs == 0 && len % bs == 0);
 	nx_assert(off + len <= d->o.size_bytes);
 	for (size_t done = 0; done < len;) {
 		uint64_t at = off + done;
-		size_t in_chunk = NX_SIM_DISK_CHUNK - at % NX_SIM_DISK_CHUNK;
-		size_t n = NX_MIN(in_chunk, len - done);
+		size_t n = NX_MIN(page - at % page, len - done);
 
 		fn(d, at / NX_SIM_DISK_CHUNK,
-		   (uint32_t)((at % NX_SIM_DISK_CHUNK) / bs), (uint32_t)(n / bs),
-		   buf + done);
+		   (uint32_t)((at % NX_SIM_DISK_CHUNK) >> d->bs_shift),
+		   (uint32_t)(n >> d->bs_shift), buf + done);
 		done += n;
 	}
 }
 
-/* Block b's slot as a read sees it: cache over durable (over zeros). */
-static uint32_t visible_slot(const struct nx_sim_disk *d, const struct chunk *c,
-			     uint32_t b, bool durable_only)
+static void dirty_set(struct chunk *c, uint32_t b, uint32_t n, bool dirty)
 {
-	if (c->slot == NULL)
-		return SLOT_NONE;
-	if (!durable_only && dirty_test(c, b))
-		return c->slot[d->bpc + b];
-	return c->slot[b];
+	for (uint32_t i = b; i < b + n; i++) {
+		if (dirty)
+			c->dirty[i / 64] |= 1ull << (i % 64);
+		else
+			c->dirty[i / 64] &= ~(1ull << (i % 64));
+	}
 }
 
-/* Copies blocks [b, b+n) out, one memcpy per run of slots that are
- * adjacent in one slab (or one memset per run of unwritten blocks). */
-static void blocks_out(const struct nx_sim_disk *d, const struct chunk *c,
-		       uint32_t b, uint32_t n, uint8_t *bytes, bool durable_only)
+/* Blocks [b, b+n) of one page: cache where dirty, else durable, else
+ * zeros; one copy per run from the same source. */
+static void page_out(const struct nx_sim_disk *d, const struct chunk *c,
+		     uint32_t b, uint32_t n, uint8_t *bytes, bool durable_only)
 {
-	uint32_t mask = (1u << d->slab_shift) - 1;
+	uint32_t p = b >> d->bpp_shift, i0 = b & (d->bpp - 1);
+	uint32_t m = c->slot != NULL && !durable_only ? page_dirty(d, c, p) : 0;
+	uint32_t ds = c->slot != NULL ? c->slot[p] : SLOT_NONE;
 
-	for (uint32_t i = 0; i < n;) {
-		uint32_t s = visible_slot(d, c, b + i, durable_only), e = i + 1;
+	for (uint32_t i = i0; i < i0 + n;) {
+		bool cached = (m >> i) & 1;
+		uint32_t src = cached ? c->slot[d->ppc + p] : ds, e = i + 1;
+		size_t len;
 
-		if (s == SLOT_NONE) {
-			while (e < n && visible_slot(d, c, b + e, durable_only) == SLOT_NONE)
-				e++;
-			memset(bytes + ((size_t)i << d->bs_shift), 0,
-			       (size_t)(e - i) << d->bs_shift);
-		} else {
-			while (e < n && (s + (e - i)) & mask &&
-			       visible_slot(d, c, b + e, durable_only) == s + (e - i))
-				e++;
-			memcpy(bytes + ((size_t)i << d->bs_shift), slot_ptr(d, s),
-			       (size_t)(e - i) << d->bs_shift);
-		}
+		while (e < i0 + n && (((m >> e) & 1) != 0) == cached)
+			e++;
+		len = (size_t)(e - i) << d->bs_shift;
+		if (src == SLOT_NONE)
+			memset(bytes, 0, len);
+		else
+			memcpy(bytes, blk_ptr(d, src, i), len);
+		bytes += len;
 		i = e;
 	}
 }
@@ -458,28 +537,27 @@ static void blocks_out(const struct nx_sim_disk *d, const struct chunk *c,
 static void blk_read(struct nx_sim_disk *d, uint64_t ci, uint32_t b, uint32_t n,
 		     uint8_t *bytes)
 {
-	blocks_out(d, &d->chunks[ci], b, n, bytes, false);
+	page_out(d, &d->chunks[ci], b, n, bytes, false);
 }
 
 static void blk_read_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			     uint32_t n, uint8_t *bytes)
 {
-	blocks_out(d, &d->chunks[ci], b, n, bytes, true);
+	page_out(d, &d->chunks[ci], b, n, bytes, true);
 }
 
+/* Into the page's cache slot (made on the first cached write: its
+ * other blocks are not dirty, so never read). */
 static void blk_write_cache(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			    uint32_t n, uint8_t *bytes)
 {
 	struct chunk *c = &d->chunks[ci];
-	uint32_t *cs = chunk_slots(d, c) + d->bpc;
-	size_t bs = d->o.block_size;
+	uint32_t *cs = chunk_slots(d, c) + d->ppc + (b >> d->bpp_shift);
 
 	chunk_list(d, ci);
-	for (uint32_t i = b; i < b + n; i++, bytes += bs) {
-		if (!dirty_test(c, i))
-			cs[i] = slot_new(d);
-		memcpy(slot_ptr(d, cs[i]), bytes, bs);
-	}
+	if (*cs == SLOT_NONE)
+		*cs = slot_new(d);
+	memcpy(blk_ptr(d, *cs, b & (d->bpp - 1)), bytes, (size_t)n << d->bs_shift);
 	dirty_set(c, b, n, true);
 }
 
@@ -488,16 +566,11 @@ static void blk_write_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			      uint32_t n, uint8_t *bytes)
 {
 	struct chunk *c = &d->chunks[ci];
-	uint32_t *ds = chunk_slots(d, c);
-	size_t bs = d->o.block_size;
+	uint32_t *ds = chunk_slots(d, c) + (b >> d->bpp_shift);
 
-	for (uint32_t i = b; i < b + n; i++, bytes += bs) {
-		if (dirty_test(c, i))
-			slot_free(d, ds[d->bpc + i]);
-		if (ds[i] == SLOT_NONE)
-			ds[i] = slot_new(d);
-		memcpy(slot_ptr(d, ds[i]), bytes, bs);
-	}
+	if (*ds == SLOT_NONE)
+		*ds = n == d->bpp ? slot_new(d) : slot_new_zeroed(d);
+	memcpy(blk_ptr(d, *ds, b & (d->bpp - 1)), bytes, (size_t)n << d->bs_shift);
 	dirty_set(c, b, n, false);
 }
 
