@@ -1,6 +1,6 @@
 /*
  * sim.c - the simulator's event loop: virtual clock + events ordered by
- * (time, sequence number), kept in a binary min-heap and in lanes.
+ * (time, sequence number), kept in a 4-ary min-heap and in lanes.
  *
  * Events live in a slot array allocated once; the heap holds (time,
  * sequence, slot) entries and every slot knows its heap position, so
