@@ -103,10 +103,6 @@
 #define RELOGIN_TRIES 400u
 #define RELOGIN_BACKOFF_NS (50 * MS)
 #define SEQ_MASK ((1ull << 56) - 1)
-/* Command buffers are BLOCKS_LIMIT blocks, mostly used at their start:
- * 64 + 4096 bytes more between them keeps those starts in different
- * cache sets (page-aligned 128 KiB buffers all compete for the same). */
-#define BUF_STRIDE ((size_t)BLOCKS_LIMIT * BLOCK + 4096 + 64)
 
 /* UA kinds the workload expects (anything else fails). */
 enum {
@@ -176,7 +172,6 @@ struct ini {
 	struct nx_sim_iser_ini *xi;       /* or iSER */
 	struct nx_rng rng;
 	struct cmd cmds[QD_LIMIT];
-	uint8_t *bufs;                    /* the cmds' buffers, BUF_STRIDE apart */
 	uint32_t qd;
 	uint64_t think_max_ns;
 	uint32_t w_read, w_write, w_tur;  /* weights of the I/O mix */
@@ -1540,11 +1535,11 @@ static void setup_ini(struct wl *wl, struct ini *in, unsigned idx)
 		in->think_max_ns = 0;
 		in->w_tur = 0;
 	}
-	in->bufs = malloc((size_t)QD_LIMIT * BUF_STRIDE);
-	if (in->bufs == NULL)
-		nx_scn_fail(wl->env, "out of memory");
-	for (unsigned i = 0; i < QD_LIMIT; i++)
-		in->cmds[i].buf = in->bufs + (size_t)i * BUF_STRIDE;
+	for (unsigned i = 0; i < QD_LIMIT; i++) {
+		in->cmds[i].buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
+		if (in->cmds[i].buf == NULL)
+			nx_scn_fail(wl->env, "out of memory");
+	}
 	nx_log(NX_LOG_INFO, "scn: ini%u qd=%u think<=%lluns mix r%u/w%u/t%u ctl=%uppm",
 	       idx, in->qd, (unsigned long long)in->think_max_ns, in->w_read,
 	       in->w_write, in->w_tur, in->ctl_ppm);
@@ -2007,7 +2002,8 @@ static void teardown(struct wl *wl)
 				    i, rc, response);
 		ini_free(in);
 		nx_ini_session_free(in->sess);
-		free(in->bufs);
+		for (unsigned k = 0; k < QD_LIMIT; k++)
+			free(in->cmds[k].buf);
 	}
 	if (wl->env->fabric != NULL)
 		nx_sim_rdma_set_tap(wl->env->fabric, NULL, NULL);
