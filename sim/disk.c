@@ -1,24 +1,42 @@
 /*
  * disk.c - the simulated disk (see nx_sim_disk.h for the model).
  *
- * Storage is a table of 64 KiB chunks, each with a lazily allocated
- * durable image (NULL reads as zeros) and, while dirty, a volatile cache
- * image plus a per-block dirty bitmap.  Dirty chunks are kept in a ring
- * in the order they first became dirty, which is the destage order when
- * the cache is full and the iteration order at power loss, so every
- * outcome depends only on the sequence of operations and the seed.
+ * Storage is page-granular copy-on-write: the image is cut in pages of
+ * PAGE_BYTES (or one block, if blocks are larger), each page written so
+ * far lives in a page slot (slabs of SLAB_BYTES on transparent huge
+ * pages, a LIFO of free slots), and a page with cached writes has a
+ * second slot for its volatile copy.  Which copy a block reads from is
+ * its dirty bit (cache if set, else durable, else zeros).  A write into
+ * the cache is one copy, into the page's cache slot, whatever the page
+ * held before; destaging a page copies whichever is smaller: its dirty
+ * blocks into the durable slot, or its clean blocks into the cache slot,
+ * which then becomes the durable one (a page written whole moves without
+ * a copy).  So a 4 KiB read is one or two contiguous copies, and the
+ * memory is the pages written plus the pages with cached writes.
+ *
+ * Accounting is per 64 KiB chunk, as the model says (nx_sim_disk.h): a
+ * chunk with dirty blocks has a per-block dirty bitmap and sits in a
+ * ring in the order it first became dirty, which is the destage order
+ * when the cache is full and the iteration order at power loss, so
+ * every outcome depends only on the sequence of operations and the seed.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "nx_sim_disk.h"
 
 #define BLOCKS_PER_CHUNK_MAX (NX_SIM_DISK_CHUNK / 512)
 #define DIRTY_WORDS (BLOCKS_PER_CHUNK_MAX / 64)
 #define NO_DIO UINT32_MAX
+#define SLAB_BYTES (2u << 20)
+#define PAGE_BYTES 4096u
+#define SLOT_NONE 0u
 
 struct chunk {
-	uint8_t *durable;
-	uint8_t *cache;
+	/* NULL until a block of the chunk is written; then slot[p] is page
+	 * p's durable slot and slot[ppc + p] its cache slot (SLOT_NONE:
+	 * none; a cache slot's blocks are meaningful where dirty). */
+	uint32_t *slot;
 	uint64_t dirty[DIRTY_WORDS];
 	bool listed;
 };
@@ -55,10 +73,18 @@ struct nx_sim_disk {
 	uint32_t ring_head, ring_count;
 	struct dio *dios;
 	uint32_t dio_free, inflight;
-	/* Chunk buffers not in use, kept for the next dirty chunk instead
-	 * of a free/malloc (and page faults) per destage. */
-	uint8_t **spare;
-	uint32_t spare_count, spare_max;
+	uint32_t bpp, ppc;         /* blocks per page, pages per chunk */
+	unsigned bs_shift;         /* log2(block_size) */
+	unsigned bpp_shift;        /* log2(bpp) */
+	unsigned pg_shift;         /* log2(page bytes) */
+	/* Page slots: slot i is slab i >> slab_shift, index i & slab_mask
+	 * in it.  Slot 0 is never handed out (SLOT_NONE). */
+	uint8_t **slabs;
+	uint32_t nslabs, slabs_cap;
+	unsigned slab_shift;
+	uint32_t slot_next;        /* slots [1, slot_next) were handed out */
+	uint32_t *free_slots;      /* LIFO: the latest freed is reused first */
+	uint32_t nfree, free_cap;
 	struct bad_range bad[NX_SIM_DISK_BAD_MAX];
 	unsigned bad_count;
 	uint32_t epoch;
@@ -109,18 +135,31 @@ static bool opts_valid(const struct nx_sim_disk_opts *o)
 	       o->write_lat_min_ns <= o->write_lat_max_ns;
 }
 
+static unsigned log2u(uint32_t v)
+{
+	unsigned n = 0;
+
+	while ((1u << n) < v)
+		n++;
+	return n;
+}
+
 static int disk_alloc(struct nx_sim_disk *d)
 {
 	uint32_t n = d->o.inflight_max;
 
 	d->nchunks = (d->o.size_bytes + NX_SIM_DISK_CHUNK - 1) / NX_SIM_DISK_CHUNK;
+	d->bs_shift = log2u(d->o.block_size);
+	d->pg_shift = log2u(NX_MAX(d->o.block_size, PAGE_BYTES));
+	d->bpp_shift = d->pg_shift - d->bs_shift;
+	d->bpp = 1u << d->bpp_shift;
+	d->ppc = NX_SIM_DISK_CHUNK >> d->pg_shift;
+	d->slab_shift = log2u(SLAB_BYTES) - d->pg_shift;
+	d->slot_next = 1; /* slot 0 is SLOT_NONE */
 	d->chunks = calloc(d->nchunks, sizeof(*d->chunks));
 	d->dirty_ring = calloc(d->o.cache_chunks_max + 1, sizeof(uint32_t));
 	d->dios = calloc(n, sizeof(*d->dios));
-	d->spare_max = NX_MIN(d->o.cache_chunks_max, 64u) + 1;
-	d->spare = calloc(d->spare_max, sizeof(*d->spare));
-	if (d->chunks == NULL || d->dirty_ring == NULL || d->dios == NULL ||
-	    d->spare == NULL)
+	if (d->chunks == NULL || d->dirty_ring == NULL || d->dios == NULL)
 		return NX_ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
 		d->dios[i].next_free = i + 1 < n ? i + 1 : NO_DIO;
@@ -150,7 +189,6 @@ struct nx_sim_disk *nx_sim_disk_new(struct nx_sim *sim, const char *name,
 		free(d->chunks);
 		free(d->dirty_ring);
 		free(d->dios);
-		free(d->spare);
 		free(d);
 		return NULL;
 	}
@@ -174,13 +212,12 @@ void nx_sim_disk_free(struct nx_sim_disk *d)
 	for (uint32_t i = 0; i < d->o.inflight_max; i++)
 		if (d->dios[i].used)
 			nx_sim_cancel(d->sim, d->dios[i].ev);
-	for (uint64_t i = 0; i < d->nchunks; i++) {
-		free(d->chunks[i].durable);
-		free(d->chunks[i].cache);
-	}
-	for (uint32_t i = 0; i < d->spare_count; i++)
-		free(d->spare[i]);
-	free(d->spare);
+	for (uint64_t i = 0; i < d->nchunks; i++)
+		free(d->chunks[i].slot);
+	for (uint32_t i = 0; i < d->nslabs; i++)
+		free(d->slabs[i]);
+	free(d->slabs);
+	free(d->free_slots);
 	free(d->chunks);
 	free(d->dirty_ring);
 	free(d->dios);
@@ -218,120 +255,190 @@ void nx_sim_disk_stats(const struct nx_sim_disk *d, struct nx_sim_disk_stats *ou
 
 /* ---- block store ----------------------------------------------------------- */
 
-static bool dirty_test(const struct chunk *c, uint32_t b)
+static uint8_t *slot_ptr(const struct nx_sim_disk *d, uint32_t s)
 {
-	return (c->dirty[b / 64] >> (b % 64)) & 1;
+	uint32_t mask = (1u << d->slab_shift) - 1;
+
+	return d->slabs[s >> d->slab_shift] + ((size_t)(s & mask) << d->pg_shift);
 }
 
-static uint8_t *buf_get(struct nx_sim_disk *d, bool zero)
+/* Block i of the page in slot s. */
+static uint8_t *blk_ptr(const struct nx_sim_disk *d, uint32_t s, uint32_t i)
 {
-	uint8_t *b;
+	return slot_ptr(d, s) + ((size_t)i << d->bs_shift);
+}
 
-	if (d->spare_count > 0) {
-		b = d->spare[--d->spare_count];
-		if (zero)
-			memset(b, 0, NX_SIM_DISK_CHUNK);
-	} else {
-		b = zero ? calloc(1, NX_SIM_DISK_CHUNK) : malloc(NX_SIM_DISK_CHUNK);
-	}
-	if (b == NULL)
+/* A slab on a transparent huge page where the kernel has one: pages
+ * are scattered over the image (a write takes the slot freed last), and
+ * with 4 KiB pages nearly every copy was also a TLB miss. */
+static uint8_t *slab_new(struct nx_sim_disk *d)
+{
+	uint8_t *p = aligned_alloc(SLAB_BYTES, SLAB_BYTES);
+
+	if (p == NULL)
 		nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
-	return b;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, SLAB_BYTES, MADV_HUGEPAGE);
+#endif
+	return p;
 }
 
-static void buf_put(struct nx_sim_disk *d, uint8_t *b)
+/* A page slot, contents undefined. */
+static uint32_t slot_new(struct nx_sim_disk *d)
 {
-	if (b != NULL && d->spare_count < d->spare_max)
-		d->spare[d->spare_count++] = b;
-	else
-		free(b);
+	uint32_t s;
+
+	if (d->nfree > 0)
+		return d->free_slots[--d->nfree];
+	s = d->slot_next;
+	if ((s >> d->slab_shift) == d->nslabs) {
+		if (d->nslabs == d->slabs_cap) {
+			uint32_t cap = d->slabs_cap ? 2 * d->slabs_cap : 16;
+			uint8_t **ns = realloc(d->slabs, cap * sizeof(*ns));
+
+			if (ns == NULL)
+				nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+			d->slabs = ns;
+			d->slabs_cap = cap;
+		}
+		d->slabs[d->nslabs] = slab_new(d);
+		d->nslabs++;
+	}
+	d->slot_next++;
+	return s;
 }
 
+/* A durable page: what was never written reads as zeros. */
+static uint32_t slot_new_zeroed(struct nx_sim_disk *d)
+{
+	uint32_t s = slot_new(d);
+
+	memset(slot_ptr(d, s), 0, (size_t)1 << d->pg_shift);
+	return s;
+}
+
+static void slot_free(struct nx_sim_disk *d, uint32_t s)
+{
+	if (s == SLOT_NONE)
+		return;
+	if (d->nfree == d->free_cap) {
+		uint32_t cap = d->free_cap ? 2 * d->free_cap : 1024;
+		uint32_t *nf = realloc(d->free_slots, cap * sizeof(*nf));
+
+		if (nf == NULL)
+			nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+		d->free_slots = nf;
+		d->free_cap = cap;
+	}
+	d->free_slots[d->nfree++] = s;
+}
+
+static uint32_t *chunk_slots(struct nx_sim_disk *d, struct chunk *c)
+{
+	if (c->slot == NULL) {
+		c->slot = calloc(2 * (size_t)d->ppc, sizeof(uint32_t));
+		if (c->slot == NULL)
+			nx_sim_fail(d->sim, "sim disk %s: out of memory", d->name);
+	}
+	return c->slot;
+}
+
+/* Dirty bits of page p (bpp <= 8 bits, never across a word). */
+static uint32_t page_dirty(const struct nx_sim_disk *d, const struct chunk *c,
+			   uint32_t p)
+{
+	uint32_t first = p << d->bpp_shift;
+
+	return (uint32_t)(c->dirty[first / 64] >> (first % 64)) &
+	       ((1u << d->bpp) - 1);
+}
+
+/* Copies the blocks of a page whose bit in mask equals set, from slot
+ * src to slot dst (src SLOT_NONE: zeros), one copy per run. */
+static void page_copy_runs(struct nx_sim_disk *d, uint32_t mask, bool set,
+			   uint32_t dst, uint32_t src)
+{
+	for (uint32_t i = 0; i < d->bpp;) {
+		uint32_t e = i;
+
+		while (e < d->bpp && (((mask >> e) & 1) != 0) == set)
+			e++;
+		if (e > i) {
+			size_t n = (size_t)(e - i) << d->bs_shift;
+
+			if (src == SLOT_NONE)
+				memset(blk_ptr(d, dst, i), 0, n);
+			else
+				memcpy(blk_ptr(d, dst, i), blk_ptr(d, src, i), n);
+		}
+		while (e < d->bpp && (((mask >> e) & 1) != 0) != set)
+			e++;
+		i = e;
+	}
+}
+
+/* Destages page p: its dirty blocks become durable, for the cost of
+ * the smaller half (see the top of the file); the cache slot goes. */
+static void page_destage(struct nx_sim_disk *d, struct chunk *c, uint32_t p)
+{
+	uint32_t *ds = &c->slot[p], *cs = &c->slot[d->ppc + p];
+	uint32_t m = page_dirty(d, c, p);
+	uint32_t nd = (uint32_t)__builtin_popcount(m);
+
+	if (*cs == SLOT_NONE)
+		return;
+	if (nd == 0) {
+		slot_free(d, *cs);
+	} else if (2 * nd >= d->bpp) {
+		if (nd < d->bpp)
+			page_copy_runs(d, m, false, *cs, *ds);
+		slot_free(d, *ds);
+		*ds = *cs;
+	} else {
+		if (*ds == SLOT_NONE)
+			*ds = slot_new_zeroed(d);
+		page_copy_runs(d, m, true, *ds, *cs);
+		slot_free(d, *cs);
+	}
+	*cs = SLOT_NONE;
+}
+
+/* A tear keeps block b (of a page with a cache slot). */
 static void block_persist(struct nx_sim_disk *d, struct chunk *c, uint32_t b)
 {
-	uint32_t bs = d->o.block_size;
+	uint32_t p = b >> d->bpp_shift, i = b & (d->bpp - 1);
+	uint32_t *ds = &c->slot[p];
 
-	if (c->durable == NULL)
-		c->durable = buf_get(d, true);
-	memcpy(c->durable + (size_t)b * bs, c->cache + (size_t)b * bs, bs);
+	if (*ds == SLOT_NONE)
+		*ds = slot_new_zeroed(d);
+	memcpy(blk_ptr(d, *ds, i), blk_ptr(d, c->slot[d->ppc + p], i),
+	       d->o.block_size);
 }
 
-/* Copies the blocks whose dirty bit equals dirty from src to dst, one
- * memcpy per run. */
-static void copy_runs(const struct nx_sim_disk *d, const struct chunk *c,
-		      bool dirty, uint8_t *dst, const uint8_t *src)
-{
-	uint32_t nblocks = NX_SIM_DISK_CHUNK / d->o.block_size;
-	size_t bs = d->o.block_size;
-
-	for (uint32_t b = 0; b < nblocks;) {
-		uint32_t e = b;
-
-		while (e < nblocks && dirty_test(c, e) == dirty)
-			e++;
-		if (e > b)
-			memcpy(dst + b * bs, src + b * bs, (e - b) * bs);
-		while (e < nblocks && dirty_test(c, e) != dirty)
-			e++;
-		b = e;
-	}
-}
-
-/* Destages every dirty block.  Same result as copying each dirty block
- * into the durable image, for the cost of the smaller half: when most
- * blocks are dirty, the clean ones are copied into the cache image (or
- * zeroed), which then becomes the durable image. */
-static void chunk_destage(struct nx_sim_disk *d, struct chunk *c)
-{
-	uint32_t nblocks = NX_SIM_DISK_CHUNK / d->o.block_size;
-	uint32_t ndirty = 0;
-	uint8_t *old;
-
-	for (unsigned w = 0; w < DIRTY_WORDS; w++)
-		ndirty += (uint32_t)__builtin_popcountll(c->dirty[w]);
-	if (ndirty == 0)
-		return;
-	if (2 * ndirty < nblocks) {
-		if (c->durable == NULL)
-			c->durable = buf_get(d, true);
-		copy_runs(d, c, true, c->durable, c->cache);
-		return;
-	}
-	if (c->durable != NULL) {
-		copy_runs(d, c, false, c->cache, c->durable);
-	} else {
-		size_t bs = d->o.block_size;
-
-		for (uint32_t b = 0; b < nblocks; b++)
-			if (!dirty_test(c, b))
-				memset(c->cache + b * bs, 0, bs);
-	}
-	old = c->durable;
-	c->durable = c->cache;
-	c->cache = old; /* freed (kept spare) by the caller */
-}
-
-/* keep_ppb: NX_SIM_PPB destages every dirty block, 0 drops them all. */
+/* keep_ppb: NX_SIM_PPB destages every dirty block, 0 drops them all;
+ * in between, a tear: one draw per dirty block, in block order. */
 static void chunk_flush(struct nx_sim_disk *d, struct chunk *c, uint32_t keep_ppb)
 {
-	uint32_t nblocks = NX_SIM_DISK_CHUNK / d->o.block_size;
-
 	if (keep_ppb >= NX_SIM_PPB) {
-		chunk_destage(d, c);
+		for (uint32_t p = 0; p < d->ppc; p++)
+			page_destage(d, c, p);
 	} else {
-		/* A tear: one draw per dirty block, in block order. */
-		for (uint32_t b = 0; b < nblocks; b++) {
-			if (!dirty_test(c, b))
-				continue;
-			if (nx_rng_ppb(&d->rng, keep_ppb))
-				block_persist(d, c, b);
-			else
-				d->st.blocks_lost++;
+		for (unsigned w = 0; w < DIRTY_WORDS; w++) {
+			for (uint64_t m = c->dirty[w]; m != 0; m &= m - 1) {
+				uint32_t b = w * 64 + (uint32_t)__builtin_ctzll(m);
+
+				if (nx_rng_ppb(&d->rng, keep_ppb))
+					block_persist(d, c, b);
+				else
+					d->st.blocks_lost++;
+			}
+		}
+		for (uint32_t p = 0; p < d->ppc; p++) {
+			slot_free(d, c->slot[d->ppc + p]);
+			c->slot[d->ppc + p] = SLOT_NONE;
 		}
 	}
 	memset(c->dirty, 0, sizeof(c->dirty));
-	buf_put(d, c->cache);
-	c->cache = NULL;
 	c->listed = false;
 }
 
@@ -366,10 +473,9 @@ static void chunk_list(struct nx_sim_disk *d, uint64_t ci)
 	d->dirty_ring[(d->ring_head + d->ring_count) % cap] = (uint32_t)ci;
 	d->ring_count++;
 	c->listed = true;
-	c->cache = buf_get(d, false);
 }
 
-/* Visits [off, off+len) in runs of blocks within one chunk:
+/* Visits [off, off+len) in runs of blocks within one page:
  * fn(d, chunk, first block, blocks, bytes). */
 typedef void (*block_fn)(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			 uint32_t n, uint8_t *bytes);
@@ -378,17 +484,17 @@ static void for_blocks(struct nx_sim_disk *d, uint64_t off, uint8_t *buf,
 		       size_t len, block_fn fn)
 {
 	uint32_t bs = d->o.block_size;
+	size_t page = (size_t)1 << d->pg_shift;
 
 	nx_assert(off % bs == 0 && len % bs == 0);
 	nx_assert(off + len <= d->o.size_bytes);
 	for (size_t done = 0; done < len;) {
 		uint64_t at = off + done;
-		size_t in_chunk = NX_SIM_DISK_CHUNK - at % NX_SIM_DISK_CHUNK;
-		size_t n = NX_MIN(in_chunk, len - done);
+		size_t n = NX_MIN(page - at % page, len - done);
 
 		fn(d, at / NX_SIM_DISK_CHUNK,
-		   (uint32_t)((at % NX_SIM_DISK_CHUNK) / bs), (uint32_t)(n / bs),
-		   buf + done);
+		   (uint32_t)((at % NX_SIM_DISK_CHUNK) >> d->bs_shift),
+		   (uint32_t)(n >> d->bs_shift), buf + done);
 		done += n;
 	}
 }
@@ -403,48 +509,56 @@ static void dirty_set(struct chunk *c, uint32_t b, uint32_t n, bool dirty)
 	}
 }
 
-/* Cache over durable over zeros, coalescing blocks from the same source. */
+/* Blocks [b, b+n) of one page: cache where dirty, else durable, else
+ * zeros; one copy per run from the same source. */
+static void page_out(const struct nx_sim_disk *d, const struct chunk *c,
+		     uint32_t b, uint32_t n, uint8_t *bytes, bool durable_only)
+{
+	uint32_t p = b >> d->bpp_shift, i0 = b & (d->bpp - 1);
+	uint32_t m = c->slot != NULL && !durable_only ? page_dirty(d, c, p) : 0;
+	uint32_t ds = c->slot != NULL ? c->slot[p] : SLOT_NONE;
+
+	for (uint32_t i = i0; i < i0 + n;) {
+		bool cached = (m >> i) & 1;
+		uint32_t src = cached ? c->slot[d->ppc + p] : ds, e = i + 1;
+		size_t len;
+
+		while (e < i0 + n && (((m >> e) & 1) != 0) == cached)
+			e++;
+		len = (size_t)(e - i) << d->bs_shift;
+		if (src == SLOT_NONE)
+			memset(bytes, 0, len);
+		else
+			memcpy(bytes, blk_ptr(d, src, i), len);
+		bytes += len;
+		i = e;
+	}
+}
+
 static void blk_read(struct nx_sim_disk *d, uint64_t ci, uint32_t b, uint32_t n,
 		     uint8_t *bytes)
 {
-	const struct chunk *c = &d->chunks[ci];
-	size_t bs = d->o.block_size;
-
-	for (uint32_t i = b; i < b + n;) {
-		bool cached = c->cache != NULL && dirty_test(c, i);
-		uint32_t e = i + 1;
-		const uint8_t *src = cached ? c->cache : c->durable;
-
-		while (e < b + n && (c->cache != NULL && dirty_test(c, e)) == cached)
-			e++;
-		if (src != NULL)
-			memcpy(bytes + (i - b) * bs, src + i * bs, (e - i) * bs);
-		else
-			memset(bytes + (i - b) * bs, 0, (e - i) * bs);
-		i = e;
-	}
+	page_out(d, &d->chunks[ci], b, n, bytes, false);
 }
 
 static void blk_read_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			     uint32_t n, uint8_t *bytes)
 {
-	const struct chunk *c = &d->chunks[ci];
-	size_t bs = d->o.block_size;
-
-	if (c->durable != NULL)
-		memcpy(bytes, c->durable + (size_t)b * bs, n * bs);
-	else
-		memset(bytes, 0, n * bs);
+	page_out(d, &d->chunks[ci], b, n, bytes, true);
 }
 
+/* Into the page's cache slot (made on the first cached write: its
+ * other blocks are not dirty, so never read). */
 static void blk_write_cache(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			    uint32_t n, uint8_t *bytes)
 {
 	struct chunk *c = &d->chunks[ci];
-	size_t bs = d->o.block_size;
+	uint32_t *cs = chunk_slots(d, c) + d->ppc + (b >> d->bpp_shift);
 
 	chunk_list(d, ci);
-	memcpy(c->cache + (size_t)b * bs, bytes, n * bs);
+	if (*cs == SLOT_NONE)
+		*cs = slot_new(d);
+	memcpy(blk_ptr(d, *cs, b & (d->bpp - 1)), bytes, (size_t)n << d->bs_shift);
 	dirty_set(c, b, n, true);
 }
 
@@ -453,11 +567,11 @@ static void blk_write_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			      uint32_t n, uint8_t *bytes)
 {
 	struct chunk *c = &d->chunks[ci];
-	size_t bs = d->o.block_size;
+	uint32_t *ds = chunk_slots(d, c) + (b >> d->bpp_shift);
 
-	if (c->durable == NULL)
-		c->durable = buf_get(d, true);
-	memcpy(c->durable + (size_t)b * bs, bytes, n * bs);
+	if (*ds == SLOT_NONE)
+		*ds = n == d->bpp ? slot_new(d) : slot_new_zeroed(d);
+	memcpy(blk_ptr(d, *ds, b & (d->bpp - 1)), bytes, (size_t)n << d->bs_shift);
 	dirty_set(c, b, n, false);
 }
 
@@ -628,6 +742,7 @@ int nx_sim_disk_submit(struct nx_sim_disk *d, enum nx_file_op op, void *buf,
 	}
 	d->dio_free = next;
 	io->used = true;
+
 	d->inflight++;
 	stats_count(d, op);
 	return NX_OK;

@@ -3,6 +3,7 @@
  * and FUA semantics), error injection, and nx_file_* on top of it.
  */
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -300,6 +301,150 @@ static void test_nx_file_on_sim_disk(void **state)
 	assert_int_equal(nx_sim_alloc_outstanding(), base);
 }
 
+/* ---- the store against a reference model ------------------------------------
+ *
+ * Random cached writes, FUA writes, SYNCs and power losses (dropped or
+ * torn cache) at block sizes from 512 B to 16 KiB, offsets and lengths
+ * not aligned to the store's pages; after every step what a read sees
+ * (nx_sim_disk_read_visible) and what would survive (read_durable) must
+ * be the model's, byte for byte.  The model keeps, per block, the
+ * durable bytes, the cached bytes and a dirty flag, and the ring of
+ * chunks in first-dirty order (a full cache destages the oldest).  After
+ * a tear each dirty block must be old or new, never a mix. */
+#define M_SIZE (1u << 20)
+#define M_CHUNKS (M_SIZE / NX_SIM_DISK_CHUNK)
+#define M_CACHE 3u
+
+struct model {
+	uint32_t bs;
+	uint8_t durable[M_SIZE], cache[M_SIZE];
+	bool dirty[M_SIZE / BS];
+	unsigned ring[M_CHUNKS], ring_n;
+};
+
+static void m_flush_chunk(struct model *m, unsigned ch)
+{
+	uint32_t per = NX_SIM_DISK_CHUNK / m->bs;
+
+	for (uint32_t b = ch * per; b < (ch + 1) * per; b++) {
+		if (!m->dirty[b])
+			continue;
+		memcpy(m->durable + (size_t)b * m->bs, m->cache + (size_t)b * m->bs, m->bs);
+		m->dirty[b] = false;
+	}
+}
+
+static bool m_listed(const struct model *m, unsigned ch)
+{
+	for (unsigned i = 0; i < m->ring_n; i++)
+		if (m->ring[i] == ch)
+			return true;
+	return false;
+}
+
+static void m_write(struct model *m, uint64_t off, const uint8_t *w, size_t len,
+		    bool fua)
+{
+	for (size_t o = 0; o < len; o += m->bs) {
+		uint32_t b = (uint32_t)((off + o) / m->bs);
+		unsigned ch = (unsigned)((off + o) / NX_SIM_DISK_CHUNK);
+
+		if (fua) {
+			memcpy(m->durable + off + o, w + o, m->bs);
+			m->dirty[b] = false;
+			continue;
+		}
+		if (!m_listed(m, ch)) {
+			if (m->ring_n == M_CACHE) {
+				m_flush_chunk(m, m->ring[0]);
+				memmove(m->ring, m->ring + 1, --m->ring_n * sizeof(m->ring[0]));
+			}
+			m->ring[m->ring_n++] = ch;
+		}
+		memcpy(m->cache + off + o, w + o, m->bs);
+		m->dirty[b] = true;
+	}
+}
+
+static void m_check(struct nx_sim_disk *d, const struct model *m, uint8_t *r)
+{
+	nx_sim_disk_read_durable(d, 0, r, M_SIZE);
+	assert_memory_equal(r, m->durable, M_SIZE);
+	nx_sim_disk_read_visible(d, 0, r, M_SIZE);
+	for (uint32_t b = 0; b < M_SIZE / m->bs; b++)
+		assert_memory_equal(r + (size_t)b * m->bs,
+				    (m->dirty[b] ? m->cache : m->durable) +
+				    (size_t)b * m->bs, m->bs);
+}
+
+/* Power loss: dropped (tear false) or torn; the model adopts the tear. */
+static void m_power_loss(struct nx_sim_disk *d, struct model *m, bool tear,
+			 uint8_t *r)
+{
+	nx_sim_disk_power_loss(d, tear);
+	nx_sim_disk_read_durable(d, 0, r, M_SIZE);
+	for (uint32_t b = 0; b < M_SIZE / m->bs; b++) {
+		size_t at = (size_t)b * m->bs;
+		bool old = memcmp(r + at, m->durable + at, m->bs) == 0;
+		bool new = m->dirty[b] && memcmp(r + at, m->cache + at, m->bs) == 0;
+
+		assert_true(old || (tear && new));
+		if (new)
+			memcpy(m->durable + at, m->cache + at, m->bs);
+		m->dirty[b] = false;
+	}
+	m->ring_n = 0;
+}
+
+static void test_store_matches_model(void **state)
+{
+	static const uint32_t sizes[] = { 512, 1024, 4096, 16384 };
+	static struct model m;
+	static uint8_t w[64 * 1024], r[M_SIZE];
+	struct nx_rng rng;
+
+	nx_rng_init(&rng, 5);
+	for (unsigned si = 0; si < NX_ARRAY_SIZE(sizes); si++) {
+		struct nx_sim_disk_opts o;
+		struct nx_sim_disk *d;
+		char name[16];
+
+		memset(&m, 0, sizeof(m));
+		m.bs = sizes[si];
+		nx_sim_disk_opts_default(&o, M_SIZE);
+		o.block_size = m.bs;
+		o.cache_chunks_max = M_CACHE;
+		o.tear_keep_ppb = NX_SIM_PPB / 2;
+		snprintf(name, sizeof(name), "m%u", si);
+		d = nx_sim_disk_new(sim, name, &o);
+		assert_non_null(d);
+		for (unsigned step = 0; step < 400; step++) {
+			uint64_t pick = nx_rng_below(&rng, 100);
+			uint32_t nb = (uint32_t)nx_rng_range(&rng, 1, sizeof(w) / m.bs);
+			uint64_t off = nx_rng_below(&rng, M_SIZE / m.bs - nb + 1) * m.bs;
+			size_t len = (size_t)nb * m.bs;
+
+			nx_rng_fill(&rng, w, len);
+			if (pick < 70) {
+				io(d, NX_FILE_WRITE, off, w, len, 0);
+				m_write(&m, off, w, len, false);
+			} else if (pick < 85) {
+				io(d, NX_FILE_WRITE_FUA, off, w, len, 0);
+				m_write(&m, off, w, len, true);
+			} else if (pick < 93) {
+				io(d, NX_FILE_SYNC, 0, NULL, 0, 0);
+				for (unsigned i = 0; i < m.ring_n; i++)
+					m_flush_chunk(&m, m.ring[i]);
+				m.ring_n = 0;
+			} else {
+				m_power_loss(d, &m, pick >= 97, r);
+			}
+			m_check(d, &m, r);
+		}
+		nx_sim_disk_free(d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +456,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_errors_and_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seeded_error_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nx_file_on_sim_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_matches_model, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

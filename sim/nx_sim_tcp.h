@@ -137,6 +137,7 @@ void nx_sim_tcp_addrs(const struct nx_sim_tcp_conn *c, char *local,
 
 struct nx_sim_tcp_stats {
 	uint64_t segs_sent, segs_rcvd, bytes_sent, bytes_rcvd;
+	uint64_t data_segs_sent; /* segs_sent that carry payload */
 	uint64_t retransmits, fast_retransmits, rto_expiries;
 	uint64_t dup_segs, ooo_segs, window_probes, rsts_sent;
 	uint64_t pool_drops; /* segments lost because the pool was empty */

@@ -60,11 +60,14 @@ struct nx_sim_platform *nx_sim_platform_new(struct nx_sim *sim)
 	return p;
 }
 
+static void buf_pool_drain(void);
+
 void nx_sim_platform_free(struct nx_sim_platform *p)
 {
 	if (p == NULL)
 		return;
 	nx_sim_disk_free_all(p->sim);
+	buf_pool_drain(); /* the next sim's data buffers start fresh */
 	for (unsigned i = 0; i < NX_SIM_PERSIST_KEYS_MAX; i++)
 		free(p->persist[i].data);
 	free(p);
@@ -80,6 +83,14 @@ void nx_sim_platform_free(struct nx_sim_platform *p)
  * the rest goes back to libc).  A block carries its class in a header.
  * nx_alloc still zeroes what it hands out.  Sanitizer builds skip the
  * pool so ASan keeps seeing every use after free.
+ *
+ * Data buffers (nx_buf_alloc) have pools of their own and are not
+ * zeroed when recycled: they only ever held data bytes, and their owners
+ * write every byte they read or send (core/dispatch.c zeroes the buffers
+ * of commands that would not).  Their contents are still a function of
+ * the run alone: new buffers come zeroed from calloc, and the pools are
+ * emptied when a sim is freed, so a run in a sweep starts as a run on
+ * its own would.  (ASan builds: zeroed, no pool, as before.)
  */
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_ENABLED 0
@@ -105,8 +116,14 @@ struct pool_hdr {
 	uint64_t pad;               /* keeps the payload 16-byte aligned */
 };
 
-static struct pool_hdr *pool_free[POOL_CLASSES];
-static uint32_t pool_count[POOL_CLASSES];
+struct pool {
+	struct pool_hdr *free[POOL_CLASSES];
+	uint32_t count[POOL_CLASSES];
+	bool zero;          /* recycled blocks are zeroed */
+};
+
+static struct pool obj_pool = { .zero = true };  /* nx_alloc */
+static struct pool buf_pool = { .zero = false }; /* nx_buf_alloc */
 
 static unsigned pool_class(size_t size)
 {
@@ -117,18 +134,19 @@ static unsigned pool_class(size_t size)
 	return c < POOL_CLASSES ? c : POOL_BIG;
 }
 
-static void *pool_get(size_t size)
+static void *pool_get(struct pool *pl, size_t size)
 {
 	unsigned c = POOL_ENABLED ? pool_class(size) : POOL_BIG;
 	struct pool_hdr *h;
 
 	if (c == POOL_BIG) {
 		h = calloc(1, sizeof(*h) + size);
-	} else if (pool_free[c] != NULL) {
-		h = pool_free[c];
-		pool_free[c] = h->u.next;
-		pool_count[c]--;
-		memset(h + 1, 0, size);
+	} else if (pl->free[c] != NULL) {
+		h = pl->free[c];
+		pl->free[c] = h->u.next;
+		pl->count[c]--;
+		if (pl->zero)
+			memset(h + 1, 0, size);
 	} else {
 		h = calloc(1, sizeof(*h) + ((size_t)1 << (POOL_MIN_SHIFT + c)));
 	}
@@ -138,52 +156,78 @@ static void *pool_get(size_t size)
 	return h + 1;
 }
 
-static void pool_put(void *p)
+static void pool_put(struct pool *pl, void *p)
 {
 	struct pool_hdr *h = (struct pool_hdr *)p - 1;
 	unsigned c = (unsigned)h->u.cls;
 
 	if (c == POOL_BIG ||
-	    ((size_t)pool_count[c] + 1) << (POOL_MIN_SHIFT + c) > POOL_KEEP_BYTES) {
+	    ((size_t)pl->count[c] + 1) << (POOL_MIN_SHIFT + c) > POOL_KEEP_BYTES) {
 		free(h);
 		return;
 	}
-	h->u.next = pool_free[c];
-	pool_free[c] = h;
-	pool_count[c]++;
+	h->u.next = pl->free[c];
+	pl->free[c] = h;
+	pl->count[c]++;
 }
 
-void *nx_alloc(size_t size)
+static void pool_drain(struct pool *pl)
+{
+	for (unsigned c = 0; c < POOL_CLASSES; c++) {
+		while (pl->free[c] != NULL) {
+			struct pool_hdr *h = pl->free[c];
+
+			pl->free[c] = h->u.next;
+			free(h);
+		}
+		pl->count[c] = 0;
+	}
+}
+
+static void *alloc_from(struct pool *pl, size_t size)
 {
 	void *p;
 
 	if (alloc_fail_countdown != 0 && --alloc_fail_countdown == 0)
 		return NULL;
-	p = pool_get(size != 0 ? size : 1);
+	p = pool_get(pl, size != 0 ? size : 1);
 	if (p != NULL)
 		alloc_outstanding++;
 	return p;
 }
 
-void nx_free(void *p)
+static void free_to(struct pool *pl, void *p)
 {
 	if (p == NULL)
 		return;
 	nx_assert(alloc_outstanding > 0);
 	alloc_outstanding--;
-	pool_put(p);
+	pool_put(pl, p);
 }
 
-/* Zeroed even though the contract leaves the contents undefined: the
- * simulator's output must not depend on what was in the heap. */
+void *nx_alloc(size_t size)
+{
+	return alloc_from(&obj_pool, size);
+}
+
+void nx_free(void *p)
+{
+	free_to(&obj_pool, p);
+}
+
+static void buf_pool_drain(void)
+{
+	pool_drain(&buf_pool);
+}
+
 void *nx_buf_alloc(size_t size)
 {
-	return nx_alloc(size);
+	return alloc_from(&buf_pool, size);
 }
 
 void nx_buf_free(void *p)
 {
-	nx_free(p);
+	free_to(&buf_pool, p);
 }
 
 int64_t nx_sim_alloc_outstanding(void) { return alloc_outstanding; }

@@ -1,6 +1,6 @@
 /*
  * sim.c - the simulator's event loop: virtual clock + events ordered by
- * (time, sequence number), kept in a binary min-heap and in lanes.
+ * (time, sequence number), kept in a 4-ary min-heap and in lanes.
  *
  * Events live in a slot array allocated once; the heap holds (time,
  * sequence, slot) entries and every slot knows its heap position, so
@@ -162,12 +162,27 @@ static void heap_set(struct nx_sim *sim, uint32_t pos, const struct hent *e)
 	sim->slots[e->slot].heap_pos = pos;
 }
 
+/* A 4-ary heap: half the levels of a binary one, and the four children
+ * of a node share one or two cache lines. */
+#define HEAP_D 4u
+
+/* The smallest of the children of pos (there is at least one). */
+static uint32_t min_child(const struct nx_sim *sim, uint32_t pos, uint32_t n)
+{
+	uint32_t first = HEAP_D * pos + 1, end = NX_MIN(first + HEAP_D, n), m = first;
+
+	for (uint32_t c = first + 1; c < end; c++)
+		if (before(&sim->heap[c], &sim->heap[m]))
+			m = c;
+	return m;
+}
+
 static void sift_up(struct nx_sim *sim, uint32_t pos)
 {
 	struct hent e = sim->heap[pos];
 
 	while (pos > 0) {
-		uint32_t parent = (pos - 1) / 2;
+		uint32_t parent = (pos - 1) / HEAP_D;
 
 		if (!before(&e, &sim->heap[parent]))
 			break;
@@ -182,11 +197,11 @@ static void sift_down(struct nx_sim *sim, uint32_t pos)
 	struct hent e = sim->heap[pos];
 
 	for (;;) {
-		uint32_t l = 2 * pos + 1, min = l;
+		uint32_t min;
 
-		if (l >= sim->count)
+		if (HEAP_D * pos + 1 >= sim->count)
 			break;
-		min += l + 1 < sim->count && before(&sim->heap[l + 1], &sim->heap[l]);
+		min = min_child(sim, pos, sim->count);
 		if (!before(&sim->heap[min], &e))
 			break;
 		heap_set(sim, pos, &sim->heap[min]);
@@ -204,11 +219,11 @@ static void heap_pop_root(struct nx_sim *sim)
 	struct hent last = sim->heap[n];
 
 	for (;;) {
-		uint32_t l = 2 * pos + 1, m;
+		uint32_t m;
 
-		if (l >= n)
+		if (HEAP_D * pos + 1 >= n)
 			break;
-		m = l + (l + 1 < n && before(&sim->heap[l + 1], &sim->heap[l]));
+		m = min_child(sim, pos, n);
 		heap_set(sim, pos, &sim->heap[m]);
 		pos = m;
 	}
@@ -242,7 +257,7 @@ static void heap_remove(struct nx_sim *sim, uint32_t pos)
 		heap_pop_root(sim);
 	} else if (pos != sim->count) {
 		heap_set(sim, pos, &sim->heap[sim->count]);
-		if (pos > 0 && before(&sim->heap[pos], &sim->heap[(pos - 1) / 2]))
+		if (pos > 0 && before(&sim->heap[pos], &sim->heap[(pos - 1) / HEAP_D]))
 			sift_up(sim, pos);
 		else
 			sift_down(sim, pos);

@@ -494,6 +494,36 @@ static void link_drop(void *arg, void *cookie)
 	seg_put(cookie);
 }
 
+/* Receive offload (what GRO does): a data segment that arrives at the
+ * same instant as the one just before it on the same connection, with
+ * the bytes that follow it, joins that segment instead of travelling
+ * alone, so the receiver takes both in one step and hands the
+ * application one run of bytes (a PDU cut at the MSS arrives whole, and
+ * is parsed in place) and ACKs them together, as Linux's GRO makes one
+ * large segment of a burst.  Every segment is still captured and given
+ * its fate by the link one by one: only segments the link delivers at
+ * the same time merge.  Both must be plain data (no SYN, FIN or RST):
+ * the merged one carries the later ACK and window, which the receiver
+ * would have ended with after taking both. */
+static bool seg_coalesce(struct seg *t, const struct seg *s,
+			 const struct sbuf *buf, const uint8_t *payload)
+{
+	const uint8_t plain = NX_TCP_SYN | NX_TCP_FIN | NX_TCP_RST;
+
+	if (t->len == 0 || s->len == 0 || t->buf != buf ||
+	    t->data + t->len != payload || t->seq + t->len != s->seq ||
+	    t->src != s->src || t->dst != s->dst || t->sport != s->sport ||
+	    t->dport != s->dport || ((t->flags | s->flags) & plain) ||
+	    !(t->flags & s->flags & NX_TCP_ACK) ||
+	    (uint32_t)t->len + s->len > UINT16_MAX)
+		return false;
+	t->len = (uint16_t)(t->len + s->len);
+	t->ack = s->ack;
+	t->wnd = s->wnd;
+	t->flags |= s->flags;
+	return true;
+}
+
 /* Sends a segment (header s, s->len bytes at payload inside buf):
  * capture, then the link decides its fate.  Each copy that travels
  * points at the sender's bytes and holds a reference on buf. */
@@ -515,12 +545,16 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 	n = nx_link_send(net->link, s->src, s->dst,
 			 (uint32_t)s->len + WIRE_OVERHEAD, at);
 	for (unsigned i = 0; i < n; i++) {
-		struct seg *copy = seg_clone(net, s, buf, payload);
+		bool join = at[i] == net->train_at &&
+			    nx_sim_is_last_scheduled(net->sim, net->train_ev);
+		struct seg *copy;
 
+		if (join && seg_coalesce(net->train_tail, s, buf, payload))
+			continue;
+		copy = seg_clone(net, s, buf, payload);
 		if (copy == NULL)
 			continue;
-		if (at[i] == net->train_at &&
-		    nx_sim_is_last_scheduled(net->sim, net->train_ev)) {
+		if (join) {
 			copy->ev = net->train_ev;
 			net->train_tail->train = copy;
 			net->train_tail = copy;
@@ -723,6 +757,8 @@ static void seg_send(struct nx_sim_tcp_conn *c, struct seg *s,
 {
 	c->st.segs_sent++;
 	STAT_ADD(c, bytes_sent, s->len);
+	if (s->len > 0)
+		STAT_INC(c, data_segs_sent);
 	if (s->flags & NX_TCP_RST)
 		STAT_INC(c, rsts_sent);
 	transmit(c->net, s, s->len > 0 ? c->sb : NULL, payload);

@@ -87,7 +87,9 @@ static void test_ideal_transfer(void **state)
 }
 
 /* A link's mtu sets the MSS: jumbo frames carry the same stream in a
- * sixth of the data segments, exact under loss too. */
+ * quarter of the data segments or less, exact under loss too.  Data
+ * segments as sent (ACKs depend on how segments that arrive together
+ * merge, see seg_coalesce in tcp.c). */
 static uint64_t mtu_transfer(const char *link, uint64_t seed)
 {
 	struct world w;
@@ -104,7 +106,7 @@ static uint64_t mtu_transfer(const char *link, uint64_t seed)
 	nx_sim_net_stats(w.net, &st);
 	nx_sim_run_idle(w.sim, UINT64_MAX);
 	world_fini(&w);
-	return st.segs_sent;
+	return st.data_segs_sent;
 }
 
 static void test_mtu_sets_mss(void **state)
@@ -112,8 +114,9 @@ static void test_mtu_sets_mss(void **state)
 	uint64_t std = mtu_transfer("ideal", 1);
 	uint64_t jumbo = mtu_transfer("ideal:mtu=9000", 1);
 
-	/* (1 MiB + 53 KiB) / 8960 = 124 full segments, plus ACKs */
-	assert_true(jumbo >= 124 && jumbo < std / 4);
+	/* (1 MiB + 53 KiB) / 8960 = 124 full segments, 756 at 1460; the
+	 * sender's random write sizes add short tails to both */
+	assert_true(std >= 756 && jumbo >= 124 && jumbo < std / 4);
 	for (uint64_t seed = 1; seed <= 10; seed++)
 		(void)mtu_transfer("parametric:latency=20us,jitter=10us,loss=0.05,"
 				   "dup=0.02,reorder=0.05,mtu=9000", seed);

@@ -124,13 +124,15 @@ static const uint8_t ua_code[UA_KINDS][2] = {
 
 enum cmd_kind { K_READ, K_WRITE, K_TUR, K_MODESEL, K_SYNC, K_PROUT, K_PRIN };
 
+/* 32 bytes, two blocks per cache line: every command updates the
+ * shadow of each block it touches, and the array is bigger than the L2
+ * cache for the larger LUs.  The rarely used alternatives live apart. */
 struct blk {
 	uint64_t tag;            /* 0: never written (zeros) */
-	uint64_t alt[ALT_MAX];   /* also acceptable (aborted writes) */
-	uint8_t nalt;
-	bool any;                /* too many aborted writes: any valid block */
 	uint64_t dtag;           /* durable floor (see the header) */
 	uint64_t known_ns;       /* when tag was last known on the LU */
+	uint8_t nalt;            /* wl->alt[lba][0 .. nalt) also acceptable */
+	bool any;                /* too many aborted writes: any valid block */
 	bool fresh;              /* on wl->fresh (see there) */
 };
 
@@ -188,6 +190,7 @@ struct ini {
 	uint32_t outstanding;
 	nx_sim_event_id issue_ev;
 	bool stalled;                     /* last issue round found nothing */
+	bool issuing;                     /* issue_one() inline (closed loop) */
 	/* control: one at a time per initiator */
 	bool ctl_busy;
 	/* in->tmf in flight.  Recovery's ABORT TASK SET waits only for
@@ -220,6 +223,7 @@ struct wl {
 	struct nx_ini_driver drv;
 	struct ini ini[INI_MAX];
 	struct blk *blk;
+	uint64_t (*alt)[ALT_MAX];         /* per LBA: tags of aborted writes */
 	uint64_t blocks;
 	/* LBAs whose tag may be newer than their durable floor: a superset
 	 * of { b : seq_of(b->tag) > seq_of(b->dtag) } (dtag never moves
@@ -409,20 +413,101 @@ static uint64_t mix64(uint64_t z)
 
 /* Word k (k >= 2) of a block is w + (k - 1) * WORD_STEP.  Filling and
  * checking every byte of every block is most of the workload's own cost,
- * so both walk the words four at a time in two vectors (GNU vector
- * extension: SSE2 on x86-64, NEON on arm64, plain code elsewhere) with
- * no branch until the end. */
+ * so both walk the words in vectors (GNU vector extension) with no
+ * branch until the end: words 2..3 in one 16-byte vector, then VW words
+ * at a time in two vectors.  x86-64 gets an AVX2 copy of each (32-byte
+ * vectors, picked once at run time), everything else 16-byte vectors
+ * (SSE2, NEON, or plain code). */
 typedef uint64_t u64x2 __attribute__((vector_size(16)));
 #define WORDS (BLOCK / 8)
-_Static_assert(WORDS % 4 == 0, "the loops take words 2..3, then 4 by 4");
+_Static_assert((WORDS - 4) % 4 == 0, "words 4.. go by whole vectors");
+
+/* Words 4 .. WORDS - 1: 2 * VW per round, then one VW-word vector if
+ * that much is left. */
+#define WORDS_FILL(VEC, VW)                                                \
+	{                                                                  \
+		VEC a, b, step;                                            \
+		u64x2 head = { w + WORD_STEP, w + 2 * WORD_STEP };         \
+		unsigned k = 4;                                            \
+                                                                           \
+		for (unsigned i = 0; i < VW; i++) {                        \
+			a[i] = w + (3 + i) * WORD_STEP;                    \
+			step[i] = 2 * VW * WORD_STEP;                      \
+		}                                                          \
+		b = a + step / 2;                                          \
+		memcpy(p + 16, &head, 16);                                 \
+		for (; k + 2 * VW <= WORDS; k += 2 * VW) {                 \
+			memcpy(p + 8 * k, &a, sizeof(a));                  \
+			memcpy(p + 8 * k + sizeof(a), &b, sizeof(b));      \
+			a += step;                                         \
+			b += step;                                         \
+		}                                                          \
+		if (k < WORDS)                                             \
+			memcpy(p + 8 * k, &a, sizeof(a));                  \
+	}
+
+#define WORDS_CHECK(VEC, VW)                                               \
+	{                                                                  \
+		VEC a, b, step, ga, gb, da, db;                            \
+		u64x2 head = { w + WORD_STEP, w + 2 * WORD_STEP }, gh;     \
+		unsigned k = 4;                                            \
+		uint64_t d;                                                \
+                                                                           \
+		for (unsigned i = 0; i < VW; i++) {                        \
+			a[i] = w + (3 + i) * WORD_STEP;                    \
+			step[i] = 2 * VW * WORD_STEP;                      \
+		}                                                          \
+		b = a + step / 2;                                          \
+		da = a - a;                                                \
+		db = da;                                                   \
+		memcpy(&gh, p + 16, 16);                                   \
+		gh ^= head;                                                \
+		for (; k + 2 * VW <= WORDS; k += 2 * VW) {                 \
+			memcpy(&ga, p + 8 * k, sizeof(ga));                \
+			memcpy(&gb, p + 8 * k + sizeof(ga), sizeof(gb));   \
+			da |= ga ^ a;                                      \
+			db |= gb ^ b;                                      \
+			a += step;                                         \
+			b += step;                                         \
+		}                                                          \
+		if (k < WORDS) {                                           \
+			memcpy(&ga, p + 8 * k, sizeof(ga));                \
+			da |= ga ^ a;                                      \
+		}                                                          \
+		da |= db;                                                  \
+		d = gh[0] | gh[1];                                         \
+		for (unsigned i = 0; i < VW; i++)                          \
+			d |= da[i];                                        \
+		return d == 0;                                             \
+	}
+
+static void words_fill(uint8_t *p, uint64_t w) WORDS_FILL(u64x2, 2)
+static bool words_check(const uint8_t *p, uint64_t w) WORDS_CHECK(u64x2, 2)
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+typedef uint64_t u64x4 __attribute__((vector_size(32)));
+__attribute__((target("avx2"))) static void
+words_fill_avx2(uint8_t *p, uint64_t w) WORDS_FILL(u64x4, 4)
+__attribute__((target("avx2"))) static bool
+words_check_avx2(const uint8_t *p, uint64_t w) WORDS_CHECK(u64x4, 4)
+
+static int have_avx2 = -1;
+
+static bool use_avx2(void)
+{
+	if (have_avx2 < 0)
+		have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return have_avx2 == 1;
+}
+#else
+#define use_avx2() false
+#define words_fill_avx2 words_fill
+#define words_check_avx2 words_check
+#endif
 
 static void block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 {
 	uint64_t w = mix64(tag ^ (lba * WORD_STEP));
-	u64x2 a = { w + WORD_STEP, w + 2 * WORD_STEP };
-	const u64x2 step2 = { 2 * WORD_STEP, 2 * WORD_STEP };
-	const u64x2 step4 = step2 + step2;
-	u64x2 b;
 
 	if (tag == 0) {
 		memset(p, 0, BLOCK);
@@ -430,15 +515,10 @@ static void block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 	}
 	nx_put_be64(p, tag);
 	nx_put_be64(p + 8, lba);
-	memcpy(p + 16, &a, 16);
-	a += step2;
-	b = a + step2;
-	for (unsigned k = 4; k < WORDS; k += 4) {
-		memcpy(p + 8 * k, &a, 16);
-		memcpy(p + 8 * k + 16, &b, 16);
-		a += step4;
-		b += step4;
-	}
+	if (use_avx2())
+		words_fill_avx2(p, w);
+	else
+		words_fill(p, w);
 }
 
 static bool block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
@@ -456,27 +536,7 @@ static bool block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
 	if (nx_get_be64(p + 8) != lba)
 		return false;
 	w = mix64(*tag ^ (lba * WORD_STEP));
-
-	u64x2 a = { w + WORD_STEP, w + 2 * WORD_STEP };
-	const u64x2 step2 = { 2 * WORD_STEP, 2 * WORD_STEP };
-	const u64x2 step4 = step2 + step2;
-	u64x2 b, ga, gb, da, db;
-
-	memcpy(&ga, p + 16, 16);
-	da = ga ^ a;
-	db = da - da;
-	a += step2;
-	b = a + step2;
-	for (unsigned k = 4; k < WORDS; k += 4) {
-		memcpy(&ga, p + 8 * k, 16);
-		memcpy(&gb, p + 8 * k + 16, 16);
-		da |= ga ^ a;
-		db |= gb ^ b;
-		a += step4;
-		b += step4;
-	}
-	da |= db;
-	return (da[0] | da[1]) == 0;
+	return use_avx2() ? words_check_avx2(p, w) : words_check(p, w);
 }
 
 /* ---- failure helpers ---------------------------------------------------------- */
@@ -642,7 +702,7 @@ static void shadow_written(struct wl *wl, const struct cmd *c, bool maybe)
 			if (c->fua)
 				b->dtag = c->tag;
 		} else if (b->nalt < ALT_MAX) {
-			b->alt[b->nalt++] = c->tag;
+			wl->alt[c->lba + i][b->nalt++] = c->tag;
 		} else {
 			b->any = true;
 		}
@@ -661,12 +721,14 @@ static void fresh_note(struct wl *wl, uint64_t lba)
 	wl->fresh[wl->fresh_count++] = (uint32_t)lba;
 }
 
-static bool tag_allowed(const struct blk *b, uint64_t tag)
+static bool tag_allowed(const struct wl *wl, uint64_t lba, uint64_t tag)
 {
+	const struct blk *b = &wl->blk[lba];
+
 	if (b->any || tag == b->tag)
 		return true;
 	for (unsigned i = 0; i < b->nalt; i++)
-		if (b->alt[i] == tag)
+		if (wl->alt[lba][i] == tag)
 			return true;
 	return false;
 }
@@ -686,7 +748,7 @@ static void shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
 				    who, (unsigned long long)(lba + i),
 				    (unsigned long long)tag,
 				    (unsigned long long)b->tag);
-		if (!tag_allowed(b, tag))
+		if (!tag_allowed(wl, lba + i, tag))
 			nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
 				    "tag %016llx, expected %016llx (+%u aborted "
 				    "writes): an acknowledged write was lost",
@@ -1372,21 +1434,33 @@ static void issue_event(void *arg)
 
 /* At most one issue event per initiator.  After a round that found
  * nothing to do (every range tried was locked) the next one waits at
- * least BACKOFF_NS: locks only go away as virtual time passes. */
+ * least BACKOFF_NS: locks only go away as virtual time passes.  Closed
+ * loop (io.c), no think time: the completion that frees a slot sends
+ * the next command itself, as fio's or iscsi-perf's reaping loop does
+ * (its segment then also carries the ACK of what just arrived). */
 static void issue_schedule(struct ini *in)
 {
-	bool want = !in->down &&
-		    ((in->recover && !in->tmf_out) ||
-		     (!in->wl->stopping && in->outstanding < in->qd));
-	uint64_t delay;
+	for (;;) {
+		bool want = !in->down &&
+			    ((in->recover && !in->tmf_out) ||
+			     (!in->wl->stopping && in->outstanding < in->qd));
+		uint64_t delay;
 
-	if (!want || in->issue_ev != NX_SIM_EVENT_NONE)
-		return;
-	delay = nx_rng_range(&in->rng, 0, in->think_max_ns);
-	if (in->stalled && delay < BACKOFF_NS)
-		delay = BACKOFF_NS;
-	in->issue_ev = nx_sim_schedule(in->wl->sim, delay, issue_event, in);
-	nx_assert(in->issue_ev != NX_SIM_EVENT_NONE);
+		if (!want || in->issue_ev != NX_SIM_EVENT_NONE || in->issuing)
+			return;
+		delay = nx_rng_range(&in->rng, 0, in->think_max_ns);
+		if (in->stalled && delay < BACKOFF_NS)
+			delay = BACKOFF_NS;
+		if (delay != 0 || !in->wl->o.closed_loop) {
+			in->issue_ev = nx_sim_schedule(in->wl->sim, delay,
+						       issue_event, in);
+			nx_assert(in->issue_ev != NX_SIM_EVENT_NONE);
+			return;
+		}
+		in->issuing = true;
+		in->stalled = !issue_one(in);
+		in->issuing = false;
+	}
 }
 
 /* ---- set-up ---------------------------------------------------------------------------- */
@@ -2137,6 +2211,7 @@ static void teardown(struct wl *wl)
 	target_stop(wl, "teardown");
 	nx_target_free(wl->tgt);
 	free(wl->blk);
+	free(wl->alt);
 	free(wl->fresh);
 	free(wl->lock);
 }
@@ -2162,10 +2237,12 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	wl->region = nx_rng_range(&wl->rng, NX_MIN(wl->blocks, 4 * BLOCKS_LIMIT),
 				  wl->blocks);
 	wl->blk = calloc(wl->blocks, sizeof(*wl->blk));
+	wl->alt = calloc(wl->blocks, sizeof(*wl->alt));
 	wl->fresh = calloc(wl->blocks, sizeof(*wl->fresh));
 	wl->lock = calloc(wl->blocks, sizeof(*wl->lock));
 	wl->tas = nx_rng_chance(&wl->rng, 1, 2);
-	nx_assert(wl->blk != NULL && wl->fresh != NULL && wl->lock != NULL);
+	nx_assert(wl->blk != NULL && wl->alt != NULL && wl->fresh != NULL &&
+		  wl->lock != NULL);
 	setup_target(wl);
 	for (unsigned i = 0; i < o->initiators; i++)
 		setup_ini(wl, &wl->ini[i], i);
