@@ -72,5 +72,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data = sep != NULL ? sep + FZ_SEP_LEN : end;
 	}
 	fz_core_close(&fc);
+	fz_platform_done();
 	return 0;
 }

@@ -376,6 +376,18 @@ static void fz_sense_codes(const struct nx_task *t, uint8_t *asc,
 	}
 }
 
+struct fz_wait {
+	const struct fz_core *fc;
+	unsigned calls;
+};
+
+static bool fz_task_ended(void *arg)
+{
+	const struct fz_wait *w = arg;
+
+	return w->fc->done_calls != w->calls;
+}
+
 void fz_core_run(struct fz_core *fc, struct fz_cmd *cmd)
 {
 	struct nx_task *t = calloc(1, sizeof(*t));
@@ -400,6 +412,9 @@ void fz_core_run(struct fz_core *fc, struct fz_cmd *cmd)
 				memcpy(t->data, cmd->dout, n);
 		}
 		nx_task_execute(t);
+		if (fc->done_calls == before) /* a FORMAT UNIT or SANITIZE */
+			fz_platform_drain(fz_task_ended,
+					  &(struct fz_wait){ fc, before });
 		if (fc->done_calls != before + 1)
 			fz_fail("task_done called %u times for opcode %02x",
 				fc->done_calls - before, cmd->cdb[0]);

@@ -58,6 +58,12 @@ __attribute__((noreturn)) void fz_fail(const char *fmt, ...)
  * and fuzz_plat_sim.c (the simulator's platform, virtual time). */
 void fz_platform_reset(void);
 void fz_platform_done(void);
+/* Lets time pass until done(arg) is true or FZ_DRAIN_MS of it have gone:
+ * LU-wide operations (FORMAT UNIT, SANITIZE) end from timers.  The sim
+ * platform runs its virtual clock; the user platform has no loop and
+ * returns at once (its targets send no such command). */
+#define FZ_DRAIN_MS 600000u
+void fz_platform_drain(bool (*done)(void *arg), void *arg);
 
 /* A target with LU 0 on RAM (bytes, block_size) and LU 1 on null. */
 struct nx_target *fz_target_new(const char *name, uint32_t block_size,

@@ -45,6 +45,12 @@ void fz_platform_done(void)
 	sim = NULL;
 }
 
+void fz_platform_drain(bool (*done)(void *arg), void *arg)
+{
+	for (unsigned ms = 0; ms < FZ_DRAIN_MS && !done(arg); ms += 10)
+		fz_sim_run_ms(10);
+}
+
 struct nx_sim *fz_sim(void)
 {
 	fz_check(sim != NULL);

@@ -18,6 +18,12 @@ void fz_platform_reset(void)
 	nx_user_persist_reset();
 }
 
+void fz_platform_drain(bool (*done)(void *arg), void *arg)
+{
+	(void)done;
+	(void)arg;
+}
+
 void fz_platform_done(void)
 {
 	/* LeakSanitizer (libFuzzer -detect_leaks) watches libc allocations
