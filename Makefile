@@ -57,15 +57,15 @@ TEST_SRC := $(wildcard core/*_test.c core/backstore/*_test.c \
               transports/iscsi/*_test.c transports/iser/*_test.c \
               transports/srp/*_test.c \
               platform/user/*_test.c \
-              initiator/*_test.c initiator/user/*_test.c \
+              initiator/*_test.c tools/ini-tcp/*_test.c \
               tools/nexus-target/*_test.c)
 TARGET_LIB_SRC := $(filter-out tools/nexus-target/main.c,$(TARGET_SRC))
 # Conformance framework + suites (conformance/) and nexus-conform.  Not
 # *_test.c: they are suites run by nexus-conform, not unit tests.
-# The initiator over real sockets (initiator/user/: URLs, poll(2)) is
+# The initiator over real sockets (tools/ini-tcp/: URLs, poll(2)) is
 # user-space only, so not in libnexus.a: the tools that reach a live
 # target (nexus-conform's tcp backend, nexus-replay --target) link it.
-INI_USER_SRC := $(filter-out %_test.c,$(wildcard initiator/user/*.c))
+INI_USER_SRC := $(filter-out %_test.c,$(wildcard tools/ini-tcp/*.c))
 CONF_SRC := $(filter-out %_test.c,$(wildcard conformance/lib/*.c \
               conformance/sam5/*.c conformance/spc4/*.c conformance/sbc3/*.c \
               conformance/iscsi/*.c)) $(INI_USER_SRC)
@@ -83,7 +83,7 @@ SIM_LIBS = -Wl,--start-group $(1)/lib/libnexus.a $(1)/lib/libnx_sim.a -Wl,--end-
            $(if $(filter $(FZ),$(1)),,$(NS3_LIBS))
 # The trace engine (traces/: pcap reading, TCP reassembly, iSCSI decoding)
 # and nexus-replay, which replays captures against a simulated nexus (or a
-# live target over initiator/user/): tool code (libc + libpcap), linked
+# live target over tools/ini-tcp/): tool code (libc + libpcap), linked
 # like the other sim programs.
 TRACE_SRC := $(filter-out %_test.c,$(wildcard traces/*.c))
 TRACE_TEST_SRC := $(wildcard traces/*_test.c)
@@ -350,9 +350,9 @@ $(FZ)/replay/fuzz_pcap: $(FZ)/replay/obj/fuzz/fuzz_pcap.o $(FZ)/replay/obj/fuzz/
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ -lpcap -lpthread
 
-# fuzz_url attacks the iSCSI URL parser of initiator/user (user space
+# fuzz_url attacks the iSCSI URL parser of tools/ini-tcp (user space
 # only, so not in libnexus.a).
-FUZZ_URL_SRC := initiator/user/url.c
+FUZZ_URL_SRC := tools/ini-tcp/url.c
 $(FZ)/bin/fuzz_url: $(FZ)/obj/fuzz/fuzz_url.o $(call objs,$(FZ),$(FUZZ_COMMON) $(FUZZ_URL_SRC)) $(FZ)/lib/libnexus.a $(FZ)/lib/libnx_user.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

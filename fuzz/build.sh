@@ -37,7 +37,7 @@ flags=(-std=gnu11 -I. -D_GNU_SOURCE $CFLAGS)
 portable=$(ls core/*.c core/backstore/*.c transports/iscsi/*.c \
 	transports/iser/*.c initiator/*.c | grep -v '_test\.c$')
 srcs="$portable $(ls platform/user/*.c | grep -v '_test\.c$') fuzz/fuzz_common.c fuzz/fuzz_plat_user.c
-	initiator/user/url.c"
+	tools/ini-tcp/url.c"
 
 # Each source is compiled once per run (the archives share objects).
 declare -A built=()

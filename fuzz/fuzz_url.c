@@ -1,5 +1,5 @@
 /*
- * fuzz_url.c - the iSCSI URL parser of initiator/user (url.c), which
+ * fuzz_url.c - the iSCSI URL parser of tools/ini-tcp (url.c), which
  * nexus-conform --target and nexus-replay --target run on what a user
  * typed: iscsi://[user[%secret]@]host[:port]/target-iqn/lun (libiscsi's
  * form; host may be [IPv6]).
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "fuzz/fuzz_common.h"
-#include "initiator/user/nx_ini_tcp.h"
+#include "tools/ini-tcp/nx_ini_tcp.h"
 
 static void terminated(const char *s, size_t cap, const char *what)
 {

@@ -1,7 +1,7 @@
 /*
  * backend_tcp.c - an external target over real TCP (iscsi://host[:port]/
  * iqn/lun): one socket per stream from the initiator library's poll(2)
- * loop (initiator/user/nx_ini_tcp.h), polled by the sync layer's driver.
+ * loop (tools/ini-tcp/nx_ini_tcp.h), polled by the sync layer's driver.
  *
  * One poll round is one step: it waits at most POLL_MS, writes what is
  * queued, reads what arrived and hands it to the stream.  steps_max *
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "nx_conf.h"
-#include "../../initiator/user/nx_ini_tcp.h"
+#include "../../tools/ini-tcp/nx_ini_tcp.h"
 #include "../../sim/nx_sim.h"
 
 #define POLL_MS 10

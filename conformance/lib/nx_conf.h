@@ -231,7 +231,7 @@ struct nx_sim *nx_conf_sim_new(const struct nx_conf_opts *opts, uint64_t seed);
 void nx_conf_sim_free(struct nx_sim *sim);
 
 /* Target URLs (iscsi://[user[%secret]@]host[:port]/iqn/lun) are parsed
- * by nx_ini_url_parse() (initiator/user/nx_ini_tcp.h). */
+ * by nx_ini_url_parse() (tools/ini-tcp/nx_ini_tcp.h). */
 
 /* ---- sessions ------------------------------------------------------------- */
 

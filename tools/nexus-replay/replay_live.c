@@ -5,7 +5,7 @@
  * Every captured session logs in to the URL's target (whatever target
  * name the capture shows), with the URL's CHAP credentials if any, over
  * its own TCP connection from the initiator library's poll(2) loop
- * (initiator/user/nx_ini_tcp.h).  LUNs: --lun-map C=L,... sends what the
+ * (tools/ini-tcp/nx_ini_tcp.h).  LUNs: --lun-map C=L,... sends what the
  * capture addressed to LUN C to LUN L; without a map entry, a capture
  * that addresses one LUN only has it sent to the URL's LUN, and in a
  * capture of several LUNs every LUN keeps its number.
@@ -22,7 +22,7 @@
 #include <time.h>
 
 #include "replay.h"
-#include "../../initiator/user/nx_ini_tcp.h"
+#include "../../tools/ini-tcp/nx_ini_tcp.h"
 #include "../../sim/nx_sim.h"
 
 #define POLL_MS 50u

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../nx_initiator.h"
+#include "../../initiator/nx_initiator.h"
 
 #define NX_INI_TCP_SOCKS_MAX 256u       /* sockets per poll set */
 #define NX_INI_TCP_QUEUE_MAX (64u << 20) /* unsent bytes per socket */
