@@ -53,6 +53,7 @@ struct nx_loop {
 	struct nx_watch *live;
 	struct nx_watch *zombies; /* deleted during dispatch, freed after it */
 	unsigned watch_count;
+	uint64_t poll_ns;
 };
 
 static struct nx_loop *the_loop;
@@ -341,14 +342,25 @@ int nx_loop_run_once(struct nx_loop *loop, int64_t timeout_ns)
 
 int nx_loop_run(struct nx_loop *loop)
 {
+	uint64_t busy_at = 0;
+
 	loop->stop = false;
 	while (!loop->stop) {
-		int rc = nx_loop_run_once(loop, -1);
+		bool poll = loop->poll_ns &&
+			    nx_clock_ns() - busy_at < loop->poll_ns;
+		int rc = nx_loop_run_once(loop, poll ? 0 : -1);
 
 		if (rc < 0)
 			return rc;
+		if (rc > 0 && loop->poll_ns)
+			busy_at = nx_clock_ns();
 	}
 	return 0;
+}
+
+void nx_loop_set_poll(struct nx_loop *loop, uint64_t ns)
+{
+	loop->poll_ns = ns;
 }
 
 /* ---- fd watches -------------------------------------------------------------- */

@@ -213,6 +213,50 @@ static void test_run_until_stop(void **state)
 	nx_timer_free(t);
 }
 
+/* The poll window ends: after the pipe's event the loop polls for 1 ms,
+ * then must sleep until the 20 ms stop timer, which still fires. */
+struct poll_ctx {
+	struct pipe_ctx p;
+	struct nx_timer *stop;
+};
+
+static void poll_write(void *arg)
+{
+	struct poll_ctx *c = arg;
+
+	assert_int_equal(write(c->p.fds[1], "x", 1), 1);
+}
+
+static void poll_on_pipe(void *arg, unsigned events)
+{
+	struct poll_ctx *c = arg;
+
+	on_pipe(&c->p, events);
+	nx_timer_arm(c->stop, 20 * MS);
+}
+
+static void test_poll_window_then_sleep(void **state)
+{
+	struct poll_ctx c = { 0 };
+	struct nx_timer *w = nx_timer_new(poll_write, &c);
+	uint64_t t0 = nx_clock_ns();
+
+	c.stop = nx_timer_new(stop_loop, *state);
+	assert_int_equal(pipe(c.p.fds), 0);
+	c.p.w = nx_watch_add(*state, c.p.fds[0], NX_EV_READ, poll_on_pipe, &c);
+	nx_loop_set_poll(*state, 1 * MS);
+	nx_timer_arm(w, 2 * MS);
+	assert_int_equal(nx_loop_run(*state), 0);
+	assert_int_equal(c.p.reads, 1);
+	assert_true(nx_clock_ns() - t0 >= 22 * MS);
+	nx_loop_set_poll(*state, 0);
+	nx_watch_del(c.p.w);
+	close(c.p.fds[0]);
+	close(c.p.fds[1]);
+	nx_timer_free(w);
+	nx_timer_free(c.stop);
+}
+
 static void test_hangup_reported_as_error(void **state)
 {
 	struct pipe_ctx p = { 0 };
@@ -238,6 +282,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_watch_read_and_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_deleted_mid_batch_gets_no_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_until_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_window_then_sleep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hangup_reported_as_error, setup, teardown),
 	};
 

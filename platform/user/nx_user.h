@@ -46,6 +46,12 @@ int nx_loop_run(struct nx_loop *loop);
  * any callback; not from other threads or signal handlers (use a signalfd
  * watch). */
 void nx_loop_stop(struct nx_loop *loop);
+/* After an iteration that ran callbacks, nx_loop_run() keeps polling
+ * (epoll with no timeout) until ns pass without any, then sleeps again.
+ * A thread that sleeps pays a wake-up for every command at low queue
+ * depth; polling trades CPU for that latency only while traffic flows.
+ * 0 (the default) never polls. */
+void nx_loop_set_poll(struct nx_loop *loop, uint64_t ns);
 /* One iteration: waits at most timeout_ns (0 = poll, < 0 = until the next
  * timer or event), then dispatches.  Returns the number of callbacks run
  * (fd events, timers, file completions) or a negative NX_E*.  For tests

@@ -18,6 +18,9 @@
 #define NX_CFG_DEFAULT_TARGET "iqn.2026-11.dev.nexus:target0"
 #define NX_CFG_DEFAULT_PORTAL "127.0.0.1:3260"
 #define NX_CFG_DEFAULT_LUN 1
+/* Polling outlives a command's round trip at QD1 (~25 us here) but
+ * not an idle pause: a daemon with no traffic sleeps after 50 us. */
+#define NX_CONFIG_POLL_US_DEFAULT 50
 #define NX_CFG_DEFAULT_RAM_BYTES (128ull << 20)
 #define NX_CFG_LUNS_MAX 256        /* per target */
 #define NX_CFG_LUN_MAX 16383       /* flat addressing (SAM-5 4.7.7) */
@@ -90,6 +93,7 @@ struct nx_daemon_config {
 	uint8_t chap_algs[NX_ISCSI_CHAP_ALGS_MAX];
 	unsigned chap_alg_count;
 	struct nx_iscsi_limits limits;
+	uint32_t poll_us;               /* busy-poll window of the loop */
 	unsigned config_depth;         /* --config inside a config file */
 	bool help;
 	bool version;

@@ -167,6 +167,7 @@ static void test_no_arguments_is_the_embedded_default(void **state)
 	assert_int_equal(cfg.targets[0]->luns[0].size_bytes, 128ull << 20);
 	assert_false(cfg.targets[0]->chap.set);
 	assert_int_equal(cfg.log_level, NX_LOG_INFO);
+	assert_int_equal(cfg.poll_us, NX_CONFIG_POLL_US_DEFAULT);
 	nx_config_free(&cfg);
 }
 
@@ -272,6 +273,7 @@ static void test_security_options(void **state)
 			       "--discovery-mutual-chap", "tgt:another-discovery",
 			       "--chap-algorithms", "sha256,MD5",
 			       "--login-timeout", "5", "--keepalive", "7",
+			       "--poll-us", "0",
 			       "--max-logins", "32", "--max-sessions-per-initiator", "4",
 			       "--auth-lockout-max", "120"), 0);
 	assert_int_equal(cfg.targets[0]->acl_count, 3);
@@ -288,6 +290,7 @@ static void test_security_options(void **state)
 	assert_int_equal(cfg.chap_algs[0], NX_ISCSI_CHAP_SHA256);
 	assert_int_equal(cfg.chap_algs[1], NX_ISCSI_CHAP_MD5);
 	assert_int_equal(cfg.limits.login_timeout_ms, 5000);
+	assert_int_equal(cfg.poll_us, 0);
 	assert_int_equal(cfg.limits.nopin_interval_ms, 7000);
 	assert_int_equal(cfg.limits.max_login_conns, 32);
 	assert_int_equal(cfg.limits.max_sessions_per_initiator, 4);
@@ -360,6 +363,7 @@ static void test_security_errors(void **state)
 	EXPECT_ERROR("expected a whole number 1..3600", "--login-timeout", "0");
 	EXPECT_ERROR("expected a whole number 1..1024", "--max-logins", "5000");
 	EXPECT_ERROR("expected a whole number", "--keepalive", "ten");
+	EXPECT_ERROR("expected a whole number", "--poll-us", "1001");
 }
 
 static void test_secret_never_in_errors(void **state)

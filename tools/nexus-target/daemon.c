@@ -918,7 +918,10 @@ int nx_daemon_start(const struct nx_daemon_config *cfg, struct nx_daemon **out,
 
 int nx_daemon_run(struct nx_daemon *d)
 {
-	int rc = nx_loop_run(d->loop);
+	int rc;
+
+	nx_loop_set_poll(d->loop, (uint64_t)d->cfg->poll_us * 1000);
+	rc = nx_loop_run(d->loop);
 
 	if (rc < 0) {
 		nx_log(NX_LOG_ERR, "event loop failed: %s", strerror(-rc));
