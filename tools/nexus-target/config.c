@@ -569,6 +569,13 @@ static int opt_max_sessions(struct nx_daemon_config *cfg, const char *v,
 			   err, errlen);
 }
 
+static int opt_max_sessions_total(struct nx_daemon_config *cfg, const char *v,
+				  char *err, size_t errlen)
+{
+	return parse_count(v, 1, NX_ISCSI_SESSIONS_LIMIT, &cfg->limits.max_sessions,
+			   err, errlen);
+}
+
 static int opt_max_logins_per_address(struct nx_daemon_config *cfg,
 				      const char *v, char *err, size_t errlen)
 {
@@ -836,6 +843,7 @@ static const struct option_desc {
 	{ "login-timeout", 0, true, opt_login_timeout, false },
 	{ "keepalive", 0, true, opt_keepalive, false },
 	{ "max-logins", 0, true, opt_max_logins, false },
+	{ "max-sessions", 0, true, opt_max_sessions_total, false },
 	{ "max-sessions-per-initiator", 0, true, opt_max_sessions, false },
 	{ "max-logins-per-address", 0, true, opt_max_logins_per_address, false },
 	{ "max-sessions-per-address", 0, true, opt_max_sessions_per_address,
@@ -1210,6 +1218,9 @@ void nx_config_usage(FILE *out)
 "                           within SECS more drops the connection (35)\n"
 "      --max-logins N       connections still logging in at once; more are\n"
 "                           closed at accept (default 64)\n"
+"      --max-sessions N     sessions the target holds at once, every\n"
+"                           initiator together; more get login status 0302h\n"
+"                           (default 256, at most 16384)\n"
 "      --max-sessions-per-initiator N\n"
 "                           sessions one initiator name may hold; more get\n"
 "                           login status 0302h out of resources (default 16)\n"

@@ -274,6 +274,7 @@ static void test_security_options(void **state)
 			       "--chap-algorithms", "sha256,MD5",
 			       "--login-timeout", "5", "--keepalive", "7",
 			       "--poll-us", "0",
+			       "--max-sessions", "1000",
 			       "--max-logins", "32", "--max-sessions-per-initiator", "4",
 			       "--auth-lockout-max", "120"), 0);
 	assert_int_equal(cfg.targets[0]->acl_count, 3);
@@ -291,6 +292,7 @@ static void test_security_options(void **state)
 	assert_int_equal(cfg.chap_algs[1], NX_ISCSI_CHAP_MD5);
 	assert_int_equal(cfg.limits.login_timeout_ms, 5000);
 	assert_int_equal(cfg.poll_us, 0);
+	assert_int_equal(cfg.limits.max_sessions, 1000);
 	assert_int_equal(cfg.limits.nopin_interval_ms, 7000);
 	assert_int_equal(cfg.limits.max_login_conns, 32);
 	assert_int_equal(cfg.limits.max_sessions_per_initiator, 4);
@@ -364,6 +366,7 @@ static void test_security_errors(void **state)
 	EXPECT_ERROR("expected a whole number 1..1024", "--max-logins", "5000");
 	EXPECT_ERROR("expected a whole number", "--keepalive", "ten");
 	EXPECT_ERROR("expected a whole number", "--poll-us", "1001");
+	EXPECT_ERROR("expected a whole number", "--max-sessions", "16385");
 }
 
 static void test_secret_never_in_errors(void **state)

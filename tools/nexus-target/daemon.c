@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -846,6 +847,27 @@ static int signals_setup(struct nx_daemon *d, char *err, size_t errlen)
 
 /* ---- public -------------------------------------------------------------------- */
 
+/* Every connection is a descriptor and the usual soft limit (1024) is
+ * below what --max-sessions allows: take the hard limit, as servers do,
+ * and say so when even that cannot hold a connection per session. */
+static void raise_fd_limit(uint32_t max_sessions)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_sessions + 64; /* listeners, files, slack */
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
+	}
+	if (rl.rlim_cur < want)
+		nx_log(NX_LOG_WARN, "open files limited to %llu, fewer than "
+		       "--max-sessions %u needs; raise the hard limit (ulimit -Hn)",
+		       (unsigned long long)rl.rlim_cur, max_sessions);
+}
+
 static int start(struct nx_daemon *d, bool *usage_error, char *err,
 		 size_t errlen)
 {
@@ -856,6 +878,8 @@ static int start(struct nx_daemon *d, bool *usage_error, char *err,
 		return ERR("--state-dir %s: cannot create or write it (give a "
 			   "writable directory)", cfg->state_dir);
 	}
+	raise_fd_limit(cfg->limits.max_sessions ? cfg->limits.max_sessions :
+		       NX_ISCSI_SESSIONS_DEFAULT);
 	d->loop = nx_loop_new();
 	d->rbuf = malloc(NX_DAEMON_READ_CHUNK);
 	d->srv_cfg = calloc(1, sizeof(*d->srv_cfg));

@@ -106,6 +106,11 @@ const char *nx_iscsi_config_check(const struct nx_iscsi_server_config *cfg,
 			return buf;
 		}
 	}
+	if (cfg->limits.max_sessions > NX_ISCSI_SESSIONS_LIMIT) {
+		nx_snprintf(buf, len, "max_sessions %u is above %u",
+			    cfg->limits.max_sessions, NX_ISCSI_SESSIONS_LIMIT);
+		return buf;
+	}
 	for (unsigned i = 0; i < cfg->target_count; i++) {
 		e = check_target(&cfg->targets[i], buf, len);
 		if (e != NULL)
@@ -148,6 +153,7 @@ static void server_limits(struct nx_iscsi_server *srv)
 					     NX_ISCSI_CONNS_UNCAPPED);
 	l->max_conns_per_target = or_default(in->max_conns_per_target,
 					     NX_ISCSI_CONNS_UNCAPPED);
+	l->max_sessions = or_default(in->max_sessions, NX_ISCSI_SESSIONS_DEFAULT);
 }
 
 /* ---- rate-limited logging --------------------------------------------------- */
@@ -218,9 +224,16 @@ struct nx_iscsi_server *nx_iscsi_server_new(const struct nx_iscsi_server_config 
 	srv = nx_alloc(sizeof(*srv));
 	if (srv == NULL)
 		return NULL;
+	/* The config's strings stay the caller's: they must outlive srv. */
+	srv->cfg = *cfg;
+	srv->next_tsih = 1;
+	server_limits(srv);
 	srv->authlimit = nx_alloc(sizeof(*srv->authlimit));
 	srv->log_timer = nx_timer_new(log_flush, srv);
-	if (srv->authlimit == NULL || srv->log_timer == NULL) {
+	srv->sessions = nx_alloc(srv->lim.max_sessions * sizeof(*srv->sessions));
+	if (srv->authlimit == NULL || srv->log_timer == NULL ||
+	    srv->sessions == NULL) {
+		nx_free(srv->sessions);
 		nx_timer_free(srv->log_timer);
 		nx_free(srv->authlimit);
 		nx_free(srv);
@@ -228,10 +241,6 @@ struct nx_iscsi_server *nx_iscsi_server_new(const struct nx_iscsi_server_config 
 	}
 	for (unsigned k = 0; k < NX_ILOG_COUNT; k++)
 		nx_log_limit_init(&srv->log_limit[k], log_kind_what[k]);
-	/* The config's strings stay the caller's: they must outlive srv. */
-	srv->cfg = *cfg;
-	srv->next_tsih = 1;
-	server_limits(srv);
 	max_ns = (uint64_t)srv->lim.auth_lockout_max_ms * 1000 * 1000;
 	nx_authlimit_init(srv->authlimit, srv->lim.auth_free_failures,
 			  NX_MIN(NX_ISCSI_AUTH_LOCKOUT_BASE_NS, max_ns), max_ns);
@@ -254,6 +263,7 @@ void nx_iscsi_server_free(struct nx_iscsi_server *srv)
 	/* What the rate limit still holds is said now, not lost. */
 	for (unsigned k = 0; k < NX_ILOG_COUNT; k++)
 		nx_log_limit_close(&srv->log_limit[k], nx_clock_ns());
+	nx_free(srv->sessions);
 	nx_timer_free(srv->log_timer);
 	nx_free(srv->authlimit);
 	nx_free(srv);

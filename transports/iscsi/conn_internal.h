@@ -41,7 +41,6 @@
 #define NX_ISCSI_SKIP_MAX 8u        /* CmdSNs "considered received" (11.5.1) */
 #define NX_ISCSI_R2T_MAX 16u        /* outstanding R2Ts per command */
 #define NX_ISCSI_TMF_MAX 4u         /* TMFs in progress per session */
-#define NX_ISCSI_SESSIONS_MAX 256u  /* per server */
 #define NX_ISCSI_SESSION_CONNS_MAX 8u
 #define NX_ISCSI_LOGIN_DSL 8192u    /* RFC 7143 13.12 default during login */
 /* Logins waiting on one session (reinstatement); one per connection of
@@ -68,7 +67,7 @@
  * "out of resources" beyond). */
 #define NX_ISCSI_SESSIONS_PER_INITIATOR_DEFAULT 16u
 /* Per source address: a quarter of the login slots, and two full
- * initiators' worth of sessions (out of NX_ISCSI_SESSIONS_MAX); a host
+ * initiators' worth of sessions (out of limits.max_sessions); a host
  * with more initiator names behind one address raises them. */
 #define NX_ISCSI_LOGINS_PER_ADDRESS_DEFAULT 16u
 #define NX_ISCSI_SESSIONS_PER_ADDRESS_DEFAULT 32u
@@ -323,7 +322,7 @@ struct nx_iscsi_server {
 	unsigned login_conns;           /* connections before FFP */
 	struct nx_iscsi_conn *login_list; /* ... the same, listed */
 	unsigned portal_conns[NX_ISCSI_MAX_PORTALS];
-	struct nx_iscsi_session *sessions[NX_ISCSI_SESSIONS_MAX];
+	struct nx_iscsi_session **sessions; /* lim.max_sessions slots */
 	unsigned session_count;         /* allocated, listed or draining */
 	struct nx_iscsi_session *draining; /* unlisted, not yet freed */
 	unsigned conn_count;

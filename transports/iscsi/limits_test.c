@@ -364,6 +364,32 @@ static void test_sessions_per_address(void **state)
 	fx_fini(&f);
 }
 
+/* The server's session table (limits.max_sessions) bounds sessions
+ * whoever asks: the third of two slots gets 0302h "out of resources"
+ * (RFC 7143 11.13.5) though every per-name and per-address cap allows
+ * it; a closed session frees its slot. */
+static void test_sessions_bounded(void **state)
+{
+	struct nx_iscsi_limits lim = { .max_sessions = 2 };
+	struct fx f, *g, *h;
+
+	(void)state;
+	lx_init(&f, &lim, "10.0.0.1:1000");
+	assert_int_equal(lx_login_as(&f, "iqn.2024-01.org.test:a", FX_TARGET, 1), 0);
+	g = lx_conn(&f, "10.0.0.2:1000");
+	assert_int_equal(lx_login_as(g, "iqn.2024-01.org.test:b", FX_TARGET, 2), 0);
+	h = lx_conn(&f, "10.0.0.3:1000");
+	assert_int_equal(lx_login_as(h, "iqn.2024-01.org.test:c", FX_TARGET, 3),
+			 0x0302);
+	assert_true(h->close_called);
+	lx_conn_free(h);
+	lx_conn_free(g);
+	h = lx_conn(&f, "10.0.0.3:1001");
+	assert_int_equal(lx_login_as(h, "iqn.2024-01.org.test:c", FX_TARGET, 3), 0);
+	lx_conn_free(h);
+	fx_fini(&f);
+}
+
 /* A connection over its portal's cap gets 0302h for its login and holds
  * no place; the cap counts the connections through the portal from
  * their first Login Request on; one that ends frees its place. */
@@ -642,6 +668,10 @@ static void test_config_check(void **state)
 	expect_refused(&cfg, "CHAP_A 6", NULL);
 	cfg.chap_algs[0] = NX_ISCSI_CHAP_SHA256;
 	assert_null(nx_iscsi_config_check(&cfg, buf, sizeof(buf)));
+	cfg.limits.max_sessions = 16385;
+	expect_refused(&cfg, "max_sessions 16385 is above 16384", NULL);
+	cfg.limits.max_sessions = 16384;
+	assert_null(nx_iscsi_config_check(&cfg, buf, sizeof(buf)));
 	cfg.targets[0].acl_count = 1;
 	cfg.targets[0].acl[0] = FX_INITIATOR;
 	cfg.targets[0].acl_ro[0].lun_count = NX_ISCSI_ACL_RO_LUNS + 1;
@@ -659,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_sessions_per_initiator),
 		cmocka_unit_test(test_logins_per_address),
 		cmocka_unit_test(test_sessions_per_address),
+		cmocka_unit_test(test_sessions_bounded),
 		cmocka_unit_test(test_conns_per_portal),
 		cmocka_unit_test(test_conns_per_target),
 		cmocka_unit_test(test_target_reset_refused),

@@ -75,11 +75,19 @@ struct nx_iscsi_target_config {
 	bool refuse_target_reset;
 };
 
+/* Sessions one server holds at once (limits.max_sessions): the default,
+ * and the most it can be configured to, well below 65535 live TSIHs (16
+ * bits).  An idle session costs little, so the default is about what
+ * one process should track, not memory; raise it for many hosts (make
+ * bench holds 1,000 idle sessions). */
+#define NX_ISCSI_SESSIONS_DEFAULT 256u
+#define NX_ISCSI_SESSIONS_LIMIT 16384u
+
 /* Limits against misbehaving or hostile initiators.  0 everywhere means
  * the default in brackets (so a zeroed config is a sane one). */
 struct nx_iscsi_limits {
 	uint32_t login_timeout_ms;      /* connect to full feature phase [15000] */
-	uint32_t nopin_interval_ms;     /* keepalive tick in FFP [15000] */
+	uint32_t nopin_interval_ms;     /* keepalive tick in FFP [35000] */
 	uint32_t max_login_conns;       /* connections still logging in [64] */
 	uint32_t max_sessions_per_initiator; /* normal sessions [16] */
 	uint32_t auth_free_failures;    /* CHAP failures before a lockout [3] */
@@ -98,6 +106,9 @@ struct nx_iscsi_limits {
 	 * login status 0302h "out of resources" (RFC 7143 11.13.5). */
 	uint32_t max_conns_per_portal;
 	uint32_t max_conns_per_target;
+	/* Sessions the server holds at once, discovery ones included
+	 * [256, at most 16384]; one more gets 0302h. */
+	uint32_t max_sessions;
 };
 
 /* What the server saw (nx_iscsi_server_stats): for operators and tests,

@@ -59,7 +59,7 @@ find_session(struct nx_iscsi_server *srv, const struct nx_iscsi_conn *c,
 {
 	unsigned i;
 
-	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
+	for (i = 0; i < srv->lim.max_sessions; i++) {
 		struct nx_iscsi_session *s = srv->sessions[i];
 
 		if (s != NULL && session_matches(s, c, tcfg, isid))
@@ -94,7 +94,7 @@ static void session_unlist(struct nx_iscsi_session *s)
 
 	if (!s->listed)
 		return;
-	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
+	for (i = 0; i < srv->lim.max_sessions; i++) {
 		if (srv->sessions[i] == s)
 			srv->sessions[i] = NULL;
 	}
@@ -121,7 +121,7 @@ static bool tsih_in_use(const struct nx_iscsi_server *srv, uint16_t tsih)
 {
 	unsigned i;
 
-	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
+	for (i = 0; i < srv->lim.max_sessions; i++) {
 		if (srv->sessions[i] != NULL && srv->sessions[i]->tsih == tsih)
 			return true;
 	}
@@ -134,7 +134,7 @@ static uint16_t alloc_tsih(struct nx_iscsi_server *srv)
 {
 	unsigned guard;
 
-	for (guard = 0; guard <= NX_ISCSI_SESSIONS_MAX + 1; guard++) {
+	for (guard = 0; guard <= srv->lim.max_sessions + 1; guard++) {
 		uint16_t t = srv->next_tsih++;
 
 		if (t != 0 && !tsih_in_use(srv, t))
@@ -480,7 +480,7 @@ static unsigned sessions_of(const struct nx_iscsi_server *srv, const char *key,
 	const struct nx_iscsi_session *d;
 	unsigned n = 0, i;
 
-	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
+	for (i = 0; i < srv->lim.max_sessions; i++) {
 		d = srv->sessions[i];
 		if (d != NULL &&
 		    strcmp(by_addr ? d->addr : d->initiator_name, key) == 0)
@@ -500,7 +500,7 @@ static unsigned target_conns(const struct nx_iscsi_server *srv,
 {
 	unsigned n = 0, i;
 
-	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
+	for (i = 0; i < srv->lim.max_sessions; i++) {
 		if (srv->sessions[i] != NULL && srv->sessions[i]->tcfg == tcfg)
 			n += srv->sessions[i]->nconns;
 	}
@@ -571,12 +571,12 @@ static uint16_t session_create(struct nx_iscsi_conn *c,
 	st = session_caps(c, tcfg);
 	if (st != 0)
 		return st;
-	for (slot = 0; slot < NX_ISCSI_SESSIONS_MAX; slot++) {
+	for (slot = 0; slot < srv->lim.max_sessions; slot++) {
 		if (srv->sessions[slot] == NULL)
 			break;
 	}
-	if (slot == NX_ISCSI_SESSIONS_MAX ||
-	    srv->session_count >= 2 * NX_ISCSI_SESSIONS_MAX)
+	if (slot == srv->lim.max_sessions ||
+	    srv->session_count >= 2 * srv->lim.max_sessions)
 		return 0x0302; /* out of resources */
 	s = session_alloc(c, tcfg, isid);
 	if (s == NULL)

@@ -81,7 +81,7 @@ static void tmf_cold_reset_drop(struct nx_iscsi_server *srv,
 {
 	unsigned i;
 
-	for (i = 0; i < NX_ISCSI_SESSIONS_MAX; i++) {
+	for (i = 0; i < srv->lim.max_sessions; i++) {
 		struct nx_iscsi_session *s = srv->sessions[i];
 
 		if (s != NULL && s->tcfg == tcfg)
