@@ -27,5 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_iscsi_open(&f, (enum fz_auth)(data[0] % FZ_AUTH_COUNT));
 	fz_iscsi_feed(&f, data + 2, size - 2, data[1]);
 	fz_iscsi_close(&f);
+	fz_platform_done();
 	return 0;
 }

@@ -98,5 +98,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		fz_iscsi_feed(&f, data, size, chunk & 0x80 ? (chunk & 0x7f) + 1u : 0);
 	fz_iscsi_close(&f);
+	fz_platform_done();
 	return 0;
 }

@@ -3,9 +3,10 @@
  * targets that run on the simulator's platform (libnx_sim.a, column 3
  * "sim" in fuzz/targets.txt): a fresh nx_sim per input gives a virtual
  * clock the input can advance (CHAP lockout, ALUA transition timers,
- * login timeouts, the simulated RDMA fabric), a PRNG seeded with
- * FZ_SEED, an empty persistence store, and an allocation counter:
- * fz_platform_done() fails the input when an nx_alloc() was not freed.
+ * login timeouts, the simulated RDMA fabric), nx_random_u64() seeded
+ * with FZ_SEED as on platform/user, an empty persistence store, and an
+ * allocation counter: fz_platform_done() fails the input when an
+ * nx_alloc() was not freed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,9 @@ void fz_platform_reset(void)
 	sim = nx_sim_new(&so);
 	fz_check(sim != NULL);
 	nx_sim_set_current(sim);
+	/* The CHAP challenge fuzz_plat_user.c's targets see: captured
+	 * CHAP logins (fuzz_conn_stream's corpus) replay on either. */
+	nx_sim_seed_random(sim, FZ_SEED);
 	nx_sim_set_repro(sim, "this fuzz input (FZ_DEBUG=1 logs the run)");
 	nx_sim_log_config(sim, debug ? stderr : NULL,
 			  debug ? NX_LOG_DEBUG : NX_LOG_ERR);

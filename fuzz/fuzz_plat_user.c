@@ -1,8 +1,9 @@
 /*
  * fuzz_plat_user.c - fz_platform_reset() / fz_platform_done() for the
  * targets that run on platform/user (libnx_user.a): no event loop is
- * ever created, RAM and null backstores complete inline, and nothing in
- * those targets arms a timer.
+ * ever created, RAM and null backstores complete inline, and none of
+ * those targets reaches a timer that must fire (FORMAT UNIT and SANITIZE
+ * do: targets whose input can send any CDB run on the sim platform).
  */
 #include "fuzz/fuzz_common.h"
 #include "platform/user/nx_user.h"

@@ -201,6 +201,13 @@ void nx_sim_log_dump_tail(const struct nx_sim *sim, FILE *f);
 void nx_sim_persist_clear(struct nx_sim *sim);
 unsigned nx_sim_persist_count(const struct nx_sim *sim);
 
+/* nx_random_u64() draws from a stream forked from the sim's seed.  This
+ * restarts it as platform/user's nx_user_seed_random(seed) would (same
+ * xoshiro256** + splitmix64): harnesses that run an input on either
+ * platform (the fuzzers) then see the same CHAP challenges, so a stream
+ * captured on one logs in on the other. */
+void nx_sim_seed_random(struct nx_sim *sim, uint64_t seed);
+
 /* Internal glue between sim.c and platform_sim.c (not for scenarios). */
 struct nx_sim_platform;
 struct nx_sim_platform *nx_sim_platform_of(struct nx_sim *sim);

@@ -60,6 +60,11 @@ struct nx_sim_platform *nx_sim_platform_new(struct nx_sim *sim)
 	return p;
 }
 
+void nx_sim_seed_random(struct nx_sim *sim, uint64_t seed)
+{
+	nx_rng_init(&nx_sim_platform_of(sim)->rng, seed);
+}
+
 static void buf_pool_drain(void);
 
 void nx_sim_platform_free(struct nx_sim_platform *p)
