@@ -399,13 +399,15 @@ static int __init nexus_init(void)
 	int rc;
 
 	nx_kernel_set_log_level(log_level);
-	nx_kernel_set_state_dir(state_dir);
 	nexus = kzalloc(sizeof(*nexus), GFP_KERNEL);
 	if (!nexus)
 		return -ENOMEM;
 	rc = parse_params(nexus);
-	if (rc == 0)
+	if (rc == 0) {
+		/* after the checks: a refused load logs only why */
+		nx_kernel_set_state_dir(state_dir);
 		rc = nx_kloop_start();
+	}
 	if (rc < 0) {
 		kfree(nexus);
 		return rc;

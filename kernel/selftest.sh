@@ -301,7 +301,16 @@ limits_check() {
 	! inq "$LIMITS_NAME" || return 1
 	grep -q 'Out of resources(770)' <<<"$INQ_OUT" || return 1
 	inq "$LIMITS_NAME-2" && grep -q 'Vendor:NEXUS' <<<"$INQ_OUT" || return 1
-	{ kill -KILL "$UPID" && wait "$UPID"; } 2>/dev/null || true
+	# SIGINT: iscsi-perf logs out and closes.  (A SIGKILLed one's session
+	# stayed open in the guest past 15 s: its close did not reach the
+	# module through qemu's user networking; keepalive reaps it later.)
+	kill -INT "$UPID" 2>/dev/null || true
+	for ((i = 0; i < 20; i++)); do
+		kill -0 "$UPID" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -KILL "$UPID" 2>/dev/null || true
+	wait "$UPID" 2>/dev/null || true
 	UPID=
 	for ((i = 0; i < 10; i++)); do
 		inq "$LIMITS_NAME" && break
