@@ -3,10 +3,12 @@
 #
 # Brings up eth0 (qemu user networking: 10.0.2.15/24, gateway 10.0.2.2),
 # loads nexus.ko with the parameters from the kernel command line
-# (nexus.*=), prints "NEXUS-TEST: ready" and then serves commands from the console:
-# "nexus-reload" unloads and reloads the module (APTPL must survive),
-# "nexus-stop" unloads the module, prints its last messages and
-# the verdict line "NEXUS-TEST: unload ok|failed", and powers off.
+# (nexus.*=), prints "NEXUS-TEST: ready" and then serves commands from the
+# console: "nexus-reload [P=V...]" unloads and reloads the module (APTPL
+# must survive; the limits check adds parameters), "nexus-refuse P=V..."
+# must fail to load it (an invalid value), "nexus-stop" unloads the
+# module, prints the verdict line "NEXUS-TEST: unload ok|failed", and
+# powers off.
 # kernel/selftest.sh drives it from the host; every line it waits for
 # starts with "NEXUS-TEST:".
 /bin/busybox --install -s /bin
@@ -50,18 +52,46 @@ if ! insmod /nexus.ko $params; then
 fi
 say "ready"
 
-# The host writes "nexus-reload" (unload and load again: persistent state
-# must survive) and, when it is done, "nexus-stop" to the serial console.
+# sysfs_params P=V...: "P=<value read back from sysfs>..." of the module.
+sysfs_params() {
+	local w out=""
+	for w in "$@"; do
+		out="$out ${w%%=*}=$(cat "/sys/module/nexus/parameters/${w%%=*}" 2>&1)"
+	done
+	echo "${out# }"
+}
+
+# The host writes commands to the serial console, one a line:
+#   nexus-reload [P=V...]  unload, load again with the boot parameters and
+#                          P=V... (persistent state must survive); the
+#                          answer echoes P=V... and their sysfs values
+#   nexus-refuse P=V...    unload, loading with P=V... must fail (an
+#                          invalid value), then load as at boot
+#   nexus-stop             unload and power off (below)
 while read -r line </dev/console; do
-	case "$line" in
-	*nexus-reload*)
-		if rmmod nexus && insmod /nexus.ko $params; then
-			say "reloaded; state files: $(cd /var/lib/nexus && echo *)"
+	set -- $line
+	cmd=${1:-}
+	[ $# -gt 0 ] && shift
+	case "$cmd" in
+	*nexus-reload)
+		if rmmod nexus && insmod /nexus.ko $params "$@"; then
+			say "reloaded${1:+ with $*}; state files:" \
+			    "$(cd /var/lib/nexus && echo *)${1:+; sysfs: $(sysfs_params "$@")}"
 		else
-			say "reload failed"
+			say "reload failed${1:+ with $*}"
 		fi
 		;;
-	*nexus-stop*) break ;;
+	*nexus-refuse)
+		rmmod nexus
+		if insmod /nexus.ko $params "$@"; then
+			say "refuse: LOADED with $*"
+			rmmod nexus
+		else
+			say "refuse: insmod refused $*"
+		fi
+		insmod /nexus.ko $params || say "refuse: reload failed"
+		;;
+	*nexus-stop) break ;;
 	esac
 done
 

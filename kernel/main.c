@@ -7,7 +7,13 @@
  *   insmod nexus.ko portal=0.0.0.0:3260 iqn=iqn.2026-11.dev.nexus:target0 \
  *                   lun_size=64M block_size=512 log_level=2 \
  *                   [chap=USER:SECRET [mutual_chap=USER:SECRET]] \
- *                   [discovery_chap=USER:SECRET] [login_timeout=15] [keepalive=15]
+ *                   [discovery_chap=USER:SECRET] [login_timeout=15] [keepalive=35] \
+ *                   [max_logins=64] [max_sessions_per_initiator=16] \
+ *                   [max_logins_per_address=16] [max_sessions_per_address=32] \
+ *                   [max_connections_per_portal=N] [max_connections_per_target=N] \
+ *                   [auth_lockout_max=60] [allow_target_reset=y]
+ *
+ * (modinfo nexus.ko lists every parameter with its unit, range and default.)
  *
  * Set-up and tear-down run on the loop (nx_kloop_call) like everything
  * else that touches portable code.  Unload stops listening, drops every
@@ -69,13 +75,86 @@ static char *discovery_chap = "";
 module_param(discovery_chap, charp, 0);
 MODULE_PARM_DESC(discovery_chap, "USER:SECRET discovery sessions must log in with");
 
+/* iSCSI limits against misbehaving or hostile initiators (struct
+ * nx_iscsi_limits), the same as nexus-target's options of the same names
+ * (--login-timeout, --max-sessions-per-initiator, ...) with the same
+ * ranges (nexus_limit_params[]).  0, the value when not given, means the
+ * transport's default. */
 static unsigned int login_timeout;
 module_param(login_timeout, uint, 0444);
-MODULE_PARM_DESC(login_timeout, "seconds from connect to full feature phase (default 15)");
+MODULE_PARM_DESC(login_timeout, "seconds from connect to full feature phase, "
+		 "1-3600 (0: default 15)");
 
 static unsigned int keepalive;
 module_param(keepalive, uint, 0444);
-MODULE_PARM_DESC(keepalive, "NOP-In keepalive interval in seconds (default 15)");
+MODULE_PARM_DESC(keepalive, "seconds of silence before a NOP-In ping; as long "
+		 "again unanswered drops the connection, 1-3600 (0: default 35)");
+
+static unsigned int max_logins;
+module_param(max_logins, uint, 0444);
+MODULE_PARM_DESC(max_logins, "connections still logging in at once, more are "
+		 "closed at accept, 1-1024 (0: default 64)");
+
+static unsigned int max_sessions_per_initiator;
+module_param(max_sessions_per_initiator, uint, 0444);
+MODULE_PARM_DESC(max_sessions_per_initiator, "sessions one initiator name may "
+		 "hold, more get login status 0302h, 1-256 (0: default 16)");
+
+static unsigned int max_logins_per_address;
+module_param(max_logins_per_address, uint, 0444);
+MODULE_PARM_DESC(max_logins_per_address, "connections from one source IP "
+		 "address still logging in, more are closed at accept, "
+		 "1-1024 (0: default 16)");
+
+static unsigned int max_sessions_per_address;
+module_param(max_sessions_per_address, uint, 0444);
+MODULE_PARM_DESC(max_sessions_per_address, "sessions from one source IP "
+		 "address, whatever initiator names it uses, more get 0302h, "
+		 "1-256 (0: default 32)");
+
+static unsigned int max_connections_per_portal;
+module_param(max_connections_per_portal, uint, 0444);
+MODULE_PARM_DESC(max_connections_per_portal, "connections through the portal, "
+		 "more get 0302h, 1-65535 (0: default no cap)");
+
+static unsigned int max_connections_per_target;
+module_param(max_connections_per_target, uint, 0444);
+MODULE_PARM_DESC(max_connections_per_target, "connections in sessions of the "
+		 "target, more get 0302h, 1-65535 (0: default no cap)");
+
+static unsigned int auth_lockout_max;
+module_param(auth_lockout_max, uint, 0444);
+MODULE_PARM_DESC(auth_lockout_max, "seconds: after 3 CHAP failures of an "
+		 "initiator name or address each failure locks them out for "
+		 "1, 2, 4 ... s, at most this, 1-86400 (0: default 60)");
+
+/* TARGET WARM/COLD RESET end every session of the target, other
+ * initiators' too; n answers them "function authorization failed"
+ * (RFC 7143 11.6.1, response 6) instead. */
+static bool allow_target_reset = true;
+module_param(allow_target_reset, bool, 0444);
+MODULE_PARM_DESC(allow_target_reset, "y: TARGET WARM/COLD RESET are performed "
+		 "(default); n: refused with \"function authorization failed\"");
+
+/* The ranges of tools/nexus-target/config.c's parser; 0 (unset) is
+ * accepted here on top and means the transport's default. */
+struct nexus_limit_param {
+	const char *name;
+	const unsigned int *value;
+	unsigned int max;
+};
+
+static const struct nexus_limit_param nexus_limit_params[] = {
+	{ "login_timeout", &login_timeout, 3600 },
+	{ "keepalive", &keepalive, 3600 },
+	{ "max_logins", &max_logins, 1024 },
+	{ "max_sessions_per_initiator", &max_sessions_per_initiator, 256 },
+	{ "max_logins_per_address", &max_logins_per_address, 1024 },
+	{ "max_sessions_per_address", &max_sessions_per_address, 256 },
+	{ "max_connections_per_portal", &max_connections_per_portal, 65535 },
+	{ "max_connections_per_target", &max_connections_per_target, 65535 },
+	{ "auth_lockout_max", &auth_lockout_max, 86400 },
+};
 
 struct nexus {
 	struct sockaddr_in addr;
@@ -107,6 +186,38 @@ static int parse_portal(const char *s, struct sockaddr_in *sin)
 	return 0;
 }
 
+static int check_limit_params(void)
+{
+	const struct nexus_limit_param *p;
+
+	for (p = nexus_limit_params;
+	     p < nexus_limit_params + ARRAY_SIZE(nexus_limit_params); p++) {
+		if (*p->value > p->max) {
+			pr_err("%s=%u: allowed 1 to %u (0: the default)\n",
+			       p->name, *p->value, p->max);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Seconds become milliseconds: at most 86400 * 1000, no overflow. */
+static void set_limits(struct nx_iscsi_server_config *cfg)
+{
+	struct nx_iscsi_limits *l = &cfg->limits;
+
+	l->login_timeout_ms = login_timeout * 1000;
+	l->nopin_interval_ms = keepalive * 1000;
+	l->max_login_conns = max_logins;
+	l->max_sessions_per_initiator = max_sessions_per_initiator;
+	l->max_logins_per_address = max_logins_per_address;
+	l->max_sessions_per_address = max_sessions_per_address;
+	l->max_conns_per_portal = max_connections_per_portal;
+	l->max_conns_per_target = max_connections_per_target;
+	l->auth_lockout_max_ms = auth_lockout_max * 1000;
+	cfg->targets[0].refuse_target_reset = !allow_target_reset;
+}
+
 static int parse_params(struct nexus *n)
 {
 	char *end;
@@ -132,11 +243,7 @@ static int parse_params(struct nexus *n)
 		pr_err("iqn: 1 to %d characters\n", NX_NAME_MAX - 1);
 		return -EINVAL;
 	}
-	if (login_timeout > 3600 || keepalive > 3600) {
-		pr_err("login_timeout, keepalive: 0 (default) to 3600 seconds\n");
-		return -EINVAL;
-	}
-	return 0;
+	return check_limit_params();
 }
 
 /* "USER:SECRET" -> c (unset when s is empty).  The error names the
@@ -168,8 +275,7 @@ static int nexus_security(struct nx_iscsi_server_config *cfg)
 	    parse_chap("mutual_chap", mutual_chap, &cfg->targets[0].mutual_chap) ||
 	    parse_chap("discovery_chap", discovery_chap, &cfg->discovery_chap))
 		return -EINVAL;
-	cfg->limits.login_timeout_ms = login_timeout * 1000;
-	cfg->limits.nopin_interval_ms = keepalive * 1000;
+	set_limits(cfg);
 	if (nx_iscsi_config_check(cfg, why, sizeof(why))) {
 		pr_err("%s\n", why);
 		return -EINVAL;
@@ -293,13 +399,15 @@ static int __init nexus_init(void)
 	int rc;
 
 	nx_kernel_set_log_level(log_level);
-	nx_kernel_set_state_dir(state_dir);
 	nexus = kzalloc(sizeof(*nexus), GFP_KERNEL);
 	if (!nexus)
 		return -ENOMEM;
 	rc = parse_params(nexus);
-	if (rc == 0)
+	if (rc == 0) {
+		/* after the checks: a refused load logs only why */
+		nx_kernel_set_state_dir(state_dir);
 		rc = nx_kloop_start();
+	}
 	if (rc < 0) {
 		kfree(nexus);
 		return rc;

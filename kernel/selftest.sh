@@ -12,6 +12,10 @@
 #     then 5 s of 1 MiB reads (iscsi-perf);
 #     with NEXUS_CDB: PR OUT REGISTER (APTPL=1) + RESERVE, reload the
 #     module, READ RESERVATION must show them (state_dir files);
+#     an invalid limit (max_sessions_per_initiator=257) must refuse the
+#     load; loaded with max_sessions_per_initiator=1 login_timeout=2, a
+#     second session of one initiator name gets login status 0302h and a
+#     silent connection is dropped after ~2 s;
 #  4. starts random reads and, 3 s in, tells the guest to unload the
 #     module and power off; the module must report "unloaded cleanly" (no
 #     allocation or timer outstanding) and the console must show no oops,
@@ -255,6 +259,79 @@ if [[ -n $CDB_BIN ]]; then
 	echo "kernel-test: APTPL across reload: $APTPL (log: $REPORTS/kernel-aptpl.log)"
 fi
 
+# ---- 3c. iSCSI limits as module parameters ------------------------------------
+# An invalid value refuses the load, naming the parameter and its range
+# (the ranges of nexus-target's options).  Then, loaded with
+# max_sessions_per_initiator=1 login_timeout=2: while one session of an
+# initiator name is open, a second login with that name gets status 0302h
+# "out of resources" (RFC 7143 11.13.5) and another name logs in; once
+# the first session is gone the name logs in again; a connection that
+# sends nothing is dropped after ~2 s, not the default 15.
+LIMITS_LOG=$REPORTS/kernel-limits.log
+LIMITS_NAME=iqn.2026-11.dev.nexus:kernel-limits
+# inq NAME: iscsi-inq as initiator NAME; its output in the log.
+inq() {
+	local out rc=0
+	out=$(timeout 30 iscsi-inq -i "$1" "$URL" 2>&1) || rc=$?
+	echo "iscsi-inq -i $1 (rc $rc): $(head -n 1 <<<"$out")" >>"$LIMITS_LOG"
+	INQ_OUT=$out
+	return $rc
+}
+limits_check() {
+	local i ms t0
+	: >"$LIMITS_LOG"
+	echo "nexus-refuse max_sessions_per_initiator=257" >&3
+	wait_console 'NEXUS-TEST: refuse: (insmod refused|LOADED)' 60 || return 1
+	grep -E 'NEXUS-TEST: refuse|nexus: max_sessions_per_initiator=' "$CONSOLE" >>"$LIMITS_LOG"
+	grep -q 'NEXUS-TEST: refuse: insmod refused' "$CONSOLE" || return 1
+	grep -q 'nexus: max_sessions_per_initiator=257: allowed 1 to 256' "$CONSOLE" || return 1
+	echo "nexus-reload max_sessions_per_initiator=1 login_timeout=2" >&3
+	wait_console 'NEXUS-TEST: reload(ed| failed) with max_sessions' 60 || return 1
+	grep 'NEXUS-TEST: reload.* with max_sessions' "$CONSOLE" >>"$LIMITS_LOG"
+	grep -qE 'sysfs: max_sessions_per_initiator=1 login_timeout=2([^0-9]|$)' "$CONSOLE" ||
+		return 1
+	# One session held open by iscsi-perf (small reads, one at a time).
+	iscsi-perf -i "$LIMITS_NAME" -t 60 -b 1 -m 1 -n "$URL" >"$WORK/limits-perf.log" 2>&1 &
+	UPID=$!
+	for ((i = 0; i < 60; i++)); do
+		grep -q 'performing' "$WORK/limits-perf.log" && break
+		sleep 0.5
+	done
+	grep -q 'performing' "$WORK/limits-perf.log" || return 1
+	! inq "$LIMITS_NAME" || return 1
+	grep -q 'Out of resources(770)' <<<"$INQ_OUT" || return 1
+	inq "$LIMITS_NAME-2" && grep -q 'Vendor:NEXUS' <<<"$INQ_OUT" || return 1
+	# SIGINT: iscsi-perf logs out and closes.  (A SIGKILLed one's session
+	# stayed open in the guest past 15 s: its close did not reach the
+	# module through qemu's user networking; keepalive reaps it later.)
+	kill -INT "$UPID" 2>/dev/null || true
+	for ((i = 0; i < 20; i++)); do
+		kill -0 "$UPID" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -KILL "$UPID" 2>/dev/null || true
+	wait "$UPID" 2>/dev/null || true
+	UPID=
+	for ((i = 0; i < 10; i++)); do
+		inq "$LIMITS_NAME" && break
+		sleep 1
+	done
+	grep -q 'Vendor:NEXUS' <<<"$INQ_OUT" || return 1
+	# login_timeout: the target closes a silent connection (cat sees EOF).
+	t0=$(date +%s%N)
+	timeout 30 bash -c 'exec 4<>"/dev/tcp/127.0.0.1/$1" && cat <&4' _ "$PORT" >/dev/null 2>&1 || true
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "silent connection closed by the target after $ms ms" >>"$LIMITS_LOG"
+	# The module's own account of both (its wording, so not required).
+	grep -E 'nexus: .*(login refused|login timeout)' "$CONSOLE" >>"$LIMITS_LOG" || true
+	[[ $ms -ge 1500 && $ms -le 10000 ]]
+}
+LIMITS=failed
+if limits_check; then LIMITS=ok; fi
+{ [[ -n $UPID ]] && kill -KILL "$UPID" && wait "$UPID"; } 2>/dev/null || true
+UPID=
+echo "kernel-test: limits as module parameters: $LIMITS (log: $LIMITS_LOG)"
+
 # ---- 4. unload (under load) and power off -------------------------------------
 # A session is busy with random reads while the module unloads: unload
 # must drop it, drain its tasks and still free everything.
@@ -324,10 +401,11 @@ if [[ -n $TARGET_BIN ]]; then
 fi
 
 VERDICT=PASSED
-[[ $INQ == ok && $CU_OK == yes && $APTPL != failed && $UNLOAD == ok && $OOPS == none ]] || VERDICT=FAILED
+[[ $INQ == ok && $CU_OK == yes && $APTPL != failed && $LIMITS == ok && $UNLOAD == ok &&
+	$OOPS == none ]] || VERDICT=FAILED
 [[ $SAME == DIFFERENT* || $SAME == "nexus-target did not start" ]] && VERDICT=FAILED
 echo "kernel-test: $VERDICT; nexus.ko on $KVER (qemu $ACCEL): iscsi-inq $INQ," \
-	"iscsi-test-cu $KERNEL_CU, $SAME, APTPL across reload $APTPL, 1 MiB reads ${PERF:-failed}," \
+	"iscsi-test-cu $KERNEL_CU, $SAME, APTPL across reload $APTPL, limits $LIMITS, 1 MiB reads ${PERF:-failed}," \
 	"unload with ${DROPPED:-?} connection(s) open $UNLOAD," \
 	"oops $OOPS, $(elapsed) (console: $CONSOLE)"
 [[ $VERDICT == PASSED ]]
