@@ -8,7 +8,7 @@
  *                   lun_size=64M block_size=512 log_level=2 \
  *                   [chap=USER:SECRET [mutual_chap=USER:SECRET]] \
  *                   [discovery_chap=USER:SECRET] [login_timeout=15] [keepalive=35] \
- *                   [max_logins=64] [max_sessions_per_initiator=16] \
+ *                   [max_logins=64] [max_sessions=256] [max_sessions_per_initiator=16] \
  *                   [max_logins_per_address=16] [max_sessions_per_address=32] \
  *                   [max_connections_per_portal=N] [max_connections_per_target=N] \
  *                   [auth_lockout_max=60] [allow_target_reset=y]
@@ -100,6 +100,11 @@ module_param(max_sessions_per_initiator, uint, 0444);
 MODULE_PARM_DESC(max_sessions_per_initiator, "sessions one initiator name may "
 		 "hold, more get login status 0302h, 1-256 (0: default 16)");
 
+static unsigned int max_sessions;
+module_param(max_sessions, uint, 0444);
+MODULE_PARM_DESC(max_sessions, "sessions the target holds at once, every "
+		 "initiator together, more get 0302h, 1-16384 (0: default 256)");
+
 static unsigned int max_logins_per_address;
 module_param(max_logins_per_address, uint, 0444);
 MODULE_PARM_DESC(max_logins_per_address, "connections from one source IP "
@@ -148,6 +153,7 @@ static const struct nexus_limit_param nexus_limit_params[] = {
 	{ "login_timeout", &login_timeout, 3600 },
 	{ "keepalive", &keepalive, 3600 },
 	{ "max_logins", &max_logins, 1024 },
+	{ "max_sessions", &max_sessions, NX_ISCSI_SESSIONS_LIMIT },
 	{ "max_sessions_per_initiator", &max_sessions_per_initiator, 256 },
 	{ "max_logins_per_address", &max_logins_per_address, 1024 },
 	{ "max_sessions_per_address", &max_sessions_per_address, 256 },
@@ -212,6 +218,7 @@ static void set_limits(struct nx_iscsi_server_config *cfg)
 	l->max_sessions_per_initiator = max_sessions_per_initiator;
 	l->max_logins_per_address = max_logins_per_address;
 	l->max_sessions_per_address = max_sessions_per_address;
+	l->max_sessions = max_sessions;
 	l->max_conns_per_portal = max_connections_per_portal;
 	l->max_conns_per_target = max_connections_per_target;
 	l->auth_lockout_max_ms = auth_lockout_max * 1000;

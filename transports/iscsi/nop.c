@@ -3,7 +3,7 @@
  * and the target's keepalive.
  *
  * Keepalive without wall time: a timer ticks every limits.nopin_interval_ms
- * (default 15 s); a tick that saw no PDU since the previous one sends a
+ * (default 35 s); a tick that saw no PDU since the previous one sends a
  * NOP-In ping (valid TTT, so the initiator must answer), and a second
  * silent tick with the ping unanswered drops the connection: an idle peer
  * that vanished (half-open) or never reads is reaped within two ticks.
