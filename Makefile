@@ -385,9 +385,11 @@ $(FZ)/replay/fuzz_sim: $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_SIM_SRC)) $(FZ
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_SIM_SRC)) $(FZ)/replay/obj/fuzz/replay_main.o $(call SIM_LIBS,$(A))
 
-# The seed corpus generator (fuzz/gen_corpus.c): drives the initiator
-# library against the target in-process and writes fuzz/corpus/.
-$(FZ)/replay/gen_corpus: $(FZ)/replay/obj/fuzz/gen_corpus.o $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_COMMON)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
+# The seed corpus generator (fuzz/gen_corpus.c and its parts
+# fuzz/gen_corpus_*.c): drives the initiator library against the target
+# in-process and writes fuzz/corpus/.
+GEN_CORPUS_SRC := $(wildcard fuzz/gen_corpus*.c)
+$(FZ)/replay/gen_corpus: $(patsubst %.c,$(FZ)/replay/obj/%.o,$(GEN_CORPUS_SRC)) $(patsubst %.c,$(FZ)/replay/obj/%.o,$(FUZZ_COMMON)) $(A)/lib/libnexus.a $(A)/lib/libnx_user.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ -lpthread

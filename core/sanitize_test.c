@@ -1,49 +1,9 @@
 /*
  * sanitize_test.c - SANITIZE (sanitize.c) through the real dispatcher on
- * the fake backstore of tests/unit/core_fixture.h; the operation's timer
+ * the fake backstore of tests/unit/lu_op_fixture.h; the operation's timer
  * runs on the user-space loop (a 1 MiB LU overwrites in ~63 ms).
  */
-#include "tests/unit/core_fixture.h"
-#include "platform/user/nx_user.h"
-
-#define NBLK (FX_SIZE / 512)
-#define DEADLINE_NS (10ull * 1000000000ull)
-
-static struct nx_loop *loop;
-
-static int setup(void **state)
-{
-	loop = nx_loop_new();
-	assert_non_null(loop);
-	return fx_setup(state);
-}
-
-static int setup_fat(void **state)
-{
-	loop = nx_loop_new();
-	assert_non_null(loop);
-	fx_setup_opts(FX_SIZE, false, false, 512); /* not thin */
-	while (nx_ua_pop(fx.n1, fx.lu, NULL))
-		;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_teardown(state);
-	nx_loop_free(loop);
-	return 0;
-}
-
-/* Runs the loop until the LU's sanitize operation is over. */
-static void run_until_idle(void)
-{
-	uint64_t end = nx_clock_ns() + DEADLINE_NS;
-
-	while (fx.lu->sanitize != NULL && nx_clock_ns() < end)
-		assert_true(nx_loop_run_once(loop, 10000000) >= 0);
-	assert_null(fx.lu->sanitize);
-}
+#include "tests/unit/lu_op_fixture.h"
 
 static void sanitize_cdb(uint8_t *cdb, uint8_t sa, bool immed, bool ause,
 			 uint16_t plen)
@@ -74,21 +34,6 @@ static void submit(struct cmd *c, struct nx_nexus *n, uint8_t sa, bool immed,
 	sanitize_cdb(cdb, sa, immed, ause, plen);
 	cmd_prepare(c, n, 0, cdb, 10);
 	cmd_run(c, params, plen);
-}
-
-static void run_cdb(struct cmd *c, struct nx_nexus *n, const uint8_t *cdb,
-		    size_t len)
-{
-	cmd_prepare(c, n, 0, cdb, len);
-	cmd_run(c, NULL, 0);
-}
-
-static bool all_bytes(const uint8_t *p, size_t len, uint8_t v)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != v)
-			return false;
-	return true;
 }
 
 /* SBC-4 5.24.2: IMMED=0 answers when the whole medium holds the pattern. */

@@ -6,6 +6,29 @@
 
 #define NBLK (FX_SIZE / 512)
 
+/* A command from n1 that must end GOOD. */
+static void run_expect_good(const uint8_t *cdb, size_t len)
+{
+	struct cmd c;
+
+	run(&c, cdb, len, NULL, 0);
+	expect_good(&c.t);
+	cmd_done(&c);
+}
+
+/* A command from n1 (with data-out) that must end CHECK CONDITION with
+ * key/asc/ascq. */
+static void run_expect_sense(const uint8_t *cdb, size_t len, const void *dout,
+			     size_t dout_len, uint8_t key, uint8_t asc,
+			     uint8_t ascq)
+{
+	struct cmd c;
+
+	run(&c, cdb, len, dout, dout_len);
+	expect_sense(&c.t, key, asc, ascq);
+	cmd_done(&c);
+}
+
 static uint8_t pattern[64 * 1024];
 
 static void fill(uint8_t *p, size_t len, uint8_t seed)
@@ -80,13 +103,9 @@ static void test_read_lba_out_of_range(void **state)
 	cmd_done(&c);
 	/* zero length: the LBA is still checked (SBC-3 4.5) */
 	put_cdb10(cdb, 0x28, NBLK + 1, 0);
-	run(&c, cdb, 10, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x21, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 10, NULL, 0, 0x05, 0x21, 0x00);
 	put_cdb16(cdb, 0x88, 0xffffffffffffffffull, 1);
-	run(&c, cdb, 16, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x21, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 16, NULL, 0, 0x05, 0x21, 0x00);
 	put_cdb10(cdb, 0x28, NBLK, 0);
 	run(&c, cdb, 10, NULL, 0);
 	expect_good(&c.t);
@@ -124,9 +143,7 @@ static void test_read6_zero_means_256(void **state)
 	cmd_done(&c);
 	/* LBA 0x1fffff is past a 2048-block LU */
 	uint8_t oob[6] = { 0x08, 0x1f, 0xff, 0xff, 1, 0 };
-	run(&c, oob, 6, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x21, 0x00);
-	cmd_done(&c);
+	run_expect_sense(oob, 6, NULL, 0, 0x05, 0x21, 0x00);
 }
 
 static void test_write_fua_and_wce(void **state)
@@ -193,9 +210,7 @@ static void test_verify_bytchk(void **state)
 	cmd_done(&c);
 	/* BYTCHK 10b is reserved */
 	cdb[1] = 0x04;
-	run(&c, cdb, 10, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x24, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 10, NULL, 0, 0x05, 0x24, 0x00);
 }
 
 static void test_verify_bytchk_11b(void **state)
@@ -247,18 +262,14 @@ static void test_sync_cache_and_prefetch(void **state)
 	assert_int_equal(fx.fb->last_op, NX_BS_SYNC);
 	cmd_done(&c);
 	put_cdb16(cdb, 0x91, NBLK - 1, 2);
-	run(&c, cdb, 16, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x21, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 16, NULL, 0, 0x05, 0x21, 0x00);
 	put_cdb10(cdb, 0x34, NBLK - 4, 4);
 	cdb[1] = 0x02;
 	run(&c, cdb, 10, NULL, 0);
 	assert_int_equal(c.t.status, NX_STATUS_CONDITION_MET);
 	cmd_done(&c);
 	put_cdb16(cdb, 0x90, 0x80000000u, 1);
-	run(&c, cdb, 16, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x21, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 16, NULL, 0, 0x05, 0x21, 0x00);
 }
 
 static void test_read_capacity(void **state)
@@ -331,9 +342,7 @@ static void test_write_same(void **state)
 	cmd_done(&c);
 	/* ANCHOR is not supported */
 	cdb[1] = 0x10;
-	run(&c, cdb, 10, blk, 512);
-	expect_sense(&c.t, 0x05, 0x24, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 10, blk, 512, 0x05, 0x24, 0x00);
 	/* WRITE SAME(16) NDOB + UNMAP, 0 blocks = to the end */
 	put_cdb16(cdb, 0x93, NBLK - 8, 0);
 	cdb[1] = 0x09;
@@ -342,9 +351,7 @@ static void test_write_same(void **state)
 	assert_int_equal(c.t.data_len, 0);
 	cmd_done(&c);
 	put_cdb16(cdb, 0x93, NBLK + 1, 0);
-	run(&c, cdb, 16, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x21, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 16, NULL, 0, 0x05, 0x21, 0x00);
 }
 
 static void test_unmap_and_get_lba_status(void **state)
@@ -381,26 +388,18 @@ static void test_unmap_and_get_lba_status(void **state)
 	assert_int_equal(c.t.data[20], 0x01);
 	cmd_done(&c);
 	nx_put_be64(gls + 2, NBLK);
-	run(&c, gls, 16, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x21, 0x00);
-	cmd_done(&c);
+	run_expect_sense(gls, 16, NULL, 0, 0x05, 0x21, 0x00);
 
 	/* descriptor beyond the end: LBA OUT OF RANGE, nothing unmapped */
 	nx_put_be64(pl + 8, NBLK - 1);
 	nx_put_be32(pl + 16, 2);
-	run(&c, cdb, 10, pl, sizeof(pl));
-	expect_sense(&c.t, 0x05, 0x21, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 10, pl, sizeof(pl), 0x05, 0x21, 0x00);
 	/* parameter list shorter than its header */
 	nx_put_be16(cdb + 7, 4);
-	run(&c, cdb, 10, pl, 4);
-	expect_sense(&c.t, 0x05, 0x1a, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 10, pl, 4, 0x05, 0x1a, 0x00);
 	/* length 0: nothing to do */
 	nx_put_be16(cdb + 7, 0);
-	run(&c, cdb, 10, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_good(cdb, 10);
 }
 
 static void test_compare_and_write(void **state)
@@ -565,47 +564,29 @@ static void test_orwrite(void **state)
 
 static void test_start_stop_unit(void **state)
 {
-	struct cmd c;
 	uint8_t ssu[6] = { 0x1b, 0, 0, 0, 0x00, 0 };
 	uint8_t rd[10];
 
-	run(&c, ssu, 6, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_good(ssu, 6);
 	assert_true(fx.lu->stopped);
 	put_cdb10(rd, 0x28, 0, 1);
-	run(&c, rd, 10, NULL, 0);
-	expect_sense(&c.t, 0x02, 0x04, 0x02);
-	cmd_done(&c);
+	run_expect_sense(rd, 10, NULL, 0, 0x02, 0x04, 0x02);
 	ssu[4] = 0x01;
-	run(&c, ssu, 6, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
-	run(&c, rd, 10, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_good(ssu, 6);
+	run_expect_good(rd, 10);
 }
 
 static void test_prevent_allow(void **state)
 {
-	struct cmd c;
 	uint8_t pa[6] = { 0x1e, 0, 0, 0, 0x01, 0 };
 	uint8_t ssu[6] = { 0x1b, 0, 0, 0, 0x02, 0 };
 
-	run(&c, pa, 6, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
-	run(&c, ssu, 6, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x53, 0x02);
-	cmd_done(&c);
+	run_expect_good(pa, 6);
+	run_expect_sense(ssu, 6, NULL, 0, 0x05, 0x53, 0x02);
 	pa[4] = 0x02;
-	run(&c, pa, 6, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x24, 0x00);
-	cmd_done(&c);
+	run_expect_sense(pa, 6, NULL, 0, 0x05, 0x24, 0x00);
 	pa[4] = 0;
-	run(&c, pa, 6, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_good(pa, 6);
 	assert_false(fx.lu->prevent);
 }
 
@@ -651,9 +632,7 @@ static void test_io_errors(void **state)
 	cmd_done(&c);
 	fx.fb->refuse_next = true;
 	put_cdb10(cdb, 0x2a, 0, 1);
-	run(&c, cdb, 10, pattern, 512);
-	expect_sense(&c.t, 0x03, 0x0c, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 10, pattern, 512, 0x03, 0x0c, 0x00);
 }
 
 static void test_write_protect(void **state)
@@ -668,13 +647,9 @@ static void test_write_protect(void **state)
 	expect_sense(&c.t, 0x07, 0x27, 0x00);
 	cmd_done(&c);
 	put_cdb10(cdb, 0x41, 0, 1);
-	run(&c, cdb, 10, pattern, 512);
-	expect_sense(&c.t, 0x07, 0x27, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 10, pattern, 512, 0x07, 0x27, 0x00);
 	put_cdb10(cdb, 0x28, 0, 1);
-	run(&c, cdb, 10, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_good(cdb, 10);
 }
 
 /* Per-nexus write protection (a per-initiator read-only mapping): only
@@ -696,9 +671,7 @@ static void test_write_protect_per_nexus(void **state)
 	assert_true(nx_nexus_lu_read_only(fx.n1, fx.lu));
 	assert_false(nx_nexus_lu_read_only(fx.n2, fx.lu));
 	put_cdb10(cdb, 0x2a, 0, 1);
-	run(&c, cdb, 10, pattern, 512);
-	expect_sense(&c.t, 0x07, 0x27, 0x00);
-	cmd_done(&c);
+	run_expect_sense(cdb, 10, pattern, 512, 0x07, 0x27, 0x00);
 	cmd_prepare(&c, fx.n2, 0, cdb, 10);
 	cmd_run(&c, pattern, 512);
 	expect_good(&c.t);
@@ -800,9 +773,7 @@ static void test_4k_blocks_thick(void **state)
 	assert_int_equal(c.t.data[13], 0); /* physical = logical = 4 KiB */
 	assert_int_equal(c.t.data[14], 0); /* not thin */
 	cmd_done(&c);
-	run(&c, um, 10, NULL, 0);
-	expect_sense(&c.t, 0x05, 0x20, 0x00);
-	cmd_done(&c);
+	run_expect_sense(um, 10, NULL, 0, 0x05, 0x20, 0x00);
 }
 
 /* UNMAP: the total of all descriptors counts against MAXIMUM UNMAP LBA
@@ -894,35 +865,20 @@ static void test_removable_eject_load(void **state)
 {
 	uint8_t ssu[6] = { 0x1b, 0, 0, 0, 0x02, 0 }, tur[6] = { 0 };
 	uint8_t rd[10], rc[10] = { 0x25 };
-	struct cmd c;
 	struct nx_ua ua;
 
 	fx.lu->removable = true;
-	run(&c, ssu, 6, NULL, 0); /* eject */
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_good(ssu, 6); /* eject */
 	assert_true(fx.lu->medium_absent);
 	assert_false(fx.lu->stopped);
-	run(&c, tur, 6, NULL, 0);
-	expect_sense(&c.t, 0x02, 0x3a, 0x00);
-	cmd_done(&c);
+	run_expect_sense(tur, 6, NULL, 0, 0x02, 0x3a, 0x00);
 	put_cdb10(rd, 0x28, 0, 1);
-	run(&c, rd, 10, NULL, 0);
-	expect_sense(&c.t, 0x02, 0x3a, 0x00);
-	cmd_done(&c);
-	run(&c, rc, 10, NULL, 0);
-	expect_sense(&c.t, 0x02, 0x3a, 0x00);
-	cmd_done(&c);
-	run(&c, ssu, 6, NULL, 0); /* eject again: nothing to do */
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_sense(rd, 10, NULL, 0, 0x02, 0x3a, 0x00);
+	run_expect_sense(rc, 10, NULL, 0, 0x02, 0x3a, 0x00);
+	run_expect_good(ssu, 6); /* eject again: nothing to do */
 	ssu[4] = 0x03; /* load */
-	run(&c, ssu, 6, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
-	run(&c, tur, 6, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_good(ssu, 6);
+	run_expect_good(tur, 6);
 	assert_false(nx_ua_pop(fx.n1, fx.lu, &ua));
 	assert_true(nx_ua_pop(fx.n2, fx.lu, &ua));
 	assert_int_equal(ua.asc, 0x28);
@@ -941,13 +897,9 @@ static void test_removable_stop_without_loej(void **state)
 	expect_good(&c.t);
 	assert_int_equal(fx.fb->last_op, NX_BS_SYNC);
 	cmd_done(&c);
-	run(&c, tur, 6, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_good(tur, 6);
 	ssu[4] = 0x32; /* POWER CONDITION 3h, LOEJ */
-	run(&c, ssu, 6, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_good(ssu, 6);
 	assert_false(fx.lu->medium_absent);
 }
 
@@ -978,9 +930,7 @@ static void test_prevent_per_nexus(void **state)
 	cmd_done(&c);
 	nx_prevent_release(fx.lu, fx.n2); /* n2's I_T nexus loss */
 	assert_int_equal(fx.lu->prevent, 0);
-	run(&c, ssu, 6, NULL, 0);
-	expect_good(&c.t);
-	cmd_done(&c);
+	run_expect_good(ssu, 6);
 	assert_true(fx.lu->medium_absent);
 }
 

@@ -29,6 +29,16 @@ static void tmf_init(struct nx_tmf *req, enum nx_tmf_fn fn, uint64_t lun,
 	tmf_done_calls = 0;
 }
 
+/* Submits a TMF from nexus n; returns its result (set when it completes
+ * inline). */
+static enum nx_tmf_result tmf_run(struct nx_tmf *req, struct nx_nexus *n,
+				  enum nx_tmf_fn fn, uint64_t lun, uint64_t tag)
+{
+	tmf_init(req, fn, lun, tag);
+	nx_tmf_submit(n, req);
+	return req->result;
+}
+
 static void start_read(struct cmd *c, struct nx_nexus *n, uint64_t tag)
 {
 	uint8_t rd[10];
@@ -84,21 +94,17 @@ static void test_abort_task_unknown_and_bad_lun(void **state)
 {
 	struct nx_tmf req;
 
-	tmf_init(&req, NX_TMF_ABORT_TASK, 0, 1234);
-	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_TASK_NOT_FOUND);
-	tmf_init(&req, NX_TMF_ABORT_TASK_SET, 4, 0);
-	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_INCORRECT_LUN);
+	assert_int_equal(tmf_run(&req, fx.n1, NX_TMF_ABORT_TASK, 0, 1234),
+			 NX_TMF_TASK_NOT_FOUND);
+	assert_int_equal(tmf_run(&req, fx.n1, NX_TMF_ABORT_TASK_SET, 4, 0),
+			 NX_TMF_INCORRECT_LUN);
 	assert_int_equal(tmf_done_calls, 1);
 	/* CLEAR ACA is supported now (NORMACA=1): with no ACA condition it
 	 * completes and changes nothing; an absent LU is INCORRECT LUN. */
-	tmf_init(&req, NX_TMF_CLEAR_ACA, 0, 0);
-	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_COMPLETE);
-	tmf_init(&req, NX_TMF_CLEAR_ACA, 4, 0);
-	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_INCORRECT_LUN);
+	assert_int_equal(tmf_run(&req, fx.n1, NX_TMF_CLEAR_ACA, 0, 0),
+			 NX_TMF_FUNCTION_COMPLETE);
+	assert_int_equal(tmf_run(&req, fx.n1, NX_TMF_CLEAR_ACA, 4, 0),
+			 NX_TMF_INCORRECT_LUN);
 }
 
 /* ABORT TASK SET touches only the requesting nexus's tasks. */
@@ -189,21 +195,16 @@ static void test_queries(void **state)
 
 	fx.fb->deferred = true;
 	start_read(&a, fx.n1, 9);
-	tmf_init(&req, NX_TMF_QUERY_TASK, 0, 9);
-	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_SUCCEEDED);
-	tmf_init(&req, NX_TMF_QUERY_TASK, 0, 10);
-	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_COMPLETE);
-	tmf_init(&req, NX_TMF_QUERY_TASK_SET, 0, 0);
-	nx_tmf_submit(fx.n2, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_COMPLETE);
-	tmf_init(&req, NX_TMF_QUERY_TASK_SET, 0, 0);
-	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_SUCCEEDED);
-	tmf_init(&req, NX_TMF_QUERY_ASYNC_EVENT, 0, 0);
-	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_COMPLETE);
+	assert_int_equal(tmf_run(&req, fx.n1, NX_TMF_QUERY_TASK, 0, 9),
+			 NX_TMF_FUNCTION_SUCCEEDED);
+	assert_int_equal(tmf_run(&req, fx.n1, NX_TMF_QUERY_TASK, 0, 10),
+			 NX_TMF_FUNCTION_COMPLETE);
+	assert_int_equal(tmf_run(&req, fx.n2, NX_TMF_QUERY_TASK_SET, 0, 0),
+			 NX_TMF_FUNCTION_COMPLETE);
+	assert_int_equal(tmf_run(&req, fx.n1, NX_TMF_QUERY_TASK_SET, 0, 0),
+			 NX_TMF_FUNCTION_SUCCEEDED);
+	assert_int_equal(tmf_run(&req, fx.n1, NX_TMF_QUERY_ASYNC_EVENT, 0, 0),
+			 NX_TMF_FUNCTION_COMPLETE);
 	nx_ua_establish(fx.n1, fx.lu, 0x2a, 0x01);
 	nx_tmf_submit(fx.n1, &req);
 	assert_int_equal(req.result, NX_TMF_FUNCTION_SUCCEEDED);
@@ -220,9 +221,8 @@ static void test_nexus_and_target_resets(void **state)
 	fx.n1->prevent[0] = fx.n2->prevent[0] = true;
 	fx.lu->prevent = 2;
 	fx.lu->mode.d_sense = true; /* current, not saved */
-	tmf_init(&req, NX_TMF_I_T_NEXUS_RESET, 0x3fff, 0);
-	nx_tmf_submit(fx.n2, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_COMPLETE);
+	assert_int_equal(tmf_run(&req, fx.n2, NX_TMF_I_T_NEXUS_RESET, 0x3fff, 0),
+			 NX_TMF_FUNCTION_COMPLETE);
 	/* the I_T nexus reset ends n2's prevention only */
 	assert_int_equal(fx.lu->prevent, 1);
 	assert_true(fx.n1->prevent[0]);
@@ -296,9 +296,8 @@ static void test_aca_established_and_gate(void **state)
 	assert_int_equal(tur(fx.n1, NX_ATTR_ACA, false), NX_STATUS_GOOD);
 	assert_ptr_equal(fx.lu->aca_nexus, fx.n1);
 	/* CLEAR ACA from another nexus changes nothing */
-	tmf_init(&req, NX_TMF_CLEAR_ACA, 0, 0);
-	nx_tmf_submit(fx.n2, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_COMPLETE);
+	assert_int_equal(tmf_run(&req, fx.n2, NX_TMF_CLEAR_ACA, 0, 0),
+			 NX_TMF_FUNCTION_COMPLETE);
 	assert_ptr_equal(fx.lu->aca_nexus, fx.n1);
 	nx_tmf_submit(fx.n1, &req);
 	assert_int_equal(req.result, NX_TMF_FUNCTION_COMPLETE);
@@ -330,9 +329,8 @@ static void test_aca_blocks_and_resumes(void **state)
 	a2.t.attr = NX_ATTR_ACA;
 	assert_false(cmd_run(&a2, NULL, 0)); /* a second ACA task */
 	assert_int_equal(a2.t.status, NX_STATUS_ACA_ACTIVE);
-	tmf_init(&req, NX_TMF_CLEAR_ACA, 0, 0);
-	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_COMPLETE);
+	assert_int_equal(tmf_run(&req, fx.n1, NX_TMF_CLEAR_ACA, 0, 0),
+			 NX_TMF_FUNCTION_COMPLETE);
 	assert_int_equal(nrecs, 2);
 	assert_true(recs[0].aborted); /* the ACA task, as ABORT TASK */
 	assert_int_equal(recs[1].tag, w.t.tag);
@@ -465,9 +463,8 @@ static void test_query_async_event_info(void **state)
 	struct nx_ua ua;
 
 	nx_ua_establish(fx.n1, fx.lu, 0x2a, 0x01);
-	tmf_init(&req, NX_TMF_QUERY_ASYNC_EVENT, 0, 0);
-	nx_tmf_submit(fx.n1, &req);
-	assert_int_equal(req.result, NX_TMF_FUNCTION_SUCCEEDED);
+	assert_int_equal(tmf_run(&req, fx.n1, NX_TMF_QUERY_ASYNC_EVENT, 0, 0),
+			 NX_TMF_FUNCTION_SUCCEEDED);
 	assert_memory_equal(req.resp_info, "\x16\x2a\x01", 3);
 	nx_ua_establish(fx.n1, fx.lu, 0x29, 0x03);
 	nx_tmf_submit(fx.n1, &req);

@@ -402,8 +402,9 @@ static void table_cmd(struct aw *w, uint8_t ctl, const uint8_t *d, size_t n)
 	    tab[i].dout, &c);
 }
 
-static void record(struct aw *w, const uint8_t *d, size_t n)
+static void record(void *arg, const uint8_t *d, size_t n)
 {
+	struct aw *w = arg;
 	uint8_t ctl = d[0];
 	const char *what = "a command";
 
@@ -459,15 +460,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_core_clear_ua(&w->fc);
 	model_check(w, "setup");
 	data++;
-	for (unsigned i = 0; i < RECORDS_MAX && data < end; i++) {
-		const uint8_t *sep = memmem(data, (size_t)(end - data), FZ_SEP,
-					    FZ_SEP_LEN);
-		const uint8_t *rec_end = sep != NULL ? sep : end;
-
-		if (rec_end > data)
-			record(w, data, (size_t)(rec_end - data));
-		data = sep != NULL ? sep + FZ_SEP_LEN : end;
-	}
+	fz_records(data, (size_t)(end - data), RECORDS_MAX, record, w);
 	/* transitions still pending end before the target goes */
 	fz_sim_run_ms(3000);
 	model_time(w);

@@ -593,8 +593,10 @@ static void scsi_record(struct cw *w, const uint8_t *d, size_t n)
 	}
 }
 
-static void record(struct cw *w, const uint8_t *d, size_t n)
+static void record(void *arg, const uint8_t *d, size_t n)
 {
+	struct cw *w = arg;
+
 	switch (d[0] & 3) {
 	case 0:
 		pdu_record(w, d, n);
@@ -625,15 +627,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_check(w != NULL);
 	cw_open(w, data[0]);
 	data++;
-	for (unsigned i = 0; i < RECORDS_MAX && data < end; i++) {
-		const uint8_t *sep = memmem(data, (size_t)(end - data), FZ_SEP,
-					    FZ_SEP_LEN);
-		const uint8_t *rec_end = sep != NULL ? sep : end;
-
-		if (rec_end > data)
-			record(w, data, (size_t)(rec_end - data));
-		data = sep != NULL ? sep + FZ_SEP_LEN : end;
-	}
+	fz_records(data, (size_t)(end - data), RECORDS_MAX, record, w);
 	cw_close(w);
 	free(w);
 	fz_platform_done();

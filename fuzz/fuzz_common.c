@@ -496,3 +496,19 @@ void fz_core_clear_ua(struct fz_core *fc)
 		}
 	}
 }
+
+void fz_records(const uint8_t *data, size_t size, unsigned max,
+		void (*fn)(void *arg, const uint8_t *d, size_t n), void *arg)
+{
+	const uint8_t *end = data + size;
+
+	for (unsigned i = 0; i < max && data < end; i++) {
+		const uint8_t *sep = memmem(data, (size_t)(end - data), FZ_SEP,
+					    FZ_SEP_LEN);
+		const uint8_t *rec_end = sep != NULL ? sep : end;
+
+		if (rec_end > data)
+			fn(arg, data, (size_t)(rec_end - data));
+		data = sep != NULL ? sep + FZ_SEP_LEN : end;
+	}
+}

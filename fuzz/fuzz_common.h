@@ -37,6 +37,12 @@
 #define FZ_SEP "\xfe\xfe\xfe\xfe"
 #define FZ_SEP_LEN 4
 
+/* Splits data at FZ_SEP into at most max records (an empty one counts
+ * but is not passed on) and calls fn(arg, record, its length) for each
+ * of the others, in order. */
+void fz_records(const uint8_t *data, size_t size, unsigned max,
+		void (*fn)(void *arg, const uint8_t *d, size_t n), void *arg);
+
 /* libFuzzer's entry point; the gcc replay runner calls it too. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -453,8 +453,9 @@ static void data_region(struct iw *w, uint8_t how)
 				 NX_RDMA_ACCESS_REMOTE_WRITE);
 }
 
-static void record(struct iw *w, const uint8_t *d, size_t n)
+static void record(void *arg, const uint8_t *d, size_t n)
 {
+	struct iw *w = arg;
 	static uint8_t big[TX_BUF_LEN];
 
 	switch (d[0] & 7) {
@@ -517,15 +518,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_check(w != NULL);
 	iw_open(w, data[0]);
 	data++;
-	for (unsigned i = 0; i < RECORDS_MAX && data < end; i++) {
-		const uint8_t *sep = memmem(data, (size_t)(end - data), FZ_SEP,
-					    FZ_SEP_LEN);
-		const uint8_t *rec_end = sep != NULL ? sep : end;
-
-		if (rec_end > data)
-			record(w, data, (size_t)(rec_end - data));
-		data = sep != NULL ? sep + FZ_SEP_LEN : end;
-	}
+	fz_records(data, (size_t)(end - data), RECORDS_MAX, record, w);
 	if (w->debug)
 		fprintf(stderr, "fz: %u messages from the target, %u SCSI "
 			"responses, full feature phase %d\n", w->msgs_in,

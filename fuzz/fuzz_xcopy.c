@@ -434,8 +434,9 @@ static void control(struct xw *w, uint8_t ctl, const uint8_t *d, size_t n)
 	}
 }
 
-static void record(struct xw *w, const uint8_t *d, size_t n)
+static void record(void *arg, const uint8_t *d, size_t n)
 {
+	struct xw *w = arg;
 	uint8_t ctl = d[0];
 
 	switch (ctl & 7) {
@@ -480,15 +481,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!(data[0] & 1))
 		fz_core_clear_ua(&w.fc);
 	data++;
-	for (unsigned i = 0; i < RECORDS_MAX && data < end; i++) {
-		const uint8_t *sep = memmem(data, (size_t)(end - data), FZ_SEP,
-					    FZ_SEP_LEN);
-		const uint8_t *rec_end = sep != NULL ? sep : end;
-
-		if (rec_end > data)
-			record(&w, data, (size_t)(rec_end - data));
-		data = sep != NULL ? sep + FZ_SEP_LEN : end;
-	}
+	fz_records(data, (size_t)(end - data), RECORDS_MAX, record, &w);
 	xw_close(&w);
 	fz_platform_done();
 	return 0;

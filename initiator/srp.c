@@ -17,13 +17,9 @@
  * in slot order (FIFO by submission) while there is none.
  */
 #include "nx_ini_srp.h"
+#include "ini_rdma.h"
 #include "../core/nx_wire.h"
 
-#define SQ_DEPTH NX_INI_SRP_TX_BUFS
-#define CQ_DEPTH (NX_INI_SRP_TX_BUFS + NX_INI_SRP_RX_BUFS)
-#define POLL_BATCH 16u
-#define WR_RECV 1ull
-#define WR_SEND 2ull
 #define TABLE_LEN (NX_INI_SRP_SPLIT_MAX * NX_SRP_DESC_LEN)
 
 enum slot_kind { SL_FREE = 0, SL_SCSI, SL_TMF };
@@ -44,14 +40,7 @@ struct nx_ini_srp {
 	const struct nx_ini_srp_ops *ops;
 	void *ctx;
 	struct nx_ini_srp_config cfg;
-	struct nx_rdma_pd *pd;
-	struct nx_rdma_cq *cq;
-	struct nx_rdma_qp *qp;
-	struct nx_rdma_cm_id *id;
-	uint8_t *rx, *tx;
-	struct nx_rdma_mr *rx_mr, *tx_mr;
-	uint16_t tx_free[NX_INI_SRP_TX_BUFS];
-	unsigned tx_nfree;
+	struct nx_ini_rdma ch;      /* QP, buffers, completions (ini_rdma.h) */
 	struct slot *slots;
 	unsigned used, waiting;
 	uint64_t seq;
@@ -59,24 +48,18 @@ struct nx_ini_srp {
 	struct nx_srp_login_rsp login;
 	struct nx_srp_login_rej rej;
 	struct nx_ini_srp_stats stats;
-	bool established, ended, closing;
 };
 
 /* ---- ending ----------------------------------------------------------------- */
 
 void nx_ini_srp_disconnect(struct nx_ini_srp *it)
 {
-	if (it->closing || it->ended || it->id == NULL)
-		return;
-	it->closing = true;
-	nx_rdma_cm_disconnect(it->id);
+	nx_ini_rdma_disconnect(&it->ch);
 }
 
 static void fail(struct nx_ini_srp *it, const char *why)
 {
-	if (!it->closing && !it->ended)
-		nx_log(NX_LOG_WARN, "initiator srp: %s", why);
-	nx_ini_srp_disconnect(it);
+	nx_ini_rdma_fail(&it->ch, why);
 }
 
 static void slot_release(struct nx_ini_srp *it, struct slot *sl)
@@ -122,46 +105,20 @@ static void fail_all(struct nx_ini_srp *it, int err)
 
 /* ---- sending ------------------------------------------------------------------ */
 
-/* A transmit buffer to build an IU in (tx_post sends it). */
-static uint8_t *tx_take(struct nx_ini_srp *it, uint32_t *idx)
-{
-	if (!it->established || it->ended || it->closing)
-		return NULL;
-	if (it->tx_nfree == 0) {
-		fail(it, "no transmit buffer left");
-		return NULL;
-	}
-	*idx = it->tx_free[--it->tx_nfree];
-	return it->tx + (size_t)*idx * it->cfg.req_it_iu_len;
-}
-
 static bool tx_post(struct nx_ini_srp *it, uint32_t idx, size_t len)
 {
-	struct nx_rdma_send_wr wr = { .opcode = NX_RDMA_WR_SEND, .num_sge = 1 };
-	struct nx_rdma_sge sge;
-
 	if (len == 0 || len > it->login.max_it_iu_len) {
-		it->tx_free[it->tx_nfree++] = (uint16_t)idx;
+		nx_ini_rdma_tx_put(&it->ch, idx);
 		fail(it, "IU larger than the login allows");
 		return false;
 	}
-	sge = (struct nx_rdma_sge){ nx_rdma_mr_iova(it->tx_mr) +
-				    (uint64_t)idx * it->cfg.req_it_iu_len,
-				    (uint32_t)len, nx_rdma_mr_lkey(it->tx_mr) };
-	wr.wr_id = WR_SEND << 32 | idx;
-	wr.sg_list = &sge;
-	if (nx_rdma_post_send(it->qp, &wr) != NX_OK) {
-		it->tx_free[it->tx_nfree++] = (uint16_t)idx;
-		fail(it, "SEND refused");
-		return false;
-	}
-	return true;
+	return nx_ini_rdma_tx_post(&it->ch, idx, (uint32_t)len);
 }
 
 static bool send_iu(struct nx_ini_srp *it, const uint8_t *iu, size_t len)
 {
 	uint32_t idx;
-	uint8_t *buf = tx_take(it, &idx);
+	uint8_t *buf = nx_ini_rdma_tx_take(&it->ch, &idx);
 
 	if (buf == NULL)
 		return false;
@@ -198,7 +155,7 @@ static bool make_dbuf(struct nx_ini_srp *it, struct slot *sl,
 	/* SRP 6.8: the table descriptor names the whole list in our
 	 * memory (the target fetches it when the IU holds only part). */
 	if (sl->tbl_mr == NULL)
-		sl->tbl_mr = nx_rdma_reg_mr(it->pd, sl->table, sizeof(sl->table),
+		sl->tbl_mr = nx_rdma_reg_mr(it->ch.pd, sl->table, sizeof(sl->table),
 					    NX_RDMA_ACCESS_REMOTE_READ);
 	if (sl->tbl_mr == NULL)
 		return false;
@@ -247,7 +204,7 @@ static bool send_cmd(struct nx_ini_srp *it, struct slot *sl)
 	    !make_dbuf(it, sl, sl->in_mr, cmd->data_in_len, sl->table + TABLE_LEN,
 		       &c.in))
 		return false;
-	buf = tx_take(it, &idx);
+	buf = nx_ini_rdma_tx_take(&it->ch, &idx);
 	if (buf == NULL)
 		return false;
 	len = nx_srp_cmd_encode(&c, buf, it->login.max_it_iu_len);
@@ -336,7 +293,7 @@ int nx_ini_srp_scsi_submit(struct nx_ini_srp *it, struct nx_ini_scsi *cmd)
 {
 	struct slot *sl;
 
-	if (!it->established || it->ended || it->closing || cmd == NULL ||
+	if (!it->ch.established || it->ch.ended || it->ch.closing || cmd == NULL ||
 	    cmd->done == NULL || cmd->cdb_len == 0 ||
 	    cmd->cdb_len > 16 + NX_SRP_ADD_CDB_MAX)
 		return NX_EINVAL;
@@ -351,11 +308,11 @@ int nx_ini_srp_scsi_submit(struct nx_ini_srp *it, struct nx_ini_scsi *cmd)
 	cmd->sent = false;
 	cmd->itt = (uint32_t)sl->tag;
 	if (cmd->data_in_len > 0)
-		sl->in_mr = nx_rdma_reg_mr(it->pd, cmd->data_in, cmd->data_in_len,
+		sl->in_mr = nx_rdma_reg_mr(it->ch.pd, cmd->data_in, cmd->data_in_len,
 					   NX_RDMA_ACCESS_LOCAL_WRITE |
 					   NX_RDMA_ACCESS_REMOTE_WRITE);
 	if (cmd->data_out_len > 0)
-		sl->out_mr = nx_rdma_reg_mr(it->pd, (void *)(uintptr_t)cmd->data_out,
+		sl->out_mr = nx_rdma_reg_mr(it->ch.pd, (void *)(uintptr_t)cmd->data_out,
 					    cmd->data_out_len,
 					    NX_RDMA_ACCESS_REMOTE_READ);
 	if ((cmd->data_in_len > 0 && sl->in_mr == NULL) ||
@@ -371,7 +328,7 @@ int nx_ini_srp_tmf_submit(struct nx_ini_srp *it, struct nx_ini_srp_tmf *t)
 {
 	struct slot *sl;
 
-	if (!it->established || it->ended || it->closing || t == NULL ||
+	if (!it->ch.established || it->ch.ended || it->ch.closing || t == NULL ||
 	    t->done == NULL)
 		return NX_EINVAL;
 	sl = slot_alloc(it, SL_TMF);
@@ -527,8 +484,9 @@ static void treq_rx(struct nx_ini_srp *it, const uint8_t *iu, uint32_t len)
 	(void)send_iu(it, out, sizeof(out));
 }
 
-static void rx_iu(struct nx_ini_srp *it, const uint8_t *iu, uint32_t len)
+static void rx_iu(void *owner, const uint8_t *iu, uint32_t len)
 {
+	struct nx_ini_srp *it = owner;
 	struct nx_srp_logout lo;
 
 	switch (len > 0 ? iu[0] : 0xff) {
@@ -554,57 +512,9 @@ static void rx_iu(struct nx_ini_srp *it, const uint8_t *iu, uint32_t len)
 	pump(it);
 }
 
-static int post_recv(struct nx_ini_srp *it, uint32_t idx)
-{
-	struct nx_rdma_sge sge = { nx_rdma_mr_iova(it->rx_mr) +
-				   (uint64_t)idx * NX_INI_SRP_RX_LEN,
-				   NX_INI_SRP_RX_LEN, nx_rdma_mr_lkey(it->rx_mr) };
-	struct nx_rdma_recv_wr wr = { WR_RECV << 32 | idx, &sge, 1 };
-
-	return nx_rdma_post_recv(it->qp, &wr);
-}
-
-static void handle_wc(struct nx_ini_srp *it, const struct nx_rdma_wc *wc)
-{
-	uint32_t idx = (uint32_t)wc->wr_id;
-	bool ok = wc->status == NX_RDMA_WC_SUCCESS;
-
-	if (!ok)
-		fail(it, "work request failed");
-	if (wc->wr_id >> 32 == WR_SEND) {
-		nx_assert(idx < NX_INI_SRP_TX_BUFS);
-		it->tx_free[it->tx_nfree++] = (uint16_t)idx;
-		return;
-	}
-	nx_assert(idx < NX_INI_SRP_RX_BUFS);
-	if (!ok || it->ended)
-		return;
-	rx_iu(it, it->rx + (size_t)idx * NX_INI_SRP_RX_LEN, wc->byte_len);
-	if (!it->ended && !it->closing && post_recv(it, idx) != NX_OK)
-		fail(it, "receive refused");
-}
-
-static void cq_drain(struct nx_ini_srp *it)
-{
-	struct nx_rdma_wc wc[POLL_BATCH];
-	unsigned n;
-
-	do {
-		n = nx_rdma_cq_poll(it->cq, wc, POLL_BATCH);
-		for (unsigned i = 0; i < n; i++)
-			handle_wc(it, &wc[i]);
-	} while (n > 0);
-}
-
-static void cq_event(void *arg, struct nx_rdma_cq *cq)
-{
-	cq_drain(arg);
-	nx_rdma_cq_arm(cq);
-}
-
 static void ended(struct nx_ini_srp *it, int err)
 {
-	it->ended = true;
+	it->ch.ended = true;
 	fail_all(it, NX_INI_ECONNRESET);
 	it->ops->closed(it->ctx, err);
 }
@@ -625,7 +535,7 @@ static void on_established(struct nx_ini_srp *it, const struct nx_rdma_cm_event 
 		nx_ini_srp_disconnect(it);
 		return;
 	}
-	it->established = true;
+	it->ch.established = true;
 	add_credits(it, it->login.req_lim_delta);
 	if (it->ops->established != NULL)
 		it->ops->established(it->ctx);
@@ -635,7 +545,7 @@ static void cm_event(void *ctx, const struct nx_rdma_cm_event *ev)
 {
 	struct nx_ini_srp *it = ctx;
 
-	if (it->ended)
+	if (it->ch.ended)
 		return;
 	switch (ev->type) {
 	case NX_RDMA_CM_ESTABLISHED:
@@ -653,8 +563,8 @@ static void cm_event(void *ctx, const struct nx_rdma_cm_event *ev)
 		break;
 	case NX_RDMA_CM_DISCONNECTED:
 		/* What arrived before the disconnect is delivered first. */
-		cq_drain(it);
-		ended(it, it->established ? 0 : NX_INI_ECONNRESET);
+		nx_ini_rdma_drain(&it->ch);
+		ended(it, it->ch.established ? 0 : NX_INI_ECONNRESET);
 		break;
 	default:
 		break;
@@ -665,37 +575,13 @@ static void cm_event(void *ctx, const struct nx_rdma_cm_event *ev)
 
 static bool srp_resources(struct nx_ini_srp *it, struct nx_rdma_dev *dev)
 {
-	struct nx_rdma_qp_attr qa = { 0 };
-	size_t txlen = (size_t)NX_INI_SRP_TX_BUFS * it->cfg.req_it_iu_len;
-
-	it->pd = nx_rdma_pd_new(dev);
-	it->rx = nx_alloc((size_t)NX_INI_SRP_RX_BUFS * NX_INI_SRP_RX_LEN);
-	it->tx = nx_alloc(txlen);
+	it->ch = (struct nx_ini_rdma){
+		.name = "srp", .owner = it, .rx = rx_iu,
+		.rx_bufs = NX_INI_SRP_RX_BUFS, .rx_len = NX_INI_SRP_RX_LEN,
+		.tx_bufs = NX_INI_SRP_TX_BUFS, .tx_len = it->cfg.req_it_iu_len,
+	};
 	it->slots = nx_alloc(sizeof(*it->slots) * NX_INI_SRP_SLOTS);
-	if (it->pd == NULL || it->rx == NULL || it->tx == NULL || it->slots == NULL)
-		return false;
-	it->rx_mr = nx_rdma_reg_mr(it->pd, it->rx, (size_t)NX_INI_SRP_RX_BUFS *
-				   NX_INI_SRP_RX_LEN, NX_RDMA_ACCESS_LOCAL_WRITE);
-	it->tx_mr = nx_rdma_reg_mr(it->pd, it->tx, txlen, 0);
-	it->cq = nx_rdma_cq_new(dev, CQ_DEPTH, cq_event, it);
-	if (it->rx_mr == NULL || it->tx_mr == NULL || it->cq == NULL)
-		return false;
-	qa.send_cq = qa.recv_cq = it->cq;
-	qa.max_send_wr = SQ_DEPTH;
-	qa.max_recv_wr = NX_INI_SRP_RX_BUFS;
-	qa.max_rd_atomic = 16;
-	qa.max_dest_rd_atomic = 16;  /* the target READs from us */
-	qa.rnr_retry = 7;
-	it->qp = nx_rdma_qp_new(it->pd, &qa);
-	if (it->qp == NULL || nx_rdma_qp_modify(it->qp, NX_RDMA_QPS_INIT, NULL) != NX_OK)
-		return false;
-	for (uint32_t i = 0; i < NX_INI_SRP_TX_BUFS; i++)
-		it->tx_free[it->tx_nfree++] = (uint16_t)(NX_INI_SRP_TX_BUFS - 1 - i);
-	for (uint32_t i = 0; i < NX_INI_SRP_RX_BUFS; i++)
-		if (post_recv(it, i) != NX_OK)
-			return false;
-	nx_rdma_cq_arm(it->cq);
-	return true;
+	return it->slots != NULL && nx_ini_rdma_setup(&it->ch, dev);
 }
 
 static bool config_ok(struct nx_ini_srp_config *cfg)
@@ -740,8 +626,8 @@ int nx_ini_srp_connect(struct nx_rdma_dev *dev, uint32_t dst_ipv4,
 	memcpy(req.iport, it->cfg.iport, NX_SRP_PORT_ID_LEN);
 	memcpy(req.tport, it->cfg.tport, NX_SRP_PORT_ID_LEN);
 	(void)nx_srp_login_req_cm_encode(&req, priv);
-	rc = nx_rdma_cm_connect(dev, dst_ipv4, port, it->qp, priv, sizeof(priv),
-				cm_event, it, &it->id);
+	rc = nx_rdma_cm_connect(dev, dst_ipv4, port, it->ch.qp, priv, sizeof(priv),
+				cm_event, it, &it->ch.id);
 	if (rc != NX_OK) {
 		nx_ini_srp_free(it);
 		return rc;
@@ -762,17 +648,17 @@ const struct nx_srp_login_rej *nx_ini_srp_rej(const struct nx_ini_srp *it)
 
 bool nx_ini_srp_established(const struct nx_ini_srp *it)
 {
-	return it->established;
+	return it->ch.established;
 }
 
 bool nx_ini_srp_ended(const struct nx_ini_srp *it)
 {
-	return it->ended;
+	return it->ch.ended;
 }
 
 bool nx_ini_srp_is_dead(const struct nx_ini_srp *it)
 {
-	return it->ended || it->closing;
+	return it->ch.ended || it->ch.closing;
 }
 
 uint32_t nx_ini_srp_credits(const struct nx_ini_srp *it)
@@ -794,25 +680,16 @@ void nx_ini_srp_free(struct nx_ini_srp *it)
 {
 	if (it == NULL)
 		return;
-	if (it->id != NULL)
-		nx_rdma_cm_id_free(it->id);
-	it->id = NULL;
-	nx_rdma_qp_free(it->qp);
-	it->qp = NULL;
-	if (it->slots != NULL && !it->ended) {
-		it->ended = true;
+	nx_ini_rdma_free_qp(&it->ch);
+	if (it->slots != NULL && !it->ch.ended) {
+		it->ch.ended = true;
 		fail_all(it, NX_INI_ECONNRESET);
 	}
-	nx_rdma_cq_free(it->cq);
 	if (it->slots != NULL)
 		for (unsigned i = 0; i < NX_INI_SRP_SLOTS; i++)
 			if (it->slots[i].kind != SL_FREE)
 				slot_release(it, &it->slots[i]);
-	nx_rdma_dereg_mr(it->rx_mr);
-	nx_rdma_dereg_mr(it->tx_mr);
-	nx_rdma_pd_free(it->pd);
-	nx_free(it->rx);
-	nx_free(it->tx);
+	nx_ini_rdma_free(&it->ch);
 	nx_free(it->slots);
 	nx_free(it);
 }

@@ -88,6 +88,22 @@ static void serve_r2ts(struct nx_conf_sess *s, uint32_t itt,
 	NX_EXPECT_EQ("SCSI status", rec_a.bhs[at][3], 0);
 }
 
+/* Fills w (len bytes) with pattern `seed` and writes it at LBA_BASE by
+ * a raw WRITE(10): `unsolicited` bytes as unsolicited Data-Out (TTT
+ * FFFFFFFFh), the rest as the R2Ts ask (serve_r2ts).  Returns the ITT. */
+static uint32_t write_by_r2ts(struct nx_conf_sess *s, uint8_t *w, uint32_t len,
+			      uint32_t bs, uint8_t seed, uint32_t unsolicited)
+{
+	uint32_t itt;
+
+	nx_conf_pattern(w, len, LBA_BASE, seed);
+	itt = raw_write(s, len, bs, unsolicited > 0);
+	if (unsolicited > 0)
+		send_data_out(s, itt, 0xffffffffu, w, 0, unsolicited);
+	serve_r2ts(s, itt, w, unsolicited, len);
+	return itt;
+}
+
 static void expect_medium(struct nx_conf_sess *s, const uint8_t *w,
 			  uint32_t len, uint32_t bs)
 {
@@ -99,6 +115,21 @@ static void expect_medium(struct nx_conf_sess *s, const uint8_t *w,
 	free(rd);
 }
 
+/* READ(10) of len bytes at LBA_BASE with every PDU recorded in rec_a;
+ * GOOD. */
+static void read_recorded(struct nx_conf_sess *s, uint8_t *d, uint32_t len,
+			  uint32_t bs)
+{
+	uint8_t cdb[10] = { 0x28 };
+	struct nx_conf_result r;
+
+	nx_put_be32(cdb + 2, LBA_BASE);
+	nx_put_be16(cdb + 7, (uint16_t)(len / bs));
+	rec_start(s, &rec_a, 0);
+	nx_conf_scsi(s, cdb, NX_INI_DIR_READ, d, len, &r);
+	NX_EXPECT_GOOD(&r);
+}
+
 /* InitialR2T=Yes, ImmediateData=No: nothing may be sent before the first
  * R2T, which asks for the whole (short) write from offset 0. */
 static void test_r2t_initial_r2t_yes(void **state)
@@ -107,13 +138,11 @@ static void test_r2t_initial_r2t_yes(void **state)
 	static uint8_t w[4096];
 	struct nx_conf_sess *s = login_with(true, false, 65536, 262144);
 	const struct nx_ini_params *p = nx_ini_conn_params(nx_conf_conn(s));
-	uint32_t bs = block_size(s), itt;
+	uint32_t bs = block_size(s);
 
 	NX_EXPECT_TRUE("InitialR2T=Yes (OR: Yes wins)", p->initial_r2t);
 	NX_EXPECT_TRUE("ImmediateData=No (AND: No wins)", !p->immediate_data);
-	nx_conf_pattern(w, sizeof(w), LBA_BASE, 0x21);
-	itt = raw_write(s, sizeof(w), bs, false);
-	serve_r2ts(s, itt, w, 0, sizeof(w));
+	write_by_r2ts(s, w, sizeof(w), bs, 0x21, 0);
 	expect_medium(s, w, sizeof(w), bs);
 	nx_conf_logout(s);
 }
@@ -130,9 +159,7 @@ static void test_r2t_max_burst_split(void **state)
 
 	NX_EXPECT_TRUE("MaxBurstLength <= 8192 (min of both)",
 		       p->max_burst_length <= 8192);
-	nx_conf_pattern(w, sizeof(w), LBA_BASE, 0x22);
-	itt = raw_write(s, sizeof(w), bs, false);
-	serve_r2ts(s, itt, w, 0, sizeof(w));
+	itt = write_by_r2ts(s, w, sizeof(w), bs, 0x22, 0);
 	NX_EXPECT_TRUE("at least 4 R2Ts",
 		       rec_find(&rec_a, 0x31, itt, 3) >= 0);
 	expect_medium(s, w, sizeof(w), bs);
@@ -148,16 +175,13 @@ static void test_r2t_after_unsolicited_burst(void **state)
 	static uint8_t w[16384];
 	struct nx_conf_sess *s = login_with(false, false, 8192, 262144);
 	const struct nx_ini_params *p = nx_ini_conn_params(nx_conf_conn(s));
-	uint32_t bs = block_size(s), itt, fbl = p->first_burst_length;
+	uint32_t bs = block_size(s), fbl = p->first_burst_length;
 
 	if (p->initial_r2t)
 		NX_SKIP("target requires InitialR2T=Yes");
 	if (fbl == 0 || fbl >= sizeof(w) || fbl % bs != 0)
 		NX_SKIP("FirstBurstLength %u not usable here", fbl);
-	nx_conf_pattern(w, sizeof(w), LBA_BASE, 0x23);
-	itt = raw_write(s, sizeof(w), bs, true);
-	send_data_out(s, itt, 0xffffffffu, w, 0, fbl);
-	serve_r2ts(s, itt, w, fbl, sizeof(w));
+	write_by_r2ts(s, w, sizeof(w), bs, 0x23, fbl);
 	expect_medium(s, w, sizeof(w), bs);
 	nx_conf_logout(s);
 }
@@ -171,8 +195,6 @@ static void test_data_in_sequence(void **state)
 	static uint8_t d[65536];
 	struct nx_ini_config cfg;
 	struct nx_conf_sess *s;
-	struct nx_conf_result r;
-	uint8_t cdb[10] = { 0x28 };
 	uint32_t bs, off = 0, sn = 0;
 	int last = -1;
 
@@ -182,11 +204,7 @@ static void test_data_in_sequence(void **state)
 	s = nx_conf_login_cfg(&cfg);
 	nx_conf_clear_ua(s);
 	bs = block_size(s);
-	nx_put_be32(cdb + 2, LBA_BASE);
-	nx_put_be16(cdb + 7, (uint16_t)(sizeof(d) / bs));
-	rec_start(s, &rec_a, 0);
-	nx_conf_scsi(s, cdb, NX_INI_DIR_READ, d, sizeof(d), &r);
-	NX_EXPECT_GOOD(&r);
+	read_recorded(s, d, sizeof(d), bs);
 	for (int i; (i = rec_find(&rec_a, 0x25, 0, sn)) >= 0; sn++) {
 		const uint8_t *b = rec_a.bhs[i];
 
@@ -216,18 +234,12 @@ static void test_data_in_status_sbit(void **state)
 	NX_SKIP_IF_ISER("RFC 7145 7.3.5: no Data-In PDU, read data arrives by RDMA WRITE");
 	static uint8_t d[8192];
 	struct nx_conf_sess *s = nx_conf_login(0);
-	struct nx_conf_result r;
-	uint8_t cdb[10] = { 0x28 };
 	uint32_t bs;
 	int i, last = -1;
 
 	nx_conf_clear_ua(s);
 	bs = block_size(s);
-	nx_put_be32(cdb + 2, LBA_BASE);
-	nx_put_be16(cdb + 7, (uint16_t)(sizeof(d) / bs));
-	rec_start(s, &rec_a, 0);
-	nx_conf_scsi(s, cdb, NX_INI_DIR_READ, d, sizeof(d), &r);
-	NX_EXPECT_GOOD(&r);
+	read_recorded(s, d, sizeof(d), bs);
 	for (unsigned k = 0; (i = rec_find(&rec_a, 0x25, 0, k)) >= 0; k++)
 		last = i;
 	assert_true(last >= 0);

@@ -60,6 +60,50 @@ static void clear_aca(struct nx_conf_sess *s)
 		     NX_INI_TMF_RSP_COMPLETE);
 }
 
+static void logout2(struct nx_conf_sess *a, struct nx_conf_sess *b)
+{
+	nx_conf_logout(a);
+	nx_conf_logout(b);
+}
+
+/* The end of a two-nexus test that changed QERR: restore it, drop B's
+ * 2Ah/01h and log both out. */
+static void qerr_restore(struct nx_conf_sess *a, struct nx_conf_sess *b,
+			 uint8_t qerr)
+{
+	s5_set_control(a, S5_QERR, qerr);
+	nx_conf_clear_ua(b);
+	logout2(a, b);
+}
+
+/* B's ORDERED command t still waits behind its held write h; aborting
+ * the write lets it complete GOOD. */
+static void release_held(struct nx_conf_sess *b, const struct s5_held *hb,
+			 struct nx_conf_async *tb)
+{
+	struct nx_conf_result r;
+
+	nx_conf_poll(200);
+	NX_EXPECT_TRUE("B's ORDERED command still waits", !tb->done);
+	NX_EXPECT_EQ("ABORT TASK (B's held write)",
+		     s5_tmf_ref(b, NX_INI_TMF_ABORT_TASK, hb->itt, hb->cmdsn),
+		     NX_INI_TMF_RSP_COMPLETE);
+	nx_conf_wait(b, tb, &r);
+	NX_EXPECT_GOOD(&r);
+}
+
+/* Neither the ORDERED command t nor the held write h of s got an answer
+ * (aborted silently); the initiator forgets t. */
+static void expect_silent_abort(struct nx_conf_sess *s, struct nx_conf_async *t,
+				const struct s5_held *h, const char *cmd_label,
+				const char *write_label)
+{
+	nx_conf_poll(500);
+	NX_EXPECT_TRUE(cmd_label, !t->done);
+	NX_EXPECT_TRUE(write_label, !nx_conf_saw_itt(s, h->itt));
+	nx_ini_cancel(nx_conf_ini(s), t->cmd.itt);
+}
+
 /* ---- ACA ------------------------------------------------------------------ */
 
 /* SAM-5 5.2, SPC-4 6.6.2: with NORMACA=1 the NACA bit is accepted: a
@@ -153,8 +197,7 @@ static void test_aca_other_nexus_busy(void **state)
 		   false, S5_STATUS_BUSY);
 	clear_aca(a);
 	expect_tur(b, "B after CLEAR ACA", NX_INI_ATTR_SIMPLE, false, 0x00);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	logout2(a, b);
 }
 
 /* SAM-5 5.9.2.4: another I_T nexus's new command with NACA=1, or with the
@@ -171,8 +214,7 @@ static void test_aca_other_nexus_aca_active(void **state)
 	expect_tur(a, "A still faulted", NX_INI_ATTR_SIMPLE, false,
 		   S5_STATUS_ACA_ACTIVE);
 	clear_aca(a);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	logout2(a, b);
 }
 
 /* SAM-5 7.4: CLEAR ACA from the faulted I_T nexus: FUNCTION COMPLETE and
@@ -187,8 +229,7 @@ static void test_aca_clear_aca(void **state)
 	expect_tur(a, "A after CLEAR ACA", NX_INI_ATTR_SIMPLE, false, 0x00);
 	expect_tur(b, "B after CLEAR ACA", NX_INI_ATTR_SIMPLE, false, 0x00);
 	clear_aca(a);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	logout2(a, b);
 }
 
 /* SAM-5 7.4: only the faulted I_T nexus clears the condition: CLEAR ACA
@@ -209,8 +250,7 @@ static void test_aca_clear_aca_other_nexus(void **state)
 	expect_tur(b, "B still kept out", NX_INI_ATTR_SIMPLE, false,
 		   S5_STATUS_BUSY);
 	clear_aca(a);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	logout2(a, b);
 }
 
 /* SAM-5 5.9.2.2: a command with the ACA attribute that ends with CHECK
@@ -254,8 +294,7 @@ static void test_aca_lu_reset_clears(void **state)
 	NX_EXPECT_UA(&r, 0x29, 0x03);
 	expect_tur(a, "A after the UA", NX_INI_ATTR_SIMPLE, false, 0x00);
 	nx_conf_clear_ua(b);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	logout2(a, b);
 }
 
 /* SAM-5 5.9.2.5, 6.3.4: the faulted I_T nexus's loss (connection dropped,
@@ -287,7 +326,6 @@ static void test_aca_held_tasks_survive(void **state)
 {
 	struct nx_conf_sess *a = aca_login(0), *b = s5_login(1);
 	struct nx_conf_async tb;
-	struct nx_conf_result r;
 	struct s5_held hb;
 	uint8_t qerr = s5_set_control(a, S5_QERR, 0x00);
 
@@ -296,17 +334,8 @@ static void test_aca_held_tasks_survive(void **state)
 	s5_submit_ordered(b, &tb);
 	aca_fault(a);
 	clear_aca(a);
-	nx_conf_poll(200);
-	NX_EXPECT_TRUE("B's ORDERED command still waits", !tb.done);
-	NX_EXPECT_EQ("ABORT TASK (B's held write)",
-		     s5_tmf_ref(b, NX_INI_TMF_ABORT_TASK, hb.itt, hb.cmdsn),
-		     NX_INI_TMF_RSP_COMPLETE);
-	nx_conf_wait(b, &tb, &r);
-	NX_EXPECT_GOOD(&r);
-	s5_set_control(a, S5_QERR, qerr);
-	nx_conf_clear_ua(b);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	release_held(b, &hb, &tb);
+	qerr_restore(a, b, qerr);
 }
 
 /* ---- QErr (SPC-4 7.5.8 table 460) ---------------------------------------- */
@@ -341,10 +370,7 @@ static void test_qerr_01_tas1(void **state)
 	expect_tur(b, "B: no unit attention", NX_INI_ATTR_SIMPLE, false, 0x00);
 	expect_tur(a, "A: no unit attention", NX_INI_ATTR_SIMPLE, false, 0x00);
 	s5_set_control(a, S5_TAS, tas);
-	s5_set_control(a, S5_QERR, qerr);
-	nx_conf_clear_ua(b);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	qerr_restore(a, b, qerr);
 }
 
 /* QERR 01b, TAS=0: another I_T nexus's tasks vanish without a response
@@ -360,19 +386,13 @@ static void test_qerr_01_tas0(void **state)
 	struct s5_held hb;
 
 	qerr_scene(a, b, &hb, &tb);
-	nx_conf_poll(500);
-	NX_EXPECT_TRUE("no response to B's ORDERED command", !tb.done);
-	NX_EXPECT_TRUE("no response to B's held write",
-		       !nx_conf_saw_itt(b, hb.itt));
-	nx_ini_cancel(nx_conf_ini(b), tb.cmd.itt);
+	expect_silent_abort(b, &tb, &hb, "no response to B's ORDERED command",
+			    "no response to B's held write");
 	s5_tur(b, NX_INI_ATTR_SIMPLE, false, &r);
 	NX_EXPECT_UA(&r, 0x2f, 0x00);
 	expect_tur(a, "A: no unit attention", NX_INI_ATTR_SIMPLE, false, 0x00);
 	s5_set_control(a, S5_TAS, tas);
-	s5_set_control(a, S5_QERR, qerr);
-	nx_conf_clear_ua(b);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	qerr_restore(a, b, qerr);
 }
 
 /* QERR 11b: only the faulted I_T nexus's tasks are aborted (silently);
@@ -391,11 +411,8 @@ static void test_qerr_11(void **state)
 	s5_hold(b, NX_INI_ATTR_SIMPLE, &hb);
 	nx_conf_watch(a);
 	s5_fault(a, false, NX_INI_ATTR_HEAD_OF_QUEUE);
-	nx_conf_poll(500);
-	NX_EXPECT_TRUE("no response to A's ORDERED command", !ta.done);
-	NX_EXPECT_TRUE("no response to A's held write",
-		       !nx_conf_saw_itt(a, ha.itt));
-	nx_ini_cancel(nx_conf_ini(a), ta.cmd.itt);
+	expect_silent_abort(a, &ta, &ha, "no response to A's ORDERED command",
+			    "no response to A's held write");
 	NX_EXPECT_EQ("QUERY TASK (B's held write)",
 		     s5_tmf_ref(b, NX_INI_TMF_QUERY_TASK, hb.itt, hb.cmdsn),
 		     NX_INI_TMF_RSP_SUCCEEDED);
@@ -404,10 +421,7 @@ static void test_qerr_11(void **state)
 		     NX_INI_TMF_RSP_COMPLETE);
 	s5_tur(b, NX_INI_ATTR_SIMPLE, false, &r);
 	NX_EXPECT_GOOD(&r);
-	s5_set_control(a, S5_QERR, qerr);
-	nx_conf_clear_ua(b);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	qerr_restore(a, b, qerr);
 }
 
 /* QERR 00b: a CHECK CONDITION aborts nothing else: B's held write stays
@@ -417,21 +431,11 @@ static void test_qerr_00(void **state)
 	struct nx_conf_sess *a = s5_login(0), *b = s5_login(1);
 	uint8_t qerr = s5_set_control(a, S5_QERR, 0x00);
 	struct nx_conf_async tb;
-	struct nx_conf_result r;
 	struct s5_held hb;
 
 	qerr_scene(a, b, &hb, &tb);
-	nx_conf_poll(200);
-	NX_EXPECT_TRUE("B's ORDERED command still waits", !tb.done);
-	NX_EXPECT_EQ("ABORT TASK (B's held write)",
-		     s5_tmf_ref(b, NX_INI_TMF_ABORT_TASK, hb.itt, hb.cmdsn),
-		     NX_INI_TMF_RSP_COMPLETE);
-	nx_conf_wait(b, &tb, &r);
-	NX_EXPECT_GOOD(&r);
-	s5_set_control(a, S5_QERR, qerr);
-	nx_conf_clear_ua(b);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	release_held(b, &hb, &tb);
+	qerr_restore(a, b, qerr);
 }
 
 /* MODE SELECT of a reserved value: QERR 10b, UA_INTLCK_CTRL 01b (SPC-4
@@ -471,6 +475,16 @@ static void test_control_reserved_codes(void **state)
 
 /* ---- UA_INTLCK_CTRL (SPC-4 7.5.8 table 461) -------------------------------- */
 
+/* The end of a UA_INTLCK_CTRL test: restore it, drain B's unit
+ * attentions (the change made 2Ah/01h) and log both out. */
+static void ua_intlck_restore(struct nx_conf_sess *a, struct nx_conf_sess *b,
+			      uint8_t old)
+{
+	s5_set_control(a, S5_UA_INTLCK, old);
+	s5_drain_ua(b);
+	logout2(a, b);
+}
+
 /* 00b: a unit attention is cleared when a CHECK CONDITION reports it,
  * and BUSY leaves no unit attention behind. */
 static void test_ua_intlck_00(void **state)
@@ -492,10 +506,7 @@ static void test_ua_intlck_00(void **state)
 	NX_EXPECT_UA(&r, 0x2a, 0x01);
 	expect_tur(b, "B: 2Ah/01h was cleared", NX_INI_ATTR_SIMPLE, false, 0x00);
 	s5_set_control(a, S5_TAS, tas);
-	s5_set_control(a, S5_UA_INTLCK, old);
-	s5_drain_ua(b);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	ua_intlck_restore(a, b, old);
 }
 
 /* 10b: a unit attention reported with CHECK CONDITION stays pending (the
@@ -518,10 +529,7 @@ static void test_ua_intlck_10(void **state)
 	NX_EXPECT_EQ("REQUEST SENSE ASC", d[12], 0x2a);
 	NX_EXPECT_EQ("REQUEST SENSE ASCQ", d[13], 0x01);
 	expect_tur(b, "B after REQUEST SENSE", NX_INI_ATTR_SIMPLE, false, 0x00);
-	s5_set_control(a, S5_UA_INTLCK, old);
-	s5_drain_ua(b);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	ua_intlck_restore(a, b, old);
 }
 
 /* 11b: BUSY leaves UNIT ATTENTION 2Ch/07h PREVIOUS BUSY STATUS, once for
@@ -545,10 +553,7 @@ static void test_ua_intlck_11_previous_busy(void **state)
 	s5_drain_ua(b);
 	expect_tur(b, "B: only one PREVIOUS BUSY STATUS", NX_INI_ATTR_SIMPLE,
 		   false, 0x00);
-	s5_set_control(a, S5_UA_INTLCK, old);
-	s5_drain_ua(b);
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	ua_intlck_restore(a, b, old);
 }
 
 static const struct nx_conf_test tests[] = {

@@ -1,5 +1,5 @@
 /*
- * sam5_util.h - helpers the SAM-5 exception-handling tests share (aca.c):
+ * sam5_util.h - helpers the SAM-5 exception-handling tests share (aca.c, tmf.c):
  * commands with a task attribute and the NACA bit, a task held in the
  * task set (a raw WRITE whose Data-Out never comes), TMFs on the LU under
  * test, unit attentions drained through REQUEST SENSE (which clears them

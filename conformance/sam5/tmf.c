@@ -12,69 +12,19 @@
  * since the initiator library owns that one, its completion status is
  * observable: that is how TASK ABORTED is checked.
  */
-#include "../lib/nx_conf.h"
-#include "../../core/nx_wire.h"
+#include "sam5_util.h"
 
-#define MS_MAX 512
+#define MS_MAX S5_MS_MAX
 
 static const uint8_t tur[6] = { 0 };
 
-struct held {
-	uint32_t itt, cmdsn;
-};
 
-static struct nx_conf_sess *login_clear(unsigned ini)
+/* WRITE(10) of 1 block at LBA 8 sent raw (SIMPLE); returns once the R2T
+ * came. */
+static void hold_write(struct nx_conf_sess *s, struct s5_held *h)
 {
-	struct nx_conf_sess *s = nx_conf_login(ini);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
-/* WRITE(10) of 1 block at LBA 8 sent raw; returns once the R2T came. */
-static void hold_write(struct nx_conf_sess *s, struct held *h)
-{
-	struct nx_ini_session *is;
-	static struct nx_conf_pdu p;
-	uint8_t bhs[48];
-	uint32_t bs;
-
 	NX_SKIP_IF_ISER("RFC 7145 7.3.6: the target RDMA-READs write data at once, a write cannot be held waiting for Data-Out");
-	NX_SKIP_IF_SRP("SRP 5.4: the target RDMA-READs write data at once, a write cannot be held waiting for Data-Out");
-	is = nx_conf_ini(s);
-	nx_conf_capacity(s, NULL, &bs);
-	h->itt = nx_conf_raw_itt(s);
-	h->cmdsn = nx_ini_session_take_cmdsn(is);
-	memset(bhs, 0, sizeof(bhs));
-	bhs[0] = 0x01;
-	bhs[1] = 0x80 | 0x20 | 0x01;               /* F, W, SIMPLE */
-	nx_put_be64(bhs + 8, nx_ini_lun(nx_conf_lun()));
-	nx_put_be32(bhs + 16, h->itt);
-	nx_put_be32(bhs + 20, bs);                 /* EDTL */
-	nx_put_be32(bhs + 24, h->cmdsn);
-	nx_put_be32(bhs + 28, nx_ini_conn_exp_statsn(nx_conf_conn(s)));
-	bhs[32] = 0x2a;
-	nx_put_be32(bhs + 34, 8);
-	nx_put_be16(bhs + 39, 1);
-	nx_conf_capture(s, 0x31);
-	nx_conf_send_pdu(s, bhs, NULL, 0);
-	if (nx_conf_expect_pdu(s, &p) != 0)
-		NX_SKIP("no R2T for a write without immediate data (InitialR2T=No?)");
-	NX_EXPECT_EQ("R2T ITT", nx_get_be32(p.bhs + 16), h->itt);
-}
-
-/* An ORDERED TEST UNIT READY submitted behind a held task: it must not
- * complete while the held task is in the task set. */
-static void submit_ordered(struct nx_conf_sess *s, struct nx_conf_async *a)
-{
-	struct nx_conf_cmd c = {
-		.lun_field = nx_ini_lun(nx_conf_lun()), .cdb = tur,
-		.attr = NX_INI_ATTR_ORDERED, .dir = NX_INI_DIR_NONE,
-	};
-
-	assert_int_equal(nx_conf_submit(s, &c, a), 0);
-	nx_conf_poll(200);
-	NX_EXPECT_TRUE("ORDERED command waits behind the held task", !a->done);
+	s5_hold(s, NX_INI_ATTR_SIMPLE, h);
 }
 
 /* Any TMF; ref_itt/ref_cmdsn for ABORT TASK / QUERY TASK. */
@@ -86,11 +36,6 @@ static uint8_t tmf(struct nx_conf_sess *s, uint8_t fn, uint64_t lun,
 	assert_int_equal(nx_conf_tmf_ex(s, fn, nx_ini_lun(lun), ref_itt,
 					ref_cmdsn, &rsp), 0);
 	return rsp;
-}
-
-static uint8_t tmf_lu(struct nx_conf_sess *s, uint8_t fn)
-{
-	return tmf(s, fn, nx_conf_lun(), 0xffffffff, 0);
 }
 
 static void skip_if_tmf_unsupported(uint8_t rsp, const char *what)
@@ -145,20 +90,42 @@ static bool set_tas(struct nx_conf_sess *s, bool on)
 	return was;
 }
 
+/* A's write held in the task set with an ORDERED command behind it. */
+static void hold_scene(struct nx_conf_sess *a, struct s5_held *ha,
+		       struct nx_conf_async *ta)
+{
+	nx_conf_clear_ua(a);
+	hold_write(a, ha);
+	s5_submit_ordered(a, ta);
+}
+
+/* TAS back to what it was (`was`, the test set `set`) and both nexuses
+ * logged out; A's 2Ah/01h from the change is cleared. */
+static void tas_restore(struct nx_conf_sess *a, struct nx_conf_sess *b,
+			bool was, bool set)
+{
+	if (was != set) {
+		set_tas(b, was);
+		nx_conf_clear_ua(a);
+	}
+	nx_conf_logout(a);
+	nx_conf_logout(b);
+}
+
 /* SAM-5 7.3: ABORT TASK SET aborts the tasks of the requesting I_T
  * nexus only: another nexus's held task stays (its ORDERED command keeps
  * waiting and later completes GOOD), and no unit attention results. */
 static void test_tmf_abort_task_set_own_nexus_only(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
-	struct held ha, hb;
+	struct nx_conf_sess *a = s5_login(0), *b = s5_login(1);
+	struct s5_held ha, hb;
 	struct nx_conf_async tb;
 	struct nx_conf_result r;
 
 	hold_write(a, &ha);
 	hold_write(b, &hb);
-	submit_ordered(b, &tb);
-	NX_EXPECT_EQ("ABORT TASK SET (A)", tmf_lu(a, NX_INI_TMF_ABORT_TASK_SET),
+	s5_submit_ordered(b, &tb);
+	NX_EXPECT_EQ("ABORT TASK SET (A)", s5_tmf(a, NX_INI_TMF_ABORT_TASK_SET),
 		     NX_INI_TMF_RSP_COMPLETE);
 	nx_conf_poll(200);
 	NX_EXPECT_TRUE("B's ORDERED command still waits (B's task survived)",
@@ -179,8 +146,8 @@ static void test_tmf_abort_task_set_own_nexus_only(void **state)
  * COMPLETE (0) - also once the task was aborted. */
 static void test_tmf_query_task(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
-	struct held h;
+	struct nx_conf_sess *s = s5_login(0);
+	struct s5_held h;
 	uint8_t rsp;
 
 	hold_write(s, &h);
@@ -205,22 +172,22 @@ static void test_tmf_query_task(void **state)
  * COMPLETE (0) with none - another nexus's tasks do not count. */
 static void test_tmf_query_task_set(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
-	struct held ha, hb;
+	struct nx_conf_sess *a = s5_login(0), *b = s5_login(1);
+	struct s5_held ha, hb;
 	uint8_t rsp;
 
-	rsp = tmf_lu(a, NX_INI_TMF_QUERY_TASK_SET);
+	rsp = s5_tmf(a, NX_INI_TMF_QUERY_TASK_SET);
 	skip_if_tmf_unsupported(rsp, "QUERY TASK SET");
 	NX_EXPECT_EQ("QUERY TASK SET (empty)", rsp, NX_INI_TMF_RSP_COMPLETE);
 	hold_write(b, &hb);
 	NX_EXPECT_EQ("QUERY TASK SET (only B's task)",
-		     tmf_lu(a, NX_INI_TMF_QUERY_TASK_SET), NX_INI_TMF_RSP_COMPLETE);
+		     s5_tmf(a, NX_INI_TMF_QUERY_TASK_SET), NX_INI_TMF_RSP_COMPLETE);
 	hold_write(a, &ha);
 	NX_EXPECT_EQ("QUERY TASK SET (A's task)",
-		     tmf_lu(a, NX_INI_TMF_QUERY_TASK_SET), NX_INI_TMF_RSP_SUCCEEDED);
-	NX_EXPECT_EQ("ABORT TASK SET (A)", tmf_lu(a, NX_INI_TMF_ABORT_TASK_SET),
+		     s5_tmf(a, NX_INI_TMF_QUERY_TASK_SET), NX_INI_TMF_RSP_SUCCEEDED);
+	NX_EXPECT_EQ("ABORT TASK SET (A)", s5_tmf(a, NX_INI_TMF_ABORT_TASK_SET),
 		     NX_INI_TMF_RSP_COMPLETE);
-	NX_EXPECT_EQ("ABORT TASK SET (B)", tmf_lu(b, NX_INI_TMF_ABORT_TASK_SET),
+	NX_EXPECT_EQ("ABORT TASK SET (B)", s5_tmf(b, NX_INI_TMF_ABORT_TASK_SET),
 		     NX_INI_TMF_RSP_COMPLETE);
 	nx_conf_logout(a);
 	nx_conf_logout(b);
@@ -232,14 +199,14 @@ static void test_tmf_query_task_set(void **state)
 static void test_tmf_query_async_event(void **state)
 {
 	struct nx_conf_sess *s = nx_conf_login(0);
-	uint8_t rsp = tmf_lu(s, NX_INI_TMF_QUERY_ASYNC_EVENT);
+	uint8_t rsp = s5_tmf(s, NX_INI_TMF_QUERY_ASYNC_EVENT);
 
 	skip_if_tmf_unsupported(rsp, "QUERY ASYNCHRONOUS EVENT");
 	NX_EXPECT_EQ("QUERY ASYNCHRONOUS EVENT (UA pending)", rsp,
 		     NX_INI_TMF_RSP_SUCCEEDED);
 	nx_conf_clear_ua(s);
 	NX_EXPECT_EQ("QUERY ASYNCHRONOUS EVENT (nothing pending)",
-		     tmf_lu(s, NX_INI_TMF_QUERY_ASYNC_EVENT), NX_INI_TMF_RSP_COMPLETE);
+		     s5_tmf(s, NX_INI_TMF_QUERY_ASYNC_EVENT), NX_INI_TMF_RSP_COMPLETE);
 	nx_conf_logout(s);
 }
 
@@ -248,45 +215,36 @@ static void test_tmf_query_async_event(void **state)
  * (COMMANDS CLEARED BY ANOTHER INITIATOR is for TAS=0). */
 static void test_tmf_clear_task_set_tas1(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
+	struct nx_conf_sess *a = s5_login(0), *b = s5_login(1);
 	struct nx_conf_async ta;
 	struct nx_conf_result r;
-	struct held ha;
+	struct s5_held ha;
 	bool was = set_tas(b, true);
 
-	nx_conf_clear_ua(a);
-	hold_write(a, &ha);
-	submit_ordered(a, &ta);
+	hold_scene(a, &ha, &ta);
 	nx_conf_watch(a);
-	NX_EXPECT_EQ("CLEAR TASK SET (B)", tmf_lu(b, NX_INI_TMF_CLEAR_TASK_SET),
+	NX_EXPECT_EQ("CLEAR TASK SET (B)", s5_tmf(b, NX_INI_TMF_CLEAR_TASK_SET),
 		     NX_INI_TMF_RSP_COMPLETE);
 	nx_conf_wait(a, &ta, &r);
 	NX_EXPECT_STATUS(&r, 0x40);
 	NX_EXPECT_TRUE("A's held write answered too", nx_conf_saw_itt(a, ha.itt));
 	expect_tur(a, "A after CLEAR TASK SET (TAS=1)", 0, 0);
 	expect_tur(b, "B", 0, 0);
-	if (!was) {
-		set_tas(b, false);
-		nx_conf_clear_ua(a);
-	}
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	tas_restore(a, b, was, true);
 }
 
 /* SAM-5 7.5 with TAS=0: A's tasks vanish without a response, and A gets
  * UNIT ATTENTION 2Fh/00h COMMANDS CLEARED BY ANOTHER INITIATOR; B none. */
 static void test_tmf_clear_task_set_tas0(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
+	struct nx_conf_sess *a = s5_login(0), *b = s5_login(1);
 	struct nx_conf_async ta;
-	struct held ha;
+	struct s5_held ha;
 	bool was = set_tas(b, false);
 
-	nx_conf_clear_ua(a);
-	hold_write(a, &ha);
-	submit_ordered(a, &ta);
+	hold_scene(a, &ha, &ta);
 	nx_conf_watch(a);
-	NX_EXPECT_EQ("CLEAR TASK SET (B)", tmf_lu(b, NX_INI_TMF_CLEAR_TASK_SET),
+	NX_EXPECT_EQ("CLEAR TASK SET (B)", s5_tmf(b, NX_INI_TMF_CLEAR_TASK_SET),
 		     NX_INI_TMF_RSP_COMPLETE);
 	nx_conf_poll(500);
 	NX_EXPECT_TRUE("no response to A's ORDERED command", !ta.done);
@@ -295,46 +253,34 @@ static void test_tmf_clear_task_set_tas0(void **state)
 	expect_tur(a, "A after CLEAR TASK SET (TAS=0)", 0x2f, 0x00);
 	expect_tur(a, "A again", 0, 0);
 	expect_tur(b, "B", 0, 0);
-	if (was) {
-		set_tas(b, true);
-		nx_conf_clear_ua(a);
-	}
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	tas_restore(a, b, was, false);
 }
 
 /* SAM-5 7.7, 5.6 (TAS=1): LOGICAL UNIT RESET from B ends A's tasks with
  * TASK ABORTED and leaves 29h/03h for both nexuses. */
 static void test_tmf_lu_reset_task_aborted(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
+	struct nx_conf_sess *a = s5_login(0), *b = s5_login(1);
 	struct nx_conf_async ta;
 	struct nx_conf_result r;
-	struct held ha;
+	struct s5_held ha;
 	bool was = set_tas(b, true);
 
-	nx_conf_clear_ua(a);
-	hold_write(a, &ha);
-	submit_ordered(a, &ta);
+	hold_scene(a, &ha, &ta);
 	NX_EXPECT_EQ("LOGICAL UNIT RESET (B)",
-		     tmf_lu(b, NX_INI_TMF_LOGICAL_UNIT_RESET), NX_INI_TMF_RSP_COMPLETE);
+		     s5_tmf(b, NX_INI_TMF_LOGICAL_UNIT_RESET), NX_INI_TMF_RSP_COMPLETE);
 	nx_conf_wait(a, &ta, &r);
 	NX_EXPECT_STATUS(&r, 0x40);
 	expect_tur(a, "A after LU reset", 0x29, 0x03);
 	expect_tur(b, "B after LU reset", 0x29, 0x03);
-	if (!was) {
-		set_tas(b, false);
-		nx_conf_clear_ua(a);
-	}
-	nx_conf_logout(a);
-	nx_conf_logout(b);
+	tas_restore(a, b, was, true);
 }
 
 /* SAM-5 7.6 and 6.3.4 (I_T nexus loss): I_T NEXUS RESET gives UNIT
  * ATTENTION 29h/07h I_T NEXUS LOSS OCCURRED to that I_T nexus only. */
 static void test_tmf_i_t_nexus_reset_ua(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
+	struct nx_conf_sess *a = s5_login(0), *b = s5_login(1);
 	struct nx_conf_result r;
 	uint8_t rsp = tmf(a, NX_INI_TMF_I_T_NEXUS_RESET, nx_conf_lun(),
 			  0xffffffff, 0);
@@ -361,7 +307,7 @@ static void test_tmf_i_t_nexus_reset_ua(void **state)
  * OCCURRED) are accepted; never 01h (power on) or 07h (nexus loss). */
 static void test_tmf_target_warm_reset_ua(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
+	struct nx_conf_sess *a = s5_login(0), *b = s5_login(1);
 	struct nx_conf_sess *both[2] = { a, b };
 	struct nx_conf_result r;
 	uint8_t rsp = tmf(a, NX_INI_TMF_TARGET_WARM_RESET, 0, 0xffffffff, 0);
@@ -421,7 +367,7 @@ static void tur_lun(struct nx_conf_sess *s, uint64_t lun,
  * I_T_L nexus: it appears on the reset LU, never on another LU. */
 static void test_ua_lu_reset_other_lu_untouched(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
+	struct nx_conf_sess *a = s5_login(0), *b = s5_login(1);
 	struct nx_conf_result r;
 	uint64_t lun = 0;
 
@@ -434,7 +380,7 @@ static void test_ua_lu_reset_other_lu_untouched(void **state)
 	}
 	NX_EXPECT_GOOD(&r);
 	NX_EXPECT_EQ("LOGICAL UNIT RESET",
-		     tmf_lu(a, NX_INI_TMF_LOGICAL_UNIT_RESET), NX_INI_TMF_RSP_COMPLETE);
+		     s5_tmf(a, NX_INI_TMF_LOGICAL_UNIT_RESET), NX_INI_TMF_RSP_COMPLETE);
 	tur_lun(b, lun, &r);
 	NX_EXPECT_GOOD(&r);
 	expect_tur(b, "B on the reset LU", 0x29, 0x03);
@@ -450,7 +396,7 @@ static void test_ua_lu_reset_other_lu_untouched(void **state)
  * (SAM-5 5.14 lets a reset UA replace lower-priority ones). */
 static void test_ua_priority_reset_first(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
+	struct nx_conf_sess *a = s5_login(0), *b = s5_login(1);
 	uint8_t cur[MS_MAX];
 	struct nx_conf_result r;
 	bool was;
@@ -461,7 +407,7 @@ static void test_ua_priority_reset_first(void **state)
 	was = cur[8 + 5] & 0x40;
 	set_tas(a, !was); /* a change: B gets 2Ah/01h pending */
 	NX_EXPECT_EQ("LOGICAL UNIT RESET",
-		     tmf_lu(a, NX_INI_TMF_LOGICAL_UNIT_RESET), NX_INI_TMF_RSP_COMPLETE);
+		     s5_tmf(a, NX_INI_TMF_LOGICAL_UNIT_RESET), NX_INI_TMF_RSP_COMPLETE);
 	expect_tur(b, "B: first UA", 0x29, 0x03);
 	nx_conf_scsi(b, tur, NX_INI_DIR_NONE, NULL, 0, &r);
 	if (r.status != 0x00)
@@ -489,7 +435,7 @@ static void rstmf(struct nx_conf_sess *s, bool repd, uint32_t alloc,
  * REPD=1 the extended data is 16 (0Ch) and starts with the same bits. */
 static void test_rstmf_formats(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = s5_login(0);
 	uint8_t b[16], e[16];
 	struct nx_conf_result r;
 
@@ -509,7 +455,7 @@ static void test_rstmf_formats(void **state)
 /* SPC-4 6.36: ALLOCATION LENGTH below 4: 5/24h/00h. */
 static void test_rstmf_alloc_short(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = s5_login(0);
 	uint8_t d[4];
 	struct nx_conf_result r;
 
@@ -545,7 +491,7 @@ static void test_rstmf_matches_functions(void **state)
 	/* The LU's functions (SPC-4 6.36) against what reaches it: SRP
 	 * codes only five of them. */
 	NX_SKIP_IF_SRP("SRP r16a 6.7 codes 5 of the 9 functions the logical unit reports");
-	s = login_clear(0);
+	s = s5_login(0);
 	rstmf(s, false, sizeof(d), d, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS");
 	NX_EXPECT_GOOD(&r);
@@ -570,7 +516,7 @@ static void test_rstmf_matches_functions(void **state)
  * reassignment not supported" and the session goes on. */
 static void test_tmf_task_reassign_erl0(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = s5_login(0);
 	struct nx_conf_result r;
 
 	NX_SKIP_IF_SRP("TASK REASSIGN is iSCSI's (RFC 7143 11.5.1)");
@@ -587,7 +533,7 @@ static void test_tmf_task_reassign_erl0(void **state)
  * "LUN does not exist" (a target without ACA may say 5). */
 static void test_tmf_clear_aca_absent_lun(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = s5_login(0);
 	uint8_t rsp = tmf(s, NX_INI_TMF_CLEAR_ACA, 4000, 0xffffffff, 0);
 
 	skip_if_tmf_unsupported(rsp, "CLEAR ACA");

@@ -51,6 +51,26 @@ static void write_atomic(struct nx_conf_sess *s, uint64_t lba, uint16_t n,
 		     (void *)(uintptr_t)buf, len, r);
 }
 
+/* WRITE ATOMIC(16) of n blocks of bs bytes (the buffer's content does
+ * not matter to the test); SKIPs when the command is unsupported. */
+static void write_atomic_n(struct nx_conf_sess *s, uint64_t lba, uint32_t n,
+			   uint16_t boundary, uint32_t bs,
+			   struct nx_conf_result *r)
+{
+	uint8_t *buf = sbc_buf((size_t)n * bs);
+
+	write_atomic(s, lba, (uint16_t)n, boundary, buf, n * bs, r);
+	free(buf);
+	NX_SKIP_IF_UNSUPPORTED(r, "WRITE ATOMIC(16)");
+}
+
+/* ILLEGAL REQUEST 24h/00h pointing at CDB byte `byte` bit `bit`. */
+static void expect_invalid_at(const struct nx_conf_result *r, int byte, int bit)
+{
+	NX_EXPECT_INVALID_FIELD_IN_CDB(r);
+	NX_EXPECT_FIELD_POINTER(r, true, byte, bit);
+}
+
 /* SBC-4 6.6.4: a device server with WRITE ATOMIC reports a maximum no
  * larger than MAXIMUM TRANSFER LENGTH; boundary sizes come in pairs. */
 static void test_atomic_block_limits(void **state)
@@ -113,12 +133,8 @@ static void test_atomic_over_maximum(void **state)
 	n = l.max_atomic + unit(l.gran);
 	if (n > 0xffff)
 		NX_SKIP("the 16-bit TRANSFER LENGTH cannot exceed the maximum");
-	uint8_t *buf = sbc_buf((size_t)n * bs);
-	write_atomic(s, 0, (uint16_t)n, 0, buf, n * bs, &r);
-	free(buf);
-	NX_SKIP_IF_UNSUPPORTED(&r, "WRITE ATOMIC(16)");
-	NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
-	NX_EXPECT_FIELD_POINTER(&r, true, 12, 7);
+	write_atomic_n(s, 0, n, 0, bs, &r);
+	expect_invalid_at(&r, 12, 7);
 	nx_conf_logout(s);
 }
 
@@ -135,12 +151,8 @@ static void test_atomic_misaligned(void **state)
 		NX_SKIP("no ATOMIC ALIGNMENT requirement");
 	nx_conf_capacity(s, NULL, &bs);
 	n = unit(l.gran);
-	uint8_t *buf = sbc_buf((size_t)n * bs);
-	write_atomic(s, LBA_BASE + 1, (uint16_t)n, 0, buf, n * bs, &r);
-	free(buf);
-	NX_SKIP_IF_UNSUPPORTED(&r, "WRITE ATOMIC(16)");
-	NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
-	NX_EXPECT_FIELD_POINTER(&r, true, 2, 7);
+	write_atomic_n(s, LBA_BASE + 1, n, 0, bs, &r);
+	expect_invalid_at(&r, 2, 7);
 	nx_conf_logout(s);
 }
 
@@ -156,12 +168,8 @@ static void test_atomic_granularity(void **state)
 	if (l.gran < 2)
 		NX_SKIP("no ATOMIC TRANSFER LENGTH GRANULARITY requirement");
 	nx_conf_capacity(s, NULL, &bs);
-	uint8_t *buf = sbc_buf(bs);
-	write_atomic(s, LBA_BASE, 1, 0, buf, bs, &r);
-	free(buf);
-	NX_SKIP_IF_UNSUPPORTED(&r, "WRITE ATOMIC(16)");
-	NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
-	NX_EXPECT_FIELD_POINTER(&r, true, 12, 7);
+	write_atomic_n(s, LBA_BASE, 1, 0, bs, &r);
+	expect_invalid_at(&r, 12, 7);
 	nx_conf_logout(s);
 }
 
@@ -179,12 +187,8 @@ static void test_atomic_boundary_unsupported(void **state)
 		NX_SKIP("atomic boundaries supported");
 	nx_conf_capacity(s, NULL, &bs);
 	n = unit(l.gran);
-	uint8_t *buf = sbc_buf((size_t)n * bs);
-	write_atomic(s, LBA_BASE, (uint16_t)n, 1, buf, n * bs, &r);
-	free(buf);
-	NX_SKIP_IF_UNSUPPORTED(&r, "WRITE ATOMIC(16)");
-	NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
-	NX_EXPECT_FIELD_POINTER(&r, true, 11, 0);
+	write_atomic_n(s, LBA_BASE, n, 1, bs, &r);
+	expect_invalid_at(&r, 11, 0);
 	nx_conf_logout(s);
 }
 
@@ -201,11 +205,7 @@ static void test_atomic_range(void **state)
 	atomic_limits(s, &l);
 	nx_conf_capacity(s, &blocks, &bs);
 	n = 2 * unit(l.gran);
-	uint8_t *buf = sbc_buf((size_t)n * bs);
-	uint64_t lba = blocks - blocks % unit(l.align);
-	write_atomic(s, lba, (uint16_t)n, 0, buf, n * bs, &r);
-	free(buf);
-	NX_SKIP_IF_UNSUPPORTED(&r, "WRITE ATOMIC(16)");
+	write_atomic_n(s, blocks - blocks % unit(l.align), n, 0, bs, &r);
 	NX_EXPECT_LBA_OOB(&r);
 	write_atomic(s, 0, 0, 0, NULL, 0, &r);
 	NX_EXPECT_GOOD(&r);

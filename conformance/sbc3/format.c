@@ -28,20 +28,10 @@ static void format_unit(struct nx_conf_sess *s, uint32_t lun, uint8_t b1,
 		  (void *)(uintptr_t)p, plen, r);
 }
 
-/* Lets a format run out: TEST UNIT READY until it is no longer NOT
- * READY, FORMAT IN PROGRESS; fails the test if it never ends. */
+/* Lets a format run out (FORMAT IN PROGRESS, 04h/04h). */
 static void wait_format(struct nx_conf_sess *s, uint32_t lun)
 {
-	struct nx_conf_result r;
-
-	for (unsigned i = 0; i < MEDIA_WAIT_ROUNDS; i++) {
-		media_clear_ua(s, lun, &r);
-		if (!(r.status == 0x02 && r.key == SK_NOT_READY &&
-		      r.asc == 0x04 && r.ascq == 0x04))
-			break;
-		nx_conf_poll(16);
-	}
-	NX_EXPECT_GOOD(&r);
+	media_wait_ready(s, lun, 0x04);
 }
 
 /* A session on the LU under test; skips when FORMAT UNIT is absent. */
@@ -226,11 +216,8 @@ static void test_format_write_protected(void **state)
 {
 	struct nx_conf_sess *s = sbc_login();
 	struct nx_conf_result r;
-	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
 
-	if (!media_find_lun(s, MEDIA_READ_ONLY, &lun))
-		NX_SKIP("no write-protected LU on this target");
-	format_unit(s, lun, 0x00, NULL, 0, &r);
+	format_unit(s, media_read_only_lun(s), 0x00, NULL, 0, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "FORMAT UNIT");
 	NX_EXPECT_SENSE(&r, SK_DATA_PROTECT, 0x27, 0x00);
 	nx_conf_logout(s);
@@ -242,17 +229,11 @@ static void test_format_reservation_conflict(void **state)
 {
 	uint32_t bs;
 	struct nx_conf_sess *s = fu_login(&bs), *b = nx_conf_login(1);
-	uint8_t rsv[6] = { 0x16 }, rel[6] = { 0x17 };
 	struct nx_conf_result r, c;
 
-	nx_conf_clear_ua(b);
-	nx_conf_scsi(b, rsv, NX_INI_DIR_NONE, NULL, 0, &r);
-	NX_SKIP_IF_UNSUPPORTED(&r, "RESERVE(6)");
-	NX_EXPECT_GOOD(&r);
+	media_reserve(b);
 	format_unit(s, nx_conf_lun(), 0x00, NULL, 0, &c);
-	nx_conf_scsi(b, rel, NX_INI_DIR_NONE, NULL, 0, &r);
-	NX_EXPECT_STATUS(&c, 0x18);
-	NX_EXPECT_GOOD(&r);
+	media_release_expect_conflict(b, &c);
 	media_tur(s, nx_conf_lun(), &r);
 	NX_EXPECT_GOOD(&r);
 	nx_conf_logout(b);

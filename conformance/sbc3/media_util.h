@@ -1,5 +1,5 @@
 /*
- * media_util.h - helpers of the medium suites (sanitize.c, defect.c,
+ * media_util.h - helpers of the medium suites (sanitize.c, format.c, defect.c,
  * removable.c, physblock.c): commands to any LUN, waiting out a
  * sanitize, finding the LU with a property (removable medium,
  * write-protected) among REPORT LUNS.  Header-only like sbc3_util.h.
@@ -44,20 +44,53 @@ static inline void media_clear_ua(struct nx_conf_sess *s, uint32_t lun,
 	}
 }
 
-/* Lets a sanitize run out: TEST UNIT READY until it is no longer NOT
- * READY, SANITIZE IN PROGRESS (the simulator's clock moves with the
- * polls in between).  Fails the test if the LU stays in it. */
-static inline void media_wait_sanitize(struct nx_conf_sess *s, uint32_t lun)
+/* Lets a long operation run out: TEST UNIT READY until it is no longer
+ * NOT READY, LOGICAL UNIT NOT READY with ASCQ `ascq` (04h FORMAT IN
+ * PROGRESS, 1Bh SANITIZE IN PROGRESS; the simulator's clock moves with
+ * the polls in between).  Fails the test if the LU stays in it. */
+static inline void media_wait_ready(struct nx_conf_sess *s, uint32_t lun,
+				    uint8_t ascq)
 {
 	struct nx_conf_result r;
 
 	for (unsigned i = 0; i < MEDIA_WAIT_ROUNDS; i++) {
 		media_clear_ua(s, lun, &r);
 		if (!(r.status == 0x02 && r.key == SK_NOT_READY &&
-		      r.asc == 0x04 && r.ascq == 0x1b))
+		      r.asc == 0x04 && r.ascq == ascq))
 			break;
 		nx_conf_poll(16);
 	}
+	NX_EXPECT_GOOD(&r);
+}
+
+static inline void media_wait_sanitize(struct nx_conf_sess *s, uint32_t lun)
+{
+	media_wait_ready(s, lun, 0x1b);
+}
+
+/* SBC-3 4.17 table 13 against an SPC-2 reservation: b RESERVEs the LU
+ * under test (SKIP without RESERVE(6)) ... */
+static inline void media_reserve(struct nx_conf_sess *b)
+{
+	static const uint8_t rsv[6] = { 0x16 };
+	struct nx_conf_result r;
+
+	nx_conf_clear_ua(b);
+	nx_conf_scsi(b, rsv, NX_INI_DIR_NONE, NULL, 0, &r);
+	NX_SKIP_IF_UNSUPPORTED(&r, "RESERVE(6)");
+	NX_EXPECT_GOOD(&r);
+}
+
+/* ... another nexus's command c meanwhile ended RESERVATION CONFLICT;
+ * b RELEASEs first (tcp: nothing else may wait on it), GOOD. */
+static inline void media_release_expect_conflict(struct nx_conf_sess *b,
+						 const struct nx_conf_result *c)
+{
+	static const uint8_t rel[6] = { 0x17 };
+	struct nx_conf_result r;
+
+	nx_conf_scsi(b, rel, NX_INI_DIR_NONE, NULL, 0, &r);
+	NX_EXPECT_STATUS(c, 0x18);
 	NX_EXPECT_GOOD(&r);
 }
 
@@ -116,6 +149,16 @@ static inline bool media_find_lun(struct nx_conf_sess *s, enum media_prop p,
 		return true;
 	}
 	return false;
+}
+
+/* A write-protected LU of the target (media_find_lun), or SKIP. */
+static inline uint32_t media_read_only_lun(struct nx_conf_sess *s)
+{
+	uint32_t lun = 0;
+
+	if (!media_find_lun(s, MEDIA_READ_ONLY, &lun))
+		NX_SKIP("no write-protected LU on this target");
+	return lun;
 }
 
 #endif /* NX_CONF_SBC3_MEDIA_UTIL_H */

@@ -16,13 +16,32 @@ static void expect_met_or_good(const struct nx_conf_result *r)
 	NX_EXPECT_GOOD(r);
 }
 
+/* PRE-FETCH(10) (34h) or (16) (90h); SKIPs when it is unsupported. */
+static void prefetch(struct nx_conf_sess *s, uint8_t op, uint64_t lba,
+		     uint32_t n, bool immed, struct nx_conf_result *r)
+{
+	sbc_range_cmd(s, op, lba, n, immed, r);
+	NX_SKIP_IF_UNSUPPORTED(r, op == 0x34 ? "PRE-FETCH(10)" : "PRE-FETCH(16)");
+}
+
+/* The LU's size in blocks; SKIPs when PRE-FETCH(10) cannot reach its
+ * end. */
+static uint64_t blocks10(struct nx_conf_sess *s)
+{
+	uint64_t blocks;
+
+	nx_conf_capacity(s, &blocks, NULL);
+	if (blocks > 0xffffffffull)
+		NX_SKIP("LU too large for PRE-FETCH(10)");
+	return blocks;
+}
+
 static void test_prefetch10_status(void **state)
 {
 	struct nx_conf_sess *s = sbc_login();
 	struct nx_conf_result r;
 
-	sbc_range_cmd(s, 0x34, 0, 8, false, &r);
-	NX_SKIP_IF_UNSUPPORTED(&r, "PRE-FETCH(10)");
+	prefetch(s, 0x34, 0, 8, false, &r);
 	expect_met_or_good(&r);
 	nx_conf_logout(s);
 }
@@ -34,8 +53,7 @@ static void test_prefetch16_immed(void **state)
 	uint64_t blocks;
 
 	nx_conf_capacity(s, &blocks, NULL);
-	sbc_range_cmd(s, 0x90, blocks - 16, 16, true, &r);
-	NX_SKIP_IF_UNSUPPORTED(&r, "PRE-FETCH(16)");
+	prefetch(s, 0x90, blocks - 16, 16, true, &r);
 	expect_met_or_good(&r);
 	nx_conf_logout(s);
 }
@@ -45,13 +63,9 @@ static void test_prefetch10_nlb0(void **state)
 {
 	struct nx_conf_sess *s = sbc_login();
 	struct nx_conf_result r;
-	uint64_t blocks;
+	uint64_t blocks = blocks10(s);
 
-	nx_conf_capacity(s, &blocks, NULL);
-	if (blocks > 0xffffffffull)
-		NX_SKIP("LU too large for PRE-FETCH(10)");
-	sbc_range_cmd(s, 0x34, blocks - 4, 0, false, &r);
-	NX_SKIP_IF_UNSUPPORTED(&r, "PRE-FETCH(10)");
+	prefetch(s, 0x34, blocks - 4, 0, false, &r);
 	expect_met_or_good(&r);
 	nx_conf_logout(s);
 }
@@ -60,13 +74,9 @@ static void test_prefetch10_beyond_eol(void **state)
 {
 	struct nx_conf_sess *s = sbc_login();
 	struct nx_conf_result r;
-	uint64_t blocks;
+	uint64_t blocks = blocks10(s);
 
-	nx_conf_capacity(s, &blocks, NULL);
-	if (blocks > 0xffffffffull)
-		NX_SKIP("LU too large for PRE-FETCH(10)");
-	sbc_range_cmd(s, 0x34, blocks - 1, 2, false, &r);
-	NX_SKIP_IF_UNSUPPORTED(&r, "PRE-FETCH(10)");
+	prefetch(s, 0x34, blocks - 1, 2, false, &r);
 	NX_EXPECT_LBA_OOB(&r);
 	sbc_range_cmd(s, 0x34, blocks, 1, true, &r);
 	NX_EXPECT_LBA_OOB(&r);
@@ -78,8 +88,7 @@ static void test_prefetch16_lba_wrap(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	struct nx_conf_result r;
 
-	sbc_range_cmd(s, 0x90, 0xffffffffffffffffull, 1, false, &r);
-	NX_SKIP_IF_UNSUPPORTED(&r, "PRE-FETCH(16)");
+	prefetch(s, 0x90, 0xffffffffffffffffull, 1, false, &r);
 	NX_EXPECT_LBA_OOB(&r);
 	sbc_range_cmd(s, 0x90, 0xfffffffffffffffeull, 4, false, &r);
 	NX_EXPECT_LBA_OOB(&r);

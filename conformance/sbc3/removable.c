@@ -197,10 +197,8 @@ static void test_read_only_lu_refuses_writes(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	uint8_t wr[16], rd[16], ws[16], d[512];
 	struct nx_conf_result w, r, x;
-	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
+	uint32_t lun = media_read_only_lun(s);
 
-	if (!media_find_lun(s, MEDIA_READ_ONLY, &lun))
-		NX_SKIP("no write-protected LU on this target");
 	memset(d, 0x77, sizeof(d));
 	sbc_cdb(wr, 0x2a, 0, 1);
 	sbc_cdb(rd, 0x28, 0, 1);

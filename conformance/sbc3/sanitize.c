@@ -356,17 +356,11 @@ static void test_sanitize_reservation_conflict(void **state)
 {
 	uint32_t bs;
 	struct nx_conf_sess *s = san_login(&bs), *b = nx_conf_login(1);
-	uint8_t rsv[6] = { 0x16 }, rel[6] = { 0x17 };
 	struct nx_conf_result r, c;
 
-	nx_conf_clear_ua(b);
-	nx_conf_scsi(b, rsv, NX_INI_DIR_NONE, NULL, 0, &r);
-	NX_SKIP_IF_UNSUPPORTED(&r, "RESERVE(6)");
-	NX_EXPECT_GOOD(&r);
+	media_reserve(b);
 	sanitize(s, SA_BLOCK_ERASE, false, NULL, 0, &c);
-	nx_conf_scsi(b, rel, NX_INI_DIR_NONE, NULL, 0, &r); /* first: tcp */
-	NX_EXPECT_STATUS(&c, 0x18);
-	NX_EXPECT_GOOD(&r);
+	media_release_expect_conflict(b, &c);
 	sanitize(s, SA_CRYPTO_ERASE, true, NULL, 0, &r); /* now allowed */
 	NX_EXPECT_GOOD(&r);
 	media_wait_sanitize(s, nx_conf_lun());
@@ -381,12 +375,9 @@ static void test_sanitize_write_protected(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	uint8_t cdb[10];
 	struct nx_conf_result r;
-	uint32_t lun = 0; /* NX_SKIP longjmps: gcc -O2 cannot see it */
 
-	if (!media_find_lun(s, MEDIA_READ_ONLY, &lun))
-		NX_SKIP("no write-protected LU on this target");
 	media_sanitize_cdb(cdb, SA_BLOCK_ERASE, false, false, 0);
-	media_cmd(s, lun, cdb, NX_INI_DIR_NONE, NULL, 0, &r);
+	media_cmd(s, media_read_only_lun(s), cdb, NX_INI_DIR_NONE, NULL, 0, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "SANITIZE");
 	NX_EXPECT_SENSE(&r, SK_DATA_PROTECT, 0x27, 0x00);
 	nx_conf_logout(s);

@@ -104,6 +104,15 @@ static void stpg1(struct nx_conf_sess *s, uint8_t state, uint16_t group,
 	stpg(s, desc, &group, 1, r);
 }
 
+/* SET TARGET PORT GROUPS of one group that must succeed (GOOD). */
+static void set_group(struct nx_conf_sess *s, uint8_t state, uint16_t group)
+{
+	struct nx_conf_result r;
+
+	stpg1(s, state, group, &r);
+	NX_EXPECT_GOOD(&r);
+}
+
 /* The descriptor of group id in RTPG length-only data; NULL if absent. */
 static const uint8_t *group_desc(const uint8_t *d, uint32_t got, uint16_t id)
 {
@@ -378,8 +387,7 @@ static void test_alua_stpg_standby(void **state)
 	struct nx_conf_result r;
 
 	local();
-	stpg1(s, SB, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(s, SB, 2);
 	rtpg(s, 0, sizeof(d), d, &r);
 	NX_EXPECT_GOOD(&r);
 	const uint8_t *g1 = group_desc(d, r.data_in_got, 1);
@@ -402,14 +410,12 @@ static void test_alua_stpg_ua_others_once(void **state)
 	struct nx_conf_result r;
 
 	tpgs(setter);
-	stpg1(setter, AN, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(setter, AN, 2);
 	nx_conf_scsi(setter, tur, NX_INI_DIR_NONE, NULL, 0, &r);
 	NX_EXPECT_GOOD(&r);
 	expect_ua_once(same_port, 0x06, 0, 0);
 	expect_ua_once(other_port, 0x06, 0, 0);
-	stpg1(setter, AO, 2, &r); /* put back (tcp targets are shared) */
-	NX_EXPECT_GOOD(&r);
+	set_group(setter, AO, 2); /* put back (tcp targets are shared) */
 	nx_conf_logout(setter);
 	nx_conf_logout(same_port);
 	nx_conf_logout(other_port);
@@ -480,8 +486,7 @@ static void test_alua_state_per_lu(void **state)
 	struct nx_conf_result r;
 
 	local();
-	stpg1(s, SB, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(s, SB, 2);
 	nx_conf_scsi(s, tur, NX_INI_DIR_NONE, NULL, 0, &r); /* 29h on LU 1 */
 	rtpg_on(s, nx_ini_lun(1), 0, sizeof(d), d, &r);
 	if (r.status == 0x02 && r.key == SK_UNIT_ATTENTION)
@@ -507,8 +512,7 @@ static void test_alua_standby_refuses_io(void **state)
 	struct nx_conf_result r;
 
 	tpgs(act);
-	stpg1(act, SB, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(act, SB, 2);
 	expect_ua_once(sby, 0x06, SK_NOT_READY, 0x0b); /* UA first (SAM-5 5.14) */
 	nx_conf_scsi(sby, rd, NX_INI_DIR_READ, buf, sizeof(buf), &r);
 	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, 0x0b);
@@ -517,8 +521,7 @@ static void test_alua_standby_refuses_io(void **state)
 	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, 0x0b);
 	nx_conf_scsi(act, rd, NX_INI_DIR_READ, buf, sizeof(buf), &r);
 	NX_EXPECT_GOOD(&r);
-	stpg1(act, AO, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(act, AO, 2);
 	nx_conf_logout(act);
 	nx_conf_logout(sby);
 }
@@ -543,16 +546,14 @@ static void test_alua_standby_allows_listed(void **state)
 	struct nx_conf_result r;
 
 	tpgs(act);
-	stpg1(act, SB, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(act, SB, 2);
 	expect_ua_once(sby, 0x06, SK_NOT_READY, 0x0b);
 	for (unsigned i = 0; i < NX_ARRAY_SIZE(cdbs); i++) {
 		nx_conf_note("command %02xh", cdbs[i][0]);
 		nx_conf_scsi(sby, cdbs[i], NX_INI_DIR_READ, d, sizeof(d), &r);
 		NX_EXPECT_GOOD(&r);
 	}
-	stpg1(sby, AO, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(sby, AO, 2);
 	nx_conf_scsi(sby, tur, NX_INI_DIR_NONE, NULL, 0, &r);
 	NX_EXPECT_GOOD(&r);
 	nx_conf_logout(act);
@@ -573,8 +574,7 @@ static void test_alua_unavailable_gate(void **state)
 	struct nx_conf_result r;
 
 	tpgs(act);
-	stpg1(act, UN, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(act, UN, 2);
 	expect_ua_once(un, 0x06, SK_NOT_READY, 0x0c);
 	nx_conf_scsi(un, inq, NX_INI_DIR_READ, d, 96, &r);
 	NX_EXPECT_GOOD(&r);
@@ -587,8 +587,7 @@ static void test_alua_unavailable_gate(void **state)
 	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, 0x0c);
 	nx_conf_scsi(un, rd, NX_INI_DIR_READ, d, 512, &r);
 	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, 0x0c);
-	stpg1(un, AO, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(un, AO, 2);
 	nx_conf_scsi(un, inq, NX_INI_DIR_READ, d, 96, &r);
 	NX_EXPECT_EQ("qualifier back to 000b", d[0] >> 5, 0);
 	nx_conf_logout(act);
@@ -642,8 +641,7 @@ static void test_alua_unavailable_request_sense_ua(void **state)
 
 	tpgs(act);
 	set_ua_intlck(act, 0x02);
-	stpg1(act, UN, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(act, UN, 2);
 	/* un: 2A/01 (mode) then 2A/06 (ALUA), kept by CHECK CONDITION */
 	for (unsigned i = 0; i < 2; i++) {
 		nx_conf_scsi(un, rt, NX_INI_DIR_READ, d, sizeof(d), &r);
@@ -656,8 +654,7 @@ static void test_alua_unavailable_request_sense_ua(void **state)
 	NX_EXPECT_GOOD(&r);
 	nx_conf_scsi(un, tur, NX_INI_DIR_NONE, NULL, 0, &r);
 	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, 0x0c);
-	stpg1(act, AO, 2, &r);
-	NX_EXPECT_GOOD(&r);
+	set_group(act, AO, 2);
 	set_ua_intlck(act, 0x00);
 	expect_request_sense(un, SK_UNIT_ATTENTION, 0x2a, 0x06);
 	nx_conf_clear_ua(un);

@@ -144,6 +144,42 @@ static void pr_reset(struct nx_conf_sess *s)
 	nx_conf_clear_ua(s);
 }
 
+/* Two (three) I_T nexuses on a cleared LU, no unit attention pending. */
+static void pr_pair(struct pr_sess *a, struct pr_sess *b)
+{
+	pr_login(a, 0);
+	pr_login(b, 1);
+	pr_reset(a->s);
+	nx_conf_clear_ua(b->s);
+}
+
+static void pr_trio(struct pr_sess *a, struct pr_sess *b, struct pr_sess *c)
+{
+	pr_login(a, 0);
+	pr_login(b, 1);
+	pr_login(c, 2);
+	pr_reset(a->s);
+	nx_conf_clear_ua(b->s);
+	nx_conf_clear_ua(c->s);
+}
+
+/* A registers K1, B registers K2. */
+static void pr_register2(struct pr_sess *a, struct pr_sess *b)
+{
+	EXPECT_PROUT(a->s, SA_REGISTER, 0, 0, K1, 0x00);
+	EXPECT_PROUT(b->s, SA_REGISTER, 0, 0, K2, 0x00);
+}
+
+/* A (registered with K1) CLEARs, B's resulting unit attention goes,
+ * both log out. */
+static void pr_end_pair(struct pr_sess *a, struct pr_sess *b)
+{
+	EXPECT_PROUT(a->s, SA_CLEAR, 0, K1, 0, 0x00);
+	nx_conf_clear_ua(b->s);
+	nx_conf_logout(b->s);
+	nx_conf_logout(a->s);
+}
+
 static uint32_t read_keys(struct nx_conf_sess *s, uint64_t *keys, unsigned max,
 			  unsigned *n)
 {
@@ -290,12 +326,8 @@ static void access_case(uint8_t type, bool rr, bool rw, bool ur, bool uw)
 {
 	struct pr_sess a, b;
 
-	pr_login(&a, 0);
-	pr_login(&b, 1);
-	pr_reset(a.s);
-	nx_conf_clear_ua(b.s);
-	EXPECT_PROUT(a.s, SA_REGISTER, 0, 0, K1, 0x00);
-	EXPECT_PROUT(b.s, SA_REGISTER, 0, 0, K2, 0x00);
+	pr_pair(&a, &b);
+	pr_register2(&a, &b);
 	EXPECT_PROUT(a.s, SA_RESERVE, type, K1, 0, 0x00);
 	NX_EXPECT_EQ("holder READ", rw10(a.s, false), 0x00);
 	NX_EXPECT_EQ("holder WRITE", rw10(a.s, true), 0x00);
@@ -306,41 +338,22 @@ static void access_case(uint8_t type, bool rr, bool rw, bool ur, bool uw)
 	NX_EXPECT_EQ("non-registrant WRITE", rw10(b.s, true), uw ? 0 : ST_CONFLICT);
 	/* TEST UNIT READY goes through every type */
 	NX_EXPECT_EQ("non-registrant TEST UNIT READY", next_ua(b.s), 0);
-	EXPECT_PROUT(a.s, SA_CLEAR, 0, K1, 0, 0x00);
-	nx_conf_clear_ua(b.s);
-	nx_conf_logout(b.s);
-	nx_conf_logout(a.s);
+	pr_end_pair(&a, &b);
 }
 
-static void test_pr_access_we(void **state)
-{
-	access_case(WE, true, false, true, false);
-}
+/* test_pr_access_<type>: the matrix row of one reservation type. */
+#define PR_ACCESS_TEST(name, type, rr, rw, ur, uw)                           \
+	static void test_pr_access_##name(void **state)                     \
+	{                                                                    \
+		access_case(type, rr, rw, ur, uw);                           \
+	}
 
-static void test_pr_access_ea(void **state)
-{
-	access_case(EA, false, false, false, false);
-}
-
-static void test_pr_access_wero(void **state)
-{
-	access_case(WERO, true, true, true, false);
-}
-
-static void test_pr_access_earo(void **state)
-{
-	access_case(EARO, true, true, false, false);
-}
-
-static void test_pr_access_wear(void **state)
-{
-	access_case(WEAR, true, true, true, false);
-}
-
-static void test_pr_access_eaar(void **state)
-{
-	access_case(EAAR, true, true, false, false);
-}
+PR_ACCESS_TEST(we, WE, true, false, true, false)
+PR_ACCESS_TEST(ea, EA, false, false, false, false)
+PR_ACCESS_TEST(wero, WERO, true, true, true, false)
+PR_ACCESS_TEST(earo, EARO, true, true, false, false)
+PR_ACCESS_TEST(wear, WEAR, true, true, true, false)
+PR_ACCESS_TEST(eaar, EAAR, true, true, false, false)
 
 /* ---- unit attentions go where the clause says, nowhere else -------------- */
 
@@ -351,14 +364,8 @@ static void test_pr_release_ua_targets(void **state)
 {
 	struct pr_sess a, b, c;
 
-	pr_login(&a, 0);
-	pr_login(&b, 1);
-	pr_login(&c, 2);
-	pr_reset(a.s);
-	nx_conf_clear_ua(b.s);
-	nx_conf_clear_ua(c.s);
-	EXPECT_PROUT(a.s, SA_REGISTER, 0, 0, K1, 0x00);
-	EXPECT_PROUT(b.s, SA_REGISTER, 0, 0, K2, 0x00);
+	pr_trio(&a, &b, &c);
+	pr_register2(&a, &b);
 	EXPECT_PROUT(a.s, SA_RESERVE, WERO, K1, 0, 0x00);
 	EXPECT_PROUT(a.s, SA_RELEASE, WERO, K1, 0, 0x00);
 	NX_EXPECT_EQ("registrant: RESERVATIONS RELEASED", next_ua(b.s), 0x2a04);
@@ -376,19 +383,12 @@ static void test_pr_release_we_no_ua(void **state)
 {
 	struct pr_sess a, b;
 
-	pr_login(&a, 0);
-	pr_login(&b, 1);
-	pr_reset(a.s);
-	nx_conf_clear_ua(b.s);
-	EXPECT_PROUT(a.s, SA_REGISTER, 0, 0, K1, 0x00);
-	EXPECT_PROUT(b.s, SA_REGISTER, 0, 0, K2, 0x00);
+	pr_pair(&a, &b);
+	pr_register2(&a, &b);
 	EXPECT_PROUT(a.s, SA_RESERVE, WE, K1, 0, 0x00);
 	EXPECT_PROUT(a.s, SA_RELEASE, WE, K1, 0, 0x00);
 	NX_EXPECT_EQ("registrant after a WE release", next_ua(b.s), 0);
-	EXPECT_PROUT(a.s, SA_CLEAR, 0, K1, 0, 0x00);
-	nx_conf_clear_ua(b.s);
-	nx_conf_logout(b.s);
-	nx_conf_logout(a.s);
+	pr_end_pair(&a, &b);
 }
 
 static void test_pr_clear_ua_targets(void **state)
@@ -397,14 +397,8 @@ static void test_pr_clear_ua_targets(void **state)
 	uint64_t keys[4], key;
 	unsigned n;
 
-	pr_login(&a, 0);
-	pr_login(&b, 1);
-	pr_login(&c, 2);
-	pr_reset(a.s);
-	nx_conf_clear_ua(b.s);
-	nx_conf_clear_ua(c.s);
-	EXPECT_PROUT(a.s, SA_REGISTER, 0, 0, K1, 0x00);
-	EXPECT_PROUT(b.s, SA_REGISTER, 0, 0, K2, 0x00);
+	pr_trio(&a, &b, &c);
+	pr_register2(&a, &b);
 	EXPECT_PROUT(a.s, SA_RESERVE, EA, K1, 0, 0x00);
 	uint32_t gen = read_keys(c.s, keys, 4, &n);
 	EXPECT_PROUT(b.s, SA_CLEAR, 0, K2, 0, 0x00);
@@ -428,14 +422,8 @@ static void preempt_case(uint8_t sa)
 	uint64_t keys[4], key = 0;
 	unsigned n;
 
-	pr_login(&a, 0);
-	pr_login(&b, 1);
-	pr_login(&c, 2);
-	pr_reset(a.s);
-	nx_conf_clear_ua(b.s);
-	nx_conf_clear_ua(c.s);
-	EXPECT_PROUT(a.s, SA_REGISTER, 0, 0, K1, 0x00);
-	EXPECT_PROUT(b.s, SA_REGISTER, 0, 0, K2, 0x00);
+	pr_trio(&a, &b, &c);
+	pr_register2(&a, &b);
 	EXPECT_PROUT(c.s, SA_REGISTER, 0, 0, K3, 0x00);
 	EXPECT_PROUT(a.s, SA_RESERVE, WE, K1, 0, 0x00);
 	uint32_t gen = read_keys(a.s, keys, 4, &n);
@@ -509,10 +497,7 @@ static void test_pr_register_and_move(void **state)
 	struct nx_conf_result r;
 	uint8_t cdb[10] = { 0x5f, SA_REG_MOVE, EA };
 
-	pr_login(&a, 0);
-	pr_login(&b, 1);
-	pr_reset(a.s);
-	nx_conf_clear_ua(b.s);
+	pr_pair(&a, &b);
 	EXPECT_PROUT(a.s, SA_REGISTER, 0, 0, K1, 0x00);
 	EXPECT_PROUT(a.s, SA_RESERVE, WE, K1, 0, 0x00);
 	memset(p, 0, sizeof(p));
@@ -549,10 +534,7 @@ static void test_pr_spec_i_pt(void **state)
 	struct nx_conf_result r;
 	uint32_t off = 4;
 
-	pr_login(&a, 0);
-	pr_login(&b, 1);
-	pr_reset(a.s);
-	nx_conf_clear_ua(b.s);
+	pr_pair(&a, &b);
 	EXPECT_PROUT(a.s, SA_REGISTER, 0, 0, K1, 0x00);
 	EXPECT_PROUT(a.s, SA_REGISTER, 0, K1, 0, 0x00); /* unregistered again */
 	off += put_port_tid(ext + off, &b);                 /* iSCSI 01b */
@@ -585,10 +567,7 @@ static void test_pr_spec_i_pt_registered_tid(void **state)
 	unsigned n;
 	struct nx_conf_result r;
 
-	pr_login(&a, 0);
-	pr_login(&b, 1);
-	pr_reset(a.s);
-	nx_conf_clear_ua(b.s);
+	pr_pair(&a, &b);
 	EXPECT_PROUT(b.s, SA_REGISTER, 0, 0, K2, 0x00);
 	uint32_t off = 4 + put_port_tid(ext + 4, &b);
 	nx_put_be32(ext, off - 4);
@@ -766,10 +745,7 @@ static void test_pr_spc2_reserve_released_by_logout(void **state)
 	uint8_t rsv[6] = { 0x16 }, d[64];
 	struct nx_conf_result r;
 
-	pr_login(&a, 0);
-	pr_login(&b, 1);
-	pr_reset(a.s);
-	nx_conf_clear_ua(b.s);
+	pr_pair(&a, &b);
 	nx_conf_scsi(a.s, rsv, NX_INI_DIR_NONE, NULL, 0, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "RESERVE(6)");
 	NX_EXPECT_GOOD(&r);

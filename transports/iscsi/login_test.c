@@ -645,28 +645,40 @@ static void test_login_lockout_needs_chap(void **state)
 	assert_int_equal(f->c.auth_checks, 0);
 }
 
+/* The answer to the CHAP challenge in the last Login Response (CHAP_I,
+ * CHAP_C; its length checked when expect_len != 0) as keys
+ * "CHAP_N=name\nCHAP_R=...\n" (RFC 7143 12.1.3). */
+static void chap_answer(struct fx *f, uint8_t alg, const char *name,
+			const char *secret, size_t expect_len, char *keys,
+			size_t cap)
+{
+	const struct sent_pdu *s = last(f);
+	uint8_t chal[64], r[32];
+	char rs[80];
+	uint64_t id;
+	size_t len;
+
+	assert_true(nx_iscsi_parse_u64(rkey(s, "CHAP_I"), &id));
+	assert_true(nx_iscsi_decode_binary(rkey(s, "CHAP_C"), chal, sizeof(chal), &len));
+	if (expect_len != 0)
+		assert_int_equal(len, expect_len);
+	nx_chap_response(alg, (uint8_t)id, secret, chal, 32, r);
+	hexstr(r, 32, rs);
+	snprintf(keys, cap, "CHAP_N=%s\nCHAP_R=%s\n", name, rs);
+}
+
 /* Offering SHA-256 (and MD5 first) gets SHA-256: a 32-byte challenge and
  * a 32-byte response (RFC 7143 12.1.3, CHAP_A=7). */
 static void test_login_chap_sha256(void **state)
 {
 	struct fx *f = *state;
-	uint8_t chal[64], r[32];
-	char keys[256], rs[80];
-	const struct sent_pdu *s;
-	uint64_t id;
-	size_t len;
+	char keys[256];
 
 	set_chap(f, false);
 	assert_int_equal(login_req(f, F_T | STG(0, 1), SEC_KEYS "AuthMethod=CHAP\n"), 0);
 	assert_int_equal(login_req(f, STG(0, 1), "CHAP_A=5,7\n"), 0);
-	s = last(f);
-	assert_string_equal(rkey(s, "CHAP_A"), "7");
-	assert_true(nx_iscsi_parse_u64(rkey(s, "CHAP_I"), &id));
-	assert_true(nx_iscsi_decode_binary(rkey(s, "CHAP_C"), chal, sizeof(chal), &len));
-	assert_int_equal(len, 32);
-	nx_chap_response(7, (uint8_t)id, "alicesecret12", chal, 32, r);
-	hexstr(r, 32, rs);
-	snprintf(keys, sizeof(keys), "CHAP_N=alice\nCHAP_R=%s\n", rs);
+	assert_string_equal(rkey(last(f), "CHAP_A"), "7");
+	chap_answer(f, 7, "alice", "alicesecret12", 32, keys, sizeof(keys));
 	assert_int_equal(login_req(f, F_T | STG(0, 3), keys), 1);
 	assert_int_equal(status_of(last(f)), 0);
 	assert_int_equal(f->c.auth_ok, 1);
@@ -713,22 +725,14 @@ static void test_login_discovery_chap_required(void **state)
 static void test_login_discovery_chap_ok(void **state)
 {
 	struct fx *f = *state;
-	uint8_t chal[64], r[32];
-	char keys[256], rs[80];
-	uint64_t id;
-	size_t len;
+	char keys[256];
 
 	set_discovery_chap(f);
 	/* a target's CHAP credentials are not the discovery ones */
 	set_chap(f, false);
 	assert_int_equal(login_req(f, F_T | STG(0, 1), DISC_KEYS "AuthMethod=CHAP\n"), 0);
 	assert_int_equal(login_req(f, STG(0, 1), "CHAP_A=8\n"), 0);
-	assert_true(nx_iscsi_parse_u64(rkey(last(f), "CHAP_I"), &id));
-	assert_true(nx_iscsi_decode_binary(rkey(last(f), "CHAP_C"), chal, sizeof(chal), &len));
-	assert_int_equal(len, 32);
-	nx_chap_response(8, (uint8_t)id, "discoverysecret", chal, 32, r);
-	hexstr(r, 32, rs);
-	snprintf(keys, sizeof(keys), "CHAP_N=disco\nCHAP_R=%s\n", rs);
+	chap_answer(f, 8, "disco", "discoverysecret", 32, keys, sizeof(keys));
 	assert_int_equal(login_req(f, F_T | STG(0, 3), keys), 1);
 	assert_int_equal(status_of(last(f)), 0);
 	assert_true(f->c.params.discovery);
@@ -737,20 +741,13 @@ static void test_login_discovery_chap_ok(void **state)
 static void test_login_discovery_chap_target_secret_refused(void **state)
 {
 	struct fx *f = *state;
-	uint8_t chal[64], r[32];
-	char keys[256], rs[80];
-	uint64_t id;
-	size_t len;
+	char keys[256];
 
 	set_discovery_chap(f);
 	set_chap(f, false);
 	assert_int_equal(login_req(f, F_T | STG(0, 1), DISC_KEYS "AuthMethod=CHAP\n"), 0);
 	assert_int_equal(login_req(f, STG(0, 1), "CHAP_A=7\n"), 0);
-	assert_true(nx_iscsi_parse_u64(rkey(last(f), "CHAP_I"), &id));
-	assert_true(nx_iscsi_decode_binary(rkey(last(f), "CHAP_C"), chal, sizeof(chal), &len));
-	nx_chap_response(7, (uint8_t)id, "alicesecret12", chal, 32, r);
-	hexstr(r, 32, rs);
-	snprintf(keys, sizeof(keys), "CHAP_N=alice\nCHAP_R=%s\n", rs);
+	chap_answer(f, 7, "alice", "alicesecret12", 0, keys, sizeof(keys));
 	expect_fail(f, login_req(f, F_T | STG(0, 3), keys), 0x0201);
 }
 

@@ -87,6 +87,17 @@ static struct rpdu expect_rsp(struct fx *f, uint32_t itt, uint8_t status,
 	return p;
 }
 
+
+/* WRITE(10) of `blocks` at lba, all of it immediate data: GOOD, no
+ * residual. */
+static void write_good(struct fx *f, uint32_t lba, uint16_t blocks,
+		       const void *buf, uint32_t len)
+{
+	uint32_t itt = cmd10(f, FLAG_F | FLAG_W, 0x2a, lba, blocks, len, buf,
+			     len, false);
+
+	expect_rsp(f, itt, NX_STATUS_GOOD, 0, 0, 0);
+}
 /* Checks fixed-format sense in a SCSI Response's data segment. */
 static void expect_sense(const struct rpdu *p, uint8_t key, uint8_t asc, uint8_t ascq)
 {
@@ -193,14 +204,12 @@ static void test_write_immediate_read_back(void **state)
 {
 	uint8_t buf[FX_BLOCK];
 	struct fx f;
-	uint32_t itt;
 
 	fx_init(&f);
 	f.chunk = 13;
 	login(&f);
 	fill(buf, sizeof(buf), 1);
-	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 1, 1, FX_BLOCK, buf, FX_BLOCK, false);
-	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
+	write_good(&f, 1, 1, buf, FX_BLOCK);
 	fx_expect_none(&f);
 	read_check(&f, 1, 1, buf);
 	fx_fini(&f);
@@ -221,8 +230,7 @@ static void test_read_segmented(void **state)
 	fx_init(&f);
 	login_keys(&f, keys, NX_ARRAY_SIZE(keys));
 	fill(buf, sizeof(buf), 9);
-	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 4, 3, sizeof(buf), buf, sizeof(buf), false);
-	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
+	write_good(&f, 4, 3, buf, sizeof(buf));
 	itt = cmd10(&f, FLAG_F | FLAG_R, 0x28, 4, 3, sizeof(buf), NULL, 0, false);
 	for (uint32_t i = 0; i < 3; i++) {
 		p = expect_datain(&f, itt, i == 2 ? 0x81 : 0x00, i, i * FX_BLOCK, FX_BLOCK);
@@ -308,8 +316,7 @@ static void test_read_residuals(void **state)
 	fx_init(&f);
 	login(&f);
 	fill(buf, sizeof(buf), 11);
-	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 2, sizeof(buf), buf, sizeof(buf), false);
-	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
+	write_good(&f, 0, 2, buf, sizeof(buf));
 	/* EDTL 0: GOOD, overflow of one block, no data */
 	itt = cmd10(&f, FLAG_F | FLAG_R, 0x28, 0, 1, 0, NULL, 0, false);
 	expect_rsp(&f, itt, NX_STATUS_GOOD, NX_ISCSI_RSP_O, FX_BLOCK, 0);
@@ -347,8 +354,7 @@ static void test_write_residuals(void **state)
 	login(&f);
 	memset(a, 'a', sizeof(a));
 	memset(b, 'b', sizeof(b));
-	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 2, sizeof(a), a, sizeof(a), false);
-	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
+	write_good(&f, 0, 2, a, sizeof(a));
 
 	/* EDTL 0, one block: a) with no block at all */
 	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 1, 0, NULL, 0, false);
@@ -368,8 +374,7 @@ static void test_write_residuals(void **state)
 	/* EDTL 10000 (immediate 8192 + unsolicited 1808), one block: the
 	 * block is written, underflow 10000 - 512 */
 	memset(a, 'a', sizeof(a));
-	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 2, sizeof(a), a, sizeof(a), false);
-	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
+	write_good(&f, 0, 2, a, sizeof(a));
 	memset(b, 'c', sizeof(b));
 	itt = cmd10(&f, FLAG_W, 0x2a, 0, 1, 10000, b, 8192, false);
 	data_out(&f, itt, NX_ISCSI_RSVD_TAG, 0, 8192, b + 8192, 10000 - 8192, true, 0);
@@ -422,8 +427,7 @@ static void test_write_overflow_cdb_forms(void **state)
 	login(&f);
 	memset(a, 'a', sizeof(a));
 	memset(b, 'b', sizeof(b));
-	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 50, 2, sizeof(a), a, sizeof(a), false);
-	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
+	write_good(&f, 50, 2, a, sizeof(a));
 
 	memset(cdb, 0, sizeof(cdb)); /* WRITE(6), LBA 50, 2 blocks */
 	cdb[0] = 0x0a;
@@ -485,8 +489,7 @@ static void test_datasn_error_unsolicited(void **state)
 	login(&f);
 	memset(a, 'a', sizeof(a));
 	memset(b, 'b', sizeof(b));
-	itt = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 2, sizeof(a), a, sizeof(a), false);
-	expect_rsp(&f, itt, NX_STATUS_GOOD, 0, 0, 0);
+	write_good(&f, 0, 2, a, sizeof(a));
 
 	itt = cmd10(&f, FLAG_W, 0x2a, 0, 2, sizeof(b), NULL, 0, false);
 	data_out(&f, itt, NX_ISCSI_RSVD_TAG, 0, 0, b, 512, false, 0);
