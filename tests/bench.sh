@@ -48,7 +48,7 @@
 #                        build/reports/bench/bench-mem.md (reports/bench.md
 #                        is left alone)
 #   BENCH_MEM_IDLE="250 1000"  idle session counts (QUICK: 250)
-#   BENCH_MEM_BUSY=64    busy sessions (QUICK: 16), BENCH_MEM_QD=32 each
+#   BENCH_MEM_BUSY=64    busy sessions (QUICK: 16), BENCH_MEM_QD=16 each
 #   BENCH_MEM_HOLD=8     seconds idle sessions are held (QUICK: 3)
 #   BENCH_MEM_ROUNDS=3   rounds of the idle sessions per daemon (QUICK: 2)
 # Output: stdout, build/reports/bench/ (bench.md, results.tsv, logs,
@@ -82,7 +82,10 @@ else
 	MEM_HOLD=${BENCH_MEM_HOLD:-8}
 	MEM_ROUNDS=${BENCH_MEM_ROUNDS:-3}
 fi
-MEM_QD=${BENCH_MEM_QD:-32}
+# 64 x 16 = 1024 commands in flight on one LU: nexus's task set holds
+# 1024 per LU (NX_TASK_SET_MAX) and answers TASK SET FULL beyond (SAM-5
+# 5.3), so QD 32 would measure refusals, not memory.
+MEM_QD=${BENCH_MEM_QD:-16}
 ONLY=${BENCH_ONLY:-}
 [[ -z $ONLY || $ONLY == mem ]] || { echo "bench: BENCH_ONLY=$ONLY: only 'mem' is known" >&2; exit 2; }
 WARM=0.5
@@ -416,6 +419,17 @@ mem_section() {
 	mem_phase tgt busy "$MEM_BUSY"
 }
 
+# mem_caps: nexus-target's compile-time bounds, read from the source.
+mem_caps() {
+	local f caps=()
+	for f in transports/iscsi/conn_internal.h:NX_ISCSI_SESSIONS_MAX \
+		tools/nexus-target/daemon.h:NX_DAEMON_CONNS_MAX core/scsi_internal.h:NX_TASK_SET_MAX; do
+		caps+=("$(sed -n "s/^#define \(${f#*:}\) \([0-9]*\).*/\1 = \2/p" "$ROOT/${f%%:*}")")
+	done
+	local IFS=,
+	echo "${caps[*]}" | sed 's/,/, /g'
+}
+
 # mem_report: the memory part of bench.md.
 mem_report() {
 	echo "## Memory (daemon RSS; issue 10)"
@@ -424,6 +438,7 @@ mem_report() {
 	echo "Idle: one nexus-perf process holds the sessions (${MEM_HOLD} s the first round, 2 s the others; a TEST UNIT READY per session every 5 s). Busy: one round, each session runs 4k-randread at QD ${MEM_QD} on the file LU for ${SECS} s."
 	echo "Sessions come from 127.0.0.1-4, one initiator name each; nexus-target runs with \`${MEM_NEXUS_LIMITS[*]}\` (its defaults, 16 per initiator name and 32 per address, would refuse them), tgtd with its defaults."
 	echo "KiB/session = (RSS - baseline) / sessions opened."
+	echo "nexus-target's compile-time bounds (a session over them is refused with login status 0302h, a command with TASK SET FULL): $(mem_caps)."
 	echo
 	echo "| daemon | phase | sessions | opened | refused | baseline MiB | RSS MiB | KiB/session | largest MiB | KiB/session | HWM MiB | after MiB | IOPS |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"

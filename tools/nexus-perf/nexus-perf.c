@@ -214,6 +214,21 @@ static uint64_t pick_lba(struct sess *s)
 
 /* ---- I/O ---------------------------------------------------------------- */
 
+/* Count a failed command; say why for the first few. */
+static void cmd_failed(struct sess *s, const char *what, const struct scsi_task *task,
+		       int status)
+{
+	struct bench *b = s->b;
+
+	if (b->errors++ < ERRORS_PRINTED)
+		fprintf(stderr, "nexus-perf: session %u: %s failed: status 0x%02x "
+			"sense %x/%02x/%02x (%s)\n", s->idx, what, status,
+			task ? (unsigned)task->sense.key : 0u,
+			task ? (unsigned)(task->sense.ascq >> 8) : 0u,
+			task ? (unsigned)(task->sense.ascq & 0xff) : 0u,
+			iscsi_get_error(s->iscsi));
+}
+
 static int submit(struct slot *sl);
 
 static void io_done(struct iscsi_context *iscsi, int status, void *command_data,
@@ -227,7 +242,7 @@ static void io_done(struct iscsi_context *iscsi, int status, void *command_data,
 	(void)iscsi;
 	s->in_flight--;
 	if (status != SCSI_STATUS_GOOD)
-		b->errors++;
+		cmd_failed(s, "I/O", command_data, status);
 	else if (sl->start_ns >= b->t_measure && t <= b->t_end) {
 		b->ios++;
 		b->bytes += (uint64_t)b->blocks * b->block_size;
@@ -274,7 +289,7 @@ static void tur_done(struct iscsi_context *iscsi, int status, void *command_data
 	if (status == SCSI_STATUS_GOOD)
 		s->b->keepalives++;
 	else
-		s->b->errors++;
+		cmd_failed(s, "TEST UNIT READY", command_data, status);
 	scsi_free_scsi_task(command_data);
 }
 
