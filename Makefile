@@ -558,7 +558,8 @@ replay-test: $(A)/bin/nexus-replay $(A)/bin/nexus-sim $(A)/bin/nexus-target
 
 # nexus-target (-O2) vs tgtd on loopback, same backing, alternating runs
 # of nexus-perf (tools/nexus-perf, libiscsi); ~10 min, BENCH_QUICK=1 ~1 min,
-# BENCH_SECONDS=N per run.  Table, ratio lines, reports/bench.md + plot.
+# BENCH_SECONDS=N per run, BENCH_ONLY=mem only the memory section (RSS with
+# 1,000 idle / 64 busy sessions).  Table, ratio lines, reports/bench.md + plot.
 $(B)/bin/nexus-perf: $(B)/obj/tools/nexus-perf/nexus-perf.o
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

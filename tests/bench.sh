@@ -19,8 +19,24 @@
 # sessions), CPU per I/O of the daemon (utime+stime from /proc/PID/stat
 # before/after / I/Os) and its peak RSS during the run (VmHWM after
 # writing 5 to /proc/PID/clear_refs).  Then a QD sweep of
-# 4k-randread on the file LU for the IOPS-vs-QD plot, loopback TCP with
-# iperf3, and the simulator's commands per wall-second.
+# 4k-randread on the file LU for the IOPS-vs-QD plot, then the memory
+# section, loopback TCP with iperf3, and the simulator's commands per
+# wall-second.
+#
+# Memory (issue 10; mem_section below): for each daemon, started fresh
+# per phase, its baseline RSS, then RSS (sampled while held), VmHWM and
+# RSS after of BENCH_MEM_IDLE idle sessions (one nexus-perf process,
+# -m 0: held BENCH_MEM_HOLD s, a TEST UNIT READY per session every 5 s;
+# BENCH_MEM_ROUNDS rounds on the same daemon, the largest RSS kept too)
+# and of BENCH_MEM_BUSY sessions each running 4k-randread at QD
+# BENCH_MEM_QD on the file LU; KiB per session = (RSS held - baseline) /
+# sessions opened.  Sessions come from 127.0.0.1-4 (nexus-perf -s) with
+# distinct initiator names, and nexus-target runs with its per-address
+# session limit raised on the command line (--max-sessions-per-address
+# 256, the most it takes): its defaults (16 sessions per initiator name,
+# 32 per address) would refuse them.  That they do is checked first, on
+# a nexus-target with default limits: a 17th session of one name and a
+# 33rd from one address must be refused (login status 0302h).
 #
 # Environment:
 #   BENCH_SECONDS=2.5    measured seconds per run (plus 0.5 s warm-up)
@@ -28,6 +44,13 @@
 #   BENCH_QUICK=1        a few key cases, 1 round of 2 s (~1 minute)
 #   BENCH_LU_SIZE=1G     size of the tmpfs file and of the null LUs
 #   BENCH_SWEEP="1 2 4 8 16 32 64"   queue depths of the plot
+#   BENCH_ONLY=mem       only the memory section: report in
+#                        build/reports/bench/bench-mem.md (reports/bench.md
+#                        is left alone)
+#   BENCH_MEM_IDLE="250 1000"  idle session counts (QUICK: 250)
+#   BENCH_MEM_BUSY=64    busy sessions (QUICK: 16), BENCH_MEM_QD=16 each
+#   BENCH_MEM_HOLD=8     seconds idle sessions are held (QUICK: 3)
+#   BENCH_MEM_ROUNDS=3   rounds of the idle sessions per daemon (QUICK: 2)
 # Output: stdout, build/reports/bench/ (bench.md, results.tsv, logs,
 # bench-qd.svg), copied to reports/bench.md and reports/bench-qd.svg.
 # Exit status 1 when a run failed (the report still lists what ran).
@@ -46,11 +69,25 @@ if [[ $QUICK == 1 ]]; then
 	SECS=${BENCH_SECONDS:-2}
 	REPEAT=${BENCH_REPEAT:-1}
 	SWEEP=${BENCH_SWEEP:-"1 8 32"}
+	MEM_IDLE=${BENCH_MEM_IDLE:-250}
+	MEM_BUSY=${BENCH_MEM_BUSY:-16}
+	MEM_HOLD=${BENCH_MEM_HOLD:-3}
+	MEM_ROUNDS=${BENCH_MEM_ROUNDS:-2}
 else
 	SECS=${BENCH_SECONDS:-2.5}
 	REPEAT=${BENCH_REPEAT:-2}
 	SWEEP=${BENCH_SWEEP:-"1 2 4 8 16 32 64"}
+	MEM_IDLE=${BENCH_MEM_IDLE:-"250 1000"}
+	MEM_BUSY=${BENCH_MEM_BUSY:-64}
+	MEM_HOLD=${BENCH_MEM_HOLD:-8}
+	MEM_ROUNDS=${BENCH_MEM_ROUNDS:-3}
 fi
+# 64 x 16 = 1024 commands in flight on one LU: nexus's task set holds
+# 1024 per LU (NX_TASK_SET_MAX) and answers TASK SET FULL beyond (SAM-5
+# 5.3), so QD 32 would measure refusals, not memory.
+MEM_QD=${BENCH_MEM_QD:-16}
+ONLY=${BENCH_ONLY:-}
+[[ -z $ONLY || $ONLY == mem ]] || { echo "bench: BENCH_ONLY=$ONLY: only 'mem' is known" >&2; exit 2; }
 WARM=0.5
 LU_SIZE=${BENCH_LU_SIZE:-1G}
 OUT=$ROOT/build/reports/bench
@@ -86,11 +123,14 @@ done
 # ---- daemons -------------------------------------------------------------------
 port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
 
+# start_nexus [LOGNAME [OPTION...]]: options go before --target (limits).
 start_nexus() {
+	local logname=${1:-nexus}
+	shift || true
 	: >"$WORK/nexus.out" # not by the background child: no stale banner read
-	"$NEXUS" --portal 127.0.0.1:0 --log-level warn --target "$IQN_N" \
+	"$NEXUS" --portal 127.0.0.1:0 --log-level warn "$@" --target "$IQN_N" \
 		--lun "1=file:$IMG" --lun "2=null:$LU_SIZE" \
-		>"$WORK/nexus.out" 2>"$OUT/nexus.daemon.log" &
+		>"$WORK/nexus.out" 2>"$OUT/$logname.daemon.log" &
 	NEXUS_PID=$!
 	local port=
 	for _ in $(seq 100); do
@@ -99,7 +139,7 @@ start_nexus() {
 		kill -0 "$NEXUS_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	[[ -n $port ]] || die "nexus-target did not start (log: $OUT/nexus.daemon.log)"
+	[[ -n $port ]] || die "nexus-target did not start (log: $OUT/$logname.daemon.log)"
 	URL_nexus=iscsi://127.0.0.1:$port/$IQN_N
 	log "nexus-target pid $NEXUS_PID on 127.0.0.1:$port"
 }
@@ -245,13 +285,218 @@ run_pair() {
 	done
 }
 
+# ---- memory (issue 10) -------------------------------------------------------------
+status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
+MEM_SRC=127.0.0.1:4 # nexus-perf -s: sessions spread over 127.0.0.1-4
+MEM_NEXUS_LIMITS=(--max-sessions-per-address 256)
+MEM_TSV=$OUT/memory.tsv
+MEM_LIMIT_LINES=()
+
+# field KEY LINE: the value of KEY=... in a nexus-perf line.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# mem_perf OUT ARGS...: nexus-perf in the background ($MEM_PERF_PID); returns
+# once it printed "ready" (all logins done) or exited.
+mem_perf() {
+	local out=$1 i
+	shift
+	: >"$out" # before the background child opens it: no race with grep
+	"$PERF" "$@" >"$out" 2>"$out.err" &
+	MEM_PERF_PID=$!
+	for ((i = 0; i < 1200; i++)); do
+		grep -q '^ready' "$out" && return 0
+		kill -0 "$MEM_PERF_PID" 2>/dev/null || return 0
+		sleep 0.1
+	done
+}
+
+# mem_round PID OUT SAMPLE_SECS PERF_ARGS...: one nexus-perf run; VmRSS
+# sampled SAMPLE_SECS after its logins (MEM_RSS), its result line
+# (MEM_RES); a failure sets FAILED.
+mem_round() {
+	local pid=$1 f=$2 sample=$3 rc=0
+	shift 3
+	mem_perf "$f" "$@"
+	sleep "$sample"
+	MEM_RSS=$(status_kib "$pid" VmRSS)
+	wait "$MEM_PERF_PID" || rc=1
+	MEM_RES=$(grep '^result' "$f" || true)
+	if [[ $rc -ne 0 || -z $MEM_RES ]]; then
+		FAILED=1
+		log "FAIL mem $(basename "$f" .log): $(head -3 "$f.err" | tr '\n' ' ')"
+	fi
+}
+
+# mem_phase DAEMON idle|busy SESSIONS: a fresh daemon (its baseline RSS),
+# then SESSIONS busy ones running 4k-randread at MEM_QD for SECS, or
+# MEM_ROUNDS rounds of SESSIONS idle ones (the first held MEM_HOLD s, the
+# others 2 s): a daemon that has had sessions before does not shrink to
+# its fresh state (freed memory stays with the allocator; glibc's mmap
+# threshold rises after the first large free, so later large buffers
+# come from the heap, zeroed and resident), so the first round is
+# the fresh cost and the largest the steady one.  VmRSS is sampled half-way
+# through each run, VmHWM and RSS after at the end.
+mem_phase() {
+	local d=$1 kind=$2 n=$3 pid url f base rss1 rssmax hwm after r res1 hold
+	if [[ $d == nexus ]]; then
+		start_nexus nexus-mem "${MEM_NEXUS_LIMITS[@]}"
+		pid=$NEXUS_PID url=$URL_nexus
+	else
+		start_tgt
+		pid=$TGT_PID url=$URL_tgt
+	fi
+	sleep 0.5
+	base=$(status_kib "$pid" VmRSS)
+	f=$OUT/runs/mem-$d-$kind-$n
+	if [[ $kind == busy ]]; then
+		mem_round "$pid" "$f.log" "$(awk -v s="$SECS" -v w="$WARM" 'BEGIN { print w + s / 2 }')" \
+			-n "$n" -s "$MEM_SRC" -m "$MEM_QD" -r -b 8 -t "$SECS" -W "$WARM" \
+			-i "iqn.2026-11.dev.nexus:mem" "$url/1"
+		rss1=$MEM_RSS rssmax=$MEM_RSS res1=$MEM_RES
+	else
+		for ((r = 1; r <= MEM_ROUNDS; r++)); do
+			hold=$([[ $r == 1 ]] && echo "$MEM_HOLD" || echo 2)
+			mem_round "$pid" "$f-r$r.log" "$(awk -v s="$hold" 'BEGIN { print s / 2 }')" \
+				-n "$n" -s "$MEM_SRC" -m 0 -k 5 -t "$hold" \
+				-i "iqn.2026-11.dev.nexus:mem" "$url/2"
+			[[ $r == 1 ]] && rss1=$MEM_RSS rssmax=$MEM_RSS res1=$MEM_RES
+			((${MEM_RSS:-0} > rssmax)) && rssmax=$MEM_RSS
+			sleep 0.5
+		done
+	fi
+	hwm=$(status_kib "$pid" VmHWM)
+	sleep 1
+	after=$(status_kib "$pid" VmRSS)
+	kill -0 "$pid" 2>/dev/null || { FAILED=1; log "FAIL $d died during mem $kind $n"; }
+	stop_daemons
+	printf '%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n' "$d" "$kind" "$n" \
+		"$(field opened "$res1")" "$(field failed "$res1")" "$base" "${rss1:-0}" \
+		"${rssmax:-0}" "${hwm:-0}" "${after:-0}" "$(field iops "$res1")" \
+		"$(field dropped "$res1")" >>"$MEM_TSV"
+	tail -1 "$MEM_TSV" | awk -F'\t' '{ printf "bench: mem %-6s %-4s %5d sessions: opened %d refused %d  baseline %.1f MiB  RSS %.1f MiB (%.1f KiB/session)  largest round %.1f MiB (%.1f KiB/session)  HWM %.1f MiB  after %.1f MiB%s\n",
+		$1, $2, $3, $4, $5, $6 / 1024, $7 / 1024, ($4 > 0 ? ($7 - $6) / $4 : 0), $8 / 1024, ($4 > 0 ? ($8 - $6) / $4 : 0),
+		$9 / 1024, $10 / 1024, ($2 == "busy" ? "  " $11 " IOPS" : "") }'
+}
+
+# mem_limit WHAT EXPECT_OPENED PERF_ARGS...: against nexus-target's default
+# limits, the session over the limit must be refused.
+mem_limit() {
+	local what=$1 want=$2 f res opened failed verdict=OK
+	shift 2
+	f=$OUT/runs/mem-limit-$want.log
+	"$PERF" "$@" -m 0 -t 1 "$URL_nexus/2" >"$f" 2>"$f.err" || true
+	res=$(grep '^result' "$f" || true)
+	opened=$(field opened "$res") failed=$(field failed "$res")
+	if [[ $opened != "$want" || $failed != 1 ]]; then
+		verdict=FAIL
+		FAILED=1
+	fi
+	MEM_LIMIT_LINES+=("limit $what: $((want + 1)) sessions -> opened ${opened:-?}, refused ${failed:-?} ($verdict)")
+	log "mem ${MEM_LIMIT_LINES[-1]}"
+}
+
+mem_section() {
+	local need n
+	# One descriptor per session in the client and in each daemon.
+	need=$(($(tr ' ' '\n' <<<"$MEM_IDLE $MEM_BUSY" | sort -n | tail -1) + 64))
+	if (($(ulimit -Sn) < need)); then
+		ulimit -Sn "$need" 2>/dev/null ||
+			die "memory section needs $need file descriptors; ulimit -Hn is $(ulimit -Hn)"
+	fi
+	printf 'daemon\tphase\tsessions\topened\trefused\tbase_kib\trss_kib\trss_max_kib\thwm_kib\tafter_kib\tiops\tdropped\n' >"$MEM_TSV"
+	# Bounded by configuration: nexus-target's default limits refuse the
+	# 17th session of one initiator name (-o: one name, one ISID each)
+	# and the 33rd from one address (distinct names).
+	start_nexus nexus-limits
+	mem_limit "per initiator name (default 16)" 16 -n 17 -o -i iqn.2026-11.dev.nexus:mem-one
+	mem_limit "per source address (default 32)" 32 -n 33 -i iqn.2026-11.dev.nexus:mem-addr
+	stop_daemons
+	for n in $MEM_IDLE; do
+		mem_phase nexus idle "$n"
+		mem_phase tgt idle "$n"
+	done
+	mem_phase nexus busy "$MEM_BUSY"
+	mem_phase tgt busy "$MEM_BUSY"
+}
+
+# mem_caps: nexus-target's compile-time bounds, read from the source.
+mem_caps() {
+	local f caps=()
+	for f in transports/iscsi/conn_internal.h:NX_ISCSI_SESSIONS_MAX \
+		tools/nexus-target/daemon.h:NX_DAEMON_CONNS_MAX core/scsi_internal.h:NX_TASK_SET_MAX; do
+		caps+=("$(sed -n "s/^#define \(${f#*:}\) \([0-9]*\).*/\1 = \2/p" "$ROOT/${f%%:*}")")
+	done
+	local IFS=,
+	echo "${caps[*]}" | sed 's/,/, /g'
+}
+
+# mem_report: the memory part of bench.md.
+mem_report() {
+	echo "## Memory (daemon RSS; issue 10)"
+	echo
+	echo "Each phase on a freshly started daemon: baseline = VmRSS before any session; RSS = VmRSS sampled half-way through the first round; largest = the largest such sample over ${MEM_ROUNDS} rounds of the same idle sessions on the same daemon (memory a daemon keeps after sessions come and go); HWM = VmHWM at the end; after = VmRSS 1 s after the last sessions logged out."
+	echo "Idle: one nexus-perf process holds the sessions (${MEM_HOLD} s the first round, 2 s the others; a TEST UNIT READY per session every 5 s). Busy: one round, each session runs 4k-randread at QD ${MEM_QD} on the file LU for ${SECS} s."
+	echo "Sessions come from 127.0.0.1-4, one initiator name each; nexus-target runs with \`${MEM_NEXUS_LIMITS[*]}\` (its defaults, 16 per initiator name and 32 per address, would refuse them), tgtd with its defaults."
+	echo "KiB/session = (RSS - baseline) / sessions opened."
+	echo "nexus-target's compile-time bounds (a session over them is refused with login status 0302h, a command with TASK SET FULL): $(mem_caps)."
+	echo
+	echo "| daemon | phase | sessions | opened | refused | baseline MiB | RSS MiB | KiB/session | largest MiB | KiB/session | HWM MiB | after MiB | IOPS |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	tail -n +2 "$MEM_TSV" | awk -F'\t' '{ printf "| %s | %s | %d | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %s |\n",
+		$1, $2, $3, $4, $5, $6 / 1024, $7 / 1024, ($4 > 0 ? ($7 - $6) / $4 : 0), $8 / 1024, ($4 > 0 ? ($8 - $6) / $4 : 0),
+		$9 / 1024, $10 / 1024, ($2 == "busy" ? $11 : "") }'
+	echo
+	echo '```'
+	tail -n +2 "$MEM_TSV" | awk -F'\t' '
+		{ k = $2 SUBSEP $3; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+		  op[$1, k] = $4; base[$1, k] = $6; rss[$1, k] = $7; mx[$1, k] = $8; hwm[$1, k] = $9 }
+		function per(d, k, v) { return op[d, k] > 0 ? (v - base[d, k]) / op[d, k] : 0 }
+		function ratio(tag, a, b) { printf "ratio nexus/tgt %s = %.2f\n", tag, (b > 0 ? a / b : 0) }
+		END {
+			for (j = 1; j <= n; j++) {
+				k = order[j]; split(k, f, SUBSEP)
+				tag = "rss-" f[2] "-" f[1]
+				if (op["nexus", k] != f[2] || op["tgt", k] != f[2]) {
+					printf "ratio nexus/tgt %s = n/a (opened: nexus %d, tgt %d of %d)\n", tag, op["nexus", k], op["tgt", k], f[2]
+					continue
+				}
+				if (f[1] == "busy") {
+					# the peak is what the run needed (VmHWM is synced
+					# lazily and may trail a VmRSS sample)
+					a = hwm["nexus", k] > rss["nexus", k] ? hwm["nexus", k] : rss["nexus", k]
+					b = hwm["tgt", k] > rss["tgt", k] ? hwm["tgt", k] : rss["tgt", k]
+					ratio(tag, a, b)
+					continue
+				}
+				ratio(tag, rss["nexus", k], rss["tgt", k])
+				ratio(tag "-largest", mx["nexus", k], mx["tgt", k])
+				ratio("kib-per-session-" f[2] "-idle", per("nexus", k, rss["nexus", k]), per("tgt", k, rss["tgt", k]))
+				ratio("kib-per-session-" f[2] "-idle-largest", per("nexus", k, mx["nexus", k]), per("tgt", k, mx["tgt", k]))
+			}
+		}'
+	printf '%s\n' "${MEM_LIMIT_LINES[@]}"
+	echo '```'
+	echo
+	echo "Raw rows: build/reports/bench/memory.tsv; client output in build/reports/bench/runs/mem-*.log."
+}
+
 # ---- setup -----------------------------------------------------------------------------
 mkdir -p "$OUT/runs"
-rm -f "$OUT"/runs/*.log
+rm -f "$OUT"/runs/*
 printf 'daemon\tbacking\tworkload\tqd\tsessions\tiops\tmbps\tlat_mean_us\tlat_p50_us\tlat_p99_us\tcpu_us_per_io\trss_mib\terrors\trep\n' >"$TSV"
 ROWS=$TSV
 log "LU file $IMG ($LU_SIZE on tmpfs), ${SECS}s per run + ${WARM}s warm-up$([[ $QUICK == 1 ]] && echo ', QUICK')"
 dd if=/dev/zero of="$IMG" bs=1M count=$(($(numfmt --from=iec "$LU_SIZE") / 1048576)) status=none
+
+if [[ $ONLY == mem ]]; then
+	mem_section
+	mem_report >"$OUT/bench-mem.md"
+	echo
+	cat "$OUT/bench-mem.md"
+	log "report: build/reports/bench/bench-mem.md"
+	[[ $FAILED -eq 0 ]] || { log "FAILED: see above and build/reports/bench/runs/mem-*"; exit 1; }
+	exit 0
+fi
 start_nexus
 start_tgt
 
@@ -292,9 +537,12 @@ for qd in $SWEEP; do
 		END { printf "%d\t%.0f\t%.0f\n", qd, v["nexus"] / c["nexus"], v["tgt"] / c["tgt"] }' >>"$SWEEP_TSV"
 done
 stop_daemons
-rm -f "$IMG"
 LOAD1=$(cut -d" " -f1-3 /proc/loadavg)
 log "iSCSI runs took $((SECONDS - T0)) s"
+T0=$SECONDS
+mem_section
+rm -f "$IMG"
+log "memory section took $((SECONDS - T0)) s"
 
 # ---- loopback TCP ceiling (iperf3) ---------------------------------------------
 IPERF_MBPS=
@@ -422,6 +670,8 @@ MD=$OUT/bench.md
 	fi
 	echo
 	echo "Raw rows: build/reports/bench/results.tsv (every run), summary.tsv (means), sweep.tsv; per-run client output in build/reports/bench/runs/."
+	echo
+	mem_report
 } >"$MD"
 
 # Plot: gnuplot if present, else a minimal SVG written by awk.
