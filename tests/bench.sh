@@ -288,7 +288,7 @@ run_pair() {
 # ---- memory (issue 10) -------------------------------------------------------------
 status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
 MEM_SRC=127.0.0.1:4 # nexus-perf -s: sessions spread over 127.0.0.1-4
-MEM_NEXUS_LIMITS=(--max-sessions-per-address 256)
+MEM_NEXUS_LIMITS=(--max-sessions 1024 --max-sessions-per-address 256)
 MEM_TSV=$OUT/memory.tsv
 MEM_LIMIT_LINES=()
 

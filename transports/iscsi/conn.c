@@ -4,9 +4,12 @@
  *
  * Receive: BHS -> AHS -> header digest -> data + padding -> data digest,
  * each part accumulated across arbitrary input chunking into bounded
- * buffers (the data buffer is NX_ISCSI_MAX_RECV_DSL bytes, what we declare
- * as MaxRecvDataSegmentLength).  A data segment that arrives whole in one
- * input chunk is handed to the handler in place, without a copy.
+ * buffers.  A data segment that arrives whole in one input chunk is
+ * handed to the handler in place, without a copy; one split across
+ * chunks is gathered in rx_data, which starts at the login size (8 KiB)
+ * and grows only when a longer segment needs it, up to what we declare
+ * as MaxRecvDataSegmentLength: an idle or small-I/O connection does not
+ * hold 256 KiB.
  *
  * Send: one ops->send() call per PDU with iovecs BHS, [header digest],
  * data, padding, [data digest]; Data-In goes through ops->send_lent()
@@ -375,13 +378,14 @@ static struct nx_iscsi_conn *conn_create(struct nx_iscsi_server *srv,
 	if (c == NULL)
 		return NULL;
 	/* Login PDUs carry at most 8192 bytes (RFC 7143 6.3: the default
-	 * MaxRecvDataSegmentLength is used during login); the full-size
-	 * buffer comes with full feature phase (conn_enter_ffp). */
+	 * MaxRecvDataSegmentLength is used during login); longer segments
+	 * come with full feature phase (rx_data_room). */
 	c->rx_data = nx_alloc(NX_ISCSI_LOGIN_DSL + 4);
 	if (c->rx_data == NULL) {
 		nx_free(c);
 		return NULL;
 	}
+	c->rx_cap = NX_ISCSI_LOGIN_DSL;
 	c->srv = srv;
 	c->ops = ops;
 	c->dm = dm;
@@ -750,29 +754,11 @@ void nx_iscsi_conn_send_pdu_lent(struct nx_iscsi_conn *c, uint8_t *bhs,
 
 /* ---- dispatch -------------------------------------------------------------- */
 
-/* Full feature phase receives up to MaxRecvDataSegmentLength; the login
- * buffer is replaced (its bytes kept: a peer may already be sending). */
-static bool conn_grow_rx(struct nx_iscsi_conn *c)
-{
-	uint8_t *big = nx_alloc(NX_ISCSI_MAX_RECV_DSL + 4);
-
-	if (big == NULL)
-		return false;
-	memcpy(big, c->rx_data, NX_ISCSI_LOGIN_DSL + 4);
-	nx_free(c->rx_data);
-	c->rx_data = big;
-	return true;
-}
-
 static void conn_enter_ffp(struct nx_iscsi_conn *c)
 {
 	nx_assert(c->sess != NULL);
 	conn_login_uncount(c);
 	c->srv->stats.logins_ok++;
-	if (!conn_grow_rx(c)) {
-		nx_iscsi_conn_drop(c, "out of memory entering full feature phase");
-		return;
-	}
 	c->state = NX_CONN_FFP;
 	/* RFC 7143 13.1: digests apply from the first PDU after the final
 	 * Login Response. */
@@ -966,6 +952,31 @@ static void rx_ddigest_done(struct nx_iscsi_conn *c)
 	conn_dispatch(c, nx_iscsi_digest_ok(c->rx_digest, crc));
 }
 
+/* Makes rx_data hold need bytes (padded; the header check bounded it by
+ * MaxRecvDataSegmentLength).  Growth doubles, so a connection reaches
+ * its largest segment in a few steps and then keeps that buffer. */
+static bool rx_data_room(struct nx_iscsi_conn *c, uint32_t need)
+{
+	uint32_t cap = c->rx_cap;
+	uint8_t *big;
+
+	if (need <= cap)
+		return true;
+	while (cap < need)
+		cap *= 2;
+	cap = NX_MIN(cap, nx_iscsi_pad4(NX_ISCSI_MAX_RECV_DSL));
+	nx_assert(cap >= need);
+	big = nx_alloc(cap + 4);
+	if (big == NULL) {
+		nx_iscsi_conn_drop(c, "out of memory for a data segment");
+		return false;
+	}
+	nx_free(c->rx_data);
+	c->rx_data = big;
+	c->rx_cap = cap;
+	return true;
+}
+
 static size_t rx_data(struct nx_iscsi_conn *c, const uint8_t *buf, size_t len)
 {
 	uint32_t need = nx_iscsi_pad4(c->rx_dsl);
@@ -978,6 +989,8 @@ static size_t rx_data(struct nx_iscsi_conn *c, const uint8_t *buf, size_t len)
 		c->rx_have = need;
 		n = need;
 	} else {
+		if (c->rx_have == 0 && !rx_data_room(c, need))
+			return len;
 		n = rx_copy(c->rx_data, need, &c->rx_have, buf, len);
 	}
 	if (c->rx_have == need)

@@ -142,7 +142,8 @@ struct nx_iscsi_conn {
 	uint8_t rx_bhs[NX_ISCSI_BHS_LEN];
 	uint8_t rx_ahs[NX_ISCSI_AHS_MAX];
 	uint8_t rx_digest[NX_ISCSI_DIGEST_LEN];
-	uint8_t *rx_data;       /* NX_ISCSI_MAX_RECV_DSL + 3 padding bytes */
+	uint8_t *rx_data;       /* rx_cap + 4 bytes (padding, digest) */
+	uint32_t rx_cap;        /* grows to MaxRecvDataSegmentLength */
 	const uint8_t *rx_zc;   /* data segment straight from the input */
 
 	/* lifetime */

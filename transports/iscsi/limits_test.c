@@ -160,10 +160,14 @@ static void test_login_dsl_bound(void **state)
 	fx_fini(&f);
 }
 
-/* In full feature phase the receive buffer is the declared 262144. */
+/* In full feature phase a segment up to the declared 262144 is taken,
+ * also when it arrives in pieces: the gathering buffer starts at the
+ * login size and grows (20000 bytes, then the full size, then a short
+ * one again), every byte where it was sent. */
 static void test_ffp_full_size_segment(void **state)
 {
 	static uint8_t data[NX_ISCSI_MAX_RECV_DSL];
+	static const uint32_t sizes[] = { 20000, NX_ISCSI_MAX_RECV_DSL, 9000 };
 	uint8_t bhs[NX_ISCSI_BHS_LEN];
 	struct rpdu p;
 	struct fx f;
@@ -171,16 +175,20 @@ static void test_ffp_full_size_segment(void **state)
 	(void)state;
 	lx_init(&f, NULL, "10.0.0.1:1000");
 	fx_login(&f);
-	memset(data, 0x5a, sizeof(data));
-	fx_bhs(&f, bhs, 0x40 | NX_ISCSI_OP_NOP_OUT, 0x80);
-	nx_put_be32(bhs + 20, NX_ISCSI_RSVD_TAG);
-	f.chunk = 4096; /* copied, not in place */
-	assert_int_equal(fx_feed(&f, bhs, data, sizeof(data)), 0);
-	assert_true(fx_next(&f, &p));
-	assert_int_equal(p.bhs[0], NX_ISCSI_OP_NOP_IN);
-	/* echoed up to the initiator's MaxRecvDataSegmentLength (8192) */
-	assert_int_equal(p.dsl, 8192);
-	assert_int_equal(p.data[8191], 0x5a);
+	f.chunk = 4093; /* copied, not in place; pieces cross every part */
+	for (unsigned k = 0; k < NX_ARRAY_SIZE(sizes); k++) {
+		for (uint32_t i = 0; i < sizes[k]; i++)
+			data[i] = (uint8_t)(i * 7 + k);
+		fx_bhs(&f, bhs, 0x40 | NX_ISCSI_OP_NOP_OUT, 0x80);
+		nx_put_be32(bhs + 20, NX_ISCSI_RSVD_TAG);
+		assert_int_equal(fx_feed(&f, bhs, data, sizes[k]), 0);
+		assert_true(fx_next(&f, &p));
+		assert_int_equal(p.bhs[0], NX_ISCSI_OP_NOP_IN);
+		/* echoed up to the initiator's MaxRecvDataSegmentLength */
+		assert_int_equal(p.dsl, 8192);
+		assert_memory_equal(p.data, data, 8192);
+		f.out_pos = f.out_len = 0;
+	}
 	assert_false(f.close_called);
 	fx_fini(&f);
 }
