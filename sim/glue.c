@@ -50,6 +50,21 @@ void *nx_sim_glue_cm_claim(struct nx_sim_glue_slots *t,
 	return p;
 }
 
+int nx_sim_glue_rdma_stop(struct nx_sim *sim, struct nx_rdma_cm_id **listener,
+			  struct nx_sim_glue_slots *t,
+			  void (*disconnect)(void *p),
+			  bool (*released)(void *arg), void *arg,
+			  uint64_t drain_ns)
+{
+	if (*listener != NULL)
+		nx_rdma_cm_id_free(*listener);
+	*listener = NULL;
+	for (unsigned i = 0; i < NX_SIM_GLUE_SLOTS; i++)
+		if (t->slot[i] != NULL)
+			disconnect(t->slot[i]);
+	return nx_sim_glue_drain(sim, released, arg, drain_ns);
+}
+
 void nx_sim_glue_link_down(struct nx_sim_glue_link *l, int err)
 {
 	l->down = true;

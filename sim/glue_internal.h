@@ -36,6 +36,15 @@ void *nx_sim_glue_cm_claim(struct nx_sim_glue_slots *t,
 			   const struct nx_rdma_cm_event *ev, size_t size,
 			   unsigned *slot, const char *log_why);
 
+/* Tears down an RDMA target's connections: frees the listener (and
+ * NULLs it), disconnects each slot's connection in slot order, then runs
+ * the sim until released(arg) or drain_ns passed.  NX_OK or NX_EAGAIN. */
+int nx_sim_glue_rdma_stop(struct nx_sim *sim, struct nx_rdma_cm_id **listener,
+			  struct nx_sim_glue_slots *t,
+			  void (*disconnect)(void *p),
+			  bool (*released)(void *arg), void *arg,
+			  uint64_t drain_ns);
+
 /* An initiator's connection while it comes up. */
 struct nx_sim_glue_link {
 	int err;

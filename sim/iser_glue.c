@@ -90,6 +90,11 @@ uint64_t nx_sim_iser_target_accepted(const struct nx_sim_iser_target *t)
 	return t->conns.accepted;
 }
 
+static void tc_disconnect(void *p)
+{
+	nx_iser_conn_disconnect(((struct tconn *)p)->ic);
+}
+
 static bool all_released(void *arg)
 {
 	const struct nx_sim_iser_target *t = arg;
@@ -101,16 +106,8 @@ int nx_sim_iser_target_free(struct nx_sim_iser_target *t, uint64_t drain_ns)
 {
 	if (t == NULL)
 		return NX_OK;
-	if (t->listener != NULL)
-		nx_rdma_cm_id_free(t->listener);
-	t->listener = NULL;
-	for (unsigned i = 0; i < NX_SIM_GLUE_SLOTS; i++) {
-		struct tconn *tc = t->conns.slot[i];
-
-		if (tc != NULL)
-			nx_iser_conn_disconnect(tc->ic);
-	}
-	if (nx_sim_glue_drain(t->sim, all_released, t, drain_ns) != NX_OK)
+	if (nx_sim_glue_rdma_stop(t->sim, &t->listener, &t->conns, tc_disconnect,
+				  all_released, t, drain_ns) != NX_OK)
 		return NX_EAGAIN;
 	nx_iscsi_server_free(t->srv);
 	free(t);

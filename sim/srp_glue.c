@@ -117,6 +117,11 @@ struct nx_srp_chan *nx_sim_srp_target_chan(struct nx_sim_srp_target *t,
 	return NULL;
 }
 
+static void tc_disconnect(void *p)
+{
+	nx_srp_chan_disconnect(((struct tchan *)p)->ch);
+}
+
 static bool all_released(void *arg)
 {
 	const struct nx_sim_srp_target *t = arg;
@@ -128,16 +133,8 @@ int nx_sim_srp_target_free(struct nx_sim_srp_target *t, uint64_t drain_ns)
 {
 	if (t == NULL)
 		return NX_OK;
-	if (t->listener != NULL)
-		nx_rdma_cm_id_free(t->listener);
-	t->listener = NULL;
-	for (unsigned i = 0; i < NX_SIM_GLUE_SLOTS; i++) {
-		struct tchan *tc = t->chans.slot[i];
-
-		if (tc != NULL)
-			nx_srp_chan_disconnect(tc->ch);
-	}
-	if (nx_sim_glue_drain(t->sim, all_released, t, drain_ns) != NX_OK)
+	if (nx_sim_glue_rdma_stop(t->sim, &t->listener, &t->chans, tc_disconnect,
+				  all_released, t, drain_ns) != NX_OK)
 		return NX_EAGAIN;
 	nx_srp_target_free(t->port);
 	free(t);
