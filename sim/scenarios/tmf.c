@@ -81,7 +81,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nx_scenario.h"
+#include "scn_util.h"
 #include "pr_model.h"
 #include "tmf_model.h"
 #include "../../core/nx_wire.h"
@@ -92,7 +92,7 @@
 #define INI_IP0 0x0a000002u
 #define PORT0 3260
 #define PORTS 2u
-#define BLOCK 512u
+#define BLOCK NX_SCN_BLOCK
 #define LU_BYTES (4u << 20)
 #define LU_BLOCKS (LU_BYTES / BLOCK)
 #define SLOT_BLOCKS 64u  /* > 8 KiB: R2T and Data-Out (RFC 7143 10.8) */
@@ -266,7 +266,7 @@ struct tm {
 	struct nx_target *tgt;
 	struct nx_sim_iscsi_target *starget;
 	struct nx_sim_disk *disk;
-	struct nx_sim_disk_opts dopts;
+	struct nx_scn_heal heal;           /* link cut, disk faults; dopts */
 	struct nex nx[NEX_MAX];
 	unsigned nnex;
 	/* medium */
@@ -297,11 +297,6 @@ struct tm {
 	struct nx_scn_pr pr;
 	struct nx_scn_pr pr0;              /* as the step began */
 	unsigned pr_nex[NX_SCN_PR_INI];
-	/* faults */
-	bool cut;
-	unsigned cut_a, cut_b;
-	nx_sim_event_id heal_link_ev, heal_disk_ev;
-	bool disk_faulty;
 	/* counters */
 	uint64_t n_act[A_COUNT];
 	uint64_t n_tmf[13], n_tmf_succeeded, n_vanished, n_task_aborted;
@@ -339,52 +334,7 @@ static uint64_t now_ns(const struct tm *tm)
 	return nx_sim_now(tm->sim);
 }
 
-/* ---- block contents and the shadow (workload.c's scheme) ---------------------- */
-
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-#define WORD_STEP 0x9e3779b97f4a7c15ull
-
-static void block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
-{
-	uint64_t w = mix64(tag ^ (lba * WORD_STEP));
-
-	nx_put_be64(p, tag);
-	nx_put_be64(p + 8, lba);
-	for (unsigned i = 16; i < BLOCK; i += 8) {
-		w += WORD_STEP;
-		memcpy(p + i, &w, 8);
-	}
-}
-
-static bool block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
-{
-	uint64_t w, got, diff = 0;
-
-	*tag = nx_get_be64(p);
-	if (*tag == 0) {
-		for (unsigned i = 8; i < BLOCK; i += 8) {
-			memcpy(&got, p + i, 8);
-			diff |= got;
-		}
-		return diff == 0;
-	}
-	if (nx_get_be64(p + 8) != lba)
-		return false;
-	w = mix64(*tag ^ (lba * WORD_STEP));
-	for (unsigned i = 16; i < BLOCK; i += 8) {
-		w += WORD_STEP;
-		memcpy(&got, p + i, 8);
-		if (got != w)
-			return false;
-	}
-	return true;
-}
+/* ---- the shadow of the medium (workload.c's scheme) ---------------------- */
 
 static uint64_t seq_of(uint64_t tag)
 {
@@ -429,7 +379,7 @@ static void shadow_check(struct tm *tm, const uint8_t *buf, uint64_t lba,
 		struct blk *b = &tm->blk[lba + i];
 		uint64_t tag;
 
-		if (!block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
+		if (!nx_scn_block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
 			nx_scn_fail(tm->env, "nexus %u: LBA %llu read back corrupt "
 				    "(header tag %016llx, expected %016llx)", who,
 				    (unsigned long long)(lba + i),
@@ -474,7 +424,7 @@ static void durable_check(struct tm *tm, const char *when, bool settle)
 			struct blk *b = &tm->blk[lba + i];
 			uint64_t tag;
 
-			if (!block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
+			if (!nx_scn_block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
 				nx_scn_fail(tm->env, "%s: LBA %llu corrupt on the "
 					    "medium", when, (unsigned long long)(lba + i));
 			if (seq_of(tag) < seq_of(b->dtag))
@@ -495,21 +445,6 @@ static void durable_check(struct tm *tm, const char *when, bool settle)
 }
 
 /* ---- sense and small helpers ----------------------------------------------------- */
-
-static void sense_of(const uint8_t *s, unsigned len, uint8_t *key, uint8_t *asc,
-		     uint8_t *ascq)
-{
-	*key = *asc = *ascq = 0;
-	if (len >= 4 && (s[0] & 0x7f) >= 0x72) {
-		*key = s[1] & 0x0f;
-		*asc = s[2];
-		*ascq = s[3];
-	} else if (len >= 14) {
-		*key = s[2] & 0x0f;
-		*asc = s[12];
-		*ascq = s[13];
-	}
-}
 
 static struct nx_ini_conn *conn_of(const struct nex *n)
 {
@@ -737,7 +672,7 @@ static void rec_add(struct tm *tm, const struct bcmd *c, enum outcome o)
 		nx_scn_fail(tm->env, "step %u: more than %u commands", tm->st.id,
 			    REC_MAX);
 	if (o == O_GOOD)
-		sense_of(c->req.sense, c->req.sense_len, &key, &asc, &ascq);
+		nx_scn_sense_decode(c->req.sense, c->req.sense_len, &key, &asc, &ascq);
 	r = &tm->rec[tm->nrec++];
 	r->uid = c->uid;
 	r->nex = (uint8_t)c->nx->idx;
@@ -784,7 +719,7 @@ static void write_effect(struct tm *tm, const struct bcmd *c, enum outcome o)
 		shadow_written(tm, c, c->s < tm->power_loss_ns && !c->fua);
 		return;
 	}
-	sense_of(r->sense, r->sense_len, &key, &asc, &ascq);
+	nx_scn_sense_decode(r->sense, r->sense_len, &key, &asc, &ascq);
 	/* TASK ABORTED and MEDIUM ERROR: may have reached the medium;
 	 * refusals (UA, NOT READY, BUSY, ACA ACTIVE, RESERVATION
 	 * CONFLICT) never started it. */
@@ -810,14 +745,14 @@ static void cmd_answered(struct nex *n, struct bcmd *c)
 		tm->env->bytes += (uint64_t)c->nblk * BLOCK;
 	}
 	if (r->status == NX_STATUS_GOOD && c->kind == K_RSENSE) {
-		sense_of(c->buf, r->data_in_got, &key, &asc, &ascq);
+		nx_scn_sense_decode(c->buf, r->data_in_got, &key, &asc, &ascq);
 		if (key == 0x06)
 			ua_report(n, asc, ascq, TM_CLEAR_YES, "REQUEST SENSE");
 		n->rs_owed = false;
 	}
 	if (r->status == NX_STATUS_CHECK_CONDITION) {
 		tm->st.cc_by |= bit(n->idx);
-		sense_of(r->sense, r->sense_len, &key, &asc, &ascq);
+		nx_scn_sense_decode(r->sense, r->sense_len, &key, &asc, &ascq);
 		if (key == 0x06) {
 			enum tm_clear clr = cc_clear(tm, c->s);
 			ua_report(n, asc, ascq, clr, "CHECK CONDITION");
@@ -924,7 +859,7 @@ static bool issue_rw(struct nex *n, struct bcmd *c, bool write)
 	if (write) {
 		c->tag = ((uint64_t)(n->idx + 1) << 56) | ++tm->wseq;
 		for (uint32_t i = 0; i < c->nblk; i++)
-			block_fill(c->buf + (size_t)i * BLOCK, c->tag, c->lba + i);
+			nx_scn_block_fill(c->buf + (size_t)i * BLOCK, c->tag, c->lba + i);
 		c->req.data_out = c->buf;
 		c->req.data_out_len = c->nblk * BLOCK;
 	} else {
@@ -1209,7 +1144,7 @@ static uint8_t q_request_sense(struct nex *n, uint8_t *asc, uint8_t *ascq)
 	if (r.status != NX_STATUS_GOOD)
 		nx_scn_fail(tm->env, "nexus %u: REQUEST SENSE status 0x%02x",
 			    n->idx, r.status);
-	sense_of(buf, r.data_in_got, &key, asc, ascq);
+	nx_scn_sense_decode(buf, r.data_in_got, &key, asc, ascq);
 	if ((buf[0] & 0x7f) != ((cdb[1] & 1) ? 0x72 : 0x70))
 		nx_scn_fail(tm->env, "nexus %u: REQUEST SENSE DESC=%u answered "
 			    "response code %02Xh", n->idx, cdb[1] & 1, buf[0]);
@@ -1251,7 +1186,7 @@ static bool qcmd_ua(struct nex *n, const uint8_t *cdb, unsigned cdb_len,
 
 		if (!qcmd(n, cdb, cdb_len, dir, buf, len, attr, r))
 			return false;
-		sense_of(r->sense, r->sense_len, &key, &asc, &ascq);
+		nx_scn_sense_decode(r->sense, r->sense_len, &key, &asc, &ascq);
 		if (r->status != NX_STATUS_CHECK_CONDITION || key != 0x06)
 			return true;
 		enum tm_clear clr = cc_clear(tm, s);
@@ -1593,31 +1528,6 @@ static void judge_step(struct tm *tm)
 
 /* ---- faults ------------------------------------------------------------------------ */
 
-static void heal_link(void *arg)
-{
-	struct tm *tm = arg;
-
-	tm->heal_link_ev = NX_SIM_EVENT_NONE;
-	if (!tm->cut)
-		return;
-	nx_link_cut(nx_sim_net_link(tm->env->net), tm->cut_a, tm->cut_b, false);
-	tm->cut = false;
-	nx_log(NX_LOG_INFO, "scn: fault: link healed");
-}
-
-static void heal_disk(void *arg)
-{
-	struct tm *tm = arg;
-	const struct nx_sim_disk_opts *o = &tm->dopts;
-
-	tm->heal_disk_ev = NX_SIM_EVENT_NONE;
-	nx_sim_disk_clear_bad(tm->disk);
-	nx_sim_disk_set_faults(tm->disk, o->read_err_ppb, o->write_err_ppb,
-			       o->tail_ppb, o->tail_lat_ns);
-	tm->disk_faulty = false;
-	nx_log(NX_LOG_INFO, "scn: fault: disk healed");
-}
-
 static void fault_link(struct tm *tm)
 {
 	struct nx_rng *r = &tm->frng;
@@ -1627,16 +1537,9 @@ static void fault_link(struct tm *tm)
 	unsigned b = nx_rng_chance(r, 1, 2) ? NX_LINK_ALL :
 		nx_sim_host_index(tm->ihost[nx_rng_below(r, tm->nini)]);
 
-	if (tm->cut)
+	if (tm->heal.cut)
 		return;
-	nx_link_cut(nx_sim_net_link(tm->env->net), a, b, true);
-	tm->cut = true;
-	tm->cut_a = a;
-	tm->cut_b = b;
-	tm->heal_link_ev = nx_sim_schedule(tm->sim, dur, heal_link, tm);
-	nx_assert(tm->heal_link_ev != NX_SIM_EVENT_NONE);
-	nx_log(NX_LOG_INFO, "scn: fault: link cut %u<->%d for %llu ns", a,
-	       b == NX_LINK_ALL ? -1 : (int)b, (unsigned long long)dur);
+	nx_scn_heal_link_cut(&tm->heal, a, b, dur);
 	/* a long cut kills connections (any of them) */
 	tm->st.lost |= (1u << NEX_MAX) - 1;
 	tm->env->faults_n[NX_SCN_FAULT_LINK]++;
@@ -1660,7 +1563,7 @@ static void fault_disk(struct tm *tm)
 	struct nx_rng *r = &tm->frng;
 	uint64_t dur = nx_rng_range(r, MS, 100 * MS);
 
-	if (tm->disk_faulty)
+	if (tm->heal.disk_faulty)
 		return;
 	if (nx_rng_chance(r, 1, 2)) {
 		uint64_t n = nx_rng_range(r, 1, 64);
@@ -1678,10 +1581,8 @@ static void fault_disk(struct tm *tm)
 				       nx_rng_range(r, MS, 200 * MS));
 		nx_log(NX_LOG_INFO, "scn: fault: disk burst r%u/w%u ppb", rd, wr);
 	}
-	tm->disk_faulty = true;
 	tm->st.disk = true;
-	tm->heal_disk_ev = nx_sim_schedule(tm->sim, dur, heal_disk, tm);
-	nx_assert(tm->heal_disk_ev != NX_SIM_EVENT_NONE);
+	nx_scn_heal_disk_after(&tm->heal, dur);
 	tm->env->faults_n[NX_SCN_FAULT_DISK]++;
 }
 
@@ -1749,14 +1650,7 @@ static void fault_inject(struct tm *tm)
 
 static void heal_all(struct tm *tm)
 {
-	if (tm->heal_link_ev != NX_SIM_EVENT_NONE) {
-		nx_sim_cancel(tm->sim, tm->heal_link_ev);
-		heal_link(tm);
-	}
-	if (tm->heal_disk_ev != NX_SIM_EVENT_NONE) {
-		nx_sim_cancel(tm->sim, tm->heal_disk_ev);
-		heal_disk(tm);
-	}
+	nx_scn_heal_all(&tm->heal);
 }
 
 /* ---- the target ----------------------------------------------------------------------- */
@@ -2058,7 +1952,7 @@ static bool aca_task(struct tm *tm, struct nex *x)
 
 	if (!aca_probe(tm, x, false, NX_INI_ATTR_ACA, &r))
 		return false;
-	sense_of(r.sense, r.sense_len, &key, &asc, &ascq);
+	nx_scn_sense_decode(r.sense, r.sense_len, &key, &asc, &ascq);
 	if (r.status == NX_STATUS_CHECK_CONDITION && key == 0x06) {
 		enum tm_clear clr = cc_clear(tm, s);
 		ua_report(x, asc, ascq, clr, "ACA task");
@@ -2095,7 +1989,7 @@ static bool aca_establish(struct tm *tm, struct nex *x)
 	if (!qcmd(x, cdb, 10, NX_INI_DIR_READ, buf, BLOCK, NX_INI_ATTR_SIMPLE, &r))
 		return false;
 	tm->st.cc_by |= bit(x->idx);
-	sense_of(r.sense, r.sense_len, &key, &asc, &ascq);
+	nx_scn_sense_decode(r.sense, r.sense_len, &key, &asc, &ascq);
 	if (r.status == NX_STATUS_RESERVATION_CONFLICT &&
 	    conflict_possible(tm, x->idx, false)) {
 		ua_after_status(x, r.status, s);
@@ -2337,7 +2231,7 @@ static bool park_cc(struct tm *tm, struct nex *a)
 	nx_put_be16(cdb + 7, 1);
 	if (!qcmd(a, cdb, 10, NX_INI_DIR_READ, buf, BLOCK, NX_INI_ATTR_SIMPLE, &r))
 		return false;
-	sense_of(r.sense, r.sense_len, &key, &asc, &ascq);
+	nx_scn_sense_decode(r.sense, r.sense_len, &key, &asc, &ascq);
 	if (r.status != NX_STATUS_CHECK_CONDITION || key != 0x05 || asc != 0x21)
 		nx_scn_fail(tm->env, "nexus %u: READ past the end: status 0x%02x "
 			    "%X/%02Xh/%02Xh, expected 5/21h/00h", a->idx, r.status,
@@ -2363,7 +2257,7 @@ static bool park_aca(struct tm *tm, struct park *p)
 	if (!qcmd(p->a, cdb, 10, NX_INI_DIR_READ, buf, BLOCK, NX_INI_ATTR_SIMPLE,
 		  &r))
 		return false;
-	sense_of(r.sense, r.sense_len, &key, &asc, &ascq);
+	nx_scn_sense_decode(r.sense, r.sense_len, &key, &asc, &ascq);
 	if (r.status != NX_STATUS_CHECK_CONDITION || key != 0x05 || asc != 0x21)
 		nx_scn_fail(tm->env, "nexus %u: READ past the end, NACA=1: status "
 			    "0x%02x %X/%02Xh/%02Xh", p->a->idx, r.status, key, asc,
@@ -2824,7 +2718,7 @@ static void act_pr(struct tm *tm)
 		     pc.out ? NX_INI_DIR_WRITE : NX_INI_DIR_READ, buf,
 		     pc.out ? pc.param_len : pc.data_in_len, NX_INI_ATTR_SIMPLE, &r))
 		nx_scn_fail(tm->env, "PR: connection lost in a quiet step");
-	sense_of(r.sense, r.sense_len, &key, &asc, &ascq);
+	nx_scn_sense_decode(r.sense, r.sense_len, &key, &asc, &ascq);
 	if (r.status != NX_STATUS_GOOD)
 		nx_scn_fail(tm->env, "nexus %u: %s: status 0x%02x %X/%02Xh/%02Xh",
 			    n->idx, pc.name, r.status, key, asc, ascq);
@@ -2934,7 +2828,7 @@ static bool settled(void *arg)
 {
 	const struct tm *tm = arg;
 
-	return all_quiet(arg) && !tm->cut && !tm->disk_faulty;
+	return all_quiet(arg) && !tm->heal.cut && !tm->heal.disk_faulty;
 }
 
 /* Until nothing is in flight, no fault is active and no ACA is left.
@@ -2956,7 +2850,7 @@ static void settle(struct tm *tm)
 		uint64_t to = now_ns(tm) + SETTLE_QUIET_NS;
 		if (!nx_sim_run_until(tm->sim, settled, tm, to) && now_ns(tm) < to)
 			nx_sim_run_to(tm->sim, to);
-		if (all_quiet(tm) || tm->cut)
+		if (all_quiet(tm) || tm->heal.cut)
 			continue;
 		for (unsigned i = 0; i < tm->nnex; i++) {
 			struct nex *n = &tm->nx[i];
@@ -3005,7 +2899,7 @@ static void probe_drain(struct tm *tm, struct nex *n)
 			return;
 		if (!qcmd(n, tur, 6, NX_INI_DIR_NONE, NULL, 0, NX_INI_ATTR_SIMPLE, &r))
 			return;
-		sense_of(r.sense, r.sense_len, &key, &asc, &ascq);
+		nx_scn_sense_decode(r.sense, r.sense_len, &key, &asc, &ascq);
 		if (r.status == NX_STATUS_CHECK_CONDITION && key == 0x06) {
 			enum tm_clear clr = cc_clear(tm, s);
 			ua_report(n, asc, ascq, clr, "TEST UNIT READY");
@@ -3047,7 +2941,7 @@ static void probe_rtpg(struct tm *tm, struct nex *n)
 	if (r.status != NX_STATUS_GOOD) {
 		uint8_t key, asc, ascq;
 
-		sense_of(r.sense, r.sense_len, &key, &asc, &ascq);
+		nx_scn_sense_decode(r.sense, r.sense_len, &key, &asc, &ascq);
 		nx_scn_fail(tm->env, "nexus %u: REPORT TARGET PORT GROUPS: status "
 			    "0x%02x %X/%02Xh/%02Xh", n->idx, r.status, key, asc,
 			    ascq);
@@ -3246,7 +3140,7 @@ static void step_begin(struct tm *tm, enum action a, bool busy)
 	st->busy = busy;
 	st->t0 = now_ns(tm);
 	st->aca_nex = NO_NEX;
-	st->disk = tm->disk_faulty;
+	st->disk = tm->heal.disk_faulty;
 	tm->nrec = 0;
 	tm->pr0 = tm->pr;
 	/* Histories restart from what is known; an unsettled one (a reset
@@ -3399,10 +3293,12 @@ static void setup(struct tm *tm)
 	struct nx_rng drng;
 
 	nx_rng_fork(&tm->rng, "disk", 0, &drng);
-	nx_sim_disk_opts_from_seed(&tm->dopts, LU_BYTES, &drng);
-	tm->dopts.block_size = BLOCK;
-	tm->dopts.read_err_ppb = tm->dopts.write_err_ppb = 0;
-	tm->disk = nx_sim_disk_new(tm->sim, "lu0", &tm->dopts);
+	nx_sim_disk_opts_from_seed(&tm->heal.dopts, LU_BYTES, &drng);
+	tm->heal.dopts.block_size = BLOCK;
+	tm->heal.dopts.read_err_ppb = tm->heal.dopts.write_err_ppb = 0;
+	tm->disk = nx_sim_disk_new(tm->sim, "lu0", &tm->heal.dopts);
+	tm->heal.env = tm->env;
+	tm->heal.disk = tm->disk;
 	tm->thost = nx_sim_host_new(tm->env->net, "target", TGT_IP);
 	tm->blk = calloc(LU_BLOCKS, sizeof(*tm->blk));
 	if (tm->disk == NULL || tm->thost == NULL || tm->blk == NULL)

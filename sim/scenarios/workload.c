@@ -83,7 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nx_scenario.h"
+#include "scn_util.h"
 #include "pr_model.h"
 #include "../../core/nx_wire.h"
 #include "../nx_sim_disk.h"
@@ -93,7 +93,7 @@
 #define TGT_IP 0x0a000001u
 #define INI_IP0 0x0a000002u
 #define ISCSI_PORT 3260
-#define BLOCK 512u
+#define BLOCK NX_SCN_BLOCK
 #define INI_MAX 2u
 #define QD_LIMIT 32u
 #define BLOCKS_LIMIT 256u
@@ -243,15 +243,11 @@ struct wl {
 	uint64_t wseq;                    /* global write sequence */
 	/* faults */
 	struct nx_sim_disk *disk;
-	struct nx_sim_disk_opts dopts;    /* as built: heal restores these */
+	struct nx_scn_heal heal;          /* link cut, disk faults; dopts */
 	struct nx_rng frng;
 	uint64_t next_fault_ns;
 	uint64_t fault_end_ns;            /* latest end of a fault's effect */
 	uint64_t faults_total;
-	bool cut;                         /* a link partition is active */
-	unsigned cut_a, cut_b;
-	nx_sim_event_id heal_link_ev, heal_disk_ev;
-	bool disk_faulty;
 	uint64_t power_loss_ns;           /* start of the last crash + power loss */
 	struct {                          /* iSER reset: aimed at a transfer */
 		bool armed;
@@ -397,148 +393,6 @@ static void target_stop(struct wl *wl, const char *what)
 	wl->ptarget = NULL;
 }
 
-/* ---- block contents -------------------------------------------------------- */
-
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* A block is self-describing: tag, LBA, then words derived from both
- * (a cheap per-word step after one strong mix: a block of another tag or
- * LBA, a torn or shifted block all differ). */
-#define WORD_STEP 0x9e3779b97f4a7c15ull
-
-/* Word k (k >= 2) of a block is w + (k - 1) * WORD_STEP.  Filling and
- * checking every byte of every block is most of the workload's own cost,
- * so both walk the words in vectors (GNU vector extension) with no
- * branch until the end: words 2..3 in one 16-byte vector, then VW words
- * at a time in two vectors.  x86-64 gets an AVX2 copy of each (32-byte
- * vectors, picked once at run time), everything else 16-byte vectors
- * (SSE2, NEON, or plain code). */
-typedef uint64_t u64x2 __attribute__((vector_size(16)));
-#define WORDS (BLOCK / 8)
-_Static_assert((WORDS - 4) % 4 == 0, "words 4.. go by whole vectors");
-
-/* Words 4 .. WORDS - 1: 2 * VW per round, then one VW-word vector if
- * that much is left. */
-#define WORDS_FILL(VEC, VW)                                                \
-	{                                                                  \
-		VEC a, b, step;                                            \
-		u64x2 head = { w + WORD_STEP, w + 2 * WORD_STEP };         \
-		unsigned k = 4;                                            \
-                                                                           \
-		for (unsigned i = 0; i < VW; i++) {                        \
-			a[i] = w + (3 + i) * WORD_STEP;                    \
-			step[i] = 2 * VW * WORD_STEP;                      \
-		}                                                          \
-		b = a + step / 2;                                          \
-		memcpy(p + 16, &head, 16);                                 \
-		for (; k + 2 * VW <= WORDS; k += 2 * VW) {                 \
-			memcpy(p + 8 * k, &a, sizeof(a));                  \
-			memcpy(p + 8 * k + sizeof(a), &b, sizeof(b));      \
-			a += step;                                         \
-			b += step;                                         \
-		}                                                          \
-		if (k < WORDS)                                             \
-			memcpy(p + 8 * k, &a, sizeof(a));                  \
-	}
-
-#define WORDS_CHECK(VEC, VW)                                               \
-	{                                                                  \
-		VEC a, b, step, ga, gb, da, db;                            \
-		u64x2 head = { w + WORD_STEP, w + 2 * WORD_STEP }, gh;     \
-		unsigned k = 4;                                            \
-		uint64_t d;                                                \
-                                                                           \
-		for (unsigned i = 0; i < VW; i++) {                        \
-			a[i] = w + (3 + i) * WORD_STEP;                    \
-			step[i] = 2 * VW * WORD_STEP;                      \
-		}                                                          \
-		b = a + step / 2;                                          \
-		da = a - a;                                                \
-		db = da;                                                   \
-		memcpy(&gh, p + 16, 16);                                   \
-		gh ^= head;                                                \
-		for (; k + 2 * VW <= WORDS; k += 2 * VW) {                 \
-			memcpy(&ga, p + 8 * k, sizeof(ga));                \
-			memcpy(&gb, p + 8 * k + sizeof(ga), sizeof(gb));   \
-			da |= ga ^ a;                                      \
-			db |= gb ^ b;                                      \
-			a += step;                                         \
-			b += step;                                         \
-		}                                                          \
-		if (k < WORDS) {                                           \
-			memcpy(&ga, p + 8 * k, sizeof(ga));                \
-			da |= ga ^ a;                                      \
-		}                                                          \
-		da |= db;                                                  \
-		d = gh[0] | gh[1];                                         \
-		for (unsigned i = 0; i < VW; i++)                          \
-			d |= da[i];                                        \
-		return d == 0;                                             \
-	}
-
-static void words_fill(uint8_t *p, uint64_t w) WORDS_FILL(u64x2, 2)
-static bool words_check(const uint8_t *p, uint64_t w) WORDS_CHECK(u64x2, 2)
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-typedef uint64_t u64x4 __attribute__((vector_size(32)));
-__attribute__((target("avx2"))) static void
-words_fill_avx2(uint8_t *p, uint64_t w) WORDS_FILL(u64x4, 4)
-__attribute__((target("avx2"))) static bool
-words_check_avx2(const uint8_t *p, uint64_t w) WORDS_CHECK(u64x4, 4)
-
-static int have_avx2 = -1;
-
-static bool use_avx2(void)
-{
-	if (have_avx2 < 0)
-		have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-	return have_avx2 == 1;
-}
-#else
-#define use_avx2() false
-#define words_fill_avx2 words_fill
-#define words_check_avx2 words_check
-#endif
-
-static void block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
-{
-	uint64_t w = mix64(tag ^ (lba * WORD_STEP));
-
-	if (tag == 0) {
-		memset(p, 0, BLOCK);
-		return;
-	}
-	nx_put_be64(p, tag);
-	nx_put_be64(p + 8, lba);
-	if (use_avx2())
-		words_fill_avx2(p, w);
-	else
-		words_fill(p, w);
-}
-
-static bool block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
-{
-	uint64_t w, got, diff = 0;
-
-	*tag = nx_get_be64(p);
-	if (*tag == 0) {
-		for (unsigned i = 8; i < BLOCK; i += 8) {
-			memcpy(&got, p + i, 8);
-			diff |= got;
-		}
-		return diff == 0;
-	}
-	if (nx_get_be64(p + 8) != lba)
-		return false;
-	w = mix64(*tag ^ (lba * WORD_STEP));
-	return use_avx2() ? words_check_avx2(p, w) : words_check(p, w);
-}
-
 /* ---- failure helpers ---------------------------------------------------------- */
 
 static const char *cdb_name(const struct cmd *c)
@@ -549,23 +403,6 @@ static const char *cdb_name(const struct cmd *c)
 					     "PERSISTENT RESERVE OUT",
 					     "PERSISTENT RESERVE IN" };
 	return names[c->kind];
-}
-
-static void sense_decode(const struct nx_ini_scsi *r, uint8_t *key,
-			 uint8_t *asc, uint8_t *ascq)
-{
-	const uint8_t *s = r->sense;
-
-	*key = *asc = *ascq = 0;
-	if (r->sense_len >= 4 && (s[0] & 0x7f) >= 0x72) {
-		*key = s[1] & 0x0f;
-		*asc = s[2];
-		*ascq = s[3];
-	} else if (r->sense_len >= 14) {
-		*key = s[2] & 0x0f;
-		*asc = s[12];
-		*ascq = s[13];
-	}
 }
 
 /* ---- unit attention bookkeeping ------------------------------------------------ */
@@ -742,7 +579,7 @@ static void shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
 		struct blk *b = &wl->blk[lba + i];
 		uint64_t tag;
 
-		if (!block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
+		if (!nx_scn_block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
 			nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
 				    "corrupt (header tag %016llx, expected %016llx)",
 				    who, (unsigned long long)(lba + i),
@@ -815,7 +652,7 @@ static void durable_check(struct wl *wl, const char *when, bool settle)
 			struct blk *b = &wl->blk[lba + i];
 			uint64_t tag;
 
-			if (!block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
+			if (!nx_scn_block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
 				nx_scn_fail(wl->env, "%s: LBA %llu corrupt on the "
 					    "medium (header tag %016llx)", when,
 					    (unsigned long long)(lba + i),
@@ -865,7 +702,7 @@ static bool pr_sync_prin(struct wl *wl, struct ini *in, uint8_t sa,
 			*len = r.data_in_got;
 			return true;
 		}
-		sense_decode(&r, &key, &asc, &ascq);
+		nx_scn_sense_decode(r.sense, r.sense_len, &key, &asc, &ascq);
 		if (r.err != 0 || r.status != NX_STATUS_CHECK_CONDITION || key != 6)
 			nx_scn_fail(wl->env, "initiator %u: PRIN %u: err %d status "
 				    "0x%02x sense %X/%02Xh/%02Xh", in->idx, sa, r.err,
@@ -978,7 +815,7 @@ static void cmd_not_good(struct cmd *c)
 			pr_cmd_end(c, NX_SCN_PR_UNKNOWN);
 		return;
 	}
-	sense_decode(r, &key, &asc, &ascq);
+	nx_scn_sense_decode(r->sense, r->sense_len, &key, &asc, &ascq);
 	/* Disk faults: the I/O failed (SBC-3 4.16: MEDIUM ERROR); a write
 	 * may have reached some blocks. */
 	if ((in->wl->o.faults & (1u << NX_SCN_FAULT_DISK)) && r->err == 0 &&
@@ -1131,7 +968,7 @@ static bool issue_rw(struct ini *in, struct cmd *c, bool write)
 		if (write) {
 			c->tag = ((uint64_t)(in->idx + 1) << 56) | ++wl->wseq;
 			for (uint32_t i = 0; i < n; i++)
-				block_fill(c->buf + (size_t)i * BLOCK, c->tag, lba + i);
+				nx_scn_block_fill(c->buf + (size_t)i * BLOCK, c->tag, lba + i);
 		}
 		cmd_submit(in, c);
 		return true;
@@ -1491,12 +1328,12 @@ static void sync_cmd_ua(struct wl *wl, struct ini *in, const uint8_t *cdb,
 		sync_cmd(wl, in, cdb, cdb_len, dir, buf, len, r);
 		if (r->status == NX_STATUS_GOOD)
 			return;
-		sense_decode(r, &key, &asc, &ascq);
+		nx_scn_sense_decode(r->sense, r->sense_len, &key, &asc, &ascq);
 		if (r->status != NX_STATUS_CHECK_CONDITION || key != 0x06)
 			break;
 		ua_receive(in, asc, ascq, s);
 	}
-	sense_decode(r, &key, &asc, &ascq);
+	nx_scn_sense_decode(r->sense, r->sense_len, &key, &asc, &ascq);
 	nx_scn_fail(wl->env, "initiator %u: CDB %02Xh: status 0x%02x sense "
 		    "%X/%02Xh/%02Xh", in->idx, cdb[0], r->status, key, asc, ascq);
 }
@@ -1651,10 +1488,12 @@ static void setup_target(struct wl *wl)
 	struct nx_rng drng;
 
 	nx_rng_fork(&wl->rng, "disk", 0, &drng);
-	nx_sim_disk_opts_from_seed(&wl->dopts, wl->o.lu_bytes, &drng);
-	wl->dopts.block_size = BLOCK;
-	wl->dopts.read_err_ppb = wl->dopts.write_err_ppb = 0; /* faults add them */
-	wl->disk = nx_sim_disk_new(wl->sim, "lu0", &wl->dopts);
+	nx_sim_disk_opts_from_seed(&wl->heal.dopts, wl->o.lu_bytes, &drng);
+	wl->heal.dopts.block_size = BLOCK;
+	wl->heal.dopts.read_err_ppb = wl->heal.dopts.write_err_ppb = 0; /* faults add them */
+	wl->disk = nx_sim_disk_new(wl->sim, "lu0", &wl->heal.dopts);
+	wl->heal.env = wl->env;
+	wl->heal.disk = wl->disk;
 	wl->thost = nx_sim_host_new(wl->env->net, "target", TGT_IP);
 	if (over_iser(wl))
 		wl->tdev = nx_sim_rdma_dev_new(wl->env->fabric, "target", TGT_IP);
@@ -1777,31 +1616,6 @@ static void fault_note(struct wl *wl, enum nx_scn_fault k, uint64_t effect_ns)
 		wl->fault_end_ns = end;
 }
 
-static void heal_link(void *arg)
-{
-	struct wl *wl = arg;
-
-	wl->heal_link_ev = NX_SIM_EVENT_NONE;
-	if (!wl->cut)
-		return;
-	nx_link_cut(nx_sim_net_link(wl->env->net), wl->cut_a, wl->cut_b, false);
-	wl->cut = false;
-	nx_log(NX_LOG_INFO, "scn: fault: link healed");
-}
-
-static void heal_disk(void *arg)
-{
-	struct wl *wl = arg;
-	const struct nx_sim_disk_opts *o = &wl->dopts;
-
-	wl->heal_disk_ev = NX_SIM_EVENT_NONE;
-	nx_sim_disk_clear_bad(wl->disk);
-	nx_sim_disk_set_faults(wl->disk, o->read_err_ppb, o->write_err_ppb,
-			       o->tail_ppb, o->tail_lat_ns);
-	wl->disk_faulty = false;
-	nx_log(NX_LOG_INFO, "scn: fault: disk healed");
-}
-
 /* Partitions: mostly shorter than TCP's patience, sometimes much longer
  * (the connections die; watchdogs and re-logins follow). */
 static bool fault_link(struct wl *wl)
@@ -1809,8 +1623,9 @@ static bool fault_link(struct wl *wl)
 	struct nx_rng *r = &wl->frng;
 	uint64_t dur = nx_rng_chance(r, 1, 5) ? nx_rng_range(r, SEC, 15 * SEC)
 					     : nx_rng_range(r, MS, 300 * MS);
+	unsigned a, b;
 
-	if (wl->cut)
+	if (wl->heal.cut)
 		return false;
 	if (over_iser(wl)) {
 		/* RoCE is lossless: a cut is a port going down (every QP of
@@ -1824,16 +1639,10 @@ static bool fault_link(struct wl *wl)
 		fault_note(wl, NX_SCN_FAULT_LINK, 0);
 		return true;
 	}
-	wl->cut_a = nx_sim_host_index(wl->thost);
-	wl->cut_b = nx_rng_chance(r, 1, 2) ? NX_LINK_ALL :
+	a = nx_sim_host_index(wl->thost);
+	b = nx_rng_chance(r, 1, 2) ? NX_LINK_ALL :
 		nx_sim_host_index(wl->ini[nx_rng_below(r, wl->o.initiators)].host);
-	nx_link_cut(nx_sim_net_link(wl->env->net), wl->cut_a, wl->cut_b, true);
-	wl->cut = true;
-	wl->heal_link_ev = nx_sim_schedule(wl->sim, dur, heal_link, wl);
-	nx_assert(wl->heal_link_ev != NX_SIM_EVENT_NONE);
-	nx_log(NX_LOG_INFO, "scn: fault: link cut %u<->%d for %llu ns", wl->cut_a,
-	       wl->cut_b == NX_LINK_ALL ? -1 : (int)wl->cut_b,
-	       (unsigned long long)dur);
+	nx_scn_heal_link_cut(&wl->heal, a, b, dur);
 	fault_note(wl, NX_SCN_FAULT_LINK, dur);
 	return true;
 }
@@ -1912,7 +1721,7 @@ static bool fault_disk(struct wl *wl)
 	struct nx_rng *r = &wl->frng;
 	uint64_t dur = nx_rng_range(r, MS, 200 * MS), spike = 0;
 
-	if (wl->disk_faulty)
+	if (wl->heal.disk_faulty)
 		return false;
 	if (nx_rng_chance(r, 1, 2)) {
 		uint64_t n = nx_rng_range(r, 1, BLOCKS_LIMIT);
@@ -1937,9 +1746,7 @@ static bool fault_disk(struct wl *wl)
 		       "spikes %u ppb <= %llu ns for %llu ns", rd, wr, tail,
 		       (unsigned long long)spike, (unsigned long long)dur);
 	}
-	wl->disk_faulty = true;
-	wl->heal_disk_ev = nx_sim_schedule(wl->sim, dur, heal_disk, wl);
-	nx_assert(wl->heal_disk_ev != NX_SIM_EVENT_NONE);
+	nx_scn_heal_disk_after(&wl->heal, dur);
 	fault_note(wl, NX_SCN_FAULT_DISK, dur + spike);
 	return true;
 }
@@ -2003,14 +1810,7 @@ static void fault_schedule_next(struct wl *wl)
 
 static void heal_all(struct wl *wl)
 {
-	if (wl->heal_link_ev != NX_SIM_EVENT_NONE) {
-		nx_sim_cancel(wl->sim, wl->heal_link_ev);
-		heal_link(wl);
-	}
-	if (wl->heal_disk_ev != NX_SIM_EVENT_NONE) {
-		nx_sim_cancel(wl->sim, wl->heal_disk_ev);
-		heal_disk(wl);
-	}
+	nx_scn_heal_all(&wl->heal);
 	wl->trap.armed = false;
 	if (wl->trap.ev != NX_SIM_EVENT_NONE) {
 		nx_sim_cancel(wl->sim, wl->trap.ev);
@@ -2065,7 +1865,7 @@ static bool srp_barrier(struct wl *wl, struct ini *in)
 		wl->env->cmds++;
 		if (r->status == NX_STATUS_GOOD)
 			return true;
-		sense_decode(r, &key, &asc, &ascq);
+		nx_scn_sense_decode(r->sense, r->sense_len, &key, &asc, &ascq);
 		if (r->status != NX_STATUS_CHECK_CONDITION || key != 0x06)
 			break;
 		ua_receive(in, asc, ascq, s);
