@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glue_internal.h"
 #include "nx_sim_iscsi.h"
 
-#define TCONNS_MAX 64u
 #define ADDR_LEN 64
 
 /* ---- target ------------------------------------------------------------ */
@@ -35,21 +35,15 @@ struct nx_sim_iscsi_target {
 	struct nx_iscsi_server *srv;
 	struct tlisten listen[LISTEN_MAX];
 	unsigned nlisten;
-	struct tconn *conns[TCONNS_MAX];
-	unsigned live;
-	uint64_t accepted;
+	struct nx_sim_glue_slots conns;    /* of struct tconn */
 };
 
 static void tc_release(void *ctx)
 {
 	struct tconn *tc = ctx;
-	struct nx_sim_iscsi_target *t = tc->t;
 
-	nx_assert(t->conns[tc->slot] == tc);
 	nx_assert(tc->tcp == NULL);
-	t->conns[tc->slot] = NULL;
-	nx_assert(t->live > 0);
-	t->live--;
+	nx_sim_glue_slot_release(&tc->t->conns, tc->slot, tc);
 	free(tc);
 }
 
@@ -156,13 +150,9 @@ static void tgt_accept(void *ctx, struct nx_sim_tcp_conn *conn)
 	struct tlisten *tl = ctx;
 	struct nx_sim_iscsi_target *t = tl->t;
 	char local[ADDR_LEN], peer[ADDR_LEN];
-	struct tconn *tc;
-	unsigned slot = TCONNS_MAX;
+	unsigned slot = nx_sim_glue_slot_find(&t->conns);
+	struct tconn *tc = slot < NX_SIM_GLUE_SLOTS ? calloc(1, sizeof(*tc)) : NULL;
 
-	for (unsigned i = 0; i < TCONNS_MAX && slot == TCONNS_MAX; i++)
-		if (t->conns[i] == NULL)
-			slot = i;
-	tc = slot < TCONNS_MAX ? calloc(1, sizeof(*tc)) : NULL;
 	if (tc == NULL) {
 		nx_log(NX_LOG_WARN, "sim iscsi: connection limit, refusing");
 		nx_sim_tcp_abort(conn);
@@ -179,9 +169,8 @@ static void tgt_accept(void *ctx, struct nx_sim_tcp_conn *conn)
 	tc->t = t;
 	tc->tcp = conn;
 	tc->slot = slot;
-	t->conns[slot] = tc;
-	t->live++;
-	t->accepted++;
+	nx_sim_glue_slot_take(&t->conns, slot, tc);
+	t->conns.accepted++;
 	nx_sim_tcp_set_ops(conn, &tc_tcp_ops, tc);
 }
 
@@ -228,12 +217,12 @@ struct nx_iscsi_server *nx_sim_iscsi_target_server(struct nx_sim_iscsi_target *t
 
 unsigned nx_sim_iscsi_target_conns(const struct nx_sim_iscsi_target *t)
 {
-	return t->live;
+	return t->conns.live;
 }
 
 uint64_t nx_sim_iscsi_target_accepted(const struct nx_sim_iscsi_target *t)
 {
-	return t->accepted;
+	return t->conns.accepted;
 }
 
 /* Connections released and sessions drained: a session outlives its
@@ -243,7 +232,7 @@ static bool all_released(void *arg)
 {
 	const struct nx_sim_iscsi_target *t = arg;
 
-	return t->live == 0 && !nx_iscsi_server_busy(t->srv);
+	return t->conns.live == 0 && !nx_iscsi_server_busy(t->srv);
 }
 
 int nx_sim_iscsi_target_free(struct nx_sim_iscsi_target *t, uint64_t drain_ns)
@@ -253,11 +242,13 @@ int nx_sim_iscsi_target_free(struct nx_sim_iscsi_target *t, uint64_t drain_ns)
 	for (unsigned i = 0; i < t->nlisten; i++)
 		nx_sim_tcp_unlisten(t->listen[i].l);
 	t->nlisten = 0;
-	for (unsigned i = 0; i < TCONNS_MAX; i++)
-		if (t->conns[i] != NULL && !t->conns[i]->told)
-			tc_end(t->conns[i], true); /* may free conns[i] */
-	if (!nx_sim_run_until(t->sim, all_released, t,
-			      nx_sim_now(t->sim) + drain_ns))
+	for (unsigned i = 0; i < NX_SIM_GLUE_SLOTS; i++) {
+		struct tconn *tc = t->conns.slot[i];
+
+		if (tc != NULL && !tc->told)
+			tc_end(tc, true); /* may free tc */
+	}
+	if (nx_sim_glue_drain(t->sim, all_released, t, drain_ns) != NX_OK)
 		return NX_EAGAIN;
 	nx_iscsi_server_free(t->srv);
 	free(t);
@@ -428,29 +419,24 @@ void nx_sim_stream_free(struct nx_sim_stream *st)
 struct nx_sim_ini {
 	struct nx_sim_stream *st;
 	struct nx_ini_conn *ic;
-	int err;
-	bool up, down;
+	struct nx_sim_glue_link link;
 };
 
 static void si_connected(void *ctx)
 {
-	((struct nx_sim_ini *)ctx)->up = true;
+	((struct nx_sim_ini *)ctx)->link.up = true;
 }
 
 static void si_rx(void *ctx, const uint8_t *buf, size_t len)
 {
-	struct nx_sim_ini *si = ctx;
-
-	if (si->ic != NULL && !nx_ini_conn_is_dead(si->ic))
-		(void)nx_ini_conn_input(si->ic, buf, len);
+	nx_sim_glue_ini_rx(((struct nx_sim_ini *)ctx)->ic, buf, len);
 }
 
 static void si_eof(void *ctx, int err)
 {
 	struct nx_sim_ini *si = ctx;
 
-	si->down = true;
-	si->err = err;
+	nx_sim_glue_link_down(&si->link, err);
 	if (si->ic != NULL)
 		nx_ini_conn_closed(si->ic);
 }
@@ -471,13 +457,6 @@ static void si_close(void *ctx)
 
 static const struct nx_ini_conn_ops si_ops = { si_send, si_close };
 
-static bool si_settled(void *arg)
-{
-	const struct nx_sim_ini *si = arg;
-
-	return si->up || si->down;
-}
-
 int nx_sim_ini_connect(struct nx_sim *sim, struct nx_sim_host *host,
 		       uint32_t dst_ip, uint16_t dst_port,
 		       struct nx_ini_session *s, uint16_t cid,
@@ -494,12 +473,11 @@ int nx_sim_ini_connect(struct nx_sim *sim, struct nx_sim_host *host,
 		free(si);
 		return rc;
 	}
-	nx_sim_run_until(sim, si_settled, si, nx_sim_now(sim) + timeout_ns);
-	if (!si->up) {
-		rc = si->down ? si->err : NX_SIM_ETIMEDOUT;
+	rc = nx_sim_glue_link_wait(sim, &si->link, timeout_ns, NX_SIM_ECONNRESET);
+	if (rc != NX_OK) {
 		nx_sim_stream_free(si->st);
 		free(si);
-		return rc < 0 ? rc : NX_SIM_ECONNRESET;
+		return rc;
 	}
 	si->ic = nx_ini_conn_new(s, cid, &si_ops, si);
 	if (si->ic == NULL) {

@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glue_internal.h"
 #include "nx_sim_iser.h"
-
-#define TCONNS_MAX 64u
 
 /* ---- target ------------------------------------------------------------ */
 
@@ -21,55 +20,39 @@ struct nx_sim_iser_target {
 	struct nx_sim *sim;
 	struct nx_iscsi_server *srv;
 	struct nx_rdma_cm_id *listener;
-	struct tconn *conns[TCONNS_MAX];
-	unsigned live;
-	uint64_t accepted;
+	struct nx_sim_glue_slots conns;    /* of struct tconn */
 };
 
 static void tc_release(void *ctx)
 {
 	struct tconn *tc = ctx;
-	struct nx_sim_iser_target *t = tc->t;
 
-	nx_assert(t->conns[tc->slot] == tc);
-	t->conns[tc->slot] = NULL;
-	nx_assert(t->live > 0);
-	t->live--;
+	nx_sim_glue_slot_release(&tc->t->conns, tc->slot, tc);
 	free(tc);
 }
 
 static void tgt_cm(void *ctx, const struct nx_rdma_cm_event *ev)
 {
 	struct nx_sim_iser_target *t = ctx;
-	struct tconn *tc = NULL;
-	unsigned slot = TCONNS_MAX;
+	struct tconn *tc;
+	unsigned slot;
 
 	if (ev->type != NX_RDMA_CM_CONNECT_REQUEST)
 		return;
-	for (unsigned i = 0; i < TCONNS_MAX && slot == TCONNS_MAX; i++)
-		if (t->conns[i] == NULL)
-			slot = i;
-	if (slot < TCONNS_MAX)
-		tc = calloc(1, sizeof(*tc));
-	if (tc == NULL) {
-		nx_log(NX_LOG_WARN, "sim iser: connection limit, rejecting");
-		(void)nx_rdma_cm_reject(ev->id, NULL, 0);
-		nx_rdma_cm_id_free(ev->id);
+	tc = nx_sim_glue_cm_claim(&t->conns, ev, sizeof(*tc), &slot,
+				  "sim iser: connection limit, rejecting");
+	if (tc == NULL)
 		return;
-	}
 	tc->t = t;
 	tc->slot = slot;
-	t->conns[slot] = tc;
-	t->live++;
 	tc->ic = nx_iser_accept(t->srv, ev->id, ev->private_data,
 				ev->private_data_len, tc_release, tc);
 	if (tc->ic == NULL) {
-		t->conns[slot] = NULL;
-		t->live--;
+		nx_sim_glue_slot_release(&t->conns, slot, tc);
 		free(tc);
 		return;
 	}
-	t->accepted++;
+	t->conns.accepted++;
 }
 
 struct nx_sim_iser_target *
@@ -99,33 +82,32 @@ struct nx_iscsi_server *nx_sim_iser_target_server(struct nx_sim_iser_target *t)
 
 unsigned nx_sim_iser_target_conns(const struct nx_sim_iser_target *t)
 {
-	return t->live;
+	return t->conns.live;
 }
 
 uint64_t nx_sim_iser_target_accepted(const struct nx_sim_iser_target *t)
 {
-	return t->accepted;
+	return t->conns.accepted;
+}
+
+static void tc_disconnect(void *p)
+{
+	nx_iser_conn_disconnect(((struct tconn *)p)->ic);
 }
 
 static bool all_released(void *arg)
 {
 	const struct nx_sim_iser_target *t = arg;
 
-	return t->live == 0 && !nx_iscsi_server_busy(t->srv);
+	return t->conns.live == 0 && !nx_iscsi_server_busy(t->srv);
 }
 
 int nx_sim_iser_target_free(struct nx_sim_iser_target *t, uint64_t drain_ns)
 {
 	if (t == NULL)
 		return NX_OK;
-	if (t->listener != NULL)
-		nx_rdma_cm_id_free(t->listener);
-	t->listener = NULL;
-	for (unsigned i = 0; i < TCONNS_MAX; i++)
-		if (t->conns[i] != NULL)
-			nx_iser_conn_disconnect(t->conns[i]->ic);
-	if (!nx_sim_run_until(t->sim, all_released, t,
-			      nx_sim_now(t->sim) + drain_ns))
+	if (nx_sim_glue_rdma_stop(t->sim, &t->listener, &t->conns, tc_disconnect,
+				  all_released, t, drain_ns) != NX_OK)
 		return NX_EAGAIN;
 	nx_iscsi_server_free(t->srv);
 	free(t);
@@ -137,29 +119,24 @@ int nx_sim_iser_target_free(struct nx_sim_iser_target *t, uint64_t drain_ns)
 struct nx_sim_iser_ini {
 	struct nx_ini_iser *it;
 	struct nx_ini_conn *ic;
-	int err;
-	bool up, down;
+	struct nx_sim_glue_link link;
 };
 
 static void si_established(void *ctx)
 {
-	((struct nx_sim_iser_ini *)ctx)->up = true;
+	((struct nx_sim_iser_ini *)ctx)->link.up = true;
 }
 
 static void si_rx(void *ctx, const uint8_t *pdu, size_t len)
 {
-	struct nx_sim_iser_ini *si = ctx;
-
-	if (si->ic != NULL && !nx_ini_conn_is_dead(si->ic))
-		(void)nx_ini_conn_input(si->ic, pdu, len);
+	nx_sim_glue_ini_rx(((struct nx_sim_iser_ini *)ctx)->ic, pdu, len);
 }
 
 static void si_closed(void *ctx, int err)
 {
 	struct nx_sim_iser_ini *si = ctx;
 
-	si->down = true;
-	si->err = err;
+	nx_sim_glue_link_down(&si->link, err);
 	if (si->ic != NULL && !nx_ini_conn_is_dead(si->ic))
 		nx_ini_conn_closed(si->ic);
 }
@@ -180,13 +157,6 @@ static void si_close(void *ctx)
 
 static const struct nx_ini_conn_ops si_ops = { si_send, si_close };
 
-static bool si_settled(void *arg)
-{
-	const struct nx_sim_iser_ini *si = arg;
-
-	return si->up || si->down;
-}
-
 int nx_sim_iser_ini_connect(struct nx_sim *sim, struct nx_rdma_dev *dev,
 			    uint32_t dst_ip, uint16_t dst_port,
 			    struct nx_ini_session *s, uint16_t cid,
@@ -202,12 +172,11 @@ int nx_sim_iser_ini_connect(struct nx_sim *sim, struct nx_rdma_dev *dev,
 		free(si);
 		return rc;
 	}
-	nx_sim_run_until(sim, si_settled, si, nx_sim_now(sim) + timeout_ns);
-	if (!si->up) {
-		rc = si->down ? si->err : NX_SIM_ETIMEDOUT;
+	rc = nx_sim_glue_link_wait(sim, &si->link, timeout_ns, NX_INI_ECONNRESET);
+	if (rc != NX_OK) {
 		nx_ini_iser_free(si->it);
 		free(si);
-		return rc < 0 ? rc : NX_INI_ECONNRESET;
+		return rc;
 	}
 	si->ic = nx_ini_conn_new(s, cid, &si_ops, si);
 	if (si->ic == NULL) {

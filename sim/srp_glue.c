@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glue_internal.h"
 #include "nx_sim_srp.h"
 
-#define TCHANS_MAX NX_SRP_CHANNELS_MAX
+_Static_assert(NX_SRP_CHANNELS_MAX == NX_SIM_GLUE_SLOTS,
+	       "one glue slot per SRP channel of the target port");
 
 /* ---- target ------------------------------------------------------------ */
 
@@ -22,57 +24,41 @@ struct nx_sim_srp_target {
 	struct nx_sim *sim;
 	struct nx_srp_target *port;
 	struct nx_rdma_cm_id *listener;
-	struct tchan *chans[TCHANS_MAX];
-	unsigned live;
-	uint64_t accepted;
+	struct nx_sim_glue_slots chans;    /* of struct tchan */
 };
 
 static void tc_release(void *ctx)
 {
 	struct tchan *tc = ctx;
-	struct nx_sim_srp_target *t = tc->t;
 
-	nx_assert(t->chans[tc->slot] == tc);
-	t->chans[tc->slot] = NULL;
-	nx_assert(t->live > 0);
-	t->live--;
+	nx_sim_glue_slot_release(&tc->t->chans, tc->slot, tc);
 	free(tc);
 }
 
 static void tgt_cm(void *ctx, const struct nx_rdma_cm_event *ev)
 {
 	struct nx_sim_srp_target *t = ctx;
-	struct tchan *tc = NULL;
-	unsigned slot = TCHANS_MAX;
+	struct tchan *tc;
+	unsigned slot;
 
 	if (ev->type != NX_RDMA_CM_CONNECT_REQUEST)
 		return;
-	for (unsigned i = 0; i < TCHANS_MAX && slot == TCHANS_MAX; i++)
-		if (t->chans[i] == NULL)
-			slot = i;
-	if (slot < TCHANS_MAX)
-		tc = calloc(1, sizeof(*tc));
-	if (tc == NULL) {
-		/* Let the port answer: it rejects with its own reason. */
-		nx_log(NX_LOG_WARN, "sim srp: channel limit, rejecting");
-		(void)nx_rdma_cm_reject(ev->id, NULL, 0);
-		nx_rdma_cm_id_free(ev->id);
+	/* Let the port answer: it rejects with its own reason. */
+	tc = nx_sim_glue_cm_claim(&t->chans, ev, sizeof(*tc), &slot,
+				  "sim srp: channel limit, rejecting");
+	if (tc == NULL)
 		return;
-	}
 	tc->t = t;
 	tc->slot = slot;
-	tc->seq = t->accepted;
-	t->chans[slot] = tc;
-	t->live++;
+	tc->seq = t->chans.accepted;
 	tc->ch = nx_srp_accept(t->port, ev->id, ev->private_data,
 			       ev->private_data_len, tc_release, tc);
 	if (tc->ch == NULL) {
-		t->chans[slot] = NULL;
-		t->live--;
+		nx_sim_glue_slot_release(&t->chans, slot, tc);
 		free(tc);
 		return;
 	}
-	t->accepted++;
+	t->chans.accepted++;
 }
 
 struct nx_sim_srp_target *
@@ -101,52 +87,54 @@ struct nx_srp_target *nx_sim_srp_target_port(struct nx_sim_srp_target *t)
 
 unsigned nx_sim_srp_target_chans(const struct nx_sim_srp_target *t)
 {
-	return t->live;
+	return t->chans.live;
 }
 
 uint64_t nx_sim_srp_target_accepted(const struct nx_sim_srp_target *t)
 {
-	return t->accepted;
+	return t->chans.accepted;
 }
 
 struct nx_srp_chan *nx_sim_srp_target_chan(struct nx_sim_srp_target *t,
 					   unsigned n)
 {
 	/* the live channel with exactly n live ones accepted before it */
-	for (unsigned i = 0; i < TCHANS_MAX; i++) {
-		const struct tchan *tc = t->chans[i];
+	for (unsigned i = 0; i < NX_SIM_GLUE_SLOTS; i++) {
+		const struct tchan *tc = t->chans.slot[i];
 		unsigned before = 0;
 
 		if (tc == NULL)
 			continue;
-		for (unsigned j = 0; j < TCHANS_MAX; j++)
-			if (t->chans[j] != NULL && t->chans[j]->seq < tc->seq)
+		for (unsigned j = 0; j < NX_SIM_GLUE_SLOTS; j++) {
+			const struct tchan *o = t->chans.slot[j];
+
+			if (o != NULL && o->seq < tc->seq)
 				before++;
+		}
 		if (before == n)
 			return tc->ch;
 	}
 	return NULL;
 }
 
+static void tc_disconnect(void *p)
+{
+	nx_srp_chan_disconnect(((struct tchan *)p)->ch);
+}
+
 static bool all_released(void *arg)
 {
 	const struct nx_sim_srp_target *t = arg;
 
-	return t->live == 0 && !nx_srp_target_busy(t->port);
+	return t->chans.live == 0 && !nx_srp_target_busy(t->port);
 }
 
 int nx_sim_srp_target_free(struct nx_sim_srp_target *t, uint64_t drain_ns)
 {
 	if (t == NULL)
 		return NX_OK;
-	if (t->listener != NULL)
-		nx_rdma_cm_id_free(t->listener);
-	t->listener = NULL;
-	for (unsigned i = 0; i < TCHANS_MAX; i++)
-		if (t->chans[i] != NULL)
-			nx_srp_chan_disconnect(t->chans[i]->ch);
-	if (!nx_sim_run_until(t->sim, all_released, t,
-			      nx_sim_now(t->sim) + drain_ns))
+	if (nx_sim_glue_rdma_stop(t->sim, &t->listener, &t->chans, tc_disconnect,
+				  all_released, t, drain_ns) != NX_OK)
 		return NX_EAGAIN;
 	nx_srp_target_free(t->port);
 	free(t);
@@ -157,8 +145,7 @@ int nx_sim_srp_target_free(struct nx_sim_srp_target *t, uint64_t drain_ns)
 
 struct nx_sim_srp_ini {
 	struct nx_ini_srp *it;
-	int err;
-	bool up, down;
+	struct nx_sim_glue_link link;
 	unsigned raw;                 /* answers to raw IUs seen */
 	struct nx_srp_rsp last;
 	uint8_t sense[NX_INI_SENSE_MAX];
@@ -166,15 +153,12 @@ struct nx_sim_srp_ini {
 
 static void si_established(void *ctx)
 {
-	((struct nx_sim_srp_ini *)ctx)->up = true;
+	((struct nx_sim_srp_ini *)ctx)->link.up = true;
 }
 
 static void si_closed(void *ctx, int err)
 {
-	struct nx_sim_srp_ini *si = ctx;
-
-	si->down = true;
-	si->err = err;
+	nx_sim_glue_link_down(&((struct nx_sim_srp_ini *)ctx)->link, err);
 }
 
 static void si_unknown(void *ctx, const struct nx_srp_rsp *r)
@@ -194,13 +178,6 @@ static const struct nx_ini_srp_ops si_ops = {
 	.unknown_rsp = si_unknown,
 };
 
-static bool si_settled(void *arg)
-{
-	const struct nx_sim_srp_ini *si = arg;
-
-	return si->up || si->down;
-}
-
 int nx_sim_srp_ini_connect(struct nx_sim *sim, struct nx_rdma_dev *dev,
 			   uint32_t dst_ip, uint16_t dst_port,
 			   const struct nx_ini_srp_config *cfg,
@@ -217,14 +194,13 @@ int nx_sim_srp_ini_connect(struct nx_sim *sim, struct nx_rdma_dev *dev,
 		free(si);
 		return rc;
 	}
-	nx_sim_run_until(sim, si_settled, si, nx_sim_now(sim) + timeout_ns);
-	if (!si->up) {
-		rc = si->down ? si->err : NX_SIM_ETIMEDOUT;
+	rc = nx_sim_glue_link_wait(sim, &si->link, timeout_ns, NX_INI_ECONNRESET);
+	if (rc != NX_OK) {
 		if (rej != NULL)
 			*rej = *nx_ini_srp_rej(si->it);
 		nx_ini_srp_free(si->it);
 		free(si);
-		return rc < 0 ? rc : NX_INI_ECONNRESET;
+		return rc;
 	}
 	*out = si;
 	return NX_OK;
@@ -238,8 +214,8 @@ struct nx_ini_srp *nx_sim_srp_ini_port(struct nx_sim_srp_ini *si)
 bool nx_sim_srp_ini_down(const struct nx_sim_srp_ini *si, int *err)
 {
 	if (err != NULL)
-		*err = si->err;
-	return si->down;
+		*err = si->link.err;
+	return si->link.down;
 }
 
 unsigned nx_sim_srp_ini_raw_rsp(const struct nx_sim_srp_ini *si,
@@ -308,9 +284,9 @@ int nx_sim_srp_ini_sync_logout(struct nx_sim_srp_ini *si,
 	uint32_t max = steps_of(d);
 
 	nx_ini_srp_logout(si->it);
-	for (uint32_t i = 0; i < max && !si->down; i++)
+	for (uint32_t i = 0; i < max && !si->link.down; i++)
 		d->poll(d->ctx);
-	return si->down ? NX_OK : NX_INI_ETIMEDOUT;
+	return si->link.down ? NX_OK : NX_INI_ETIMEDOUT;
 }
 
 void nx_sim_srp_ini_free(struct nx_sim_srp_ini *si)

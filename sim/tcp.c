@@ -18,194 +18,19 @@
  *
  * Determinism: connections and hosts are kept in creation order and
  * searched linearly; ISNs and nothing else come from the net's stream.
+ *
+ * tcp_internal.h lists the files; this one holds everything a segment
+ * goes through.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "nx_sim_tcp.h"
-
-#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
-#define SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
-#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
-#define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
-
-#define HOSTS_MAX NX_LINK_NODES_MAX
-#define PORT_EPHEMERAL_FIRST 49152
-#define WIRE_OVERHEAD (14 + 20 + 20 + 4) /* Ethernet + IPv4 + TCP + FCS */
-
-enum tcp_state {
-	ST_CLOSED,
-	ST_SYN_SENT,
-	ST_SYN_RCVD,
-	ST_ESTABLISHED,
-	ST_FIN_WAIT_1,
-	ST_FIN_WAIT_2,
-	ST_CLOSING,
-	ST_TIME_WAIT,
-	ST_CLOSE_WAIT,
-	ST_LAST_ACK,
-};
-
-/* A send buffer: shared by its connection and the segments that carry
- * its bytes; freed (or kept for reuse) with the last reference. */
-struct sbuf {
-	uint32_t refs;
-	size_t cap;
-	struct sbuf *next;  /* in the net's cache of unused buffers */
-	uint8_t data[];
-};
-
-struct seg {
-	struct seg *next;
-	struct seg *train;  /* next segment riding on the same event */
-	struct nx_sim_net *net;
-	const uint8_t *data; /* len payload bytes, inside buf */
-	struct sbuf *buf;    /* referenced while the segment lives */
-	nx_sim_event_id ev;
-	bool in_use;
-	uint16_t src, dst;  /* host indices */
-	uint16_t sport, dport;
-	uint32_t seq, ack;
-	uint32_t wnd;       /* bytes, unscaled */
-	uint16_t mss_opt;   /* SYN only */
-	uint16_t len;
-	uint8_t flags;
-};
-
-struct nx_sim_tcp_listener {
-	struct nx_sim_tcp_listener *next;
-	struct nx_sim_host *host;
-	uint16_t port;
-	nx_sim_tcp_accept_fn accept;
-	void *ctx;
-	unsigned pending;
-};
-
-struct nx_sim_tcp_conn {
-	struct nx_sim_tcp_conn *next;
-	struct nx_sim_net *net;
-	struct nx_sim_host *host;
-	struct nx_sim_tcp_listener *listener; /* while SYN_RCVD */
-	enum tcp_state state;
-	uint16_t lport, rport;
-	uint32_t rip;
-	uint16_t peer;      /* the peer host's index (rip's host) */
-	const struct nx_sim_tcp_ops *ops;
-	void *ctx;
-	bool attached;
-	bool linked;
-	unsigned refs;
-	/* send side: sb->data[shead ..) holds bytes from sequence snd_una on */
-	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
-	struct sbuf *sb;
-	size_t shead, slen;
-	bool fin_queued;
-	uint32_t fin_seq;
-	uint16_t peer_mss;
-	/* receive side */
-	uint32_t irs, rcv_nxt;
-	uint32_t rcv_adv;  /* last window advertised */
-	uint32_t rcv_edge; /* rcv_nxt + window as last advertised: never
-			    * moves left (RFC 9293 3.8.6.2.2) */
-	uint8_t *rbuf;
-	size_t rcap, rhead, rlen;
-	struct seg *ooo;
-	unsigned ooo_count;
-	bool fin_rcvd, eof_done, paused;
-	/* delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2) */
-	uint32_t rcv_acked; /* rcv_nxt as carried by the last ACK sent */
-	bool ack_now;       /* an ACK is owed once this input is done */
-	bool ack_delayed;   /* an ACK is owed when delack_ev fires */
-	nx_sim_event_id delack_ev;
-	/* timers (RFC 6298), all in ns.  The timer is lazy: timer_at is
-	 * the deadline, timer_ev may be due earlier and then re-arms
-	 * itself (an ACK that pushes the deadline back, the common case,
-	 * costs no event-heap work). */
-	nx_sim_event_id timer_ev;
-	uint64_t timer_ev_at, timer_at;
-	bool timer_on;
-	uint64_t rto, srtt, rttvar;
-	bool rtt_timing;
-	uint32_t rtt_seq;
-	uint64_t rtt_start;
-	unsigned retries, dupacks;
-	struct nx_sim_tcp_stats st;
-};
-
-struct nx_sim_host {
-	struct nx_sim_net *net;
-	char name[NX_SIM_HOST_NAME_MAX];
-	uint32_t ip;
-	uint16_t index;
-	uint16_t next_port;
-	uint8_t mac[6];
-	struct nx_sim_tcp_conn *conns;
-	struct nx_sim_tcp_listener *listeners;
-};
-
-struct nx_sim_net {
-	struct nx_sim *sim;
-	struct nx_sim_net_opts o;
-	struct nx_link *link;
-	struct nx_sim_pcap *pcap;
-	struct nx_rng rng;
-	struct nx_sim_host *hosts[HOSTS_MAX];
-	uint16_t ip_ids[HOSTS_MAX]; /* IPv4 identification per host */
-	unsigned host_count;
-	unsigned conn_count;
-	struct seg *pool;
-	size_t segs_fresh;  /* pool[segs_fresh ..) never used yet */
-	struct sbuf *sbuf_cache;   /* unused send buffers, for reuse */
-	unsigned sbuf_cached;
-	struct seg *free_segs;
-	struct seg *scratch;
-	/* The latest segment put in flight and its arrival event: the next
-	 * one due at the same instant joins it while that event is still
-	 * the sim's latest (nx_sim_is_last_scheduled), one heap operation
-	 * for a whole train of segments instead of one each. */
-	struct seg *train_tail;
-	nx_sim_event_id train_ev;
-	uint64_t train_at;
-	struct nx_sim_tcp_stats st;
-};
-
-static void output(struct nx_sim_tcp_conn *c);
-static void seg_train_arrive(void *arg);
-
-/* Per-connection and per-net counters move together. */
-#define STAT_ADD(c, field, n) ((c)->st.field += (n), (c)->net->st.field += (n))
-#define STAT_INC(c, field) STAT_ADD(c, field, 1)
-static void conn_release(struct nx_sim_tcp_conn *c);
-
-/* ---- options, net, hosts ------------------------------------------------- */
-
-void nx_sim_net_opts_default(struct nx_sim_net_opts *o)
-{
-	*o = (struct nx_sim_net_opts){
-		.mss = 1460,
-		.rcvbuf = 256 * 1024,
-		.sndbuf_max = 32u << 20,
-		.rto_init_ns = 10000000,  /* 10 ms */
-		.rto_min_ns = 2000000,    /* 2 ms */
-		.rto_max_ns = 1000000000, /* 1 s */
-		/* Linux: 40 ms against a 200 ms minimum RTO; same ratio. */
-		.delack_ns = 400000,      /* 400 us */
-		.retries_max = 15,
-		/* Covers the peer's FIN retransmissions at rto_max: a
-		 * shorter TIME_WAIT answers a late FIN with RST. */
-		.time_wait_ns = 2000000000,
-		.fin_wait2_ns = 1000000000,
-		.segs_max = 8192,
-		.ooo_max = 256,
-		.conns_max = 1024,
-		.backlog_max = 64,
-	};
-}
+#include "tcp_internal.h"
 
 #define SBUF_INIT (64u * 1024)
 #define SBUF_CACHE_MAX 16u
 
-static struct seg *seg_at(const struct nx_sim_net *net, size_t i)
+struct seg *nx_sim_tcp_seg_at(const struct nx_sim_net *net, size_t i)
 {
 	return &net->pool[i];
 }
@@ -233,7 +58,7 @@ static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
 	return b;
 }
 
-static void sbuf_put(struct nx_sim_net *net, struct sbuf *b)
+void nx_sim_tcp_sbuf_put(struct nx_sim_net *net, struct sbuf *b)
 {
 	if (b == NULL)
 		return;
@@ -249,129 +74,6 @@ static void sbuf_put(struct nx_sim_net *net, struct sbuf *b)
 	net->sbuf_cached++;
 }
 
-static void link_arrive(void *arg, void *cookie, uint64_t at_ns);
-static void link_drop(void *arg, void *cookie);
-
-struct nx_sim_net *nx_sim_net_new(struct nx_sim *sim,
-				  const struct nx_sim_net_opts *opts,
-				  const struct nx_link_opts *link)
-{
-	struct nx_sim_net_opts o = *opts;
-	struct nx_sim_net *net;
-
-	/* The link's MTU, when it names one, sets the MSS: the IPv4 and TCP
-	 * headers (20 + 20, no options outside SYNs) take the rest (an ns3
-	 * link's devices carry mtu-byte datagrams; mtu=9000: jumbo segments). */
-	if (link->mtu != 0)
-		o.mss = link->mtu - 40;
-	if (o.mss < 64 || o.mss > NX_SIM_TCP_MSS_MAX ||
-	    o.rcvbuf < 2 * o.mss || o.segs_max == 0 ||
-	    o.rcvbuf > (65535u << NX_SIM_TCP_WSCALE))
-		return NULL;
-	net = calloc(1, sizeof(*net));
-	if (net == NULL)
-		return NULL;
-	net->sim = sim;
-	net->o = o;
-	/* Segments are handed out from the untouched end of the pool
-	 * before the free list has any: a run touches only the memory its
-	 * peak of segments in flight needs. */
-	net->pool = calloc((size_t)o.segs_max + 1, sizeof(struct seg));
-	net->link = nx_link_new(sim, link, HOSTS_MAX);
-	if (net->pool == NULL || net->link == NULL) {
-		nx_sim_net_free(net);
-		return NULL;
-	}
-	net->scratch = seg_at(net, o.segs_max);
-	net->scratch->net = net;
-	nx_rng_fork(nx_sim_rng(sim), "tcp", 0, &net->rng);
-	if (nx_link_async(net->link))
-		nx_link_set_sink(net->link, &(struct nx_link_sink){
-			.arrive = link_arrive, .drop = link_drop, .arg = net });
-	return net;
-}
-
-static void conn_destroy(struct nx_sim_tcp_conn *c);
-
-void nx_sim_net_free(struct nx_sim_net *net)
-{
-	if (net == NULL)
-		return;
-	for (unsigned i = 0; i < net->host_count; i++) {
-		nx_sim_host_crash(net->hosts[i]);
-		free(net->hosts[i]);
-	}
-	if (net->pool != NULL) {
-		nx_sim_fn fn;
-		void *arg;
-
-		for (size_t i = 0; i < net->segs_fresh; i++) {
-			struct seg *s = seg_at(net, i);
-
-			if (!s->in_use)
-				continue;
-			nx_sim_cancel(net->sim, s->ev);
-			sbuf_put(net, s->buf);
-		}
-		if (nx_sim_continuation(net->sim, &fn, &arg) &&
-		    fn == seg_train_arrive && ((struct seg *)arg)->net == net)
-			nx_sim_continuation_drop(net->sim);
-	}
-	while (net->sbuf_cache != NULL) {
-		struct sbuf *b = net->sbuf_cache;
-
-		net->sbuf_cache = b->next;
-		free(b);
-	}
-	nx_link_free(net->link);
-	free(net->pool);
-	free(net);
-}
-
-void nx_sim_net_set_pcap(struct nx_sim_net *net, struct nx_sim_pcap *pc) { net->pcap = pc; }
-struct nx_link *nx_sim_net_link(struct nx_sim_net *net) { return net->link; }
-unsigned nx_sim_net_conns(const struct nx_sim_net *net) { return net->conn_count; }
-void nx_sim_net_stats(const struct nx_sim_net *net, struct nx_sim_tcp_stats *out) { *out = net->st; }
-
-static struct nx_sim_host *host_by_ip(const struct nx_sim_net *net, uint32_t ip)
-{
-	for (unsigned i = 0; i < net->host_count; i++)
-		if (net->hosts[i]->ip == ip)
-			return net->hosts[i];
-	return NULL;
-}
-
-struct nx_sim_host *nx_sim_host_new(struct nx_sim_net *net, const char *name,
-				    uint32_t ipv4)
-{
-	struct nx_sim_host *h;
-
-	if (net->host_count == HOSTS_MAX || host_by_ip(net, ipv4) != NULL ||
-	    strlen(name) >= NX_SIM_HOST_NAME_MAX)
-		return NULL;
-	h = calloc(1, sizeof(*h));
-	if (h == NULL)
-		return NULL;
-	h->net = net;
-	strcpy(h->name, name);
-	h->ip = ipv4;
-	h->index = (uint16_t)net->host_count;
-	h->next_port = PORT_EPHEMERAL_FIRST;
-	/* Locally administered unicast MAC derived from the address. */
-	h->mac[0] = 0x02;
-	h->mac[1] = 0x00;
-	h->mac[2] = (uint8_t)(ipv4 >> 24);
-	h->mac[3] = (uint8_t)(ipv4 >> 16);
-	h->mac[4] = (uint8_t)(ipv4 >> 8);
-	h->mac[5] = (uint8_t)ipv4;
-	net->hosts[net->host_count++] = h;
-	return h;
-}
-
-const char *nx_sim_host_name(const struct nx_sim_host *h) { return h->name; }
-uint32_t nx_sim_host_ip(const struct nx_sim_host *h) { return h->ip; }
-unsigned nx_sim_host_index(const struct nx_sim_host *h) { return h->index; }
-
 /* ---- segments: pool, capture, link ----------------------------------------- */
 
 static struct seg *seg_get(struct nx_sim_net *net)
@@ -381,7 +83,7 @@ static struct seg *seg_get(struct nx_sim_net *net)
 	if (s == NULL) {
 		if (net->segs_fresh == net->o.segs_max)
 			return NULL;
-		s = seg_at(net, net->segs_fresh++);
+		s = nx_sim_tcp_seg_at(net, net->segs_fresh++);
 		s->net = net;
 	} else {
 		net->free_segs = s->next;
@@ -397,7 +99,7 @@ static void seg_put(struct seg *s)
 
 	nx_assert(s->in_use);
 	s->in_use = false;
-	sbuf_put(net, s->buf);
+	nx_sim_tcp_sbuf_put(net, s->buf);
 	s->buf = NULL;
 	s->data = NULL;
 	s->next = net->free_segs;
@@ -476,20 +178,20 @@ static void transmit_async(struct nx_sim_net *net, const struct seg *s,
 		seg_put(copy);
 }
 
-static void link_arrive(void *arg, void *cookie, uint64_t at_ns)
+void nx_sim_tcp_link_arrive(void *arg, void *cookie, uint64_t at_ns)
 {
 	struct nx_sim_net *net = arg;
 	struct seg *copy = cookie;
 
 	copy->ev = nx_sim_schedule_lane(net->sim, NX_SIM_LANE_LINK, at_ns,
-					seg_train_arrive, copy);
+					nx_sim_tcp_seg_train_arrive, copy);
 	if (copy->ev == NX_SIM_EVENT_NONE) {
 		seg_put(copy); /* drops the reference too */
 		net->st.pool_drops++;
 	}
 }
 
-static void link_drop(void *arg, void *cookie)
+void nx_sim_tcp_link_drop(void *arg, void *cookie)
 {
 	seg_put(cookie);
 }
@@ -561,7 +263,7 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 			continue;
 		}
 		copy->ev = nx_sim_schedule_lane(net->sim, NX_SIM_LANE_LINK, at[i],
-						 seg_train_arrive, copy);
+						 nx_sim_tcp_seg_train_arrive, copy);
 		if (copy->ev == NX_SIM_EVENT_NONE) {
 			seg_put(copy); /* drops the reference too */
 			net->st.pool_drops++;
@@ -585,11 +287,11 @@ static struct nx_sim_tcp_conn *conn_lookup(struct nx_sim_host *h, uint16_t lport
 	return NULL;
 }
 
-static struct nx_sim_tcp_conn *conn_new(struct nx_sim_host *h, uint16_t lport,
+struct nx_sim_tcp_conn *nx_sim_tcp_conn_new(struct nx_sim_host *h, uint16_t lport,
 					uint32_t rip, uint16_t rport)
 {
 	struct nx_sim_net *net = h->net;
-	struct nx_sim_host *peer = host_by_ip(net, rip);
+	struct nx_sim_host *peer = nx_sim_tcp_host_by_ip(net, rip);
 	struct nx_sim_tcp_conn *c, **pp;
 
 	if (net->conn_count >= net->o.conns_max || peer == NULL)
@@ -624,15 +326,15 @@ static struct nx_sim_tcp_conn *conn_new(struct nx_sim_host *h, uint16_t lport,
 	return c;
 }
 
-static void conn_hold(struct nx_sim_tcp_conn *c) { c->refs++; }
+void nx_sim_tcp_conn_hold(struct nx_sim_tcp_conn *c) { c->refs++; }
 
-static void conn_release(struct nx_sim_tcp_conn *c)
+void nx_sim_tcp_conn_release(struct nx_sim_tcp_conn *c)
 {
 	nx_assert(c->refs > 0);
 	if (--c->refs > 0)
 		return;
 	nx_assert(!c->linked);
-	sbuf_put(c->net, c->sb);
+	nx_sim_tcp_sbuf_put(c->net, c->sb);
 	free(c->rbuf);
 	free(c);
 }
@@ -642,7 +344,7 @@ static void conn_release(struct nx_sim_tcp_conn *c)
  * (a closed connection whose unread bytes and EOF wait for a paused
  * application lives on, unlinked, until they are delivered), and every
  * input or timer in progress holds one. */
-static void conn_destroy(struct nx_sim_tcp_conn *c)
+void nx_sim_tcp_conn_destroy(struct nx_sim_tcp_conn *c)
 {
 	struct nx_sim_tcp_conn **pp;
 
@@ -668,12 +370,12 @@ static void conn_destroy(struct nx_sim_tcp_conn *c)
 		c->ooo = s->next;
 		seg_put(s);
 	}
-	conn_release(c);
+	nx_sim_tcp_conn_release(c);
 }
 
 /* The terminal report to the application, then the connection goes
  * (unless it must linger in TIME_WAIT, which the caller arranges). */
-static void conn_attach(struct nx_sim_tcp_conn *c,
+void nx_sim_tcp_conn_attach(struct nx_sim_tcp_conn *c,
 			const struct nx_sim_tcp_ops *ops, void *ctx)
 {
 	nx_assert(ops != NULL && ops->data != NULL);
@@ -681,16 +383,16 @@ static void conn_attach(struct nx_sim_tcp_conn *c,
 	c->ops = ops;
 	c->ctx = ctx;
 	c->attached = true;
-	conn_hold(c); /* the application's reference */
+	nx_sim_tcp_conn_hold(c); /* the application's reference */
 }
 
 /* No callback from now on; drops the application's reference. */
-static void conn_detach(struct nx_sim_tcp_conn *c)
+void nx_sim_tcp_conn_detach(struct nx_sim_tcp_conn *c)
 {
 	if (!c->attached)
 		return;
 	c->attached = false;
-	conn_release(c);
+	nx_sim_tcp_conn_release(c);
 }
 
 static void conn_report_closed(struct nx_sim_tcp_conn *c, int err)
@@ -698,22 +400,22 @@ static void conn_report_closed(struct nx_sim_tcp_conn *c, int err)
 	if (!c->attached)
 		return;
 	c->attached = false;
-	conn_hold(c);
+	nx_sim_tcp_conn_hold(c);
 	if (c->ops->closed != NULL)
 		c->ops->closed(c->ctx, err);
-	conn_release(c); /* the callback's hold */
-	conn_release(c); /* the application's reference */
+	nx_sim_tcp_conn_release(c); /* the callback's hold */
+	nx_sim_tcp_conn_release(c); /* the application's reference */
 }
 
-static void conn_fail(struct nx_sim_tcp_conn *c, int err)
+void nx_sim_tcp_conn_fail(struct nx_sim_tcp_conn *c, int err)
 {
 	conn_report_closed(c, err);
-	conn_destroy(c);
+	nx_sim_tcp_conn_destroy(c);
 }
 
 /* ---- sending ------------------------------------------------------------------- */
 
-static uint32_t rcv_window(const struct nx_sim_tcp_conn *c)
+uint32_t nx_sim_tcp_rcv_window(const struct nx_sim_tcp_conn *c)
 {
 	size_t space = c->rcap - c->rlen;
 
@@ -732,7 +434,7 @@ static struct seg *seg_begin(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t fl
 	s->seq = seq;
 	s->ack = (flags & NX_TCP_ACK) ? c->rcv_nxt : 0;
 	s->flags = flags;
-	s->wnd = rcv_window(c);
+	s->wnd = nx_sim_tcp_rcv_window(c);
 	s->mss_opt = 0;
 	s->len = 0;
 	if (flags & NX_TCP_SYN) {
@@ -764,14 +466,14 @@ static void seg_send(struct nx_sim_tcp_conn *c, struct seg *s,
 	transmit(c->net, s, s->len > 0 ? c->sb : NULL, payload);
 }
 
-static void send_ctl(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t flags)
+void nx_sim_tcp_send_ctl(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t flags)
 {
 	seg_send(c, seg_begin(c, seq, flags), NULL);
 }
 
-static void send_ack(struct nx_sim_tcp_conn *c)
+void nx_sim_tcp_send_ack(struct nx_sim_tcp_conn *c)
 {
-	send_ctl(c, c->snd_nxt, NX_TCP_ACK);
+	nx_sim_tcp_send_ctl(c, c->snd_nxt, NX_TCP_ACK);
 }
 
 /* Sends len bytes of the send buffer starting at sequence seq. */
@@ -799,7 +501,7 @@ static void timer_event(struct nx_sim_tcp_conn *c, uint64_t at)
 }
 
 /* (Re)starts the timer: it expires delay from now. */
-static void timer_arm(struct nx_sim_tcp_conn *c, uint64_t delay)
+void nx_sim_tcp_timer_arm(struct nx_sim_tcp_conn *c, uint64_t delay)
 {
 	uint64_t now = nx_sim_now(c->net->sim);
 	uint64_t at = now + delay < now ? UINT64_MAX : now + delay;
@@ -818,7 +520,7 @@ static void timer_stop(struct nx_sim_tcp_conn *c)
 	c->timer_on = false;
 }
 
-static uint32_t data_end(const struct nx_sim_tcp_conn *c)
+uint32_t nx_sim_tcp_data_end(const struct nx_sim_tcp_conn *c)
 {
 	return c->snd_una + (uint32_t)c->slen;
 }
@@ -835,7 +537,7 @@ static void output_data(struct nx_sim_tcp_conn *c)
 	uint32_t mss = NX_MIN(c->net->o.mss, c->peer_mss);
 
 	for (;;) {
-		int32_t unsent = (int32_t)(data_end(c) - c->snd_nxt);
+		int32_t unsent = (int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt);
 		int32_t usable = (int32_t)(c->snd_una + c->snd_wnd - c->snd_nxt);
 		uint32_t n;
 
@@ -857,7 +559,7 @@ static void output_data(struct nx_sim_tcp_conn *c)
 	}
 }
 
-static void output(struct nx_sim_tcp_conn *c)
+void nx_sim_tcp_output(struct nx_sim_tcp_conn *c)
 {
 	bool in_flight;
 
@@ -866,7 +568,7 @@ static void output(struct nx_sim_tcp_conn *c)
 	output_data(c);
 	/* FIN once every data byte went out (RFC 9293 3.10.4 CLOSE). */
 	if (c->fin_queued && c->snd_nxt == c->fin_seq) {
-		send_ctl(c, c->fin_seq, NX_TCP_FIN | NX_TCP_ACK);
+		nx_sim_tcp_send_ctl(c, c->fin_seq, NX_TCP_FIN | NX_TCP_ACK);
 		if (SEQ_LT(c->fin_seq, c->snd_max))
 			STAT_INC(c, retransmits);
 		c->snd_nxt = c->fin_seq + 1;
@@ -874,10 +576,10 @@ static void output(struct nx_sim_tcp_conn *c)
 			c->snd_max = c->snd_nxt;
 	}
 	in_flight = c->snd_una != c->snd_max;
-	if (in_flight || (int32_t)(data_end(c) - c->snd_nxt) > 0) {
+	if (in_flight || (int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt) > 0) {
 		/* Retransmission or persist (zero window) timer. */
 		if (!c->timer_on)
-			timer_arm(c, c->rto);
+			nx_sim_tcp_timer_arm(c, c->rto);
 	} else if (c->state != ST_TIME_WAIT && c->state != ST_FIN_WAIT_2) {
 		timer_stop(c);
 	}
@@ -891,7 +593,7 @@ static void maybe_finished(struct nx_sim_tcp_conn *c)
 		conn_report_closed(c, 0);
 }
 
-static void deliver(struct nx_sim_tcp_conn *c)
+void nx_sim_tcp_deliver(struct nx_sim_tcp_conn *c)
 {
 	if (!c->attached) {
 		c->rhead = 0; /* closed by the application: discard */
@@ -971,16 +673,16 @@ static void fin_acked_transition(struct nx_sim_tcp_conn *c)
 	case ST_FIN_WAIT_1:
 		c->state = ST_FIN_WAIT_2;
 		if (!c->attached) /* orphaned: do not wait forever */
-			timer_arm(c, c->net->o.fin_wait2_ns);
+			nx_sim_tcp_timer_arm(c, c->net->o.fin_wait2_ns);
 		break;
 	case ST_CLOSING:
 		c->state = ST_TIME_WAIT;
-		timer_arm(c, c->net->o.time_wait_ns);
+		nx_sim_tcp_timer_arm(c, c->net->o.time_wait_ns);
 		maybe_finished(c);
 		break;
 	case ST_LAST_ACK:
 		maybe_finished(c);
-		conn_destroy(c);
+		nx_sim_tcp_conn_destroy(c);
 		break;
 	default:
 		break;
@@ -1007,7 +709,7 @@ static void ack_advance(struct nx_sim_tcp_conn *c, uint32_t ack)
 	if (c->snd_una == c->snd_max)
 		timer_stop(c);
 	else
-		timer_arm(c, c->rto);
+		nx_sim_tcp_timer_arm(c, c->rto);
 	if (fin_now)
 		fin_acked_transition(c);
 }
@@ -1019,7 +721,7 @@ static void ack_process(struct nx_sim_tcp_conn *c, const struct seg *s)
 			     (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack));
 
 	if (SEQ_GT(s->ack, c->snd_max)) {
-		send_ack(c); /* acks something not yet sent */
+		nx_sim_tcp_send_ack(c); /* acks something not yet sent */
 		return;
 	}
 	if (SEQ_GT(s->ack, c->snd_una)) {
@@ -1063,7 +765,7 @@ static void fin_received(struct nx_sim_tcp_conn *c)
 		break;
 	case ST_FIN_WAIT_2:
 		c->state = ST_TIME_WAIT;
-		timer_arm(c, c->net->o.time_wait_ns);
+		nx_sim_tcp_timer_arm(c, c->net->o.time_wait_ns);
 		break;
 	default:
 		break;
@@ -1145,14 +847,14 @@ static void absorb_deliver(struct nx_sim_tcp_conn *c, const struct seg *s)
 	if (c->rlen > 0 || c->ooo != NULL || !c->attached || c->paused) {
 		absorb(c, s);
 		ooo_drain(c);
-		deliver(c);
+		nx_sim_tcp_deliver(c);
 		return;
 	}
 	n = take(c, s, &skip);
 	/* s stays valid: it is freed after conn_input() returns. */
 	if (n > 0)
 		c->ops->data(c->ctx, s->data + skip, n);
-	deliver(c); /* EOF and the end of the close, as usual */
+	nx_sim_tcp_deliver(c); /* EOF and the end of the close, as usual */
 }
 
 static void delack_fire(void *arg)
@@ -1162,9 +864,9 @@ static void delack_fire(void *arg)
 	c->delack_ev = NX_SIM_EVENT_NONE;
 	if (!c->ack_delayed || !c->linked)
 		return;
-	conn_hold(c);
-	send_ack(c);
-	conn_release(c);
+	nx_sim_tcp_conn_hold(c);
+	nx_sim_tcp_send_ack(c);
+	nx_sim_tcp_conn_release(c);
 }
 
 /* In-order data arrived (and was delivered).  RFC 9293 3.8.6.3, RFC
@@ -1200,7 +902,7 @@ static bool data_process(struct nx_sim_tcp_conn *c, struct seg *s)
 		STAT_INC(c, dup_segs); /* old news: re-ACK (3.10.7.4 first) */
 		/* A retransmitted FIN restarts 2*MSL (RFC 9293 3.10.7.4). */
 		if (c->state == ST_TIME_WAIT && (s->flags & NX_TCP_FIN))
-			timer_arm(c, c->net->o.time_wait_ns);
+			nx_sim_tcp_timer_arm(c, c->net->o.time_wait_ns);
 	} else if (SEQ_GT(s->seq, c->rcv_nxt)) {
 		if (SEQ_LT(s->seq, c->rcv_edge))
 			kept = ooo_insert(c, s);
@@ -1217,7 +919,7 @@ static bool data_process(struct nx_sim_tcp_conn *c, struct seg *s)
 		}
 	}
 	if (c->state != ST_CLOSED)
-		send_ack(c);
+		nx_sim_tcp_send_ack(c);
 	return kept;
 }
 
@@ -1245,7 +947,7 @@ static void input_syn_sent(struct nx_sim_tcp_conn *c, const struct seg *s)
 	}
 	if (s->flags & NX_TCP_RST) {
 		if (ack_ok)
-			conn_fail(c, NX_SIM_ECONNREFUSED);
+			nx_sim_tcp_conn_fail(c, NX_SIM_ECONNREFUSED);
 		return;
 	}
 	if (!(s->flags & NX_TCP_SYN) || !ack_ok)
@@ -1259,10 +961,10 @@ static void input_syn_sent(struct nx_sim_tcp_conn *c, const struct seg *s)
 		rtt_sample(c, nx_sim_now(c->net->sim) - c->rtt_start);
 	}
 	establish(c, s);
-	send_ack(c);
+	nx_sim_tcp_send_ack(c);
 	if (c->attached && c->ops->connected != NULL)
 		c->ops->connected(c->ctx);
-	output(c);
+	nx_sim_tcp_output(c);
 }
 
 static void accept_conn(struct nx_sim_tcp_conn *c)
@@ -1281,12 +983,12 @@ static void accept_conn(struct nx_sim_tcp_conn *c)
 static bool input_syn_rcvd(struct nx_sim_tcp_conn *c, const struct seg *s)
 {
 	if (s->flags & NX_TCP_RST) {
-		conn_destroy(c);
+		nx_sim_tcp_conn_destroy(c);
 		return false;
 	}
 	if ((s->flags & NX_TCP_SYN) && !(s->flags & NX_TCP_ACK)) {
 		if (s->seq == c->irs) /* our SYN-ACK was lost */
-			send_ctl(c, c->iss, NX_TCP_SYN | NX_TCP_ACK);
+			nx_sim_tcp_send_ctl(c, c->iss, NX_TCP_SYN | NX_TCP_ACK);
 		return false;
 	}
 	if (!(s->flags & NX_TCP_ACK))
@@ -1321,11 +1023,11 @@ static bool input_sync(struct nx_sim_tcp_conn *c, struct seg *s)
 		/* RFC 1337: TIME_WAIT ignores RSTs (no assassination). */
 		if (c->state != ST_TIME_WAIT &&
 		    (seq_acceptable(c, s) || s->seq == c->rcv_nxt))
-			conn_fail(c, NX_SIM_ECONNRESET);
+			nx_sim_tcp_conn_fail(c, NX_SIM_ECONNRESET);
 		return false;
 	}
 	if (s->flags & NX_TCP_SYN) {
-		send_ack(c); /* a retransmitted SYN-ACK: our ACK was lost */
+		nx_sim_tcp_send_ack(c); /* a retransmitted SYN-ACK: our ACK was lost */
 		return false;
 	}
 	if (!(s->flags & NX_TCP_ACK))
@@ -1338,7 +1040,7 @@ static bool input_sync(struct nx_sim_tcp_conn *c, struct seg *s)
 	/* A pure segment just left of the window is a window probe (or
 	 * keep-alive): answer with our ACK and window (3.8.6.1). */
 	if (s->seq == c->rcv_nxt - 1)
-		send_ack(c);
+		nx_sim_tcp_send_ack(c);
 	return false;
 }
 
@@ -1346,7 +1048,7 @@ static void conn_input(struct nx_sim_tcp_conn *c, struct seg *s)
 {
 	bool kept = false;
 
-	conn_hold(c);
+	nx_sim_tcp_conn_hold(c);
 	c->st.segs_rcvd++;
 	switch (c->state) {
 	case ST_SYN_SENT:
@@ -1359,17 +1061,17 @@ static void conn_input(struct nx_sim_tcp_conn *c, struct seg *s)
 	default:
 		kept = input_sync(c, s);
 		if (c->linked)
-			output(c);
+			nx_sim_tcp_output(c);
 		if (c->linked && c->ack_now)
-			send_ack(c); /* owed, and output() sent nothing */
+			nx_sim_tcp_send_ack(c); /* owed, and output() sent nothing */
 		break;
 	}
 	if (!kept)
 		seg_put(s);
-	conn_release(c);
+	nx_sim_tcp_conn_release(c);
 }
 
-static struct nx_sim_tcp_listener *listener_find(struct nx_sim_host *h, uint16_t port)
+struct nx_sim_tcp_listener *nx_sim_tcp_listener_find(struct nx_sim_host *h, uint16_t port)
 {
 	for (struct nx_sim_tcp_listener *l = h->listeners; l != NULL; l = l->next)
 		if (l->port == port)
@@ -1384,7 +1086,7 @@ static void listener_syn(struct nx_sim_tcp_listener *l, const struct seg *s)
 	struct nx_sim_tcp_conn *c = NULL;
 
 	if (l->pending < net->o.backlog_max)
-		c = conn_new(l->host, s->dport, net->hosts[s->src]->ip, s->sport);
+		c = nx_sim_tcp_conn_new(l->host, s->dport, net->hosts[s->src]->ip, s->sport);
 	if (c == NULL) {
 		send_rst_for(net, s); /* backlog full: refuse */
 		return;
@@ -1402,8 +1104,8 @@ static void listener_syn(struct nx_sim_tcp_listener *l, const struct seg *s)
 	c->rtt_timing = true;
 	c->rtt_seq = c->iss;
 	c->rtt_start = nx_sim_now(net->sim);
-	send_ctl(c, c->iss, NX_TCP_SYN | NX_TCP_ACK);
-	timer_arm(c, c->rto);
+	nx_sim_tcp_send_ctl(c, c->iss, NX_TCP_SYN | NX_TCP_ACK);
+	nx_sim_tcp_timer_arm(c, c->rto);
 }
 
 static void seg_arrive(struct seg *s)
@@ -1420,7 +1122,7 @@ static void seg_arrive(struct seg *s)
 		conn_input(c, s);
 		return;
 	}
-	l = listener_find(h, s->dport);
+	l = nx_sim_tcp_listener_find(h, s->dport);
 	if ((s->flags & (NX_TCP_SYN | NX_TCP_ACK | NX_TCP_RST)) == NX_TCP_SYN && l != NULL)
 		listener_syn(l, s);
 	else if (!(s->flags & NX_TCP_RST))
@@ -1430,7 +1132,7 @@ static void seg_arrive(struct seg *s)
 
 /* The segments of a train arrive one per step, in the order their own
  * events would have run: the rest of the train is the continuation. */
-static void seg_train_arrive(void *arg)
+void nx_sim_tcp_seg_train_arrive(void *arg)
 {
 	struct seg *s = arg;
 	struct nx_sim *sim = s->net->sim;
@@ -1438,7 +1140,7 @@ static void seg_train_arrive(void *arg)
 
 	s->train = NULL;
 	if (next != NULL)
-		nx_sim_continue(sim, seg_train_arrive, next);
+		nx_sim_continue(sim, nx_sim_tcp_seg_train_arrive, next);
 	seg_arrive(s);
 }
 
@@ -1448,22 +1150,22 @@ static void timer_rexmit(struct nx_sim_tcp_conn *c)
 {
 	STAT_INC(c, rto_expiries);
 	if (++c->retries > c->net->o.retries_max) {
-		send_ctl(c, c->snd_nxt, NX_TCP_RST | NX_TCP_ACK);
-		conn_fail(c, NX_SIM_ETIMEDOUT);
+		nx_sim_tcp_send_ctl(c, c->snd_nxt, NX_TCP_RST | NX_TCP_ACK);
+		nx_sim_tcp_conn_fail(c, NX_SIM_ETIMEDOUT);
 		return;
 	}
 	c->rto = NX_MIN(c->rto * 2, c->net->o.rto_max_ns); /* RFC 6298 5.5 */
 	c->rtt_timing = false;                              /* Karn */
 	c->dupacks = 0;
 	if (c->state == ST_SYN_SENT) {
-		send_ctl(c, c->iss, NX_TCP_SYN);
+		nx_sim_tcp_send_ctl(c, c->iss, NX_TCP_SYN);
 	} else if (c->state == ST_SYN_RCVD) {
-		send_ctl(c, c->iss, NX_TCP_SYN | NX_TCP_ACK);
+		nx_sim_tcp_send_ctl(c, c->iss, NX_TCP_SYN | NX_TCP_ACK);
 	} else {
 		c->snd_nxt = c->snd_una; /* go back N */
-		output(c);
+		nx_sim_tcp_output(c);
 	}
-	timer_arm(c, c->rto);
+	nx_sim_tcp_timer_arm(c, c->rto);
 }
 
 /* Zero window (RFC 9293 3.8.6.1): probe with a pure ACK one left of
@@ -1474,13 +1176,13 @@ static void timer_persist(struct nx_sim_tcp_conn *c)
 {
 	STAT_INC(c, window_probes);
 	if (++c->retries > c->net->o.retries_max) {
-		send_ctl(c, c->snd_nxt, NX_TCP_RST | NX_TCP_ACK);
-		conn_fail(c, NX_SIM_ETIMEDOUT);
+		nx_sim_tcp_send_ctl(c, c->snd_nxt, NX_TCP_RST | NX_TCP_ACK);
+		nx_sim_tcp_conn_fail(c, NX_SIM_ETIMEDOUT);
 		return;
 	}
-	send_ctl(c, c->snd_una - 1, NX_TCP_ACK);
+	nx_sim_tcp_send_ctl(c, c->snd_una - 1, NX_TCP_ACK);
 	c->rto = NX_MIN(c->rto * 2, c->net->o.rto_max_ns);
-	timer_arm(c, c->rto);
+	nx_sim_tcp_timer_arm(c, c->rto);
 }
 
 static void timer_fire(void *arg)
@@ -1495,101 +1197,15 @@ static void timer_fire(void *arg)
 		return;
 	}
 	c->timer_on = false;
-	conn_hold(c);
+	nx_sim_tcp_conn_hold(c);
 	if (c->state == ST_TIME_WAIT || c->state == ST_FIN_WAIT_2)
-		conn_destroy(c); /* 2*MSL over, or orphan reaped */
+		nx_sim_tcp_conn_destroy(c); /* 2*MSL over, or orphan reaped */
 	else if (c->state == ST_SYN_SENT || c->state == ST_SYN_RCVD ||
 		 c->snd_una != c->snd_max)
 		timer_rexmit(c);
-	else if ((int32_t)(data_end(c) - c->snd_nxt) > 0)
+	else if ((int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt) > 0)
 		timer_persist(c);
-	conn_release(c);
-}
-
-/* ---- application API ------------------------------------------------------------ */
-
-int nx_sim_tcp_listen(struct nx_sim_host *h, uint16_t port,
-		      nx_sim_tcp_accept_fn accept, void *ctx,
-		      struct nx_sim_tcp_listener **out)
-{
-	struct nx_sim_tcp_listener *l, **pp;
-
-	if (listener_find(h, port) != NULL)
-		return NX_EINVAL;
-	l = calloc(1, sizeof(*l));
-	if (l == NULL)
-		return NX_ENOMEM;
-	*l = (struct nx_sim_tcp_listener){ .host = h, .port = port,
-					   .accept = accept, .ctx = ctx };
-	for (pp = &h->listeners; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = l;
-	*out = l;
-	return NX_OK;
-}
-
-/* Half-open connections of the listener go with it. */
-void nx_sim_tcp_unlisten(struct nx_sim_tcp_listener *l)
-{
-	struct nx_sim_tcp_listener **pp;
-	struct nx_sim_tcp_conn *c, *next;
-
-	for (c = l->host->conns; c != NULL; c = next) {
-		next = c->next;
-		if (c->listener == l)
-			conn_destroy(c);
-	}
-	for (pp = &l->host->listeners; *pp != l; pp = &(*pp)->next)
-		nx_assert(*pp != NULL);
-	*pp = l->next;
-	free(l);
-}
-
-static uint16_t ephemeral_port(struct nx_sim_host *h)
-{
-	for (unsigned i = 0; i < 65536 - PORT_EPHEMERAL_FIRST; i++) {
-		uint16_t p = h->next_port;
-		bool used = listener_find(h, p) != NULL;
-
-		h->next_port = p == 65535 ? PORT_EPHEMERAL_FIRST : (uint16_t)(p + 1);
-		for (struct nx_sim_tcp_conn *c = h->conns; c && !used; c = c->next)
-			used = c->lport == p;
-		if (!used)
-			return p;
-	}
-	return 0;
-}
-
-int nx_sim_tcp_connect(struct nx_sim_host *h, uint32_t dst_ip,
-		       uint16_t dst_port, const struct nx_sim_tcp_ops *ops,
-		       void *ctx, struct nx_sim_tcp_conn **out)
-{
-	uint16_t port = ephemeral_port(h);
-	struct nx_sim_tcp_conn *c;
-
-	nx_assert(ops != NULL && ops->data != NULL);
-	if (port == 0)
-		return NX_ENOSPC;
-	c = conn_new(h, port, dst_ip, dst_port);
-	if (c == NULL)
-		return host_by_ip(h->net, dst_ip) == NULL ? NX_EINVAL : NX_ENOSPC;
-	conn_attach(c, ops, ctx);
-	c->state = ST_SYN_SENT;
-	c->snd_nxt = c->iss + 1;
-	c->snd_max = c->snd_nxt;
-	c->rtt_timing = true;
-	c->rtt_seq = c->iss;
-	c->rtt_start = nx_sim_now(h->net->sim);
-	send_ctl(c, c->iss, NX_TCP_SYN);
-	timer_arm(c, c->rto);
-	*out = c;
-	return NX_OK;
-}
-
-void nx_sim_tcp_set_ops(struct nx_sim_tcp_conn *c,
-			const struct nx_sim_tcp_ops *ops, void *ctx)
-{
-	conn_attach(c, ops, ctx);
+	nx_sim_tcp_conn_release(c);
 }
 
 /* Room for add more bytes after the unacknowledged ones.  Bytes a
@@ -1620,7 +1236,7 @@ static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 		return NX_ENOMEM;
 	if (c->slen)
 		memcpy(nb->data, b->data + c->shead, c->slen);
-	sbuf_put(c->net, b);
+	nx_sim_tcp_sbuf_put(c->net, b);
 	c->sb = nb;
 	c->shead = 0;
 	return NX_OK;
@@ -1643,109 +1259,6 @@ int nx_sim_tcp_send(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
 		memcpy(c->sb->data + c->shead + c->slen, iov[i].base, iov[i].len);
 		c->slen += iov[i].len;
 	}
-	output(c);
+	nx_sim_tcp_output(c);
 	return NX_OK;
-}
-
-void nx_sim_tcp_shutdown(struct nx_sim_tcp_conn *c)
-{
-	if (c->fin_queued || !c->linked)
-		return;
-	if (c->state == ST_SYN_SENT || c->state == ST_SYN_RCVD) {
-		nx_sim_tcp_abort(c); /* nothing to say yet: just go */
-		return;
-	}
-	c->fin_queued = true;
-	c->fin_seq = data_end(c);
-	if (c->state == ST_ESTABLISHED)
-		c->state = ST_FIN_WAIT_1;
-	else if (c->state == ST_CLOSE_WAIT)
-		c->state = ST_LAST_ACK;
-	output(c);
-}
-
-void nx_sim_tcp_close(struct nx_sim_tcp_conn *c)
-{
-	conn_hold(c);
-	conn_detach(c);
-	if (c->linked) {
-		nx_sim_tcp_shutdown(c);
-		c->rlen = 0; /* unread data is discarded */
-		c->rhead = 0;
-		if (c->linked && c->state == ST_FIN_WAIT_2)
-			timer_arm(c, c->net->o.fin_wait2_ns);
-	}
-	conn_release(c);
-}
-
-void nx_sim_tcp_abort(struct nx_sim_tcp_conn *c)
-{
-	conn_hold(c);
-	conn_detach(c);
-	if (c->linked) {
-		if (c->state != ST_SYN_SENT && c->state != ST_TIME_WAIT)
-			send_ctl(c, c->snd_nxt, NX_TCP_RST | NX_TCP_ACK);
-		conn_destroy(c);
-	}
-	conn_release(c);
-}
-
-void nx_sim_tcp_inject_reset(struct nx_sim_tcp_conn *c)
-{
-	conn_hold(c);
-	if (c->linked && c->state != ST_SYN_SENT)
-		send_ctl(c, c->snd_nxt, NX_TCP_RST | NX_TCP_ACK);
-	conn_fail(c, NX_SIM_ECONNRESET);
-	conn_release(c);
-}
-
-void nx_sim_tcp_pause(struct nx_sim_tcp_conn *c, bool paused)
-{
-	uint32_t before = c->rcv_adv;
-
-	c->paused = paused;
-	if (paused)
-		return;
-	conn_hold(c);
-	deliver(c);
-	/* Window update (RFC 9293 3.8.6.2.2) once it opened meaningfully. */
-	if (c->linked && c->state >= ST_ESTABLISHED &&
-	    rcv_window(c) >= before + 2 * c->net->o.mss)
-		send_ack(c);
-	conn_release(c);
-}
-
-size_t nx_sim_tcp_send_queued(const struct nx_sim_tcp_conn *c) { return c->slen; }
-
-static void fmt_addr(char *b, size_t n, uint32_t ip, uint16_t port)
-{
-	snprintf(b, n, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 255,
-		 (ip >> 8) & 255, ip & 255, port);
-}
-
-void nx_sim_tcp_addrs(const struct nx_sim_tcp_conn *c, char *local,
-		      char *peer, size_t len)
-{
-	fmt_addr(local, len, c->host->ip, c->lport);
-	fmt_addr(peer, len, c->rip, c->rport);
-}
-
-void nx_sim_tcp_conn_stats(const struct nx_sim_tcp_conn *c,
-			   struct nx_sim_tcp_stats *out)
-{
-	*out = c->st;
-}
-
-void nx_sim_host_crash(struct nx_sim_host *h)
-{
-	while (h->conns != NULL) {
-		struct nx_sim_tcp_conn *c = h->conns;
-
-		conn_hold(c);
-		conn_detach(c);
-		conn_destroy(c);
-		conn_release(c);
-	}
-	while (h->listeners != NULL)
-		nx_sim_tcp_unlisten(h->listeners);
 }

@@ -13,8 +13,10 @@
  * exits 1.
  *
  * Files: registry.c (the table), workload.c (the shared I/O engine,
- * nx_scn_workload), one file per scenario (mixed.c, io.c, faults.c,
- * reservations.c, tmf.c with its models in tmf_model.c).
+ * nx_scn_workload), scn_util.c (block contents, sense, self-healing
+ * faults shared by workload.c and tmf), one file per scenario (mixed.c,
+ * io.c, faults.c, reservations.c), and tmf.c with its modules
+ * (tmf_internal.h lists them) and its models in tmf_model.c.
  */
 #ifndef NX_SCENARIO_H
 #define NX_SCENARIO_H

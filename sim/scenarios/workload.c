@@ -78,205 +78,34 @@
  * state through every initiator's I_T nexus after each re-login and at
  * the end (it must be identical on every path and survive a restart
  * exactly when APTPL says so).
+ *
+ * wl_internal.h lists the files the engine is split into.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nx_scenario.h"
-#include "pr_model.h"
-#include "../../core/nx_wire.h"
-#include "../nx_sim_disk.h"
-#include "../nx_sim_srp.h"
+#include "wl_internal.h"
 
-#define TGT_NAME "iqn.2026-11.dev.nexus:sim"
-#define TGT_IP 0x0a000001u
-#define INI_IP0 0x0a000002u
-#define ISCSI_PORT 3260
-#define BLOCK 512u
-#define INI_MAX 2u
-#define QD_LIMIT 32u
-#define BLOCKS_LIMIT 256u
-#define ALT_MAX 3u
-#define PICK_TRIES 8u
-#define SEC 1000000000ull
-#define MS 1000000ull
-#define DRAIN_NS (120 * SEC)
-#define SYNC_STEPS 5000000u
-#define BACKOFF_NS 5000u
-#define SLICE_NS (50 * MS)          /* top-level loop: watchdogs, faults */
-#define WATCHDOG_NS (5 * SEC)
-#define FAULT_SETTLE_NS (2 * SEC)   /* a fault explains silence this long */
-#define RELOGIN_TRIES 400u
-#define RELOGIN_BACKOFF_NS (50 * MS)
-#define SEQ_MASK ((1ull << 56) - 1)
-
-/* UA kinds the workload expects (anything else fails). */
-enum {
-	UA_POWER_ON, UA_LU_RESET, UA_MODE_CHANGED,
-	UA_RES_PREEMPTED, UA_RES_RELEASED, UA_REG_PREEMPTED, /* o->pr */
-	UA_KINDS
-};
 static const uint8_t ua_code[UA_KINDS][2] = {
 	{ 0x29, 0x00 }, { 0x29, 0x03 }, { 0x2a, 0x01 },
 	{ 0x2a, 0x03 }, { 0x2a, 0x04 }, { 0x2a, 0x05 },
 };
 
-enum cmd_kind { K_READ, K_WRITE, K_TUR, K_MODESEL, K_SYNC, K_PROUT, K_PRIN };
-
-/* 32 bytes, two blocks per cache line: every command updates the
- * shadow of each block it touches, and the array is bigger than the L2
- * cache for the larger LUs.  The rarely used alternatives live apart. */
-struct blk {
-	uint64_t tag;            /* 0: never written (zeros) */
-	uint64_t dtag;           /* durable floor (see the header) */
-	uint64_t known_ns;       /* when tag was last known on the LU */
-	uint8_t nalt;            /* wl->alt[lba][0 .. nalt) also acceptable */
-	bool any;                /* too many aborted writes: any valid block */
-	bool fresh;              /* on wl->fresh (see there) */
-};
-
-struct blk_lock {
-	uint8_t w;               /* a write holds the block */
-	uint8_t r;               /* reads holding it */
-};
-
-struct ua_track {
-	uint32_t establishing;   /* establishers in flight */
-	uint64_t max_c_possible; /* latest completion of a possible one */
-	uint64_t max_s_definite; /* latest submit of a definite one */
-	bool any_definite;
-	uint64_t prev_s;         /* submit time of the last receipt's command */
-	uint64_t last_c;         /* completion time of the last receipt */
-	uint64_t received;
-};
-
-struct wl;
-struct ini;
-
-struct cmd {
-	struct nx_ini_scsi req;
-	struct ini *ini;
-	bool busy;
-	enum cmd_kind kind;
-	uint64_t lba;
-	uint32_t nblk;
-	uint64_t tag;
-	uint64_t submit_ns;
-	uint8_t *buf;
-	struct nx_scn_pr_cmd pr;         /* K_PROUT, K_PRIN */
-	bool fua;
-	bool limbo;              /* connection died: outcome unknown */
-};
-
-struct ini {
-	struct wl *wl;
-	unsigned idx;
-	struct nx_sim_host *host;
-	struct nx_rdma_dev *dev;          /* iSER (env->fabric) */
-	struct nx_ini_session *sess;
-	struct nx_sim_ini *si;            /* iSCSI over sim TCP */
-	struct nx_sim_iser_ini *xi;       /* or iSER */
-	struct nx_sim_srp_ini *pi;        /* or SRP */
-	struct nx_ini_srp_tmf stmf;       /* SRP: in->tmf's request on the wire */
-	struct nx_rng rng;
-	struct cmd cmds[QD_LIMIT];
-	uint32_t qd;
-	uint64_t think_max_ns;
-	uint32_t w_read, w_write, w_tur;  /* weights of the I/O mix */
-	uint32_t w_sync;                  /* SYNCHRONIZE CACHE weight */
-	uint32_t fua_pct;                 /* writes with FUA, percent */
-	uint32_t ctl_ppm;                 /* chance per issue of a control op */
-	uint32_t outstanding;
-	nx_sim_event_id issue_ev;
-	bool stalled;                     /* last issue round found nothing */
-	bool issuing;                     /* issue_one() inline (closed loop) */
-	/* control: one at a time per initiator */
-	bool ctl_busy;
-	/* in->tmf in flight.  Recovery's ABORT TASK SET waits only for
-	 * this: a control command the reset aborted silently (TAS=0) would
-	 * keep ctl_busy for ever. */
-	bool tmf_out;
-	struct nx_ini_tmf tmf;
-	uint64_t tmf_submit_ns;
-	bool recover;                     /* owes an ABORT TASK SET (TAS=0) */
-	struct ua_track ua[UA_KINDS];
-	/* faults: the connection died, a re-login is owed */
-	bool down;
-	bool need_relogin;
-	uint64_t last_progress_ns;        /* last completion of anything */
-	uint64_t login_done_ns;           /* current nexus exists since */
-	uint64_t tmf_limbo;               /* TMFs lost with a connection */
-};
-
-struct wl {
-	struct nx_scn_env *env;
-	struct nx_scn_workload_opts o;
-	struct nx_sim *sim;
-	struct nx_rng rng;
-	struct nx_sim_host *thost;
-	struct nx_target *tgt;
-	struct nx_sim_iscsi_target *starget;
-	struct nx_rdma_dev *tdev;         /* iSER: the target's HCA */
-	struct nx_sim_iser_target *itarget;
-	struct nx_sim_srp_target *ptarget; /* SRP: the target port */
-	struct nx_ini_driver drv;
-	struct ini ini[INI_MAX];
-	struct blk *blk;
-	uint64_t (*alt)[ALT_MAX];         /* per LBA: tags of aborted writes */
-	uint64_t blocks;
-	/* LBAs whose tag may be newer than their durable floor: a superset
-	 * of { b : seq_of(b->tag) > seq_of(b->dtag) } (dtag never moves
-	 * back), so a whole-LU SYNCHRONIZE CACHE visits only these instead
-	 * of the whole region.  Order is irrelevant: each block's update
-	 * depends on that block alone. */
-	uint32_t *fresh;
-	uint64_t fresh_count;
-	/* Block locks, apart from struct blk: scanned for every command
-	 * picked, so they stay dense in cache. */
-	struct blk_lock *lock;
-	uint64_t region;                  /* LBAs used: [0, region) */
-	bool tas;
-	bool stopping;
-	uint32_t mode_value;              /* IEC interval timer, unique */
-	uint8_t iec_page[12];
-	uint64_t wseq;                    /* global write sequence */
-	/* faults */
-	struct nx_sim_disk *disk;
-	struct nx_sim_disk_opts dopts;    /* as built: heal restores these */
-	struct nx_rng frng;
-	uint64_t next_fault_ns;
-	uint64_t fault_end_ns;            /* latest end of a fault's effect */
-	uint64_t faults_total;
-	bool cut;                         /* a link partition is active */
-	unsigned cut_a, cut_b;
-	nx_sim_event_id heal_link_ev, heal_disk_ev;
-	bool disk_faulty;
-	uint64_t power_loss_ns;           /* start of the last crash + power loss */
-	struct {                          /* iSER reset: aimed at a transfer */
-		bool armed;
-		bool disconnect;          /* else a QP error */
-		unsigned ini;
-		uint32_t qpn;             /* the target's QP, once hit */
-		nx_sim_event_id ev;
-	} trap;
-	struct nx_scn_pr pr;              /* reservation model (o.pr) */
-};
-
 /* ---- transport: iSCSI over sim TCP, or iSER over the RDMA fabric ------------ */
 
 /* Over the RDMA fabric: iSER, or SRP when env->srp. */
-static bool over_iser(const struct wl *wl)
+bool wl_over_iser(const struct wl *wl)
 {
 	return wl->env->fabric != NULL;
 }
 
-static bool over_srp(const struct wl *wl)
+bool wl_over_srp(const struct wl *wl)
 {
 	return wl->env->srp;
 }
 
-static struct nx_ini_conn *ini_conn(struct ini *in)
+struct nx_ini_conn *wl_ini_conn(struct ini *in)
 {
 	nx_assert(in->pi == NULL);
 	return in->xi != NULL ? nx_sim_iser_ini_conn(in->xi) : nx_sim_ini_conn(in->si);
@@ -287,25 +116,25 @@ static bool ini_dead(struct ini *in)
 {
 	if (in->pi != NULL)
 		return nx_ini_srp_is_dead(nx_sim_srp_ini_port(in->pi));
-	return nx_ini_conn_is_dead(ini_conn(in));
+	return nx_ini_conn_is_dead(wl_ini_conn(in));
 }
 
 static int ini_submit(struct ini *in, struct nx_ini_scsi *req)
 {
 	if (in->pi != NULL)
 		return nx_ini_srp_scsi_submit(nx_sim_srp_ini_port(in->pi), req);
-	return nx_ini_scsi_submit(ini_conn(in), req);
+	return nx_ini_scsi_submit(wl_ini_conn(in), req);
 }
 
 /* nx_ini_sync_scsi() on LU 0 over whichever transport. */
-static int ini_sync_scsi(struct wl *wl, struct ini *in, const uint8_t *cdb,
+int wl_ini_sync_scsi(struct wl *wl, struct ini *in, const uint8_t *cdb,
 			 unsigned cdb_len, enum nx_ini_dir dir, void *buf,
 			 uint32_t len, struct nx_ini_scsi *r)
 {
 	if (in->pi != NULL)
 		return nx_sim_srp_ini_sync_scsi(in->pi, &wl->drv, 0, cdb, cdb_len,
 						dir, buf, len, r);
-	return nx_ini_sync_scsi(ini_conn(in), &wl->drv, 0, cdb, cdb_len, dir,
+	return nx_ini_sync_scsi(wl_ini_conn(in), &wl->drv, 0, cdb, cdb_len, dir,
 				buf, len, r);
 }
 
@@ -321,9 +150,9 @@ static void srp_port_id(bool target, unsigned n, uint8_t id[NX_SRP_PORT_ID_LEN])
 	id[target ? 15 : 14] = 1;
 }
 
-static int ini_connect(struct wl *wl, struct ini *in)
+int wl_ini_connect(struct wl *wl, struct ini *in)
 {
-	if (over_iser(wl))
+	if (wl_over_iser(wl))
 		return nx_sim_iser_ini_connect(wl->sim, in->dev, TGT_IP, ISCSI_PORT,
 					       in->sess, 0, 2 * SEC, &in->xi);
 	return nx_sim_ini_connect(wl->sim, in->host, TGT_IP, ISCSI_PORT, in->sess,
@@ -331,7 +160,7 @@ static int ini_connect(struct wl *wl, struct ini *in)
 }
 
 /* SRP: the login is the CM exchange (0 once the SRP_LOGIN_RSP came). */
-static int srp_connect(struct wl *wl, struct ini *in)
+int wl_srp_connect(struct wl *wl, struct ini *in)
 {
 	struct nx_ini_srp_config cfg;
 
@@ -343,7 +172,7 @@ static int srp_connect(struct wl *wl, struct ini *in)
 }
 
 /* Frees the connection (what is outstanding fails: limbo). */
-static void ini_free(struct ini *in)
+void wl_ini_free(struct ini *in)
 {
 	nx_sim_ini_free(in->si);
 	nx_sim_iser_ini_free(in->xi);
@@ -355,7 +184,7 @@ static void ini_free(struct ini *in)
 
 /* The initiator gives up on its connection (a NOP-Out timeout): RST, or
  * over iSER a disconnect (DREQ; its timer ends it on a dead path). */
-static void ini_drop(struct ini *in)
+void wl_ini_drop(struct ini *in)
 {
 	if (in->pi != NULL)
 		nx_ini_srp_disconnect(nx_sim_srp_ini_port(in->pi));
@@ -365,26 +194,26 @@ static void ini_drop(struct ini *in)
 		nx_sim_stream_reset(nx_sim_ini_stream(in->si));
 }
 
-static void target_listen(struct wl *wl, const struct nx_iscsi_server_config *sc)
+void wl_target_listen(struct wl *wl, const struct nx_iscsi_server_config *sc)
 {
 	struct nx_srp_target_config pc = { .target = wl->tgt, .rtpi = 1 };
 
 	srp_port_id(true, 0, pc.port_id);
-	if (over_srp(wl))
+	if (wl_over_srp(wl))
 		wl->ptarget = nx_sim_srp_target_new(wl->sim, wl->tdev,
 						    NX_SIM_SRP_PORT, &pc);
-	else if (over_iser(wl))
+	else if (wl_over_iser(wl))
 		wl->itarget = nx_sim_iser_target_new(wl->sim, wl->tdev, ISCSI_PORT, sc);
 	else
 		wl->starget = nx_sim_iscsi_target_new(wl->sim, wl->thost,
 						      ISCSI_PORT, sc);
 	if (wl->itarget == NULL && wl->starget == NULL && wl->ptarget == NULL)
-		nx_scn_fail(wl->env, "sim %s target", over_srp(wl) ? "SRP" :
-			    over_iser(wl) ? "iSER" : "iSCSI");
+		nx_scn_fail(wl->env, "sim %s target", wl_over_srp(wl) ? "SRP" :
+			    wl_over_iser(wl) ? "iSER" : "iSCSI");
 }
 
 /* Every connection ends, the transport drains its tasks and lets go. */
-static void target_stop(struct wl *wl, const char *what)
+void wl_target_stop(struct wl *wl, const char *what)
 {
 	int rc = wl->ptarget != NULL ? nx_sim_srp_target_free(wl->ptarget, 60 * SEC)
 		 : wl->itarget != NULL ? nx_sim_iser_target_free(wl->itarget, 60 * SEC)
@@ -397,151 +226,9 @@ static void target_stop(struct wl *wl, const char *what)
 	wl->ptarget = NULL;
 }
 
-/* ---- block contents -------------------------------------------------------- */
-
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* A block is self-describing: tag, LBA, then words derived from both
- * (a cheap per-word step after one strong mix: a block of another tag or
- * LBA, a torn or shifted block all differ). */
-#define WORD_STEP 0x9e3779b97f4a7c15ull
-
-/* Word k (k >= 2) of a block is w + (k - 1) * WORD_STEP.  Filling and
- * checking every byte of every block is most of the workload's own cost,
- * so both walk the words in vectors (GNU vector extension) with no
- * branch until the end: words 2..3 in one 16-byte vector, then VW words
- * at a time in two vectors.  x86-64 gets an AVX2 copy of each (32-byte
- * vectors, picked once at run time), everything else 16-byte vectors
- * (SSE2, NEON, or plain code). */
-typedef uint64_t u64x2 __attribute__((vector_size(16)));
-#define WORDS (BLOCK / 8)
-_Static_assert((WORDS - 4) % 4 == 0, "words 4.. go by whole vectors");
-
-/* Words 4 .. WORDS - 1: 2 * VW per round, then one VW-word vector if
- * that much is left. */
-#define WORDS_FILL(VEC, VW)                                                \
-	{                                                                  \
-		VEC a, b, step;                                            \
-		u64x2 head = { w + WORD_STEP, w + 2 * WORD_STEP };         \
-		unsigned k = 4;                                            \
-                                                                           \
-		for (unsigned i = 0; i < VW; i++) {                        \
-			a[i] = w + (3 + i) * WORD_STEP;                    \
-			step[i] = 2 * VW * WORD_STEP;                      \
-		}                                                          \
-		b = a + step / 2;                                          \
-		memcpy(p + 16, &head, 16);                                 \
-		for (; k + 2 * VW <= WORDS; k += 2 * VW) {                 \
-			memcpy(p + 8 * k, &a, sizeof(a));                  \
-			memcpy(p + 8 * k + sizeof(a), &b, sizeof(b));      \
-			a += step;                                         \
-			b += step;                                         \
-		}                                                          \
-		if (k < WORDS)                                             \
-			memcpy(p + 8 * k, &a, sizeof(a));                  \
-	}
-
-#define WORDS_CHECK(VEC, VW)                                               \
-	{                                                                  \
-		VEC a, b, step, ga, gb, da, db;                            \
-		u64x2 head = { w + WORD_STEP, w + 2 * WORD_STEP }, gh;     \
-		unsigned k = 4;                                            \
-		uint64_t d;                                                \
-                                                                           \
-		for (unsigned i = 0; i < VW; i++) {                        \
-			a[i] = w + (3 + i) * WORD_STEP;                    \
-			step[i] = 2 * VW * WORD_STEP;                      \
-		}                                                          \
-		b = a + step / 2;                                          \
-		da = a - a;                                                \
-		db = da;                                                   \
-		memcpy(&gh, p + 16, 16);                                   \
-		gh ^= head;                                                \
-		for (; k + 2 * VW <= WORDS; k += 2 * VW) {                 \
-			memcpy(&ga, p + 8 * k, sizeof(ga));                \
-			memcpy(&gb, p + 8 * k + sizeof(ga), sizeof(gb));   \
-			da |= ga ^ a;                                      \
-			db |= gb ^ b;                                      \
-			a += step;                                         \
-			b += step;                                         \
-		}                                                          \
-		if (k < WORDS) {                                           \
-			memcpy(&ga, p + 8 * k, sizeof(ga));                \
-			da |= ga ^ a;                                      \
-		}                                                          \
-		da |= db;                                                  \
-		d = gh[0] | gh[1];                                         \
-		for (unsigned i = 0; i < VW; i++)                          \
-			d |= da[i];                                        \
-		return d == 0;                                             \
-	}
-
-static void words_fill(uint8_t *p, uint64_t w) WORDS_FILL(u64x2, 2)
-static bool words_check(const uint8_t *p, uint64_t w) WORDS_CHECK(u64x2, 2)
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-typedef uint64_t u64x4 __attribute__((vector_size(32)));
-__attribute__((target("avx2"))) static void
-words_fill_avx2(uint8_t *p, uint64_t w) WORDS_FILL(u64x4, 4)
-__attribute__((target("avx2"))) static bool
-words_check_avx2(const uint8_t *p, uint64_t w) WORDS_CHECK(u64x4, 4)
-
-static int have_avx2 = -1;
-
-static bool use_avx2(void)
-{
-	if (have_avx2 < 0)
-		have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-	return have_avx2 == 1;
-}
-#else
-#define use_avx2() false
-#define words_fill_avx2 words_fill
-#define words_check_avx2 words_check
-#endif
-
-static void block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
-{
-	uint64_t w = mix64(tag ^ (lba * WORD_STEP));
-
-	if (tag == 0) {
-		memset(p, 0, BLOCK);
-		return;
-	}
-	nx_put_be64(p, tag);
-	nx_put_be64(p + 8, lba);
-	if (use_avx2())
-		words_fill_avx2(p, w);
-	else
-		words_fill(p, w);
-}
-
-static bool block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
-{
-	uint64_t w, got, diff = 0;
-
-	*tag = nx_get_be64(p);
-	if (*tag == 0) {
-		for (unsigned i = 8; i < BLOCK; i += 8) {
-			memcpy(&got, p + i, 8);
-			diff |= got;
-		}
-		return diff == 0;
-	}
-	if (nx_get_be64(p + 8) != lba)
-		return false;
-	w = mix64(*tag ^ (lba * WORD_STEP));
-	return use_avx2() ? words_check_avx2(p, w) : words_check(p, w);
-}
-
 /* ---- failure helpers ---------------------------------------------------------- */
 
-static const char *cdb_name(const struct cmd *c)
+const char *wl_cdb_name(const struct cmd *c)
 {
 	static const char *const names[] = { "READ(10)", "WRITE(10)",
 					     "TEST UNIT READY", "MODE SELECT(10)",
@@ -551,26 +238,9 @@ static const char *cdb_name(const struct cmd *c)
 	return names[c->kind];
 }
 
-static void sense_decode(const struct nx_ini_scsi *r, uint8_t *key,
-			 uint8_t *asc, uint8_t *ascq)
-{
-	const uint8_t *s = r->sense;
-
-	*key = *asc = *ascq = 0;
-	if (r->sense_len >= 4 && (s[0] & 0x7f) >= 0x72) {
-		*key = s[1] & 0x0f;
-		*asc = s[2];
-		*ascq = s[3];
-	} else if (r->sense_len >= 14) {
-		*key = s[2] & 0x0f;
-		*asc = s[12];
-		*ascq = s[13];
-	}
-}
-
 /* ---- unit attention bookkeeping ------------------------------------------------ */
 
-static void ua_est_begin(struct wl *wl, int only, int except, unsigned kind)
+void wl_ua_est_begin(struct wl *wl, int only, int except, unsigned kind)
 {
 	for (unsigned i = 0; i < wl->o.initiators; i++)
 		if ((only < 0 || (unsigned)only == i) &&
@@ -579,7 +249,7 @@ static void ua_est_begin(struct wl *wl, int only, int except, unsigned kind)
 }
 
 /* definite: the establisher surely ran; possible: it may have. */
-static void ua_est_end(struct wl *wl, int only, int except, unsigned kind,
+void wl_ua_est_end(struct wl *wl, int only, int except, unsigned kind,
 		       uint64_t submit_ns, bool possible, bool definite)
 {
 	uint64_t now = nx_sim_now(wl->sim);
@@ -605,7 +275,7 @@ static void ua_est_end(struct wl *wl, int only, int except, unsigned kind,
 }
 
 /* A command submitted at submit_ns got this UA now. */
-static void ua_receive(struct ini *in, uint8_t asc, uint8_t ascq,
+void wl_ua_receive(struct ini *in, uint8_t asc, uint8_t ascq,
 		       uint64_t submit_ns)
 {
 	struct wl *wl = in->wl;
@@ -735,14 +405,14 @@ static bool tag_allowed(const struct wl *wl, uint64_t lba, uint64_t tag)
 
 /* Every block read must be intact and carry a tag the shadow allows;
  * the read then settles the block. */
-static void shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
+void wl_shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
 			 uint32_t n, unsigned who)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		struct blk *b = &wl->blk[lba + i];
 		uint64_t tag;
 
-		if (!block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
+		if (!nx_scn_block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
 			nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
 				    "corrupt (header tag %016llx, expected %016llx)",
 				    who, (unsigned long long)(lba + i),
@@ -801,7 +471,7 @@ static void shadow_synced(struct wl *wl, uint64_t lba, uint32_t n,
 /* What survives a power loss (the disk's durable image) must hold, on
  * every block, the durable floor or a later write.  settle: a power
  * loss just happened, so the image is also what the LU shows now. */
-static void durable_check(struct wl *wl, const char *when, bool settle)
+void wl_durable_check(struct wl *wl, const char *when, bool settle)
 {
 	uint8_t *buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
 	uint64_t now = nx_sim_now(wl->sim);
@@ -815,7 +485,7 @@ static void durable_check(struct wl *wl, const char *when, bool settle)
 			struct blk *b = &wl->blk[lba + i];
 			uint64_t tag;
 
-			if (!block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
+			if (!nx_scn_block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
 				nx_scn_fail(wl->env, "%s: LBA %llu corrupt on the "
 					    "medium (header tag %016llx)", when,
 					    (unsigned long long)(lba + i),
@@ -857,7 +527,7 @@ static bool pr_sync_prin(struct wl *wl, struct ini *in, uint8_t sa,
 		uint64_t s = nx_sim_now(wl->sim);
 
 		memset(buf, 0, NX_SCN_PR_DATA_IN_MAX);
-		if (ini_sync_scsi(wl, in, cdb, 10, NX_INI_DIR_READ, buf,
+		if (wl_ini_sync_scsi(wl, in, cdb, 10, NX_INI_DIR_READ, buf,
 				  NX_SCN_PR_DATA_IN_MAX, &r) != 0)
 			return false;
 		wl->env->cmds++;
@@ -865,12 +535,12 @@ static bool pr_sync_prin(struct wl *wl, struct ini *in, uint8_t sa,
 			*len = r.data_in_got;
 			return true;
 		}
-		sense_decode(&r, &key, &asc, &ascq);
+		nx_scn_sense_decode(r.sense, r.sense_len, &key, &asc, &ascq);
 		if (r.err != 0 || r.status != NX_STATUS_CHECK_CONDITION || key != 6)
 			nx_scn_fail(wl->env, "initiator %u: PRIN %u: err %d status "
 				    "0x%02x sense %X/%02Xh/%02Xh", in->idx, sa, r.err,
 				    r.status, key, asc, ascq);
-		ua_receive(in, asc, ascq, s);
+		wl_ua_receive(in, asc, ascq, s);
 	}
 	nx_log(NX_LOG_INFO, "scn: ini%u PRIN %u: still unit attentions after %u "
 	       "tries: not checked", in->idx, sa, PR_SYNC_TRIES);
@@ -880,7 +550,7 @@ static bool pr_sync_prin(struct wl *wl, struct ini *in, uint8_t sa,
 /* The reservation state through every initiator's I_T nexus that is up
  * must be the model's (SPC-4 5.12: it belongs to the LU, so every path
  * reports the same).  No PR command may start meanwhile. */
-static void pr_check_hook(struct wl *wl, const char *when)
+void wl_pr_check_hook(struct wl *wl, const char *when)
 {
 	uint8_t keys[NX_SCN_PR_DATA_IN_MAX], res[NX_SCN_PR_DATA_IN_MAX];
 	uint32_t klen = 0, rlen = 0;
@@ -908,8 +578,6 @@ static void pr_check_hook(struct wl *wl, const char *when)
 
 /* ---- commands ------------------------------------------------------------------------ */
 
-static void issue_schedule(struct ini *in);
-
 static void cmd_release(struct cmd *c)
 {
 	struct ini *in = c->ini;
@@ -921,12 +589,12 @@ static void cmd_release(struct cmd *c)
 	c->busy = false;
 	nx_assert(in->outstanding > 0);
 	in->outstanding--;
-	issue_schedule(in);
+	wl_issue_schedule(in);
 }
 
 static void modesel_done(struct cmd *c, bool good, bool maybe)
 {
-	ua_est_end(c->ini->wl, -1, (int)c->ini->idx, UA_MODE_CHANGED,
+	wl_ua_est_end(c->ini->wl, -1, (int)c->ini->idx, UA_MODE_CHANGED,
 		   c->submit_ns, maybe, good);
 }
 
@@ -935,7 +603,7 @@ static bool is_pr(const struct cmd *c)
 	return c->kind == K_PROUT || c->kind == K_PRIN;
 }
 
-static unsigned pr_ua_kind(uint8_t ascq)
+unsigned wl_pr_ua_kind(uint8_t ascq)
 {
 	return ascq == 0x03 ? UA_RES_PREEMPTED
 	       : ascq == 0x04 ? UA_RES_RELEASED : UA_REG_PREEMPTED;
@@ -950,7 +618,7 @@ static void pr_cmd_end(struct cmd *c, enum nx_scn_pr_outcome o)
 	char why[512];
 
 	if (c->pr.ua_to >= 0)
-		ua_est_end(wl, c->pr.ua_to, -1, pr_ua_kind(c->pr.ua_ascq),
+		wl_ua_est_end(wl, c->pr.ua_to, -1, wl_pr_ua_kind(c->pr.ua_ascq),
 			   c->submit_ns, o != NX_SCN_PR_NOT_RUN,
 			   o == NX_SCN_PR_GOOD);
 	if (!nx_scn_pr_done(&wl->pr, o, c->buf, c->req.data_in_got, why,
@@ -978,7 +646,7 @@ static void cmd_not_good(struct cmd *c)
 			pr_cmd_end(c, NX_SCN_PR_UNKNOWN);
 		return;
 	}
-	sense_decode(r, &key, &asc, &ascq);
+	nx_scn_sense_decode(r->sense, r->sense_len, &key, &asc, &ascq);
 	/* Disk faults: the I/O failed (SBC-3 4.16: MEDIUM ERROR); a write
 	 * may have reached some blocks. */
 	if ((in->wl->o.faults & (1u << NX_SCN_FAULT_DISK)) && r->err == 0 &&
@@ -991,10 +659,10 @@ static void cmd_not_good(struct cmd *c)
 	if (r->err != 0 || r->status != NX_STATUS_CHECK_CONDITION || key != 0x06)
 		nx_scn_fail(in->wl->env, "initiator %u: %s LBA %llu+%u itt 0x%x: "
 			    "err %d response %u status 0x%02x sense %X/%02Xh/%02Xh",
-			    in->idx, cdb_name(c), (unsigned long long)c->lba,
+			    in->idx, wl_cdb_name(c), (unsigned long long)c->lba,
 			    c->nblk, r->itt, r->err, r->response, r->status,
 			    key, asc, ascq);
-	ua_receive(in, asc, ascq, c->submit_ns);
+	wl_ua_receive(in, asc, ascq, c->submit_ns);
 	if (c->kind == K_MODESEL)
 		modesel_done(c, false, false);
 	if (is_pr(c))
@@ -1027,7 +695,7 @@ static void cmd_done(struct nx_ini_scsi *r)
 	if (r->response != 0 || (r->residual != 0 && c->kind != K_PRIN) ||
 	    (c->kind == K_READ && r->data_in_got != c->nblk * BLOCK))
 		nx_scn_fail(wl->env, "initiator %u: %s itt 0x%x: response %u "
-			    "flags 0x%x residual %u got %u", in->idx, cdb_name(c),
+			    "flags 0x%x residual %u got %u", in->idx, wl_cdb_name(c),
 			    r->itt, r->response, r->flags, r->residual,
 			    r->data_in_got);
 	/* Sent before a power loss, answered after it (the response was on
@@ -1041,7 +709,7 @@ static void cmd_done(struct nx_ini_scsi *r)
 	} else if (c->kind == K_READ && before_loss) {
 		wl->env->bytes += (uint64_t)c->nblk * BLOCK;
 	} else if (c->kind == K_READ) {
-		shadow_check(wl, c->buf, c->lba, c->nblk, in->idx);
+		wl_shadow_check(wl, c->buf, c->lba, c->nblk, in->idx);
 		wl->env->bytes += (uint64_t)c->nblk * BLOCK;
 	} else if (c->kind == K_MODESEL) {
 		modesel_done(c, true, true);
@@ -1061,7 +729,7 @@ static struct cmd *cmd_slot(struct ini *in)
 	return NULL;
 }
 
-static void cmd_submit(struct ini *in, struct cmd *c)
+void wl_cmd_submit(struct ini *in, struct cmd *c)
 {
 	int rc;
 
@@ -1079,7 +747,7 @@ static void cmd_submit(struct ini *in, struct cmd *c)
 	rc = ini_submit(in, &c->req);
 	if (rc != 0)
 		nx_scn_fail(in->wl->env, "initiator %u: submit %s: %d", in->idx,
-			    cdb_name(c), rc);
+			    wl_cdb_name(c), rc);
 }
 
 static void rw_setup(struct cmd *c, bool write)
@@ -1131,9 +799,9 @@ static bool issue_rw(struct ini *in, struct cmd *c, bool write)
 		if (write) {
 			c->tag = ((uint64_t)(in->idx + 1) << 56) | ++wl->wseq;
 			for (uint32_t i = 0; i < n; i++)
-				block_fill(c->buf + (size_t)i * BLOCK, c->tag, lba + i);
+				nx_scn_block_fill(c->buf + (size_t)i * BLOCK, c->tag, lba + i);
 		}
-		cmd_submit(in, c);
+		wl_cmd_submit(in, c);
 		return true;
 	}
 	return false; /* everything tried was busy: try later */
@@ -1158,7 +826,7 @@ static void issue_sync(struct ini *in, struct cmd *c)
 	nx_put_be32(c->req.cdb + 2, (uint32_t)c->lba);
 	nx_put_be16(c->req.cdb + 7, (uint16_t)c->nblk);
 	c->req.cdb_len = 10;
-	cmd_submit(in, c);
+	wl_cmd_submit(in, c);
 }
 
 static void issue_tur(struct ini *in, struct cmd *c)
@@ -1166,217 +834,7 @@ static void issue_tur(struct ini *in, struct cmd *c)
 	memset(&c->req, 0, sizeof(c->req));
 	c->kind = K_TUR;
 	c->req.cdb_len = 6;
-	cmd_submit(in, c);
-}
-
-/* ---- control operations ------------------------------------------------------------ */
-
-/* MODE SELECT(10) of the informational exceptions page with a new
- * interval timer: always a change, so SPC-4 7.5.1 gives every other
- * I_T nexus MODE PARAMETERS CHANGED. */
-static void issue_modesel(struct ini *in, struct cmd *c)
-{
-	struct wl *wl = in->wl;
-	uint8_t *p = c->buf;
-
-	memset(&c->req, 0, sizeof(c->req));
-	memset(p, 0, 8);
-	memcpy(p + 8, wl->iec_page, sizeof(wl->iec_page));
-	p[8] &= 0x7f; /* PS is reserved in MODE SELECT */
-	nx_put_be32(p + 8 + 4, ++wl->mode_value);
-	c->kind = K_MODESEL;
-	c->req.cdb[0] = 0x55;
-	c->req.cdb[1] = 0x10; /* PF */
-	nx_put_be16(c->req.cdb + 7, 8 + sizeof(wl->iec_page));
-	c->req.cdb_len = 10;
-	c->req.data_out = p;
-	c->req.data_out_len = 8 + sizeof(wl->iec_page);
-	in->ctl_busy = true;
-	ua_est_begin(wl, -1, (int)in->idx, UA_MODE_CHANGED);
-	nx_log(NX_LOG_INFO, "scn: ini%u MODE SELECT interval=%u", in->idx,
-	       wl->mode_value);
-	cmd_submit(in, c);
-}
-
-static void tmf_done(struct nx_ini_tmf *t);
-
-/* SRP: the answer in in->tmf's terms (SRP r16a 6.9 response codes). */
-static void srp_tmf_done(struct nx_ini_srp_tmf *t)
-{
-	struct ini *in = t->priv;
-
-	in->tmf.err = t->err;
-	in->tmf.response = t->rsp_code == NX_SRP_RSP_COMPLETE ?
-		NX_INI_TMF_RSP_COMPLETE : t->rsp_code == NX_SRP_RSP_TMF_NOT_SUPPORTED ?
-		NX_INI_TMF_RSP_NOT_SUPPORTED : NX_INI_TMF_RSP_REJECTED;
-	if (t->err == 0 && t->rsp_code != NX_SRP_RSP_COMPLETE)
-		nx_log(NX_LOG_INFO, "scn: ini%u SRP TMF response code %02Xh",
-		       in->idx, t->rsp_code);
-	tmf_done(&in->tmf);
-}
-
-/* in->tmf as an SRP_TSK_MGMT (SRP r16a 6.7 function codes). */
-static int srp_tmf_submit(struct ini *in)
-{
-	struct nx_ini_srp_tmf *t = &in->stmf;
-
-	memset(t, 0, sizeof(*t));
-	t->fn = in->tmf.function == NX_INI_TMF_ABORT_TASK ? NX_SRP_TMF_ABORT_TASK :
-		in->tmf.function == NX_INI_TMF_ABORT_TASK_SET ?
-		NX_SRP_TMF_ABORT_TASK_SET : NX_SRP_TMF_LUN_RESET;
-	nx_assert(in->tmf.function == NX_INI_TMF_ABORT_TASK ||
-		  in->tmf.function == NX_INI_TMF_ABORT_TASK_SET ||
-		  in->tmf.function == NX_INI_TMF_LOGICAL_UNIT_RESET);
-	t->lun = in->tmf.lun;
-	t->task_tag = in->tmf.ref_itt; /* the whole SRP tag (< 2^32) */
-	t->done = srp_tmf_done;
-	t->priv = in;
-	return nx_ini_srp_tmf_submit(nx_sim_srp_ini_port(in->pi), t);
-}
-
-/* ref: the command ABORT TASK names (set before the request is built). */
-static void tmf_submit(struct ini *in, uint8_t fn, const struct cmd *ref)
-{
-	int rc;
-
-	memset(&in->tmf, 0, sizeof(in->tmf));
-	in->tmf.function = fn;
-	in->tmf.lun = nx_ini_lun(0);
-	in->tmf.ref_itt = 0xffffffffu;
-	if (ref != NULL)
-		nx_ini_tmf_ref(&in->tmf, &ref->req);
-	in->tmf.done = tmf_done;
-	in->tmf.priv = in;
-	in->tmf_submit_ns = nx_sim_now(in->wl->sim);
-	if (in->outstanding == 0 && !in->ctl_busy)
-		in->last_progress_ns = in->tmf_submit_ns;
-	in->ctl_busy = true;
-	in->tmf_out = true;
-	if (fn == NX_INI_TMF_LOGICAL_UNIT_RESET)
-		ua_est_begin(in->wl, -1, -1, UA_LU_RESET);
-	rc = in->pi != NULL ? srp_tmf_submit(in)
-			    : nx_ini_tmf_submit(ini_conn(in), &in->tmf);
-	if (rc != 0)
-		nx_scn_fail(in->wl->env, "initiator %u: TMF %u submit: %d",
-			    in->idx, fn, rc);
-}
-
-static bool issue_abort_task(struct ini *in)
-{
-	struct cmd *v[QD_LIMIT];
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < in->qd; i++)
-		if (in->cmds[i].busy && in->cmds[i].req.sent)
-			v[n++] = &in->cmds[i];
-	if (n == 0)
-		return false;
-	struct cmd *c = v[nx_rng_below(&in->rng, n)];
-	tmf_submit(in, NX_INI_TMF_ABORT_TASK, c);
-	nx_log(NX_LOG_INFO, "scn: ini%u ABORT TASK itt 0x%x", in->idx, c->req.itt);
-	return true;
-}
-
-/* A LOGICAL UNIT RESET by another initiator aborted our tasks; with
- * TAS=0 they vanished without a response (SAM-5 7.7, 5.6).  A real
- * initiator learns it from the 29h/03h UA or a command timeout; we
- * learn it when the reset completes and clean up with ABORT TASK SET
- * (RFC 7143 11.5.1: commands sent before it are answered by it). */
-/* The TMF's connection died: it may or may not have run. */
-static void tmf_lost(struct ini *in, const struct nx_ini_tmf *t)
-{
-	struct wl *wl = in->wl;
-
-	if (t->function == NX_INI_TMF_LOGICAL_UNIT_RESET) {
-		ua_est_end(wl, -1, -1, UA_LU_RESET, in->tmf_submit_ns, true, false);
-		if (!wl->tas)
-			for (unsigned i = 0; i < wl->o.initiators; i++)
-				if (i != in->idx) {
-					wl->ini[i].recover = true;
-					issue_schedule(&wl->ini[i]);
-				}
-	}
-	in->tmf_limbo++;
-	in->ctl_busy = false;
-	in->tmf_out = false;
-	in->down = in->need_relogin = true;
-}
-
-static void tmf_done(struct nx_ini_tmf *t)
-{
-	struct ini *in = t->priv;
-	struct wl *wl = in->wl;
-	bool ok = t->err == 0 && t->response == NX_INI_TMF_RSP_COMPLETE;
-
-	nx_log(NX_LOG_INFO, "scn: ini%u TMF %u done err %d response %u", in->idx,
-	       t->function, t->err, t->response);
-	in->tmf_out = false;
-	if (t->err == NX_INI_ECONNRESET) {
-		tmf_lost(in, t);
-		return;
-	}
-	wl->env->tmfs++;
-	in->last_progress_ns = nx_sim_now(wl->sim);
-	if (t->function == NX_INI_TMF_LOGICAL_UNIT_RESET) {
-		ua_est_end(wl, -1, -1, UA_LU_RESET, in->tmf_submit_ns, true, ok);
-		if (!wl->tas)
-			for (unsigned i = 0; i < wl->o.initiators; i++)
-				if (i != in->idx) {
-					wl->ini[i].recover = true;
-					issue_schedule(&wl->ini[i]);
-				}
-	}
-	if (!ok && !(t->function == NX_INI_TMF_ABORT_TASK && t->err == 0 &&
-		     t->response == NX_INI_TMF_RSP_NO_TASK))
-		nx_scn_fail(wl->env, "initiator %u: TMF %u: err %d response %u",
-			    in->idx, t->function, t->err, t->response);
-	in->ctl_busy = false;
-	issue_schedule(in);
-}
-
-/* The next reservation command of the model (pr_model.h); false when
- * none may be sent now. */
-static bool issue_pr(struct ini *in, struct cmd *c)
-{
-	struct wl *wl = in->wl;
-
-	if (!nx_scn_pr_pick(&wl->pr, in->idx, &in->rng, &c->pr))
-		return false;
-	memset(&c->req, 0, sizeof(c->req));
-	memcpy(c->req.cdb, c->pr.cdb, sizeof(c->pr.cdb));
-	c->req.cdb_len = sizeof(c->pr.cdb);
-	c->kind = c->pr.out ? K_PROUT : K_PRIN;
-	if (c->pr.out) {
-		memcpy(c->buf, c->pr.param, c->pr.param_len);
-		c->req.data_out = c->buf;
-		c->req.data_out_len = c->pr.param_len;
-	} else {
-		c->req.data_in = c->buf;
-		c->req.data_in_len = c->pr.data_in_len;
-	}
-	in->ctl_busy = true;
-	if (c->pr.ua_to >= 0)
-		ua_est_begin(wl, c->pr.ua_to, -1, pr_ua_kind(c->pr.ua_ascq));
-	nx_log(NX_LOG_INFO, "scn: ini%u %s", in->idx, c->pr.name);
-	cmd_submit(in, c);
-	return true;
-}
-
-static void issue_control(struct ini *in, struct cmd *c)
-{
-	uint64_t pick = nx_rng_below(&in->rng, 10);
-
-	if (in->wl->o.pr && pick < 4 && issue_pr(in, c))
-		return;
-
-	if (pick < 5)
-		issue_modesel(in, c);
-	else if (pick < 9 && issue_abort_task(in))
-		return;
-	else if (pick == 9) {
-		nx_log(NX_LOG_INFO, "scn: ini%u LOGICAL UNIT RESET", in->idx);
-		tmf_submit(in, NX_INI_TMF_LOGICAL_UNIT_RESET, NULL);
-	}
+	wl_cmd_submit(in, c);
 }
 
 /* ---- the issue loop ------------------------------------------------------------------ */
@@ -1396,7 +854,7 @@ static bool issue_one(struct ini *in)
 	if (in->recover && !in->tmf_out) {
 		in->recover = false;
 		nx_log(NX_LOG_INFO, "scn: ini%u ABORT TASK SET (recovery)", in->idx);
-		tmf_submit(in, NX_INI_TMF_ABORT_TASK_SET, NULL);
+		wl_tmf_submit(in, NX_INI_TMF_ABORT_TASK_SET, NULL);
 		return true;
 	}
 	/* bounded work (o.events_max): stop issuing, drain as at the end */
@@ -1407,7 +865,7 @@ static bool issue_one(struct ini *in)
 		return false;
 	if (in->wl->o.control && !in->ctl_busy && !in->tmf_out &&
 	    nx_rng_below(&in->rng, 1000000) < in->ctl_ppm) {
-		issue_control(in, c);
+		wl_issue_control(in, c);
 		return true;
 	}
 	r = nx_rng_below(&in->rng, in->w_read + in->w_write + in->w_tur +
@@ -1429,7 +887,7 @@ static void issue_event(void *arg)
 
 	in->issue_ev = NX_SIM_EVENT_NONE;
 	in->stalled = !issue_one(in);
-	issue_schedule(in);
+	wl_issue_schedule(in);
 }
 
 /* At most one issue event per initiator.  After a round that found
@@ -1438,7 +896,7 @@ static void issue_event(void *arg)
  * loop (io.c), no think time: the completion that frees a slot sends
  * the next command itself, as fio's or iscsi-perf's reaping loop does
  * (its segment then also carries the ACK of what just arrived). */
-static void issue_schedule(struct ini *in)
+void wl_issue_schedule(struct ini *in)
 {
 	for (;;) {
 		bool want = !in->down &&
@@ -1463,561 +921,6 @@ static void issue_schedule(struct ini *in)
 	}
 }
 
-/* ---- set-up ---------------------------------------------------------------------------- */
-
-static void sync_cmd(struct wl *wl, struct ini *in, const uint8_t *cdb,
-		     unsigned cdb_len, enum nx_ini_dir dir, void *buf,
-		     uint32_t len, struct nx_ini_scsi *r)
-{
-	int rc = ini_sync_scsi(wl, in, cdb, cdb_len, dir, buf, len, r);
-
-	if (rc != 0)
-		nx_scn_fail(wl->env, "initiator %u: sync CDB %02Xh: %d", in->idx,
-			    cdb[0], rc);
-	wl->env->cmds++;
-}
-
-/* Sync command that may first report UAs (retried, each UA checked). */
-static void sync_cmd_ua(struct wl *wl, struct ini *in, const uint8_t *cdb,
-			unsigned cdb_len, enum nx_ini_dir dir, void *buf,
-			uint32_t len)
-{
-	struct nx_ini_scsi *r = &in->cmds[0].req;
-	uint8_t key, asc, ascq;
-
-	for (unsigned tries = 0; tries < UA_KINDS + 2; tries++) {
-		uint64_t s = nx_sim_now(wl->sim);
-
-		sync_cmd(wl, in, cdb, cdb_len, dir, buf, len, r);
-		if (r->status == NX_STATUS_GOOD)
-			return;
-		sense_decode(r, &key, &asc, &ascq);
-		if (r->status != NX_STATUS_CHECK_CONDITION || key != 0x06)
-			break;
-		ua_receive(in, asc, ascq, s);
-	}
-	sense_decode(r, &key, &asc, &ascq);
-	nx_scn_fail(wl->env, "initiator %u: CDB %02Xh: status 0x%02x sense "
-		    "%X/%02Xh/%02Xh", in->idx, cdb[0], r->status, key, asc, ascq);
-}
-
-/* iSCSI / iSER: connect, then the login phase; *s_out: when the login
- * (the establisher of 29h/00h) was sent. */
-static bool iscsi_try_login(struct wl *wl, struct ini *in, uint64_t *s_out)
-{
-	struct nx_ini_config cfg;
-	struct nx_ini_login lg;
-	char name[64];
-	uint64_t s;
-	int rc;
-
-	snprintf(name, sizeof(name), "iqn.2026-11.dev.nexus:sim.i%u", in->idx);
-	nx_ini_config_init(&cfg, name, TGT_NAME);
-	cfg.isid[0] = 0x80;
-	cfg.isid[5] = (uint8_t)(in->idx + 1);
-	in->sess = nx_ini_session_new(&cfg);
-	if (in->sess == NULL)
-		nx_scn_fail(wl->env, "initiator %u: session_new", in->idx);
-	rc = ini_connect(wl, in);
-	if (rc != 0) {
-		nx_log(NX_LOG_INFO, "scn: ini%u connect: %d", in->idx, rc);
-		nx_ini_session_free(in->sess);
-		in->sess = NULL;
-		in->si = NULL;
-		in->xi = NULL;
-		return false;
-	}
-	/* SAM-5 6.3.2: a new I_T nexus starts with POWER ON OCCURRED. */
-	in->ua[UA_POWER_ON].establishing++;
-	s = nx_sim_now(wl->sim);
-	rc = nx_ini_sync_login(ini_conn(in), &wl->drv, &lg);
-	if (rc != 0 || lg.status_class != 0) {
-		nx_log(NX_LOG_INFO, "scn: ini%u login: %d class %u detail %u",
-		       in->idx, rc, lg.status_class, lg.status_detail);
-		ua_est_end(wl, (int)in->idx, -1, UA_POWER_ON, s, true, false);
-		ini_free(in);
-		nx_ini_session_free(in->sess);
-		in->sess = NULL;
-		return false;
-	}
-	nx_log(NX_LOG_INFO, "scn: ini%u logged in, tsih %u", in->idx, lg.tsih);
-	*s_out = s;
-	return true;
-}
-
-/* SRP: the channel's login (SRP_LOGIN_REQ in the CM REQ) makes the
- * I_T nexus. */
-static bool srp_try_login(struct wl *wl, struct ini *in, uint64_t *s_out)
-{
-	uint64_t s;
-	int rc;
-
-	in->ua[UA_POWER_ON].establishing++;
-	s = nx_sim_now(wl->sim);
-	rc = srp_connect(wl, in);
-	if (rc != 0) {
-		nx_log(NX_LOG_INFO, "scn: ini%u SRP login: %d", in->idx, rc);
-		ua_est_end(wl, (int)in->idx, -1, UA_POWER_ON, s, true, false);
-		in->pi = NULL;
-		return false;
-	}
-	nx_log(NX_LOG_INFO, "scn: ini%u logged in over SRP", in->idx);
-	*s_out = s;
-	return true;
-}
-
-/* Connect and log in (a new session, same ISID or SRP port: a re-login
- * reinstates the session, RFC 7143 6.3.5, or replaces the channel, SRP
- * 6.2).  False when the network or the target was not there; the caller
- * retries. */
-static bool ini_try_login(struct wl *wl, struct ini *in)
-{
-	uint64_t s = 0;
-
-	if (!(over_srp(wl) ? srp_try_login(wl, in, &s)
-			   : iscsi_try_login(wl, in, &s)))
-		return false;
-	/* A new nexus: UAs owed to the previous one went with it. */
-	for (unsigned k = 0; k < UA_KINDS; k++) {
-		in->ua[k].any_definite = false;
-		in->ua[k].max_s_definite = 0;
-		in->ua[k].prev_s = s;
-	}
-	ua_est_end(wl, (int)in->idx, -1, UA_POWER_ON, s, true, true);
-	in->login_done_ns = nx_sim_now(wl->sim);
-	in->last_progress_ns = in->login_done_ns;
-	return true;
-}
-
-static void ini_login(struct wl *wl, struct ini *in)
-{
-	if (!ini_try_login(wl, in))
-		nx_scn_fail(wl->env, "initiator %u: first login failed", in->idx);
-}
-
-static void mode_sense_page(struct wl *wl, struct ini *in, uint8_t page,
-			    uint8_t *out, size_t len)
-{
-	uint8_t cdb[10] = { 0x5a, 0x08 /* DBD */, page };
-	uint8_t buf[64];
-
-	nx_put_be16(cdb + 7, sizeof(buf));
-	memset(buf, 0, sizeof(buf));
-	sync_cmd_ua(wl, in, cdb, 10, NX_INI_DIR_READ, buf, sizeof(buf));
-	if ((buf[8] & 0x3f) != page || buf[9] + 2u != len)
-		nx_scn_fail(wl->env, "MODE SENSE page %02Xh: got page %02Xh len %u",
-			    page, buf[8], buf[9]);
-	memcpy(out, buf + 8, len);
-}
-
-/* TAS from the seed, saved (SP=1) so a LU reset keeps it.  Before the
- * second initiator logs in: nobody else gets 2Ah/01h for it. */
-static void setup_tas(struct wl *wl, struct ini *in)
-{
-	uint8_t page[12], buf[20] = { 0 };
-	uint8_t cdb[10] = { 0x55, 0x11 /* PF, SP */ };
-
-	mode_sense_page(wl, in, 0x0a, page, sizeof(page));
-	memcpy(buf + 8, page, sizeof(page));
-	buf[8] &= 0x7f;
-	buf[8 + 5] = (uint8_t)((buf[8 + 5] & ~0x40) | (wl->tas ? 0x40 : 0));
-	nx_put_be16(cdb + 7, sizeof(buf));
-	sync_cmd_ua(wl, in, cdb, 10, NX_INI_DIR_WRITE, buf, sizeof(buf));
-}
-
-/* The target on the (existing) sim disk: at set-up and after a crash. */
-static void target_build(struct wl *wl)
-{
-	struct nx_iscsi_server_config sc;
-	struct nx_lu_config lu = { .lun = 0, .block_size = BLOCK };
-	struct nx_backstore *bs = NULL;
-
-	if (nx_bs_file_new("lu0", 0, false, &bs) != 0)
-		nx_scn_fail(wl->env, "file backstore on the sim disk");
-	wl->tgt = nx_target_new(TGT_NAME);
-	if (wl->tgt == NULL || nx_target_add_lu(wl->tgt, &lu, bs) != 0)
-		nx_scn_fail(wl->env, "target / LU");
-	memset(&sc, 0, sizeof(sc));
-	sc.portals[0] = "10.0.0.1:3260";
-	sc.portal_count = 1;
-	sc.tpgt = 1;
-	sc.targets[0].target = wl->tgt;
-	sc.target_count = 1;
-	target_listen(wl, &sc);
-}
-
-static void setup_target(struct wl *wl)
-{
-	struct nx_rng drng;
-
-	nx_rng_fork(&wl->rng, "disk", 0, &drng);
-	nx_sim_disk_opts_from_seed(&wl->dopts, wl->o.lu_bytes, &drng);
-	wl->dopts.block_size = BLOCK;
-	wl->dopts.read_err_ppb = wl->dopts.write_err_ppb = 0; /* faults add them */
-	wl->disk = nx_sim_disk_new(wl->sim, "lu0", &wl->dopts);
-	wl->thost = nx_sim_host_new(wl->env->net, "target", TGT_IP);
-	if (over_iser(wl))
-		wl->tdev = nx_sim_rdma_dev_new(wl->env->fabric, "target", TGT_IP);
-	if (wl->disk == NULL || wl->thost == NULL ||
-	    (over_iser(wl) && wl->tdev == NULL))
-		nx_scn_fail(wl->env, "sim disk / target host");
-	target_build(wl);
-}
-
-static void setup_ini(struct wl *wl, struct ini *in, unsigned idx)
-{
-	char hname[16];
-
-	in->wl = wl;
-	in->idx = idx;
-	nx_rng_fork(&wl->rng, "initiator", idx, &in->rng);
-	snprintf(hname, sizeof(hname), "ini%u", idx);
-	in->host = nx_sim_host_new(wl->env->net, hname, INI_IP0 + idx);
-	if (over_iser(wl))
-		in->dev = nx_sim_rdma_dev_new(wl->env->fabric, hname, INI_IP0 + idx);
-	if (in->host == NULL || (over_iser(wl) && in->dev == NULL))
-		nx_scn_fail(wl->env, "host %s", hname);
-	in->qd = (uint32_t)nx_rng_range(&in->rng, 1, wl->o.qd_max);
-	in->think_max_ns = nx_rng_range(&in->rng, 0, 100000);
-	in->w_read = (uint32_t)nx_rng_range(&in->rng, 1, 10);
-	in->w_write = (uint32_t)nx_rng_range(&in->rng, 1, 10);
-	in->w_tur = (uint32_t)nx_rng_range(&in->rng, 0, 1);
-	in->ctl_ppm = (uint32_t)nx_rng_range(&in->rng, 200, 5000);
-	if (wl->o.ctl_ppm != 0)
-		in->ctl_ppm = wl->o.ctl_ppm;
-	if (wl->o.control) {
-		in->w_sync = (uint32_t)nx_rng_range(&in->rng, 0, 2);
-		in->fua_pct = (uint32_t)nx_rng_range(&in->rng, 0, 50);
-	}
-	if (wl->o.closed_loop) { /* after the draws: the same streams */
-		in->qd = wl->o.qd_max;
-		in->think_max_ns = 0;
-		in->w_tur = 0;
-	}
-	for (unsigned i = 0; i < QD_LIMIT; i++) {
-		in->cmds[i].buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
-		if (in->cmds[i].buf == NULL)
-			nx_scn_fail(wl->env, "out of memory");
-	}
-	nx_log(NX_LOG_INFO, "scn: ini%u qd=%u think<=%lluns mix r%u/w%u/t%u ctl=%uppm",
-	       idx, in->qd, (unsigned long long)in->think_max_ns, in->w_read,
-	       in->w_write, in->w_tur, in->ctl_ppm);
-}
-
-/* ---- the end --------------------------------------------------------------------------- */
-
-static bool quiet(void *arg)
-{
-	struct wl *wl = arg;
-
-	for (unsigned i = 0; i < wl->o.initiators; i++) {
-		const struct ini *in = &wl->ini[i];
-
-		if (in->outstanding || in->ctl_busy || in->tmf_out || in->recover ||
-		    in->down ||
-		    in->need_relogin)
-			return false;
-	}
-	return true;
-}
-
-static void report_lost(struct wl *wl)
-{
-	for (unsigned i = 0; i < wl->o.initiators; i++) {
-		struct ini *in = &wl->ini[i];
-
-		for (unsigned k = 0; k < in->qd; k++)
-			if (in->cmds[k].busy)
-				nx_scn_fail(wl->env, "initiator %u: task lost: %s "
-					    "itt 0x%x cmdsn %u sent %d at %llu ns "
-					    "never completed", i,
-					    cdb_name(&in->cmds[k]),
-					    in->cmds[k].req.itt,
-					    in->cmds[k].req.cmdsn,
-					    in->cmds[k].req.sent,
-					    (unsigned long long)in->cmds[k].submit_ns);
-		if (in->ctl_busy)
-			nx_scn_fail(wl->env, "initiator %u: TMF %u never answered",
-				    i, in->tmf.function);
-	}
-}
-
-/* Reads the whole region back through initiator 0: every acknowledged
- * write is there. */
-static void final_verify(struct wl *wl)
-{
-	struct ini *in = &wl->ini[0];
-	uint8_t *buf = in->cmds[0].buf;
-
-	for (uint64_t lba = 0; lba < wl->region; lba += BLOCKS_LIMIT) {
-		uint32_t n = (uint32_t)NX_MIN(wl->region - lba, (uint64_t)BLOCKS_LIMIT);
-		uint8_t cdb[10] = { 0x28 };
-
-		nx_put_be32(cdb + 2, (uint32_t)lba);
-		nx_put_be16(cdb + 7, (uint16_t)n);
-		sync_cmd_ua(wl, in, cdb, 10, NX_INI_DIR_READ, buf, n * BLOCK);
-		shadow_check(wl, buf, lba, n, 0);
-	}
-}
-
-/* ---- faults ------------------------------------------------------------------------ */
-
-static bool fault_on(const struct wl *wl, enum nx_scn_fault k)
-{
-	return (wl->o.faults & (1u << k)) != 0;
-}
-
-static void fault_note(struct wl *wl, enum nx_scn_fault k, uint64_t effect_ns)
-{
-	uint64_t end = nx_sim_now(wl->sim) + effect_ns + FAULT_SETTLE_NS;
-
-	wl->env->faults_n[k]++;
-	wl->faults_total++;
-	if (end > wl->fault_end_ns)
-		wl->fault_end_ns = end;
-}
-
-static void heal_link(void *arg)
-{
-	struct wl *wl = arg;
-
-	wl->heal_link_ev = NX_SIM_EVENT_NONE;
-	if (!wl->cut)
-		return;
-	nx_link_cut(nx_sim_net_link(wl->env->net), wl->cut_a, wl->cut_b, false);
-	wl->cut = false;
-	nx_log(NX_LOG_INFO, "scn: fault: link healed");
-}
-
-static void heal_disk(void *arg)
-{
-	struct wl *wl = arg;
-	const struct nx_sim_disk_opts *o = &wl->dopts;
-
-	wl->heal_disk_ev = NX_SIM_EVENT_NONE;
-	nx_sim_disk_clear_bad(wl->disk);
-	nx_sim_disk_set_faults(wl->disk, o->read_err_ppb, o->write_err_ppb,
-			       o->tail_ppb, o->tail_lat_ns);
-	wl->disk_faulty = false;
-	nx_log(NX_LOG_INFO, "scn: fault: disk healed");
-}
-
-/* Partitions: mostly shorter than TCP's patience, sometimes much longer
- * (the connections die; watchdogs and re-logins follow). */
-static bool fault_link(struct wl *wl)
-{
-	struct nx_rng *r = &wl->frng;
-	uint64_t dur = nx_rng_chance(r, 1, 5) ? nx_rng_range(r, SEC, 15 * SEC)
-					     : nx_rng_range(r, MS, 300 * MS);
-
-	if (wl->cut)
-		return false;
-	if (over_iser(wl)) {
-		/* RoCE is lossless: a cut is a port going down (every QP of
-		 * the device breaks, IBA 9.7.5.1.2 transport errors) and back. */
-		struct nx_rdma_dev *d = nx_rng_chance(r, 1, 2) ? wl->tdev :
-			wl->ini[nx_rng_below(r, wl->o.initiators)].dev;
-
-		nx_log(NX_LOG_INFO, "scn: fault: port of %s down",
-		       d == wl->tdev ? "the target" : "an initiator");
-		nx_sim_rdma_dev_fail(d);
-		fault_note(wl, NX_SCN_FAULT_LINK, 0);
-		return true;
-	}
-	wl->cut_a = nx_sim_host_index(wl->thost);
-	wl->cut_b = nx_rng_chance(r, 1, 2) ? NX_LINK_ALL :
-		nx_sim_host_index(wl->ini[nx_rng_below(r, wl->o.initiators)].host);
-	nx_link_cut(nx_sim_net_link(wl->env->net), wl->cut_a, wl->cut_b, true);
-	wl->cut = true;
-	wl->heal_link_ev = nx_sim_schedule(wl->sim, dur, heal_link, wl);
-	nx_assert(wl->heal_link_ev != NX_SIM_EVENT_NONE);
-	nx_log(NX_LOG_INFO, "scn: fault: link cut %u<->%d for %llu ns", wl->cut_a,
-	       wl->cut_b == NX_LINK_ALL ? -1 : (int)wl->cut_b,
-	       (unsigned long long)dur);
-	fault_note(wl, NX_SCN_FAULT_LINK, dur);
-	return true;
-}
-
-static void trap_fire(void *arg)
-{
-	struct wl *wl = arg;
-	struct ini *in = &wl->ini[wl->trap.ini];
-
-	wl->trap.ev = NX_SIM_EVENT_NONE;
-	if (wl->trap.disconnect && (in->xi != NULL || in->pi != NULL)) {
-		nx_log(NX_LOG_INFO, "scn: fault: ini%u disconnects during an RDMA "
-		       "READ", in->idx);
-		ini_drop(in);
-	} else {
-		nx_log(NX_LOG_INFO, "scn: fault: QP error mid-transfer (target QP "
-		       "0x%x to ini%u)", wl->trap.qpn, in->idx);
-		(void)nx_sim_rdma_qp_break_num(wl->tdev, wl->trap.qpn);
-	}
-	fault_note(wl, NX_SCN_FAULT_RESET, 0);
-}
-
-/* The fabric's tap: the armed fault waits for the target's next RDMA
- * WRITE (Data-In) or READ (Data-Out) toward its initiator, and strikes
- * while it is on the wire (from an event: the tap may not call in). */
-static void trap_tap(void *arg, const struct nx_sim_rdma_tap_msg *m)
-{
-	struct wl *wl = arg;
-
-	if (!wl->trap.armed || m->src != wl->tdev ||
-	    m->dst != wl->ini[wl->trap.ini].dev ||
-	    (m->kind != NX_SIM_RDMA_TAP_READ_REQ &&
-	     (wl->trap.disconnect || m->kind != NX_SIM_RDMA_TAP_WRITE)))
-		return;
-	wl->trap.armed = false;
-	wl->trap.qpn = m->src_qpn;
-	wl->trap.ev = nx_sim_schedule(wl->sim, 0, trap_fire, wl);
-	nx_assert(wl->trap.ev != NX_SIM_EVENT_NONE);
-}
-
-/* iSER: a QP error during an RDMA WRITE or READ of the target (both
- * QPs to ERROR, the transfer fails RETRY_EXC_ERR), or the initiator's
- * disconnect during an RDMA READ (DREQ while the target fetches
- * Data-Out).  The connection ends; the initiator logs in again. */
-static bool fault_reset_iser(struct wl *wl, struct ini *in)
-{
-	if (wl->trap.armed || wl->trap.ev != NX_SIM_EVENT_NONE)
-		return false;
-	wl->trap.armed = true;
-	wl->trap.ini = in->idx;
-	wl->trap.disconnect = nx_rng_chance(&wl->frng, 1, 2);
-	nx_log(NX_LOG_INFO, "scn: fault: armed: %s for ini%u's next transfer",
-	       wl->trap.disconnect ? "disconnect during an RDMA READ" :
-	       "QP error", in->idx);
-	return true;
-}
-
-static bool fault_reset(struct wl *wl)
-{
-	struct ini *in = &wl->ini[nx_rng_below(&wl->frng, wl->o.initiators)];
-
-	if (in->down)
-		return false;
-	if (over_iser(wl))
-		return fault_reset_iser(wl, in);
-	nx_log(NX_LOG_INFO, "scn: fault: reset ini%u's connection", in->idx);
-	ini_drop(in);
-	in->down = in->need_relogin = true;
-	fault_note(wl, NX_SCN_FAULT_RESET, 0);
-	return true;
-}
-
-/* Media errors on a range, or a burst of I/O errors and slow I/Os. */
-static bool fault_disk(struct wl *wl)
-{
-	struct nx_rng *r = &wl->frng;
-	uint64_t dur = nx_rng_range(r, MS, 200 * MS), spike = 0;
-
-	if (wl->disk_faulty)
-		return false;
-	if (nx_rng_chance(r, 1, 2)) {
-		uint64_t n = nx_rng_range(r, 1, BLOCKS_LIMIT);
-		uint64_t lba = nx_rng_below(r, wl->region - n + 1);
-		unsigned mask = (unsigned)nx_rng_range(r, 1, 3);
-		unsigned ops = ((mask & 1) ? 1u << NX_FILE_READ : 0) |
-			       ((mask & 2) ? 1u << NX_FILE_WRITE : 0);
-
-		(void)nx_sim_disk_inject_bad(wl->disk, lba * BLOCK, n * BLOCK, ops);
-		nx_log(NX_LOG_INFO, "scn: fault: media errors LBA %llu+%llu ops %u "
-		       "for %llu ns", (unsigned long long)lba,
-		       (unsigned long long)n, ops, (unsigned long long)dur);
-	} else {
-		uint32_t rd = (uint32_t)nx_rng_range(r, 0, NX_SIM_PPB / 20);
-		uint32_t wr = (uint32_t)nx_rng_range(r, 0, NX_SIM_PPB / 20);
-		uint32_t tail = (uint32_t)nx_rng_range(r, NX_SIM_PPB / 100,
-						       NX_SIM_PPB / 5);
-
-		spike = nx_rng_range(r, MS, 500 * MS);
-		nx_sim_disk_set_faults(wl->disk, rd, wr, tail, spike);
-		nx_log(NX_LOG_INFO, "scn: fault: disk burst err r%u/w%u ppb, "
-		       "spikes %u ppb <= %llu ns for %llu ns", rd, wr, tail,
-		       (unsigned long long)spike, (unsigned long long)dur);
-	}
-	wl->disk_faulty = true;
-	wl->heal_disk_ev = nx_sim_schedule(wl->sim, dur, heal_disk, wl);
-	nx_assert(wl->heal_disk_ev != NX_SIM_EVENT_NONE);
-	fault_note(wl, NX_SCN_FAULT_DISK, dur + spike);
-	return true;
-}
-
-/* Crash: every connection reset and the target's objects freed (the
- * transport drains its tasks first, as a dying process's last I/Os may
- * still reach the disk), then a new target on the same sim disk.  The
- * initiators notice at once (as a NOP-Out timeout would tell them) and
- * log in again.  power: the disk loses power in between. */
-static void fault_crash(struct wl *wl, bool power)
-{
-	bool tear = power && nx_rng_chance(&wl->frng, 1, 2);
-
-	nx_log(NX_LOG_INFO, "scn: fault: target crash%s", power ?
-	       (tear ? " + power loss (torn cache)" : " + power loss") : "");
-	for (unsigned i = 0; i < wl->o.initiators; i++)
-		wl->ini[i].down = wl->ini[i].need_relogin = true;
-	if (power)
-		wl->power_loss_ns = nx_sim_now(wl->sim);
-	if (over_iser(wl))
-		nx_sim_rdma_dev_fail(wl->tdev); /* its QPs die with it */
-	target_stop(wl, "crash");
-	nx_target_free(wl->tgt);
-	wl->tgt = NULL;
-	if (power) {
-		nx_sim_disk_power_loss(wl->disk, tear);
-		durable_check(wl, "after power loss", true);
-	}
-	target_build(wl);
-	/* Mode pages live in memory: the new target has the defaults. */
-	wl->tas = true;
-	nx_scn_pr_restart(&wl->pr); /* SPC-4 5.12.4: what APTPL keeps */
-	fault_note(wl, power ? NX_SCN_FAULT_POWER : NX_SCN_FAULT_CRASH, 0);
-	pr_check_hook(wl, "after restart");
-}
-
-static void fault_inject(struct wl *wl)
-{
-	unsigned kinds[NX_SCN_FAULT_KINDS], n = 0;
-
-	for (unsigned k = 0; k < NX_SCN_FAULT_KINDS; k++)
-		if (fault_on(wl, (enum nx_scn_fault)k))
-			kinds[n++] = k;
-	nx_assert(n > 0);
-	switch (kinds[nx_rng_below(&wl->frng, n)]) {
-	case NX_SCN_FAULT_LINK: (void)fault_link(wl); break;
-	case NX_SCN_FAULT_RESET: (void)fault_reset(wl); break;
-	case NX_SCN_FAULT_DISK: (void)fault_disk(wl); break;
-	case NX_SCN_FAULT_CRASH: fault_crash(wl, false); break;
-	case NX_SCN_FAULT_POWER: fault_crash(wl, true); break;
-	}
-}
-
-static void fault_schedule_next(struct wl *wl)
-{
-	uint64_t d = wl->env->duration_ns;
-
-	wl->next_fault_ns = nx_sim_now(wl->sim) +
-		nx_rng_range(&wl->frng, NX_MAX(d / 12, MS), NX_MAX(d / 3, 2 * MS));
-}
-
-static void heal_all(struct wl *wl)
-{
-	if (wl->heal_link_ev != NX_SIM_EVENT_NONE) {
-		nx_sim_cancel(wl->sim, wl->heal_link_ev);
-		heal_link(wl);
-	}
-	if (wl->heal_disk_ev != NX_SIM_EVENT_NONE) {
-		nx_sim_cancel(wl->sim, wl->heal_disk_ev);
-		heal_disk(wl);
-	}
-	wl->trap.armed = false;
-	if (wl->trap.ev != NX_SIM_EVENT_NONE) {
-		nx_sim_cancel(wl->sim, wl->trap.ev);
-		wl->trap.ev = NX_SIM_EVENT_NONE;
-	}
-}
-
 /* ---- recovery ---------------------------------------------------------------------- */
 
 /* After the re-login: the old session's tasks are gone, so the commands
@@ -2032,7 +935,7 @@ static void limbo_release(struct ini *in)
 		if (!c->limbo)
 			nx_scn_fail(in->wl->env, "initiator %u: %s itt 0x%x neither "
 				    "completed nor failed when its connection was "
-				    "freed", in->idx, cdb_name(c), c->req.itt);
+				    "freed", in->idx, wl_cdb_name(c), c->req.itt);
 		if (c->kind == K_WRITE)
 			shadow_written(in->wl, c, true);
 		if (c->kind == K_MODESEL)
@@ -2065,10 +968,10 @@ static bool srp_barrier(struct wl *wl, struct ini *in)
 		wl->env->cmds++;
 		if (r->status == NX_STATUS_GOOD)
 			return true;
-		sense_decode(r, &key, &asc, &ascq);
+		nx_scn_sense_decode(r->sense, r->sense_len, &key, &asc, &ascq);
 		if (r->status != NX_STATUS_CHECK_CONDITION || key != 0x06)
 			break;
-		ua_receive(in, asc, ascq, s);
+		wl_ua_receive(in, asc, ascq, s);
 	}
 	nx_scn_fail(wl->env, "initiator %u: TEST UNIT READY after the SRP "
 		    "re-login: status 0x%02x sense %X/%02Xh/%02Xh", in->idx,
@@ -2080,12 +983,12 @@ static void relogin(struct wl *wl, struct ini *in)
 	unsigned tries = 0;
 
 	nx_log(NX_LOG_INFO, "scn: ini%u logs in again", in->idx);
-	ini_free(in); /* fails what is outstanding: limbo */
+	wl_ini_free(in); /* fails what is outstanding: limbo */
 	nx_ini_session_free(in->sess);
 	in->sess = NULL;
-	while (!ini_try_login(wl, in) ||
-	       (over_srp(wl) && !srp_barrier(wl, in))) {
-		ini_free(in); /* NULL if the login failed */
+	while (!wl_ini_try_login(wl, in) ||
+	       (wl_over_srp(wl) && !srp_barrier(wl, in))) {
+		wl_ini_free(in); /* NULL if the login failed */
 		if (++tries == RELOGIN_TRIES)
 			nx_scn_fail(wl->env, "initiator %u: no login possible "
 				    "for %u tries after a fault", in->idx, tries);
@@ -2097,8 +1000,8 @@ static void relogin(struct wl *wl, struct ini *in)
 	limbo_release(in);
 	in->down = in->need_relogin = false;
 	wl->env->reconnects++;
-	pr_check_hook(wl, "after re-login");
-	issue_schedule(in);
+	wl_pr_check_hook(wl, "after re-login");
+	wl_issue_schedule(in);
 }
 
 /* A connection with work outstanding and no answer for WATCHDOG_NS is
@@ -2124,7 +1027,7 @@ static void watchdog(struct wl *wl)
 		nx_log(NX_LOG_INFO, "scn: ini%u watchdog: no answer for %llu ns",
 		       i, (unsigned long long)(now - in->last_progress_ns));
 		wl->env->watchdogs++;
-		ini_drop(in);
+		wl_ini_drop(in);
 		in->down = in->need_relogin = true;
 	}
 }
@@ -2136,7 +1039,7 @@ static bool attention(void *arg)
 	for (unsigned i = 0; i < wl->o.initiators; i++)
 		if (wl->ini[i].need_relogin)
 			return true;
-	return wl->stopping && quiet(arg);
+	return wl->stopping && wl_quiet(arg);
 }
 
 /* Runs to at_ns or until an initiator needs a re-login (done at this
@@ -2156,7 +1059,7 @@ static void run_slice(struct wl *wl, uint64_t at_ns)
 static void run_workload(struct wl *wl, uint64_t end)
 {
 	if (wl->o.faults)
-		fault_schedule_next(wl);
+		wl_fault_schedule_next(wl);
 	while (nx_sim_now(wl->sim) < end && !wl->stopping) {
 		uint64_t t = NX_MIN(end, nx_sim_now(wl->sim) + SLICE_NS);
 
@@ -2165,8 +1068,8 @@ static void run_workload(struct wl *wl, uint64_t end)
 		run_slice(wl, t);
 		if (wl->o.faults && nx_sim_now(wl->sim) >= wl->next_fault_ns &&
 		    nx_sim_now(wl->sim) < end) {
-			fault_inject(wl);
-			fault_schedule_next(wl);
+			wl_fault_inject(wl);
+			wl_fault_schedule_next(wl);
 		}
 	}
 }
@@ -2176,10 +1079,10 @@ static void drain(struct wl *wl)
 	uint64_t deadline = nx_sim_now(wl->sim) + DRAIN_NS;
 
 	wl->stopping = true;
-	heal_all(wl);
-	while (!quiet(wl)) {
+	wl_heal_all(wl);
+	while (!wl_quiet(wl)) {
 		if (nx_sim_now(wl->sim) >= deadline)
-			report_lost(wl);
+			wl_report_lost(wl);
 		run_slice(wl, NX_MIN(deadline, nx_sim_now(wl->sim) + SLICE_NS));
 	}
 }
@@ -2195,20 +1098,20 @@ static void teardown(struct wl *wl)
 			rc = nx_sim_srp_ini_sync_logout(in->pi, &wl->drv);
 			response = 0;
 		} else
-			rc = nx_ini_sync_logout(ini_conn(in), &wl->drv,
+			rc = nx_ini_sync_logout(wl_ini_conn(in), &wl->drv,
 						NX_INI_LOGOUT_SESSION, &response);
 
 		if (rc != 0 || response != 0)
 			nx_scn_fail(wl->env, "initiator %u: logout: %d response %u",
 				    i, rc, response);
-		ini_free(in);
+		wl_ini_free(in);
 		nx_ini_session_free(in->sess);
 		for (unsigned k = 0; k < QD_LIMIT; k++)
 			free(in->cmds[k].buf);
 	}
 	if (wl->env->fabric != NULL)
 		nx_sim_rdma_set_tap(wl->env->fabric, NULL, NULL);
-	target_stop(wl, "teardown");
+	wl_target_stop(wl, "teardown");
 	nx_target_free(wl->tgt);
 	free(wl->blk);
 	free(wl->alt);
@@ -2243,35 +1146,35 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	wl->tas = nx_rng_chance(&wl->rng, 1, 2);
 	nx_assert(wl->blk != NULL && wl->alt != NULL && wl->fresh != NULL &&
 		  wl->lock != NULL);
-	setup_target(wl);
+	wl_setup_target(wl);
 	for (unsigned i = 0; i < o->initiators; i++)
-		setup_ini(wl, &wl->ini[i], i);
+		wl_setup_ini(wl, &wl->ini[i], i);
 	if (env->fabric != NULL && (o->faults & (1u << NX_SCN_FAULT_RESET)))
-		nx_sim_rdma_set_tap(env->fabric, trap_tap, wl);
+		nx_sim_rdma_set_tap(env->fabric, wl_trap_tap, wl);
 	nx_log(NX_LOG_INFO, "scn: region=%llu blocks tas=%d",
 	       (unsigned long long)wl->region, wl->tas);
-	ini_login(wl, &wl->ini[0]);
+	wl_ini_login(wl, &wl->ini[0]);
 	if (o->control) {
-		setup_tas(wl, &wl->ini[0]);
-		mode_sense_page(wl, &wl->ini[0], 0x1c, wl->iec_page,
+		wl_setup_tas(wl, &wl->ini[0]);
+		wl_mode_sense_page(wl, &wl->ini[0], 0x1c, wl->iec_page,
 				sizeof(wl->iec_page));
 	}
 	for (unsigned i = 1; i < o->initiators; i++)
-		ini_login(wl, &wl->ini[i]);
+		wl_ini_login(wl, &wl->ini[i]);
 
 	uint64_t end = nx_sim_now(wl->sim) + env->duration_ns;
 	for (unsigned i = 0; i < o->initiators; i++)
-		issue_schedule(&wl->ini[i]);
+		wl_issue_schedule(&wl->ini[i]);
 	run_workload(wl, end);
 	drain(wl);
 	for (unsigned i = 0; i < o->initiators; i++) {
 		/* Collect what is still pending, then check nothing is owed. */
-		sync_cmd_ua(wl, &wl->ini[i], tur, 6, NX_INI_DIR_NONE, NULL, 0);
+		wl_sync_cmd_ua(wl, &wl->ini[i], tur, 6, NX_INI_DIR_NONE, NULL, 0);
 		ua_final_check(&wl->ini[i]);
 	}
-	final_verify(wl);
-	durable_check(wl, "at the end", false);
-	pr_check_hook(wl, "at the end");
+	wl_final_verify(wl);
+	wl_durable_check(wl, "at the end", false);
+	wl_pr_check_hook(wl, "at the end");
 	teardown(wl);
 	free(wl);
 }

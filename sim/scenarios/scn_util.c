@@ -1,0 +1,228 @@
+/*
+ * scn_util.c - what the I/O scenarios share (scn_util.h).
+ */
+#include <string.h>
+
+#include "scn_util.h"
+#include "../../core/nx_wire.h"
+
+#define BLOCK NX_SCN_BLOCK
+
+/* ---- block contents ----------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A block is self-describing: tag, LBA, then words derived from both
+ * (a cheap per-word step after one strong mix: a block of another tag or
+ * LBA, a torn or shifted block all differ). */
+#define WORD_STEP 0x9e3779b97f4a7c15ull
+
+/* Word k (k >= 2) of a block is w + (k - 1) * WORD_STEP.  Filling and
+ * checking every byte of every block is most of the workload's own cost,
+ * so both walk the words in vectors (GNU vector extension) with no
+ * branch until the end: words 2..3 in one 16-byte vector, then VW words
+ * at a time in two vectors.  x86-64 gets an AVX2 copy of each (32-byte
+ * vectors, picked once at run time), everything else 16-byte vectors
+ * (SSE2, NEON, or plain code). */
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+#define WORDS (BLOCK / 8)
+_Static_assert((WORDS - 4) % 4 == 0, "words 4.. go by whole vectors");
+
+/* Words 4 .. WORDS - 1: 2 * VW per round, then one VW-word vector if
+ * that much is left. */
+#define WORDS_FILL(VEC, VW)                                                \
+	{                                                                  \
+		VEC a, b, step;                                            \
+		u64x2 head = { w + WORD_STEP, w + 2 * WORD_STEP };         \
+		unsigned k = 4;                                            \
+                                                                           \
+		for (unsigned i = 0; i < VW; i++) {                        \
+			a[i] = w + (3 + i) * WORD_STEP;                    \
+			step[i] = 2 * VW * WORD_STEP;                      \
+		}                                                          \
+		b = a + step / 2;                                          \
+		memcpy(p + 16, &head, 16);                                 \
+		for (; k + 2 * VW <= WORDS; k += 2 * VW) {                 \
+			memcpy(p + 8 * k, &a, sizeof(a));                  \
+			memcpy(p + 8 * k + sizeof(a), &b, sizeof(b));      \
+			a += step;                                         \
+			b += step;                                         \
+		}                                                          \
+		if (k < WORDS)                                             \
+			memcpy(p + 8 * k, &a, sizeof(a));                  \
+	}
+
+#define WORDS_CHECK(VEC, VW)                                               \
+	{                                                                  \
+		VEC a, b, step, ga, gb, da, db;                            \
+		u64x2 head = { w + WORD_STEP, w + 2 * WORD_STEP }, gh;     \
+		unsigned k = 4;                                            \
+		uint64_t d;                                                \
+                                                                           \
+		for (unsigned i = 0; i < VW; i++) {                        \
+			a[i] = w + (3 + i) * WORD_STEP;                    \
+			step[i] = 2 * VW * WORD_STEP;                      \
+		}                                                          \
+		b = a + step / 2;                                          \
+		da = a - a;                                                \
+		db = da;                                                   \
+		memcpy(&gh, p + 16, 16);                                   \
+		gh ^= head;                                                \
+		for (; k + 2 * VW <= WORDS; k += 2 * VW) {                 \
+			memcpy(&ga, p + 8 * k, sizeof(ga));                \
+			memcpy(&gb, p + 8 * k + sizeof(ga), sizeof(gb));   \
+			da |= ga ^ a;                                      \
+			db |= gb ^ b;                                      \
+			a += step;                                         \
+			b += step;                                         \
+		}                                                          \
+		if (k < WORDS) {                                           \
+			memcpy(&ga, p + 8 * k, sizeof(ga));                \
+			da |= ga ^ a;                                      \
+		}                                                          \
+		da |= db;                                                  \
+		d = gh[0] | gh[1];                                         \
+		for (unsigned i = 0; i < VW; i++)                          \
+			d |= da[i];                                        \
+		return d == 0;                                             \
+	}
+
+static void words_fill(uint8_t *p, uint64_t w) WORDS_FILL(u64x2, 2)
+static bool words_check(const uint8_t *p, uint64_t w) WORDS_CHECK(u64x2, 2)
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+typedef uint64_t u64x4 __attribute__((vector_size(32)));
+__attribute__((target("avx2"))) static void
+words_fill_avx2(uint8_t *p, uint64_t w) WORDS_FILL(u64x4, 4)
+__attribute__((target("avx2"))) static bool
+words_check_avx2(const uint8_t *p, uint64_t w) WORDS_CHECK(u64x4, 4)
+
+static int have_avx2 = -1;
+
+static bool use_avx2(void)
+{
+	if (have_avx2 < 0)
+		have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return have_avx2 == 1;
+}
+#else
+#define use_avx2() false
+#define words_fill_avx2 words_fill
+#define words_check_avx2 words_check
+#endif
+
+void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
+{
+	uint64_t w = mix64(tag ^ (lba * WORD_STEP));
+
+	if (tag == 0) {
+		memset(p, 0, BLOCK);
+		return;
+	}
+	nx_put_be64(p, tag);
+	nx_put_be64(p + 8, lba);
+	if (use_avx2())
+		words_fill_avx2(p, w);
+	else
+		words_fill(p, w);
+}
+
+bool nx_scn_block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
+{
+	uint64_t w, got, diff = 0;
+
+	*tag = nx_get_be64(p);
+	if (*tag == 0) {
+		for (unsigned i = 8; i < BLOCK; i += 8) {
+			memcpy(&got, p + i, 8);
+			diff |= got;
+		}
+		return diff == 0;
+	}
+	if (nx_get_be64(p + 8) != lba)
+		return false;
+	w = mix64(*tag ^ (lba * WORD_STEP));
+	return use_avx2() ? words_check_avx2(p, w) : words_check(p, w);
+}
+
+/* ---- sense ------------------------------------------------------------------------ */
+
+void nx_scn_sense_decode(const uint8_t *s, uint32_t len, uint8_t *key,
+			 uint8_t *asc, uint8_t *ascq)
+{
+	*key = *asc = *ascq = 0;
+	if (len >= 4 && (s[0] & 0x7f) >= 0x72) {
+		*key = s[1] & 0x0f;
+		*asc = s[2];
+		*ascq = s[3];
+	} else if (len >= 14) {
+		*key = s[2] & 0x0f;
+		*asc = s[12];
+		*ascq = s[13];
+	}
+}
+
+/* ---- faults that heal by themselves --------------------------------------------- */
+
+static void heal_link(void *arg)
+{
+	struct nx_scn_heal *h = arg;
+
+	h->link_ev = NX_SIM_EVENT_NONE;
+	if (!h->cut)
+		return;
+	nx_link_cut(nx_sim_net_link(h->env->net), h->cut_a, h->cut_b, false);
+	h->cut = false;
+	nx_log(NX_LOG_INFO, "scn: fault: link healed");
+}
+
+static void heal_disk(void *arg)
+{
+	struct nx_scn_heal *h = arg;
+	const struct nx_sim_disk_opts *o = &h->dopts;
+
+	h->disk_ev = NX_SIM_EVENT_NONE;
+	nx_sim_disk_clear_bad(h->disk);
+	nx_sim_disk_set_faults(h->disk, o->read_err_ppb, o->write_err_ppb,
+			       o->tail_ppb, o->tail_lat_ns);
+	h->disk_faulty = false;
+	nx_log(NX_LOG_INFO, "scn: fault: disk healed");
+}
+
+void nx_scn_heal_link_cut(struct nx_scn_heal *h, unsigned a, unsigned b,
+			  uint64_t dur_ns)
+{
+	nx_assert(!h->cut);
+	nx_link_cut(nx_sim_net_link(h->env->net), a, b, true);
+	h->cut = true;
+	h->cut_a = a;
+	h->cut_b = b;
+	h->link_ev = nx_sim_schedule(h->env->sim, dur_ns, heal_link, h);
+	nx_assert(h->link_ev != NX_SIM_EVENT_NONE);
+	nx_log(NX_LOG_INFO, "scn: fault: link cut %u<->%d for %llu ns", a,
+	       b == NX_LINK_ALL ? -1 : (int)b, (unsigned long long)dur_ns);
+}
+
+void nx_scn_heal_disk_after(struct nx_scn_heal *h, uint64_t dur_ns)
+{
+	h->disk_faulty = true;
+	h->disk_ev = nx_sim_schedule(h->env->sim, dur_ns, heal_disk, h);
+	nx_assert(h->disk_ev != NX_SIM_EVENT_NONE);
+}
+
+void nx_scn_heal_all(struct nx_scn_heal *h)
+{
+	if (h->link_ev != NX_SIM_EVENT_NONE) {
+		nx_sim_cancel(h->env->sim, h->link_ev);
+		heal_link(h);
+	}
+	if (h->disk_ev != NX_SIM_EVENT_NONE) {
+		nx_sim_cancel(h->env->sim, h->disk_ev);
+		heal_disk(h);
+	}
+}

@@ -1,0 +1,196 @@
+/*
+ * tcp_internal.h - the simulated TCP's state, shared by its files:
+ *   tcp.c       segments, connection lifetime, sending, receiving, the
+ *               timers and nx_sim_tcp_send (everything per segment stays
+ *               in this one file)
+ *   tcp_host.c  options, nets, hosts
+ *   tcp_api.c   the rest of the application API (listen, connect, close,
+ *               faults, addresses, statistics, host crash)
+ * Internal to sim/: the functions below are not part of nx_sim_tcp.h.
+ */
+#ifndef NX_SIM_TCP_INTERNAL_H
+#define NX_SIM_TCP_INTERNAL_H
+
+#include "nx_sim_tcp.h"
+
+#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
+#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+#define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
+
+#define HOSTS_MAX NX_LINK_NODES_MAX
+#define PORT_EPHEMERAL_FIRST 49152
+#define WIRE_OVERHEAD (14 + 20 + 20 + 4) /* Ethernet + IPv4 + TCP + FCS */
+
+enum tcp_state {
+	ST_CLOSED,
+	ST_SYN_SENT,
+	ST_SYN_RCVD,
+	ST_ESTABLISHED,
+	ST_FIN_WAIT_1,
+	ST_FIN_WAIT_2,
+	ST_CLOSING,
+	ST_TIME_WAIT,
+	ST_CLOSE_WAIT,
+	ST_LAST_ACK,
+};
+
+/* A send buffer: shared by its connection and the segments that carry
+ * its bytes; freed (or kept for reuse) with the last reference. */
+struct sbuf {
+	uint32_t refs;
+	size_t cap;
+	struct sbuf *next;  /* in the net's cache of unused buffers */
+	uint8_t data[];
+};
+
+struct seg {
+	struct seg *next;
+	struct seg *train;  /* next segment riding on the same event */
+	struct nx_sim_net *net;
+	const uint8_t *data; /* len payload bytes, inside buf */
+	struct sbuf *buf;    /* referenced while the segment lives */
+	nx_sim_event_id ev;
+	bool in_use;
+	uint16_t src, dst;  /* host indices */
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint32_t wnd;       /* bytes, unscaled */
+	uint16_t mss_opt;   /* SYN only */
+	uint16_t len;
+	uint8_t flags;
+};
+
+struct nx_sim_tcp_listener {
+	struct nx_sim_tcp_listener *next;
+	struct nx_sim_host *host;
+	uint16_t port;
+	nx_sim_tcp_accept_fn accept;
+	void *ctx;
+	unsigned pending;
+};
+
+struct nx_sim_tcp_conn {
+	struct nx_sim_tcp_conn *next;
+	struct nx_sim_net *net;
+	struct nx_sim_host *host;
+	struct nx_sim_tcp_listener *listener; /* while SYN_RCVD */
+	enum tcp_state state;
+	uint16_t lport, rport;
+	uint32_t rip;
+	uint16_t peer;      /* the peer host's index (rip's host) */
+	const struct nx_sim_tcp_ops *ops;
+	void *ctx;
+	bool attached;
+	bool linked;
+	unsigned refs;
+	/* send side: sb->data[shead ..) holds bytes from sequence snd_una on */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	struct sbuf *sb;
+	size_t shead, slen;
+	bool fin_queued;
+	uint32_t fin_seq;
+	uint16_t peer_mss;
+	/* receive side */
+	uint32_t irs, rcv_nxt;
+	uint32_t rcv_adv;  /* last window advertised */
+	uint32_t rcv_edge; /* rcv_nxt + window as last advertised: never
+			    * moves left (RFC 9293 3.8.6.2.2) */
+	uint8_t *rbuf;
+	size_t rcap, rhead, rlen;
+	struct seg *ooo;
+	unsigned ooo_count;
+	bool fin_rcvd, eof_done, paused;
+	/* delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2) */
+	uint32_t rcv_acked; /* rcv_nxt as carried by the last ACK sent */
+	bool ack_now;       /* an ACK is owed once this input is done */
+	bool ack_delayed;   /* an ACK is owed when delack_ev fires */
+	nx_sim_event_id delack_ev;
+	/* timers (RFC 6298), all in ns.  The timer is lazy: timer_at is
+	 * the deadline, timer_ev may be due earlier and then re-arms
+	 * itself (an ACK that pushes the deadline back, the common case,
+	 * costs no event-heap work). */
+	nx_sim_event_id timer_ev;
+	uint64_t timer_ev_at, timer_at;
+	bool timer_on;
+	uint64_t rto, srtt, rttvar;
+	bool rtt_timing;
+	uint32_t rtt_seq;
+	uint64_t rtt_start;
+	unsigned retries, dupacks;
+	struct nx_sim_tcp_stats st;
+};
+
+struct nx_sim_host {
+	struct nx_sim_net *net;
+	char name[NX_SIM_HOST_NAME_MAX];
+	uint32_t ip;
+	uint16_t index;
+	uint16_t next_port;
+	uint8_t mac[6];
+	struct nx_sim_tcp_conn *conns;
+	struct nx_sim_tcp_listener *listeners;
+};
+
+struct nx_sim_net {
+	struct nx_sim *sim;
+	struct nx_sim_net_opts o;
+	struct nx_link *link;
+	struct nx_sim_pcap *pcap;
+	struct nx_rng rng;
+	struct nx_sim_host *hosts[HOSTS_MAX];
+	uint16_t ip_ids[HOSTS_MAX]; /* IPv4 identification per host */
+	unsigned host_count;
+	unsigned conn_count;
+	struct seg *pool;
+	size_t segs_fresh;  /* pool[segs_fresh ..) never used yet */
+	struct sbuf *sbuf_cache;   /* unused send buffers, for reuse */
+	unsigned sbuf_cached;
+	struct seg *free_segs;
+	struct seg *scratch;
+	/* The latest segment put in flight and its arrival event: the next
+	 * one due at the same instant joins it while that event is still
+	 * the sim's latest (nx_sim_is_last_scheduled), one heap operation
+	 * for a whole train of segments instead of one each. */
+	struct seg *train_tail;
+	nx_sim_event_id train_ev;
+	uint64_t train_at;
+	struct nx_sim_tcp_stats st;
+};
+
+/* Per-connection and per-net counters move together. */
+#define STAT_ADD(c, field, n) ((c)->st.field += (n), (c)->net->st.field += (n))
+#define STAT_INC(c, field) STAT_ADD(c, field, 1)
+
+/* tcp_host.c: options, nets, hosts */
+struct nx_sim_host *nx_sim_tcp_host_by_ip(const struct nx_sim_net *net,
+					  uint32_t ip);
+
+/* tcp.c: segments, connections, sending, receiving, timers (the hot path) */
+struct seg *nx_sim_tcp_seg_at(const struct nx_sim_net *net, size_t i);
+void nx_sim_tcp_sbuf_put(struct nx_sim_net *net, struct sbuf *b);
+void nx_sim_tcp_link_arrive(void *arg, void *cookie, uint64_t at_ns);
+void nx_sim_tcp_link_drop(void *arg, void *cookie);
+struct nx_sim_tcp_conn *nx_sim_tcp_conn_new(struct nx_sim_host *h,
+					    uint16_t lport, uint32_t rip,
+					    uint16_t rport);
+void nx_sim_tcp_conn_hold(struct nx_sim_tcp_conn *c);
+void nx_sim_tcp_conn_release(struct nx_sim_tcp_conn *c);
+void nx_sim_tcp_conn_destroy(struct nx_sim_tcp_conn *c);
+void nx_sim_tcp_conn_attach(struct nx_sim_tcp_conn *c,
+			    const struct nx_sim_tcp_ops *ops, void *ctx);
+void nx_sim_tcp_conn_detach(struct nx_sim_tcp_conn *c);
+void nx_sim_tcp_conn_fail(struct nx_sim_tcp_conn *c, int err);
+uint32_t nx_sim_tcp_rcv_window(const struct nx_sim_tcp_conn *c);
+void nx_sim_tcp_send_ctl(struct nx_sim_tcp_conn *c, uint32_t seq,
+			 uint8_t flags);
+void nx_sim_tcp_send_ack(struct nx_sim_tcp_conn *c);
+void nx_sim_tcp_timer_arm(struct nx_sim_tcp_conn *c, uint64_t delay);
+uint32_t nx_sim_tcp_data_end(const struct nx_sim_tcp_conn *c);
+void nx_sim_tcp_output(struct nx_sim_tcp_conn *c);
+void nx_sim_tcp_deliver(struct nx_sim_tcp_conn *c);
+struct nx_sim_tcp_listener *nx_sim_tcp_listener_find(struct nx_sim_host *h,
+						     uint16_t port);
+void nx_sim_tcp_seg_train_arrive(void *arg);
+
+#endif /* NX_SIM_TCP_INTERNAL_H */
