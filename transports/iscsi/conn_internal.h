@@ -36,6 +36,10 @@
 #define NX_ISCSI_CMDSN_WINDOW 128u  /* non-immediate commands in flight */
 #define NX_ISCSI_IMMEDIATE_CMDS 16u /* extra slots for immediate commands */
 #define NX_ISCSI_CMDS_MAX (NX_ISCSI_CMDSN_WINDOW + NX_ISCSI_IMMEDIATE_CMDS)
+/* Command slots come in chunks, allocated when the free ones run out: a
+ * slot is ~0.9 KiB, and an idle or QD1 session should not hold all 144. */
+#define NX_ISCSI_CMD_CHUNK 16u
+#define NX_ISCSI_CMD_CHUNKS (NX_ISCSI_CMDS_MAX / NX_ISCSI_CMD_CHUNK)
 #define NX_ISCSI_ITT_BUCKETS 256u   /* ITT hash (power of two, > CMDS_MAX) */
 #define NX_ISCSI_HOLD_MAX 16u       /* out-of-order commands held */
 #define NX_ISCSI_SKIP_MAX 8u        /* CmdSNs "considered received" (11.5.1) */
@@ -287,7 +291,9 @@ struct nx_iscsi_session {
 	uint32_t skip[NX_ISCSI_SKIP_MAX];
 	unsigned nskip;
 
-	struct nx_iscsi_cmd *cmds;      /* NX_ISCSI_CMDS_MAX, one allocation */
+	/* slot i is cmd_chunk[i / CHUNK][i % CHUNK] (nx_iscsi_cmd_at) */
+	struct nx_iscsi_cmd *cmd_chunk[NX_ISCSI_CMD_CHUNKS];
+	unsigned cmd_slots;             /* slots allocated: chunks * CHUNK */
 	/* live commands by ITT: chain heads, slot + 1 (0: empty) */
 	uint16_t itt_bucket[NX_ISCSI_ITT_BUCKETS];
 	struct nx_iscsi_cmd *free_head;
@@ -329,6 +335,16 @@ struct nx_iscsi_server {
 	unsigned conn_count;
 	uint16_t next_tsih;
 };
+
+_Static_assert(NX_ISCSI_CMDS_MAX % NX_ISCSI_CMD_CHUNK == 0,
+	       "command slots come in whole chunks");
+
+static inline struct nx_iscsi_cmd *nx_iscsi_cmd_at(const struct nx_iscsi_session *s,
+						   unsigned idx)
+{
+	nx_assert(idx < s->cmd_slots);
+	return &s->cmd_chunk[idx / NX_ISCSI_CMD_CHUNK][idx % NX_ISCSI_CMD_CHUNK];
+}
 
 /* RFC 1982 serial number arithmetic on 32-bit sequence numbers. */
 static inline bool nx_sn_lt(uint32_t a, uint32_t b)

@@ -250,8 +250,8 @@ unsigned nx_iscsi_scsi_abort_data_phase(struct nx_iscsi_session *s,
 {
 	unsigned i, n = 0;
 
-	for (i = 0; i < NX_ISCSI_CMDS_MAX; i++) {
-		struct nx_iscsi_cmd *cmd = &s->cmds[i];
+	for (i = 0; i < s->cmd_slots; i++) {
+		struct nx_iscsi_cmd *cmd = nx_iscsi_cmd_at(s, i);
 
 		if (cmd->state != NX_CMD_DATA)
 			continue;

@@ -189,21 +189,47 @@ static void itt_unhash(struct nx_iscsi_cmd *cmd)
 		return;
 	while (*link != cmd->idx + 1) {
 		nx_assert(*link != 0 && ++n <= NX_ISCSI_CMDS_MAX);
-		link = &s->cmds[*link - 1].itt_next;
+		link = &nx_iscsi_cmd_at(s, *link - 1u)->itt_next;
 	}
 	*link = cmd->itt_next;
 	cmd->itt_next = 0;
 	cmd->itt_hashed = false;
 }
 
+/* The next chunk of free slots, in index order: the order the slots
+ * would have had in one preallocated table, so TTTs do not change. */
+static bool cmd_chunk_add(struct nx_iscsi_session *s)
+{
+	unsigned k = s->cmd_slots / NX_ISCSI_CMD_CHUNK;
+	struct nx_iscsi_cmd *chunk;
+
+	if (k == NX_ISCSI_CMD_CHUNKS)
+		return false;
+	chunk = nx_alloc(sizeof(*chunk) * NX_ISCSI_CMD_CHUNK);
+	if (chunk == NULL)
+		return false;
+	for (unsigned i = NX_ISCSI_CMD_CHUNK; i-- > 0;) {
+		chunk[i].idx = (uint16_t)(s->cmd_slots + i);
+		chunk[i].sess = s;
+		chunk[i].free_next = s->free_head;
+		s->free_head = &chunk[i];
+	}
+	s->cmd_chunk[k] = chunk;
+	s->cmd_slots += NX_ISCSI_CMD_CHUNK;
+	return true;
+}
+
 struct nx_iscsi_cmd *nx_iscsi_cmd_alloc(struct nx_iscsi_session *s,
 					bool immediate)
 {
-	struct nx_iscsi_cmd *cmd = s->free_head;
+	struct nx_iscsi_cmd *cmd;
 	uint16_t idx;
 
-	if (cmd == NULL || (immediate && s->imm_used >= NX_ISCSI_IMMEDIATE_CMDS))
+	if (immediate && s->imm_used >= NX_ISCSI_IMMEDIATE_CMDS)
 		return NULL;
+	if (s->free_head == NULL && !cmd_chunk_add(s))
+		return NULL;
+	cmd = s->free_head;
 	nx_assert(cmd->state == NX_CMD_FREE);
 	s->free_head = cmd->free_next;
 	idx = cmd->idx;
@@ -247,8 +273,8 @@ struct nx_iscsi_cmd *nx_iscsi_cmd_find_itt(struct nx_iscsi_session *s,
 	uint16_t i = s->itt_bucket[itt_bucket(itt)];
 	unsigned n = 0;
 
-	for (; i != 0; i = s->cmds[i - 1].itt_next) {
-		struct nx_iscsi_cmd *cmd = &s->cmds[i - 1];
+	for (; i != 0; i = nx_iscsi_cmd_at(s, i - 1u)->itt_next) {
+		struct nx_iscsi_cmd *cmd = nx_iscsi_cmd_at(s, i - 1u);
 
 		/* NX_CMD_DONE: answered, the ITT is the initiator's again */
 		nx_assert(cmd->state != NX_CMD_FREE && ++n <= NX_ISCSI_CMDS_MAX);
@@ -267,9 +293,9 @@ struct nx_iscsi_cmd *nx_iscsi_cmd_find_ttt(struct nx_iscsi_session *s,
 	struct nx_iscsi_cmd *cmd;
 	unsigned i;
 
-	if (idx >= NX_ISCSI_CMDS_MAX || ttt == NX_ISCSI_RSVD_TAG)
+	if (idx >= s->cmd_slots || ttt == NX_ISCSI_RSVD_TAG)
 		return NULL;
-	cmd = &s->cmds[idx];
+	cmd = nx_iscsi_cmd_at(s, idx);
 	if (cmd->state != NX_CMD_DATA)
 		return NULL;
 	for (i = 0; i < NX_ISCSI_R2T_MAX; i++) {
@@ -332,21 +358,9 @@ static struct nx_iscsi_session *session_alloc(struct nx_iscsi_conn *c,
 					      const uint8_t isid[6])
 {
 	struct nx_iscsi_session *s = nx_alloc(sizeof(*s));
-	unsigned i;
 
 	if (s == NULL)
 		return NULL;
-	s->cmds = nx_alloc(sizeof(*s->cmds) * NX_ISCSI_CMDS_MAX);
-	if (s->cmds == NULL) {
-		nx_free(s);
-		return NULL;
-	}
-	for (i = NX_ISCSI_CMDS_MAX; i-- > 0;) {
-		s->cmds[i].idx = (uint16_t)i;
-		s->cmds[i].sess = s;
-		s->cmds[i].free_next = s->free_head;
-		s->free_head = &s->cmds[i];
-	}
 	s->srv = c->srv;
 	s->tcfg = tcfg;
 	memcpy(s->isid, isid, 6);
@@ -356,7 +370,6 @@ static struct nx_iscsi_session *session_alloc(struct nx_iscsi_conn *c,
 	memcpy(s->addr, c->addr, sizeof(s->addr));
 	s->params = c->params;
 	if (!session_make_nexus(s)) {
-		nx_free(s->cmds);
 		nx_free(s);
 		return NULL;
 	}
@@ -605,8 +618,10 @@ static bool join_ready(const struct nx_iscsi_conn *c)
 		if (s->conns[i] != c && s->conns[i]->cid == c->cid)
 			return false;
 	}
-	for (i = 0; i < NX_ISCSI_CMDS_MAX; i++) {
-		if (s->cmds[i].state != NX_CMD_FREE && s->cmds[i].conn == NULL)
+	for (i = 0; i < s->cmd_slots; i++) {
+		const struct nx_iscsi_cmd *cmd = nx_iscsi_cmd_at(s, i);
+
+		if (cmd->state != NX_CMD_FREE && cmd->conn == NULL)
 			return false;
 	}
 	return true;
@@ -776,7 +791,8 @@ void nx_iscsi_session_try_free(struct nx_iscsi_session *s)
 		nx_nexus_free(s->nexus);
 	nx_assert(s->srv->session_count > 0);
 	s->srv->session_count--;
-	nx_free(s->cmds);
+	for (unsigned k = 0; k < s->cmd_slots / NX_ISCSI_CMD_CHUNK; k++)
+		nx_free(s->cmd_chunk[k]);
 	nx_free(s);
 }
 
@@ -815,9 +831,11 @@ void nx_iscsi_session_conn_gone(struct nx_iscsi_conn *c)
 	s->nconns = j;
 	c->sess = NULL;
 	nx_iscsi_scsi_abort_data_phase(s, c, false, 0);
-	for (i = 0; i < NX_ISCSI_CMDS_MAX; i++) {
-		if (s->cmds[i].conn == c)
-			s->cmds[i].conn = NULL; /* allegiance lost: no response */
+	for (i = 0; i < s->cmd_slots; i++) {
+		struct nx_iscsi_cmd *cmd = nx_iscsi_cmd_at(s, i);
+
+		if (cmd->conn == c)
+			cmd->conn = NULL; /* allegiance lost: no response */
 	}
 	for (i = 0; i < NX_ISCSI_TMF_MAX; i++) {
 		if (s->tmfs[i].conn == c)
