@@ -13,9 +13,15 @@
  * outside that mask, so "what MODE SENSE says is changeable" and "what
  * MODE SELECT accepts" are one definition.
  *
- * Saved values (PC 11b, SP=1) live in lu->mode_saved: they survive LU
- * resets and nexus loss (the core restores current from saved), not a
- * restart; nx_persist_* is not used for them yet.
+ * Saved values (PC 11b, SP=1) live in lu->mode_saved and, through
+ * nx_persist_store, under "mode.<target>.<lun>": LU resets and nexus loss
+ * restore current from saved (tmf.c), and a new LU (a restart) starts
+ * with current = saved (SPC-4 7.5.1).  The blob is the pages themselves,
+ * as MODE SENSE PC 11b returns them, behind a versioned header; loading
+ * checks them the way MODE SELECT checks a parameter list, so a blob
+ * never sets what an initiator could not.  MODE SELECT SP=1 stores before
+ * it changes anything: a failed store changes neither current nor saved
+ * values and the command fails (save_pages()).
  */
 #include "scsi_internal.h"
 
@@ -384,28 +390,44 @@ static const struct mode_page *find_page(uint8_t page, uint8_t sub)
 	return NULL;
 }
 
-/* SPC-4 6.11 / 7.5: a bit outside the changeable mask must equal its
- * current value (PS is reserved in MODE SELECT and ignored). */
+/* SPC-4 6.11 / 7.5: from byte `from` of page p on, a bit outside the
+ * changeable mask must equal the page encoded from *m; then the changeable
+ * fields are taken into *m.  Returns -1, or the offset in p of the first
+ * bad byte with *bit its highest differing bit (-1: an invalid value).
+ * MODE SELECT starts after the page header (PS is reserved there and
+ * ignored); a stored blob is checked from byte 0. */
+static int page_take(const struct nx_lu *lu, const uint8_t *p,
+		     const struct mode_page *mp, size_t from,
+		     struct nx_mode_params *m, int *bit)
+{
+	uint8_t cur[PAGE_MAX], mask[PAGE_MAX];
+	struct nx_mode_params ch;
+
+	nx_assert(mp->len <= PAGE_MAX && from < mp->len);
+	changeable_params(lu, &ch);
+	encode_page(cur, mp, m, true);
+	encode_page(mask, mp, &ch, false);
+	memset(mask, 0, mp->subpage ? 4 : 2); /* the header is not a field */
+	for (size_t i = from; i < mp->len; i++) {
+		uint8_t diff = (uint8_t)((p[i] ^ cur[i]) & ~mask[i]);
+		if (diff) {
+			*bit = top_bit(diff);
+			return (int)i;
+		}
+	}
+	*bit = -1;
+	return mp->decode(p, m);
+}
+
 static enum nx_sense_reason apply_page(struct nx_task *t, size_t off,
 				       const struct mode_page *mp,
 				       struct nx_mode_params *staged)
 {
-	const uint8_t *p = t->data + off;
-	uint8_t cur[PAGE_MAX], mask[PAGE_MAX];
-	struct nx_mode_params ch;
-	size_t start = mp->subpage ? 4 : 2;
+	int bit;
+	int bad = page_take(t->priv.lu, t->data + off, mp, mp->subpage ? 4 : 2,
+			    staged, &bit);
 
-	nx_assert(mp->len <= PAGE_MAX);
-	changeable_params(t->priv.lu, &ch);
-	encode_page(cur, mp, staged, true);
-	encode_page(mask, mp, &ch, false);
-	for (size_t i = start; i < mp->len; i++) {
-		uint8_t diff = (uint8_t)((p[i] ^ cur[i]) & ~mask[i]);
-		if (diff)
-			return bad_param(t, off + i, top_bit(diff));
-	}
-	int bad = mp->decode(p, staged);
-	return bad < 0 ? NX_SR_OK : bad_param(t, off + (size_t)bad, -1);
+	return bad < 0 ? NX_SR_OK : bad_param(t, off + (size_t)bad, bit);
 }
 
 /* One page at off: header, length, then apply_page().  *plen gets its
@@ -445,6 +467,122 @@ static size_t encode_all(uint8_t *d, const struct nx_mode_params *m)
 		len += mode_pages[i].len;
 	}
 	return len;
+}
+
+/* ---- saved values through nx_persist_* ---------------------------------- */
+
+/* Blob (big-endian): magic "NXMP", version, reserved 0, length of the
+ * pages, then every page of mode_pages[] in order, as encode_all()
+ * writes them.  A new page or field is a new version. */
+#define MODE_BLOB_MAGIC 0x4e584d50u
+#define MODE_BLOB_VERSION 1
+#define MODE_BLOB_HDR 8
+#define MODE_BLOB_MAX (MODE_BLOB_HDR + MODE_BUF_MAX)
+#define MODE_KEY_MAX (NX_NAME_MAX + 32)
+
+static void mode_key(const struct nx_lu *lu, char *key)
+{
+	nx_snprintf(key, MODE_KEY_MAX, "mode.%s.%llu", lu->tgt->name,
+		    (unsigned long long)lu->lun);
+}
+
+static size_t blob_encode(uint8_t *b, const struct nx_mode_params *m)
+{
+	size_t n = encode_all(b + MODE_BLOB_HDR, m);
+
+	nx_assert(MODE_BLOB_HDR + n <= MODE_BLOB_MAX);
+	nx_put_be32(b, MODE_BLOB_MAGIC);
+	b[4] = MODE_BLOB_VERSION;
+	b[5] = 0;
+	nx_put_be16(b + 6, (uint16_t)n);
+	return MODE_BLOB_HDR + n;
+}
+
+/* A stored blob is outside input: header, length and every page are
+ * checked (page_take() from byte 0: page code, length, PS and every bit
+ * outside the changeable mask as the defaults have them, and the values
+ * MODE SELECT refuses).  Returns whether *m holds the saved values. */
+static bool blob_decode(const struct nx_lu *lu, const uint8_t *b, size_t len,
+			struct nx_mode_params *m)
+{
+	uint32_t magic;
+	uint16_t plen;
+	size_t off = MODE_BLOB_HDR;
+	int bit;
+
+	if (!nx_get_be32_at(b, len, 0, &magic) || magic != MODE_BLOB_MAGIC ||
+	    !nx_get_be16_at(b, len, 6, &plen) || b[4] != MODE_BLOB_VERSION ||
+	    b[5] != 0 || len != MODE_BLOB_HDR + (size_t)plen)
+		return false;
+	nx_mode_defaults(m, lu->bs);
+	for (size_t i = 0; i < NX_ARRAY_SIZE(mode_pages); i++) {
+		const struct mode_page *mp = &mode_pages[i];
+		if (len - off < mp->len || page_take(lu, b + off, mp, 0, m, &bit) >= 0)
+			return false;
+		off += mp->len;
+	}
+	return off == len;
+}
+
+void nx_lu_persist_failed(struct nx_lu *lu, const char *key, int err)
+{
+	if (nx_log_limit_pass(&lu->persist_log, NX_LOG_ERR, nx_clock_ns()) ==
+	    NX_LOG_LIMIT_LOG)
+		nx_log(NX_LOG_ERR, "%s: persist store failed (%d): the command "
+		       "fails", key, err);
+}
+
+/* SPC-4 7.5.1: after power on the current values are the saved ones.  No
+ * blob: the defaults.  A bad or unreadable one: the defaults, logged once
+ * here (and replaced by the next SP=1). */
+void nx_mode_lu_init(struct nx_lu *lu)
+{
+	char key[MODE_KEY_MAX];
+	uint8_t b[MODE_BLOB_MAX];
+	struct nx_mode_params m;
+	size_t len = 0;
+	int rc;
+
+	nx_assert(lu != NULL && lu->tgt != NULL && lu->bs != NULL);
+	nx_log_limit_init(&lu->persist_log, "persist store failures");
+	nx_mode_defaults(&lu->mode_saved, lu->bs);
+	mode_key(lu, key);
+	rc = nx_persist_load(key, b, sizeof(b), &len);
+	if (rc == NX_OK && len <= sizeof(b) && blob_decode(lu, b, len, &m))
+		lu->mode_saved = m;
+	else if (rc != NX_ENOENT)
+		nx_log(NX_LOG_WARN, "mode: %s: saved mode pages %s (%d, %zu "
+		       "bytes): defaults used", key,
+		       rc == NX_OK ? "invalid" : "unreadable", rc, len);
+	lu->mode = lu->mode_saved;
+}
+
+/* MODE SELECT SP=1 (SPC-4 6.13): the device server "shall save to a
+ * nonvolatile vendor specific location all the saveable mode pages".  The
+ * store comes first; if it fails nothing changes and the command ends with
+ * HARDWARE ERROR / INTERNAL TARGET FAILURE (04/44/00): SPC-4 has no code of
+ * its own for a failed save, and 4.5.6 defines HARDWARE ERROR as
+ * a nonrecoverable failure the device server detected while performing the
+ * command.  Not SAVING PARAMETERS NOT SUPPORTED (05/39/00): saving is
+ * supported (PS=1) and an initiator told otherwise stops trying; not an
+ * ILLEGAL REQUEST at all: the request was valid.  LIO has no saved pages to
+ * compare (spc_emulate_modeselect ignores SP); for its own failed APTPL
+ * file LIO answers LOGICAL UNIT COMMUNICATION FAILURE, mapped to NOT READY
+ * so that Solaris retries, which repeats a store that fails. */
+static enum nx_sense_reason save_pages(struct nx_lu *lu,
+				       const struct nx_mode_params *m)
+{
+	char key[MODE_KEY_MAX];
+	uint8_t b[MODE_BLOB_MAX];
+	size_t len = blob_encode(b, m);
+	int rc;
+
+	mode_key(lu, key);
+	rc = nx_persist_store(key, b, len);
+	if (rc == NX_OK)
+		return NX_SR_OK;
+	nx_lu_persist_failed(lu, key, rc);
+	return NX_SR_INTERNAL_FAILURE;
 }
 
 /* All pages are validated into a copy first: a bad page changes nothing.
@@ -504,6 +642,11 @@ enum nx_sense_reason nx_mode_select_exec(struct nx_task *t)
 		if (r != NX_SR_OK)
 			return r;
 		off += plen;
+	}
+	if (t->cdb[1] & 0x01) { /* SP */
+		r = save_pages(lu, &staged);
+		if (r != NX_SR_OK)
+			return r;
 	}
 	commit(t, &staged);
 	return NX_SR_OK;

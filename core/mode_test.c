@@ -4,8 +4,16 @@
  */
 #include "tests/unit/spc_fixture.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
+#include "platform/user/nx_user.h"
+
+/* Saved pages persist through nx_persist_*: every test starts from an
+ * empty in-memory store, or they would leak from one test to the next. */
 static int setup(void **state)
 {
+	nx_user_persist_reset();
 	*state = t_fix_new();
 	return 0;
 }
@@ -13,6 +21,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	t_fix_free(*state);
+	nx_user_persist_reset();
 	return 0;
 }
 
@@ -336,6 +345,239 @@ static void test_select_d_sense(void **state)
 	assert_int_equal(t->sense[2], 0x24);
 }
 
+/* ---- saved values through nx_persist_* (SPC-4 6.13, 7.5.1) -------------- */
+
+#define MODE_KEY "mode.iqn.2024-01.org.nexus:t1.0"
+
+/* A restart: the target and its LU are created anew on the same store. */
+static void restart(void **state)
+{
+	t_fix_free(*state);
+	*state = t_fix_new();
+}
+
+/* The control page with D_SENSE d and QERR 01b and the IEC page with
+ * MRIE m, sent with MODE SELECT(6) PF=1 and SP=sp. */
+static struct nx_task *select_iec_control(struct t_fix *f, uint8_t m,
+					  bool d, bool sp)
+{
+	uint8_t p[4 + 12 + 12] = { 0 };
+
+	memcpy(p + 4, page_control, 12);
+	p[4] = 0x0a; /* PS is reserved in MODE SELECT */
+	p[6] = (uint8_t)(d ? 0x06 : 0x02);
+	p[7] = 0x02; /* QERR 01b */
+	memcpy(p + 16, page_iec, 12);
+	p[16] = 0x1c;
+	p[19] = m;
+	return select6(f, (uint8_t)(0x10 | (sp ? 0x01 : 0x00)), p, sizeof(p));
+}
+
+/* What MODE SENSE(6) PC pc returns for the IEC page: MRIE. */
+static uint8_t sensed_mrie(struct t_fix *f, uint8_t pc)
+{
+	struct nx_task *t = sense6(f, 0x08, (uint8_t)(pc << 6 | 0x1c), 0, 255);
+
+	t_expect_good(t);
+	assert_int_equal(t->data[4], pc == 1 ? 0x1c : 0x9c);
+	return t->data[7];
+}
+
+/* SPC-4 7.5.1: after power on the current values are the saved ones; an
+ * SP=0 change is current only and goes with the restart. */
+static void test_saved_survive_restart(void **state)
+{
+	struct t_fix *f = *state;
+
+	t_expect_good(select_iec_control(f, 4, true, true));
+	t_expect_good(select_iec_control(f, 6, false, false)); /* SP=0 */
+	assert_int_equal(sensed_mrie(f, 0), 6);
+	assert_int_equal(sensed_mrie(f, 3), 4);
+	restart(state);
+	f = *state;
+	assert_int_equal(sensed_mrie(f, 3), 4);
+	assert_int_equal(sensed_mrie(f, 0), 4);   /* current = saved */
+	assert_int_equal(sensed_mrie(f, 2), 0);   /* defaults unchanged */
+	assert_true(f->lu->mode.d_sense);
+	assert_true(f->lu->mode_saved.d_sense);
+	assert_int_equal(f->lu->mode.qerr, 1);
+}
+
+/* Another LU of another name does not see them: the key is
+ * mode.<target>.<lun>. */
+static void test_saved_key_per_target(void **state)
+{
+	struct t_fix *f = *state;
+	struct nx_lu_config cfg = { .lun = 1, .block_size = 512 };
+	struct nx_target *other = nx_target_new("iqn.2024-01.org.nexus:t2");
+	uint8_t b[256];
+	size_t len = 0;
+
+	t_expect_good(select_iec_control(f, 5, false, true));
+	assert_int_equal(nx_persist_load(MODE_KEY, b, sizeof(b), &len), 0);
+	assert_int_equal(len, 8 + 88); /* header + the five pages */
+	assert_memory_equal(b, "NXMP\x01\x00\x00\x58", 8);
+	assert_int_equal(nx_target_add_lu(f->tgt, &cfg, nx_bs_ram_new(1u << 20)),
+			 0);
+	assert_int_equal(nx_target_find_lu(f->tgt, 1)->mode.mrie, 0);
+	assert_non_null(other);
+	cfg.lun = 0;
+	assert_int_equal(nx_target_add_lu(other, &cfg, nx_bs_ram_new(1u << 20)),
+			 0);
+	assert_int_equal(nx_target_find_lu(other, 0)->mode.mrie, 0);
+	nx_target_free(other);
+}
+
+static void corrupt_and_expect_defaults(void **state, size_t at, uint8_t xor,
+					size_t len_delta)
+{
+	uint8_t b[256];
+	size_t len = 0;
+	struct t_fix *f;
+
+	assert_int_equal(nx_persist_load(MODE_KEY, b, sizeof(b), &len), 0);
+	b[at] ^= xor;
+	assert_int_equal(nx_persist_store(MODE_KEY, b, len - len_delta), 0);
+	restart(state);
+	f = *state;
+	assert_int_equal(sensed_mrie(f, 3), 0);
+	assert_int_equal(sensed_mrie(f, 0), 0);
+	assert_false(f->lu->mode.d_sense);
+	assert_int_equal(f->lu->mode.qerr, 0);
+	/* SP=1 puts a good blob back */
+	t_expect_good(select_iec_control(f, 4, true, true));
+}
+
+/* A stored blob is never trusted: bad magic, version, reserved byte,
+ * length, page header, a bit outside the changeable mask, a reserved
+ * value (MRIE 7h, QERR 10b), WCE on an LU without a cache: the defaults,
+ * all of them (no page is taken from a bad blob). */
+static void test_saved_bad_blob_defaults(void **state)
+{
+	static const struct {
+		size_t at;   /* byte of the blob */
+		uint8_t xor;
+		size_t cut;  /* bytes cut from the end */
+	} bad[] = {
+		{ 0, 0x01, 0 },             /* magic */
+		{ 4, 0x03, 0 },             /* version 2 */
+		{ 5, 0x80, 0 },             /* reserved */
+		{ 7, 0x01, 0 },             /* length */
+		{ 0, 0x00, 1 },             /* truncated */
+		{ 0, 0x00, 96 },            /* empty */
+		{ 8, 0x80, 0 },             /* PS of page 01h */
+		{ 9, 0x01, 0 },             /* page length of page 01h */
+		{ 8 + 12, 0x01, 0 },        /* page code 08h -> 09h */
+		{ 8 + 12 + 2, 0x04, 0 },    /* WCE: no write cache */
+		{ 8 + 32 + 2, 0x20, 0 },    /* TST 001b */
+		{ 8 + 32 + 3, 0x06, 0 },    /* QERR 01b -> 10b (reserved) */
+		{ 8 + 32 + 2, 0x02, 0 },    /* GLTSD is constant */
+		{ 8 + 44 + 5, 0x01, 0 },    /* control extension: reserved */
+		{ 8 + 76 + 3, 0x03, 0 },    /* MRIE 4h -> 7h (reserved) */
+	};
+	struct t_fix *f = *state;
+
+	t_expect_good(select_iec_control(f, 4, true, true));
+	for (size_t i = 0; i < NX_ARRAY_SIZE(bad); i++)
+		corrupt_and_expect_defaults(state, bad[i].at, bad[i].xor,
+					    bad[i].cut);
+	/* and the untouched blob is taken whole */
+	restart(state);
+	f = *state;
+	assert_int_equal(sensed_mrie(f, 0), 4);
+	assert_int_equal(f->lu->mode.qerr, 1);
+	assert_true(f->lu->mode.d_sense);
+}
+
+/* ---- a store that fails ---------------------------------------------- */
+
+static char state_dir[64];
+static struct {
+	int at;      /* step to fail, -1: none */
+	int action;  /* NX_EIO, NX_ENOSPC or NX_USER_PERSIST_CRASH */
+} fail;
+
+static int fail_hook(enum nx_user_persist_step step, void *arg)
+{
+	(void)arg;
+	return (int)step == fail.at ? fail.action : 0;
+}
+
+static void disk_store_on(void)
+{
+	strcpy(state_dir, "/tmp/nx_mode_test.XXXXXX");
+	assert_non_null(mkdtemp(state_dir));
+	assert_int_equal(nx_user_set_state_dir(state_dir), 0);
+	fail.at = -1;
+	nx_user_persist_set_hook(fail_hook, NULL);
+}
+
+static void disk_store_off(void)
+{
+	DIR *d = opendir(state_dir);
+	struct dirent *e;
+	char path[512];
+
+	nx_user_persist_set_hook(NULL, NULL);
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] || e->d_name[1] == '.'))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", state_dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(state_dir);
+	assert_int_equal(nx_user_set_state_dir(NULL), 0);
+}
+
+/* SPC-4 6.13 SP=1 whose store fails at any step, with an error or a
+ * crash: CHECK CONDITION, HARDWARE ERROR, INTERNAL TARGET FAILURE
+ * (04/44/00; mode.c save_pages() says why), and nothing changed: current
+ * and saved values as before, no MODE PARAMETERS CHANGED for the other
+ * nexus.  After a crash the restarted LU has the old saved values before
+ * the rename, the new ones after it (never a mix). */
+static void test_save_store_fails(void **state)
+{
+	struct t_fix *f = *state;
+	struct nx_ua ua;
+
+	disk_store_on();
+	t_expect_good(select_iec_control(f, 4, false, true));
+	for (int at = 0; at < NX_USER_PERSIST_STEPS; at++) {
+		for (int crash = 0; crash < 2; crash++) {
+			bool renamed = at > NX_USER_PERSIST_RENAME;
+
+			drain_ua(f->n2, f->lu);
+			fail.at = at;
+			fail.action = crash ? NX_USER_PERSIST_CRASH : NX_EIO;
+			struct nx_task *t = select_iec_control(f, 6, true, true);
+			t_expect_sense(t, 0x04, 0x44, 0x00);
+			fail.at = -1;
+			assert_int_equal(f->lu->mode.mrie, 4);
+			assert_int_equal(f->lu->mode_saved.mrie, 4);
+			assert_false(f->lu->mode.d_sense);
+			assert_int_equal(sensed_mrie(f, 3), 4);
+			assert_false(nx_ua_pop(f->n2, f->lu, &ua));
+			restart(state);
+			f = *state;
+			assert_int_equal(sensed_mrie(f, 3), renamed ? 6 : 4);
+			assert_int_equal(f->lu->mode.d_sense, renamed);
+			t_expect_good(select_iec_control(f, 4, false, true));
+		}
+	}
+	/* SP=0 needs no store: GOOD even while every store fails */
+	fail.at = NX_USER_PERSIST_OPEN_TMP;
+	fail.action = NX_ENOSPC;
+	t_expect_good(select_iec_control(f, 3, false, false));
+	assert_int_equal(f->lu->mode.mrie, 3);
+	assert_int_equal(f->lu->mode_saved.mrie, 4);
+	t_expect_sense(select_iec_control(f, 5, false, true), 0x04, 0x44, 0x00);
+	assert_int_equal(f->lu->mode.mrie, 3);
+	fail.at = -1;
+	disk_store_off();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +589,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sense_bad_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select6_swp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select_save, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_saved_survive_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_saved_key_per_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_saved_bad_blob_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_store_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select_not_changeable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select_bad_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select_length_errors, setup, teardown),

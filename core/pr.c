@@ -26,7 +26,8 @@
  * Registration entries are allocated when made (at most NX_PR_REG_MAX per
  * LU; beyond that INSUFFICIENT REGISTRATION RESOURCES, 05/55/04).  With
  * APTPL the whole state is stored through nx_persist_store() after every
- * change and reloaded when the LU is created (SPC-4 5.12.4).
+ * change and reloaded when the LU is created (SPC-4 5.12.4); a change whose
+ * store fails is kept but answered 04/44/00, never GOOD (pr_commit()).
  */
 #include "scsi_internal.h"
 
@@ -404,24 +405,43 @@ static void pr_load(struct nx_lu *lu)
 }
 
 /* After every change: with APTPL the stored state follows; once APTPL is
- * turned off one more store records that nothing is to be preserved. */
-static void pr_commit(struct nx_lu *lu)
+ * turned off one more store records that nothing is to be preserved.
+ *
+ * A store that fails (or no memory to encode) must not end in GOOD: the
+ * initiator would believe the change survives a power loss (5.12.4) while
+ * the stored state is the previous one (nx_persist_store is atomic).  The
+ * change has been made and stays made ("apply and report"): the service
+ * actions are uninterrupted series of actions whose unit attentions and,
+ * for PREEMPT AND ABORT, aborted tasks (5.12.11.4) reach other I_T
+ * nexuses before this point and cannot be taken back; LIO does the same
+ * (core_scsi3_emulate_pro_register() returns what
+ * core_scsi3_update_and_write_aptpl() answers after the registration is
+ * made).  The sense is HARDWARE ERROR / INTERNAL TARGET FAILURE
+ * (04/44/00), as for a failed MODE SELECT SP=1 (mode.c save_pages(): why
+ * not LIO's NOT READY / 08h/00h).  Not INSUFFICIENT REGISTRATION RESOURCES
+ * (05/55/04): 5.12.7 gives it to a REGISTER refused for want of room, with
+ * no registration made, and ILLEGAL REQUEST blames the request.  The next
+ * change that stores successfully stores the whole state, this one
+ * included; READ KEYS / READ RESERVATION show what is in effect. */
+static enum nx_sense_reason pr_commit(struct nx_lu *lu)
 {
 	struct nx_pr *pr = lu->pr;
+	int rc = NX_ENOMEM;
 
 	if (!pr->aptpl && !pr->persisted)
-		return;
+		return NX_SR_OK;
 	uint8_t *b = nx_alloc(BLOB_MAX);
-	if (b == NULL) {
-		nx_log(NX_LOG_ERR, "pr: %s: no memory to persist", pr->pkey);
-		return;
+	if (b != NULL) {
+		size_t len = blob_encode(pr, b);
+		rc = nx_persist_store(pr->pkey, b, len);
+		nx_free(b);
 	}
-	size_t len = blob_encode(pr, b);
-	if (nx_persist_store(pr->pkey, b, len) != NX_OK)
-		nx_log(NX_LOG_ERR, "pr: %s: persist store failed", pr->pkey);
-	else
-		pr->persisted = true;
-	nx_free(b);
+	if (rc != NX_OK) {
+		nx_lu_persist_failed(lu, pr->pkey, rc);
+		return NX_SR_INTERNAL_FAILURE;
+	}
+	pr->persisted = true;
+	return NX_SR_OK;
 }
 
 /* ---- LU life cycle and resets -------------------------------------------- */
@@ -1252,7 +1272,7 @@ enum nx_sense_reason nx_pr_out_exec(struct nx_task *t)
 		break;
 	}
 	if (r == NX_SR_OK)
-		pr_commit(t->priv.lu);
+		r = pr_commit(t->priv.lu);
 	return r;
 }
 

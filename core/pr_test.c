@@ -8,6 +8,9 @@
 #include "tests/unit/core_fixture.h"
 #include "platform/user/nx_user.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
 #define K1 0x1111111111111111ull
 #define K2 0x2222222222222222ull
 #define K3 0x3333333333333333ull
@@ -839,6 +842,115 @@ static void test_no_aptpl_not_restored(void **state)
 	expect_reservation(0, 0);
 }
 
+/* ---- APTPL store failures (5.12.4; pr.c pr_commit()) ---------------------- */
+
+static char state_dir[64];
+static struct {
+	int at;      /* step to fail, -1: none */
+	int action;  /* NX_EIO or NX_USER_PERSIST_CRASH */
+} fail;
+
+static int fail_hook(enum nx_user_persist_step step, void *arg)
+{
+	(void)arg;
+	return (int)step == fail.at ? fail.action : 0;
+}
+
+static void disk_store_on(void)
+{
+	strcpy(state_dir, "/tmp/nx_pr_test.XXXXXX");
+	assert_non_null(mkdtemp(state_dir));
+	assert_int_equal(nx_user_set_state_dir(state_dir), 0);
+	fail.at = -1;
+	nx_user_persist_set_hook(fail_hook, NULL);
+}
+
+static void disk_store_off(void)
+{
+	DIR *d = opendir(state_dir);
+	struct dirent *e;
+	char path[512];
+
+	nx_user_persist_set_hook(NULL, NULL);
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] || e->d_name[1] == '.'))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", state_dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(state_dir);
+	assert_int_equal(nx_user_set_state_dir(NULL), 0);
+}
+
+/* A PROUT whose APTPL store fails never ends in GOOD: CHECK CONDITION,
+ * HARDWARE ERROR, INTERNAL TARGET FAILURE (04/44/00).  The change is in
+ * effect (apply and report: PRGENERATION counts it, READ KEYS and READ
+ * RESERVATION show it) but not stored: a restart brings back the last
+ * state that was stored. */
+static void test_aptpl_store_fails(void **state)
+{
+	uint64_t k1[1] = { K1 }, k12[2] = { K1, K2 };
+	uint32_t gen;
+
+	disk_store_on();
+	/* REGISTER APTPL=1: the first store fails */
+	fail.at = NX_USER_PERSIST_FSYNC;
+	fail.action = NX_EIO;
+	gen = generation();
+	prout_sense(fx.n1, 0, 0, 0, K1, 0x01, NULL, 0, 0x04, 0x44, 0x00);
+	expect_keys(1, k1);
+	assert_int_equal(generation(), gen + 1);
+	fail.at = -1;
+	recreate_target();
+	expect_keys(0, NULL);
+	/* stored: K1, K2; then RESERVE fails to store */
+	assert_int_equal(prout_ex(fx.n1, 0, 0, 0, K1, 0x01, NULL, 0), GOOD);
+	assert_int_equal(prout_ex(fx.n2, 0, 0, 0, K2, 0x01, NULL, 0), GOOD);
+	fail.at = NX_USER_PERSIST_RENAME;
+	prout_sense(fx.n1, 1, WE, K1, 0, 0, NULL, 0, 0x04, 0x44, 0x00);
+	expect_reservation(WE, K1);
+	assert_int_equal(do_write(fx.n2), CONFLICT);
+	/* the reservation held, a later change stores the whole state */
+	fail.at = -1;
+	assert_int_equal(prout_ex(fx.n2, 0, 0, K2, K3, 0x01, NULL, 0), GOOD);
+	recreate_target();
+	k12[1] = K3;
+	expect_keys(2, k12);
+	expect_reservation(WE, K1);
+	/* APTPL=0 that cannot be stored: the stored APTPL state stays and
+	 * comes back after a restart; the command said so */
+	fail.at = NX_USER_PERSIST_OPEN_TMP;
+	prout_sense(fx.n2, 0, 0, K3, K2, 0x00, NULL, 0, 0x04, 0x44, 0x00);
+	fail.at = -1;
+	recreate_target();
+	expect_keys(2, k12);
+	/* a crash after the rename: failed, yet stored */
+	fail.at = NX_USER_PERSIST_FSYNC_DIR;
+	fail.action = NX_USER_PERSIST_CRASH;
+	prout_sense(fx.n1, 2, WE, K1, 0, 0, NULL, 0, 0x04, 0x44, 0x00);
+	fail.at = -1;
+	recreate_target();
+	expect_reservation(0, 0);
+	disk_store_off();
+}
+
+/* Without APTPL nothing is stored, so no store can fail. */
+static void test_no_aptpl_no_store(void **state)
+{
+	disk_store_on();
+	for (int at = 0; at < NX_USER_PERSIST_STEPS; at++) {
+		fail.at = at;
+		fail.action = NX_EIO;
+		assert_int_equal(REG(fx.n1, K1), GOOD);
+		assert_int_equal(prout(fx.n1, 1, EA, K1, 0), GOOD);
+		assert_int_equal(prout(fx.n1, 3, 0, K1, 0), GOOD); /* CLEAR */
+	}
+	fail.at = -1;
+	disk_store_off();
+}
+
 /* ---- SPC-2 RESERVE / RELEASE (SPC-2 5.5.1, SPC-4 5.12.3) ------------------ */
 
 static void test_spc2_reserve_release(void **state)
@@ -954,6 +1066,8 @@ int main(void)
 		T(test_nexus_loss_keeps_registration),
 		T(test_aptpl_restored),
 		T(test_no_aptpl_not_restored),
+		T(test_aptpl_store_fails),
+		T(test_no_aptpl_no_store),
 		T(test_spc2_reserve_release),
 		T(test_spc2_reserve_with_registrations),
 		T(test_spc2_lu_reset_releases),

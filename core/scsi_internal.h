@@ -281,7 +281,10 @@ struct nx_lu {
 	uint8_t naa[16];          /* NAA IEEE Registered Extended designator */
 
 	struct nx_mode_params mode;        /* current values */
-	struct nx_mode_params mode_saved;  /* saved values */
+	struct nx_mode_params mode_saved;  /* saved values (persisted) */
+	/* failed nx_persist_store lines (mode.c, pr.c): an initiator can
+	 * repeat the command that fails as often as it likes */
+	struct nx_log_limit persist_log;
 
 	/* task set (SAM-5 8.6): doubly linked in arrival order */
 	struct nx_task *set_head, *set_tail;
@@ -396,8 +399,14 @@ enum nx_sense_reason nx_rsoc_exec(struct nx_task *t);
 enum nx_sense_reason nx_rstmf_parse(struct nx_task *t);
 enum nx_sense_reason nx_rstmf_exec(struct nx_task *t);
 /* Default mode parameters of an LU (mode.c): what MODE SENSE reports for
- * PC 10b and what target.c should start current and saved values from. */
+ * PC 10b. */
 void nx_mode_defaults(struct nx_mode_params *m, const struct nx_backstore *bs);
+/* At LU creation (lu->tgt, lun and bs set): saved values from
+ * nx_persist_load (key "mode.<target>.<lun>", validated; defaults when
+ * absent or bad), current = saved (SPC-4 7.5.1). */
+void nx_mode_lu_init(struct nx_lu *lu);
+/* One rate-limited ERR line for a failed nx_persist_store of key. */
+void nx_lu_persist_failed(struct nx_lu *lu, const char *key, int err);
 
 struct nx_lu *nx_target_find_lu(const struct nx_target *tgt, uint64_t lun);
 unsigned nx_target_lu_index(const struct nx_target *tgt, const struct nx_lu *lu);

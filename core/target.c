@@ -177,8 +177,7 @@ int nx_target_add_lu(struct nx_target *tgt, const struct nx_lu_config *cfg,
 	lu->sanitize_bps = cfg->sanitize_bps ? cfg->sanitize_bps
 					     : NX_SANITIZE_BPS_DEFAULT;
 	lu_identity(lu, tgt, cfg);
-	nx_mode_defaults(&lu->mode, bs);
-	lu->mode_saved = lu->mode;
+	nx_mode_lu_init(lu); /* SPC-4 7.5.1: saved values come back */
 	nx_alua_lu_init(tgt, lu); /* SPC-4 5.16.2: the groups' states */
 	/* SPC-4 5.12.4: APTPL state comes back with the LU. */
 	if (nx_pr_lu_init(lu) != NX_OK) {

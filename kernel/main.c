@@ -58,7 +58,8 @@ MODULE_PARM_DESC(log_level, "0 err, 1 warn, 2 info, 3 debug (default 2)");
 
 static char *state_dir = "/var/lib/nexus";
 module_param(state_dir, charp, 0444);
-MODULE_PARM_DESC(state_dir, "directory for persistent state (APTPL); empty "
+MODULE_PARM_DESC(state_dir, "directory for persistent state (APTPL, saved "
+		 "mode pages); empty "
 		 "or unusable: in memory only (default /var/lib/nexus)");
 
 /* CHAP credentials (RFC 7143 12.1.3; secrets >= 12 bytes).  Mode 0: not
