@@ -322,6 +322,7 @@ static void setup(struct tm *tm)
 	tm_hist_init(&tm->ctl, 0, now_ns(tm));
 	for (unsigned p = 0; p < PORTS; p++)
 		tm_hist_init(&tm->alua[p], tm_alua_v(AS_AO, ST_NONE), now_ns(tm));
+	tm->ctl_saved = (struct tm_ctl){ .tas = true }; /* SPC-4 defaults */
 	tm_model_target_fresh(tm);
 	nx_scn_pr_init(&tm->pr);
 	setup_nexuses(tm);

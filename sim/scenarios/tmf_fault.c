@@ -165,15 +165,16 @@ void tm_target_build(struct tm *tm)
 		nx_scn_fail(tm->env, "sim iSCSI target");
 }
 
-/* What a freshly built target holds: mode pages at their defaults
- * (saved pages live in memory), ALUA groups at their initial states, no
- * ACA; every I_T nexus is new. */
+/* What a freshly built target holds: current mode pages are the saved
+ * ones, which persist across crashes and power loss (SPC-4 7.5.1; the
+ * first build starts from the defaults), ALUA groups at their initial
+ * states, no ACA; every I_T nexus is new. */
 void tm_model_target_fresh(struct tm *tm)
 {
-	struct tm_ctl def = { .qerr = 0, .intlck = 0, .tas = true, .dsense = false };
-
-	tm->ctl_saved = def;
-	tm_hist_change(&tm->ctl, tm_ctl_pack(&def), now_ns(tm), now_ns(tm));
+	tm_hist_change(&tm->ctl, tm_ctl_pack(&tm->ctl_saved), now_ns(tm),
+		       now_ns(tm));
+	/* saved QErr 01b with TAS 0 may now clear other nexuses' tasks */
+	tm_allow_qerr_2f(tm);
 	for (unsigned p = 0; p < PORTS; p++)
 		tm_alua_set(tm, p, AS_AO, ST_NONE, now_ns(tm), now_ns(tm));
 	tm->aca_nex = NO_NEX;

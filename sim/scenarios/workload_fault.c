@@ -179,9 +179,9 @@ static void fault_crash(struct wl *wl, bool power)
 		nx_sim_disk_power_loss(wl->disk, tear);
 		wl_durable_check(wl, "after power loss", true);
 	}
+	/* wl->tas stays: the saved control page (SP=1 at set-up) is
+	 * persistent, and a new target starts from it (SPC-4 7.5.1). */
 	wl_target_build(wl);
-	/* Mode pages live in memory: the new target has the defaults. */
-	wl->tas = true;
 	nx_scn_pr_restart(&wl->pr); /* SPC-4 5.12.4: what APTPL keeps */
 	fault_note(wl, power ? NX_SCN_FAULT_POWER : NX_SCN_FAULT_CRASH, 0);
 	wl_pr_check_hook(wl, "after restart");
