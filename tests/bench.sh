@@ -421,13 +421,7 @@ mem_section() {
 
 # mem_caps: nexus-target's compile-time bounds, read from the source.
 mem_caps() {
-	local f caps=()
-	for f in transports/iscsi/conn_internal.h:NX_ISCSI_SESSIONS_MAX \
-		tools/nexus-target/daemon.h:NX_DAEMON_CONNS_MAX core/scsi_internal.h:NX_TASK_SET_MAX; do
-		caps+=("$(sed -n "s/^#define \(${f#*:}\) \([0-9]*\).*/\1 = \2/p" "$ROOT/${f%%:*}")")
-	done
-	local IFS=,
-	echo "${caps[*]}" | sed 's/,/, /g'
+	sed -n 's/^#define \(NX_TASK_SET_MAX\) \([0-9]*\).*/\1 = \2/p' "$ROOT/core/scsi_internal.h"
 }
 
 # mem_report: the memory part of bench.md.
@@ -438,7 +432,7 @@ mem_report() {
 	echo "Idle: one nexus-perf process holds the sessions (${MEM_HOLD} s the first round, 2 s the others; a TEST UNIT READY per session every 5 s). Busy: one round, each session runs 4k-randread at QD ${MEM_QD} on the file LU for ${SECS} s."
 	echo "Sessions come from 127.0.0.1-4, one initiator name each; nexus-target runs with \`${MEM_NEXUS_LIMITS[*]}\` (its defaults, 16 per initiator name and 32 per address, would refuse them), tgtd with its defaults."
 	echo "KiB/session = (RSS - baseline) / sessions opened."
-	echo "nexus-target's compile-time bounds (a session over them is refused with login status 0302h, a command with TASK SET FULL): $(mem_caps)."
+	echo "nexus-target's bounds: sessions \`--max-sessions\` (default 256, more get login status 0302h), open connections that plus \`--max-logins\` (at least 1024, more are closed at accept), queued commands per LU $(mem_caps) (more get TASK SET FULL)."
 	echo
 	echo "| daemon | phase | sessions | opened | refused | baseline MiB | RSS MiB | KiB/session | largest MiB | KiB/session | HWM MiB | after MiB | IOPS |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"

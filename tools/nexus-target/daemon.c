@@ -42,7 +42,7 @@
 #define ADDR_TEXT 64
 
 enum daemon_log_kind {
-	DLOG_REFUSED,   /* NX_DAEMON_CONNS_MAX reached */
+	DLOG_REFUSED,   /* conns_max reached */
 	DLOG_OUTPUT,    /* a peer that does not read its responses */
 	DLOG_COUNT,
 };
@@ -86,6 +86,7 @@ struct nx_daemon {
 	struct nx_iscsi_server *srv;
 	struct conn *conns;
 	unsigned conn_count;
+	unsigned conns_max;           /* daemon_conns_max() */
 	int sigfd;
 	struct nx_watch *sig_watch;
 	struct nx_timer *accept_timer;
@@ -102,7 +103,7 @@ struct nx_daemon {
 	 * the transport limits its own. */
 	struct nx_log_limit log_limit[DLOG_COUNT];
 	struct nx_timer *log_timer;
-	uint64_t refused_at_accept;   /* NX_DAEMON_CONNS_MAX reached */
+	uint64_t refused_at_accept;   /* conns_max reached */
 	uint64_t output_drops;        /* peers that did not read */
 };
 
@@ -577,15 +578,14 @@ static void listener_event(void *arg, unsigned events)
 				continue;
 			return;
 		}
-		if (d->conn_count >= NX_DAEMON_CONNS_MAX) {
+		if (d->conn_count >= d->conns_max) {
 			char text[ADDR_TEXT];
 
 			addr_text(&peer, text, sizeof(text));
 			d->refused_at_accept++;
 			if (log_ok(d, DLOG_REFUSED))
-				nx_log(NX_LOG_WARN, "%s: refused, %d "
-				       "connections open", text,
-				       NX_DAEMON_CONNS_MAX);
+				nx_log(NX_LOG_WARN, "%s: refused, %u "
+				       "connections open", text, d->conns_max);
 			close(fd);
 			continue;
 		}
@@ -847,13 +847,25 @@ static int signals_setup(struct nx_daemon *d, char *err, size_t errlen)
 
 /* ---- public -------------------------------------------------------------------- */
 
+/* A connection per session plus the logins in progress, at least
+ * NX_DAEMON_CONNS_MIN (0 in the limits: the transport's default). */
+static unsigned daemon_conns_max(const struct nx_iscsi_limits *l)
+{
+	unsigned sessions = l->max_sessions ? l->max_sessions :
+			    NX_ISCSI_SESSIONS_DEFAULT;
+	unsigned logins = l->max_login_conns ? l->max_login_conns :
+			  NX_ISCSI_LOGIN_CONNS_DEFAULT;
+
+	return NX_MAX(NX_DAEMON_CONNS_MIN, sessions + logins);
+}
+
 /* Every connection is a descriptor and the usual soft limit (1024) is
- * below what --max-sessions allows: take the hard limit, as servers do,
- * and say so when even that cannot hold a connection per session. */
-static void raise_fd_limit(uint32_t max_sessions)
+ * below what the connection cap allows: take the hard limit, as servers
+ * do, and say so when even that cannot hold every connection. */
+static void raise_fd_limit(unsigned conns_max)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)max_sessions + 64; /* listeners, files, slack */
+	rlim_t want = (rlim_t)conns_max + 64; /* listeners, files, slack */
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
@@ -864,8 +876,8 @@ static void raise_fd_limit(uint32_t max_sessions)
 	}
 	if (rl.rlim_cur < want)
 		nx_log(NX_LOG_WARN, "open files limited to %llu, fewer than "
-		       "--max-sessions %u needs; raise the hard limit (ulimit -Hn)",
-		       (unsigned long long)rl.rlim_cur, max_sessions);
+		       "%u connections need; raise the hard limit (ulimit -Hn)",
+		       (unsigned long long)rl.rlim_cur, conns_max);
 }
 
 static int start(struct nx_daemon *d, bool *usage_error, char *err,
@@ -878,8 +890,8 @@ static int start(struct nx_daemon *d, bool *usage_error, char *err,
 		return ERR("--state-dir %s: cannot create or write it (give a "
 			   "writable directory)", cfg->state_dir);
 	}
-	raise_fd_limit(cfg->limits.max_sessions ? cfg->limits.max_sessions :
-		       NX_ISCSI_SESSIONS_DEFAULT);
+	d->conns_max = daemon_conns_max(&cfg->limits);
+	raise_fd_limit(d->conns_max);
 	d->loop = nx_loop_new();
 	d->rbuf = malloc(NX_DAEMON_READ_CHUNK);
 	d->srv_cfg = calloc(1, sizeof(*d->srv_cfg));

@@ -10,7 +10,9 @@
 
 #include "config.h"
 
-#define NX_DAEMON_CONNS_MAX 1024
+/* Sockets the daemon keeps open at once: at least this many, more when
+ * --max-sessions (plus --max-logins) asks for more (daemon_conns_max). */
+#define NX_DAEMON_CONNS_MIN 1024
 #define NX_DAEMON_READ_CHUNK (64u << 10)
 #define NX_DAEMON_READS_PER_EVENT 4          /* fairness between sockets */
 #define NX_DAEMON_OUT_SOFT_MAX (16u << 20)   /* stop reading above this */

@@ -64,9 +64,6 @@
 /* A connection not in full feature phase this long after it was
  * accepted is dropped (slow or stalled logins; LIO uses 15 s too). */
 #define NX_ISCSI_LOGIN_TIMEOUT_MS_DEFAULT 15000u
-/* Connections accepted but not yet in full feature phase: a connect or
- * login flood cannot hold more memory than this many login states. */
-#define NX_ISCSI_LOGIN_CONNS_DEFAULT 64u
 /* Normal sessions one initiator name may hold (RFC 7143 11.13.5 0302h
  * "out of resources" beyond). */
 #define NX_ISCSI_SESSIONS_PER_INITIATOR_DEFAULT 16u

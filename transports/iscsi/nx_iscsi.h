@@ -81,6 +81,10 @@ struct nx_iscsi_target_config {
  * one process should track, not memory; raise it for many hosts (make
  * bench holds 1,000 idle sessions). */
 #define NX_ISCSI_SESSIONS_DEFAULT 256u
+/* Connections accepted but not yet in full feature phase (limits.
+ * max_login_conns): a connect or login flood cannot hold more memory
+ * than this many login states. */
+#define NX_ISCSI_LOGIN_CONNS_DEFAULT 64u
 #define NX_ISCSI_SESSIONS_LIMIT 16384u
 
 /* Limits against misbehaving or hostile initiators.  0 everywhere means
