@@ -42,9 +42,11 @@
  * Input:  byte 0  config: bit 0 fail 1 in 1000 requester completions
  *                 (cqe_error_ppb), bit 1 start with receive queues
  *                 starved, bit 2 do not answer SRP_CRED_REQ by itself
- *         then records separated by FZ_SEP; byte 0 bits 2..0 kind, the
+ *         then records separated by FZ_SEP; byte 0 bits 2..0 kind, bit
+ *         6 no time passes after the record (the next one goes out at
+ *         the same instant: a TMF among the commands it aborts), the
  *         channel of kinds 1-4, 6, 7 is byte 1 bits 1..0 (modulo the
- *         channels logged in so far):
+ *         channels logged in so far); else 1 ms passes:
  *           kind 0  login (a new channel, at most CHANS_MAX): byte 1
  *                   bits 1..0 initiator port (fe 00.. 00 0n), bit 2
  *                   a wrong target port, bit 3 raw: bytes 2.. are the
@@ -64,7 +66,10 @@
  *                   3..0 descriptors of an indirect table, bits 7..4 how
  *                   many are inline; [3] bit 0 TOTAL LENGTH 512 too big,
  *                   bit 1 the table's key names nothing, bit 2 table
- *                   length not a multiple of 16; bytes 12.. the CDB
+ *                   length not a multiple of 16; bytes 12..27 the CDB
+ *                   (with bit 3: + the additional CDB, the record's
+ *                   length rounded down to 4 bytes), then the data-out:
+ *                   written to the data region at the data-out offset
  *           kind 2  SRP_TSK_MGMT: byte 1 bit 2 a fresh tag, bit 3 the
  *                   task tag is the channel's last command's (else bytes
  *                   4..11); byte 2 function (raw), byte 3 LUN selector
@@ -714,7 +719,7 @@ static void rec_cmd(struct sw *w, struct fch *c, const uint8_t *d, size_t n)
 {
 	uint8_t iu[IU_MAX], s[8] = { 0 };
 	uint8_t fl = at(d, n, 1), fmts = at(d, n, 2), sel = at(d, n, 3);
-	size_t cdb_n = n > 12 ? n - 12 : 0, add = 0, off;
+	size_t cdb_n = n > 12 ? n - 12 : 0, add = 0, off, pay;
 
 	if (fl & 16) {          /* no harness fixes */
 		if (n > 2) {
@@ -740,6 +745,11 @@ static void rec_cmd(struct sw *w, struct fch *c, const uint8_t *d, size_t n)
 	memcpy(iu + 32, d + 12, NX_MIN(cdb_n, (size_t)16));
 	if (add > 0)
 		memcpy(iu + NX_SRP_CMD_LEN, d + 12 + 16, add);
+	/* the rest is the data-out, where the descriptor points */
+	pay = n > 12 + 16 + add ? n - (12 + 16 + add) : 0;
+	off = (size_t)(s[0] >> 2) * 2048u;
+	if (pay > 0)
+		memcpy(w->data + off, d + 12 + 16 + add, NX_MIN(pay, DATA_LEN - off));
 	off = NX_SRP_CMD_LEN + add;
 	off += put_dbuf(w, fmts >> 4, s, iu + off, &iu[6]);
 	off += put_dbuf(w, fmts & 15, s + 4, iu + off, &iu[7]);
@@ -890,8 +900,10 @@ static void record(void *arg, const uint8_t *d, size_t n)
 			break;
 		}
 	}
-	/* the fabric's microseconds and the target's answers */
-	nx_sim_run_for(fz_sim(), 1 * MS);
+	/* the fabric's microseconds and the target's answers, unless the
+	 * next record is to go out at the same instant */
+	if (!(d[0] & 0x40))
+		nx_sim_run_for(fz_sim(), 1 * MS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -84,6 +84,13 @@ static void seed_tmf(struct bb *b)
  * overdraw it: SRP_T_LOGOUT. */
 static void seed_credits(struct bb *b)
 {
+	/* MODE SELECT(6) PF, the control page with TAS 0 (SPC-4 7.5.8) as
+	 * its data-out */
+	static const uint8_t msel_tas0[16 + 16] = {
+		0x15, 0x10, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0x0a, 0x0a, 0x02, 0,
+	};
+
 	srp_login(b, 0, 0);
 	srp_cmd(b, 0, 0x01, NOBUF, DIRECT(0, 1), inq, 16);
 	REC(b, 0x06, 0x00, 0x07, 100);
@@ -91,15 +98,29 @@ static void seed_credits(struct bb *b)
 	srp_cmd(b, 0, 0x10, DIRECT(0, 64), NOBUF, wr64, 16);
 	REC(b, 0x06, 0x00, 0x07, 140);
 	gc_seed_put("fuzz_srp", "credit-exhaustion", b, 0);
-	/* SRP_CRED_REQ after aborted tasks, answered by hand */
+	/* aborted by our own TMF: the credits come back with its SRP_RSP;
+	 * then an SRP_CRED_RSP nobody asked for (SRP_T_LOGOUT 3) */
 	srp_login(b, 0, 0);
+	srp_cmd(b, 0, 0x00, NOBUF, NOBUF, tur, 16); /* the power-on UA */
 	srp_cmd(b, 0, 0x10, DIRECT(0, 64), NOBUF, wr64, 16);
-	REC(b, 0x06, 0x00, 0x07, 20);
+	REC(b, 0x46, 0x00, 0x07, 20);               /* no time passes */
 	REC(b, 0x02, 0x04, NX_SRP_TMF_ABORT_TASK_SET, 0);
+	REC(b, 0x07, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0x63);
+	gc_seed_put("fuzz_srp", "abort-own", b, 0);
+	/* aborted by another nexus's LOGICAL UNIT RESET (TAS 0: no
+	 * response): the credits come back in SRP_CRED_REQs (SRP 6.10),
+	 * answered by the harness, then by hand (AER_RSP: unsolicited) */
+	srp_login(b, 0, 0);
+	srp_login(b, 1, 0);
+	srp_cmd(b, 0, 0x00, NOBUF, NOBUF, tur, 16);
+	srp_cmd(b, 1, 0x00, NOBUF, NOBUF, tur, 16);
+	srp_cmd(b, 0, 0x10, DIRECT(60, 1), NOBUF, msel_tas0, sizeof(msel_tas0));
+	srp_cmd(b, 0, 0x10, DIRECT(0, 64), NOBUF, wr64, 16);
+	REC(b, 0x46, 0x00, 0x07, 20);
+	REC(b, 0x02, 0x05, NX_SRP_TMF_LUN_RESET, 0);
 	REC(b, 0x07, 0x00, 0x00);
 	REC(b, 0x07, 0x00, 0x01);
-	REC(b, 0x07, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0x63);
-	gc_seed_put("fuzz_srp", "cred-req", b, 4);
+	gc_seed_put("fuzz_srp", "cred-req", b, 0);
 }
 
 /* Each one ends the channel (SRP 6.8 / SRP_T_LOGOUT reasons) or fails
