@@ -522,8 +522,23 @@ static bool all_quiet(void *arg)
 	return nx_sim_srp_target_chans(w->st) == 0;
 }
 
+static bool none_connecting(void *arg)
+{
+	struct sw *w = arg;
+
+	for (unsigned i = 0; i < w->nch; i++)
+		if (!w->ch[i]->established && !w->ch[i]->ended)
+			return false;
+	return true;
+}
+
 static void sw_close(struct sw *w)
 {
+	/* a login still on its way (its record let no time pass) is
+	 * answered first: only an established channel can be disconnected */
+	if (!nx_sim_run_until(fz_sim(), none_connecting, w,
+			      nx_sim_now(fz_sim()) + 120 * SEC))
+		fz_fail("teardown: a login was never answered");
 	for (unsigned i = 0; i < w->nch; i++)
 		if (w->ch[i]->established && !w->ch[i]->dreq_sent)
 			nx_rdma_cm_disconnect(w->ch[i]->id);
