@@ -837,9 +837,10 @@ static void rec_fabric(struct sw *w, struct fch *c, const uint8_t *d, size_t n)
 
 	switch (at(d, n, 2) & 7) {
 	case 0:
-		if (c->established && !c->dreq_sent)
+		if (c->established && !c->dreq_sent) {
 			nx_rdma_cm_disconnect(c->id);
-		c->dreq_sent = true;
+			c->dreq_sent = true;
+		}
 		break;
 	case 1:
 		nx_sim_rdma_qp_break(c->qp);
