@@ -77,7 +77,8 @@
  *                   bytes 2.. the IU
  *           kind 4  SRP_I_LOGOUT
  *           kind 5  time passes: byte 1 x 10 ms (bit 7 of byte 0: x 1 s)
- *           kind 6  fabric: byte 2: 0 DREQ, 1 the QP breaks, 2 starve the
+ *           kind 6  fabric: byte 2: 0 DREQ, 1 the QP breaks (once
+ *                   connected), 2 starve the
  *                   receive queue, 3 post every receive buffer again, 4
  *                   deregister the data region, 5 register it again (new
  *                   key), 6 a SEND beyond the target's buffers, 7 burst:
@@ -545,9 +546,15 @@ static void sw_close(struct sw *w)
 	/* RC teardown: every WR comes back flushed; the target releases a
 	 * channel once its WRs are back and its tasks drained */
 	if (!nx_sim_run_until(fz_sim(), all_quiet, w,
-			      nx_sim_now(fz_sim()) + 120 * SEC))
+			      nx_sim_now(fz_sim()) + 120 * SEC)) {
+		for (unsigned i = 0; i < w->nch; i++)
+			fprintf(stderr, "fz: channel %u: established %d ended "
+				"%d broken %d, %u WRs outstanding\n", i,
+				w->ch[i]->established, w->ch[i]->ended,
+				w->ch[i]->broken, w->ch[i]->outstanding);
 		fz_fail("teardown: %u target channels left",
 			nx_sim_srp_target_chans(w->st));
+	}
 	for (unsigned i = 0; i < w->nch; i++)
 		ch_free(w->ch[i]);
 	if (w->data_mr != NULL)
@@ -843,8 +850,14 @@ static void rec_fabric(struct sw *w, struct fch *c, const uint8_t *d, size_t n)
 		}
 		break;
 	case 1:
-		nx_sim_rdma_qp_break(c->qp);
-		c->broken = true;
+		/* Only a connection can break.  (A QP broken while its REQ
+		 * is out would break the sim CM id too: the RTU is dropped
+		 * and the target waits in REP_SENT for ever - the sim CM has
+		 * no REP timeout, see fuzz/README.md.) */
+		if (c->established && !c->ended) {
+			nx_sim_rdma_qp_break(c->qp);
+			c->broken = true;
+		}
 		break;
 	case 2:
 		c->starve = true;
