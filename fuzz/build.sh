@@ -35,7 +35,7 @@ cd "$root"
 # newer than the ones CI pins).
 flags=(-std=gnu11 -I. -D_GNU_SOURCE $CFLAGS)
 portable=$(ls core/*.c core/backstore/*.c transports/iscsi/*.c \
-	transports/iser/*.c initiator/*.c | grep -v '_test\.c$')
+	transports/iser/*.c transports/srp/*.c initiator/*.c | grep -v '_test\.c$')
 srcs="$portable $(ls platform/user/*.c | grep -v '_test\.c$') fuzz/fuzz_common.c fuzz/fuzz_plat_user.c
 	tools/ini-tcp/url.c"
 

@@ -18,7 +18,8 @@
  * The parts: gen_corpus.c (this: files, buffers, records, main),
  * gen_corpus_iscsi.c (the captured iSCSI sessions), gen_corpus_core.c
  * (CDB, MODE SELECT, UNMAP, PR, XCOPY, ALUA records), gen_corpus_wire.c
- * (fuzz_chap login records, fuzz_iser messages), gen_corpus_dict.c
+ * (fuzz_chap login records, fuzz_iser messages), gen_corpus_srp.c
+ * (fuzz_srp records and dictionary), gen_corpus_dict.c
  * (dictionaries); gen_corpus.h is what they share.
  */
 #include <errno.h>
@@ -172,6 +173,7 @@ int main(int argc, char **argv)
 	gen_alua();
 	gen_chap();
 	gen_iser();
+	gen_srp();
 	gen_url();
 	gen_dicts();
 	gen_dicts_new();

@@ -51,6 +51,7 @@ void gen_xcopy(void);
 void gen_alua(void);
 void gen_chap(void);         /* gen_corpus_wire.c */
 void gen_iser(void);
+void gen_srp(void);          /* gen_corpus_srp.c */
 void gen_dicts(void);        /* gen_corpus_dict.c */
 void gen_dicts_new(void);
 
