@@ -77,8 +77,8 @@
  *                   bytes 2.. the IU
  *           kind 4  SRP_I_LOGOUT
  *           kind 5  time passes: byte 1 x 10 ms (bit 7 of byte 0: x 1 s)
- *           kind 6  fabric: byte 2: 0 DREQ, 1 the QP breaks (once
- *                   connected), 2 starve the
+ *           kind 6  fabric: byte 2: 0 DREQ, 1 the QP breaks (also
+ *                   while logging in), 2 starve the
  *                   receive queue, 3 post every receive buffer again, 4
  *                   deregister the data region, 5 register it again (new
  *                   key), 6 a SEND beyond the target's buffers, 7 burst:
@@ -850,11 +850,10 @@ static void rec_fabric(struct sw *w, struct fch *c, const uint8_t *d, size_t n)
 		}
 		break;
 	case 1:
-		/* Only a connection can break.  (A QP broken while its REQ
-		 * is out would break the sim CM id too: the RTU is dropped
-		 * and the target waits in REP_SENT for ever - the sim CM has
-		 * no REP timeout, see fuzz/README.md.) */
-		if (c->established && !c->ended) {
+		/* Also while the login is out: the CM id breaks with the QP,
+		 * the RTU is lost, and the target's channel must end when
+		 * its REP times out (UNREACHABLE). */
+		if (!c->ended) {
 			nx_sim_rdma_qp_break(c->qp);
 			c->broken = true;
 		}

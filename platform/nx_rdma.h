@@ -214,7 +214,9 @@ enum nx_rdma_cm_event_type {
 	NX_RDMA_CM_CONNECT_REQUEST,   /* on a listener: ev->id is the new id */
 	NX_RDMA_CM_ESTABLISHED,
 	NX_RDMA_CM_REJECTED,          /* status: NX_RDMA_CM_REJ_* */
-	NX_RDMA_CM_UNREACHABLE,       /* no answer to the REQ */
+	/* no answer to the REQ; or, after accept, no RTU to the REP (the
+	 * REP's retries ran out: the QP is in ERROR, free the connection) */
+	NX_RDMA_CM_UNREACHABLE,
 	NX_RDMA_CM_DISCONNECTED,      /* DREQ either way, or a broken QP */
 };
 

@@ -17,7 +17,7 @@
 
 #include "rdma_internal.h"
 
-#define CM_TIMEOUT_MSG 0xff     /* local: the REQ or DREQ timer fired */
+#define CM_TIMEOUT_MSG 0xff     /* local: the REQ, REP or DREQ timer fired */
 #define CM_EPHEMERAL_BASE 49152u
 
 enum cm_state {
@@ -48,6 +48,7 @@ struct nx_rdma_cm_id {
 	uint32_t peer_comm;
 	uint32_t peer_qpn;
 	uint64_t tid;
+	uint32_t timer_seq;    /* only the latest armed timer counts */
 };
 
 /* ---- ids --------------------------------------------------------------------- */
@@ -132,6 +133,9 @@ static void cm_send(struct nx_rdma_cm_id *id, struct rdma_pkt *p)
 }
 
 /* A local event or timer for id, from a sim event. */
+/* A timer message to id itself.  Each arming supersedes the previous
+ * one (a REQ's timer must not end the DREQ that follows it): the message
+ * carries the arming's number in cm_psn, unused by local messages. */
 static void cm_local(struct nx_rdma_cm_id *id, uint8_t what, uint64_t delay_ns)
 {
 	struct rdma_pkt *p = nx_sim_rdma_pkt_new(id->f, PKT_CM, id->dev->index,
@@ -140,6 +144,7 @@ static void cm_local(struct nx_rdma_cm_id *id, uint8_t what, uint64_t delay_ns)
 	p->local = true;
 	p->cm_type = what;
 	p->cm_dst_id = id->comm_id;
+	p->cm_psn = ++id->timer_seq;
 	nx_sim_rdma_schedule(p, delay_ns);
 }
 
@@ -270,6 +275,9 @@ int nx_rdma_cm_accept(struct nx_rdma_cm_id *id, struct nx_rdma_qp *qp,
 	p->cm_psn = nx_sim_rdma_psn_init(qp->qpn);
 	set_priv(p, priv, priv_len);
 	cm_send(id, p);
+	/* IBA 12.6.x: a REP whose RTU never comes is retried, then given
+	 * up; rdma_cm reports UNREACHABLE to the passive side. */
+	cm_local(id, CM_TIMEOUT_MSG, id->f->o.cm_timeout_ns);
 	return NX_OK;
 }
 
@@ -435,9 +443,14 @@ static void rx_dreq(struct nx_sim_rdma *f, struct nx_rdma_cm_id *id,
 
 static void rx_local(struct nx_rdma_cm_id *id, const struct rdma_pkt *p)
 {
-	if (p->cm_type != CM_TIMEOUT_MSG)
+	if (p->cm_type != CM_TIMEOUT_MSG || p->cm_psn != id->timer_seq)
 		return;
 	if (id->state == CMS_REQ_SENT) {
+		id->state = CMS_DONE;
+		id_event(id, id, NX_RDMA_CM_UNREACHABLE, NULL, 0);
+	} else if (id->state == CMS_REP_SENT) {
+		if (id->qp != NULL)
+			nx_sim_rdma_qp_error(id->qp);
 		id->state = CMS_DONE;
 		id_event(id, id, NX_RDMA_CM_UNREACHABLE, NULL, 0);
 	} else if (id->state == CMS_DREQ_SENT) {

@@ -702,6 +702,28 @@ static void test_cm_reject(void **state)
 	world_fini(&w);
 }
 
+/* The active side gives up before the REP arrives, so no RTU ever
+ * comes: the passive side hears UNREACHABLE when its REP timer runs
+ * out (rdma_cm after IB_CM_REP_ERROR), its QP in ERROR. */
+static void test_cm_rtu_never_comes(void **state)
+{
+	struct world w;
+
+	world_init(&w, 23, 7);
+	accept_it = true;
+	assert_int_equal(nx_rdma_cm_listen(w.b.dev, 3260, cm_b, &w, &w.listener), 0);
+	assert_int_equal(nx_rdma_cm_connect(w.a.dev, IP_B, 3260, w.a.qp, NULL, 0,
+					    cm_a, &w, &w.a.id), 0);
+	nx_rdma_cm_disconnect(w.a.id); /* REQ already on the wire */
+	run(&w);
+	assert_int_equal(w.a.nev, 0);
+	assert_int_equal(w.b.nev, 2);
+	assert_int_equal(w.b.events[0], NX_RDMA_CM_CONNECT_REQUEST);
+	assert_int_equal(w.b.events[1], NX_RDMA_CM_UNREACHABLE);
+	assert_int_equal(nx_rdma_qp_state(w.b.qp), NX_RDMA_QPS_ERROR);
+	world_fini(&w);
+}
+
 /* Fault: the connection breaks; outstanding work fails RETRY_EXC_ERR,
  * the rest flushes, a disconnect ends on its timer (no DREP comes). */
 static void test_qp_break(void **state)
@@ -841,6 +863,7 @@ int main(void)
 		cmocka_unit_test(test_cq_overrun),
 		cmocka_unit_test(test_cm_connect_disconnect),
 		cmocka_unit_test(test_cm_reject),
+		cmocka_unit_test(test_cm_rtu_never_comes),
 		cmocka_unit_test(test_qp_break),
 		cmocka_unit_test(test_cqe_error_injection),
 		cmocka_unit_test(test_bandwidth),

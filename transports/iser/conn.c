@@ -368,6 +368,7 @@ static void cm_event(void *ctx, const struct nx_rdma_cm_event *ev)
 		if (c->state == ISER_ACCEPTING)
 			c->state = ISER_UP;
 		break;
+	case NX_RDMA_CM_UNREACHABLE: /* accepted, but no RTU ever came */
 	case NX_RDMA_CM_DISCONNECTED:
 		c->state = ISER_CLOSING;
 		c->disconnected = true;

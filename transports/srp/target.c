@@ -461,6 +461,7 @@ static void cm_event(void *ctx, const struct nx_rdma_cm_event *ev)
 		if (ch->logout_deferred)
 			srp_logout(ch, ch->logout_reason, "deferred logout");
 		break;
+	case NX_RDMA_CM_UNREACHABLE: /* accepted, but no RTU ever came */
 	case NX_RDMA_CM_DISCONNECTED:
 		ch->state = CH_CLOSING;
 		ch->disconnected = true;
