@@ -3,11 +3,7 @@
  * Exact bytes per SPC-4 7.5 and SBC-3 6.4.
  */
 #include "tests/unit/spc_fixture.h"
-
-#include <dirent.h>
-#include <unistd.h>
-
-#include "platform/user/nx_user.h"
+#include "tests/unit/persist_fixture.h"
 
 /* Saved pages persist through nx_persist_*: every test starts from an
  * empty in-memory store, or they would leak from one test to the next. */
@@ -491,45 +487,6 @@ static void test_saved_bad_blob_defaults(void **state)
 
 /* ---- a store that fails ---------------------------------------------- */
 
-static char state_dir[64];
-static struct {
-	int at;      /* step to fail, -1: none */
-	int action;  /* NX_EIO, NX_ENOSPC or NX_USER_PERSIST_CRASH */
-} fail;
-
-static int fail_hook(enum nx_user_persist_step step, void *arg)
-{
-	(void)arg;
-	return (int)step == fail.at ? fail.action : 0;
-}
-
-static void disk_store_on(void)
-{
-	strcpy(state_dir, "/tmp/nx_mode_test.XXXXXX");
-	assert_non_null(mkdtemp(state_dir));
-	assert_int_equal(nx_user_set_state_dir(state_dir), 0);
-	fail.at = -1;
-	nx_user_persist_set_hook(fail_hook, NULL);
-}
-
-static void disk_store_off(void)
-{
-	DIR *d = opendir(state_dir);
-	struct dirent *e;
-	char path[512];
-
-	nx_user_persist_set_hook(NULL, NULL);
-	while (d && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] || e->d_name[1] == '.'))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", state_dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(state_dir);
-	assert_int_equal(nx_user_set_state_dir(NULL), 0);
-}
 
 /* SPC-4 6.13 SP=1 whose store fails at any step, with an error or a
  * crash: CHECK CONDITION, HARDWARE ERROR, INTERNAL TARGET FAILURE

@@ -6,10 +6,7 @@
  * across a target re-creation.
  */
 #include "tests/unit/core_fixture.h"
-#include "platform/user/nx_user.h"
-
-#include <dirent.h>
-#include <unistd.h>
+#include "tests/unit/persist_fixture.h"
 
 #define K1 0x1111111111111111ull
 #define K2 0x2222222222222222ull
@@ -844,45 +841,6 @@ static void test_no_aptpl_not_restored(void **state)
 
 /* ---- APTPL store failures (5.12.4; pr.c pr_commit()) ---------------------- */
 
-static char state_dir[64];
-static struct {
-	int at;      /* step to fail, -1: none */
-	int action;  /* NX_EIO or NX_USER_PERSIST_CRASH */
-} fail;
-
-static int fail_hook(enum nx_user_persist_step step, void *arg)
-{
-	(void)arg;
-	return (int)step == fail.at ? fail.action : 0;
-}
-
-static void disk_store_on(void)
-{
-	strcpy(state_dir, "/tmp/nx_pr_test.XXXXXX");
-	assert_non_null(mkdtemp(state_dir));
-	assert_int_equal(nx_user_set_state_dir(state_dir), 0);
-	fail.at = -1;
-	nx_user_persist_set_hook(fail_hook, NULL);
-}
-
-static void disk_store_off(void)
-{
-	DIR *d = opendir(state_dir);
-	struct dirent *e;
-	char path[512];
-
-	nx_user_persist_set_hook(NULL, NULL);
-	while (d && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] || e->d_name[1] == '.'))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", state_dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(state_dir);
-	assert_int_equal(nx_user_set_state_dir(NULL), 0);
-}
 
 /* A PROUT whose APTPL store fails never ends in GOOD: CHECK CONDITION,
  * HARDWARE ERROR, INTERNAL TARGET FAILURE (04/44/00).  The change is in
