@@ -436,7 +436,7 @@ FCOV ?= build/fuzz-cov
 FUZZ_COV_REPORT ?= reports/fuzz-coverage
 FUZZ_COV_WORK ?= $(FZ)/work
 fuzz-coverage:
-	$(Q)$(MAKE) --no-print-directory A=$(FCOV) FZ=$(FCOV)/fuzz CC=clang \
+	$(Q)$(MAKE) --no-print-directory A=$(FCOV) FZ=$(FCOV)/fuzz CC=clang CXX=clang++ \
 	  SAN_FLAGS='-fprofile-instr-generate -fcoverage-mapping -O0' \
 	  FUZZ_COV_WORK=$(FUZZ_COV_WORK) fuzz-coverage-run
 
