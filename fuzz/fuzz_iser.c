@@ -280,16 +280,8 @@ static void ini_open(struct iw *w)
 
 static void iw_open(struct iw *w, uint8_t cfg)
 {
-	struct nx_sim_rdma_opts o;
-
-	nx_sim_rdma_opts_default(&o);
-	if (cfg & 1)
-		o.cqe_error_ppb = 1000000;
-	w->f = nx_sim_rdma_new(fz_sim(), &o);
-	fz_check(w->f != NULL);
-	w->tdev = nx_sim_rdma_dev_new(w->f, "target", IP_T);
-	w->idev = nx_sim_rdma_dev_new(w->f, "fuzz", IP_I);
-	fz_check(w->tdev != NULL && w->idev != NULL);
+	w->f = fz_rdma_fabric_new((cfg & 1) != 0, IP_T, IP_I, &w->tdev,
+				  &w->idev);
 	target_open(w, (cfg & 4) != 0);
 	w->starve = (cfg & 2) != 0;
 	w->cmdsn = 1;
@@ -328,10 +320,7 @@ static void iw_close(struct iw *w)
 	if (nx_sim_iser_target_free(w->st, 120 * SEC) != NX_OK)
 		fz_fail("the iSER target did not drain");
 	nx_target_free(w->tgt);
-	nx_sim_run_idle(fz_sim(), nx_sim_now(fz_sim()) + 120 * SEC);
-	if (nx_sim_rdma_live(w->f) != 0)
-		fz_fail("%u RDMA objects left", nx_sim_rdma_live(w->f));
-	nx_sim_rdma_free(w->f);
+	fz_rdma_fabric_end(w->f);
 	free(w->rx);
 	free(w->tx);
 	free(w->data);

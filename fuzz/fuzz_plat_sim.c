@@ -15,6 +15,8 @@
 #include "fuzz/fuzz_plat_sim.h"
 
 #define FZ_SIM_EVENTS 8192u
+/* Virtual time a fabric gets to fall idle (RC retries, CM timers). */
+#define FZ_RDMA_SETTLE_NS (120ull * 1000000000ull)
 
 static struct nx_sim *sim;
 static int64_t allocs0;
@@ -64,4 +66,30 @@ struct nx_sim *fz_sim(void)
 void fz_sim_run_ms(uint64_t ms)
 {
 	nx_sim_run_for(fz_sim(), ms * 1000000ull);
+}
+
+struct nx_sim_rdma *fz_rdma_fabric_new(bool cqe_errors, uint32_t ip_t,
+				       uint32_t ip_i, struct nx_rdma_dev **tdev,
+				       struct nx_rdma_dev **idev)
+{
+	struct nx_sim_rdma_opts o;
+	struct nx_sim_rdma *f;
+
+	nx_sim_rdma_opts_default(&o);
+	if (cqe_errors)
+		o.cqe_error_ppb = 1000000;
+	f = nx_sim_rdma_new(fz_sim(), &o);
+	fz_check(f != NULL);
+	*tdev = nx_sim_rdma_dev_new(f, "target", ip_t);
+	*idev = nx_sim_rdma_dev_new(f, "fuzz", ip_i);
+	fz_check(*tdev != NULL && *idev != NULL);
+	return f;
+}
+
+void fz_rdma_fabric_end(struct nx_sim_rdma *f)
+{
+	nx_sim_run_idle(fz_sim(), nx_sim_now(fz_sim()) + FZ_RDMA_SETTLE_NS);
+	if (nx_sim_rdma_live(f) != 0)
+		fz_fail("%u RDMA objects left", nx_sim_rdma_live(f));
+	nx_sim_rdma_free(f);
 }

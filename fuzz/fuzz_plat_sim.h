@@ -7,10 +7,21 @@
 #define NX_FUZZ_PLAT_SIM_H
 
 #include "sim/nx_sim.h"
+#include "sim/nx_sim_rdma.h"
 
 /* The sim fz_platform_reset() made for this input. */
 struct nx_sim *fz_sim(void);
 /* Runs every event due in the next ms milliseconds of virtual time. */
 void fz_sim_run_ms(uint64_t ms);
+
+/* The simulated RDMA fabric of fuzz_iser and fuzz_srp: a device for the
+ * target at ip_t and one for the harness at ip_i; cqe_errors makes
+ * completions fail now and then.  fz_rdma_fabric_end(), once the target
+ * and every object of the harness are freed, lets time pass until the
+ * fabric is idle, fails the input if an RDMA object is left, frees it. */
+struct nx_sim_rdma *fz_rdma_fabric_new(bool cqe_errors, uint32_t ip_t,
+				       uint32_t ip_i, struct nx_rdma_dev **tdev,
+				       struct nx_rdma_dev **idev);
+void fz_rdma_fabric_end(struct nx_sim_rdma *f);
 
 #endif /* NX_FUZZ_PLAT_SIM_H */

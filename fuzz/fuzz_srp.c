@@ -391,17 +391,10 @@ static struct nx_rdma_mr *reg(struct sw *w, uint8_t *buf, size_t len,
 
 static void sw_open(struct sw *w, uint8_t cfg)
 {
-	struct nx_sim_rdma_opts o;
 	struct nx_srp_target_config tc = { .rtpi = 1 };
 
-	nx_sim_rdma_opts_default(&o);
-	if (cfg & 1)
-		o.cqe_error_ppb = 1000000;
-	w->f = nx_sim_rdma_new(fz_sim(), &o);
-	fz_check(w->f != NULL);
-	w->tdev = nx_sim_rdma_dev_new(w->f, "target", IP_T);
-	w->idev = nx_sim_rdma_dev_new(w->f, "fuzz", IP_I);
-	fz_check(w->tdev != NULL && w->idev != NULL);
+	w->f = fz_rdma_fabric_new((cfg & 1) != 0, IP_T, IP_I, &w->tdev,
+				  &w->idev);
 	nx_sim_rdma_set_tap(w->f, tap, w);
 	w->tgt = fz_target_new(FZ_TARGET_NAME, 512, FZ_LU_BYTES, false);
 	tc.target = w->tgt;
@@ -565,10 +558,7 @@ static void sw_close(struct sw *w)
 	if (nx_sim_srp_target_free(w->st, 120 * SEC) != NX_OK)
 		fz_fail("the SRP target port did not drain");
 	nx_target_free(w->tgt);
-	nx_sim_run_idle(fz_sim(), nx_sim_now(fz_sim()) + 120 * SEC);
-	if (nx_sim_rdma_live(w->f) != 0)
-		fz_fail("%u RDMA objects left", nx_sim_rdma_live(w->f));
-	nx_sim_rdma_free(w->f);
+	fz_rdma_fabric_end(w->f);
 	free(w->data);
 	free(w->ro);
 	free(w->tab);
