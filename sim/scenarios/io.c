@@ -4,10 +4,11 @@
  * (two sessions, each on its own host), each keeping exactly 32
  * READ(10)/WRITE(10) of 8 blocks (4 KiB) in flight over a 16 MiB LU
  * (file backstore on a sim disk) and sending the next one as soon as one
- * completes.  Every command goes through the initiator, the iSCSI
- * transport, the core and the sim disk, and every block read is checked
- * against the shadow model (workload.c); the mix and the LBAs come from
- * the seed.  No control operations; an ideal link by default.
+ * completes.  The LBAs are aligned to the transfer size (8 blocks), as
+ * fio's are by default (blockalign = bs).  Every command goes through the
+ * initiator, the iSCSI transport, the core and the sim disk, and every
+ * block read is checked against the shadow model (workload.c); the mix
+ * and the LBAs come from the seed.  No control operations; an ideal link by default.
  * `nexus-sim --scenario io --bench` reports simulated commands per
  * wall second and per CPU second.
  */
@@ -21,6 +22,7 @@ static void run(struct nx_scn_env *env)
 		.blocks_max = 8,
 		.blocks_fixed = 8,
 		.closed_loop = true,
+		.align_blocks = 8,
 		.lu_bytes = 16u << 20,
 		.control = false,
 	};

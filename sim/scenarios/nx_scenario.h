@@ -119,6 +119,10 @@ struct nx_scn_workload_opts {
 	 * TEST UNIT READY).  The seed still draws the mix and the LBAs. */
 	uint32_t blocks_fixed;
 	bool closed_loop;
+	/* READ/WRITE (and ranged SYNCHRONIZE CACHE) start at a multiple of
+	 * this many blocks, as fio's blockalign (= bs by default) does; 0 or
+	 * 1: any block.  Still one draw per pick from the seed. */
+	uint32_t align_blocks;
 	/* Chance per issue of a control operation, parts per million; 0 =
 	 * drawn from the seed (200..5000). */
 	uint32_t ctl_ppm;

@@ -781,13 +781,25 @@ static uint32_t pick_blocks(struct ini *in)
 	return (uint32_t)nx_rng_range(&in->rng, 1, NX_MIN(max, 16u));
 }
 
+/* The first LBA of n blocks inside the region: one draw, on a multiple
+ * of o.align_blocks when that is above 1. */
+static uint64_t pick_lba(struct ini *in, uint32_t n)
+{
+	const struct wl *wl = in->wl;
+	uint32_t a = wl->o.align_blocks;
+
+	if (a <= 1)
+		return nx_rng_below(&in->rng, wl->region - n + 1);
+	return a * nx_rng_below(&in->rng, (wl->region - n) / a + 1);
+}
+
 static bool issue_rw(struct ini *in, struct cmd *c, bool write)
 {
 	struct wl *wl = in->wl;
 
 	for (unsigned t = 0; t < PICK_TRIES; t++) {
 		uint32_t n = pick_blocks(in);
-		uint64_t lba = nx_rng_below(&in->rng, wl->region - n + 1);
+		uint64_t lba = pick_lba(in, n);
 
 		if (!range_free(wl, lba, n, write))
 			continue;
@@ -811,8 +823,6 @@ static bool issue_rw(struct ini *in, struct cmd *c, bool write)
  * medium): the whole LU or a range. */
 static void issue_sync(struct ini *in, struct cmd *c)
 {
-	struct wl *wl = in->wl;
-
 	memset(&c->req, 0, sizeof(c->req));
 	c->kind = K_SYNC;
 	c->fua = false;
@@ -820,7 +830,7 @@ static void issue_sync(struct ini *in, struct cmd *c)
 	c->nblk = 0;
 	if (nx_rng_chance(&in->rng, 1, 2)) {
 		c->nblk = pick_blocks(in);
-		c->lba = nx_rng_below(&in->rng, wl->region - c->nblk + 1);
+		c->lba = pick_lba(in, c->nblk);
 	}
 	c->req.cdb[0] = 0x35;
 	nx_put_be32(c->req.cdb + 2, (uint32_t)c->lba);
