@@ -750,23 +750,36 @@ void wl_cmd_submit(struct ini *in, struct cmd *c)
 			    wl_cdb_name(c), rc);
 }
 
+/* Every field of the request is set, as a memset of it would leave it,
+ * except the CDB bytes past 16 (read only when cdb_len > 16) and the
+ * sense bytes (read only up to sense_len): the 608-byte memset was a
+ * visible part of each command's cost. */
 static void rw_setup(struct cmd *c, bool write)
 {
-	memset(&c->req, 0, sizeof(c->req));
+	struct nx_ini_scsi *r = &c->req;
+
 	c->kind = write ? K_WRITE : K_READ;
-	c->req.cdb[0] = write ? 0x2a : 0x28;
+	memset(r->cdb, 0, 16);
+	r->cdb[0] = write ? 0x2a : 0x28;
 	if (write && c->fua)
-		c->req.cdb[1] = 0x08; /* FUA */
-	nx_put_be32(c->req.cdb + 2, (uint32_t)c->lba);
-	nx_put_be16(c->req.cdb + 7, (uint16_t)c->nblk);
-	c->req.cdb_len = 10;
-	if (write) {
-		c->req.data_out = c->buf;
-		c->req.data_out_len = c->nblk * BLOCK;
-	} else {
-		c->req.data_in = c->buf;
-		c->req.data_in_len = c->nblk * BLOCK;
-	}
+		r->cdb[1] = 0x08; /* FUA */
+	nx_put_be32(r->cdb + 2, (uint32_t)c->lba);
+	nx_put_be16(r->cdb + 7, (uint16_t)c->nblk);
+	r->cdb_len = 10;
+	r->lun = 0;
+	r->attr = 0;
+	r->data_out = write ? c->buf : NULL;
+	r->data_out_len = write ? c->nblk * BLOCK : 0;
+	r->data_in = write ? NULL : c->buf;
+	r->data_in_len = write ? 0 : c->nblk * BLOCK;
+	r->err = 0;
+	r->response = r->status = r->flags = r->reject_reason = 0;
+	r->residual = r->bidi_residual = r->data_in_got = 0;
+	r->sense_len = 0;
+	r->itt = r->cmdsn = 0;
+	r->sent = false;
+	r->done = NULL;
+	r->priv = NULL;
 }
 
 /* Sizes: mostly small, sometimes up to blocks_max (R2T, multi-PDU). */
