@@ -4,8 +4,8 @@
  * Storage is page-granular copy-on-write: the image is cut in pages of
  * PAGE_BYTES (or one block, if blocks are larger), each page written so
  * far lives in a page slot (slabs of SLAB_BYTES on transparent huge
- * pages, a LIFO of free slots), and a page with cached writes has a
- * second slot for its volatile copy.  Which copy a block reads from is
+ * pages, a LIFO of free slots), and a page with cached writes (dirty
+ * blocks: exactly those pages) has a second slot for its volatile copy.  Which copy a block reads from is
  * its dirty bit (cache if set, else durable, else zeros).  A write into
  * the cache is one copy, into the page's cache slot, whatever the page
  * held before; destaging a page copies whichever is smaller: its dirty
@@ -377,19 +377,17 @@ static void page_copy_runs(struct nx_sim_disk *d, uint32_t mask, bool set,
 	}
 }
 
-/* Destages page p: its dirty blocks become durable, for the cost of
- * the smaller half (see the top of the file); the cache slot goes. */
+/* Destages page p (it has dirty blocks, so a cache slot): its dirty
+ * blocks become durable, for the cost of the smaller half (see the top
+ * of the file); the cache slot goes. */
 static void page_destage(struct nx_sim_disk *d, struct chunk *c, uint32_t p)
 {
 	uint32_t *ds = &c->slot[p], *cs = &c->slot[d->ppc + p];
 	uint32_t m = page_dirty(d, c, p);
 	uint32_t nd = (uint32_t)__builtin_popcount(m);
 
-	if (*cs == SLOT_NONE)
-		return;
-	if (nd == 0) {
-		slot_free(d, *cs);
-	} else if (2 * nd >= d->bpp) {
+	nx_assert(nd > 0 && *cs != SLOT_NONE);
+	if (2 * nd >= d->bpp) {
 		if (nd < d->bpp)
 			page_copy_runs(d, m, false, *cs, *ds);
 		slot_free(d, *ds);
@@ -419,9 +417,12 @@ static void block_persist(struct nx_sim_disk *d, struct chunk *c, uint32_t b)
  * in between, a tear: one draw per dirty block, in block order. */
 static void chunk_flush(struct nx_sim_disk *d, struct chunk *c, uint32_t keep_ppb)
 {
+	/* A page has a cache slot exactly when it has dirty blocks (see
+	 * blk_write_durable), so only those pages are visited. */
 	if (keep_ppb >= NX_SIM_PPB) {
 		for (uint32_t p = 0; p < d->ppc; p++)
-			page_destage(d, c, p);
+			if (page_dirty(d, c, p) != 0)
+				page_destage(d, c, p);
 	} else {
 		for (unsigned w = 0; w < DIRTY_WORDS; w++) {
 			for (uint64_t m = c->dirty[w]; m != 0; m &= m - 1) {
@@ -434,6 +435,8 @@ static void chunk_flush(struct nx_sim_disk *d, struct chunk *c, uint32_t keep_pp
 			}
 		}
 		for (uint32_t p = 0; p < d->ppc; p++) {
+			if (page_dirty(d, c, p) == 0)
+				continue;
 			slot_free(d, c->slot[d->ppc + p]);
 			c->slot[d->ppc + p] = SLOT_NONE;
 		}
@@ -442,13 +445,22 @@ static void chunk_flush(struct nx_sim_disk *d, struct chunk *c, uint32_t keep_pp
 	c->listed = false;
 }
 
+/* Index of the ring entry i places after the head (i <= cap): the ring
+ * is cache_chunks_max long, not a power of 2, and a division per write
+ * showed. */
+static uint32_t ring_at(const struct nx_sim_disk *d, uint32_t i)
+{
+	uint32_t at = d->ring_head + i;
+
+	return at >= d->o.cache_chunks_max ? at - d->o.cache_chunks_max : at;
+}
+
 static void ring_flush_oldest(struct nx_sim_disk *d, uint32_t keep_ppb)
 {
-	uint32_t cap = d->o.cache_chunks_max;
 	uint32_t ci = d->dirty_ring[d->ring_head];
 
 	nx_assert(d->ring_count > 0);
-	d->ring_head = (d->ring_head + 1) % cap;
+	d->ring_head = ring_at(d, 1);
 	d->ring_count--;
 	chunk_flush(d, &d->chunks[ci], keep_ppb);
 }
@@ -470,7 +482,7 @@ static void chunk_list(struct nx_sim_disk *d, uint64_t ci)
 		ring_flush_oldest(d, NX_SIM_PPB);
 		d->st.destages++;
 	}
-	d->dirty_ring[(d->ring_head + d->ring_count) % cap] = (uint32_t)ci;
+	d->dirty_ring[ring_at(d, d->ring_count)] = (uint32_t)ci;
 	d->ring_count++;
 	c->listed = true;
 }
@@ -480,13 +492,15 @@ static void chunk_list(struct nx_sim_disk *d, uint64_t ci)
 typedef void (*block_fn)(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			 uint32_t n, uint8_t *bytes);
 
-static void for_blocks(struct nx_sim_disk *d, uint64_t off, uint8_t *buf,
-		       size_t len, block_fn fn)
+/* Inlined into each caller, so fn is a direct (inlined) call. */
+static inline __attribute__((always_inline)) void
+for_blocks(struct nx_sim_disk *d, uint64_t off, uint8_t *buf, size_t len,
+	   block_fn fn)
 {
 	uint32_t bs = d->o.block_size;
 	size_t page = (size_t)1 << d->pg_shift;
 
-	nx_assert(off % bs == 0 && len % bs == 0);
+	nx_assert(((off | len) & (bs - 1)) == 0);
 	nx_assert(off + len <= d->o.size_bytes);
 	for (size_t done = 0; done < len;) {
 		uint64_t at = off + done;
@@ -499,14 +513,21 @@ static void for_blocks(struct nx_sim_disk *d, uint64_t off, uint8_t *buf,
 	}
 }
 
+/* Bits [i, i+n) of a page's dirty bits (n <= bpp <= 8). */
+static uint32_t run_bits(uint32_t i, uint32_t n)
+{
+	return ((1u << n) - 1) << i;
+}
+
+/* Blocks [b, b+n) of one page (never across a dirty word). */
 static void dirty_set(struct chunk *c, uint32_t b, uint32_t n, bool dirty)
 {
-	for (uint32_t i = b; i < b + n; i++) {
-		if (dirty)
-			c->dirty[i / 64] |= 1ull << (i % 64);
-		else
-			c->dirty[i / 64] &= ~(1ull << (i % 64));
-	}
+	uint64_t m = (uint64_t)run_bits(0, n) << (b % 64);
+
+	if (dirty)
+		c->dirty[b / 64] |= m;
+	else
+		c->dirty[b / 64] &= ~m;
 }
 
 /* Blocks [b, b+n) of one page: cache where dirty, else durable, else
@@ -517,7 +538,17 @@ static void page_out(const struct nx_sim_disk *d, const struct chunk *c,
 	uint32_t p = b >> d->bpp_shift, i0 = b & (d->bpp - 1);
 	uint32_t m = c->slot != NULL && !durable_only ? page_dirty(d, c, p) : 0;
 	uint32_t ds = c->slot != NULL ? c->slot[p] : SLOT_NONE;
+	uint32_t run = m & run_bits(i0, n);
 
+	if (run == 0 || run == run_bits(i0, n)) { /* one source: one copy */
+		uint32_t src = run == 0 ? ds : c->slot[d->ppc + p];
+
+		if (src == SLOT_NONE)
+			memset(bytes, 0, (size_t)n << d->bs_shift);
+		else
+			memcpy(bytes, blk_ptr(d, src, i0), (size_t)n << d->bs_shift);
+		return;
+	}
 	for (uint32_t i = i0; i < i0 + n;) {
 		bool cached = (m >> i) & 1;
 		uint32_t src = cached ? c->slot[d->ppc + p] : ds, e = i + 1;
@@ -562,17 +593,24 @@ static void blk_write_cache(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 	dirty_set(c, b, n, true);
 }
 
-/* Durable write: the cached copy of the blocks (older) is discarded. */
+/* Durable write: the cached copy of the blocks (older) is discarded,
+ * and the page's cache slot with it once no block of the page is dirty
+ * (a page has a cache slot exactly when it has dirty blocks). */
 static void blk_write_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 			      uint32_t n, uint8_t *bytes)
 {
 	struct chunk *c = &d->chunks[ci];
-	uint32_t *ds = chunk_slots(d, c) + (b >> d->bpp_shift);
+	uint32_t p = b >> d->bpp_shift;
+	uint32_t *ds = chunk_slots(d, c) + p, *cs = ds + d->ppc;
 
 	if (*ds == SLOT_NONE)
 		*ds = n == d->bpp ? slot_new(d) : slot_new_zeroed(d);
 	memcpy(blk_ptr(d, *ds, b & (d->bpp - 1)), bytes, (size_t)n << d->bs_shift);
 	dirty_set(c, b, n, false);
+	if (*cs != SLOT_NONE && page_dirty(d, c, p) == 0) {
+		slot_free(d, *cs);
+		*cs = SLOT_NONE;
+	}
 }
 
 void nx_sim_disk_read_visible(const struct nx_sim_disk *d, uint64_t off,
@@ -590,10 +628,9 @@ void nx_sim_disk_read_durable(const struct nx_sim_disk *d, uint64_t off,
 uint64_t nx_sim_disk_dirty_blocks(const struct nx_sim_disk *d)
 {
 	uint64_t n = 0;
-	uint32_t cap = d->o.cache_chunks_max;
 
 	for (uint32_t i = 0; i < d->ring_count; i++) {
-		const struct chunk *c = &d->chunks[d->dirty_ring[(d->ring_head + i) % cap]];
+		const struct chunk *c = &d->chunks[d->dirty_ring[ring_at(d, i)]];
 
 		for (unsigned w = 0; w < DIRTY_WORDS; w++)
 			n += (uint64_t)__builtin_popcountll(c->dirty[w]);
@@ -698,7 +735,8 @@ static int submit_check(const struct nx_sim_disk *d, enum nx_file_op op,
 		return NX_OK;
 	if (op != NX_FILE_READ && op != NX_FILE_WRITE && op != NX_FILE_WRITE_FUA)
 		return NX_EINVAL;
-	if (buf == NULL || len == 0 || off % bs != 0 || len % bs != 0 ||
+	/* bs is a power of 2 (opts_valid): masks, not two divisions. */
+	if (buf == NULL || len == 0 || ((off | len) & (bs - 1)) != 0 ||
 	    off > d->o.size_bytes || len > d->o.size_bytes - off)
 		return NX_EINVAL;
 	return NX_OK;

@@ -377,6 +377,29 @@ static void m_check(struct nx_sim_disk *d, const struct model *m, uint8_t *r)
 				    (size_t)b * m->bs, m->bs);
 }
 
+/* A READ through nx_sim_disk_submit (the I/O path, not the invariant
+ * readers) of a random range, sometimes page aligned and whole pages as
+ * a 4 KiB-aligned workload sends them, must return the model's bytes. */
+static void m_read_check(struct nx_sim_disk *d, const struct model *m,
+			 struct nx_rng *rng, uint8_t *r)
+{
+	uint32_t per_page = m->bs < 4096 ? 4096 / m->bs : 1;
+	uint32_t nb = (uint32_t)nx_rng_range(rng, 1, 64 * 1024 / m->bs);
+	uint64_t b0 = nx_rng_below(rng, M_SIZE / m->bs - nb + 1);
+
+	if (nx_rng_chance(rng, 1, 2)) { /* whole pages */
+		nb = (nb + per_page - 1) / per_page * per_page;
+		b0 = b0 / per_page * per_page;
+		if (b0 + nb > M_SIZE / m->bs)
+			b0 = M_SIZE / m->bs - nb;
+	}
+	io(d, NX_FILE_READ, b0 * m->bs, r, (size_t)nb * m->bs, 0);
+	for (uint32_t b = 0; b < nb; b++)
+		assert_memory_equal(r + (size_t)b * m->bs,
+				    (m->dirty[b0 + b] ? m->cache : m->durable) +
+				    (size_t)(b0 + b) * m->bs, m->bs);
+}
+
 /* Power loss: dropped (tear false) or torn; the model adopts the tear. */
 static void m_power_loss(struct nx_sim_disk *d, struct model *m, bool tear,
 			 uint8_t *r)
@@ -440,6 +463,7 @@ static void test_store_matches_model(void **state)
 				m_power_loss(d, &m, pick >= 97, r);
 			}
 			m_check(d, &m, r);
+			m_read_check(d, &m, &rng, r);
 		}
 		nx_sim_disk_free(d);
 	}
