@@ -107,6 +107,7 @@ struct ini {
 	struct nx_ini_srp_tmf stmf;       /* SRP: in->tmf's request on the wire */
 	struct nx_rng rng;
 	struct cmd cmds[QD_LIMIT];
+	uint32_t busy_mask;               /* bit i: cmds[i].busy */
 	uint32_t qd;
 	uint64_t think_max_ns;
 	uint32_t w_read, w_write, w_tur;  /* weights of the I/O mix */

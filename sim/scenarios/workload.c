@@ -319,15 +319,16 @@ static void ua_final_check(struct ini *in)
 
 /* ---- shadow model ------------------------------------------------------------------ */
 
+/* No early exit: the loop over a few entries then has no branch per
+ * block (and vectorises). */
 static bool range_free(const struct wl *wl, uint64_t lba, uint32_t n, bool write)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		const struct blk_lock *b = &wl->lock[lba + i];
+	const struct blk_lock *b = &wl->lock[lba];
+	unsigned held = 0;
 
-		if (b->w || (write && b->r))
-			return false;
-	}
-	return true;
+	for (uint32_t i = 0; i < n; i++)
+		held |= b[i].w | (write ? b[i].r : 0u);
+	return held == 0;
 }
 
 static void range_lock(struct wl *wl, uint64_t lba, uint32_t n, bool write,
@@ -578,6 +579,8 @@ void wl_pr_check_hook(struct wl *wl, const char *when)
 
 /* ---- commands ------------------------------------------------------------------------ */
 
+static void cmd_busy(struct cmd *c, bool busy);
+
 static void cmd_release(struct cmd *c)
 {
 	struct ini *in = c->ini;
@@ -586,7 +589,7 @@ static void cmd_release(struct cmd *c)
 		range_lock(in->wl, c->lba, c->nblk, c->kind == K_WRITE, false);
 	if (c->kind == K_MODESEL || c->kind == K_PROUT || c->kind == K_PRIN)
 		in->ctl_busy = false;
-	c->busy = false;
+	cmd_busy(c, false);
 	nx_assert(in->outstanding > 0);
 	in->outstanding--;
 	wl_issue_schedule(in);
@@ -721,12 +724,28 @@ static void cmd_done(struct nx_ini_scsi *r)
 	cmd_release(c);
 }
 
+/* The lowest free slot below qd, from the busy mask: scanning the
+ * slots' busy flags touched a cache line per slot. */
+_Static_assert(QD_LIMIT <= 32, "busy_mask has a bit per slot");
+
 static struct cmd *cmd_slot(struct ini *in)
 {
-	for (unsigned i = 0; i < in->qd; i++)
-		if (!in->cmds[i].busy)
-			return &in->cmds[i];
-	return NULL;
+	uint32_t free = ~in->busy_mask;
+
+	if (in->qd < 32)
+		free &= (1u << in->qd) - 1;
+	return free != 0 ? &in->cmds[__builtin_ctz(free)] : NULL;
+}
+
+static void cmd_busy(struct cmd *c, bool busy)
+{
+	uint32_t bit = 1u << (c - c->ini->cmds);
+
+	c->busy = busy;
+	if (busy)
+		c->ini->busy_mask |= bit;
+	else
+		c->ini->busy_mask &= ~bit;
 }
 
 void wl_cmd_submit(struct ini *in, struct cmd *c)
@@ -738,7 +757,7 @@ void wl_cmd_submit(struct ini *in, struct cmd *c)
 	c->req.done = cmd_done;
 	c->req.priv = c;
 	c->ini = in;
-	c->busy = true;
+	cmd_busy(c, true);
 	c->limbo = false;
 	c->submit_ns = nx_sim_now(in->wl->sim);
 	if (in->outstanding == 0 && !in->ctl_busy)
