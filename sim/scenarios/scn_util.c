@@ -116,16 +116,6 @@ static bool use_avx2(void)
 #define words_check_avx2 words_check
 #endif
 
-/* v in big-endian byte order, as nx_put_be64() stores it. */
-static uint64_t be64(uint64_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return __builtin_bswap64(v);
-#else
-	return v;
-#endif
-}
-
 void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 {
 	uint64_t w = mix64(tag ^ (lba * WORD_STEP));
@@ -134,12 +124,8 @@ void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 		memset(p, 0, BLOCK);
 		return;
 	}
-	/* The header as one 16-byte store from registers: nx_put_be64()'s
-	 * byte stores went through the stack and a 16-byte reload, a store
-	 * forwarding stall on every block. */
-	u64x2 head = { be64(tag), be64(lba) };
-
-	memcpy(p, &head, 16);
+	nx_put_be64(p, tag);
+	nx_put_be64(p + 8, lba);
 	if (use_avx2())
 		words_fill_avx2(p, w);
 	else
