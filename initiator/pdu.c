@@ -203,34 +203,29 @@ static int rx_length(struct nx_ini_conn *c, const uint8_t *bhs, uint32_t *out)
 	return 0;
 }
 
-/* BHS, AHS and header digest of the PDU whose BHS is at bhs. */
-static uint32_t rx_hdr_len(const struct nx_ini_conn *c, const uint8_t *bhs)
-{
-	return NX_ISCSI_BHS_LEN + (uint32_t)bhs[4] * 4 + (c->hdr_digest ? 4 : 0);
-}
-
-/* A whole PDU: its header at hdr and its data segment (with padding and
- * digest) at data, each in c->rx or in the caller's input buffer: no
- * copy; nothing keeps a pointer past the call. */
-static int rx_pdu(struct nx_ini_conn *c, const uint8_t *hdr,
-		  const uint8_t *data)
+/* The whole PDU is at pdu: c->rx, or the caller's input buffer when it
+ * held all of it (no copy; nothing keeps a pointer past the call). */
+static int rx_pdu(struct nx_ini_conn *c, const uint8_t *pdu)
 {
 	struct nx_iscsi_pdu p;
-	uint32_t ahs_len = (uint32_t)hdr[4] * 4;
-	uint32_t dsl = nx_get_be24(hdr + 5);
+	uint32_t ahs_len = (uint32_t)pdu[4] * 4;
+	uint32_t dsl = nx_get_be24(pdu + 5);
 	uint32_t off = NX_ISCSI_BHS_LEN + ahs_len;
 	int rc;
 
-	if (c->hdr_digest && get_le32(hdr + off) != nx_crc32c(0, hdr, off))
-		return NX_INI_EDIGEST;
+	if (c->hdr_digest) {
+		if (get_le32(pdu + off) != nx_crc32c(0, pdu, off))
+			return NX_INI_EDIGEST;
+		off += 4;
+	}
 	if (dsl > 0 && c->data_digest &&
-	    get_le32(data + dsl + pad4(dsl)) !=
-		    nx_crc32c(0, data, dsl + pad4(dsl)))
+	    get_le32(pdu + off + dsl + pad4(dsl)) !=
+		    nx_crc32c(0, pdu + off, dsl + pad4(dsl)))
 		return NX_INI_EDIGEST;
-	memcpy(p.bhs, hdr, NX_ISCSI_BHS_LEN);
-	p.ahs = hdr + NX_ISCSI_BHS_LEN;
+	memcpy(p.bhs, pdu, NX_ISCSI_BHS_LEN);
+	p.ahs = pdu + NX_ISCSI_BHS_LEN;
 	p.ahs_len = ahs_len;
-	p.data = data;
+	p.data = pdu + off;
 	p.data_len = dsl;
 	if (c->state == INI_CONN_FFP)
 		rx_seq(c, &p);
@@ -268,34 +263,10 @@ static size_t rx_in_place(struct nx_ini_conn *c, const uint8_t *buf, size_t len)
 	if (rc == 0 && total > len)
 		return 0;
 	if (rc == 0)
-		rc = rx_pdu(c, buf, buf + rx_hdr_len(c, buf));
+		rc = rx_pdu(c, buf);
 	if (rc < 0)
 		rx_failed(c, rc);
 	return rc < 0 ? len : total;
-}
-
-/* The header is in c->rx and nothing of the data segment yet: when the
- * whole rest is at the start of buf, it is taken in place (a data
- * segment that comes as its own run of bytes, e.g. lent by the sender:
- * no reassembly).  Returns the bytes used, 0 if they are not all there. */
-static size_t rx_data_in_place(struct nx_ini_conn *c, const uint8_t *buf,
-			       size_t len)
-{
-	uint32_t rest;
-	int rc;
-
-	if (c->rx_need == 0 || c->rx_have != rx_hdr_len(c, c->rx) ||
-	    c->rx_have == c->rx_need)
-		return 0;
-	rest = c->rx_need - c->rx_have;
-	if (len < rest)
-		return 0;
-	rc = rx_pdu(c, c->rx, buf);
-	c->rx_have = 0;
-	c->rx_need = 0;
-	if (rc < 0)
-		rx_failed(c, rc);
-	return rest;
 }
 
 int nx_ini_conn_input(struct nx_ini_conn *c, const uint8_t *buf, size_t len)
@@ -305,20 +276,14 @@ int nx_ini_conn_input(struct nx_ini_conn *c, const uint8_t *buf, size_t len)
 	nx_assert(c != NULL);
 	nx_assert(buf != NULL || len == 0);
 	while (off < len && c->state != INI_CONN_DEAD) {
-		uint32_t want = NX_ISCSI_BHS_LEN;
+		uint32_t want = c->rx_need != 0 ? c->rx_need : NX_ISCSI_BHS_LEN;
 		size_t n = rx_in_place(c, buf + off, len - off);
 		int rc = 0;
 
-		if (n == 0)
-			n = rx_data_in_place(c, buf + off, len - off);
 		if (n > 0) {
 			off += n;
 			continue;
 		}
-		/* The header first, then (if not in place) the rest. */
-		if (c->rx_need != 0)
-			want = c->rx_have < rx_hdr_len(c, c->rx) ? rx_hdr_len(c, c->rx)
-								   : c->rx_need;
 		n = NX_MIN((size_t)(want - c->rx_have), len - off);
 		memcpy(c->rx + c->rx_have, buf + off, n);
 		c->rx_have += (uint32_t)n;
@@ -329,11 +294,9 @@ int nx_ini_conn_input(struct nx_ini_conn *c, const uint8_t *buf, size_t len)
 			rc = rx_length(c, c->rx, &c->rx_need);
 			if (rc == 0 && c->rx_need > c->rx_have)
 				continue;
-		} else if (c->rx_have < c->rx_need) {
-			continue; /* the header is in */
 		}
 		if (rc == 0)
-			rc = rx_pdu(c, c->rx, c->rx + rx_hdr_len(c, c->rx));
+			rc = rx_pdu(c, c->rx);
 		c->rx_have = 0;
 		c->rx_need = 0;
 		if (rc < 0)

@@ -85,21 +85,14 @@ static void tc_schedule_end(struct tconn *tc)
 }
 
 /* The transport may call send/close from inside nx_iscsi_conn_input():
- * nothing here calls back into it synchronously.  Data-In comes lent
- * (the task's buffer): sim TCP reads it in place until the peer has
- * acknowledged it, then releases it (nx_sim_tcp_send_lent). */
-static void tc_send_lent(void *ctx, const struct nx_iovec *iov, unsigned n,
-			 uint32_t lent_mask, void (*release)(void *arg, bool ok),
-			 void *arg)
+ * nothing here calls back into it synchronously. */
+static void tc_send(void *ctx, const struct nx_iovec *iov, unsigned n)
 {
 	struct tconn *tc = ctx;
 
-	if (tc->tcp == NULL || tc->told) {
-		if (release != NULL)
-			release(arg, false);
+	if (tc->tcp == NULL || tc->told)
 		return;
-	}
-	if (nx_sim_tcp_send_lent(tc->tcp, iov, n, lent_mask, release, arg) != NX_OK) {
+	if (nx_sim_tcp_send(tc->tcp, iov, n) != NX_OK) {
 		/* Send buffer full: the peer stopped reading for good. */
 		nx_log(NX_LOG_WARN, "sim iscsi: send buffer overflow, dropping");
 		struct nx_sim_tcp_conn *c = tc->tcp;
@@ -108,11 +101,6 @@ static void tc_send_lent(void *ctx, const struct nx_iovec *iov, unsigned n,
 		nx_sim_tcp_abort(c);
 		tc_schedule_end(tc);
 	}
-}
-
-static void tc_send(void *ctx, const struct nx_iovec *iov, unsigned n)
-{
-	tc_send_lent(ctx, iov, n, 0, NULL, NULL);
 }
 
 static void tc_close(void *ctx)
@@ -128,9 +116,7 @@ static void tc_close(void *ctx)
 	tc_schedule_end(tc);
 }
 
-static const struct nx_iscsi_conn_ops tc_ops = {
-	.send = tc_send, .close = tc_close, .send_lent = tc_send_lent,
-};
+static const struct nx_iscsi_conn_ops tc_ops = { .send = tc_send, .close = tc_close };
 
 static void tcp_data(void *ctx, const uint8_t *buf, size_t len)
 {

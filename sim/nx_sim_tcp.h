@@ -116,22 +116,6 @@ void nx_sim_tcp_set_ops(struct nx_sim_tcp_conn *c,
  * NX_EINVAL after shutdown/close. */
 int nx_sim_tcp_send(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
 		    unsigned iovcnt);
-/* As nx_sim_tcp_send, except that the iovecs whose bit is set in
- * lent_mask (iovcnt <= 32 then) are not copied: the stack reads them in
- * place, for the segments it sends and resends, until it gives them
- * back by calling release(arg, ok) (when not NULL) exactly once: once
- * every lent byte of this call, and of the earlier calls that passed no
- * release, was acknowledged (ok = true), or the connection dropped them
- * (reset, or closed by the application: ok = false; close and abort
- * run it before they return).  The lender keeps them unchanged until
- * then.  Segments still in flight then carry a copy of their bytes.
- * release may run before this returns (short iovecs are copied; a
- * failed call runs it with ok = false); it must not call into the
- * stack.  Segmentation, ACKs and the bytes on the wire are the same as
- * for nx_sim_tcp_send. */
-int nx_sim_tcp_send_lent(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
-			 unsigned iovcnt, uint32_t lent_mask,
-			 void (*release)(void *arg, bool ok), void *arg);
 /* FIN after the queued bytes; receiving continues (half-close). */
 void nx_sim_tcp_shutdown(struct nx_sim_tcp_conn *c);
 /* shutdown + detach: no callback ever again; the stack finishes the

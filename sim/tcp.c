@@ -29,7 +29,6 @@
 
 #define SBUF_INIT (64u * 1024)
 #define SBUF_CACHE_MAX 16u
-#define LEND_MIN 256u           /* shorter lent iovecs are copied */
 
 struct seg *nx_sim_tcp_seg_at(const struct nx_sim_net *net, size_t i)
 {
@@ -100,34 +99,11 @@ static void seg_put(struct seg *s)
 
 	nx_assert(s->in_use);
 	s->in_use = false;
-	for (unsigned i = 0; i < s->nov; i++)
-		nx_sim_tcp_lent_put(net, s->ov[i].l);
-	s->nov = 0;
 	nx_sim_tcp_sbuf_put(net, s->buf);
 	s->buf = NULL;
 	s->data = NULL;
 	s->next = net->free_segs;
 	net->free_segs = s;
-}
-
-/* The payload as one run of bytes: the send buffer's, with the lent
- * bytes of the overlays in their places. */
-static const uint8_t *seg_gather(struct nx_sim_net *net, const struct seg *s,
-				 const uint8_t *payload)
-{
-	if (s->nov == 0)
-		return payload;
-	if (net->cap_buf == NULL) {
-		net->cap_buf = malloc(UINT16_MAX);
-		nx_assert(net->cap_buf != NULL);
-	}
-	memcpy(net->cap_buf, payload, s->len);
-	for (unsigned i = 0; i < s->nov; i++) {
-		const struct seg_ov *o = &s->ov[i];
-
-		memcpy(net->cap_buf + o->pos, o->l->base + o->off, o->len);
-	}
-	return net->cap_buf;
 }
 
 static void capture(struct nx_sim_net *net, const struct seg *s,
@@ -142,7 +118,7 @@ static void capture(struct nx_sim_net *net, const struct seg *s,
 		.src_ip = src->ip, .dst_ip = dst->ip, .ip_id = net->ip_ids[s->src]++,
 		.sport = s->sport, .dport = s->dport,
 		.seq = s->seq, .ack = s->ack, .flags = s->flags,
-		.payload = seg_gather(net, s, payload), .payload_len = s->len,
+		.payload = payload, .payload_len = s->len,
 	};
 
 	memcpy(f.src_mac, src->mac, 6);
@@ -184,11 +160,6 @@ static struct seg *seg_clone(struct nx_sim_net *net, const struct seg *s,
 		copy->buf = buf;
 		buf->refs++;
 	}
-	copy->nov = s->nov;
-	for (unsigned i = 0; i < s->nov; i++) {
-		copy->ov[i] = s->ov[i];
-		copy->ov[i].l->refs++;
-	}
 	return copy;
 }
 
@@ -225,33 +196,6 @@ void nx_sim_tcp_link_drop(void *arg, void *cookie)
 	seg_put(cookie);
 }
 
-/* Appends s's overlays to t, which s's bytes follow (the payload at
- * t->len): a lent run that goes on extends t's last overlay; past
- * SEG_OV_MAX the lent bytes are copied into their hole in the send
- * buffer (payload points there), which then carries them itself. */
-static void seg_ov_join(struct seg *t, const struct seg *s,
-			const uint8_t *payload)
-{
-	for (unsigned i = 0; i < s->nov; i++) {
-		const struct seg_ov *o = &s->ov[i];
-		struct seg_ov *last = t->nov > 0 ? &t->ov[t->nov - 1] : NULL;
-
-		if (last != NULL && o->pos == 0 && last->l == o->l &&
-		    last->pos + last->len == t->len &&
-		    last->off + last->len == o->off &&
-		    (uint32_t)last->len + o->len <= UINT16_MAX) {
-			last->len = (uint16_t)(last->len + o->len);
-		} else if (t->nov < SEG_OV_MAX) {
-			t->ov[t->nov] = *o;
-			t->ov[t->nov].pos = (uint16_t)(t->len + o->pos);
-			t->nov++;
-			o->l->refs++;
-		} else {
-			memcpy((uint8_t *)payload + o->pos, o->l->base + o->off, o->len);
-		}
-	}
-}
-
 /* Receive offload (what GRO does): a data segment that arrives at the
  * same instant as the one just before it on the same connection, with
  * the bytes that follow it, joins that segment instead of travelling
@@ -275,7 +219,6 @@ static bool seg_coalesce(struct seg *t, const struct seg *s,
 	    !(t->flags & s->flags & NX_TCP_ACK) ||
 	    (uint32_t)t->len + s->len > UINT16_MAX)
 		return false;
-	seg_ov_join(t, s, payload);
 	t->len = (uint16_t)(t->len + s->len);
 	t->ack = s->ack;
 	t->wnd = s->wnd;
@@ -391,9 +334,7 @@ void nx_sim_tcp_conn_release(struct nx_sim_tcp_conn *c)
 	if (--c->refs > 0)
 		return;
 	nx_assert(!c->linked);
-	nx_assert(c->lr_count == 0 && c->lg_open == NULL);
 	nx_sim_tcp_sbuf_put(c->net, c->sb);
-	free(c->lr);
 	free(c->rbuf);
 	free(c);
 }
@@ -429,7 +370,6 @@ void nx_sim_tcp_conn_destroy(struct nx_sim_tcp_conn *c)
 		c->ooo = s->next;
 		seg_put(s);
 	}
-	nx_sim_tcp_lent_drop_all(c);
 	nx_sim_tcp_conn_release(c);
 }
 
@@ -497,7 +437,6 @@ static struct seg *seg_begin(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t fl
 	s->wnd = nx_sim_tcp_rcv_window(c);
 	s->mss_opt = 0;
 	s->len = 0;
-	s->nov = 0;
 	if (flags & NX_TCP_SYN) {
 		s->mss_opt = (uint16_t)c->net->o.mss;
 		s->wnd = NX_MIN(s->wnd, 65535u);
@@ -537,52 +476,6 @@ void nx_sim_tcp_send_ack(struct nx_sim_tcp_conn *c)
 	nx_sim_tcp_send_ctl(c, c->snd_nxt, NX_TCP_ACK);
 }
 
-static struct lrange *lr_at(const struct nx_sim_tcp_conn *c, unsigned i)
-{
-	return &c->lr[(c->lr_head + i) & (LENT_RANGES_MAX - 1)];
-}
-
-/* Overlays for the lent ranges under segment s (sequence seq, payload
- * at p in the send buffer).  Output goes forward, so the search starts
- * where the last one ended (a retransmission starts over). */
-static void seg_overlay(struct nx_sim_tcp_conn *c, struct seg *s, uint32_t seq,
-			const uint8_t *p)
-{
-	uint32_t end = seq + s->len;
-	unsigned i = c->lr_hint;
-	const struct lrange *r;
-
-	if (i >= c->lr_count || SEQ_GT(lr_at(c, i)->seq, seq))
-		i = 0;
-	for (; i < c->lr_count; i++) {
-		r = lr_at(c, i);
-		if (SEQ_GT(r->seq + r->len, seq))
-			break;
-	}
-	c->lr_hint = i;
-	for (; i < c->lr_count; i++) {
-		uint32_t from, to;
-		struct seg_ov *o;
-
-		r = lr_at(c, i);
-		if (!SEQ_LT(r->seq, end))
-			break;
-		from = SEQ_GT(r->seq, seq) ? r->seq : seq;
-		to = SEQ_LT(r->seq + r->len, end) ? r->seq + r->len : end;
-		o = &s->ov[s->nov];
-
-		if (s->nov == SEG_OV_MAX) {
-			memcpy((uint8_t *)p + (from - seq), r->l->base + (from - r->seq),
-			       to - from);
-			continue;
-		}
-		*o = (struct seg_ov){ .pos = (uint16_t)(from - seq),
-				      .len = (uint16_t)(to - from),
-				      .off = from - r->seq, .l = r->l };
-		s->nov++;
-	}
-}
-
 /* Sends len bytes of the send buffer starting at sequence seq. */
 static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
 		      uint8_t flags)
@@ -592,8 +485,6 @@ static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
 
 	nx_assert(off + len <= c->shead + c->slen);
 	s->len = (uint16_t)len;
-	if (c->lr_count > 0)
-		seg_overlay(c, s, seq, c->sb->data + off);
 	if (SEQ_LT(seq, c->snd_max))
 		STAT_INC(c, retransmits);
 	seg_send(c, s, c->sb->data + off);
@@ -798,24 +689,6 @@ static void fin_acked_transition(struct nx_sim_tcp_conn *c)
 	}
 }
 
-/* Lent ranges wholly acknowledged leave the queue: the lender gets its
- * memory back (a segment still carrying some of it keeps a copy). */
-static void lent_acked(struct nx_sim_tcp_conn *c)
-{
-	while (c->lr_count > 0) {
-		const struct lrange *r = lr_at(c, 0);
-		struct lent *l = r->l;
-
-		if (SEQ_GT(r->seq + r->len, c->snd_una))
-			break;
-		c->lr_head = (c->lr_head + 1) & (LENT_RANGES_MAX - 1);
-		c->lr_count--;
-		c->lr_hint = c->lr_hint > 0 ? c->lr_hint - 1 : 0;
-		nx_sim_tcp_lent_detach(c->net, l, false, true);
-		nx_sim_tcp_lent_put(c->net, l);
-	}
-}
-
 static void ack_advance(struct nx_sim_tcp_conn *c, uint32_t ack)
 {
 	uint32_t n = ack - c->snd_una;
@@ -825,8 +698,6 @@ static void ack_advance(struct nx_sim_tcp_conn *c, uint32_t ack)
 	c->shead += data_n;
 	c->slen -= data_n;
 	c->snd_una = ack;
-	if (c->lr_count > 0)
-		lent_acked(c);
 	if (SEQ_LT(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	if (c->rtt_timing && SEQ_GT(ack, c->rtt_seq)) {
@@ -924,51 +795,14 @@ static size_t take(struct nx_sim_tcp_conn *c, const struct seg *s,
 	return n;
 }
 
-/* The n bytes of s from skip on, in runs: the send buffer's bytes and
- * the overlays' lent bytes.  to_app: to the application's data
- * callback (which may let go of the connection between two runs), else
- * into the receive buffer. */
-static void seg_bytes(struct nx_sim_tcp_conn *c, const struct seg *s,
-		      uint32_t skip, size_t n, bool to_app)
-{
-	uint32_t at = skip, end = skip + (uint32_t)n;
-	unsigned i = 0;
-
-	while (at < end) {
-		const uint8_t *p;
-		uint32_t run;
-
-		while (i < s->nov && s->ov[i].pos + s->ov[i].len <= at)
-			i++;
-		if (i < s->nov && s->ov[i].pos <= at) {
-			const struct seg_ov *o = &s->ov[i];
-
-			p = o->l->base + o->off + (at - o->pos);
-			run = NX_MIN((uint32_t)o->pos + o->len, end) - at;
-		} else {
-			p = s->data + at;
-			run = NX_MIN(i < s->nov ? (uint32_t)s->ov[i].pos : end, end) - at;
-		}
-		if (!to_app)
-			rbuf_append(c, p, run);
-		else if (c->attached)
-			c->ops->data(c->ctx, p, run);
-		at += run;
-	}
-}
-
 /* take() into the receive buffer. */
 static void absorb(struct nx_sim_tcp_conn *c, const struct seg *s)
 {
 	uint32_t skip;
 	size_t n = take(c, s, &skip);
 
-	if (n == 0)
-		return;
-	if (s->nov == 0)
+	if (n > 0)
 		rbuf_append(c, s->data + skip, n);
-	else
-		seg_bytes(c, s, skip, n, false);
 }
 
 /* Keeps an out-of-order segment, sorted by sequence, bounded. */
@@ -1018,10 +852,8 @@ static void absorb_deliver(struct nx_sim_tcp_conn *c, const struct seg *s)
 	}
 	n = take(c, s, &skip);
 	/* s stays valid: it is freed after conn_input() returns. */
-	if (n > 0 && s->nov == 0)
+	if (n > 0)
 		c->ops->data(c->ctx, s->data + skip, n);
-	else if (n > 0)
-		seg_bytes(c, s, skip, n, true);
 	nx_sim_tcp_deliver(c); /* EOF and the end of the close, as usual */
 }
 
@@ -1413,79 +1245,20 @@ static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 int nx_sim_tcp_send(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
 		    unsigned iovcnt)
 {
-	return nx_sim_tcp_send_lent(c, iov, iovcnt, 0, NULL, NULL);
-}
-
-/* The lent range iov (at the end of the queue), or false if it must be
- * copied: too short to be worth a range, no room in the ring. */
-static bool lend_range(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov)
-{
-	struct lent *l;
-
-	if (iov->len < LEND_MIN || iov->len > UINT32_MAX / 2)
-		return false;
-	if (c->lr == NULL) {
-		c->lr = malloc(LENT_RANGES_MAX * sizeof(*c->lr));
-		if (c->lr == NULL)
-			return false;
-	}
-	if (c->lr_count == LENT_RANGES_MAX)
-		return false;
-	if (c->lg_open == NULL && (c->lg_open = nx_sim_tcp_lgroup_get(c->net)) == NULL)
-		return false;
-	l = nx_sim_tcp_lent_get(c->net, iov->base, (uint32_t)iov->len, c->lg_open);
-	if (l == NULL)
-		return false;
-	*lr_at(c, c->lr_count) = (struct lrange){ .seq = nx_sim_tcp_data_end(c),
-						.len = l->len, .l = l };
-	c->lr_count++;
-	return true;
-}
-
-/* The release of this call: with the loans of this call and of the
- * earlier ones that had none, once the last of them is given back. */
-static void lend_close(struct nx_sim_tcp_conn *c, void (*release)(void *, bool),
-		       void *arg, bool ok)
-{
-	struct lgroup *g = c->lg_open;
-
-	if (release == NULL)
-		return; /* the group stays open for the next call */
-	c->lg_open = NULL;
-	if (g == NULL) {
-		release(arg, ok);
-		return;
-	}
-	g->release = release;
-	g->arg = arg;
-	nx_sim_tcp_lgroup_put(c->net, g, ok);
-}
-
-int nx_sim_tcp_send_lent(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
-			 unsigned iovcnt, uint32_t lent_mask,
-			 void (*release)(void *arg, bool ok), void *arg)
-{
 	size_t total = 0;
-	int rc = NX_EINVAL;
+	int rc;
 
-	nx_assert(iovcnt <= 32 || lent_mask == 0);
+	if (c->fin_queued || !c->linked)
+		return NX_EINVAL;
 	for (unsigned i = 0; i < iovcnt; i++)
 		total += iov[i].len;
-	if (!c->fin_queued && c->linked)
-		rc = sbuf_reserve(c, total);
-	if (rc != NX_OK) {
-		lend_close(c, release, arg, false);
+	rc = sbuf_reserve(c, total);
+	if (rc != NX_OK)
 		return rc;
-	}
 	for (unsigned i = 0; i < iovcnt; i++) {
-		/* A lent range leaves a hole: its bytes are never copied
-		 * into the send buffer (tcp_internal.h). */
-		if (i >= 32 || !((lent_mask >> i) & 1) || !lend_range(c, &iov[i]))
-			memcpy(c->sb->data + c->shead + c->slen, iov[i].base,
-			       iov[i].len);
+		memcpy(c->sb->data + c->shead + c->slen, iov[i].base, iov[i].len);
 		c->slen += iov[i].len;
 	}
-	lend_close(c, release, arg, true);
 	nx_sim_tcp_output(c);
 	return NX_OK;
 }

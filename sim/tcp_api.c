@@ -115,7 +115,6 @@ void nx_sim_tcp_close(struct nx_sim_tcp_conn *c)
 {
 	nx_sim_tcp_conn_hold(c);
 	nx_sim_tcp_conn_detach(c);
-	nx_sim_tcp_lent_detach_all(c); /* the lender lets go: copies */
 	if (c->linked) {
 		nx_sim_tcp_shutdown(c);
 		c->rlen = 0; /* unread data is discarded */

@@ -92,8 +92,6 @@ void nx_sim_net_free(struct nx_sim_net *net)
 				continue;
 			nx_sim_cancel(net->sim, s->ev);
 			nx_sim_tcp_sbuf_put(net, s->buf);
-			for (unsigned j = 0; j < s->nov; j++)
-				nx_sim_tcp_lent_put(net, s->ov[j].l);
 		}
 		if (nx_sim_continuation(net->sim, &fn, &arg) &&
 		    fn == nx_sim_tcp_seg_train_arrive && ((struct seg *)arg)->net == net)
@@ -105,7 +103,6 @@ void nx_sim_net_free(struct nx_sim_net *net)
 		net->sbuf_cache = b->next;
 		free(b);
 	}
-	nx_sim_tcp_lent_net_free(net);
 	nx_link_free(net->link);
 	free(net->pool);
 	free(net);

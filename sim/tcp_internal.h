@@ -44,50 +44,6 @@ struct sbuf {
 	uint8_t data[];
 };
 
-/* Lent bytes (nx_sim_tcp_send_lent): the sender's stream keeps its
- * shape in the send buffer (same offsets, same buffer swaps, so
- * segmentation and receive offload are what they were), but the bytes of
- * a lent range are never copied there: they are a hole, and every
- * segment that covers a part of it carries an overlay naming the lent
- * memory instead.  A lent range is referenced by the send queue until
- * acknowledged and by each segment (in flight or held out of order) that
- * carries some of it.  When the queue lets go (ACK, close, reset) while
- * segments still hold it, its bytes move to a private copy, so the lender
- * gets its memory back then (the group's release) and a late duplicate
- * still carries what was sent. */
-struct lgroup {
-	uint32_t members;   /* ranges still on the lender's memory (+1 open) */
-	bool ok;            /* every byte acknowledged so far */
-	void (*release)(void *arg, bool ok);
-	void *arg;
-	struct lgroup *next; /* free list */
-};
-
-struct lent {
-	uint32_t refs;      /* the send queue's and each segment's */
-	uint32_t len;
-	const uint8_t *base; /* the lender's bytes, or own once detached */
-	uint8_t *own;
-	struct lgroup *g;   /* NULL once detached */
-	struct lent *next;  /* free list */
-};
-
-/* A lent range in a connection's send queue (sequence order). */
-struct lrange {
-	uint32_t seq, len;
-	struct lent *l;
-};
-
-#define LENT_RANGES_MAX 512u /* per connection (a power of two) */
-
-#define SEG_OV_MAX 3 /* overlays per segment; more are copied in place */
-
-struct seg_ov {
-	uint16_t pos, len;  /* within the segment's payload */
-	uint32_t off;       /* within l->base */
-	struct lent *l;
-};
-
 struct seg {
 	struct seg *next;
 	struct seg *train;  /* next segment riding on the same event */
@@ -103,8 +59,6 @@ struct seg {
 	uint16_t mss_opt;   /* SYN only */
 	uint16_t len;
 	uint8_t flags;
-	uint8_t nov;        /* overlays in ov[] (lent bytes), by pos */
-	struct seg_ov ov[SEG_OV_MAX];
 };
 
 struct nx_sim_tcp_listener {
@@ -136,11 +90,6 @@ struct nx_sim_tcp_conn {
 	size_t shead, slen;
 	bool fin_queued;
 	uint32_t fin_seq;
-	/* lent ranges not yet acknowledged: a ring of LENT_RANGES_MAX (at
-	 * the first loan); lr_hint: where the next segment's search starts */
-	struct lrange *lr;
-	unsigned lr_head, lr_count, lr_hint;
-	struct lgroup *lg_open; /* loans whose release comes with a later call */
 	uint16_t peer_mss;
 	/* receive side */
 	uint32_t irs, rcv_nxt;
@@ -199,9 +148,6 @@ struct nx_sim_net {
 	unsigned sbuf_cached;
 	struct seg *free_segs;
 	struct seg *scratch;
-	struct lent *lent_free;     /* recycled lent ranges and groups */
-	struct lgroup *lgroup_free;
-	uint8_t *cap_buf;           /* a segment's payload gathered for the pcap */
 	/* The latest segment put in flight and its arrival event: the next
 	 * one due at the same instant joins it while that event is still
 	 * the sim's latest (nx_sim_is_last_scheduled), one heap operation
@@ -246,25 +192,5 @@ void nx_sim_tcp_deliver(struct nx_sim_tcp_conn *c);
 struct nx_sim_tcp_listener *nx_sim_tcp_listener_find(struct nx_sim_host *h,
 						     uint16_t port);
 void nx_sim_tcp_seg_train_arrive(void *arg);
-
-/* tcp_lent.c: lent ranges and their groups */
-struct lgroup *nx_sim_tcp_lgroup_get(struct nx_sim_net *net);
-/* Drops a member (ok: its bytes were acknowledged); the last one runs
- * the release. */
-void nx_sim_tcp_lgroup_put(struct nx_sim_net *net, struct lgroup *g, bool ok);
-struct lent *nx_sim_tcp_lent_get(struct nx_sim_net *net, const uint8_t *base,
-				 uint32_t len, struct lgroup *g);
-void nx_sim_tcp_lent_put(struct nx_sim_net *net, struct lent *l);
-/* The lender's memory is no longer read: the bytes move to a private
- * copy when anything (keep: the caller's own reference stays) still
- * needs them, and the group loses a member. */
-void nx_sim_tcp_lent_detach(struct nx_sim_net *net, struct lent *l, bool keep,
-			    bool ok);
-/* Detaches every loan of c (close/abort/reset): the queue keeps
- * copies of what it must still send. */
-void nx_sim_tcp_lent_detach_all(struct nx_sim_tcp_conn *c);
-/* Drops the queue's ranges (connection gone); unacknowledged. */
-void nx_sim_tcp_lent_drop_all(struct nx_sim_tcp_conn *c);
-void nx_sim_tcp_lent_net_free(struct nx_sim_net *net);
 
 #endif /* NX_SIM_TCP_INTERNAL_H */
