@@ -21,6 +21,7 @@
 #define INI_TX_AHS_MAX 272       /* extended CDB (<= 248) + bidi read AHS */
 
 NX_STATIC_ASSERT(INI_SLOTS < 255, "slot index must fit the ITT low byte");
+#define INI_SLOT_WORDS ((INI_SLOTS + 63) / 64)
 
 enum ini_op_kind {
 	INI_OP_FREE = 0,
@@ -78,6 +79,9 @@ struct nx_ini_session {
 	bool text_busy;
 	struct nx_ini_params params;    /* session-wide results (leading login) */
 	struct nx_ini_stats stats;
+	/* Bit i set: slots[i] is taken (kind != INI_OP_FREE), so the lowest
+	 * free slot is found a word at a time, not by a scan of the table. */
+	uint64_t slot_busy[INI_SLOT_WORDS];
 	struct ini_slot slots[INI_SLOTS];
 	struct nx_ini_conn *conns[NX_INI_MAX_CONNS];
 	uint8_t *text_buf;              /* INI_TEXT_MAX + 1 */
@@ -125,6 +129,8 @@ static inline bool ini_sn_le(uint32_t a, uint32_t b)
 struct ini_slot *nx_ini_slot_alloc(struct nx_ini_session *s, uint8_t kind,
 				struct nx_ini_conn *c, void *req);
 struct ini_slot *nx_ini_slot_find(struct nx_ini_session *s, uint32_t itt);
+/* Gives the slot back without completing it (nothing was sent). */
+void nx_ini_slot_free(struct nx_ini_session *s, struct ini_slot *sl);
 /* Frees the slot and calls the request's done() with err. */
 void nx_ini_slot_complete(struct nx_ini_session *s, struct ini_slot *sl, int err);
 /* Non-immediate commands: send now if the window allows and nothing is

@@ -277,7 +277,7 @@ int nx_ini_login(struct nx_ini_conn *c, struct nx_ini_login *req)
 	return 0;
 toolong:
 	/* Bounded configuration strings make this unreachable; undo. */
-	l->slot->kind = INI_OP_FREE;
+	nx_ini_slot_free(s, l->slot);
 	nx_ini_login_free(c);
 	c->state = INI_CONN_FREE;
 	return NX_EINVAL;

@@ -48,16 +48,19 @@ static uint32_t build_ahs(struct nx_ini_conn *c, const struct nx_ini_scsi *cmd)
 	uint8_t *ahs = c->tx_ahs;
 	uint32_t len = 0;
 
-	memset(ahs, 0, sizeof(c->tx_ahs));
+	/* Each AHS zeroes its own bytes (reserved fields, padding): most
+	 * commands have none, and need no memset of the whole scratch. */
 	if (cmd->cdb_len > 16) {
 		uint32_t n = cmd->cdb_len - 16u;
 
+		len = (4 + n + 3) & ~3u;
+		memset(ahs, 0, len);
 		nx_put_be16(ahs, (uint16_t)(n + 1)); /* + the reserved byte */
 		ahs[2] = 1;
 		memcpy(ahs + 4, cmd->cdb + 16, n);
-		len = (4 + n + 3) & ~3u;
 	}
 	if (cmd->data_in_len > 0 && cmd->data_out_len > 0) {
+		memset(ahs + len, 0, 8);
 		nx_put_be16(ahs + len, 5);
 		ahs[len + 2] = 2;
 		nx_put_be32(ahs + len + 4, cmd->data_in_len);

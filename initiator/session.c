@@ -194,30 +194,54 @@ void nx_ini_conn_fail(struct nx_ini_conn *c, int err, const char *why)
 
 /* ---- slots ---------------------------------------------------------------- */
 
+/* The lowest free slot in [lo, hi), hi if none. */
+static unsigned slot_first_free(const struct nx_ini_session *s, unsigned lo,
+				unsigned hi)
+{
+	for (unsigned w = lo / 64; w * 64 < hi; w++) {
+		uint64_t free = ~s->slot_busy[w];
+
+		if (w == lo / 64)
+			free &= ~0ull << (lo % 64);
+		if (free != 0)
+			return NX_MIN(w * 64 + (unsigned)__builtin_ctzll(free), hi);
+	}
+	return hi;
+}
+
 struct ini_slot *nx_ini_slot_alloc(struct nx_ini_session *s, uint8_t kind,
 				struct nx_ini_conn *c, void *req)
 {
 	unsigned lo = kind == INI_OP_SCSI ? 0 : NX_INI_MAX_CMDS;
 	unsigned hi = kind == INI_OP_SCSI ? s->cfg.max_cmds : INI_SLOTS;
+	unsigned i = slot_first_free(s, lo, hi);
+	struct ini_slot *sl;
 
 	nx_assert(kind != INI_OP_FREE);
-	for (unsigned i = lo; i < hi; i++) {
-		struct ini_slot *sl = &s->slots[i];
+	if (i == hi)
+		return NULL;
+	sl = &s->slots[i];
+	nx_assert(sl->kind == INI_OP_FREE);
+	s->slot_busy[i / 64] |= 1ull << (i % 64);
+	memset(sl, 0, sizeof(*sl));
+	s->itt_gen = (s->itt_gen + 1) & 0xffffff;
+	sl->itt = s->itt_gen << 8 | i;
+	sl->kind = kind;
+	sl->conn = c;
+	sl->req = req;
+	sl->seq = s->seq++;
+	if (kind == INI_OP_SCSI)
+		s->scsi_count++;
+	return sl;
+}
 
-		if (sl->kind != INI_OP_FREE)
-			continue;
-		memset(sl, 0, sizeof(*sl));
-		s->itt_gen = (s->itt_gen + 1) & 0xffffff;
-		sl->itt = s->itt_gen << 8 | i;
-		sl->kind = kind;
-		sl->conn = c;
-		sl->req = req;
-		sl->seq = s->seq++;
-		if (kind == INI_OP_SCSI)
-			s->scsi_count++;
-		return sl;
-	}
-	return NULL;
+void nx_ini_slot_free(struct nx_ini_session *s, struct ini_slot *sl)
+{
+	unsigned i = (unsigned)(sl - s->slots);
+
+	nx_assert(i < INI_SLOTS && sl->kind != INI_OP_FREE);
+	sl->kind = INI_OP_FREE;
+	s->slot_busy[i / 64] &= ~(1ull << (i % 64));
 }
 
 struct ini_slot *nx_ini_slot_find(struct nx_ini_session *s, uint32_t itt)
@@ -310,7 +334,7 @@ void nx_ini_slot_complete(struct nx_ini_session *s, struct ini_slot *sl, int err
 		sl->state = 0;
 	}
 	/* Free first: done() may submit the next request into this slot. */
-	sl->kind = INI_OP_FREE;
+	nx_ini_slot_free(s, sl);
 	sl->req = NULL;
 	call_done(kind, req, err);
 }

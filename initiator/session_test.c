@@ -221,6 +221,52 @@ static void test_sendtargets_continuation(void **state)
 	assert_int_equal(tg[1].addr_count, 0);
 }
 
+/* ITT = generation << 8 | slot, and the slot is the lowest free one
+ * (session.c): SCSI commands fill slots 0..max_cmds-1 across the words
+ * of the taken-slot bitmap, a freed slot is the next one handed out,
+ * management requests use their own slots, and a full table says
+ * NX_EAGAIN. */
+static void test_slot_order(void **state)
+{
+	static struct nx_ini_scsi cmds[NX_INI_MAX_CMDS + 1];
+	static struct nx_ini_nop nop;
+	struct nx_ini_scsi *c5 = &cmds[5], *c70 = &cmds[70];
+	uint32_t itt5, itt70;
+
+	for (unsigned i = 0; i <= NX_INI_MAX_CMDS; i++) {
+		struct nx_ini_scsi *cmd = &cmds[i];
+
+		memset(cmd, 0, sizeof(*cmd));
+		cmd->cdb[0] = 0x00; /* TEST UNIT READY */
+		cmd->cdb_len = 6;
+		cmd->done = on_scsi;
+		if (i == NX_INI_MAX_CMDS) {
+			assert_int_equal(nx_ini_scsi_submit(ft.c, cmd), NX_EAGAIN);
+			break;
+		}
+		assert_int_equal(nx_ini_scsi_submit(ft.c, cmd), 0);
+		assert_int_equal(cmd->itt & 0xff, i);
+	}
+	memset(&nop, 0, sizeof(nop));
+	nop.done = on_nop;
+	assert_int_equal(nx_ini_nop_submit(ft.c, &nop), 0);
+	assert_int_equal(nop.itt & 0xff, NX_INI_MAX_CMDS);
+	itt5 = c5->itt;
+	itt70 = c70->itt;
+	assert_true(nx_ini_cancel(ft.s, itt70));
+	assert_true(nx_ini_cancel(ft.s, itt5));
+	assert_int_equal(fired, 2);
+	assert_false(nx_ini_cancel(ft.s, itt5)); /* gone: the ITT is stale */
+	assert_int_equal(nx_ini_scsi_submit(ft.c, c70), 0);
+	assert_int_equal(c70->itt & 0xff, 5);
+	assert_true(c70->itt != itt5); /* a new generation */
+	assert_int_equal(nx_ini_scsi_submit(ft.c, c5), 0);
+	assert_int_equal(c5->itt & 0xff, 70);
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmds[NX_INI_MAX_CMDS]),
+			 NX_EAGAIN);
+	assert_int_equal(nx_ini_session_outstanding(ft.s), NX_INI_MAX_CMDS);
+}
+
 /* 11.14/11.15: logout bytes; success closes the connection cleanly. */
 static void test_logout(void **state)
 {
@@ -382,6 +428,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sendtargets_continuation,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_logout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_completes_command,
 						setup, teardown),

@@ -240,7 +240,7 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 		capture(net, s, payload);
 	else
 		net->ip_ids[s->src]++; /* as if captured: ids do not depend on it */
-	if (nx_link_async(net->link)) {
+	if (net->link_async) {
 		transmit_async(net, s, buf, payload);
 		return;
 	}

@@ -66,7 +66,8 @@ struct nx_sim_net *nx_sim_net_new(struct nx_sim *sim,
 	net->scratch = nx_sim_tcp_seg_at(net, o.segs_max);
 	net->scratch->net = net;
 	nx_rng_fork(nx_sim_rng(sim), "tcp", 0, &net->rng);
-	if (nx_link_async(net->link))
+	net->link_async = nx_link_async(net->link);
+	if (net->link_async)
 		nx_link_set_sink(net->link, &(struct nx_link_sink){
 			.arrive = nx_sim_tcp_link_arrive, .drop = nx_sim_tcp_link_drop, .arg = net });
 	return net;

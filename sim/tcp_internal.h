@@ -136,6 +136,7 @@ struct nx_sim_net {
 	struct nx_sim *sim;
 	struct nx_sim_net_opts o;
 	struct nx_link *link;
+	bool link_async;    /* nx_link_async(link), asked once */
 	struct nx_sim_pcap *pcap;
 	struct nx_rng rng;
 	struct nx_sim_host *hosts[HOSTS_MAX];

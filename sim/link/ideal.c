@@ -2,6 +2,8 @@
  * ideal.c - the ideal link: every packet arrives after exactly the
  * configured latency, in order, never lost.  The baseline against which a
  * parametric run's anomalies are told apart from protocol bugs.
+ * nx_link_send() answers the same inline while nothing is cut
+ * (link.c, update_plain): keep the two in step.
  */
 #include "nx_link.h"
 

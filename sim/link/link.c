@@ -17,10 +17,21 @@ struct nx_link {
 	struct nx_rng rng;
 	unsigned nodes;
 	struct nx_link_path *paths; /* nodes * nodes, [src * nodes + dst] */
+	unsigned cut_paths;         /* paths with cut set */
+	/* The ideal model with nothing cut and no partition scheduled: a
+	 * packet's fate is now + latency, decided without the model's
+	 * call or the cut checks (nx_link_send's fast path). */
+	bool plain;
 	struct nx_link_stats st;
 	void *state;                /* asynchronous models */
 	struct nx_link_sink sink;
 };
+
+static void update_plain(struct nx_link *l)
+{
+	l->plain = l->model == &nx_link_model_ideal && l->cut_paths == 0 &&
+		   l->o.partition_count == 0;
+}
 
 static const struct nx_link_model *model_of(enum nx_link_kind kind)
 {
@@ -459,6 +470,7 @@ struct nx_link *nx_link_new(struct nx_sim *sim, const struct nx_link_opts *o,
 	l->o = *o;
 	l->model = model_of(o->kind);
 	l->nodes = nodes;
+	update_plain(l);
 	nx_rng_fork(nx_sim_rng(sim), "link", 0, &l->rng);
 	if (l->model->open != NULL && (l->state = l->model->open(l, nodes)) == NULL) {
 		nx_link_free(l);
@@ -501,6 +513,8 @@ static bool scheduled_cut(const struct nx_link *l, uint64_t now)
 bool nx_link_is_cut(const struct nx_link *l, unsigned src, unsigned dst)
 {
 	nx_assert(src < l->nodes && dst < l->nodes);
+	if (l->cut_paths == 0 && l->o.partition_count == 0)
+		return false;
 	return l->paths[src * l->nodes + dst].cut ||
 	       scheduled_cut(l, nx_sim_now(l->sim));
 }
@@ -512,10 +526,16 @@ void nx_link_cut(struct nx_link *l, unsigned a, unsigned b, bool cut)
 			bool match = ((a == NX_LINK_ALL || s == a) && (b == NX_LINK_ALL || d == b)) ||
 				     ((a == NX_LINK_ALL || d == a) && (b == NX_LINK_ALL || s == b));
 
-			if (match)
+			if (match && l->paths[s * l->nodes + d].cut != cut) {
 				l->paths[s * l->nodes + d].cut = cut;
+				if (cut)
+					l->cut_paths++;
+				else
+					l->cut_paths--;
+			}
 		}
 	}
+	update_plain(l);
 }
 
 unsigned nx_link_send(struct nx_link *l, unsigned src, unsigned dst,
@@ -525,6 +545,11 @@ unsigned nx_link_send(struct nx_link *l, unsigned src, unsigned dst,
 
 	nx_assert(src < l->nodes && dst < l->nodes && l->model->send != NULL);
 	l->st.sent++;
+	if (l->plain) { /* what ideal_send() answers */
+		arrive_ns[0] = nx_sim_now(l->sim) + l->o.latency_ns;
+		l->st.delivered++;
+		return 1;
+	}
 	if (nx_link_is_cut(l, src, dst)) {
 		l->st.partitioned++;
 		return 0;
