@@ -102,39 +102,12 @@ static void test_overwrite_invert_passes(void **state)
 static void test_immed_not_ready_with_progress(void **state)
 {
 	uint8_t p[520];
-	uint8_t tur[6] = { 0 }, rs[6] = { 0x03, 0, 0, 0, 18, 0 };
-	uint8_t inq[6] = { 0x12, 0, 0, 0, 36, 0 }, rd[10];
 	struct cmd c;
 
 	submit(&c, fx.n1, 0x01, true, false, p, (uint16_t)ow_params(p, 1, 512, 1));
 	expect_good(&c.t);
 	cmd_done(&c);
-	run_cdb(&c, fx.n2, tur, 6);
-	expect_sense(&c.t, 0x02, 0x04, 0x1b);
-	assert_int_equal(c.t.sense[15], 0x80); /* SKSV, progress */
-	cmd_done(&c);
-	put_cdb10(rd, 0x28, 0, 1);
-	run_cdb(&c, fx.n1, rd, 10);
-	expect_sense(&c.t, 0x02, 0x04, 0x1b);
-	cmd_done(&c);
-	run_cdb(&c, fx.n1, inq, 6);
-	expect_good(&c.t);
-	cmd_done(&c);
-	uint16_t prog;
-	assert_true(nx_sanitize_progress(fx.lu, &prog));
-	run_cdb(&c, fx.n1, rs, 6);
-	expect_good(&c.t);
-	assert_int_equal(c.t.xfer_len, 18);
-	assert_int_equal(c.t.data[2], 0x02);
-	assert_int_equal(c.t.data[12], 0x04);
-	assert_int_equal(c.t.data[13], 0x1b);
-	assert_int_equal(c.t.data[15], 0x80);
-	assert_int_equal(nx_get_be16(c.t.data + 16), prog);
-	cmd_done(&c);
-	run_until_idle();
-	run_cdb(&c, fx.n2, tur, 6);
-	expect_good(&c.t);
-	cmd_done(&c);
+	expect_not_ready_until_idle(0x1b);
 }
 
 /* The progress indication is done / total in 65536ths (SPC-4 4.5.2.4.4). */

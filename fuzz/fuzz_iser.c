@@ -229,21 +229,11 @@ static void target_open(struct iw *w, bool chap)
 	fz_check(w->st != NULL);
 }
 
-static struct nx_rdma_mr *reg(struct iw *w, uint8_t *buf, size_t len,
-			      unsigned access)
-{
-	struct nx_rdma_mr *mr = nx_rdma_reg_mr(w->pd, buf, len, access);
-
-	fz_check(mr != NULL);
-	return mr;
-}
-
 static void ini_open(struct iw *w)
 {
 	static const uint8_t priv[NX_ISER_CM_PRIV_LEN] = {
 		NX_ISER_CM_ZBVA_NS | NX_ISER_CM_SIE_NS,
 	};
-	struct nx_rdma_qp_attr qa = { 0 };
 
 	w->pd = nx_rdma_pd_new(w->idev);
 	w->rx = calloc(RX_BUFS, NX_ISER_MSG_MAX);
@@ -253,23 +243,15 @@ static void ini_open(struct iw *w)
 	fz_check(w->pd != NULL && w->rx && w->tx && w->data && w->ro);
 	for (uint32_t i = 0; i < DATA_LEN; i++)
 		w->data[i] = (uint8_t)(i * 13 + (i >> 9));
-	w->rx_mr = reg(w, w->rx, (size_t)RX_BUFS * NX_ISER_MSG_MAX,
-		       NX_RDMA_ACCESS_LOCAL_WRITE);
-	w->tx_mr = reg(w, w->tx, (size_t)TX_BUFS * TX_BUF_LEN, 0);
-	w->data_mr = reg(w, w->data, DATA_LEN, NX_RDMA_ACCESS_LOCAL_WRITE |
-			 NX_RDMA_ACCESS_REMOTE_READ | NX_RDMA_ACCESS_REMOTE_WRITE);
-	w->ro_mr = reg(w, w->ro, RO_LEN, NX_RDMA_ACCESS_REMOTE_READ);
+	w->rx_mr = fz_rdma_reg(w->pd, w->rx, (size_t)RX_BUFS * NX_ISER_MSG_MAX,
+			       NX_RDMA_ACCESS_LOCAL_WRITE);
+	w->tx_mr = fz_rdma_reg(w->pd, w->tx, (size_t)TX_BUFS * TX_BUF_LEN, 0);
+	w->data_mr = fz_rdma_reg(w->pd, w->data, DATA_LEN, FZ_RDMA_ACCESS_RW);
+	w->ro_mr = fz_rdma_reg(w->pd, w->ro, RO_LEN,
+			       NX_RDMA_ACCESS_REMOTE_READ);
 	w->cq = nx_rdma_cq_new(w->idev, CQ_DEPTH, cq_notify, w);
 	fz_check(w->cq != NULL);
-	qa.send_cq = qa.recv_cq = w->cq;
-	qa.max_send_wr = TX_BUFS;
-	qa.max_recv_wr = RX_BUFS;
-	qa.max_rd_atomic = 16;
-	qa.max_dest_rd_atomic = 16; /* the target RDMA READs from us */
-	qa.rnr_retry = 7;
-	w->qp = nx_rdma_qp_new(w->pd, &qa);
-	fz_check(w->qp != NULL);
-	fz_check(nx_rdma_qp_modify(w->qp, NX_RDMA_QPS_INIT, NULL) == NX_OK);
+	w->qp = fz_rdma_qp_new(w->pd, w->cq, TX_BUFS, RX_BUFS);
 	repost_all(w);
 	nx_rdma_cq_arm(w->cq);
 	fz_check(nx_rdma_cm_connect(w->idev, IP_T, PORT, w->qp, priv,
@@ -436,10 +418,8 @@ static void data_region(struct iw *w, uint8_t how)
 		w->data_mr = NULL;
 	}
 	if (how & 1)
-		w->data_mr = reg(w, w->data, DATA_LEN,
-				 NX_RDMA_ACCESS_LOCAL_WRITE |
-				 NX_RDMA_ACCESS_REMOTE_READ |
-				 NX_RDMA_ACCESS_REMOTE_WRITE);
+		w->data_mr = fz_rdma_reg(w->pd, w->data, DATA_LEN,
+					 FZ_RDMA_ACCESS_RW);
 }
 
 static void record(void *arg, const uint8_t *d, size_t n)

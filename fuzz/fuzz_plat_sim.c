@@ -93,3 +93,31 @@ void fz_rdma_fabric_end(struct nx_sim_rdma *f)
 		fz_fail("%u RDMA objects left", nx_sim_rdma_live(f));
 	nx_sim_rdma_free(f);
 }
+
+struct nx_rdma_mr *fz_rdma_reg(struct nx_rdma_pd *pd, void *buf, size_t len,
+			       unsigned access)
+{
+	struct nx_rdma_mr *mr = nx_rdma_reg_mr(pd, buf, len, access);
+
+	fz_check(mr != NULL);
+	return mr;
+}
+
+struct nx_rdma_qp *fz_rdma_qp_new(struct nx_rdma_pd *pd,
+				  struct nx_rdma_cq *cq, uint32_t send_wr,
+				  uint32_t recv_wr)
+{
+	struct nx_rdma_qp_attr qa = { 0 };
+	struct nx_rdma_qp *qp;
+
+	qa.send_cq = qa.recv_cq = cq;
+	qa.max_send_wr = send_wr;
+	qa.max_recv_wr = recv_wr;
+	qa.max_rd_atomic = 16;
+	qa.max_dest_rd_atomic = 16;
+	qa.rnr_retry = 7;
+	qp = nx_rdma_qp_new(pd, &qa);
+	fz_check(qp != NULL);
+	fz_check(nx_rdma_qp_modify(qp, NX_RDMA_QPS_INIT, NULL) == NX_OK);
+	return qp;
+}

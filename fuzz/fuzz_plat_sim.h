@@ -24,4 +24,18 @@ struct nx_sim_rdma *fz_rdma_fabric_new(bool cqe_errors, uint32_t ip_t,
 				       struct nx_rdma_dev **idev);
 void fz_rdma_fabric_end(struct nx_sim_rdma *f);
 
+/* The harness's own RDMA objects (a raw initiator): */
+#define FZ_RDMA_ACCESS_RW (NX_RDMA_ACCESS_LOCAL_WRITE |                    \
+			   NX_RDMA_ACCESS_REMOTE_READ |                    \
+			   NX_RDMA_ACCESS_REMOTE_WRITE)
+/* A memory region of buf; fails the input if the fabric refuses it. */
+struct nx_rdma_mr *fz_rdma_reg(struct nx_rdma_pd *pd, void *buf, size_t len,
+			       unsigned access);
+/* An RC QP on cq (sends and receives), in INIT: send_wr / recv_wr work
+ * requests deep, up to 16 RDMA READs each way (the target READs the
+ * harness's buffers), RNR retried (7: for ever). */
+struct nx_rdma_qp *fz_rdma_qp_new(struct nx_rdma_pd *pd,
+				  struct nx_rdma_cq *cq, uint32_t send_wr,
+				  uint32_t recv_wr);
+
 #endif /* NX_FUZZ_PLAT_SIM_H */

@@ -377,18 +377,6 @@ static void tap(void *arg, const struct nx_sim_rdma_tap_msg *m)
 	w->rdma_reads += m->kind == NX_SIM_RDMA_TAP_READ_REQ;
 }
 
-static struct nx_rdma_mr *reg(struct sw *w, uint8_t *buf, size_t len,
-			      unsigned access)
-{
-	struct nx_rdma_mr *mr = nx_rdma_reg_mr(w->pd, buf, len, access);
-
-	fz_check(mr != NULL);
-	return mr;
-}
-
-#define RW_ACCESS (NX_RDMA_ACCESS_LOCAL_WRITE | NX_RDMA_ACCESS_REMOTE_READ | \
-		   NX_RDMA_ACCESS_REMOTE_WRITE)
-
 static void sw_open(struct sw *w, uint8_t cfg)
 {
 	struct nx_srp_target_config tc = { .rtpi = 1 };
@@ -411,16 +399,16 @@ static void sw_open(struct sw *w, uint8_t cfg)
 	fz_check(w->pd != NULL && w->data && w->ro && w->tab);
 	for (uint32_t i = 0; i < DATA_LEN; i++)
 		w->data[i] = (uint8_t)(i * 13 + (i >> 9));
-	w->data_mr = reg(w, w->data, DATA_LEN, RW_ACCESS);
-	w->ro_mr = reg(w, w->ro, RO_LEN, NX_RDMA_ACCESS_REMOTE_READ);
-	w->tab_mr = reg(w, w->tab, (size_t)TABLES * TABLE_SLOT,
-			NX_RDMA_ACCESS_REMOTE_READ);
+	w->data_mr = fz_rdma_reg(w->pd, w->data, DATA_LEN, FZ_RDMA_ACCESS_RW);
+	w->ro_mr = fz_rdma_reg(w->pd, w->ro, RO_LEN,
+			       NX_RDMA_ACCESS_REMOTE_READ);
+	w->tab_mr = fz_rdma_reg(w->pd, w->tab, (size_t)TABLES * TABLE_SLOT,
+				NX_RDMA_ACCESS_REMOTE_READ);
 }
 
 static struct fch *ch_new(struct sw *w)
 {
 	struct fch *c = calloc(1, sizeof(*c));
-	struct nx_rdma_qp_attr qa = { 0 };
 
 	fz_check(c != NULL);
 	c->w = w;
@@ -429,20 +417,12 @@ static struct fch *ch_new(struct sw *w)
 	c->rx = calloc(RX_BUFS, RX_LEN);
 	c->tx = calloc(TX_BUFS, TX_LEN);
 	fz_check(c->rx != NULL && c->tx != NULL);
-	c->rx_mr = reg(w, c->rx, (size_t)RX_BUFS * RX_LEN,
-		       NX_RDMA_ACCESS_LOCAL_WRITE);
-	c->tx_mr = reg(w, c->tx, (size_t)TX_BUFS * TX_LEN, 0);
+	c->rx_mr = fz_rdma_reg(w->pd, c->rx, (size_t)RX_BUFS * RX_LEN,
+			       NX_RDMA_ACCESS_LOCAL_WRITE);
+	c->tx_mr = fz_rdma_reg(w->pd, c->tx, (size_t)TX_BUFS * TX_LEN, 0);
 	c->cq = nx_rdma_cq_new(w->idev, CQ_DEPTH, cq_notify, c);
 	fz_check(c->cq != NULL);
-	qa.send_cq = qa.recv_cq = c->cq;
-	qa.max_send_wr = TX_BUFS;
-	qa.max_recv_wr = RX_BUFS;
-	qa.max_rd_atomic = 16;
-	qa.max_dest_rd_atomic = 16; /* the target RDMA READs from us */
-	qa.rnr_retry = 7;
-	c->qp = nx_rdma_qp_new(w->pd, &qa);
-	fz_check(c->qp != NULL);
-	fz_check(nx_rdma_qp_modify(c->qp, NX_RDMA_QPS_INIT, NULL) == NX_OK);
+	c->qp = fz_rdma_qp_new(w->pd, c->cq, TX_BUFS, RX_BUFS);
 	nx_rdma_cq_arm(c->cq);
 	w->ch[w->nch++] = c;
 	return c;
@@ -825,7 +805,8 @@ static void data_region(struct sw *w, bool again)
 		w->data_mr = NULL;
 	}
 	if (again)
-		w->data_mr = reg(w, w->data, DATA_LEN, RW_ACCESS);
+		w->data_mr = fz_rdma_reg(w->pd, w->data, DATA_LEN,
+					 FZ_RDMA_ACCESS_RW);
 }
 
 static void rec_fabric(struct sw *w, struct fch *c, const uint8_t *d, size_t n)

@@ -36,6 +36,14 @@
 #define NEXUS_DRAIN_MS 10000
 #define NEXUS_LUN_SIZE_MAX (64ull << 30)
 
+/* An unsigned int parameter, 0 when not given, readable through
+ * /sys/module/nexus/parameters; desc says its unit, range and default
+ * (modinfo). */
+#define NEXUS_UINT_PARAM(name, desc)		\
+	static unsigned int name;		\
+	module_param(name, uint, 0444);		\
+	MODULE_PARM_DESC(name, desc)
+
 static char *portal = "0.0.0.0:3260";
 module_param(portal, charp, 0444);
 MODULE_PARM_DESC(portal, "IPv4 portal ADDR[:PORT] (default 0.0.0.0:3260)");
@@ -81,56 +89,36 @@ MODULE_PARM_DESC(discovery_chap, "USER:SECRET discovery sessions must log in wit
  * (--login-timeout, --max-sessions-per-initiator, ...) with the same
  * ranges (nexus_limit_params[]).  0, the value when not given, means the
  * transport's default. */
-static unsigned int login_timeout;
-module_param(login_timeout, uint, 0444);
-MODULE_PARM_DESC(login_timeout, "seconds from connect to full feature phase, "
+NEXUS_UINT_PARAM(login_timeout, "seconds from connect to full feature phase, "
 		 "1-3600 (0: default 15)");
 
-static unsigned int keepalive;
-module_param(keepalive, uint, 0444);
-MODULE_PARM_DESC(keepalive, "seconds of silence before a NOP-In ping; as long "
+NEXUS_UINT_PARAM(keepalive, "seconds of silence before a NOP-In ping; as long "
 		 "again unanswered drops the connection, 1-3600 (0: default 35)");
 
-static unsigned int max_logins;
-module_param(max_logins, uint, 0444);
-MODULE_PARM_DESC(max_logins, "connections still logging in at once, more are "
+NEXUS_UINT_PARAM(max_logins, "connections still logging in at once, more are "
 		 "closed at accept, 1-1024 (0: default 64)");
 
-static unsigned int max_sessions_per_initiator;
-module_param(max_sessions_per_initiator, uint, 0444);
-MODULE_PARM_DESC(max_sessions_per_initiator, "sessions one initiator name may "
+NEXUS_UINT_PARAM(max_sessions_per_initiator, "sessions one initiator name may "
 		 "hold, more get login status 0302h, 1-256 (0: default 16)");
 
-static unsigned int max_sessions;
-module_param(max_sessions, uint, 0444);
-MODULE_PARM_DESC(max_sessions, "sessions the target holds at once, every "
+NEXUS_UINT_PARAM(max_sessions, "sessions the target holds at once, every "
 		 "initiator together, more get 0302h, 1-16384 (0: default 256)");
 
-static unsigned int max_logins_per_address;
-module_param(max_logins_per_address, uint, 0444);
-MODULE_PARM_DESC(max_logins_per_address, "connections from one source IP "
+NEXUS_UINT_PARAM(max_logins_per_address, "connections from one source IP "
 		 "address still logging in, more are closed at accept, "
 		 "1-1024 (0: default 16)");
 
-static unsigned int max_sessions_per_address;
-module_param(max_sessions_per_address, uint, 0444);
-MODULE_PARM_DESC(max_sessions_per_address, "sessions from one source IP "
+NEXUS_UINT_PARAM(max_sessions_per_address, "sessions from one source IP "
 		 "address, whatever initiator names it uses, more get 0302h, "
 		 "1-256 (0: default 32)");
 
-static unsigned int max_connections_per_portal;
-module_param(max_connections_per_portal, uint, 0444);
-MODULE_PARM_DESC(max_connections_per_portal, "connections through the portal, "
+NEXUS_UINT_PARAM(max_connections_per_portal, "connections through the portal, "
 		 "more get 0302h, 1-65535 (0: default no cap)");
 
-static unsigned int max_connections_per_target;
-module_param(max_connections_per_target, uint, 0444);
-MODULE_PARM_DESC(max_connections_per_target, "connections in sessions of the "
+NEXUS_UINT_PARAM(max_connections_per_target, "connections in sessions of the "
 		 "target, more get 0302h, 1-65535 (0: default no cap)");
 
-static unsigned int auth_lockout_max;
-module_param(auth_lockout_max, uint, 0444);
-MODULE_PARM_DESC(auth_lockout_max, "seconds: after 3 CHAP failures of an "
+NEXUS_UINT_PARAM(auth_lockout_max, "seconds: after 3 CHAP failures of an "
 		 "initiator name or address each failure locks them out for "
 		 "1, 2, 4 ... s, at most this, 1-86400 (0: default 60)");
 

@@ -626,6 +626,17 @@ static void cm_b(void *ctx, const struct nx_rdma_cm_event *ev)
 		assert_int_equal(nx_rdma_cm_reject(ev->id, "no", 2), 0);
 }
 
+/* A world of seed whose side b listens on port 3260 and accepts (or
+ * rejects) what comes; a's REQ, without private data, is on its way. */
+static void cm_start(struct world *w, uint64_t seed, bool accept)
+{
+	world_init(w, seed, 7);
+	accept_it = accept;
+	assert_int_equal(nx_rdma_cm_listen(w->b.dev, 3260, cm_b, w, &w->listener), 0);
+	assert_int_equal(nx_rdma_cm_connect(w->a.dev, IP_B, 3260, w->a.qp, NULL, 0,
+					    cm_a, w, &w->a.id), 0);
+}
+
 static void test_cm_connect_disconnect(void **state)
 {
 	struct world w;
@@ -673,11 +684,7 @@ static void test_cm_reject(void **state)
 {
 	struct world w;
 
-	world_init(&w, 21, 7);
-	accept_it = false;
-	assert_int_equal(nx_rdma_cm_listen(w.b.dev, 3260, cm_b, &w, &w.listener), 0);
-	assert_int_equal(nx_rdma_cm_connect(w.a.dev, IP_B, 3260, w.a.qp, NULL, 0,
-					    cm_a, &w, &w.a.id), 0);
+	cm_start(&w, 21, false);
 	run(&w);
 	assert_int_equal(w.a.nev, 1);
 	assert_int_equal(w.a.events[0], NX_RDMA_CM_REJECTED);
@@ -709,11 +716,7 @@ static void test_cm_rtu_never_comes(void **state)
 {
 	struct world w;
 
-	world_init(&w, 23, 7);
-	accept_it = true;
-	assert_int_equal(nx_rdma_cm_listen(w.b.dev, 3260, cm_b, &w, &w.listener), 0);
-	assert_int_equal(nx_rdma_cm_connect(w.a.dev, IP_B, 3260, w.a.qp, NULL, 0,
-					    cm_a, &w, &w.a.id), 0);
+	cm_start(&w, 23, true);
 	nx_rdma_cm_disconnect(w.a.id); /* REQ already on the wire */
 	run(&w);
 	assert_int_equal(w.a.nev, 0);
@@ -730,11 +733,7 @@ static void test_qp_break(void **state)
 {
 	struct world w;
 
-	world_init(&w, 22, 7);
-	accept_it = true;
-	assert_int_equal(nx_rdma_cm_listen(w.b.dev, 3260, cm_b, &w, &w.listener), 0);
-	assert_int_equal(nx_rdma_cm_connect(w.a.dev, IP_B, 3260, w.a.qp, NULL, 0,
-					    cm_a, &w, &w.a.id), 0);
+	cm_start(&w, 22, true);
 	run(&w);
 	assert_int_equal(post_recv(&w.b, 1, 0, 64), 0);
 	assert_int_equal(post(&w.a, 2, NX_RDMA_WR_RDMA_READ, 0, 64, raddr(&w.b, 0),

@@ -57,35 +57,50 @@ run() { # name args...
 	head -1 "$W/$n.out"
 }
 
-note "== rdma-test: determinism over iSER, seeds $SEEDS"
-for s in $SEEDS; do
-	for scn in mixed io; do
-		run "$scn$s.a" --scenario "$scn" --seed "$s" --duration 20ms || continue
-		run "$scn$s.b" --scenario "$scn" --seed "$s" --duration 20ms >/dev/null || continue
-		cmp -s "$W/$scn$s.a.pcap" "$W/$scn$s.b.pcap" ||
-			bad "$scn seed $s: pcaps differ between runs"
-		cmp -s "$W/$scn$s.a.log" "$W/$scn$s.b.log" ||
-			bad "$scn seed $s: logs differ between runs"
+# mixed and io twice per seed over $XPORT: byte-identical pcaps and logs;
+# two seeds, different pcaps.  $1 the run names' prefix, $2 the failure
+# messages' (empty or "SRP "), then the seeds.
+determinism() { # prefix label seeds...
+	local p=$1 l=$2 s scn
+	shift 2
+	for s in "$@"; do
+		for scn in mixed io; do
+			run "$p$scn$s.a" --scenario "$scn" --seed "$s" --duration 20ms || continue
+			run "$p$scn$s.b" --scenario "$scn" --seed "$s" --duration 20ms >/dev/null || continue
+			cmp -s "$W/$p$scn$s.a.pcap" "$W/$p$scn$s.b.pcap" ||
+				bad "$l$scn seed $s: pcaps differ between runs"
+			cmp -s "$W/$p$scn$s.a.log" "$W/$p$scn$s.b.log" ||
+				bad "$l$scn seed $s: logs differ between runs"
+		done
 	done
-done
-set -- $SEEDS
-if [ $# -ge 2 ] && cmp -s "$W/mixed$1.a.pcap" "$W/mixed$2.a.pcap"; then
-	bad "seeds $1 and $2 gave identical pcaps"
-fi
+	if [ $# -ge 2 ] && cmp -s "$W/${p}mixed$1.a.pcap" "$W/${p}mixed$2.a.pcap"; then
+		bad "${l}seeds $1 and $2 gave identical pcaps"
+	fi
+}
+
+# faults --faults reset, seeds 1-4, over $XPORT: the logs together must
+# show both RDMA faults.  $1 the run names' prefix, $2 the messages'.
+reset_faults() { # prefix label
+	local p=$1 l=$2 s
+	for s in 1 2 3 4; do
+		run "${p}reset$s" --scenario faults --seed "$s" --faults reset --duration 60ms
+	done
+	cat "$W"/${p}reset*.log >"$W/${p}resets.log" 2>/dev/null
+	grep -q "scn: fault: QP error mid-transfer" "$W/${p}resets.log" ||
+		bad "${l}no QP error mid-transfer was injected"
+	grep -q "scn: fault: ini[0-9] disconnects during an RDMA READ" "$W/${p}resets.log" ||
+		bad "${l}no disconnect during an RDMA READ was injected"
+}
+
+note "== rdma-test: determinism over iSER, seeds $SEEDS"
+determinism "" "" $SEEDS
 
 # The iSER faults: reset only (each one a QP error or a disconnect during
 # an RDMA READ), then every kind.  The logs must show both RDMA faults.
 note "== rdma-test: iSER faults"
-for s in 1 2 3 4; do
-	run "reset$s" --scenario faults --seed "$s" --faults reset --duration 60ms
-done
+reset_faults "" ""
 run "all5" --scenario faults --seed 5
 run "m1024" --scenario mixed --seed 6 --mtu 1024 --duration 20ms
-cat "$W"/reset*.log >"$W/resets.log" 2>/dev/null
-grep -q "scn: fault: QP error mid-transfer" "$W/resets.log" ||
-	bad "no QP error mid-transfer was injected"
-grep -q "scn: fault: ini[0-9] disconnects during an RDMA READ" "$W/resets.log" ||
-	bad "no disconnect during an RDMA READ was injected"
 
 # One tshark pass per capture: protocols, iSCSI opcodes, BTH opcodes, CM
 # attributes, the REQ's service ID, expert severities (Error = 0x800000)
@@ -169,33 +184,13 @@ note "== rdma-test: sweep of ${RDMA_SWEEP_SEEDS:-50} seeds of faults over iSER"
 # ---- SRP ---------------------------------------------------------------------
 XPORT=srp
 note "== rdma-test: determinism over SRP, seeds $SRP_SEEDS"
-for s in $SRP_SEEDS; do
-	for scn in mixed io; do
-		run "srp-$scn$s.a" --scenario "$scn" --seed "$s" --duration 20ms || continue
-		run "srp-$scn$s.b" --scenario "$scn" --seed "$s" --duration 20ms >/dev/null || continue
-		cmp -s "$W/srp-$scn$s.a.pcap" "$W/srp-$scn$s.b.pcap" ||
-			bad "SRP $scn seed $s: pcaps differ between runs"
-		cmp -s "$W/srp-$scn$s.a.log" "$W/srp-$scn$s.b.log" ||
-			bad "SRP $scn seed $s: logs differ between runs"
-	done
-done
-set -- $SRP_SEEDS
-if [ $# -ge 2 ] && cmp -s "$W/srp-mixed$1.a.pcap" "$W/srp-mixed$2.a.pcap"; then
-	bad "SRP seeds $1 and $2 gave identical pcaps"
-fi
+determinism "srp-" "SRP " $SRP_SEEDS
 
 note "== rdma-test: SRP faults"
-for s in 1 2 3 4; do
-	run "srp-reset$s" --scenario faults --seed "$s" --faults reset --duration 60ms
-done
+reset_faults "srp-" "SRP: "
 run "srp-all5" --scenario faults --seed 5
 run "srp-resv6" --scenario reservations --seed 6 --duration 40ms
 run "srp-m1024" --scenario mixed --seed 7 --mtu 1024 --duration 20ms
-cat "$W"/srp-reset*.log >"$W/srp-resets.log" 2>/dev/null
-grep -q "scn: fault: QP error mid-transfer" "$W/srp-resets.log" ||
-	bad "SRP: no QP error mid-transfer was injected"
-grep -q "scn: fault: ini[0-9] disconnects during an RDMA READ" "$W/srp-resets.log" ||
-	bad "SRP: no disconnect during an RDMA READ was injected"
 
 # One tshark pass per SRP capture: protocol stacks, BTH opcodes, CM
 # attributes, the REQ's service ID, the IU type of every SEND ONLY /

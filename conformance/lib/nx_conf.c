@@ -705,6 +705,14 @@ void nx_conf_clear_ua(struct nx_conf_sess *s)
 	fail_msg("unit attentions never cleared after 16 TEST UNIT READY");
 }
 
+struct nx_conf_sess *nx_conf_login_clear(unsigned initiator)
+{
+	struct nx_conf_sess *s = nx_conf_login(initiator);
+
+	nx_conf_clear_ua(s);
+	return s;
+}
+
 void nx_conf_capacity(struct nx_conf_sess *s, uint64_t *blocks,
 		      uint32_t *block_size)
 {

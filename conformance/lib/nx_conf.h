@@ -334,6 +334,8 @@ int nx_conf_wait(struct nx_conf_sess *s, struct nx_conf_async *a,
 
 /* Clears pending unit attentions with TEST UNIT READY (at most 16). */
 void nx_conf_clear_ua(struct nx_conf_sess *s);
+/* nx_conf_login(initiator), then nx_conf_clear_ua. */
+struct nx_conf_sess *nx_conf_login_clear(unsigned initiator);
 /* READ CAPACITY(16) of the LU under test (cached per test). */
 void nx_conf_capacity(struct nx_conf_sess *s, uint64_t *blocks,
 		      uint32_t *block_size);
@@ -439,6 +441,15 @@ uint32_t nx_conf_kv(char *buf, uint32_t cap, uint32_t len, const char *key,
 /* Sense-key-specific field pointer (SPC-4 4.5.2.4.2); bit < 0: BPV=0. */
 #define NX_EXPECT_FIELD_POINTER(r, cd, byte, bit)                            \
 	nx_conf_expect_field_(r, cd, byte, bit, __FILE__, __LINE__)
+/* The same where the sense-key specific bytes are optional (SPC-4
+ * 4.5.2.4.1): checked when SKSV=1, the bit only when BPV=1. */
+#define NX_EXPECT_FIELD_POINTER_OPT(r, cd, byte, bit)                        \
+	do {                                                                 \
+		if ((r)->sksv)                                               \
+			NX_EXPECT_FIELD_POINTER(r, cd, byte,                 \
+						((r)->sks[0] & 0x08) ? (bit) \
+								     : -1);  \
+	} while (0)
 #define NX_EXPECT_INFO(r, value)                                             \
 	nx_conf_expect_info_(r, value, __FILE__, __LINE__)
 #define NX_EXPECT_BYTES(got, exp, len)                                       \

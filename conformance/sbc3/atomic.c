@@ -11,9 +11,12 @@
 
 #define LBA_BASE 16384u
 
+/* The Block Limits atomic fields, and the LU's size (READ CAPACITY). */
 struct atomic_limits {
 	uint32_t max_xfer, max_atomic, align, gran, max_boundary_xfer,
 		max_boundary;
+	uint32_t bs;
+	uint64_t blocks;
 };
 
 static void atomic_limits(struct nx_conf_sess *s, struct atomic_limits *l)
@@ -21,6 +24,7 @@ static void atomic_limits(struct nx_conf_sess *s, struct atomic_limits *l)
 	uint8_t d[64];
 
 	memset(l, 0, sizeof(*l));
+	nx_conf_capacity(s, &l->blocks, &l->bs);
 	if (!sbc_vpd(s, 0xb0, d, sizeof(d)) || nx_get_be16(d + 2) < 0x3c)
 		NX_SKIP("Block Limits page without the SBC-4 atomic fields");
 	l->max_xfer = nx_get_be32(d + 8);
@@ -51,15 +55,16 @@ static void write_atomic(struct nx_conf_sess *s, uint64_t lba, uint16_t n,
 		     (void *)(uintptr_t)buf, len, r);
 }
 
-/* WRITE ATOMIC(16) of n blocks of bs bytes (the buffer's content does
- * not matter to the test); SKIPs when the command is unsupported. */
-static void write_atomic_n(struct nx_conf_sess *s, uint64_t lba, uint32_t n,
-			   uint16_t boundary, uint32_t bs,
+/* WRITE ATOMIC(16) of n blocks (the buffer's content does not matter
+ * to the test); SKIPs when the command is unsupported. */
+static void write_atomic_n(struct nx_conf_sess *s,
+			   const struct atomic_limits *l, uint64_t lba,
+			   uint32_t n, uint16_t boundary,
 			   struct nx_conf_result *r)
 {
-	uint8_t *buf = sbc_buf((size_t)n * bs);
+	uint8_t *buf = sbc_buf((size_t)n * l->bs);
 
-	write_atomic(s, lba, (uint16_t)n, boundary, buf, n * bs, r);
+	write_atomic(s, lba, (uint16_t)n, boundary, buf, n * l->bs, r);
 	free(buf);
 	NX_SKIP_IF_UNSUPPORTED(r, "WRITE ATOMIC(16)");
 }
@@ -96,17 +101,17 @@ static void test_atomic_write_reads_back(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	struct atomic_limits l;
 	struct nx_conf_result r;
-	uint32_t bs, n;
+	uint32_t n;
 
 	atomic_limits(s, &l);
-	nx_conf_capacity(s, NULL, &bs);
 	n = unit(l.gran) * 4;
-	uint8_t *buf = sbc_buf((size_t)n * bs), *rd = sbc_buf((size_t)n * bs);
-	nx_conf_pattern(buf, n * bs, LBA_BASE, 0x71);
+	uint8_t *buf = sbc_buf((size_t)n * l.bs);
+	uint8_t *rd = sbc_buf((size_t)n * l.bs);
+	nx_conf_pattern(buf, n * l.bs, LBA_BASE, 0x71);
 	uint8_t cdb[16] = { 0x9c, 0x18 };
 	nx_put_be64(cdb + 2, LBA_BASE);
 	nx_put_be16(cdb + 12, (uint16_t)n);
-	nx_conf_scsi(s, cdb, NX_INI_DIR_WRITE, buf, n * bs, &r);
+	nx_conf_scsi(s, cdb, NX_INI_DIR_WRITE, buf, n * l.bs, &r);
 	if (nx_conf_unsupported(&r)) {
 		free(buf);
 		free(rd);
@@ -114,7 +119,7 @@ static void test_atomic_write_reads_back(void **state)
 	NX_SKIP_IF_UNSUPPORTED(&r, "WRITE ATOMIC(16)");
 	NX_EXPECT_GOOD(&r);
 	nx_conf_read(s, LBA_BASE, n, rd);
-	NX_EXPECT_BYTES(rd, buf, (size_t)n * bs);
+	NX_EXPECT_BYTES(rd, buf, (size_t)n * l.bs);
 	free(buf);
 	free(rd);
 	nx_conf_logout(s);
@@ -126,14 +131,13 @@ static void test_atomic_over_maximum(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	struct atomic_limits l;
 	struct nx_conf_result r;
-	uint32_t bs, n;
+	uint32_t n;
 
 	atomic_limits(s, &l);
-	nx_conf_capacity(s, NULL, &bs);
 	n = l.max_atomic + unit(l.gran);
 	if (n > 0xffff)
 		NX_SKIP("the 16-bit TRANSFER LENGTH cannot exceed the maximum");
-	write_atomic_n(s, 0, n, 0, bs, &r);
+	write_atomic_n(s, &l, 0, n, 0, &r);
 	expect_invalid_at(&r, 12, 7);
 	nx_conf_logout(s);
 }
@@ -144,14 +148,13 @@ static void test_atomic_misaligned(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	struct atomic_limits l;
 	struct nx_conf_result r;
-	uint32_t bs, n;
+	uint32_t n;
 
 	atomic_limits(s, &l);
 	if (l.align < 2)
 		NX_SKIP("no ATOMIC ALIGNMENT requirement");
-	nx_conf_capacity(s, NULL, &bs);
 	n = unit(l.gran);
-	write_atomic_n(s, LBA_BASE + 1, n, 0, bs, &r);
+	write_atomic_n(s, &l, LBA_BASE + 1, n, 0, &r);
 	expect_invalid_at(&r, 2, 7);
 	nx_conf_logout(s);
 }
@@ -162,13 +165,11 @@ static void test_atomic_granularity(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	struct atomic_limits l;
 	struct nx_conf_result r;
-	uint32_t bs;
 
 	atomic_limits(s, &l);
 	if (l.gran < 2)
 		NX_SKIP("no ATOMIC TRANSFER LENGTH GRANULARITY requirement");
-	nx_conf_capacity(s, NULL, &bs);
-	write_atomic_n(s, LBA_BASE, 1, 0, bs, &r);
+	write_atomic_n(s, &l, LBA_BASE, 1, 0, &r);
 	expect_invalid_at(&r, 12, 7);
 	nx_conf_logout(s);
 }
@@ -180,14 +181,13 @@ static void test_atomic_boundary_unsupported(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	struct atomic_limits l;
 	struct nx_conf_result r;
-	uint32_t bs, n;
+	uint32_t n;
 
 	atomic_limits(s, &l);
 	if (l.max_boundary != 0)
 		NX_SKIP("atomic boundaries supported");
-	nx_conf_capacity(s, NULL, &bs);
 	n = unit(l.gran);
-	write_atomic_n(s, LBA_BASE, n, 1, bs, &r);
+	write_atomic_n(s, &l, LBA_BASE, n, 1, &r);
 	expect_invalid_at(&r, 11, 0);
 	nx_conf_logout(s);
 }
@@ -199,13 +199,11 @@ static void test_atomic_range(void **state)
 	struct nx_conf_sess *s = sbc_login();
 	struct atomic_limits l;
 	struct nx_conf_result r;
-	uint64_t blocks;
-	uint32_t bs, n;
+	uint32_t n;
 
 	atomic_limits(s, &l);
-	nx_conf_capacity(s, &blocks, &bs);
 	n = 2 * unit(l.gran);
-	write_atomic_n(s, blocks - blocks % unit(l.align), n, 0, bs, &r);
+	write_atomic_n(s, &l, l.blocks - l.blocks % unit(l.align), n, 0, &r);
 	NX_EXPECT_LBA_OOB(&r);
 	write_atomic(s, 0, 0, 0, NULL, 0, &r);
 	NX_EXPECT_GOOD(&r);
@@ -220,12 +218,11 @@ static void test_atomic_concurrent_read(void **state)
 	struct atomic_limits l;
 	struct nx_conf_result r;
 	struct nx_conf_async aw, ar;
-	uint32_t bs, n;
+	uint32_t n;
 
 	atomic_limits(s, &l);
-	nx_conf_capacity(s, NULL, &bs);
 	n = NX_MIN(l.max_atomic, 64u) / unit(l.gran) * unit(l.gran);
-	size_t len = (size_t)n * bs;
+	size_t len = (size_t)n * l.bs;
 	uint8_t *old = sbc_buf(len), *neu = sbc_buf(len), *rd = sbc_buf(len);
 	nx_conf_pattern(old, (uint32_t)len, LBA_BASE, 0x81);
 	nx_conf_pattern(neu, (uint32_t)len, LBA_BASE, 0x82);

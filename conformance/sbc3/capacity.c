@@ -5,14 +5,6 @@
 #include "../lib/nx_conf.h"
 #include "../../core/nx_wire.h"
 
-static struct nx_conf_sess *login_clear(void)
-{
-	struct nx_conf_sess *s = nx_conf_login(0);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
 /* The capacity the backend promised, if it knows it. */
 static void check_known(uint64_t blocks, uint32_t bs)
 {
@@ -28,7 +20,7 @@ static void check_known(uint64_t blocks, uint32_t bs)
  * (P_TYPE/PROT_EN 0, nothing formats with it); bytes 16-31 reserved. */
 static void test_read_capacity16_data(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[16] = { 0x9e, 0x10 }, d[32], zero[16] = { 0 };
 	struct nx_conf_result r;
 
@@ -49,7 +41,7 @@ static void test_read_capacity16_data(void **state)
  * the last LBA does not fit 32 bits. */
 static void test_read_capacity10_data(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[10] = { 0x25 }, d[8];
 	struct nx_conf_result r;
 	uint64_t blocks;
@@ -68,7 +60,7 @@ static void test_read_capacity10_data(void **state)
 /* SBC-3 5.15: PMI=0 with a non-zero LOGICAL BLOCK ADDRESS is an error. */
 static void test_read_capacity10_pmi0_lba(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[10] = { 0x25, 0, 0, 0, 0, 1 }, d[8];
 	struct nx_conf_result r;
 
@@ -80,7 +72,7 @@ static void test_read_capacity10_pmi0_lba(void **state)
 /* SPC-4 4.2.5.6: allocation length 12 returns the first 12 bytes. */
 static void test_read_capacity16_alloc_len(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[16] = { 0x9e, 0x10 }, full[32], d[12];
 	struct nx_conf_result r;
 

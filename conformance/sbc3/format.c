@@ -38,16 +38,11 @@ static void wait_format(struct nx_conf_sess *s, uint32_t lun)
 static struct nx_conf_sess *fu_login(uint32_t *bs)
 {
 	struct nx_conf_sess *s = sbc_login();
-	uint8_t cdb[12] = { 0xa3, 0x0c, 0x01, 0x04 };
-	uint8_t d[32];
-	struct nx_conf_result r;
 
 	media_wait_sanitize(s, nx_conf_lun());
 	wait_format(s, nx_conf_lun());
 	nx_conf_capacity(s, NULL, bs);
-	nx_put_be32(cdb + 6, sizeof(d));
-	nx_conf_scsi(s, cdb, NX_INI_DIR_READ, d, sizeof(d), &r);
-	if (r.status != 0x00 || (d[1] & 0x07) != 0x03)
+	if (!media_supported(s, 0x04, false, 0))
 		NX_SKIP("FORMAT UNIT not reported as supported");
 	return s;
 }
@@ -112,29 +107,13 @@ static void test_format_immed_in_progress(void **state)
 	uint32_t bs;
 	struct nx_conf_sess *s = fu_login(&bs);
 	uint8_t hdr[8] = { 0, HDR_IMMED, 0, 0, 0, 0, 0, 0 };
-	uint8_t rs[6] = { 0x03, 0, 0, 0, 18, 0 }, d[512], rd10[16];
-	uint8_t inq[6] = { 0x12, 0, 0, 0, 36, 0 };
 	static const uint8_t tur[6] = { 0 };
 	struct nx_conf_result r;
 
 	format_unit(s, nx_conf_lun(), FU_LONGLIST | FU_FMTDATA, hdr,
 		    sizeof(hdr), &r);
 	NX_EXPECT_GOOD(&r);
-	nx_conf_scsi(s, tur, NX_INI_DIR_NONE, NULL, 0, &r);
-	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, 0x04);
-	NX_EXPECT_TRUE("SKSV (progress indication)", r.sksv);
-	sbc_cdb(rd10, 0x28, 0, 1);
-	nx_conf_scsi(s, rd10, NX_INI_DIR_READ, d, bs <= sizeof(d) ? bs : 0, &r);
-	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, 0x04);
-	nx_conf_scsi(s, inq, NX_INI_DIR_READ, d, 36, &r);
-	NX_EXPECT_GOOD(&r);
-	memset(d, 0, 18);
-	nx_conf_scsi(s, rs, NX_INI_DIR_READ, d, 18, &r);
-	NX_EXPECT_GOOD(&r);
-	NX_EXPECT_EQ("sense key", d[2] & 0x0f, SK_NOT_READY);
-	NX_EXPECT_EQ("ASC", d[12], 0x04);
-	NX_EXPECT_EQ("ASCQ", d[13], 0x04);
-	NX_EXPECT_EQ("SKSV", d[15] & 0x80, 0x80);
+	media_expect_in_progress(s, bs, 0x04);
 	wait_format(s, nx_conf_lun());
 	nx_conf_scsi(s, tur, NX_INI_DIR_NONE, NULL, 0, &r);
 	NX_EXPECT_GOOD(&r);

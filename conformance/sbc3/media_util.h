@@ -68,6 +68,54 @@ static inline void media_wait_sanitize(struct nx_conf_sess *s, uint32_t lun)
 	media_wait_ready(s, lun, 0x1b);
 }
 
+/* A session on the LU under test for a suite of an operation that
+ * destroys the medium: *bs gets the block size; false when REPORT
+ * SUPPORTED OPERATION CODES (SPC-4 6.35.2: REPORTING OPTIONS 001b for
+ * opcode alone, 010b with service action sa) does not report it
+ * supported as the standard says (SUPPORT 011b). */
+static inline bool media_supported(struct nx_conf_sess *s, uint8_t opcode,
+				   bool has_sa, uint8_t sa)
+{
+	uint8_t cdb[12] = { 0xa3, 0x0c, has_sa ? 0x02 : 0x01, opcode, 0, sa };
+	uint8_t d[64];
+	struct nx_conf_result r;
+
+	nx_put_be32(cdb + 6, sizeof(d));
+	nx_conf_scsi(s, cdb, NX_INI_DIR_READ, d, sizeof(d), &r);
+	return r.status == 0x00 && (d[1] & 0x07) == 0x03;
+}
+
+/* While a long operation runs on the LU under test (SBC-3 5.3.2.2
+ * FORMAT UNIT, SBC-4 4.11.2 SANITIZE; SPC-4 4.5.2.4.4): TEST UNIT READY
+ * and READ(10) end NOT READY, LOGICAL UNIT NOT READY with ASCQ `ascq`
+ * (04h FORMAT IN PROGRESS, 1Bh SANITIZE IN PROGRESS), TEST UNIT READY's
+ * with SKSV=1 (progress indication); INQUIRY is processed; REQUEST SENSE
+ * returns that sense as parameter data with GOOD status. */
+static inline void media_expect_in_progress(struct nx_conf_sess *s,
+					    uint32_t bs, uint8_t ascq)
+{
+	static const uint8_t tur[6] = { 0 };
+	uint8_t rs[6] = { 0x03, 0, 0, 0, 18, 0 }, d[512], rd10[16];
+	uint8_t inq[6] = { 0x12, 0, 0, 0, 36, 0 };
+	struct nx_conf_result r;
+
+	nx_conf_scsi(s, tur, NX_INI_DIR_NONE, NULL, 0, &r);
+	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, ascq);
+	NX_EXPECT_TRUE("SKSV (progress indication)", r.sksv);
+	sbc_cdb(rd10, 0x28, 0, 1);
+	nx_conf_scsi(s, rd10, NX_INI_DIR_READ, d, bs <= sizeof(d) ? bs : 0, &r);
+	NX_EXPECT_SENSE(&r, SK_NOT_READY, 0x04, ascq);
+	nx_conf_scsi(s, inq, NX_INI_DIR_READ, d, 36, &r);
+	NX_EXPECT_GOOD(&r);
+	memset(d, 0, 18);
+	nx_conf_scsi(s, rs, NX_INI_DIR_READ, d, 18, &r);
+	NX_EXPECT_GOOD(&r);
+	NX_EXPECT_EQ("sense key", d[2] & 0x0f, SK_NOT_READY);
+	NX_EXPECT_EQ("ASC", d[12], 0x04);
+	NX_EXPECT_EQ("ASCQ", d[13], ascq);
+	NX_EXPECT_EQ("SKSV", d[15] & 0x80, 0x80);
+}
+
 /* SBC-3 4.17 table 13 against an SPC-2 reservation: b RESERVEs the LU
  * under test (SKIP without RESERVE(6)) ... */
 static inline void media_reserve(struct nx_conf_sess *b)

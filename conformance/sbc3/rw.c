@@ -10,14 +10,6 @@
 
 #define LBA_BASE 1024u
 
-static struct nx_conf_sess *login_clear(void)
-{
-	struct nx_conf_sess *s = nx_conf_login(0);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
 /* CDB of READ/WRITE (6/10/12/16) for op; 6-byte: 21-bit LBA, length 0 =
  * 256 blocks. */
 static void rw_cdb(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t blocks)
@@ -45,7 +37,7 @@ static void rw_cdb(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t blocks)
 
 static void roundtrip(uint8_t wop, uint8_t rop, uint64_t lba, uint32_t blocks)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[16];
 	struct nx_conf_result r;
 	uint32_t bs, n;
@@ -102,7 +94,7 @@ static void test_rw16_roundtrip(void **state)
 /* A transfer length of 0 transfers nothing and is not an error. */
 static void test_rw10_length0(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[16];
 	struct nx_conf_result r;
 
@@ -139,7 +131,7 @@ static void expect_oob(struct nx_conf_sess *s, uint8_t op, uint64_t lba,
  * OF RANGE. */
 static void test_read10_lba_boundary(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[16], d[65536];
 	struct nx_conf_result r;
 	uint64_t blocks;
@@ -162,7 +154,7 @@ static void test_read10_lba_boundary(void **state)
 /* 64-bit LBAs: LBA + length must not wrap around to a valid range. */
 static void test_rw16_lba_wrap(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint32_t bs;
 
 	nx_conf_capacity(s, NULL, &bs);
@@ -187,7 +179,7 @@ static void verify10(struct nx_conf_sess *s, uint32_t lba, uint16_t blocks,
 /* BYTCHK=01b with equal data: GOOD. */
 static void test_verify10_bytchk_match(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t w[4096];
 	struct nx_conf_result r;
 	uint32_t bs;
@@ -206,7 +198,7 @@ static void test_verify10_bytchk_match(void **state)
  * of that byte in the Data-Out Buffer in INFORMATION. */
 static void test_verify10_bytchk_miscompare(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t w[4096];
 	struct nx_conf_result r;
 	uint32_t bs, at;
@@ -227,7 +219,7 @@ static void test_verify10_bytchk_miscompare(void **state)
 /* BYTCHK=0: a medium check without data-out; GOOD on a healthy LU. */
 static void test_verify10_no_bytchk(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	struct nx_conf_result r;
 
 	verify10(s, LBA_BASE, 8, 0, NULL, 0, &r);
@@ -240,7 +232,7 @@ static void test_verify10_no_bytchk(void **state)
  * a range past the capacity is LBA OUT OF RANGE. */
 static void test_sync_cache10_range(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[16];
 	struct nx_conf_result r;
 	uint64_t blocks;
@@ -264,7 +256,7 @@ static void test_sync_cache10_range(void **state)
 
 static void test_sync_cache16_range(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[16];
 	struct nx_conf_result r;
 	uint64_t blocks;
@@ -283,7 +275,7 @@ static void test_sync_cache16_range(void **state)
 /* FUA=1 writes are read back like any other (SBC-3 5.33 FUA bit). */
 static void test_write10_fua_roundtrip(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[16], w[2048], rd[2048];
 	struct nx_conf_result r;
 	uint32_t bs;

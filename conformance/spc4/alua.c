@@ -214,9 +214,7 @@ static void expect_param_list_error(const struct nx_conf_result *r,
 				    uint16_t byte, int bit)
 {
 	NX_EXPECT_SENSE(r, SK_ILLEGAL_REQUEST, 0x26, 0x00);
-	if (r->sksv)
-		NX_EXPECT_FIELD_POINTER(r, false, byte,
-					(r->sks[0] & 0x08) ? bit : -1);
+	NX_EXPECT_FIELD_POINTER_OPT(r, false, byte, bit);
 }
 
 /* ---- discovery ------------------------------------------------------------- */

@@ -7,19 +7,11 @@
 #include "../lib/nx_conf.h"
 #include "../../core/nx_wire.h"
 
-static struct nx_conf_sess *login_clear(void)
-{
-	struct nx_conf_sess *s = nx_conf_login(0);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
 /* Operation codes no direct-access device defines (02h, 1Fh). */
 static void test_invalid_opcode(void **state)
 {
 	static const uint8_t ops[] = { 0x02, 0x1f };
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	struct nx_conf_result r;
 
 	for (unsigned i = 0; i < NX_ARRAY_SIZE(ops); i++) {
@@ -35,7 +27,7 @@ static void test_invalid_opcode(void **state)
 
 static void test_tur_good(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t tur[6] = { 0 };
 	struct nx_conf_result r;
 
@@ -50,7 +42,7 @@ static void test_tur_good(void **state)
  * INVALID FIELD IN CDB and, with a field pointer, names the byte. */
 static void test_cdb_reserved_field(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t tur[6] = { 0, 0, 0xff, 0, 0, 0 };
 	struct nx_conf_result r;
 
@@ -67,7 +59,7 @@ static void test_cdb_reserved_field(void **state)
  * NO SENSE 00h/00h (SPC-4 6.39.2). */
 static void test_request_sense_no_sense(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[6] = { 0x03, 0, 0, 0, 18, 0 }, d[18];
 	struct nx_conf_result r;
 
@@ -85,7 +77,7 @@ static void test_request_sense_no_sense(void **state)
  * does not support it answers INVALID FIELD IN CDB (SPC-4 6.39.2). */
 static void test_request_sense_descriptor(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[6] = { 0x03, 0x01, 0, 0, 8, 0 }, d[8];
 	struct nx_conf_result r;
 

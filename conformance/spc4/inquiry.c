@@ -17,14 +17,6 @@ static int inquiry(struct nx_conf_sess *s, bool evpd, uint8_t page,
 			    d, alloc, r);
 }
 
-static struct nx_conf_sess *login_clear(void)
-{
-	struct nx_conf_sess *s = nx_conf_login(0);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
 static void expect_graphic(const char *what, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -37,7 +29,7 @@ static void expect_graphic(const char *what, const uint8_t *p, size_t n)
  * unused allocation length (RFC 7143 11.4.5). */
 static void test_inquiry_standard_data(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t d[255];
 	struct nx_conf_result r;
 
@@ -62,7 +54,7 @@ static void test_inquiry_standard_data(void **state)
 static void test_inquiry_alloc_len_truncation(void **state)
 {
 	static const uint16_t lens[] = { 1, 5, 36 };
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t full[255], d[255];
 	struct nx_conf_result r;
 
@@ -81,7 +73,7 @@ static void test_inquiry_alloc_len_truncation(void **state)
 /* SPC-4 4.2.5.6: allocation length 0 is not an error; no data moves. */
 static void test_inquiry_alloc_len_zero(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	struct nx_conf_result r;
 	uint8_t d[1];
 
@@ -94,7 +86,7 @@ static void test_inquiry_alloc_len_zero(void **state)
 /* SPC-4 6.6.1: EVPD=0 with a non-zero PAGE CODE is an error. */
 static void test_inquiry_evpd0_page_code(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	struct nx_conf_result r;
 	uint8_t d[255];
 
@@ -129,7 +121,7 @@ static bool listed(const uint8_t *list, unsigned n, uint8_t page)
 /* SPC-4 6.6.1: a VPD page the device server does not implement. */
 static void test_inquiry_vpd_unsupported_page(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t list[255], d[255], page = 0;
 	unsigned n = supported_pages(s, list);
 	struct nx_conf_result r;
@@ -146,7 +138,7 @@ static void test_inquiry_vpd_unsupported_page(void **state)
  * (83h is mandatory, SPC-4 7.8 Device Identification). */
 static void test_vpd_supported_pages(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t list[255];
 	unsigned n = supported_pages(s, list);
 
@@ -162,7 +154,7 @@ static void test_vpd_supported_pages(void **state)
  * page code, PAGE LENGTH = bytes returned - 4 (SPC-4 7.8.1). */
 static void test_vpd_page_headers(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t list[255], d[1024], std[36];
 	unsigned n = supported_pages(s, list);
 	struct nx_conf_result r;
@@ -187,7 +179,7 @@ static void test_vpd_page_headers(void **state)
  * ID or SCSI name string designator. */
 static void test_vpd_device_identification(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t d[1024];
 	struct nx_conf_result r;
 	unsigned off = 4, end, lu_ids = 0;
@@ -212,7 +204,7 @@ static void test_vpd_device_identification(void **state)
  * GRANULARITY <= MAXIMUM TRANSFER LENGTH when both are set. */
 static void test_vpd_block_limits(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t list[255], d[64];
 	unsigned n = supported_pages(s, list);
 	struct nx_conf_result r;
@@ -231,7 +223,7 @@ static void test_vpd_block_limits(void **state)
 /* SPC-4 7.8 (80h): PRODUCT SERIAL NUMBER is printable ASCII. */
 static void test_vpd_unit_serial_number(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t list[255], d[255];
 	unsigned n = supported_pages(s, list);
 	struct nx_conf_result r;

@@ -12,22 +12,6 @@
 
 #define LOG_MAX 4096u
 
-static struct nx_conf_sess *login_clear(void)
-{
-	struct nx_conf_sess *s = nx_conf_login(0);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
-static void expect_pointer(const struct nx_conf_result *r, bool cd,
-			   uint16_t byte, int bit)
-{
-	if (!r->sksv)
-		return;
-	NX_EXPECT_FIELD_POINTER(r, cd, byte, (r->sks[0] & 0x08) ? bit : -1);
-}
-
 /* LOG SENSE, PC=01b (cumulative values), PPC=0, SP=0. */
 static void log_sense(struct nx_conf_sess *s, uint8_t page, uint8_t sub,
 		      uint16_t ptr, uint16_t alloc, uint8_t *d,
@@ -73,7 +57,7 @@ static bool listed(const uint8_t *list, unsigned n, uint8_t page)
  * page codes starting with 00h. */
 static void test_log_supported_pages_format(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[LOG_MAX];
 	uint8_t list[64];
 	unsigned n = supported(s, list);
@@ -95,7 +79,7 @@ static void test_log_supported_pages_format(void **state)
  * the PAGE CODE field (byte 2, bit 5). */
 static void test_log_pages_match_list(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[LOG_MAX];
 	uint8_t list[64];
 	unsigned n = supported(s, list);
@@ -114,7 +98,7 @@ static void test_log_pages_match_list(void **state)
 			continue;
 		}
 		NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
-		expect_pointer(&r, true, 2, 5);
+		NX_EXPECT_FIELD_POINTER_OPT(&r, true, 2, 5);
 	}
 	nx_conf_env_reset_notes();
 	nx_conf_logout(s);
@@ -125,7 +109,7 @@ static void test_log_pages_match_list(void **state)
  * and 00h/FFh; every pair answers.  Optional: 5/24h/00h => SKIP. */
 static void test_log_supported_subpages(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[LOG_MAX], pg[LOG_MAX];
 	uint8_t list[64];
 	struct nx_conf_result r;
@@ -167,7 +151,7 @@ static void test_log_supported_subpages(void **state)
  * INVALID FIELD IN CDB (field pointer byte 3). */
 static void test_log_unsupported_subpage(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[LOG_MAX];
 	uint8_t list[64];
 	unsigned n = supported(s, list);
@@ -177,7 +161,7 @@ static void test_log_unsupported_subpage(void **state)
 	nx_conf_note("page %02xh subpage 7Eh", page);
 	log_sense(s, page, 0x7e, 0, LOG_MAX, d, &r);
 	NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
-	expect_pointer(&r, true, 3, 7);
+	NX_EXPECT_FIELD_POINTER_OPT(&r, true, 3, 7);
 	nx_conf_env_reset_notes();
 	nx_conf_logout(s);
 }
@@ -204,7 +188,7 @@ static uint8_t page_with_params(struct nx_conf_sess *s, uint8_t *d)
  * ascending PARAMETER CODE order; every listed page is checked. */
 static void test_log_parameters_layout(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[LOG_MAX];
 	uint8_t list[64];
 	unsigned n = supported(s, list);
@@ -240,7 +224,7 @@ static void test_log_parameters_layout(void **state)
  * largest supported code is INVALID FIELD IN CDB (byte 5). */
 static void test_log_parameter_pointer(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t full[LOG_MAX], d[LOG_MAX];
 	uint8_t page = page_with_params(s, full);
 	unsigned end = 4u + nx_get_be16(full + 2), off = 4, last = 4;
@@ -259,7 +243,7 @@ static void test_log_parameter_pointer(void **state)
 	if (last_code < 0xffff) {
 		log_sense(s, page, 0, (uint16_t)(last_code + 1), LOG_MAX, d, &r);
 		NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
-		expect_pointer(&r, true, 5, 7);
+		NX_EXPECT_FIELD_POINTER_OPT(&r, true, 5, 7);
 	}
 	nx_conf_env_reset_notes();
 	nx_conf_logout(s);
@@ -269,7 +253,7 @@ static void test_log_parameter_pointer(void **state)
  * intact; cut at 6, the prefix. */
 static void test_log_alloc_truncation(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t full[LOG_MAX], d[LOG_MAX];
 	uint8_t page = page_with_params(s, full);
 	static const uint16_t cuts[] = { 4, 6 };

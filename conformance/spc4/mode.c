@@ -7,14 +7,6 @@
 
 #define MS_MAX 1024
 
-static struct nx_conf_sess *login_clear(unsigned ini)
-{
-	struct nx_conf_sess *s = nx_conf_login(ini);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
 /* MODE SENSE(10) DBD=1 of one page; returns the page's offset (8) and
  * checks the header; SKIPs when the page is not supported. */
 static unsigned sense_page(struct nx_conf_sess *s, uint8_t pc, uint8_t page,
@@ -38,7 +30,7 @@ static unsigned sense_page(struct nx_conf_sess *s, uint8_t pc, uint8_t page,
  * (SBC-3 6.4.2: FFFFFFFFh when the capacity does not fit). */
 static void test_mode_sense6_block_descriptor(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[6] = { 0x1a, 0x00, 0x3f, 0, 255, 0 }, d[255];
 	struct nx_conf_result r;
 	uint64_t blocks;
@@ -61,7 +53,7 @@ static void test_mode_sense6_block_descriptor(void **state)
 /* MODE SENSE(10) page 3Fh: the pages tile the mode data exactly. */
 static void test_mode_sense_all_pages(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[MS_MAX];
 	struct nx_conf_result r;
 	unsigned off, end, pages = 0;
@@ -83,7 +75,7 @@ static void test_mode_sense_all_pages(void **state)
 
 static void test_mode_sense_control_page(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[MS_MAX];
 	unsigned p = sense_page(s, 0, 0x0a, d, "Control");
 
@@ -94,7 +86,7 @@ static void test_mode_sense_control_page(void **state)
 
 static void test_mode_sense_caching_page(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[MS_MAX];
 	unsigned p = sense_page(s, 0, 0x08, d, "Caching");
 
@@ -105,7 +97,7 @@ static void test_mode_sense_caching_page(void **state)
 /* PC=01b (changeable values) returns the page with the same length. */
 static void test_mode_sense_changeable_values(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t cur[MS_MAX], chg[MS_MAX];
 	unsigned p = sense_page(s, 0, 0x0a, cur, "Control");
 
@@ -119,7 +111,7 @@ static void test_mode_sense_changeable_values(void **state)
 /* A page code the LU does not support (SPC-4 6.14). */
 static void test_mode_sense_unsupported_page(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[MS_MAX];
 	bool have[64] = { false };
 	struct nx_conf_result r;
@@ -185,7 +177,8 @@ static void mode_select_page(struct nx_conf_sess *s, uint8_t *page,
  * that changed it does not. */
 static void test_mode_select_ua_other_nexus(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
+	struct nx_conf_sess *a = nx_conf_login_clear(0);
+	struct nx_conf_sess *b = nx_conf_login_clear(1);
 	static uint8_t cur[MS_MAX];
 	uint8_t tur[6] = { 0 }, mask = 0, page = 0x08;
 	struct nx_conf_result r;

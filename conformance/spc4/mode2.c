@@ -13,22 +13,6 @@
 
 #define MS_MAX 1024
 
-static struct nx_conf_sess *login_clear(void)
-{
-	struct nx_conf_sess *s = nx_conf_login(0);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
-static void expect_pointer(const struct nx_conf_result *r, bool cd,
-			   uint16_t byte, int bit)
-{
-	if (!r->sksv)
-		return;
-	NX_EXPECT_FIELD_POINTER(r, cd, byte, (r->sks[0] & 0x08) ? bit : -1);
-}
-
 /* MODE SENSE(10) with every CDB field given. */
 static void sense10(struct nx_conf_sess *s, bool llbaa, bool dbd, uint8_t pc,
 		    uint8_t page, uint8_t sub, uint16_t alloc, uint8_t *d,
@@ -90,7 +74,7 @@ static void page_of(struct nx_conf_sess *s, uint8_t pc, uint8_t page,
  * server that returns short descriptors instead (allowed) SKIPs. */
 static void test_mode_sense10_long_lba_descriptor(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[MS_MAX];
 	struct nx_conf_result r;
 	uint64_t blocks;
@@ -113,7 +97,7 @@ static void test_mode_sense10_long_lba_descriptor(void **state)
  * short LBA descriptor (capacity, FFFFFFFFh if it does not fit). */
 static void test_mode_sense10_short_descriptor(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[MS_MAX];
 	struct nx_conf_result r;
 	uint64_t blocks;
@@ -135,7 +119,7 @@ static void test_mode_sense10_short_descriptor(void **state)
  * page right after the header, in MODE SENSE(6) and (10). */
 static void test_mode_sense_dbd(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb6[6] = { 0x1a, 0x08, 0x0a, 0, 255, 0 }, d[MS_MAX];
 	struct nx_conf_result r;
 
@@ -176,7 +160,7 @@ static unsigned page_shapes(const uint8_t *d, unsigned got, uint32_t *out,
  * PS=1). */
 static void test_mode_sense_default_and_saved(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t cur[MS_MAX], d[MS_MAX];
 	uint32_t a[64], b[64];
 	struct nx_conf_result r;
@@ -212,7 +196,7 @@ static void test_mode_sense_default_and_saved(void **state)
  * subpages. */
 static void test_mode_sense_all_pages_subpages(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t p0[MS_MAX], all[MS_MAX];
 	uint32_t a[64], b[64];
 	struct nx_conf_result r;
@@ -240,7 +224,7 @@ static void test_mode_sense_all_pages_subpages(void **state)
  * the full data; MODE DATA LENGTH still gives the full length. */
 static void test_mode_sense_alloc_truncation(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t full[MS_MAX], d[MS_MAX];
 	static const uint16_t cuts[] = { 8, 10 };
 	struct nx_conf_result r;
@@ -262,7 +246,7 @@ static void test_mode_sense_alloc_truncation(void **state)
  * LENGTH ERROR (1Ah/00h). */
 static void test_mode_select_truncated_header(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t d[8] = { 0 };
 	struct nx_conf_result r;
 
@@ -276,7 +260,7 @@ static void test_mode_select_truncated_header(void **state)
  * PARAMETER LIST LENGTH ERROR, and nothing changes. */
 static void test_mode_select_truncated_page(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t cur[MS_MAX], after[MS_MAX];
 	uint8_t list[MS_MAX];
 	struct nx_conf_result r;
@@ -317,7 +301,7 @@ static bool fixed_bit(const uint8_t *p, const uint8_t *m, unsigned *at,
  * parameter list; the page is left as it was. */
 static void test_mode_select_unchangeable_field(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t cur[MS_MAX], chg[MS_MAX], after[MS_MAX];
 	uint8_t list[MS_MAX];
 	struct nx_conf_result r;
@@ -335,7 +319,7 @@ static void test_mode_select_unchangeable_field(void **state)
 	select10(s, false, list, len, &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "MODE SELECT(10)");
 	NX_EXPECT_SENSE(&r, SK_ILLEGAL_REQUEST, 0x26, 0x00);
-	expect_pointer(&r, false, (uint16_t)(8 + at), bit);
+	NX_EXPECT_FIELD_POINTER_OPT(&r, false, (uint16_t)(8 + at), bit);
 	page_of(s, 0, 0x0a, after, "Control");
 	NX_EXPECT_BYTES(after + 8, cur + 8, 2u + cur[9]);
 	nx_conf_env_reset_notes();
@@ -347,7 +331,7 @@ static void test_mode_select_unchangeable_field(void **state)
  * (26h/00h), field pointer C/D=0 at the PAGE LENGTH byte. */
 static void test_mode_select_wrong_page_length(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t cur[MS_MAX];
 	uint8_t list[MS_MAX];
 	struct nx_conf_result r;
@@ -359,7 +343,7 @@ static void test_mode_select_wrong_page_length(void **state)
 	select10(s, false, list, (uint16_t)(len - 2), &r);
 	NX_SKIP_IF_UNSUPPORTED(&r, "MODE SELECT(10)");
 	NX_EXPECT_SENSE(&r, SK_ILLEGAL_REQUEST, 0x26, 0x00);
-	expect_pointer(&r, false, 9, 7);
+	NX_EXPECT_FIELD_POINTER_OPT(&r, false, 9, 7);
 	nx_conf_logout(s);
 }
 
@@ -381,7 +365,7 @@ static bool changeable_bit(const uint8_t *m, unsigned *at, uint8_t *mask)
  * A device server without saved pages answers 5/39h/00h (SKIP). */
 static void test_mode_select_save_pages(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t cur[MS_MAX], chg[MS_MAX], saved[MS_MAX], d[MS_MAX];
 	uint8_t list[MS_MAX], mask = 0, page = 0x0a;
 	struct nx_conf_result r;
@@ -429,7 +413,7 @@ static void test_mode_select_save_pages(void **state)
  * sending the other value is 26h/00h at byte 2 bit 2 of the page. */
 static void test_mode_caching_wce(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t cur[MS_MAX], chg[MS_MAX], d[MS_MAX];
 	uint8_t list[MS_MAX];
 	struct nx_conf_result r;
@@ -444,7 +428,7 @@ static void test_mode_caching_wce(void **state)
 	if (!(chg[8 + 2] & 0x04)) {
 		nx_conf_note("WCE not changeable");
 		NX_EXPECT_SENSE(&r, SK_ILLEGAL_REQUEST, 0x26, 0x00);
-		expect_pointer(&r, false, 8 + 2, 2);
+		NX_EXPECT_FIELD_POINTER_OPT(&r, false, 8 + 2, 2);
 		nx_conf_logout(s);
 		return;
 	}

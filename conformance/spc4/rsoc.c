@@ -22,22 +22,6 @@ struct cmd_desc {
 	uint16_t cdb_len;
 };
 
-static struct nx_conf_sess *login_clear(void)
-{
-	struct nx_conf_sess *s = nx_conf_login(0);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
-static void expect_pointer(const struct nx_conf_result *r, bool cd,
-			   uint16_t byte, int bit)
-{
-	if (!r->sksv)
-		return; /* SPC-4 4.5.2.4.1: sense-key specific data optional */
-	NX_EXPECT_FIELD_POINTER(r, cd, byte, (r->sks[0] & 0x08) ? bit : -1);
-}
-
 static void rsoc(struct nx_conf_sess *s, uint8_t options, bool rctd,
 		 uint8_t opcode, uint16_t sa, uint32_t alloc, uint8_t *d,
 		 struct nx_conf_result *r)
@@ -88,7 +72,7 @@ static unsigned group_len(uint8_t opcode)
  * (A3h/0Ch) listed. */
 static void test_rsoc_all_commands_format(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[RSOC_MAX];
 	struct nx_conf_result r;
 	bool self = false;
@@ -125,7 +109,7 @@ static void test_rsoc_all_commands_format(void **state)
  * followed by a command timeouts descriptor of DESCRIPTOR LENGTH 000Ah. */
 static void test_rsoc_all_commands_rctd(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[RSOC_MAX];
 	struct cmd_desc cmds[CMDS_MAX];
 	unsigned n = all_commands(s, cmds);
@@ -162,7 +146,7 @@ static void one_command(struct nx_conf_sess *s, const struct cmd_desc *c,
  * DATA byte 0 = the opcode, and its service action bits used. */
 static void test_rsoc_one_command_matches_all(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	struct cmd_desc cmds[CMDS_MAX];
 	unsigned n = all_commands(s, cmds);
 	struct nx_conf_result r;
@@ -190,7 +174,7 @@ static void test_rsoc_one_command_matches_all(void **state)
  * timeouts descriptor right after the CDB usage data. */
 static void test_rsoc_one_command_rctd(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	struct cmd_desc cmds[CMDS_MAX];
 	unsigned n = all_commands(s, cmds);
 	struct nx_conf_result r;
@@ -221,7 +205,7 @@ static bool listed(const struct cmd_desc *c, unsigned n, uint8_t opcode)
  * reads back as SUPPORT 001b (not supported), status GOOD. */
 static void test_rsoc_one_command_unsupported(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	struct cmd_desc cmds[CMDS_MAX];
 	unsigned n = all_commands(s, cmds);
 	struct nx_conf_result r;
@@ -248,7 +232,7 @@ static void test_rsoc_one_command_unsupported(void **state)
  * IN CDB. */
 static void test_rsoc_reporting_options_mismatch(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	struct cmd_desc cmds[CMDS_MAX];
 	unsigned n = all_commands(s, cmds);
 	struct nx_conf_result r;
@@ -279,7 +263,7 @@ static void test_rsoc_reporting_options_mismatch(void **state)
  * INVALID FIELD IN CDB pointing at byte 2. */
 static void test_rsoc_reporting_options_reserved(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	struct cmd_desc cmds[CMDS_MAX];
 	struct nx_conf_result r;
 	uint8_t d[512];
@@ -290,7 +274,7 @@ static void test_rsoc_reporting_options_reserved(void **state)
 		nx_conf_note("REPORTING OPTIONS %u", opt);
 		rsoc(s, opt, false, 0x12, 0, sizeof(d), d, &r);
 		NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
-		expect_pointer(&r, true, 2, 2);
+		NX_EXPECT_FIELD_POINTER_OPT(&r, true, 2, 2);
 	}
 	nx_conf_env_reset_notes();
 	nx_conf_logout(s);
@@ -300,7 +284,7 @@ static void test_rsoc_reporting_options_reserved(void **state)
  * of the full data; COMMAND DATA LENGTH is not reduced. */
 static void test_rsoc_alloc_truncation(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t full[RSOC_MAX], d[RSOC_MAX];
 	static const uint32_t cuts[] = { 4, 12 };
 	struct cmd_desc cmds[CMDS_MAX];
@@ -392,7 +376,7 @@ static bool sa_rejected(const struct nx_conf_result *r, const struct cmd_desc *c
  * OPERATION CODE nor an unsupported service action. */
 static void test_rsoc_listed_commands_accepted(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t buf[DATA_MAX];
 	struct cmd_desc cmds[CMDS_MAX];
 	unsigned n = all_commands(s, cmds);
@@ -442,9 +426,8 @@ static bool probe_bit(struct nx_conf_sess *s, struct nx_conf_cmd *cmd,
 	if (r.status == 0x00)
 		return false;
 	NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
-	if (r.sksv) /* SPC-4 4.5.2.4.2: C/D=1, the byte and, with BPV, the bit */
-		NX_EXPECT_FIELD_POINTER(&r, true, byte,
-					(r.sks[0] & 0x08) ? bit : -1);
+	/* SPC-4 4.5.2.4.2: C/D=1, the byte and, with BPV, the bit */
+	NX_EXPECT_FIELD_POINTER_OPT(&r, true, byte, bit);
 	return true;
 }
 
@@ -455,7 +438,7 @@ static bool probe_bit(struct nx_conf_sess *s, struct nx_conf_cmd *cmd,
  * target that checks none SKIPs (checking is optional). */
 static void test_rsoc_usage_data_unused_bits(void **state)
 {
-	struct nx_conf_sess *s = login_clear();
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t buf[DATA_MAX];
 	struct cmd_desc cmds[CMDS_MAX];
 	unsigned n = all_commands(s, cmds), tried = 0, checked = 0;

@@ -10,14 +10,6 @@
 
 #define MS_MAX 512
 
-static struct nx_conf_sess *login_clear(unsigned ini)
-{
-	struct nx_conf_sess *s = nx_conf_login(ini);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
 /* MODE SELECT(10) PF=1 of the page at p (its header included). */
 static void select_page(struct nx_conf_sess *s, const uint8_t *p,
 			struct nx_conf_result *r)
@@ -67,7 +59,7 @@ static void sense_of(struct nx_conf_sess *s, const uint8_t *cdb,
  * data is descriptor format (72h); back to 0, fixed format (70h). */
 static void test_sense_d_sense_selects_format(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static const uint8_t bad_op[6] = { 0x02 };
 	struct nx_conf_result r;
 	bool was = set_d_sense(s, true);
@@ -92,7 +84,7 @@ static void test_sense_d_sense_selects_format(void **state)
  * bytes 15-17; descriptors tile ADDITIONAL SENSE LENGTH exactly. */
 static void test_sense_descriptor_field_pointer(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static const uint8_t cdb[6] = { 0x12, 0x00, 0x80, 0x00, 0xff, 0x00 };
 	struct nx_conf_result fixed, r;
 	unsigned off, sks_at = 0;
@@ -124,7 +116,7 @@ static void test_sense_descriptor_field_pointer(void **state)
  * covering at least the ASC/ASCQ and exactly the bytes sent. */
 static void test_sense_fixed_format_layout(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static const uint8_t bad_op[6] = { 0x02 };
 	uint8_t cur[MS_MAX];
 	struct nx_conf_result r;
@@ -171,7 +163,7 @@ static void test_request_sense_desc_unit_attention(void **state)
  * DESC bit, not D_SENSE: DESC=0 with D_SENSE=1 is fixed format. */
 static void test_request_sense_desc_over_d_sense(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[6] = { 0x03, 0x00, 0, 0, 252, 0 }, d[252];
 	struct nx_conf_result r;
 	bool was = set_d_sense(s, true);
@@ -190,7 +182,7 @@ static void test_request_sense_desc_over_d_sense(void **state)
  * exactly 4 bytes of the fixed format data, status GOOD; 0 returns none. */
 static void test_request_sense_alloc_truncation(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	uint8_t cdb[6] = { 0x03, 0x00, 0, 0, 4, 0 }, d[18];
 	struct nx_conf_result r;
 

@@ -27,24 +27,6 @@ static int inquiry(struct nx_conf_sess *s, bool evpd, uint8_t page,
 			    d, alloc, r);
 }
 
-static struct nx_conf_sess *login_clear(unsigned ini)
-{
-	struct nx_conf_sess *s = nx_conf_login(ini);
-
-	nx_conf_clear_ua(s);
-	return s;
-}
-
-/* SPC-4 4.5.2.4.2: when SKSV=1 the field pointer names the byte (C/D
- * as given) and, if BPV=1, the field's most significant bit. */
-static void expect_pointer(const struct nx_conf_result *r, bool cd,
-			   uint16_t byte, int bit)
-{
-	if (!r->sksv)
-		return; /* the sense-key specific bytes are optional */
-	NX_EXPECT_FIELD_POINTER(r, cd, byte, (r->sks[0] & 0x08) ? bit : -1);
-}
-
 /* Supported VPD Pages (00h): the list of page codes, n returned. */
 static unsigned supported(struct nx_conf_sess *s, uint8_t *list)
 {
@@ -91,7 +73,7 @@ static unsigned vpd_page(struct nx_conf_sess *s, uint8_t page, uint8_t *d,
  * device server answers it; every other code 01h-FFh is 5/24h/00h. */
 static void test_vpd_supported_matches_answers(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[VPD_MAX];
 	uint8_t list[255];
 	unsigned n = supported(s, list);
@@ -108,7 +90,7 @@ static void test_vpd_supported_matches_answers(void **state)
 			continue;
 		}
 		NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
-		expect_pointer(&r, true, 2, 7);
+		NX_EXPECT_FIELD_POINTER_OPT(&r, true, 2, 7);
 	}
 	nx_conf_env_reset_notes();
 	nx_conf_logout(s);
@@ -118,7 +100,7 @@ static void test_vpd_supported_matches_answers(void **state)
  * is the same prefix; PAGE LENGTH still tells the full length. */
 static void test_vpd_alloc_truncation_every_page(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t full[VPD_MAX], d[VPD_MAX];
 	uint8_t list[255];
 	unsigned n = supported(s, list);
@@ -209,7 +191,7 @@ static void check_name_string(const struct desig *x)
  * DESIGNATOR TYPE, and ASSOCIATION 11b (reserved) is never used. */
 static void test_vpd_83_designator_formats(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[VPD_MAX];
 	struct desig ds[DESIG_MAX];
 	unsigned n = get_83(s, d, ds);
@@ -258,7 +240,7 @@ static void test_vpd_83_designator_formats(void **state)
  * the command came through: 5h, iSCSI, or 4h, SRP (SPC-4 7.6.1). */
 static void test_vpd_83_piv_protocol(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[VPD_MAX];
 	struct desig ds[DESIG_MAX];
 	unsigned n = get_83(s, d, ds), with_piv = 0;
@@ -295,7 +277,7 @@ static const struct desig *find_name(const struct desig *ds, unsigned n,
  * name the session logged in to. */
 static void test_vpd_83_target_device_name(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[VPD_MAX];
 	struct desig ds[DESIG_MAX];
 	unsigned n = get_83(s, d, ds);
@@ -318,7 +300,7 @@ static void test_vpd_83_target_device_name(void **state)
  * iSCSI port names). */
 static void test_vpd_83_target_port_name(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[VPD_MAX];
 	struct desig ds[DESIG_MAX];
 	unsigned n = get_83(s, d, ds);
@@ -357,7 +339,7 @@ static void test_vpd_83_srp_target_port(void **state)
 
 	if (!nx_conf_is_srp())
 		NX_SKIP("an SRP target port only (--transport srp)");
-	s = login_clear(0);
+	s = nx_conf_login_clear(0);
 	n = get_83(s, d, ds);
 	for (unsigned i = 0; i < n; i++)
 		if (ds[i].type == 0x2 && ds[i].assoc == 1)
@@ -404,7 +386,8 @@ static unsigned lu_ids(struct nx_conf_sess *s, uint64_t lun, uint8_t *out,
  * the LU, whichever I_T nexus asks. */
 static void test_vpd_83_lu_designators_stable(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
+	struct nx_conf_sess *a = nx_conf_login_clear(0);
+	struct nx_conf_sess *b = nx_conf_login_clear(1);
 	static uint8_t ia[VPD_MAX], ib[VPD_MAX];
 	unsigned na = lu_ids(a, nx_conf_lun(), ia, VPD_MAX);
 	unsigned nb = lu_ids(b, nx_conf_lun(), ib, VPD_MAX);
@@ -441,7 +424,7 @@ static bool other_lun(struct nx_conf_sess *s, uint64_t *lun)
  * target never share one. */
 static void test_vpd_83_lu_designators_unique(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t ia[VPD_MAX], ib[VPD_MAX];
 	uint64_t lun = 0;
 	unsigned na, nb;
@@ -466,7 +449,8 @@ static void test_vpd_83_lu_designators_unique(void **state)
  * through every I_T nexus. */
 static void test_vpd_80_serial_stable(void **state)
 {
-	struct nx_conf_sess *a = login_clear(0), *b = login_clear(1);
+	struct nx_conf_sess *a = nx_conf_login_clear(0);
+	struct nx_conf_sess *b = nx_conf_login_clear(1);
 	static uint8_t da[VPD_MAX], db[VPD_MAX];
 	unsigned la = vpd_page(a, 0x80, da, "Unit Serial Number");
 	unsigned lb = vpd_page(b, 0x80, db, "Unit Serial Number");
@@ -482,7 +466,7 @@ static void test_vpd_80_serial_stable(void **state)
  * nexus, SAM-5 5.14), and SIMPSUP=1 since standard INQUIRY sets CMDQUE. */
 static void test_vpd_86_extended_inquiry(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[VPD_MAX];
 	uint8_t std[36];
 	struct nx_conf_result r;
@@ -506,7 +490,7 @@ static void test_vpd_86_task_attributes_honoured(void **state)
 		{ 0x02, NX_INI_ATTR_ORDERED, "ORDERED" },
 		{ 0x01, NX_INI_ATTR_SIMPLE, "SIMPLE" },
 	};
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[VPD_MAX];
 	uint8_t tur[6] = { 0 };
 	struct nx_conf_result r;
@@ -538,7 +522,7 @@ static void test_vpd_86_task_attributes_honoured(void **state)
  * unmap limit exists only with the UNMAP command (LBPU, SBC-3 6.5.4). */
 static void test_vpd_b0_limits_consistent(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[VPD_MAX], lbp[VPD_MAX];
 	uint8_t list[255];
 	unsigned n = supported(s, list);
@@ -573,7 +557,7 @@ static void test_vpd_b0_limits_consistent(void **state)
  * reserved 0002h-0400h or FFFFh; NOMINAL FORM FACTOR 0h-5h. */
 static void test_vpd_b1_block_characteristics(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[VPD_MAX];
 	unsigned len = vpd_page(s, 0xb1, d, "Block Device Characteristics");
 	uint16_t rate = nx_get_be16(d + 4);
@@ -590,7 +574,7 @@ static void test_vpd_b1_block_characteristics(void **state)
  * no unmap commands); LBPRZ is the same bit in both. */
 static void test_vpd_b2_matches_read_capacity(void **state)
 {
-	struct nx_conf_sess *s = login_clear(0);
+	struct nx_conf_sess *s = nx_conf_login_clear(0);
 	static uint8_t d[VPD_MAX];
 	uint8_t cdb[16] = { 0x9e, 0x10 }, rc[32];
 	struct nx_conf_result r;

@@ -87,27 +87,44 @@ static const struct nx_iscsi_conn_ops fx_ops = {
 	.close = fx_close,
 };
 
-TL void fx_init(struct fx *f)
+/* The first half of fx_init: f cleared, f->tgt with LU 0 on bs, cfg the
+ * server of fx_init (one portal, TPGT 1, that one target).  A test that
+ * wants other limits or targets edits cfg, then calls fx_start. */
+TL void fx_config(struct fx *f, struct nx_iscsi_server_config *cfg,
+		  struct nx_backstore *bs)
 {
-	struct nx_iscsi_server_config cfg;
 	struct nx_lu_config lu = { .lun = 0, .block_size = FX_BLOCK };
 
 	memset(f, 0, sizeof(*f));
 	f->tgt = nx_target_new(FX_TARGET);
 	assert_non_null(f->tgt);
-	assert_int_equal(nx_target_add_lu(f->tgt, &lu, nx_bs_ram_new(1u << 20)), 0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.portals[0] = "127.0.0.1:3260";
-	cfg.portal_count = 1;
-	cfg.tpgt = 1;
-	cfg.targets[0].target = f->tgt;
-	cfg.target_count = 1;
-	f->srv = nx_iscsi_server_new(&cfg);
+	assert_int_equal(nx_target_add_lu(f->tgt, &lu, bs), 0);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->portals[0] = "127.0.0.1:3260";
+	cfg->portal_count = 1;
+	cfg->tpgt = 1;
+	cfg->targets[0].target = f->tgt;
+	cfg->target_count = 1;
+}
+
+/* The second half: the server of cfg and one connection from peer. */
+TL void fx_start(struct fx *f, const struct nx_iscsi_server_config *cfg,
+		 const char *peer)
+{
+	f->srv = nx_iscsi_server_new(cfg);
 	assert_non_null(f->srv);
-	f->c = nx_iscsi_conn_new(f->srv, &fx_ops, f, "peer", "local");
+	f->c = nx_iscsi_conn_new(f->srv, &fx_ops, f, peer, "local");
 	assert_non_null(f->c);
 	f->cmdsn = 1;
 	f->itt = 0x100;
+}
+
+TL void fx_init(struct fx *f)
+{
+	struct nx_iscsi_server_config cfg;
+
+	fx_config(f, &cfg, nx_bs_ram_new(1u << 20));
+	fx_start(f, &cfg, "peer");
 }
 
 TL void fx_fini(struct fx *f)

@@ -69,4 +69,44 @@ TL bool all_bytes(const uint8_t *p, size_t len, uint8_t v)
 	return true;
 }
 
+/* While the LU's operation runs (SBC-3 4.34, SBC-4 4.11.2): TEST UNIT
+ * READY from the other I_T nexus and READ get NOT READY, LOGICAL UNIT
+ * NOT READY, ascq (04h FORMAT IN PROGRESS, 1Bh SANITIZE IN PROGRESS)
+ * with a progress indication (SPC-4 4.5.2.4.4), INQUIRY is GOOD and
+ * REQUEST SENSE returns the same as parameter data with the progress the
+ * operation reports; once it is over, TEST UNIT READY is GOOD. */
+TL void expect_not_ready_until_idle(uint8_t ascq)
+{
+	uint8_t tur[6] = { 0 }, rs[6] = { 0x03, 0, 0, 0, 18, 0 };
+	uint8_t inq[6] = { 0x12, 0, 0, 0, 36, 0 }, rd[10];
+	uint16_t prog;
+	struct cmd c;
+
+	run_cdb(&c, fx.n2, tur, 6);
+	expect_sense(&c.t, 0x02, 0x04, ascq);
+	assert_int_equal(c.t.sense[15], 0x80); /* SKSV, progress */
+	cmd_done(&c);
+	put_cdb10(rd, 0x28, 0, 1);
+	run_cdb(&c, fx.n1, rd, 10);
+	expect_sense(&c.t, 0x02, 0x04, ascq);
+	cmd_done(&c);
+	run_cdb(&c, fx.n1, inq, 6);
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_true(nx_sanitize_progress(fx.lu, &prog));
+	run_cdb(&c, fx.n1, rs, 6);
+	expect_good(&c.t);
+	assert_int_equal(c.t.xfer_len, 18);
+	assert_int_equal(c.t.data[2], 0x02);
+	assert_int_equal(c.t.data[12], 0x04);
+	assert_int_equal(c.t.data[13], ascq);
+	assert_int_equal(c.t.data[15], 0x80);
+	assert_int_equal(nx_get_be16(c.t.data + 16), prog);
+	cmd_done(&c);
+	run_until_idle();
+	run_cdb(&c, fx.n2, tur, 6);
+	expect_good(&c.t);
+	cmd_done(&c);
+}
+
 #endif /* NX_LU_OP_FIXTURE_H */

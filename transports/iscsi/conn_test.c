@@ -525,7 +525,6 @@ static const struct nx_backstore_ops dbs_ops = {
 static struct dbs *fx_init_dbs(struct fx *f)
 {
 	struct nx_iscsi_server_config cfg;
-	struct nx_lu_config lu = { .lun = 0, .block_size = FX_BLOCK };
 	struct dbs *d = calloc(1, sizeof(*d));
 
 	assert_non_null(d);
@@ -533,22 +532,8 @@ static struct dbs *fx_init_dbs(struct fx *f)
 	assert_non_null(d->mem);
 	d->bs.ops = &dbs_ops;
 	d->bs.size_bytes = DBS_SIZE;
-	memset(f, 0, sizeof(*f));
-	f->tgt = nx_target_new(FX_TARGET);
-	assert_non_null(f->tgt);
-	assert_int_equal(nx_target_add_lu(f->tgt, &lu, &d->bs), 0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.portals[0] = "127.0.0.1:3260";
-	cfg.portal_count = 1;
-	cfg.tpgt = 1;
-	cfg.targets[0].target = f->tgt;
-	cfg.target_count = 1;
-	f->srv = nx_iscsi_server_new(&cfg);
-	assert_non_null(f->srv);
-	f->c = nx_iscsi_conn_new(f->srv, &fx_ops, f, "peer", "local");
-	assert_non_null(f->c);
-	f->cmdsn = 1;
-	f->itt = 0x100;
+	fx_config(f, &cfg, &d->bs);
+	fx_start(f, &cfg, "peer");
 	return d;
 }
 

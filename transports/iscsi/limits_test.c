@@ -17,26 +17,11 @@ static void lx_init(struct fx *f, const struct nx_iscsi_limits *lim,
 		    const char *peer)
 {
 	struct nx_iscsi_server_config cfg;
-	struct nx_lu_config lu = { .lun = 0, .block_size = FX_BLOCK };
 
-	memset(f, 0, sizeof(*f));
-	f->tgt = nx_target_new(FX_TARGET);
-	assert_non_null(f->tgt);
-	assert_int_equal(nx_target_add_lu(f->tgt, &lu, nx_bs_ram_new(1u << 20)), 0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.portals[0] = "127.0.0.1:3260";
-	cfg.portal_count = 1;
-	cfg.tpgt = 1;
-	cfg.targets[0].target = f->tgt;
-	cfg.target_count = 1;
+	fx_config(f, &cfg, nx_bs_ram_new(1u << 20));
 	if (lim != NULL)
 		cfg.limits = *lim;
-	f->srv = nx_iscsi_server_new(&cfg);
-	assert_non_null(f->srv);
-	f->c = nx_iscsi_conn_new(f->srv, &fx_ops, f, peer, "local");
-	assert_non_null(f->c);
-	f->cmdsn = 1;
-	f->itt = 0x100;
+	fx_start(f, &cfg, peer);
 }
 
 /* A second connection on f's server, with its own recorder. */
@@ -445,20 +430,11 @@ static void test_conns_per_target(void **state)
 	(void)state;
 	assert_non_null(t2);
 	assert_int_equal(nx_target_add_lu(t2, &lu, nx_bs_ram_new(1u << 20)), 0);
-	memset(&f, 0, sizeof(f));
-	f.tgt = nx_target_new(FX_TARGET);
-	assert_int_equal(nx_target_add_lu(f.tgt, &lu, nx_bs_ram_new(1u << 20)), 0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.portals[0] = "127.0.0.1:3260";
-	cfg.portal_count = 1;
-	cfg.tpgt = 1;
-	cfg.targets[0].target = f.tgt;
+	fx_config(&f, &cfg, nx_bs_ram_new(1u << 20));
 	cfg.targets[1].target = t2;
 	cfg.target_count = 2;
 	cfg.limits = lim;
-	f.srv = nx_iscsi_server_new(&cfg);
-	assert_non_null(f.srv);
-	f.c = nx_iscsi_conn_new(f.srv, &fx_ops, &f, "10.0.0.1:1000", "local");
+	fx_start(&f, &cfg, "10.0.0.1:1000");
 	assert_int_equal(lx_login_as(&f, "iqn.2024-01.org.test:a", FX_TARGET, 1), 0);
 	g = lx_conn(&f, "10.0.0.2:1000");
 	assert_int_equal(lx_login_as(g, "iqn.2024-01.org.test:b", FX_TARGET, 2),
@@ -493,22 +469,12 @@ static uint8_t lx_tmf(struct fx *f, uint8_t function)
 static void test_target_reset_refused(void **state)
 {
 	struct nx_iscsi_server_config cfg;
-	struct nx_lu_config lu = { .lun = 0, .block_size = FX_BLOCK };
 	struct fx f;
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	f.tgt = nx_target_new(FX_TARGET);
-	assert_int_equal(nx_target_add_lu(f.tgt, &lu, nx_bs_ram_new(1u << 20)), 0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.targets[0].target = f.tgt;
+	fx_config(&f, &cfg, nx_bs_ram_new(1u << 20));
 	cfg.targets[0].refuse_target_reset = true;
-	cfg.target_count = 1;
-	f.srv = nx_iscsi_server_new(&cfg);
-	assert_non_null(f.srv);
-	f.c = nx_iscsi_conn_new(f.srv, &fx_ops, &f, "10.0.0.1:1000", "local");
-	f.cmdsn = 1;
-	f.itt = 0x100;
+	fx_start(&f, &cfg, "10.0.0.1:1000");
 	fx_login(&f);
 	assert_int_equal(lx_tmf(&f, 6), 6);
 	assert_int_equal(lx_tmf(&f, 7), 6);
