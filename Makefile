@@ -22,6 +22,7 @@
 #   make reports    conformance vs nexus (sim), nexus-target, tgtd, then
 #                   reports/index.html linking every report; reports-html
 #                   re-renders only, reports-test checks it in Chromium
+#   make sim-pgo    build/pgo/bin/nexus-sim with gcc profile feedback (~1 min)
 #   make kernel     nexus.ko (build/kernel/) against the Debian kernel headers
 #   make kernel-test nexus.ko in a qemu-booted Debian kernel, tested from the
 #                   host with libiscsi (iscsi-inq, iscsi-test-cu subset)
@@ -208,6 +209,29 @@ $(B)/bin/nexus-replay: $(call objs,$(B),$(REPLAY_SRC) $(TRACE_SRC)) $(B)/lib/lib
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(NO_LTO) -o $@ $(call objs,$(B),$(REPLAY_SRC) $(TRACE_SRC)) $(call SIM_LIBS,$(B))
+
+# ---- sim-pgo: nexus-sim with gcc profile feedback (opt-in) ------------------
+# make sim-pgo builds build/pgo/bin/nexus-sim twice in the same place:
+# instrumented, trained on io and mixed runs (seed 2: not the benchmarks'
+# seed 1), then again with -fprofile-use (gcc's profile ids follow the
+# object paths, so the two builds must share them).  io +7.5 % CPU
+# cmds/s over the LTO build (docs/PERFORMANCE.md, "Third round").  Not
+# the default: ~2x the build time of nexus-sim, and every change re-trains.
+PGO_B := build/pgo
+PGO_DATA := $(CURDIR)/$(PGO_B)/data
+.PHONY: sim-pgo
+sim-pgo:
+	$(Q)rm -rf $(PGO_B)
+	$(Q)$(MAKE) --no-print-directory B=$(PGO_B) LTO=0 \
+	  OPT_CFLAGS="-O3 -fprofile-generate -fprofile-dir=$(PGO_DATA) -fprofile-update=single" \
+	  $(PGO_B)/bin/nexus-sim
+	@echo "  TRAIN   $(PGO_B)/bin/nexus-sim"
+	$(Q)$(PGO_B)/bin/nexus-sim --scenario io --seed 2 --duration 1s >/dev/null
+	$(Q)$(PGO_B)/bin/nexus-sim --scenario mixed --seed 2 >/dev/null
+	$(Q)rm -rf $(PGO_B)/obj $(PGO_B)/lib $(PGO_B)/bin $(PGO_B)/cflags.stamp
+	$(Q)$(MAKE) --no-print-directory B=$(PGO_B) \
+	  OPT_CFLAGS="-O3 -fprofile-use -fprofile-dir=$(PGO_DATA) -fprofile-partial-training -Wno-missing-profile" \
+	  $(PGO_B)/bin/nexus-sim
 
 # ---- variant: asan (ASan + UBSan, used by make test) ------------------------
 A := build/asan
