@@ -63,6 +63,11 @@ static const struct nx_opcode_desc *sorted_ops[OPCODE_TABLE_MAX];
 static size_t sorted_count;
 static uint16_t first_index[256];
 static bool index_built;
+/* The CDB usage data turned around, per descriptor in index order: the
+ * reserved bits of each CDB byte (none in the opcode byte and past the
+ * CDB's length; the CONTROL byte's NACA bit is valid, see check_cdb), so
+ * the common case - no reserved bit set - is a few word ANDs. */
+static uint8_t reserved_bits[OPCODE_TABLE_MAX][NX_CDB_MAX];
 
 uint16_t nx_cdb_service_action(const uint8_t *cdb, uint32_t flags)
 {
@@ -108,24 +113,40 @@ void nx_opcode_index_build(void)
 		first_index[i] = NO_INDEX;
 	for (size_t i = sorted_count; i > 0; i--)
 		first_index[sorted_ops[i - 1]->opcode] = (uint16_t)(i - 1);
+	for (size_t i = 0; i < sorted_count; i++) {
+		const struct nx_opcode_desc *d = sorted_ops[i];
+		unsigned ctl = d->cdb_len - 1u;
+
+		/* longer than NX_CDB_MAX: check_cdb refuses it unread */
+		for (unsigned b = 1; b < d->cdb_len && b < NX_CDB_MAX; b++)
+			reserved_bits[i][b] = (uint8_t)~(d->usage[b] | (b == ctl ? 0x04 : 0));
+	}
 	index_built = true;
 }
 
-const struct nx_opcode_desc *nx_opcode_lookup(const uint8_t *cdb)
+/* The index of cdb's descriptor, NO_INDEX if unsupported. */
+static uint16_t opcode_find(const uint8_t *cdb)
 {
 	nx_opcode_index_build();
 	uint16_t i = first_index[cdb[0]];
 
 	if (i == NO_INDEX)
-		return NULL;
+		return NO_INDEX;
 	for (; i < sorted_count && sorted_ops[i]->opcode == cdb[0]; i++) {
 		const struct nx_opcode_desc *d = sorted_ops[i];
 		if (!(d->flags & (NX_OP_SA | NX_OP_SA16)))
-			return d;
+			return i;
 		if (nx_cdb_service_action(cdb, d->flags) == d->service_action)
-			return d;
+			return i;
 	}
-	return NULL;
+	return NO_INDEX;
+}
+
+const struct nx_opcode_desc *nx_opcode_lookup(const uint8_t *cdb)
+{
+	uint16_t i = opcode_find(cdb);
+
+	return i == NO_INDEX ? NULL : sorted_ops[i];
 }
 
 const struct nx_opcode_desc *nx_opcode_at(size_t index)
@@ -416,19 +437,31 @@ static bool opcode_known(uint8_t opcode)
  * CONTROL byte's NACA bit (SAM-5 5.2) is valid for every command
  * (NormACA=1), so the opcode tables leave it out of their masks and it is
  * added here (and in RSOC's CDB usage data, rsoc.c). */
-static enum nx_sense_reason check_cdb(struct nx_task *t)
+static enum nx_sense_reason check_cdb(struct nx_task *t, uint16_t index)
 {
 	const struct nx_opcode_desc *op = t->priv.op;
+	const uint8_t *rsvd = reserved_bits[index];
+	uint64_t any = 0;
 
+	NX_STATIC_ASSERT(NX_CDB_MAX % 8 == 0, "whole words");
 	if (op->cdb_len > NX_CDB_MAX || t->cdb_len < op->cdb_len)
 		return NX_SR_INVALID_CDB_LENGTH;
-	unsigned ctl = op->cdb_len - 1u;
+	/* Words in memory order on both sides: any byte order will do. */
+	for (unsigned w = 0; w < op->cdb_len; w += 8) {
+		uint64_t c, r;
+
+		memcpy(&c, t->cdb + w, sizeof(c));
+		memcpy(&r, rsvd + w, sizeof(r));
+		any |= c & r;
+	}
+	if (any == 0)
+		return NX_SR_OK;
 	for (unsigned i = 1; i < op->cdb_len; i++) {
-		uint8_t mask = (uint8_t)(op->usage[i] | (i == ctl ? 0x04 : 0));
-		uint8_t bad = t->cdb[i] & (uint8_t)~mask;
+		uint8_t bad = t->cdb[i] & rsvd[i];
 		if (bad)
 			return field_error(t, (uint16_t)i, top_bit(bad));
 	}
+	nx_assert(!"reserved bit not found again");
 	return NX_SR_OK;
 }
 
@@ -525,12 +558,14 @@ static enum nx_sense_reason setup_checks(struct nx_task *t)
 	struct nx_nexus *n = t->nexus;
 	uint64_t lun;
 	enum nx_sense_reason r;
+	uint16_t index;
 
 	if (n->shut_down)
 		return NX_SR_BUSY;
 	if (nx_lun_decode(t->lun, &lun) && lun != NX_WLUN_REPORT_LUNS)
 		t->priv.lu = nx_target_find_lu(n->tgt, lun);
-	t->priv.op = nx_opcode_lookup(t->cdb);
+	index = opcode_find(t->cdb);
+	t->priv.op = index == NO_INDEX ? NULL : sorted_ops[index];
 	if (t->priv.lu == NULL &&
 	    (t->priv.op == NULL || !(t->priv.op->flags & NX_OP_NO_LU)))
 		return NX_SR_LU_NOT_SUPPORTED;
@@ -546,7 +581,7 @@ static enum nx_sense_reason setup_checks(struct nx_task *t)
 		return check_unsupported(t);
 	r = nx_alua_check(t); /* SPC-4 5.16.2.4, 5.16.2.5 (alua.c) */
 	if (r == NX_SR_OK)
-		r = check_cdb(t);
+		r = check_cdb(t, index);
 	if (r == NX_SR_OK)
 		r = check_lu_state(t);
 	if (r == NX_SR_OK)

@@ -349,6 +349,9 @@ struct nx_nexus {
 	/* per-LU unit attention queues (index = LU index in the target) */
 	struct nx_ua ua[NX_LU_MAX][NX_UA_MAX];
 	uint8_t ua_count[NX_LU_MAX];
+	/* the sum of ua_count[]: with none pending (the common case) a
+	 * command's UA check (SAM-5 5.14) looks no further */
+	unsigned ua_pending;
 	/* REQUEST SENSE: the last deferred sense of this nexus (SPC-4 6.39) */
 	struct nx_tmf *tmf_head;
 	struct nx_xcopy_held xcopy[NX_XCOPY_HELD_MAX]; /* xcopy.c */

@@ -17,6 +17,14 @@
  */
 #include "scsi_internal.h"
 
+/* Every change of a queue's length goes through here (n->ua_pending). */
+static void ua_set_count(struct nx_nexus *n, unsigned idx, unsigned count)
+{
+	nx_assert(count <= NX_UA_MAX && n->ua_pending >= n->ua_count[idx]);
+	n->ua_pending = n->ua_pending - n->ua_count[idx] + count;
+	n->ua_count[idx] = (uint8_t)count;
+}
+
 static unsigned ua_priority(uint8_t asc)
 {
 	switch (asc) {
@@ -57,7 +65,7 @@ void nx_ua_establish(struct nx_nexus *n, const struct nx_lu *lu, uint8_t asc,
 	memmove(&q[pos + 1], &q[pos], (count - pos) * sizeof(q[0]));
 	q[pos].asc = asc;
 	q[pos].ascq = ascq;
-	n->ua_count[idx] = (uint8_t)(count + 1);
+	ua_set_count(n, idx, count + 1);
 }
 
 void nx_ua_establish_all(struct nx_target *tgt, const struct nx_lu *lu,
@@ -80,6 +88,8 @@ void nx_ua_establish_all(struct nx_target *tgt, const struct nx_lu *lu,
 bool nx_ua_pop(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua)
 {
 	nx_assert(n != NULL && lu != NULL);
+	if (n->ua_pending == 0)
+		return false;
 	unsigned idx = nx_target_lu_index(n->tgt, lu);
 	unsigned count = n->ua_count[idx];
 
@@ -89,13 +99,15 @@ bool nx_ua_pop(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua)
 		*ua = n->ua[idx][0];
 	memmove(&n->ua[idx][0], &n->ua[idx][1],
 		(count - 1) * sizeof(n->ua[idx][0]));
-	n->ua_count[idx] = (uint8_t)(count - 1);
+	ua_set_count(n, idx, count - 1);
 	return true;
 }
 
 bool nx_ua_report(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua)
 {
 	nx_assert(n != NULL && lu != NULL && ua != NULL);
+	if (n->ua_pending == 0)
+		return false;
 	unsigned idx = nx_target_lu_index(n->tgt, lu);
 
 	if (lu->mode.ua_intlck_ctrl == 0)

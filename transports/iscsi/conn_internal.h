@@ -285,6 +285,7 @@ struct nx_iscsi_session {
 	uint32_t exp_cmdsn;
 	uint32_t max_cmdsn;
 	struct nx_iscsi_held held[NX_ISCSI_HOLD_MAX];
+	unsigned nheld;                 /* held[] slots in use */
 	uint32_t skip[NX_ISCSI_SKIP_MAX];
 	unsigned nskip;
 
@@ -382,6 +383,7 @@ void nx_iscsi_conn_login_result(struct nx_iscsi_conn *c, int rc);
 struct nx_iscsi_conn *nx_iscsi_session_find_conn(struct nx_iscsi_session *s,
 						 uint16_t cid);
 
+/* A zeroed command slot, except cmd->task: nx_task_init() it first. */
 struct nx_iscsi_cmd *nx_iscsi_cmd_alloc(struct nx_iscsi_session *s,
 					bool immediate);
 void nx_iscsi_cmd_free(struct nx_iscsi_cmd *cmd);

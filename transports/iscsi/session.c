@@ -233,7 +233,10 @@ struct nx_iscsi_cmd *nx_iscsi_cmd_alloc(struct nx_iscsi_session *s,
 	nx_assert(cmd->state == NX_CMD_FREE);
 	s->free_head = cmd->free_next;
 	idx = cmd->idx;
-	memset(cmd, 0, sizeof(*cmd));
+	/* The embedded task is left alone: the caller's nx_task_init()
+	 * zeroes it next (scsi.c cmd_task_init), one clearing, not two. */
+	NX_STATIC_ASSERT(offsetof(struct nx_iscsi_cmd, task) == 0, "task first");
+	memset((char *)cmd + sizeof(cmd->task), 0, sizeof(*cmd) - sizeof(cmd->task));
 	cmd->idx = idx;
 	cmd->sess = s;
 	cmd->immediate = immediate;
@@ -796,16 +799,30 @@ void nx_iscsi_session_try_free(struct nx_iscsi_session *s)
 	nx_free(s);
 }
 
+/* A hold slot is free again (its buffer already freed or handed on). */
+static void held_clear(struct nx_iscsi_session *s, struct nx_iscsi_held *h)
+{
+	if (h->conn != NULL) {
+		nx_assert(s->nheld > 0);
+		s->nheld--;
+	}
+	memset(h, 0, sizeof(*h));
+}
+
+static void held_free(struct nx_iscsi_session *s, struct nx_iscsi_held *h)
+{
+	nx_free(h->buf);
+	held_clear(s, h);
+}
+
 static void session_teardown(struct nx_iscsi_session *s)
 {
 	unsigned i;
 
 	nx_assert(s->nconns == 0);
 	session_unlist(s);
-	for (i = 0; i < NX_ISCSI_HOLD_MAX; i++) {
-		nx_free(s->held[i].buf);
-		memset(&s->held[i], 0, sizeof(s->held[i]));
-	}
+	for (i = 0; i < NX_ISCSI_HOLD_MAX; i++)
+		held_free(s, &s->held[i]);
 	nx_iscsi_scsi_abort_data_phase(s, NULL, false, 0);
 	s->shutdown_started = true;
 	if (s->nexus == NULL) {
@@ -842,10 +859,8 @@ void nx_iscsi_session_conn_gone(struct nx_iscsi_conn *c)
 			s->tmfs[i].conn = NULL;
 	}
 	for (i = 0; i < NX_ISCSI_HOLD_MAX; i++) {
-		if (s->held[i].conn == c) {
-			nx_free(s->held[i].buf);
-			memset(&s->held[i], 0, sizeof(s->held[i]));
-		}
+		if (s->held[i].conn == c)
+			held_free(s, &s->held[i]);
 	}
 	if (s->nconns == 0) {
 		session_teardown(s);
@@ -961,6 +976,7 @@ static void session_hold(struct nx_iscsi_conn *c, const struct nx_iscsi_pdu *pdu
 		memcpy(h->buf + NX_ISCSI_BHS_LEN + pdu->ahs_len, pdu->data,
 		       pdu->data_len);
 	h->conn = c;
+	s->nheld++;
 	h->ahs_len = pdu->ahs_len;
 	h->dsl = pdu->data_len;
 	h->cmdsn = cmdsn;
@@ -997,7 +1013,7 @@ static void session_run_held(struct nx_iscsi_session *s, struct nx_iscsi_held *h
 	struct nx_iscsi_held copy = *h;
 	struct nx_iscsi_pdu pdu;
 
-	memset(h, 0, sizeof(*h));
+	held_clear(s, h); /* copy.buf is freed below */
 	s->exp_cmdsn++;
 	memcpy(pdu.bhs, copy.buf, NX_ISCSI_BHS_LEN);
 	pdu.ahs = copy.ahs_len > 0 ? copy.buf + NX_ISCSI_BHS_LEN : NULL;
@@ -1024,6 +1040,10 @@ static void session_drain(struct nx_iscsi_session *s)
 {
 	unsigned guard;
 
+	/* The common case (commands in order on one connection): nothing
+	 * held, nothing to skip, no scan of the hold slots. */
+	if (s->nheld == 0 && s->nskip == 0)
+		return;
 	for (guard = 0; guard < NX_ISCSI_HOLD_MAX + NX_ISCSI_SKIP_MAX; guard++) {
 		struct nx_iscsi_held *h;
 
@@ -1048,11 +1068,8 @@ bool nx_iscsi_session_skip_cmdsn(struct nx_iscsi_session *s, uint32_t cmdsn,
 	    !nx_sn_lt(cmdsn, tmf_cmdsn))
 		return false;
 	h = held_find(s, cmdsn);
-	if (h != NULL) {
-		/* Received but not yet run: it never will be. */
-		nx_free(h->buf);
-		memset(h, 0, sizeof(*h));
-	}
+	if (h != NULL)
+		held_free(s, h); /* received but not yet run: it never will be */
 	if (s->nskip >= NX_ISCSI_SKIP_MAX)
 		return false;
 	s->skip[s->nskip++] = cmdsn;
