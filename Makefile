@@ -645,8 +645,8 @@ $(B)/bin/nexus-hostile: $(call objs,$(B),$(HOSTILE_SRC))
 hostile: $(B)/bin/nexus-hostile $(A)/bin/nexus-target
 	tests/hostile.sh $(A)/bin/nexus-target $(B)/bin/nexus-hostile
 
-bench: deps all $(B)/bin/nexus-perf
-	tests/bench.sh $(B)/bin/nexus-target $(B)/bin/nexus-perf $(B)/bin/nexus-sim
+bench: deps all $(B)/bin/nexus-perf sim-pgo
+	tests/bench.sh $(B)/bin/nexus-target $(B)/bin/nexus-perf $(B)/bin/nexus-sim $(PGO_B)/bin/nexus-sim
 
 # reports/index.html: one static page (inline CSS, no script, file://)
 # from plain files, bash/awk/sed only.  make reports runs nexus-conform

@@ -21,7 +21,9 @@
 # writing 5 to /proc/PID/clear_refs).  Then a QD sweep of
 # 4k-randread on the file LU for the IOPS-vs-QD plot, then the memory
 # section, loopback TCP with iperf3, and the simulator's commands per
-# wall-second.
+# wall-second (best of 3 runs each: the shipped build, and the profile-
+# guided one when a fourth argument names it: make bench passes make
+# sim-pgo's build/pgo/bin/nexus-sim, trained on seed 2, measured on seed 1).
 #
 # Memory (issue 10; mem_section below): for each daemon, started fresh
 # per phase, its baseline RSS, then RSS (sampled while held), VmHWM and
@@ -57,12 +59,13 @@
 set -euo pipefail
 
 if [[ $# -lt 2 || ! -x $1 || ! -x $2 ]]; then
-	echo "usage: $0 path/to/nexus-target path/to/nexus-perf [path/to/nexus-sim]" >&2
+	echo "usage: $0 path/to/nexus-target path/to/nexus-perf [path/to/nexus-sim [path/to/pgo/nexus-sim]]" >&2
 	exit 2
 fi
 NEXUS=$(realpath "$1")
 PERF=$(realpath "$2")
 SIM=${3:-}
+SIM_PGO=${4:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then
@@ -558,6 +561,9 @@ fi
 SIM_LINES=
 if [[ -n $SIM && -x $SIM ]]; then
 	SIM_LINES=$("$ROOT/tests/sim.sh" --bench "$SIM" 2>&1) || FAILED=1
+	if [[ -n $SIM_PGO && -x $SIM_PGO ]]; then
+		SIM_LINES+=$'\n'$("$ROOT/tests/sim.sh" --bench "$SIM_PGO" " (pgo)" 2>&1) || FAILED=1
+	fi
 	printf '%s\n' "$SIM_LINES"
 fi
 
@@ -654,6 +660,8 @@ MD=$OUT/bench.md
 	echo "![IOPS vs QD](bench-qd.svg)"
 	echo
 	echo "## Simulator (simulated SCSI commands per wall-second)"
+	echo
+	echo "\`nexus-sim --scenario S --seed 1 --duration 1s --bench\`, best of 3 runs each; \"(pgo)\" is \`make sim-pgo\`'s profile-guided build (trained on seed 2). Issue 10's line is io >= 1,000,000 per wall-second on one core."
 	echo
 	if [[ -z $SIM || ! -x $SIM ]]; then
 		echo "Skipped: build/bin/nexus-sim is not built."

@@ -2,7 +2,7 @@
 # tests/sim.sh - simulator runs through nexus-sim (make sim-test).
 #
 #   tests/sim.sh NEXUS_SIM [NEXUS_SIM_ASAN]      the checks below
-#   tests/sim.sh --bench NEXUS_SIM               only the bench lines
+#   tests/sim.sh --bench NEXUS_SIM [LABEL]       only the bench lines
 #
 # 1. determinism: `mixed` twice per seed -> byte-identical pcap and log;
 #    the same for `tmf` (TMF_DET_SEEDS, faults on);
@@ -13,8 +13,8 @@
 # 4. a fault-free link gives no Warning/Error expert entry at all;
 # 5. the ASan/UBSan build runs `mixed`, `io` and `tmf` clean (no leak,
 #    no UB);
-# 6. prints "sim-cmds-per-wall-sec NAME = N" for mixed and io (-O2), the
-#    lines make bench collects.
+# 6. prints "sim-cmds-per-wall-sec NAME = N" for mixed and io (best of 3
+#    runs of the shipped build), the lines make bench collects.
 set -u
 set -o pipefail
 
@@ -22,16 +22,29 @@ fail=0
 note() { printf '%s\n' "$*"; }
 bad() { printf 'FAIL: %s\n' "$*"; fail=1; }
 
+# Best of BENCH_RUNS (3) runs per scenario: this VM's neighbours move one
+# run by +-20 %, and a neighbour only ever slows a run down.  Every run's
+# figure is printed too.
 bench() {
-	local sim=$1
+	local sim=$1 label=${2:-} s r out wall cpu best_w best_c runs
 	for s in mixed io; do
-		"$sim" --scenario "$s" --seed 1 --duration 1s --bench |
-			grep '^sim-cmds-per-' || bad "bench $s"
+		best_w=0 best_c=0 runs=
+		for r in $(seq "${BENCH_RUNS:-3}"); do
+			out=$("$sim" --scenario "$s" --seed 1 --duration 1s --bench) || { bad "bench $s"; continue; }
+			wall=$(sed -n "s/^sim-cmds-per-wall-sec $s = //p" <<<"$out")
+			cpu=$(sed -n "s/^sim-cmds-per-cpu-sec $s = //p" <<<"$out")
+			[ -n "$wall" ] && [ -n "$cpu" ] || { bad "bench $s: no figures"; continue; }
+			runs+=" $wall"
+			[ "$wall" -gt "$best_w" ] && best_w=$wall
+			[ "$cpu" -gt "$best_c" ] && best_c=$cpu
+		done
+		note "sim-cmds-per-wall-sec $s$label = $best_w (best of:$runs)"
+		note "sim-cmds-per-cpu-sec $s$label = $best_c"
 	done
 }
 
 if [ "${1:-}" = "--bench" ]; then
-	bench "$2"
+	bench "$2" "${3:-}"
 	exit $fail
 fi
 
@@ -132,7 +145,7 @@ if [ -n "$ASAN" ]; then
 	done
 fi
 
-note "== sim-test: bench (-O2)"
+note "== sim-test: bench"
 bench "$SIM"
 
 [ $fail -eq 0 ] && note "sim-test: PASS" || note "sim-test: FAIL"
