@@ -15,6 +15,13 @@
  * order goes to the heap instead.  The next event is the smallest of the
  * heap's top and the lanes' heads, so the order is the same (time,
  * sequence) order as with the heap alone.
+ *
+ * A lane is singly linked and only ever popped at its head: cancelling
+ * a lane event (rare: teardown, a few deferred notifications) leaves it
+ * in place as a dead entry, its handle stale at once, and the loop drops
+ * it without running or counting it when it reaches the head.  A dead
+ * entry is due no later than the lane's live events behind it (lane 0:
+ * now; the link lane: one latency away), so it holds its slot briefly.
  */
 #include <stdlib.h>
 
@@ -22,6 +29,7 @@
 
 #define SLOT_FREE UINT32_MAX
 #define IN_LANE (UINT32_MAX - 1) /* heap_pos of an event in a lane */
+#define LANE_DEAD (UINT32_MAX - 2) /* cancelled, still linked in its lane */
 #define REPRO_MAX 512
 #define LANE_NOW 0
 
@@ -33,10 +41,9 @@ struct slot {
 	nx_sim_fn fn;
 	void *arg;
 	uint32_t gen;
-	uint32_t heap_pos;  /* SLOT_FREE when not pending, IN_LANE */
+	uint32_t heap_pos;  /* SLOT_FREE when not pending, IN_LANE, LANE_DEAD */
 	uint32_t next_free; /* free list link */
-	uint32_t lprev, lnext; /* lane links (IN_LANE) */
-	uint8_t lane;
+	uint32_t lnext;     /* lane link (IN_LANE, LANE_DEAD) */
 	hkey key;           /* while in a lane */
 };
 
@@ -84,7 +91,7 @@ struct nx_sim {
 	struct hent *heap;
 	uint32_t cap;
 	uint32_t count;         /* in the heap */
-	uint32_t lane_count;    /* in all lanes */
+	uint32_t lane_count;    /* live events in all lanes */
 	struct lane lanes[NX_SIM_LANES];
 	uint32_t free_head;
 	uint32_t fresh;         /* slots[fresh ..) never used: untouched */
@@ -249,17 +256,21 @@ static void heap_pop_root(struct nx_sim *sim)
 	sift_up(sim, pos);
 }
 
+/* Handles carry the generation: bumping it makes them stale. */
+static void gen_bump(struct slot *s)
+{
+	s->gen++;
+	if (s->gen == 0)
+		s->gen = 1;
+}
+
 /* The event is gone (ran or cancelled): its handle goes stale. */
 static void slot_release(struct nx_sim *sim, uint32_t slot)
 {
 	struct slot *s = &sim->slots[slot];
 
 	s->heap_pos = SLOT_FREE;
-	s->gen++;
-	if (s->gen == 0)
-		s->gen = 1;
-	s->fn = NULL;
-	s->arg = NULL;
+	gen_bump(s);
 	s->next_free = sim->free_head;
 	sim->free_head = slot;
 }
@@ -301,10 +312,8 @@ static void lane_push(struct nx_sim *sim, unsigned lane, uint32_t slot, hkey key
 	struct slot *s = &sim->slots[slot];
 
 	s->heap_pos = IN_LANE;
-	s->lane = (uint8_t)lane;
 	s->key = key;
 	s->lnext = SLOT_FREE;
-	s->lprev = l->tail;
 	if (l->tail != SLOT_FREE) {
 		sim->slots[l->tail].lnext = slot;
 	} else {
@@ -316,26 +325,29 @@ static void lane_push(struct nx_sim *sim, unsigned lane, uint32_t slot, hkey key
 	sim->lane_count++;
 }
 
-static void lane_unlink(struct nx_sim *sim, uint32_t slot)
+/* Takes the lane's head (live or dead) off and frees its slot. */
+static void lane_pop(struct nx_sim *sim, struct lane *l)
 {
-	struct slot *s = &sim->slots[slot];
-	struct lane *l = &sim->lanes[s->lane];
+	uint32_t slot = l->head;
+	uint32_t next = sim->slots[slot].lnext;
 
-	nx_assert(s->heap_pos == IN_LANE && sim->lane_count > 0);
-	if (s->lprev != SLOT_FREE) {
-		sim->slots[s->lprev].lnext = s->lnext;
+	l->head = next;
+	if (next != SLOT_FREE) {
+		l->head_key = sim->slots[next].key;
 	} else {
-		l->head = s->lnext;
-		l->head_key = s->lnext != SLOT_FREE ? sim->slots[s->lnext].key : KEY_NONE;
+		l->tail = SLOT_FREE;
+		l->head_key = l->tail_key = KEY_NONE;
 	}
-	if (s->lnext != SLOT_FREE) {
-		sim->slots[s->lnext].lprev = s->lprev;
-	} else {
-		l->tail = s->lprev;
-		l->tail_key = s->lprev != SLOT_FREE ? sim->slots[s->lprev].key : KEY_NONE;
-	}
-	sim->lane_count--;
 	slot_release(sim, slot);
+}
+
+/* Cancel: the entry stays linked, dead (see the top of the file). */
+static void lane_kill(struct nx_sim *sim, struct slot *s)
+{
+	nx_assert(s->heap_pos == IN_LANE && sim->lane_count > 0);
+	s->heap_pos = LANE_DEAD;
+	gen_bump(s);
+	sim->lane_count--;
 }
 
 /* Where the earliest pending event is: NEXT_HEAP (the heap's top) or a
@@ -435,7 +447,7 @@ static struct slot *lookup(const struct nx_sim *sim, nx_sim_event_id id)
 	if (slot == 0 || slot > sim->fresh)
 		return NULL;
 	s = &sim->slots[slot - 1];
-	if (s->gen != gen || s->heap_pos == SLOT_FREE)
+	if (s->gen != gen || s->heap_pos == SLOT_FREE || s->heap_pos == LANE_DEAD)
 		return NULL;
 	return s;
 }
@@ -458,7 +470,7 @@ bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id)
 	if (s == NULL)
 		return false;
 	if (s->heap_pos == IN_LANE)
-		lane_unlink(sim, (uint32_t)(s - sim->slots));
+		lane_kill(sim, s);
 	else
 		heap_remove(sim, s->heap_pos);
 	return true;
@@ -514,19 +526,26 @@ static bool step_due(struct nx_sim *sim, uint64_t deadline)
 		fn(arg);
 		return true;
 	}
-	src = next_source(sim, &key);
-	if (key == KEY_NONE || key_at(key) > deadline)
-		return false;
+	for (;;) {
+		src = next_source(sim, &key);
+		if (key == KEY_NONE || key_at(key) > deadline)
+			return false;
+		slot = src == NEXT_HEAP ? sim->heap[0].slot : sim->lanes[src].head;
+		if (sim->slots[slot].heap_pos != LANE_DEAD)
+			break;
+		lane_pop(sim, &sim->lanes[src]); /* cancelled: not run, no time */
+	}
 	nx_assert(key_at(key) >= sim->now);
 	sim->now = key_at(key);
-	slot = src == NEXT_HEAP ? sim->heap[0].slot : sim->lanes[src].head;
 	fn = sim->slots[slot].fn;
 	arg = sim->slots[slot].arg;
 	/* Free first: fn may schedule into this very slot. */
-	if (src == NEXT_HEAP)
+	if (src == NEXT_HEAP) {
 		heap_remove(sim, 0);
-	else
-		lane_unlink(sim, slot);
+	} else {
+		sim->lane_count--;
+		lane_pop(sim, &sim->lanes[src]);
+	}
 	count_step(sim);
 	fn(arg);
 	return true;

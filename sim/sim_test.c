@@ -282,6 +282,52 @@ static void test_lanes_keep_order(void **state)
 	nx_sim_free(sim);
 }
 
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/* A cancelled lane event stays linked until it reaches the lane's head:
+ * its handle is stale at once, it never runs, it is not counted as a
+ * step, it does not move the clock, and its slot comes back. */
+static void test_lane_cancel_is_dead(void **state)
+{
+	static struct rec r;
+	struct ev e[3];
+	struct nx_sim *sim = sim_make(3, 2);
+	nx_sim_event_id a, b, c;
+
+	memset(&r, 0, sizeof(r));
+	r.sim = sim;
+	for (unsigned i = 0; i < 3; i++)
+		e[i] = (struct ev){ &r, i };
+	a = nx_sim_schedule_lane(sim, 1, 100, record, &e[0]);
+	b = nx_sim_schedule_lane(sim, 1, 200, record, &e[1]);
+	assert_true(nx_sim_cancel(sim, a));
+	assert_false(nx_sim_pending(sim, a));
+	assert_false(nx_sim_cancel(sim, a));
+	assert_false(nx_sim_is_last_scheduled(sim, a));
+	assert_int_equal(nx_sim_events_pending(sim), 1);
+	/* the pool (2) is full until the dead entry leaves */
+	assert_int_equal(nx_sim_schedule(sim, 0, record, &e[2]), NX_SIM_EVENT_NONE);
+	assert_false(nx_sim_run_until(sim, never, NULL, 150));
+	assert_int_equal(nx_sim_now(sim), 0); /* no event ran: no time */
+	assert_int_equal(nx_sim_events_run(sim), 0);
+	assert_int_equal(r.n, 0);
+	c = nx_sim_schedule_lane(sim, 1, 300, record, &e[2]);
+	assert_int_not_equal(c, NX_SIM_EVENT_NONE);
+	assert_true(nx_sim_pending(sim, b));
+	assert_int_equal(nx_sim_run_idle(sim, UINT64_MAX), 2);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.id[0], 1);
+	assert_int_equal(r.t[0], 200);
+	assert_int_equal(r.id[1], 2);
+	assert_int_equal(nx_sim_events_run(sim), 2);
+	assert_false(nx_sim_pending(sim, a));
+	nx_sim_free(sim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_run_until_and_run_to),
 		cmocka_unit_test(test_continuation),
 		cmocka_unit_test(test_lanes_keep_order),
+		cmocka_unit_test(test_lane_cancel_is_dead),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
