@@ -98,7 +98,10 @@ struct nx_sim {
 	uint32_t high_water;
 	uint64_t events_run;
 	uint64_t steps_max;
-	nx_sim_event_id last_id; /* returned by the latest schedule */
+	/* Returned by the latest schedule while that event is pending
+	 * (NONE once it ran or was cancelled), and its slot. */
+	nx_sim_event_id last_id;
+	uint32_t last_slot;
 	/* nx_sim_continue(): runs as the next step, before the heap */
 	nx_sim_fn cont_fn;
 	void *cont_arg;
@@ -269,6 +272,8 @@ static void slot_release(struct nx_sim *sim, uint32_t slot)
 {
 	struct slot *s = &sim->slots[slot];
 
+	if (slot == sim->last_slot)
+		sim->last_id = NX_SIM_EVENT_NONE;
 	s->heap_pos = SLOT_FREE;
 	gen_bump(s);
 	s->next_free = sim->free_head;
@@ -347,6 +352,8 @@ static void lane_kill(struct nx_sim *sim, struct slot *s)
 	nx_assert(s->heap_pos == IN_LANE && sim->lane_count > 0);
 	s->heap_pos = LANE_DEAD;
 	gen_bump(s);
+	if (s == &sim->slots[sim->last_slot])
+		sim->last_id = NX_SIM_EVENT_NONE;
 	sim->lane_count--;
 }
 
@@ -412,6 +419,7 @@ done:
 	if (sim->count + sim->lane_count > sim->high_water)
 		sim->high_water = sim->count + sim->lane_count;
 	sim->last_id = ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
+	sim->last_slot = slot;
 	return sim->last_id;
 }
 
@@ -459,8 +467,8 @@ bool nx_sim_pending(const struct nx_sim *sim, nx_sim_event_id id)
 
 bool nx_sim_is_last_scheduled(const struct nx_sim *sim, nx_sim_event_id id)
 {
-	return id != NX_SIM_EVENT_NONE && id == sim->last_id &&
-	       lookup(sim, id) != NULL;
+	/* last_id is cleared when its event runs or is cancelled. */
+	return id != NX_SIM_EVENT_NONE && id == sim->last_id;
 }
 
 bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id)

@@ -318,7 +318,9 @@ static void test_lane_cancel_is_dead(void **state)
 	c = nx_sim_schedule_lane(sim, 1, 300, record, &e[2]);
 	assert_int_not_equal(c, NX_SIM_EVENT_NONE);
 	assert_true(nx_sim_pending(sim, b));
+	assert_true(nx_sim_is_last_scheduled(sim, c));
 	assert_int_equal(nx_sim_run_idle(sim, UINT64_MAX), 2);
+	assert_false(nx_sim_is_last_scheduled(sim, c)); /* ran */
 	assert_int_equal(r.n, 2);
 	assert_int_equal(r.id[0], 1);
 	assert_int_equal(r.t[0], 200);
