@@ -252,7 +252,7 @@ static void test_lanes_keep_order(void **state)
 		if (how == 0) {          /* a lane, mostly in order */
 			lane_at += nx_rng_below(&rng, 50);
 			due[i] = nx_rng_chance(&rng, 1, 10) ? lane_at / 2 : lane_at;
-			ids[i] = nx_sim_schedule_lane(sim, 1 + i % 2, due[i], record,
+			ids[i] = nx_sim_schedule_lane(sim, 1 + i % (NX_SIM_LANES - 1), due[i], record,
 						      &evs[i]);
 		} else if (how == 1) {   /* due now */
 			due[i] = 0;
