@@ -3,10 +3,18 @@
  * (time, sequence number), kept in a 4-ary min-heap and in lanes.
  *
  * Events live in a slot array allocated once; the heap holds (time,
- * sequence, slot) entries and every slot knows its heap position, so
- * schedule, cancel and pop are all O(log n) with no allocation.  Handles
- * carry a generation so a stale handle (event already ran, slot reused)
- * is recognised and ignored.
+ * sequence, slot) entries, so schedule and pop are O(log n) with no
+ * allocation.  Handles carry a generation so a stale handle (event
+ * already ran or was cancelled, slot reused) is recognised and ignored.
+ *
+ * Cancel is lazy, as in lanes below: the entry stays where it is, dead,
+ * its handle stale at once, and is dropped without running or counting
+ * when it comes to the top.  So the heap moves entries without telling
+ * their slots (a pop moved three or four, each a store to a slot line
+ * the 4 KiB copies had evicted); when dead entries outnumber live ones
+ * (and at least HEAP_DEAD_MIN), or a schedule finds the pool empty, the
+ * heap is rebuilt without them.  Keys are unique, so none of this
+ * changes which event runs next.
  *
  * A lane is a FIFO of events whose keys only grow, so it is sorted by
  * construction and costs O(1): lane 0 takes every event due now (delay
@@ -28,8 +36,10 @@
 #include "nx_sim.h"
 
 #define SLOT_FREE UINT32_MAX
-#define IN_LANE (UINT32_MAX - 1) /* heap_pos of an event in a lane */
-#define LANE_DEAD (UINT32_MAX - 2) /* cancelled, still linked in its lane */
+/* slot.state: free, pending in the heap or a lane, or cancelled but
+ * still in the heap or a lane. */
+enum { ST_FREE, ST_HEAP, ST_LANE, ST_HEAP_DEAD, ST_LANE_DEAD };
+#define HEAP_DEAD_MIN 64u
 #define REPRO_MAX 512
 #define LANE_NOW 0
 
@@ -41,9 +51,9 @@ struct slot {
 	nx_sim_fn fn;
 	void *arg;
 	uint32_t gen;
-	uint32_t heap_pos;  /* SLOT_FREE when not pending, IN_LANE, LANE_DEAD */
+	uint32_t state;     /* ST_* */
 	uint32_t next_free; /* free list link */
-	uint32_t lnext;     /* lane link (IN_LANE, LANE_DEAD) */
+	uint32_t lnext;     /* lane link (ST_LANE, ST_LANE_DEAD) */
 	hkey key;           /* while in a lane */
 };
 
@@ -90,8 +100,9 @@ struct nx_sim {
 	struct slot *slots;
 	struct hent *heap;
 	uint32_t cap;
-	uint32_t count;         /* in the heap */
-	uint32_t lane_count;    /* live events in all lanes */
+	uint32_t count;         /* in the heap, dead ones included */
+	uint32_t heap_dead;     /* dead entries in the heap */
+	uint32_t live;          /* pending events, heap and lanes */
 	struct lane lanes[NX_SIM_LANES];
 	uint32_t free_head;
 	uint32_t fresh;         /* slots[fresh ..) never used: untouched */
@@ -170,7 +181,7 @@ const struct nx_rng *nx_sim_rng(const struct nx_sim *sim) { return &sim->rng; }
 struct nx_sim_platform *nx_sim_platform_of(struct nx_sim *sim) { return sim->platform; }
 uint32_t nx_sim_events_pending(const struct nx_sim *sim)
 {
-	return sim->count + sim->lane_count + (sim->cont_fn != NULL);
+	return sim->live + (sim->cont_fn != NULL);
 }
 uint64_t nx_sim_events_run(const struct nx_sim *sim) { return sim->events_run; }
 uint32_t nx_sim_events_high_water(const struct nx_sim *sim) { return sim->high_water; }
@@ -189,7 +200,6 @@ static bool before(const struct hent *x, const struct hent *y)
 static void heap_set(struct nx_sim *sim, uint32_t pos, const struct hent *e)
 {
 	sim->heap[pos] = *e;
-	sim->slots[e->slot].heap_pos = pos;
 }
 
 /* The smallest of the four children of pos (there is at least one real
@@ -274,32 +284,53 @@ static void slot_release(struct nx_sim *sim, uint32_t slot)
 
 	if (slot == sim->last_slot)
 		sim->last_id = NX_SIM_EVENT_NONE;
-	s->heap_pos = SLOT_FREE;
+	s->state = ST_FREE;
 	gen_bump(s);
 	s->next_free = sim->free_head;
 	sim->free_head = slot;
 }
 
-/* Removes the heap entry at pos and returns its slot to the free list. */
-static void heap_remove(struct nx_sim *sim, uint32_t pos)
+/* Removes the heap's top and returns its slot to the free list. */
+static void heap_pop(struct nx_sim *sim)
 {
-	uint32_t slot = sim->heap[pos].slot;
+	uint32_t slot = sim->heap[0].slot;
 
-	nx_assert(pos < sim->count);
+	nx_assert(sim->count > 0);
 	sim->count--;
-	if (pos == 0 && sim->count > 0) {
+	if (sim->count > 0)
 		heap_pop_root(sim);
-	} else if (pos != sim->count) {
-		heap_set(sim, pos, &sim->heap[sim->count]);
-		sim->heap[sim->count].key = KEY_NONE;
-		if (pos > 0 && before(&sim->heap[pos], &sim->heap[(pos - 1) / HEAP_D]))
-			sift_up(sim, pos);
-		else
-			sift_down(sim, pos);
-	} else {
-		sim->heap[pos].key = KEY_NONE;
-	}
+	else
+		sim->heap[0].key = KEY_NONE;
 	slot_release(sim, slot);
+}
+
+/* Drops every dead entry and rebuilds the heap (Floyd) from the rest. */
+static void heap_compact(struct nx_sim *sim)
+{
+	uint32_t n = 0, old = sim->count;
+
+	for (uint32_t i = 0; i < old; i++) {
+		uint32_t slot = sim->heap[i].slot;
+
+		if (sim->slots[slot].state == ST_HEAP_DEAD)
+			slot_release(sim, slot);
+		else
+			sim->heap[n++] = sim->heap[i];
+	}
+	for (uint32_t i = n; i < old + HEAP_D; i++)
+		sim->heap[i].key = KEY_NONE;
+	sim->count = n;
+	sim->heap_dead = 0;
+	for (uint32_t pos = n / HEAP_D + 1; pos-- > 0;)
+		sift_down(sim, pos);
+}
+
+static void heap_kill(struct nx_sim *sim, struct slot *s)
+{
+	s->state = ST_HEAP_DEAD;
+	sim->heap_dead++;
+	if (sim->heap_dead >= HEAP_DEAD_MIN && sim->heap_dead > sim->count / 2)
+		heap_compact(sim);
 }
 
 /* ---- lanes -------------------------------------------------------------- */
@@ -316,7 +347,7 @@ static void lane_push(struct nx_sim *sim, unsigned lane, uint32_t slot, hkey key
 	struct lane *l = &sim->lanes[lane];
 	struct slot *s = &sim->slots[slot];
 
-	s->heap_pos = IN_LANE;
+	s->state = ST_LANE;
 	s->key = key;
 	s->lnext = SLOT_FREE;
 	if (l->tail != SLOT_FREE) {
@@ -327,7 +358,6 @@ static void lane_push(struct nx_sim *sim, unsigned lane, uint32_t slot, hkey key
 	}
 	l->tail = slot;
 	l->tail_key = key;
-	sim->lane_count++;
 }
 
 /* Takes the lane's head (live or dead) off and frees its slot. */
@@ -346,15 +376,18 @@ static void lane_pop(struct nx_sim *sim, struct lane *l)
 	slot_release(sim, slot);
 }
 
-/* Cancel: the entry stays linked, dead (see the top of the file). */
-static void lane_kill(struct nx_sim *sim, struct slot *s)
+/* Cancel: the entry stays where it is, dead (see the top of the file). */
+static void slot_kill(struct nx_sim *sim, struct slot *s)
 {
-	nx_assert(s->heap_pos == IN_LANE && sim->lane_count > 0);
-	s->heap_pos = LANE_DEAD;
+	nx_assert(sim->live > 0);
 	gen_bump(s);
 	if (s == &sim->slots[sim->last_slot])
 		sim->last_id = NX_SIM_EVENT_NONE;
-	sim->lane_count--;
+	sim->live--;
+	if (s->state == ST_LANE)
+		s->state = ST_LANE_DEAD;
+	else
+		heap_kill(sim, s);
 }
 
 /* Where the earliest pending event is: NEXT_HEAP (the heap's top) or a
@@ -387,6 +420,10 @@ static nx_sim_event_id schedule(struct nx_sim *sim, unsigned lane,
 	hkey key;
 
 	nx_assert(fn != NULL && lane < NX_SIM_LANES);
+	if (slot == SLOT_FREE && sim->fresh == sim->cap && sim->heap_dead > 0) {
+		heap_compact(sim); /* the pool is full: reclaim dead entries */
+		slot = sim->free_head;
+	}
 	if (slot == SLOT_FREE) {
 		if (sim->fresh == sim->cap)
 			return NX_SIM_EVENT_NONE;
@@ -395,7 +432,7 @@ static nx_sim_event_id schedule(struct nx_sim *sim, unsigned lane,
 		s->gen = 1;
 	} else {
 		s = &sim->slots[slot];
-		nx_assert(s->heap_pos == SLOT_FREE);
+		nx_assert(s->state == ST_FREE);
 		sim->free_head = s->next_free;
 	}
 	s->fn = fn;
@@ -411,13 +448,15 @@ static nx_sim_event_id schedule(struct nx_sim *sim, unsigned lane,
 			goto done;
 		}
 	}
+	s->state = ST_HEAP;
 	sim->heap[sim->count] = (struct hent){ .key = key, .slot = slot };
 	sim->count++;
 	sim->heap[sim->count + HEAP_D - 1].key = KEY_NONE;
 	sift_up(sim, sim->count - 1);
 done:
-	if (sim->count + sim->lane_count > sim->high_water)
-		sim->high_water = sim->count + sim->lane_count;
+	sim->live++;
+	if (sim->live > sim->high_water)
+		sim->high_water = sim->live;
 	sim->last_id = ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
 	sim->last_slot = slot;
 	return sim->last_id;
@@ -455,7 +494,7 @@ static struct slot *lookup(const struct nx_sim *sim, nx_sim_event_id id)
 	if (slot == 0 || slot > sim->fresh)
 		return NULL;
 	s = &sim->slots[slot - 1];
-	if (s->gen != gen || s->heap_pos == SLOT_FREE || s->heap_pos == LANE_DEAD)
+	if (s->gen != gen || (s->state != ST_HEAP && s->state != ST_LANE))
 		return NULL;
 	return s;
 }
@@ -477,10 +516,7 @@ bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id)
 
 	if (s == NULL)
 		return false;
-	if (s->heap_pos == IN_LANE)
-		lane_kill(sim, s);
-	else
-		heap_remove(sim, s->heap_pos);
+	slot_kill(sim, s);
 	return true;
 }
 
@@ -539,21 +575,26 @@ static bool step_due(struct nx_sim *sim, uint64_t deadline)
 		if (key == KEY_NONE || key_at(key) > deadline)
 			return false;
 		slot = src == NEXT_HEAP ? sim->heap[0].slot : sim->lanes[src].head;
-		if (sim->slots[slot].heap_pos != LANE_DEAD)
+		if (sim->slots[slot].state < ST_HEAP_DEAD)
 			break;
-		lane_pop(sim, &sim->lanes[src]); /* cancelled: not run, no time */
+		/* cancelled: not run, not counted, no time */
+		if (src == NEXT_HEAP) {
+			sim->heap_dead--;
+			heap_pop(sim);
+		} else {
+			lane_pop(sim, &sim->lanes[src]);
+		}
 	}
 	nx_assert(key_at(key) >= sim->now);
 	sim->now = key_at(key);
 	fn = sim->slots[slot].fn;
 	arg = sim->slots[slot].arg;
 	/* Free first: fn may schedule into this very slot. */
-	if (src == NEXT_HEAP) {
-		heap_remove(sim, 0);
-	} else {
-		sim->lane_count--;
+	sim->live--;
+	if (src == NEXT_HEAP)
+		heap_pop(sim);
+	else
 		lane_pop(sim, &sim->lanes[src]);
-	}
 	count_step(sim);
 	fn(arg);
 	return true;
