@@ -98,7 +98,8 @@ struct nx_sim {
 	uint64_t now;
 	uint64_t seq_next;
 	struct slot *slots;
-	struct hent *heap;
+	struct hent *heap;      /* heap_mem + 1 (see heap_alloc) */
+	struct hent *heap_mem;
 	uint32_t cap;
 	uint32_t count;         /* in the heap, dead ones included */
 	uint32_t heap_dead;     /* dead entries in the heap */
@@ -120,6 +121,24 @@ struct nx_sim {
 	struct nx_sim_platform *platform;
 };
 
+/* The heap array with its first child on a cache line boundary: entry
+ * i sits at 32 * (i + 1) from a 64-byte aligned block, so no entry
+ * straddles two lines and the four children of a node (4p+1 .. 4p+4)
+ * fill exactly two.  (calloc's 16-byte alignment put half the entries
+ * across two lines and a node's children on three.) */
+static struct hent *heap_alloc(struct nx_sim *sim, uint32_t cap)
+{
+	size_t n = (size_t)cap + HEAP_PAD + 1, size = n * sizeof(struct hent);
+
+	_Static_assert(sizeof(struct hent) == 32, "two heap entries per line");
+	size = (size + 63) & ~(size_t)63;
+	/* Not cleared: an entry is written before it is read (the sentinels
+	 * past the end are kept by nx_sim_new, schedule and heap_compact),
+	 * and untouched pages cost no memory (hundreds of sims per sweep). */
+	sim->heap_mem = aligned_alloc(64, size);
+	return sim->heap_mem != NULL ? sim->heap_mem + 1 : NULL;
+}
+
 struct nx_sim *nx_sim_new(const struct nx_sim_opts *opts)
 {
 	struct nx_sim *sim = calloc(1, sizeof(*sim));
@@ -128,7 +147,7 @@ struct nx_sim *nx_sim_new(const struct nx_sim_opts *opts)
 	if (sim == NULL || cap > NX_SIM_EVENTS_MAX)
 		goto fail;
 	sim->slots = calloc(cap, sizeof(*sim->slots));
-	sim->heap = calloc(cap + HEAP_PAD, sizeof(*sim->heap));
+	sim->heap = heap_alloc(sim, cap);
 	if (sim->slots == NULL || sim->heap == NULL)
 		goto fail;
 	for (unsigned i = 0; i < HEAP_PAD; i++)
@@ -156,7 +175,7 @@ struct nx_sim *nx_sim_new(const struct nx_sim_opts *opts)
 fail:
 	if (sim != NULL) {
 		free(sim->slots);
-		free(sim->heap);
+		free(sim->heap_mem);
 	}
 	free(sim);
 	return NULL;
@@ -171,7 +190,7 @@ void nx_sim_free(struct nx_sim *sim)
 	if (nx_sim_current() == sim)
 		nx_sim_set_current(NULL);
 	free(sim->slots);
-	free(sim->heap);
+	free(sim->heap_mem);
 	free(sim);
 }
 
