@@ -3,10 +3,18 @@
  * (time, sequence number), kept in a 4-ary min-heap and in lanes.
  *
  * Events live in a slot array allocated once; the heap holds (time,
- * sequence, slot) entries and every slot knows its heap position, so
- * schedule, cancel and pop are all O(log n) with no allocation.  Handles
- * carry a generation so a stale handle (event already ran, slot reused)
- * is recognised and ignored.
+ * sequence, slot) entries, so schedule and pop are O(log n) with no
+ * allocation.  Handles carry a generation so a stale handle (event
+ * already ran or was cancelled, slot reused) is recognised and ignored.
+ *
+ * Cancel is lazy, as in lanes below: the entry stays where it is, dead,
+ * its handle stale at once, and is dropped without running or counting
+ * when it comes to the top.  So the heap moves entries without telling
+ * their slots (a pop moved three or four, each a store to a slot line
+ * the 4 KiB copies had evicted); when dead entries outnumber live ones
+ * (and at least HEAP_DEAD_MIN), or a schedule finds the pool empty, the
+ * heap is rebuilt without them.  Keys are unique, so none of this
+ * changes which event runs next.
  *
  * A lane is a FIFO of events whose keys only grow, so it is sorted by
  * construction and costs O(1): lane 0 takes every event due now (delay
@@ -15,13 +23,23 @@
  * order goes to the heap instead.  The next event is the smallest of the
  * heap's top and the lanes' heads, so the order is the same (time,
  * sequence) order as with the heap alone.
+ *
+ * A lane is singly linked and only ever popped at its head: cancelling
+ * a lane event (rare: teardown, a few deferred notifications) leaves it
+ * in place as a dead entry, its handle stale at once, and the loop drops
+ * it without running or counting it when it reaches the head.  A dead
+ * entry is due no later than the lane's live events behind it (lane 0:
+ * now; the link lane: one latency away), so it holds its slot briefly.
  */
 #include <stdlib.h>
 
 #include "nx_sim.h"
 
 #define SLOT_FREE UINT32_MAX
-#define IN_LANE (UINT32_MAX - 1) /* heap_pos of an event in a lane */
+/* slot.state: free, pending in the heap or a lane, or cancelled but
+ * still in the heap or a lane. */
+enum { ST_FREE, ST_HEAP, ST_LANE, ST_HEAP_DEAD, ST_LANE_DEAD };
+#define HEAP_DEAD_MIN 64u
 #define REPRO_MAX 512
 #define LANE_NOW 0
 
@@ -33,12 +51,11 @@ struct slot {
 	nx_sim_fn fn;
 	void *arg;
 	uint32_t gen;
-	uint32_t heap_pos;  /* SLOT_FREE when not pending, IN_LANE */
+	uint32_t state;     /* ST_* */
 	uint32_t next_free; /* free list link */
-	uint32_t lprev, lnext; /* lane links (IN_LANE) */
-	uint8_t lane;
+	uint32_t lnext;     /* lane link (ST_LANE, ST_LANE_DEAD) */
 	hkey key;           /* while in a lane */
-};
+} __attribute__((aligned(64))); /* one cache line each (48 bytes used) */
 
 /* The head's and the tail's keys are kept here, beside the sim, so
  * finding the next event and appending read no slot (KEY_NONE when the
@@ -81,23 +98,46 @@ struct nx_sim {
 	uint64_t now;
 	uint64_t seq_next;
 	struct slot *slots;
-	struct hent *heap;
+	struct hent *heap;      /* heap_mem + 1 (see heap_alloc) */
+	struct hent *heap_mem;
 	uint32_t cap;
-	uint32_t count;         /* in the heap */
-	uint32_t lane_count;    /* in all lanes */
+	uint32_t count;         /* in the heap, dead ones included */
+	uint32_t heap_dead;     /* dead entries in the heap */
+	uint32_t live;          /* pending events, heap and lanes */
 	struct lane lanes[NX_SIM_LANES];
 	uint32_t free_head;
 	uint32_t fresh;         /* slots[fresh ..) never used: untouched */
 	uint32_t high_water;
 	uint64_t events_run;
 	uint64_t steps_max;
-	nx_sim_event_id last_id; /* returned by the latest schedule */
+	/* Returned by the latest schedule while that event is pending
+	 * (NONE once it ran or was cancelled), and its slot. */
+	nx_sim_event_id last_id;
+	uint32_t last_slot;
 	/* nx_sim_continue(): runs as the next step, before the heap */
 	nx_sim_fn cont_fn;
 	void *cont_arg;
 	char repro[REPRO_MAX];
 	struct nx_sim_platform *platform;
 };
+
+/* The heap array with its first child on a cache line boundary: entry
+ * i sits at 32 * (i + 1) from a 64-byte aligned block, so no entry
+ * straddles two lines and the four children of a node (4p+1 .. 4p+4)
+ * fill exactly two.  (calloc's 16-byte alignment put half the entries
+ * across two lines and a node's children on three.) */
+static struct hent *heap_alloc(struct nx_sim *sim, uint32_t cap)
+{
+	size_t n = (size_t)cap + HEAP_PAD + 1, size = n * sizeof(struct hent);
+
+	_Static_assert(sizeof(struct hent) == 32, "two heap entries per line");
+	size = (size + 63) & ~(size_t)63;
+	/* Not cleared: an entry is written before it is read (the sentinels
+	 * past the end are kept by nx_sim_new, schedule and heap_compact),
+	 * and untouched pages cost no memory (hundreds of sims per sweep). */
+	sim->heap_mem = aligned_alloc(64, size);
+	return sim->heap_mem != NULL ? sim->heap_mem + 1 : NULL;
+}
 
 struct nx_sim *nx_sim_new(const struct nx_sim_opts *opts)
 {
@@ -106,8 +146,11 @@ struct nx_sim *nx_sim_new(const struct nx_sim_opts *opts)
 
 	if (sim == NULL || cap > NX_SIM_EVENTS_MAX)
 		goto fail;
-	sim->slots = calloc(cap, sizeof(*sim->slots));
-	sim->heap = calloc(cap + HEAP_PAD, sizeof(*sim->heap));
+	/* Not cleared: a slot is initialised when first handed out
+	 * (slots[fresh ..) are never read), and untouched pages cost no
+	 * memory. */
+	sim->slots = aligned_alloc(64, (size_t)cap * sizeof(*sim->slots));
+	sim->heap = heap_alloc(sim, cap);
 	if (sim->slots == NULL || sim->heap == NULL)
 		goto fail;
 	for (unsigned i = 0; i < HEAP_PAD; i++)
@@ -135,7 +178,7 @@ struct nx_sim *nx_sim_new(const struct nx_sim_opts *opts)
 fail:
 	if (sim != NULL) {
 		free(sim->slots);
-		free(sim->heap);
+		free(sim->heap_mem);
 	}
 	free(sim);
 	return NULL;
@@ -150,7 +193,7 @@ void nx_sim_free(struct nx_sim *sim)
 	if (nx_sim_current() == sim)
 		nx_sim_set_current(NULL);
 	free(sim->slots);
-	free(sim->heap);
+	free(sim->heap_mem);
 	free(sim);
 }
 
@@ -160,7 +203,7 @@ const struct nx_rng *nx_sim_rng(const struct nx_sim *sim) { return &sim->rng; }
 struct nx_sim_platform *nx_sim_platform_of(struct nx_sim *sim) { return sim->platform; }
 uint32_t nx_sim_events_pending(const struct nx_sim *sim)
 {
-	return sim->count + sim->lane_count + (sim->cont_fn != NULL);
+	return sim->live + (sim->cont_fn != NULL);
 }
 uint64_t nx_sim_events_run(const struct nx_sim *sim) { return sim->events_run; }
 uint32_t nx_sim_events_high_water(const struct nx_sim *sim) { return sim->high_water; }
@@ -179,7 +222,6 @@ static bool before(const struct hent *x, const struct hent *y)
 static void heap_set(struct nx_sim *sim, uint32_t pos, const struct hent *e)
 {
 	sim->heap[pos] = *e;
-	sim->slots[e->slot].heap_pos = pos;
 }
 
 /* The smallest of the four children of pos (there is at least one real
@@ -249,41 +291,68 @@ static void heap_pop_root(struct nx_sim *sim)
 	sift_up(sim, pos);
 }
 
+/* Handles carry the generation: bumping it makes them stale. */
+static void gen_bump(struct slot *s)
+{
+	s->gen++;
+	if (s->gen == 0)
+		s->gen = 1;
+}
+
 /* The event is gone (ran or cancelled): its handle goes stale. */
 static void slot_release(struct nx_sim *sim, uint32_t slot)
 {
 	struct slot *s = &sim->slots[slot];
 
-	s->heap_pos = SLOT_FREE;
-	s->gen++;
-	if (s->gen == 0)
-		s->gen = 1;
-	s->fn = NULL;
-	s->arg = NULL;
+	if (slot == sim->last_slot)
+		sim->last_id = NX_SIM_EVENT_NONE;
+	s->state = ST_FREE;
+	gen_bump(s);
 	s->next_free = sim->free_head;
 	sim->free_head = slot;
 }
 
-/* Removes the heap entry at pos and returns its slot to the free list. */
-static void heap_remove(struct nx_sim *sim, uint32_t pos)
+/* Removes the heap's top and returns its slot to the free list. */
+static void heap_pop(struct nx_sim *sim)
 {
-	uint32_t slot = sim->heap[pos].slot;
+	uint32_t slot = sim->heap[0].slot;
 
-	nx_assert(pos < sim->count);
+	nx_assert(sim->count > 0);
 	sim->count--;
-	if (pos == 0 && sim->count > 0) {
+	if (sim->count > 0)
 		heap_pop_root(sim);
-	} else if (pos != sim->count) {
-		heap_set(sim, pos, &sim->heap[sim->count]);
-		sim->heap[sim->count].key = KEY_NONE;
-		if (pos > 0 && before(&sim->heap[pos], &sim->heap[(pos - 1) / HEAP_D]))
-			sift_up(sim, pos);
-		else
-			sift_down(sim, pos);
-	} else {
-		sim->heap[pos].key = KEY_NONE;
-	}
+	else
+		sim->heap[0].key = KEY_NONE;
 	slot_release(sim, slot);
+}
+
+/* Drops every dead entry and rebuilds the heap (Floyd) from the rest. */
+static void heap_compact(struct nx_sim *sim)
+{
+	uint32_t n = 0, old = sim->count;
+
+	for (uint32_t i = 0; i < old; i++) {
+		uint32_t slot = sim->heap[i].slot;
+
+		if (sim->slots[slot].state == ST_HEAP_DEAD)
+			slot_release(sim, slot);
+		else
+			sim->heap[n++] = sim->heap[i];
+	}
+	for (uint32_t i = n; i < old + HEAP_D; i++)
+		sim->heap[i].key = KEY_NONE;
+	sim->count = n;
+	sim->heap_dead = 0;
+	for (uint32_t pos = n / HEAP_D + 1; pos-- > 0;)
+		sift_down(sim, pos);
+}
+
+static void heap_kill(struct nx_sim *sim, struct slot *s)
+{
+	s->state = ST_HEAP_DEAD;
+	sim->heap_dead++;
+	if (sim->heap_dead >= HEAP_DEAD_MIN && sim->heap_dead > sim->count / 2)
+		heap_compact(sim);
 }
 
 /* ---- lanes -------------------------------------------------------------- */
@@ -300,11 +369,9 @@ static void lane_push(struct nx_sim *sim, unsigned lane, uint32_t slot, hkey key
 	struct lane *l = &sim->lanes[lane];
 	struct slot *s = &sim->slots[slot];
 
-	s->heap_pos = IN_LANE;
-	s->lane = (uint8_t)lane;
+	s->state = ST_LANE;
 	s->key = key;
 	s->lnext = SLOT_FREE;
-	s->lprev = l->tail;
 	if (l->tail != SLOT_FREE) {
 		sim->slots[l->tail].lnext = slot;
 	} else {
@@ -313,29 +380,36 @@ static void lane_push(struct nx_sim *sim, unsigned lane, uint32_t slot, hkey key
 	}
 	l->tail = slot;
 	l->tail_key = key;
-	sim->lane_count++;
 }
 
-static void lane_unlink(struct nx_sim *sim, uint32_t slot)
+/* Takes the lane's head (live or dead) off and frees its slot. */
+static void lane_pop(struct nx_sim *sim, struct lane *l)
 {
-	struct slot *s = &sim->slots[slot];
-	struct lane *l = &sim->lanes[s->lane];
+	uint32_t slot = l->head;
+	uint32_t next = sim->slots[slot].lnext;
 
-	nx_assert(s->heap_pos == IN_LANE && sim->lane_count > 0);
-	if (s->lprev != SLOT_FREE) {
-		sim->slots[s->lprev].lnext = s->lnext;
+	l->head = next;
+	if (next != SLOT_FREE) {
+		l->head_key = sim->slots[next].key;
 	} else {
-		l->head = s->lnext;
-		l->head_key = s->lnext != SLOT_FREE ? sim->slots[s->lnext].key : KEY_NONE;
+		l->tail = SLOT_FREE;
+		l->head_key = l->tail_key = KEY_NONE;
 	}
-	if (s->lnext != SLOT_FREE) {
-		sim->slots[s->lnext].lprev = s->lprev;
-	} else {
-		l->tail = s->lprev;
-		l->tail_key = s->lprev != SLOT_FREE ? sim->slots[s->lprev].key : KEY_NONE;
-	}
-	sim->lane_count--;
 	slot_release(sim, slot);
+}
+
+/* Cancel: the entry stays where it is, dead (see the top of the file). */
+static void slot_kill(struct nx_sim *sim, struct slot *s)
+{
+	nx_assert(sim->live > 0);
+	gen_bump(s);
+	if (s == &sim->slots[sim->last_slot])
+		sim->last_id = NX_SIM_EVENT_NONE;
+	sim->live--;
+	if (s->state == ST_LANE)
+		s->state = ST_LANE_DEAD;
+	else
+		heap_kill(sim, s);
 }
 
 /* Where the earliest pending event is: NEXT_HEAP (the heap's top) or a
@@ -368,6 +442,10 @@ static nx_sim_event_id schedule(struct nx_sim *sim, unsigned lane,
 	hkey key;
 
 	nx_assert(fn != NULL && lane < NX_SIM_LANES);
+	if (slot == SLOT_FREE && sim->fresh == sim->cap && sim->heap_dead > 0) {
+		heap_compact(sim); /* the pool is full: reclaim dead entries */
+		slot = sim->free_head;
+	}
 	if (slot == SLOT_FREE) {
 		if (sim->fresh == sim->cap)
 			return NX_SIM_EVENT_NONE;
@@ -376,7 +454,7 @@ static nx_sim_event_id schedule(struct nx_sim *sim, unsigned lane,
 		s->gen = 1;
 	} else {
 		s = &sim->slots[slot];
-		nx_assert(s->heap_pos == SLOT_FREE);
+		nx_assert(s->state == ST_FREE);
 		sim->free_head = s->next_free;
 	}
 	s->fn = fn;
@@ -392,14 +470,17 @@ static nx_sim_event_id schedule(struct nx_sim *sim, unsigned lane,
 			goto done;
 		}
 	}
+	s->state = ST_HEAP;
 	sim->heap[sim->count] = (struct hent){ .key = key, .slot = slot };
 	sim->count++;
 	sim->heap[sim->count + HEAP_D - 1].key = KEY_NONE;
 	sift_up(sim, sim->count - 1);
 done:
-	if (sim->count + sim->lane_count > sim->high_water)
-		sim->high_water = sim->count + sim->lane_count;
+	sim->live++;
+	if (sim->live > sim->high_water)
+		sim->high_water = sim->live;
 	sim->last_id = ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
+	sim->last_slot = slot;
 	return sim->last_id;
 }
 
@@ -435,7 +516,7 @@ static struct slot *lookup(const struct nx_sim *sim, nx_sim_event_id id)
 	if (slot == 0 || slot > sim->fresh)
 		return NULL;
 	s = &sim->slots[slot - 1];
-	if (s->gen != gen || s->heap_pos == SLOT_FREE)
+	if (s->gen != gen || (s->state != ST_HEAP && s->state != ST_LANE))
 		return NULL;
 	return s;
 }
@@ -447,8 +528,8 @@ bool nx_sim_pending(const struct nx_sim *sim, nx_sim_event_id id)
 
 bool nx_sim_is_last_scheduled(const struct nx_sim *sim, nx_sim_event_id id)
 {
-	return id != NX_SIM_EVENT_NONE && id == sim->last_id &&
-	       lookup(sim, id) != NULL;
+	/* last_id is cleared when its event runs or is cancelled. */
+	return id != NX_SIM_EVENT_NONE && id == sim->last_id;
 }
 
 bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id)
@@ -457,10 +538,7 @@ bool nx_sim_cancel(struct nx_sim *sim, nx_sim_event_id id)
 
 	if (s == NULL)
 		return false;
-	if (s->heap_pos == IN_LANE)
-		lane_unlink(sim, (uint32_t)(s - sim->slots));
-	else
-		heap_remove(sim, s->heap_pos);
+	slot_kill(sim, s);
 	return true;
 }
 
@@ -514,19 +592,31 @@ static bool step_due(struct nx_sim *sim, uint64_t deadline)
 		fn(arg);
 		return true;
 	}
-	src = next_source(sim, &key);
-	if (key == KEY_NONE || key_at(key) > deadline)
-		return false;
+	for (;;) {
+		src = next_source(sim, &key);
+		if (key == KEY_NONE || key_at(key) > deadline)
+			return false;
+		slot = src == NEXT_HEAP ? sim->heap[0].slot : sim->lanes[src].head;
+		if (sim->slots[slot].state < ST_HEAP_DEAD)
+			break;
+		/* cancelled: not run, not counted, no time */
+		if (src == NEXT_HEAP) {
+			sim->heap_dead--;
+			heap_pop(sim);
+		} else {
+			lane_pop(sim, &sim->lanes[src]);
+		}
+	}
 	nx_assert(key_at(key) >= sim->now);
 	sim->now = key_at(key);
-	slot = src == NEXT_HEAP ? sim->heap[0].slot : sim->lanes[src].head;
 	fn = sim->slots[slot].fn;
 	arg = sim->slots[slot].arg;
 	/* Free first: fn may schedule into this very slot. */
+	sim->live--;
 	if (src == NEXT_HEAP)
-		heap_remove(sim, 0);
+		heap_pop(sim);
 	else
-		lane_unlink(sim, slot);
+		lane_pop(sim, &sim->lanes[src]);
 	count_step(sim);
 	fn(arg);
 	return true;

@@ -252,7 +252,7 @@ static void test_lanes_keep_order(void **state)
 		if (how == 0) {          /* a lane, mostly in order */
 			lane_at += nx_rng_below(&rng, 50);
 			due[i] = nx_rng_chance(&rng, 1, 10) ? lane_at / 2 : lane_at;
-			ids[i] = nx_sim_schedule_lane(sim, 1 + i % 2, due[i], record,
+			ids[i] = nx_sim_schedule_lane(sim, 1 + i % (NX_SIM_LANES - 1), due[i], record,
 						      &evs[i]);
 		} else if (how == 1) {   /* due now */
 			due[i] = 0;
@@ -282,6 +282,115 @@ static void test_lanes_keep_order(void **state)
 	nx_sim_free(sim);
 }
 
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/* A cancelled lane event stays linked until it reaches the lane's head:
+ * its handle is stale at once, it never runs, it is not counted as a
+ * step, it does not move the clock, and its slot comes back. */
+static void test_lane_cancel_is_dead(void **state)
+{
+	static struct rec r;
+	struct ev e[3];
+	struct nx_sim *sim = sim_make(3, 2);
+	nx_sim_event_id a, b, c;
+
+	memset(&r, 0, sizeof(r));
+	r.sim = sim;
+	for (unsigned i = 0; i < 3; i++)
+		e[i] = (struct ev){ &r, i };
+	a = nx_sim_schedule_lane(sim, 1, 100, record, &e[0]);
+	b = nx_sim_schedule_lane(sim, 1, 200, record, &e[1]);
+	assert_true(nx_sim_cancel(sim, a));
+	assert_false(nx_sim_pending(sim, a));
+	assert_false(nx_sim_cancel(sim, a));
+	assert_false(nx_sim_is_last_scheduled(sim, a));
+	assert_int_equal(nx_sim_events_pending(sim), 1);
+	/* the pool (2) is full until the dead entry leaves */
+	assert_int_equal(nx_sim_schedule(sim, 0, record, &e[2]), NX_SIM_EVENT_NONE);
+	assert_false(nx_sim_run_until(sim, never, NULL, 150));
+	assert_int_equal(nx_sim_now(sim), 0); /* no event ran: no time */
+	assert_int_equal(nx_sim_events_run(sim), 0);
+	assert_int_equal(r.n, 0);
+	c = nx_sim_schedule_lane(sim, 1, 300, record, &e[2]);
+	assert_int_not_equal(c, NX_SIM_EVENT_NONE);
+	assert_true(nx_sim_pending(sim, b));
+	assert_true(nx_sim_is_last_scheduled(sim, c));
+	assert_int_equal(nx_sim_run_idle(sim, UINT64_MAX), 2);
+	assert_false(nx_sim_is_last_scheduled(sim, c)); /* ran */
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.id[0], 1);
+	assert_int_equal(r.t[0], 200);
+	assert_int_equal(r.id[1], 2);
+	assert_int_equal(nx_sim_events_run(sim), 2);
+	assert_false(nx_sim_pending(sim, a));
+	nx_sim_free(sim);
+}
+
+/* Cancelled heap events stay as dead entries until the heap is rebuilt
+ * without them (more dead than live, or a full pool): the survivors and
+ * the events scheduled into the reclaimed slots still run in (time,
+ * sequence) order, and the counts never include the dead. */
+static void test_heap_cancel_compacts(void **state)
+{
+	enum { POOL = 200 };
+	static struct rec r;
+	static struct ev evs[2 * POOL];
+	static nx_sim_event_id ids[2 * POOL];
+	static uint64_t due[2 * POOL];
+	struct nx_sim *sim = sim_make(5, POOL);
+	struct nx_rng rng;
+	unsigned live = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.sim = sim;
+	nx_rng_init(&rng, 23);
+	for (unsigned i = 0; i < 2 * POOL; i++)
+		evs[i] = (struct ev){ &r, i };
+	for (unsigned i = 0; i < POOL; i++) {
+		due[i] = 1 + nx_rng_below(&rng, 100000);
+		ids[i] = nx_sim_schedule_at(sim, due[i], record, &evs[i]);
+		assert_int_not_equal(ids[i], NX_SIM_EVENT_NONE);
+	}
+	for (unsigned i = 0; i < POOL; i++) {
+		if (i % 4 == 0) {
+			live++;
+			continue;
+		}
+		assert_true(nx_sim_cancel(sim, ids[i]));
+		assert_false(nx_sim_pending(sim, ids[i]));
+		assert_int_equal(nx_sim_events_pending(sim), POOL - (i + 1) + live);
+	}
+	/* 150 slots were cancelled: all of them can be scheduled again */
+	for (unsigned i = POOL; i < 2 * POOL - live; i++) {
+		due[i] = 1 + nx_rng_below(&rng, 100000);
+		ids[i] = nx_sim_schedule_at(sim, due[i], record, &evs[i]);
+		assert_int_not_equal(ids[i], NX_SIM_EVENT_NONE);
+	}
+	assert_int_equal(nx_sim_schedule(sim, 1, record, &evs[0]), NX_SIM_EVENT_NONE);
+	assert_int_equal(nx_sim_events_pending(sim), POOL);
+	assert_int_equal(nx_sim_events_high_water(sim), POOL);
+	assert_int_equal(nx_sim_run_idle(sim, UINT64_MAX), POOL);
+	assert_int_equal(r.n, POOL);
+	for (unsigned k = 0; k < r.n; k++) {
+		unsigned b = r.id[k];
+
+		assert_true(b >= POOL || b % 4 == 0);
+		assert_int_equal(r.t[k], due[b]);
+		if (k > 0) {
+			unsigned a = r.id[k - 1];
+
+			assert_true(due[a] < due[b] || (due[a] == due[b] && a < b));
+		}
+	}
+	for (unsigned i = 0; i < POOL; i++)
+		assert_false(nx_sim_cancel(sim, ids[i]));
+	nx_sim_free(sim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +400,8 @@ int main(void)
 		cmocka_unit_test(test_run_until_and_run_to),
 		cmocka_unit_test(test_continuation),
 		cmocka_unit_test(test_lanes_keep_order),
+		cmocka_unit_test(test_lane_cancel_is_dead),
+		cmocka_unit_test(test_heap_cancel_compacts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -476,18 +476,28 @@ void nx_sim_tcp_send_ack(struct nx_sim_tcp_conn *c)
 	nx_sim_tcp_send_ctl(c, c->snd_nxt, NX_TCP_ACK);
 }
 
-/* Sends len bytes of the send buffer starting at sequence seq. */
-static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
-		      uint8_t flags)
+/* Sends len bytes of the send buffer starting at sequence seq, with the
+ * header s built by seg_begin(c, ..., NX_TCP_ACK) since the last input:
+ * only the sequence, the length and PSH differ between the segments of
+ * one output (the ACK and window cannot move while it runs). */
+static void send_data_hdr(struct nx_sim_tcp_conn *c, struct seg *s, uint32_t seq,
+			  uint32_t len, uint8_t flags)
 {
-	struct seg *s = seg_begin(c, seq, flags | NX_TCP_ACK);
 	size_t off = c->shead + (uint32_t)(seq - c->snd_una);
 
 	nx_assert(off + len <= c->shead + c->slen);
+	s->seq = seq;
+	s->flags = flags | NX_TCP_ACK;
 	s->len = (uint16_t)len;
 	if (SEQ_LT(seq, c->snd_max))
 		STAT_INC(c, retransmits);
 	seg_send(c, s, c->sb->data + off);
+}
+
+static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
+		      uint8_t flags)
+{
+	send_data_hdr(c, seg_begin(c, seq, NX_TCP_ACK), seq, len, flags);
 }
 
 static void timer_fire(void *arg);
@@ -535,6 +545,7 @@ static bool fin_acked(const struct nx_sim_tcp_conn *c)
 static void output_data(struct nx_sim_tcp_conn *c)
 {
 	uint32_t mss = NX_MIN(c->net->o.mss, c->peer_mss);
+	struct seg *hdr = NULL;
 
 	for (;;) {
 		int32_t unsent = (int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt);
@@ -551,8 +562,10 @@ static void output_data(struct nx_sim_tcp_conn *c)
 			c->rtt_seq = c->snd_nxt;
 			c->rtt_start = nx_sim_now(c->net->sim);
 		}
-		send_data(c, c->snd_nxt, n,
-			  n == (uint32_t)unsent ? NX_TCP_PSH : 0);
+		if (hdr == NULL)
+			hdr = seg_begin(c, c->snd_nxt, NX_TCP_ACK);
+		send_data_hdr(c, hdr, c->snd_nxt, n,
+			      n == (uint32_t)unsent ? NX_TCP_PSH : 0);
 		c->snd_nxt += n;
 		if (SEQ_GT(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
