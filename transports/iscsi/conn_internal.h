@@ -271,37 +271,42 @@ struct nx_iscsi_tmf_slot {
 };
 
 struct nx_iscsi_session {
+	/* What every command reads or writes, on arrival and again at
+	 * completion, first and together (with the params' first bytes:
+	 * the burst lengths and R2T settings), so that a command touches
+	 * three lines of the session instead of six spread over 3 KiB. */
+	struct nx_nexus *nexus;
+	struct nx_iscsi_cmd *free_head;
+	/* slot i is cmd_chunk[i / CHUNK][i % CHUNK] (nx_iscsi_cmd_at) */
+	struct nx_iscsi_cmd *cmd_chunk[NX_ISCSI_CMD_CHUNKS];
+	uint32_t exp_cmdsn;
+	uint32_t max_cmdsn;
+	unsigned nheld;                 /* held[] slots in use */
+	unsigned nskip;
+	unsigned cmds_used;
+	unsigned imm_used;
+	unsigned cmd_slots;             /* slots allocated: chunks * CHUNK */
+	uint16_t ttt_seq;
+	struct nx_iscsi_params params;  /* the leading connection's */
+
 	struct nx_iscsi_server *srv;
 	const struct nx_iscsi_target_config *tcfg; /* NULL: discovery */
-	struct nx_nexus *nexus;
 	uint8_t isid[6];
 	uint16_t tsih;
 	uint16_t tpgt;                  /* portal group = SCSI target port */
 	char initiator_name[NX_NAME_MAX];
 	char addr[64];                  /* the leading connection's address */
-	struct nx_iscsi_params params;  /* the leading connection's */
 	struct nx_iscsi_conn *conns[NX_ISCSI_SESSION_CONNS_MAX];
 	unsigned nconns;
 	bool listed;                    /* findable in srv->sessions */
 	bool shutdown_started;
 	bool nexus_drained;
 
-	uint32_t exp_cmdsn;
-	uint32_t max_cmdsn;
 	struct nx_iscsi_held held[NX_ISCSI_HOLD_MAX];
-	unsigned nheld;                 /* held[] slots in use */
 	uint32_t skip[NX_ISCSI_SKIP_MAX];
-	unsigned nskip;
 
-	/* slot i is cmd_chunk[i / CHUNK][i % CHUNK] (nx_iscsi_cmd_at) */
-	struct nx_iscsi_cmd *cmd_chunk[NX_ISCSI_CMD_CHUNKS];
-	unsigned cmd_slots;             /* slots allocated: chunks * CHUNK */
 	/* live commands by ITT: chain heads, slot + 1 (0: empty) */
 	uint16_t itt_bucket[NX_ISCSI_ITT_BUCKETS];
-	struct nx_iscsi_cmd *free_head;
-	unsigned cmds_used;
-	unsigned imm_used;
-	uint16_t ttt_seq;
 	struct nx_iscsi_tmf_slot tmfs[NX_ISCSI_TMF_MAX];
 	unsigned tmfs_used;
 
