@@ -111,46 +111,54 @@ enum nx_iscsi_rx_state {
 };
 
 struct nx_iscsi_conn {
-	struct nx_iscsi_server *srv;
+	/* Read or written for every PDU, first and together (the receive
+	 * machine, the send path, the lifetime checks): with the rest in
+	 * declaration order they were spread over eight cache lines of
+	 * this 2 KiB struct. */
 	const struct nx_iscsi_conn_ops *ops;
 	void *ctx;
 	/* datamover (nx_iscsi.h): NULL on TCP; the tags of the PDU being
 	 * received (nx_iscsi_conn_input_pdu) */
 	const struct nx_iscsi_dm_ops *dm;
-	struct nx_iscsi_dm_tags rx_tags;
-	char peer[64];
-	char local[64];
-	char addr[64];          /* peer without its port: per-address limits */
-	struct nx_iscsi_params params;
-	struct nx_iscsi_login *login;
 	struct nx_iscsi_session *sess;
-	uint16_t cid;
-	uint16_t tpgt;          /* target portal group it arrived through */
-	uint8_t portal;         /* index in cfg.portals (0: default) */
-	bool portal_counted;    /* in srv->portal_conns[portal] (logging
-				   in or logged in through it) */
 	enum nx_iscsi_conn_state state;
-	bool hdigest;           /* digests in effect (after login) */
-	bool ddigest;
 	uint32_t statsn;
-	uint32_t login_cmdsn;   /* CmdSN of the Login Requests */
 
 	/* receive state machine */
 	enum nx_iscsi_rx_state rx_state;
 	uint32_t rx_have;       /* bytes of the current part received */
 	uint32_t rx_ahs_len;
 	uint32_t rx_dsl;
-	uint8_t rx_bhs[NX_ISCSI_BHS_LEN];
-	uint8_t rx_ahs[NX_ISCSI_AHS_MAX];
-	uint8_t rx_digest[NX_ISCSI_DIGEST_LEN];
-	uint8_t *rx_data;       /* rx_cap + 4 bytes (padding, digest) */
-	uint32_t rx_cap;        /* grows to MaxRecvDataSegmentLength */
-	const uint8_t *rx_zc;   /* data segment straight from the input */
-
 	/* lifetime */
 	unsigned busy;
 	bool closed;            /* nx_iscsi_conn_closed() was called */
 	bool close_sent;        /* ops->close() was called */
+	bool hdigest;           /* digests in effect (after login) */
+	bool ddigest;
+	uint8_t *rx_data;       /* rx_cap + 4 bytes (padding, digest) */
+	const uint8_t *rx_zc;   /* data segment straight from the input */
+	uint32_t rx_cap;        /* grows to MaxRecvDataSegmentLength */
+	bool rx_since_tick;
+	bool ping_out;
+	uint32_t ping_ttt;
+	struct nx_iscsi_dm_tags rx_tags;
+	uint8_t rx_bhs[NX_ISCSI_BHS_LEN];
+	struct nx_iscsi_params params;
+
+	struct nx_iscsi_server *srv;
+	char peer[64];
+	char local[64];
+	char addr[64];          /* peer without its port: per-address limits */
+	struct nx_iscsi_login *login;
+	uint16_t cid;
+	uint16_t tpgt;          /* target portal group it arrived through */
+	uint8_t portal;         /* index in cfg.portals (0: default) */
+	bool portal_counted;    /* in srv->portal_conns[portal] (logging
+				   in or logged in through it) */
+	uint32_t login_cmdsn;   /* CmdSN of the Login Requests */
+	uint8_t rx_ahs[NX_ISCSI_AHS_MAX];
+	uint8_t rx_digest[NX_ISCSI_DIGEST_LEN];
+
 	bool replaced;          /* reinstated by a login with its CID */
 	bool joining;           /* attached, final Login Response held */
 	void (*release)(void *ctx);
@@ -168,9 +176,6 @@ struct nx_iscsi_conn {
 	uint64_t login_deadline_ns;
 	bool login_counted;     /* in srv->login_conns and srv->login_list */
 	struct nx_iscsi_conn *login_prev, *login_next;
-	bool rx_since_tick;
-	bool ping_out;
-	uint32_t ping_ttt;
 };
 
 /* Holds c across a call that may end up in ops->close(). */
