@@ -341,6 +341,9 @@ struct nx_nexus {
 	void *ctx;
 	uint32_t tasks_outstanding;
 	uint16_t rtpi;
+	/* index of rtpi's group in tgt->alua, -1: in none; alua.c keeps it
+	 * current as groups and ports are added (read by every command) */
+	int16_t alua_group;
 	bool shutdown_busy;           /* nx_nexus_shutdown() still aborting */
 	bool shut_down;               /* no new tasks: the nexus is going away */
 	/* the sum of ua_count[]: with none pending (the common case) a
@@ -552,6 +555,8 @@ void nx_ua_after_status(struct nx_task *t);
 enum nx_sense_reason nx_alua_check(struct nx_task *t);
 void nx_alua_lu_init(struct nx_target *tgt, struct nx_lu *lu);
 void nx_alua_port_seen(struct nx_target *tgt, uint16_t rtpi);
+/* Sets n->alua_group for a nexus just added to its target's list. */
+void nx_alua_nexus_init(struct nx_nexus *n);
 void nx_alua_target_free(struct nx_target *tgt);
 /* The group holding relative target port rtpi; false if none. */
 bool nx_alua_port_group(const struct nx_target *tgt, uint16_t rtpi,
