@@ -304,9 +304,10 @@ struct nx_lu {
 };
 
 struct nx_target {
-	char name[NX_NAME_MAX];
-	struct nx_lu *lus[NX_LU_MAX]; /* ascending LUN order, lu_count used */
+	/* lu_count beside lus[0]: every command's LU lookup reads both */
 	unsigned lu_count;
+	struct nx_lu *lus[NX_LU_MAX]; /* ascending LUN order, lu_count used */
+	char name[NX_NAME_MAX];
 	struct nx_nexus *nexus_head;
 	uint32_t generation;          /* REPORTED LUNS DATA HAS CHANGED */
 	struct nx_alua alua;          /* target port groups (alua.c) */
