@@ -126,7 +126,7 @@ struct nx_task {
 	/* Beside status, not after sense[]: every completion reads it, and
 	 * there it had a cache line of (usually untouched) sense to itself. */
 	bool aborted;              /* aborted by a TMF: send no response */
-	uint8_t sense[NX_SENSE_MAX];
+	uint8_t sense[NX_SENSE_MAX]; /* sense_len bytes; the rest undefined */
 
 	struct nx_task_priv priv;
 };
