@@ -89,6 +89,20 @@ bool nx_alua_port_group(const struct nx_target *tgt, uint16_t rtpi,
 	return true;
 }
 
+/* Every nexus keeps the index of its port's group, which changes only
+ * when a group or a port enters the tables: a command's state lookup is
+ * then one load, not a walk of the groups and their ports. */
+static void nexus_groups_update(struct nx_target *tgt)
+{
+	for (struct nx_nexus *n = tgt->nexus_head; n != NULL; n = n->next)
+		n->alua_group = (int16_t)port_group_index(&tgt->alua, n->rtpi);
+}
+
+void nx_alua_nexus_init(struct nx_nexus *n)
+{
+	n->alua_group = (int16_t)port_group_index(&n->tgt->alua, n->rtpi);
+}
+
 /* The state t's LU has through t's target port; -1 for a port in no
  * group (no asymmetric access: everything allowed) or no LU. */
 static int task_state(const struct nx_task *t)
@@ -98,7 +112,7 @@ static int task_state(const struct nx_task *t)
 
 	if (lu == NULL || t->nexus == NULL)
 		return -1;
-	g = port_group_index(&t->nexus->tgt->alua, t->nexus->rtpi);
+	g = t->nexus->alua_group;
 	return g < 0 ? -1 : lu->alua.state[g];
 }
 
@@ -171,7 +185,10 @@ int nx_alua_add_group(struct nx_target *tgt, uint16_t group,
 		for (unsigned i = 0; i < tgt->lu_count; i++)
 			memset(&tgt->lus[i]->alua, 0, sizeof(tgt->lus[i]->alua));
 	}
-	return group_insert(tgt, group, (uint8_t)state, pref);
+	int rc = group_insert(tgt, group, (uint8_t)state, pref);
+
+	nexus_groups_update(tgt);
+	return rc;
 }
 
 static int port_insert(struct nx_alua_group *g, uint16_t rtpi)
@@ -198,7 +215,10 @@ int nx_alua_add_port(struct nx_target *tgt, uint16_t group, uint16_t rtpi)
 	/* SPC-4 7.8.6.7: relative target port identifier 0 is reserved. */
 	if (g < 0 || !a->declared || rtpi == 0 || port_group_index(a, rtpi) >= 0)
 		return NX_EINVAL;
-	return port_insert(&a->groups[g], rtpi);
+	int rc = port_insert(&a->groups[g], rtpi);
+
+	nexus_groups_update(tgt);
+	return rc;
 }
 
 void nx_alua_port_seen(struct nx_target *tgt, uint16_t rtpi)
@@ -214,6 +234,7 @@ void nx_alua_port_seen(struct nx_target *tgt, uint16_t rtpi)
 		nx_log(NX_LOG_WARN, "%s: relative target port %u is in no target "
 		       "port group (more than %d ports)", tgt->name, rtpi,
 		       NX_ALUA_PORTS_MAX);
+	nexus_groups_update(tgt);
 }
 
 void nx_alua_set_transition_time(struct nx_target *tgt, uint8_t seconds)

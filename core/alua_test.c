@@ -447,6 +447,45 @@ static void test_implicit_group(void **state)
 	nx_target_free(tgt);
 }
 
+/* A group declared after a nexus exists, with a lower id, moves the
+ * nexus's group in the table: the gate must still find the nexus's own
+ * group's state (each nexus keeps its group's index, alua.c). */
+static void tur_through(struct nx_nexus *n, bool refused)
+{
+	static const uint8_t tur[6] = { 0x00 };
+	struct cmd c;
+
+	cmd_prepare(&c, n, 0, tur, sizeof(tur));
+	cmd_run(&c, NULL, 0);
+	if (refused) {
+		assert_false(c.setup_ok);
+		expect_sense(&c.t, 0x02, 0x04, 0x0b);
+	} else {
+		expect_good(&c.t);
+	}
+	cmd_done(&c);
+}
+
+static void test_group_inserted_before_nexus_group(void **state)
+{
+	(void)state;
+	/* fx.n1 came in on relative port 1 before any group was declared */
+	assert_int_equal(nx_alua_add_group(fx.tgt, 7, NX_ALUA_STANDBY, false),
+			 NX_OK);
+	tur_through(fx.n1, false); /* port 1 is in no group yet */
+	assert_int_equal(nx_alua_add_port(fx.tgt, 7, 1), NX_OK);
+	tur_through(fx.n1, true);
+	/* group 3 goes in front of group 7; port 1 is still in 7 */
+	assert_int_equal(nx_alua_add_group(fx.tgt, 3, NX_ALUA_ACTIVE_OPTIMIZED,
+					   false), NX_OK);
+	assert_int_equal(nx_alua_add_port(fx.tgt, 3, 9), NX_OK);
+	tur_through(fx.n1, true);
+	assert_int_equal(nx_alua_set_state(fx.tgt, 7, NX_ALUA_ACTIVE_OPTIMIZED,
+					   0, false), NX_OK);
+	drain_ua(fx.n1);
+	tur_through(fx.n1, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vpd83_port_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_limits, setup, teardown),
 		cmocka_unit_test(test_implicit_group),
+		cmocka_unit_test_setup_teardown(test_group_inserted_before_nexus_group, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

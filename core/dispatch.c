@@ -605,10 +605,21 @@ static enum nx_sense_reason setup_checks(struct nx_task *t)
 	return NX_SR_OK;
 }
 
+/* nx_task_init clears everything but sense[]: its bytes count only up to
+ * sense_len (cleared), and every writer (sense.c) fills what it reports,
+ * so a command that ends without sense never touches that cache line.
+ * Between sense[] and priv there is nothing but padding. */
+NX_STATIC_ASSERT(offsetof(struct nx_task, priv) -
+		 (offsetof(struct nx_task, sense) + NX_SENSE_MAX) < 8 &&
+		 offsetof(struct nx_task, priv) + sizeof(struct nx_task_priv) ==
+		 sizeof(struct nx_task),
+		 "nx_task_init's two clears must cover every field");
+
 void nx_task_init(struct nx_task *t, struct nx_nexus *n)
 {
 	nx_assert(t != NULL && n != NULL);
-	memset(t, 0, sizeof(*t));
+	memset(t, 0, offsetof(struct nx_task, sense));
+	memset(&t->priv, 0, sizeof(t->priv));
 	t->nexus = n;
 	t->attr = NX_ATTR_SIMPLE;
 }

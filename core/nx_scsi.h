@@ -123,8 +123,10 @@ struct nx_task {
 	uint32_t xfer_len;         /* valid data-in bytes in data[] */
 	uint8_t status;            /* enum nx_scsi_status */
 	uint8_t sense_len;
-	uint8_t sense[NX_SENSE_MAX];
+	/* Beside status, not after sense[]: every completion reads it, and
+	 * there it had a cache line of (usually untouched) sense to itself. */
 	bool aborted;              /* aborted by a TMF: send no response */
+	uint8_t sense[NX_SENSE_MAX]; /* sense_len bytes; the rest undefined */
 
 	struct nx_task_priv priv;
 };

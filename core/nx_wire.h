@@ -36,11 +36,35 @@ static inline uint64_t nx_get_be64(const uint8_t *p)
 
 /* The masks look redundant next to the casts; they keep sparse (make C=1
  * in the kernel build) from flagging every constant argument as a
- * truncating cast. */
+ * truncating cast.
+ *
+ * Stores: with gcc or clang on a little-endian machine the value is
+ * byte-swapped and stored whole.  Fed the byte stores, gcc 12's store
+ * merging joins neighbouring fields into one 64-bit store but assembles
+ * its value a byte at a time (a shift, a zero-extend and an or per byte:
+ * ~30 instructions for a pair of be32 fields of a PDU header, ~60 for
+ * the workload's 16-byte block header, and a store-forwarding stall when
+ * the bytes are read back wider).  Loads need no such help: gcc and clang
+ * already compile nx_get_be* to one load and a bswap.  Any other compiler
+ * or byte order keeps the byte stores, which are the definition. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+	defined(__ORDER_LITTLE_ENDIAN__) && \
+	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NX_WIRE_BSWAP_STORES 1
+#else
+#define NX_WIRE_BSWAP_STORES 0
+#endif
+
 static inline void nx_put_be16(uint8_t *p, uint16_t v)
 {
+#if NX_WIRE_BSWAP_STORES
+	uint16_t be = __builtin_bswap16(v);
+
+	__builtin_memcpy(p, &be, sizeof(be));
+#else
 	p[0] = (uint8_t)((v >> 8) & 0xff);
 	p[1] = (uint8_t)(v & 0xff);
+#endif
 }
 
 static inline void nx_put_be24(uint8_t *p, uint32_t v)
@@ -52,16 +76,28 @@ static inline void nx_put_be24(uint8_t *p, uint32_t v)
 
 static inline void nx_put_be32(uint8_t *p, uint32_t v)
 {
+#if NX_WIRE_BSWAP_STORES
+	uint32_t be = __builtin_bswap32(v);
+
+	__builtin_memcpy(p, &be, sizeof(be));
+#else
 	p[0] = (uint8_t)((v >> 24) & 0xff);
 	p[1] = (uint8_t)((v >> 16) & 0xff);
 	p[2] = (uint8_t)((v >> 8) & 0xff);
 	p[3] = (uint8_t)(v & 0xff);
+#endif
 }
 
 static inline void nx_put_be64(uint8_t *p, uint64_t v)
 {
+#if NX_WIRE_BSWAP_STORES
+	uint64_t be = __builtin_bswap64(v);
+
+	__builtin_memcpy(p, &be, sizeof(be));
+#else
 	nx_put_be32(p, (uint32_t)(v >> 32));
 	nx_put_be32(p + 4, (uint32_t)(v & 0xffffffffu));
+#endif
 }
 
 /* Bounds-checked readers: return false (and leave *v alone) if

@@ -98,14 +98,17 @@ static enum nx_sense_reason submit(struct nx_task *t, enum nx_bs_op op,
 
 	nx_assert(t->priv.pending_io == 0);
 	nx_assert(nblocks << lu->block_shift <= 0xffffffffull);
-	memset(io, 0, sizeof(*io));
-	io->op = op;
-	io->flags = flags;
-	io->offset = lba << lu->block_shift;
-	io->len = (uint32_t)(nblocks << lu->block_shift);
-	io->buf = buf;
-	io->done = io_done;
-	io->arg = t;
+	/* Every field, each stored once (was a clear, then the stores). */
+	*io = (struct nx_bs_io){
+		.op = op,
+		.flags = flags,
+		.offset = lba << lu->block_shift,
+		.len = (uint32_t)(nblocks << lu->block_shift),
+		.buf = buf,
+		.err = 0,
+		.done = io_done,
+		.arg = t,
+	};
 	t->priv.pending_io = 1;
 	t->priv.io_err = 0;
 	int rc = nx_io_gate_submit(lu, t);

@@ -304,9 +304,10 @@ struct nx_lu {
 };
 
 struct nx_target {
-	char name[NX_NAME_MAX];
-	struct nx_lu *lus[NX_LU_MAX]; /* ascending LUN order, lu_count used */
+	/* lu_count beside lus[0]: every command's LU lookup reads both */
 	unsigned lu_count;
+	struct nx_lu *lus[NX_LU_MAX]; /* ascending LUN order, lu_count used */
+	char name[NX_NAME_MAX];
 	struct nx_nexus *nexus_head;
 	uint32_t generation;          /* REPORTED LUNS DATA HAS CHANGED */
 	struct nx_alua alua;          /* target port groups (alua.c) */
@@ -334,32 +335,39 @@ struct nx_xcopy_held {
 };
 
 struct nx_nexus {
+	/* What every command reads, first and together (one cache line;
+	 * in declaration order they were on four lines over 11 KiB). */
 	struct nx_target *tgt;
-	struct nx_nexus *next;
-	char initiator_port[NX_NAME_MAX + 32];
-	char target_port[NX_NAME_MAX + 32];
-	uint16_t rtpi;
 	const struct nx_nexus_ops *ops;
 	void *ctx;
 	uint32_t tasks_outstanding;
-	void (*shutdown_done)(void *arg);
-	void *shutdown_arg;
+	uint16_t rtpi;
+	/* index of rtpi's group in tgt->alua, -1: in none; alua.c keeps it
+	 * current as groups and ports are added (read by every command) */
+	int16_t alua_group;
 	bool shutdown_busy;           /* nx_nexus_shutdown() still aborting */
 	bool shut_down;               /* no new tasks: the nexus is going away */
-	/* per-LU unit attention queues (index = LU index in the target) */
-	struct nx_ua ua[NX_LU_MAX][NX_UA_MAX];
-	uint8_t ua_count[NX_LU_MAX];
 	/* the sum of ua_count[]: with none pending (the common case) a
 	 * command's UA check (SAM-5 5.14) looks no further */
 	unsigned ua_pending;
-	/* REQUEST SENSE: the last deferred sense of this nexus (SPC-4 6.39) */
-	struct nx_tmf *tmf_head;
-	struct nx_xcopy_held xcopy[NX_XCOPY_HELD_MAX]; /* xcopy.c */
-	uint64_t xcopy_seq;
-	/* per-nexus write protection (nx_nexus_set_read_only) */
-	uint64_t ro_luns[NX_NEXUS_RO_MAX];
 	uint8_t ro_count;
 	bool ro_all;
+	void (*shutdown_done)(void *arg);
+	void *shutdown_arg;
+	/* REQUEST SENSE: the last deferred sense of this nexus (SPC-4 6.39) */
+	struct nx_tmf *tmf_head;
+
+	struct nx_nexus *next;
+	char initiator_port[NX_NAME_MAX + 32];
+	char target_port[NX_NAME_MAX + 32];
+	/* per-LU unit attention queues (index = LU index in the target) */
+	struct nx_ua ua[NX_LU_MAX][NX_UA_MAX];
+	uint8_t ua_count[NX_LU_MAX];
+	struct nx_xcopy_held xcopy[NX_XCOPY_HELD_MAX]; /* xcopy.c */
+	uint64_t xcopy_seq;
+	/* per-nexus write protection (nx_nexus_set_read_only); ro_count
+	 * and ro_all above */
+	uint64_t ro_luns[NX_NEXUS_RO_MAX];
 	/* per-LU (index as ua[]): this nexus prevents medium removal */
 	bool prevent[NX_LU_MAX];
 };
@@ -548,6 +556,8 @@ void nx_ua_after_status(struct nx_task *t);
 enum nx_sense_reason nx_alua_check(struct nx_task *t);
 void nx_alua_lu_init(struct nx_target *tgt, struct nx_lu *lu);
 void nx_alua_port_seen(struct nx_target *tgt, uint16_t rtpi);
+/* Sets n->alua_group for a nexus just added to its target's list. */
+void nx_alua_nexus_init(struct nx_nexus *n);
 void nx_alua_target_free(struct nx_target *tgt);
 /* The group holding relative target port rtpi; false if none. */
 bool nx_alua_port_group(const struct nx_target *tgt, uint16_t rtpi,

@@ -257,6 +257,7 @@ struct nx_nexus *nx_nexus_new(struct nx_target *tgt, const char *initiator_port,
 	while (*pp != NULL)
 		pp = &(*pp)->next;
 	*pp = n;
+	nx_alua_nexus_init(n);
 	return n;
 }
 

@@ -63,9 +63,13 @@ enum ini_conn_state {
 struct ini_login;          /* login.c */
 
 struct nx_ini_session {
+	/* cfg's last bytes (max_cmds) and the fields below up to the stats
+	 * are what every command uses: kept on two cache lines. */
 	struct nx_ini_config cfg;
 	uint16_t tsih;
 	bool logged_in;        /* the leading login completed */
+	bool text_busy;
+	bool discovery;        /* cfg.discovery, beside what every command reads */
 	uint32_t cmdsn;        /* next CmdSN to assign */
 	uint32_t exp_cmdsn;
 	uint32_t max_cmdsn;
@@ -76,12 +80,11 @@ struct nx_ini_session {
 	 * when it is the only one, flushing needs no scan of the table. */
 	unsigned queued;
 	struct ini_slot *queued_last;
-	bool text_busy;
-	struct nx_ini_params params;    /* session-wide results (leading login) */
-	struct nx_ini_stats stats;
 	/* Bit i set: slots[i] is taken (kind != INI_OP_FREE), so the lowest
 	 * free slot is found a word at a time, not by a scan of the table. */
 	uint64_t slot_busy[INI_SLOT_WORDS];
+	struct nx_ini_stats stats;
+	struct nx_ini_params params;    /* session-wide results (leading login) */
 	struct ini_slot slots[INI_SLOTS];
 	struct nx_ini_conn *conns[NX_INI_MAX_CONNS];
 	uint8_t *text_buf;              /* INI_TEXT_MAX + 1 */

@@ -16,7 +16,7 @@ int nx_ini_scsi_submit(struct nx_ini_conn *c, struct nx_ini_scsi *cmd)
 	struct ini_slot *sl;
 
 	nx_assert(cmd != NULL);
-	if (c->state != INI_CONN_FFP || s->cfg.discovery)
+	if (c->state != INI_CONN_FFP || s->discovery)
 		return NX_EINVAL;
 	if (cmd->cdb_len == 0 || cmd->cdb_len > NX_INI_CDB_MAX ||
 	    (cmd->data_out_len > 0 && cmd->data_out == NULL) ||

@@ -85,6 +85,7 @@ struct nx_ini_session *nx_ini_session_new(const struct nx_ini_config *cfg)
 	s->cfg.chap_secret[NX_INI_SECRET_MAX - 1] = '\0';
 	s->cfg.mutual_secret[NX_INI_SECRET_MAX - 1] = '\0';
 	s->cfg.extra_keys[NX_INI_EXTRA_KEYS_MAX - 1] = '\0';
+	s->discovery = cfg->discovery;
 	s->cmdsn = cfg->initial_cmdsn;
 	s->exp_cmdsn = cfg->initial_cmdsn;
 	s->max_cmdsn = cfg->initial_cmdsn;

@@ -111,46 +111,54 @@ enum nx_iscsi_rx_state {
 };
 
 struct nx_iscsi_conn {
-	struct nx_iscsi_server *srv;
+	/* Read or written for every PDU, first and together (the receive
+	 * machine, the send path, the lifetime checks): with the rest in
+	 * declaration order they were spread over eight cache lines of
+	 * this 2 KiB struct. */
 	const struct nx_iscsi_conn_ops *ops;
 	void *ctx;
 	/* datamover (nx_iscsi.h): NULL on TCP; the tags of the PDU being
 	 * received (nx_iscsi_conn_input_pdu) */
 	const struct nx_iscsi_dm_ops *dm;
-	struct nx_iscsi_dm_tags rx_tags;
-	char peer[64];
-	char local[64];
-	char addr[64];          /* peer without its port: per-address limits */
-	struct nx_iscsi_params params;
-	struct nx_iscsi_login *login;
 	struct nx_iscsi_session *sess;
-	uint16_t cid;
-	uint16_t tpgt;          /* target portal group it arrived through */
-	uint8_t portal;         /* index in cfg.portals (0: default) */
-	bool portal_counted;    /* in srv->portal_conns[portal] (logging
-				   in or logged in through it) */
 	enum nx_iscsi_conn_state state;
-	bool hdigest;           /* digests in effect (after login) */
-	bool ddigest;
 	uint32_t statsn;
-	uint32_t login_cmdsn;   /* CmdSN of the Login Requests */
 
 	/* receive state machine */
 	enum nx_iscsi_rx_state rx_state;
 	uint32_t rx_have;       /* bytes of the current part received */
 	uint32_t rx_ahs_len;
 	uint32_t rx_dsl;
-	uint8_t rx_bhs[NX_ISCSI_BHS_LEN];
-	uint8_t rx_ahs[NX_ISCSI_AHS_MAX];
-	uint8_t rx_digest[NX_ISCSI_DIGEST_LEN];
-	uint8_t *rx_data;       /* rx_cap + 4 bytes (padding, digest) */
-	uint32_t rx_cap;        /* grows to MaxRecvDataSegmentLength */
-	const uint8_t *rx_zc;   /* data segment straight from the input */
-
 	/* lifetime */
 	unsigned busy;
 	bool closed;            /* nx_iscsi_conn_closed() was called */
 	bool close_sent;        /* ops->close() was called */
+	bool hdigest;           /* digests in effect (after login) */
+	bool ddigest;
+	uint8_t *rx_data;       /* rx_cap + 4 bytes (padding, digest) */
+	const uint8_t *rx_zc;   /* data segment straight from the input */
+	uint32_t rx_cap;        /* grows to MaxRecvDataSegmentLength */
+	bool rx_since_tick;
+	bool ping_out;
+	uint32_t ping_ttt;
+	struct nx_iscsi_dm_tags rx_tags;
+	uint8_t rx_bhs[NX_ISCSI_BHS_LEN];
+	struct nx_iscsi_params params;
+
+	struct nx_iscsi_server *srv;
+	char peer[64];
+	char local[64];
+	char addr[64];          /* peer without its port: per-address limits */
+	struct nx_iscsi_login *login;
+	uint16_t cid;
+	uint16_t tpgt;          /* target portal group it arrived through */
+	uint8_t portal;         /* index in cfg.portals (0: default) */
+	bool portal_counted;    /* in srv->portal_conns[portal] (logging
+				   in or logged in through it) */
+	uint32_t login_cmdsn;   /* CmdSN of the Login Requests */
+	uint8_t rx_ahs[NX_ISCSI_AHS_MAX];
+	uint8_t rx_digest[NX_ISCSI_DIGEST_LEN];
+
 	bool replaced;          /* reinstated by a login with its CID */
 	bool joining;           /* attached, final Login Response held */
 	void (*release)(void *ctx);
@@ -168,9 +176,6 @@ struct nx_iscsi_conn {
 	uint64_t login_deadline_ns;
 	bool login_counted;     /* in srv->login_conns and srv->login_list */
 	struct nx_iscsi_conn *login_prev, *login_next;
-	bool rx_since_tick;
-	bool ping_out;
-	uint32_t ping_ttt;
 };
 
 /* Holds c across a call that may end up in ops->close(). */
@@ -236,12 +241,16 @@ struct nx_iscsi_cmd {
 	uint32_t r2t_next;           /* next offset to solicit */
 	uint32_t r2tsn;
 	uint8_t r2t_count;
-	uint16_t ttt_seq;
-	struct nx_iscsi_r2t r2t[NX_ISCSI_R2T_MAX];
-
-	/* datamover: the command's buffer tags and put/get in flight */
-	struct nx_iscsi_dm_tags dm_tags;
+	/* datamover: put/get in flight, and the command's buffer tags.
+	 * Before the R2T table: every command writes dm_tags and reads
+	 * dm_busy at release, and after the table they sat on lines of
+	 * their own (one more cache miss per command). */
 	uint8_t dm_busy;
+	uint16_t ttt_seq;
+	struct nx_iscsi_dm_tags dm_tags;
+
+	/* last: only commands that solicit data touch it */
+	struct nx_iscsi_r2t r2t[NX_ISCSI_R2T_MAX];
 };
 
 struct nx_iscsi_held {
@@ -267,37 +276,42 @@ struct nx_iscsi_tmf_slot {
 };
 
 struct nx_iscsi_session {
+	/* What every command reads or writes, on arrival and again at
+	 * completion, first and together (with the params' first bytes:
+	 * the burst lengths and R2T settings), so that a command touches
+	 * three lines of the session instead of six spread over 3 KiB. */
+	struct nx_nexus *nexus;
+	struct nx_iscsi_cmd *free_head;
+	/* slot i is cmd_chunk[i / CHUNK][i % CHUNK] (nx_iscsi_cmd_at) */
+	struct nx_iscsi_cmd *cmd_chunk[NX_ISCSI_CMD_CHUNKS];
+	uint32_t exp_cmdsn;
+	uint32_t max_cmdsn;
+	unsigned nheld;                 /* held[] slots in use */
+	unsigned nskip;
+	unsigned cmds_used;
+	unsigned imm_used;
+	unsigned cmd_slots;             /* slots allocated: chunks * CHUNK */
+	uint16_t ttt_seq;
+	struct nx_iscsi_params params;  /* the leading connection's */
+
 	struct nx_iscsi_server *srv;
 	const struct nx_iscsi_target_config *tcfg; /* NULL: discovery */
-	struct nx_nexus *nexus;
 	uint8_t isid[6];
 	uint16_t tsih;
 	uint16_t tpgt;                  /* portal group = SCSI target port */
 	char initiator_name[NX_NAME_MAX];
 	char addr[64];                  /* the leading connection's address */
-	struct nx_iscsi_params params;  /* the leading connection's */
 	struct nx_iscsi_conn *conns[NX_ISCSI_SESSION_CONNS_MAX];
 	unsigned nconns;
 	bool listed;                    /* findable in srv->sessions */
 	bool shutdown_started;
 	bool nexus_drained;
 
-	uint32_t exp_cmdsn;
-	uint32_t max_cmdsn;
 	struct nx_iscsi_held held[NX_ISCSI_HOLD_MAX];
-	unsigned nheld;                 /* held[] slots in use */
 	uint32_t skip[NX_ISCSI_SKIP_MAX];
-	unsigned nskip;
 
-	/* slot i is cmd_chunk[i / CHUNK][i % CHUNK] (nx_iscsi_cmd_at) */
-	struct nx_iscsi_cmd *cmd_chunk[NX_ISCSI_CMD_CHUNKS];
-	unsigned cmd_slots;             /* slots allocated: chunks * CHUNK */
 	/* live commands by ITT: chain heads, slot + 1 (0: empty) */
 	uint16_t itt_bucket[NX_ISCSI_ITT_BUCKETS];
-	struct nx_iscsi_cmd *free_head;
-	unsigned cmds_used;
-	unsigned imm_used;
-	uint16_t ttt_seq;
 	struct nx_iscsi_tmf_slot tmfs[NX_ISCSI_TMF_MAX];
 	unsigned tmfs_used;
 

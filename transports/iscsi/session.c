@@ -779,8 +779,10 @@ void nx_iscsi_session_try_free(struct nx_iscsi_session *s)
 {
 	unsigned i;
 
-	if (s->listed || s->nconns > 0 || !s->shutdown_started ||
-	    !s->nexus_drained || s->tmfs_used > 0 || s->cmds_used > 0)
+	/* cmds_used first: called for every freed command, and it is on
+	 * the session's hot line (the rest are not). */
+	if (s->cmds_used > 0 || s->listed || s->nconns > 0 ||
+	    !s->shutdown_started || !s->nexus_drained || s->tmfs_used > 0)
 		return;
 	session_undrain(s);
 	/* Logins that waited for this session's tasks may go on. */
