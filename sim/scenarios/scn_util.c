@@ -92,7 +92,33 @@ _Static_assert((WORDS - 4) % 4 == 0, "words 4.. go by whole vectors");
 		return d == 0;                                             \
 	}
 
+/* A never-written block reads as zeros: all BLOCK bytes (the zero tag
+ * included) OR-ed in vectors, not a scalar word at a time (a read of
+ * such a block cost as much as checking a written one's pattern). */
+#define WORDS_ZERO(VEC, VW)                                                \
+	{                                                                  \
+		VEC a, b, g;                                               \
+		uint64_t d = 0;                                            \
+                                                                           \
+		memcpy(&a, p, sizeof(a));                                  \
+		memcpy(&b, p + sizeof(a), sizeof(b));                      \
+		for (unsigned k = 2 * sizeof(a); k < BLOCK;                \
+		     k += 2 * sizeof(a)) {                                 \
+			memcpy(&g, p + k, sizeof(g));                      \
+			a |= g;                                            \
+			memcpy(&g, p + k + sizeof(g), sizeof(g));          \
+			b |= g;                                            \
+		}                                                          \
+		a |= b;                                                    \
+		for (unsigned i = 0; i < VW; i++)                          \
+			d |= a[i];                                         \
+		return d == 0;                                             \
+	}
+
+_Static_assert(BLOCK % 64 == 0, "zero check: whole pairs of vectors");
+
 static void words_fill(uint8_t *p, uint64_t w) WORDS_FILL(u64x2, 2)
+static bool words_zero(const uint8_t *p) WORDS_ZERO(u64x2, 2)
 static bool words_check(const uint8_t *p, uint64_t w) WORDS_CHECK(u64x2, 2)
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -101,6 +127,8 @@ __attribute__((target("avx2"))) static void
 words_fill_avx2(uint8_t *p, uint64_t w) WORDS_FILL(u64x4, 4)
 __attribute__((target("avx2"))) static bool
 words_check_avx2(const uint8_t *p, uint64_t w) WORDS_CHECK(u64x4, 4)
+__attribute__((target("avx2"))) static bool
+words_zero_avx2(const uint8_t *p) WORDS_ZERO(u64x4, 4)
 
 static int have_avx2 = -1;
 
@@ -114,6 +142,7 @@ static bool use_avx2(void)
 #define use_avx2() false
 #define words_fill_avx2 words_fill
 #define words_check_avx2 words_check
+#define words_zero_avx2 words_zero
 #endif
 
 void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
@@ -134,16 +163,11 @@ void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 
 bool nx_scn_block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
 {
-	uint64_t w, got, diff = 0;
+	uint64_t w;
 
 	*tag = nx_get_be64(p);
-	if (*tag == 0) {
-		for (unsigned i = 8; i < BLOCK; i += 8) {
-			memcpy(&got, p + i, 8);
-			diff |= got;
-		}
-		return diff == 0;
-	}
+	if (*tag == 0)
+		return use_avx2() ? words_zero_avx2(p) : words_zero(p);
 	if (nx_get_be64(p + 8) != lba)
 		return false;
 	w = mix64(*tag ^ (lba * WORD_STEP));

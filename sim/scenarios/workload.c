@@ -409,6 +409,8 @@ static bool tag_allowed(const struct wl *wl, uint64_t lba, uint64_t tag)
 void wl_shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
 			 uint32_t n, unsigned who)
 {
+	uint64_t now = nx_sim_now(wl->sim);
+
 	for (uint32_t i = 0; i < n; i++) {
 		struct blk *b = &wl->blk[lba + i];
 		uint64_t tag;
@@ -429,7 +431,7 @@ void wl_shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
 		b->tag = tag;
 		b->nalt = 0;
 		b->any = false;
-		b->known_ns = nx_sim_now(wl->sim);
+		b->known_ns = now;
 		fresh_note(wl, lba + i);
 	}
 }
