@@ -80,10 +80,16 @@ struct ua_track {
 struct wl;
 struct ini;
 
+/* On whole cache lines, the workload's own fields right after the
+ * request's last ones (itt .. priv): a command's completion then reads
+ * one line past the request, not two or three (the slots are 736 bytes,
+ * so an unaligned slot started anywhere in a line). */
 struct cmd {
-	struct nx_ini_scsi req;
+	_Alignas(64) struct nx_ini_scsi req;
 	struct ini *ini;
 	bool busy;
+	bool fua;
+	bool limbo;              /* connection died: outcome unknown */
 	enum cmd_kind kind;
 	uint64_t lba;
 	uint32_t nblk;
@@ -91,8 +97,6 @@ struct cmd {
 	uint64_t submit_ns;
 	uint8_t *buf;
 	struct nx_scn_pr_cmd pr;         /* K_PROUT, K_PRIN */
-	bool fua;
-	bool limbo;              /* connection died: outcome unknown */
 };
 
 struct ini {
@@ -104,9 +108,7 @@ struct ini {
 	struct nx_sim_ini *si;            /* iSCSI over sim TCP */
 	struct nx_sim_iser_ini *xi;       /* or iSER */
 	struct nx_sim_srp_ini *pi;        /* or SRP */
-	struct nx_ini_srp_tmf stmf;       /* SRP: in->tmf's request on the wire */
 	struct nx_rng rng;
-	struct cmd cmds[QD_LIMIT];
 	uint32_t busy_mask;               /* bit i: cmds[i].busy */
 	uint32_t qd;
 	uint64_t think_max_ns;
@@ -124,16 +126,21 @@ struct ini {
 	 * this: a control command the reset aborted silently (TAS=0) would
 	 * keep ctl_busy for ever. */
 	bool tmf_out;
-	struct nx_ini_tmf tmf;
 	uint64_t tmf_submit_ns;
 	bool recover;                     /* owes an ABORT TASK SET (TAS=0) */
-	struct ua_track ua[UA_KINDS];
 	/* faults: the connection died, a re-login is owed */
 	bool down;
 	bool need_relogin;
 	uint64_t last_progress_ns;        /* last completion of anything */
 	uint64_t login_done_ns;           /* current nexus exists since */
 	uint64_t tmf_limbo;               /* TMFs lost with a connection */
+	/* Last, the rarely used and the big: the fields above, which every
+	 * command reads or writes, then share a few cache lines instead of
+	 * lying on both sides of 22 KiB of slots. */
+	struct nx_ini_tmf tmf;            /* in flight while tmf_out */
+	struct nx_ini_srp_tmf stmf;       /* SRP: in->tmf's request on the wire */
+	struct ua_track ua[UA_KINDS];
+	struct cmd cmds[QD_LIMIT];
 };
 
 struct wl {

@@ -1165,10 +1165,13 @@ static void teardown(struct wl *wl)
 
 void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *o)
 {
-	struct wl *wl = calloc(1, sizeof(*wl));
+	/* struct cmd is cache-line aligned (wl_internal.h) */
+	size_t wl_size = (sizeof(struct wl) + 63) & ~(size_t)63;
+	struct wl *wl = aligned_alloc(64, wl_size);
 	uint8_t tur[6] = { 0 };
 
 	nx_assert(wl != NULL);
+	memset(wl, 0, sizeof(*wl));
 	nx_assert(o->initiators >= 1 && o->initiators <= INI_MAX);
 	nx_assert(o->qd_max >= 1 && o->qd_max <= QD_LIMIT);
 	nx_assert(o->blocks_max >= 1 && o->blocks_max <= BLOCKS_LIMIT);
