@@ -44,22 +44,30 @@ struct sbuf {
 	uint8_t data[];
 };
 
+/* One cache line (64-byte aligned in a pool allocated so): an arriving
+ * segment's first touch brings in everything seg_arrive() and the
+ * receive path read.  To fit, the payload is an offset into buf (a
+ * pointer would not), and one link serves the free list, the train a
+ * segment in flight rides in and the out-of-order queue: a segment is
+ * in at most one of them at a time. */
 struct seg {
-	struct seg *next;
-	struct seg *train;  /* next segment riding on the same event */
+	/* free: the free list; in flight: the next segment riding on the
+	 * same event; arrived and kept: the out-of-order queue */
+	_Alignas(64) struct seg *next;
 	struct nx_sim_net *net;
-	const uint8_t *data; /* len payload bytes, inside buf */
-	struct sbuf *buf;    /* referenced while the segment lives */
+	struct sbuf *buf;   /* referenced while the segment lives */
 	nx_sim_event_id ev;
-	bool in_use;
-	uint16_t src, dst;  /* host indices */
-	uint16_t sport, dport;
+	uint32_t off;       /* len payload bytes at buf->data + off */
 	uint32_t seq, ack;
 	uint32_t wnd;       /* bytes, unscaled */
+	uint16_t src, dst;  /* host indices */
+	uint16_t sport, dport;
 	uint16_t mss_opt;   /* SYN only */
 	uint16_t len;
 	uint8_t flags;
+	bool in_use;
 };
+_Static_assert(sizeof(struct seg) == 64, "a segment is one cache line");
 
 struct nx_sim_tcp_listener {
 	struct nx_sim_tcp_listener *next;
@@ -143,7 +151,7 @@ struct nx_sim_net {
 	uint16_t ip_ids[HOSTS_MAX]; /* IPv4 identification per host */
 	unsigned host_count;
 	unsigned conn_count;
-	struct seg *pool;
+	struct seg *pool;   /* segs_max + 1 (the scratch), 64-byte aligned */
 	size_t segs_fresh;  /* pool[segs_fresh ..) never used yet */
 	struct sbuf *sbuf_cache;   /* unused send buffers, for reuse */
 	unsigned sbuf_cached;
