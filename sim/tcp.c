@@ -83,8 +83,10 @@ static struct seg *seg_get(struct nx_sim_net *net)
 	if (s == NULL) {
 		if (net->segs_fresh == net->o.segs_max)
 			return NULL;
+		/* The pool is not cleared: a fresh segment is set up here. */
 		s = nx_sim_tcp_seg_at(net, net->segs_fresh++);
 		s->net = net;
+		s->buf = NULL;
 	} else {
 		net->free_segs = s->next;
 	}
@@ -101,14 +103,14 @@ static void seg_put(struct seg *s)
 	s->in_use = false;
 	nx_sim_tcp_sbuf_put(net, s->buf);
 	s->buf = NULL;
-	s->data = NULL;
 	s->next = net->free_segs;
 	net->free_segs = s;
 }
 
 static void capture(struct nx_sim_net *net, const struct seg *s,
-		    const uint8_t *payload)
+		    const struct sbuf *buf, uint32_t off)
 {
+	const uint8_t *payload = s->len > 0 ? buf->data + off : NULL;
 	const struct nx_sim_host *src = net->hosts[s->src];
 	const struct nx_sim_host *dst = net->hosts[s->dst];
 	/* MSS (RFC 9293 3.7.1) + NOP + window scale (RFC 7323 2.2). */
@@ -134,10 +136,10 @@ static void capture(struct nx_sim_net *net, const struct seg *s,
 	nx_sim_pcap_write_tcp(net->pcap, nx_sim_now(net->sim), &f);
 }
 
-/* A travelling copy of segment s: the header, and the payload as a
- * pointer into the sender's bytes with a reference on buf. */
+/* A travelling copy of segment s: the header, and the payload as an
+ * offset into the sender's bytes with a reference on buf. */
 static struct seg *seg_clone(struct nx_sim_net *net, const struct seg *s,
-			     struct sbuf *buf, const uint8_t *payload)
+			     struct sbuf *buf, uint32_t off)
 {
 	struct seg *copy = seg_get(net);
 
@@ -156,7 +158,7 @@ static struct seg *seg_clone(struct nx_sim_net *net, const struct seg *s,
 	copy->len = s->len;
 	copy->flags = s->flags;
 	if (s->len > 0) {
-		copy->data = payload;
+		copy->off = off;
 		copy->buf = buf;
 		buf->refs++;
 	}
@@ -166,9 +168,9 @@ static struct seg *seg_clone(struct nx_sim_net *net, const struct seg *s,
 /* Asynchronous links (ns3): the segment travels as the link's cookie
  * and comes back through link_arrive() or link_drop(). */
 static void transmit_async(struct nx_sim_net *net, const struct seg *s,
-			   struct sbuf *buf, const uint8_t *payload)
+			   struct sbuf *buf, uint32_t off)
 {
-	struct seg *copy = seg_clone(net, s, buf, payload);
+	struct seg *copy = seg_clone(net, s, buf, off);
 
 	if (copy == NULL)
 		return;
@@ -208,12 +210,12 @@ void nx_sim_tcp_link_drop(void *arg, void *cookie)
  * the merged one carries the later ACK and window, which the receiver
  * would have ended with after taking both. */
 static bool seg_coalesce(struct seg *t, const struct seg *s,
-			 const struct sbuf *buf, const uint8_t *payload)
+			 const struct sbuf *buf, uint32_t off)
 {
 	const uint8_t plain = NX_TCP_SYN | NX_TCP_FIN | NX_TCP_RST;
 
 	if (t->len == 0 || s->len == 0 || t->buf != buf ||
-	    t->data + t->len != payload || t->seq + t->len != s->seq ||
+	    t->off + t->len != off || t->seq + t->len != s->seq ||
 	    t->src != s->src || t->dst != s->dst || t->sport != s->sport ||
 	    t->dport != s->dport || ((t->flags | s->flags) & plain) ||
 	    !(t->flags & s->flags & NX_TCP_ACK) ||
@@ -226,22 +228,22 @@ static bool seg_coalesce(struct seg *t, const struct seg *s,
 	return true;
 }
 
-/* Sends a segment (header s, s->len bytes at payload inside buf):
+/* Sends a segment (header s, s->len bytes at buf->data + off):
  * capture, then the link decides its fate.  Each copy that travels
  * points at the sender's bytes and holds a reference on buf. */
 static void transmit(struct nx_sim_net *net, const struct seg *s,
-		     struct sbuf *buf, const uint8_t *payload)
+		     struct sbuf *buf, uint32_t off)
 {
 	uint64_t at[2];
 	unsigned n;
 
 	net->st.segs_sent++;
 	if (net->pcap != NULL)
-		capture(net, s, payload);
+		capture(net, s, buf, off);
 	else
 		net->ip_ids[s->src]++; /* as if captured: ids do not depend on it */
 	if (net->link_async) {
-		transmit_async(net, s, buf, payload);
+		transmit_async(net, s, buf, off);
 		return;
 	}
 	n = nx_link_send(net->link, s->src, s->dst,
@@ -251,14 +253,14 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 			    nx_sim_is_last_scheduled(net->sim, net->train_ev);
 		struct seg *copy;
 
-		if (join && seg_coalesce(net->train_tail, s, buf, payload))
+		if (join && seg_coalesce(net->train_tail, s, buf, off))
 			continue;
-		copy = seg_clone(net, s, buf, payload);
+		copy = seg_clone(net, s, buf, off);
 		if (copy == NULL)
 			continue;
 		if (join) {
 			copy->ev = net->train_ev;
-			net->train_tail->train = copy;
+			net->train_tail->next = copy; /* seg_get() ended it */
 			net->train_tail = copy;
 			continue;
 		}
@@ -296,9 +298,12 @@ struct nx_sim_tcp_conn *nx_sim_tcp_conn_new(struct nx_sim_host *h, uint16_t lpor
 
 	if (net->conn_count >= net->o.conns_max || peer == NULL)
 		return NULL;
-	c = calloc(1, sizeof(*c));
+	/* Cache-line aligned: the per-segment fields come first, on as
+	 * few lines as they fit (tcp_internal.h). */
+	c = aligned_alloc(64, (sizeof(*c) + 63) / 64 * 64);
 	if (c == NULL)
 		return NULL;
+	memset(c, 0, sizeof(*c));
 	c->rcap = net->o.rcvbuf;
 	c->rbuf = malloc(c->rcap);
 	if (c->rbuf == NULL) {
@@ -454,8 +459,7 @@ static struct seg *seg_begin(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t fl
 	return s;
 }
 
-static void seg_send(struct nx_sim_tcp_conn *c, struct seg *s,
-		     const uint8_t *payload)
+static void seg_send(struct nx_sim_tcp_conn *c, struct seg *s, uint32_t off)
 {
 	c->st.segs_sent++;
 	STAT_ADD(c, bytes_sent, s->len);
@@ -463,12 +467,12 @@ static void seg_send(struct nx_sim_tcp_conn *c, struct seg *s,
 		STAT_INC(c, data_segs_sent);
 	if (s->flags & NX_TCP_RST)
 		STAT_INC(c, rsts_sent);
-	transmit(c->net, s, s->len > 0 ? c->sb : NULL, payload);
+	transmit(c->net, s, s->len > 0 ? c->sb : NULL, off);
 }
 
 void nx_sim_tcp_send_ctl(struct nx_sim_tcp_conn *c, uint32_t seq, uint8_t flags)
 {
-	seg_send(c, seg_begin(c, seq, flags), NULL);
+	seg_send(c, seg_begin(c, seq, flags), 0);
 }
 
 void nx_sim_tcp_send_ack(struct nx_sim_tcp_conn *c)
@@ -485,13 +489,14 @@ static void send_data_hdr(struct nx_sim_tcp_conn *c, struct seg *s, uint32_t seq
 {
 	size_t off = c->shead + (uint32_t)(seq - c->snd_una);
 
+	/* A send buffer holds at most sndbuf_max (32-bit) bytes: off fits. */
 	nx_assert(off + len <= c->shead + c->slen);
 	s->seq = seq;
 	s->flags = flags | NX_TCP_ACK;
 	s->len = (uint16_t)len;
 	if (SEQ_LT(seq, c->snd_max))
 		STAT_INC(c, retransmits);
-	seg_send(c, s, c->sb->data + off);
+	seg_send(c, s, (uint32_t)off);
 }
 
 static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
@@ -659,7 +664,7 @@ static void send_rst_for(struct nx_sim_net *net, const struct seg *in)
 		s->flags = NX_TCP_RST | NX_TCP_ACK;
 	}
 	net->st.rsts_sent++;
-	transmit(net, s, NULL, NULL);
+	transmit(net, s, NULL, 0);
 }
 
 static void rtt_sample(struct nx_sim_tcp_conn *c, uint64_t r)
@@ -815,7 +820,7 @@ static void absorb(struct nx_sim_tcp_conn *c, const struct seg *s)
 	size_t n = take(c, s, &skip);
 
 	if (n > 0)
-		rbuf_append(c, s->data + skip, n);
+		rbuf_append(c, s->buf->data + s->off + skip, n);
 }
 
 /* Keeps an out-of-order segment, sorted by sequence, bounded. */
@@ -830,6 +835,9 @@ static bool ooo_insert(struct nx_sim_tcp_conn *c, struct seg *s)
 	if (*pp != NULL && (*pp)->seq == s->seq && (*pp)->len >= s->len &&
 	    ((*pp)->flags & NX_TCP_FIN) >= (s->flags & NX_TCP_FIN))
 		return false; /* a duplicate of what we hold */
+	/* Kept past its arrival: its event handle is stale (harmless:
+	 * handles are generation-checked), cleared all the same. */
+	s->ev = NX_SIM_EVENT_NONE;
 	s->next = *pp;
 	*pp = s;
 	c->ooo_count++;
@@ -866,7 +874,7 @@ static void absorb_deliver(struct nx_sim_tcp_conn *c, const struct seg *s)
 	n = take(c, s, &skip);
 	/* s stays valid: it is freed after conn_input() returns. */
 	if (n > 0)
-		c->ops->data(c->ctx, s->data + skip, n);
+		c->ops->data(c->ctx, s->buf->data + s->off + skip, n);
 	nx_sim_tcp_deliver(c); /* EOF and the end of the close, as usual */
 }
 
@@ -1128,7 +1136,6 @@ static void seg_arrive(struct seg *s)
 	struct nx_sim_tcp_conn *c;
 	struct nx_sim_tcp_listener *l;
 
-	s->ev = NX_SIM_EVENT_NONE;
 	net->st.segs_rcvd++;
 	c = conn_lookup(h, s->dport, s->src, s->sport);
 	if (c != NULL) {
@@ -1149,9 +1156,9 @@ void nx_sim_tcp_seg_train_arrive(void *arg)
 {
 	struct seg *s = arg;
 	struct nx_sim *sim = s->net->sim;
-	struct seg *next = s->train;
+	struct seg *next = s->next;
 
-	s->train = NULL;
+	s->next = NULL; /* free for the out-of-order queue or the free list */
 	if (next != NULL)
 		nx_sim_continue(sim, nx_sim_tcp_seg_train_arrive, next);
 	seg_arrive(s);

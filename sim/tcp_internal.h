@@ -44,22 +44,30 @@ struct sbuf {
 	uint8_t data[];
 };
 
+/* One cache line (64-byte aligned in a pool allocated so): an arriving
+ * segment's first touch brings in everything seg_arrive() and the
+ * receive path read.  To fit, the payload is an offset into buf (a
+ * pointer would not), and one link serves the free list, the train a
+ * segment in flight rides in and the out-of-order queue: a segment is
+ * in at most one of them at a time. */
 struct seg {
-	struct seg *next;
-	struct seg *train;  /* next segment riding on the same event */
+	/* free: the free list; in flight: the next segment riding on the
+	 * same event; arrived and kept: the out-of-order queue */
+	_Alignas(64) struct seg *next;
 	struct nx_sim_net *net;
-	const uint8_t *data; /* len payload bytes, inside buf */
-	struct sbuf *buf;    /* referenced while the segment lives */
+	struct sbuf *buf;   /* referenced while the segment lives */
 	nx_sim_event_id ev;
-	bool in_use;
-	uint16_t src, dst;  /* host indices */
-	uint16_t sport, dport;
+	uint32_t off;       /* len payload bytes at buf->data + off */
 	uint32_t seq, ack;
 	uint32_t wnd;       /* bytes, unscaled */
+	uint16_t src, dst;  /* host indices */
+	uint16_t sport, dport;
 	uint16_t mss_opt;   /* SYN only */
 	uint16_t len;
 	uint8_t flags;
+	bool in_use;
 };
+_Static_assert(sizeof(struct seg) == 64, "a segment is one cache line");
 
 struct nx_sim_tcp_listener {
 	struct nx_sim_tcp_listener *next;
@@ -70,39 +78,41 @@ struct nx_sim_tcp_listener {
 	unsigned pending;
 };
 
+/* Per-segment fields first, on four cache lines (the struct is 64-byte
+ * aligned, nx_sim_tcp_conn_new), then the statistics (the per-segment
+ * counters lead them, on a fifth line), then what only connection
+ * setup and RTT samples touch.  A line kept out of the receive path is
+ * a miss saved: the 4 KiB copies evict the connection between segments. */
 struct nx_sim_tcp_conn {
 	struct nx_sim_tcp_conn *next;
 	struct nx_sim_net *net;
 	struct nx_sim_host *host;
-	struct nx_sim_tcp_listener *listener; /* while SYN_RCVD */
 	enum tcp_state state;
 	uint16_t lport, rport;
-	uint32_t rip;
 	uint16_t peer;      /* the peer host's index (rip's host) */
-	const struct nx_sim_tcp_ops *ops;
-	void *ctx;
 	bool attached;
 	bool linked;
+	const struct nx_sim_tcp_ops *ops;
+	void *ctx;
 	unsigned refs;
 	/* send side: sb->data[shead ..) holds bytes from sequence snd_una on */
-	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	bool fin_queued;
+	uint16_t peer_mss;
 	struct sbuf *sb;
 	size_t shead, slen;
-	bool fin_queued;
-	uint32_t fin_seq;
-	uint16_t peer_mss;
 	/* receive side */
-	uint32_t irs, rcv_nxt;
+	uint32_t rcv_nxt;
 	uint32_t rcv_adv;  /* last window advertised */
 	uint32_t rcv_edge; /* rcv_nxt + window as last advertised: never
 			    * moves left (RFC 9293 3.8.6.2.2) */
+	/* delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2) */
+	uint32_t rcv_acked; /* rcv_nxt as carried by the last ACK sent */
 	uint8_t *rbuf;
 	size_t rcap, rhead, rlen;
 	struct seg *ooo;
 	unsigned ooo_count;
 	bool fin_rcvd, eof_done, paused;
-	/* delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2) */
-	uint32_t rcv_acked; /* rcv_nxt as carried by the last ACK sent */
 	bool ack_now;       /* an ACK is owed once this input is done */
 	bool ack_delayed;   /* an ACK is owed when delack_ev fires */
 	nx_sim_event_id delack_ev;
@@ -113,12 +123,17 @@ struct nx_sim_tcp_conn {
 	nx_sim_event_id timer_ev;
 	uint64_t timer_ev_at, timer_at;
 	bool timer_on;
-	uint64_t rto, srtt, rttvar;
 	bool rtt_timing;
 	uint32_t rtt_seq;
-	uint64_t rtt_start;
+	uint64_t rto;
 	unsigned retries, dupacks;
+	uint64_t rtt_start, srtt, rttvar;
 	struct nx_sim_tcp_stats st;
+	/* setup only */
+	struct nx_sim_tcp_listener *listener; /* while SYN_RCVD */
+	uint32_t rip;
+	uint32_t iss, irs;
+	uint32_t fin_seq;
 };
 
 struct nx_sim_host {
@@ -143,7 +158,7 @@ struct nx_sim_net {
 	uint16_t ip_ids[HOSTS_MAX]; /* IPv4 identification per host */
 	unsigned host_count;
 	unsigned conn_count;
-	struct seg *pool;
+	struct seg *pool;   /* segs_max + 1 (the scratch), 64-byte aligned */
 	size_t segs_fresh;  /* pool[segs_fresh ..) never used yet */
 	struct sbuf *sbuf_cache;   /* unused send buffers, for reuse */
 	unsigned sbuf_cached;
