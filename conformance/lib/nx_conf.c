@@ -647,6 +647,18 @@ int nx_conf_scsi(struct nx_conf_sess *s, const uint8_t *cdb,
 	return nx_conf_scsi_ex(s, &c, r);
 }
 
+int nx_conf_inquiry(struct nx_conf_sess *s, bool evpd, uint8_t page,
+		    uint16_t alloc, uint8_t *d, struct nx_conf_result *r)
+{
+	uint8_t cdb[6] = { 0x12, evpd ? 0x01 : 0x00, page };
+
+	nx_put_be16(cdb + 3, alloc);
+	if (alloc)
+		memset(d, 0xee, alloc);
+	return nx_conf_scsi(s, cdb, alloc ? NX_INI_DIR_READ : NX_INI_DIR_NONE,
+			    d, alloc, r);
+}
+
 static void async_done(struct nx_ini_scsi *cmd)
 {
 	((struct nx_conf_async *)cmd->priv)->done = true;

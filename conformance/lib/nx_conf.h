@@ -308,6 +308,12 @@ int nx_conf_scsi(struct nx_conf_sess *s, const uint8_t *cdb,
 		 enum nx_ini_dir dir, void *buf, uint32_t len,
 		 struct nx_conf_result *r);
 
+/* INQUIRY (SPC-4 6.6): standard data (evpd false) or VPD page `page`,
+ * ALLOCATION LENGTH alloc into d, which is first filled with 0xee so a
+ * byte the target did not write shows.  Returns r->err. */
+int nx_conf_inquiry(struct nx_conf_sess *s, bool evpd, uint8_t page,
+		    uint16_t alloc, uint8_t *d, struct nx_conf_result *r);
+
 /* Everything a command can vary. */
 struct nx_conf_cmd {
 	uint64_t lun_field;      /* 8-byte LUN field; see nx_ini_lun() */

@@ -5,18 +5,6 @@
 #include "../lib/nx_conf.h"
 #include "../../core/nx_wire.h"
 
-static int inquiry(struct nx_conf_sess *s, bool evpd, uint8_t page,
-		   uint16_t alloc, uint8_t *d, struct nx_conf_result *r)
-{
-	uint8_t cdb[6] = { 0x12, evpd ? 0x01 : 0x00, page };
-
-	nx_put_be16(cdb + 3, alloc);
-	if (alloc)
-		memset(d, 0xee, alloc);
-	return nx_conf_scsi(s, cdb, alloc ? NX_INI_DIR_READ : NX_INI_DIR_NONE,
-			    d, alloc, r);
-}
-
 static void expect_graphic(const char *what, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -33,7 +21,7 @@ static void test_inquiry_standard_data(void **state)
 	uint8_t d[255];
 	struct nx_conf_result r;
 
-	inquiry(s, false, 0, sizeof(d), d, &r);
+	nx_conf_inquiry(s, false, 0, sizeof(d), d, &r);
 	NX_EXPECT_GOOD(&r);
 	NX_EXPECT_EQ("PERIPHERAL QUALIFIER/DEVICE TYPE", d[0], 0x00);
 	NX_EXPECT_EQ("VERSION", d[2], 0x06);
@@ -58,10 +46,10 @@ static void test_inquiry_alloc_len_truncation(void **state)
 	uint8_t full[255], d[255];
 	struct nx_conf_result r;
 
-	inquiry(s, false, 0, sizeof(full), full, &r);
+	nx_conf_inquiry(s, false, 0, sizeof(full), full, &r);
 	NX_EXPECT_GOOD(&r);
 	for (unsigned i = 0; i < NX_ARRAY_SIZE(lens); i++) {
-		inquiry(s, false, 0, lens[i], d, &r);
+		nx_conf_inquiry(s, false, 0, lens[i], d, &r);
 		NX_EXPECT_GOOD(&r);
 		NX_EXPECT_EQ("bytes returned", r.data_in_got, lens[i]);
 		NX_EXPECT_EQ("residual", r.residual, 0);
@@ -77,7 +65,7 @@ static void test_inquiry_alloc_len_zero(void **state)
 	struct nx_conf_result r;
 	uint8_t d[1];
 
-	inquiry(s, false, 0, 0, d, &r);
+	nx_conf_inquiry(s, false, 0, 0, d, &r);
 	NX_EXPECT_GOOD(&r);
 	NX_EXPECT_EQ("bytes returned", r.data_in_got, 0);
 	nx_conf_logout(s);
@@ -90,7 +78,7 @@ static void test_inquiry_evpd0_page_code(void **state)
 	struct nx_conf_result r;
 	uint8_t d[255];
 
-	inquiry(s, false, 0x80, sizeof(d), d, &r);
+	nx_conf_inquiry(s, false, 0x80, sizeof(d), d, &r);
 	NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
 	if (r.sksv)
 		NX_EXPECT_EQ("field pointer byte", nx_get_be16(r.sks + 1), 2);
@@ -102,7 +90,7 @@ static unsigned supported_pages(struct nx_conf_sess *s, uint8_t *list)
 	uint8_t d[255];
 	struct nx_conf_result r;
 
-	inquiry(s, true, 0x00, sizeof(d), d, &r);
+	nx_conf_inquiry(s, true, 0x00, sizeof(d), d, &r);
 	NX_EXPECT_GOOD(&r);
 	NX_EXPECT_EQ("PAGE CODE", d[1], 0x00);
 	NX_EXPECT_TRUE("page fits", nx_get_be16(d + 2) + 4u <= r.data_in_got);
@@ -129,7 +117,7 @@ static void test_inquiry_vpd_unsupported_page(void **state)
 	for (unsigned p = 0xff; p >= 0x01 && page == 0; p--)
 		if (!listed(list, n, (uint8_t)p))
 			page = (uint8_t)p;
-	inquiry(s, true, page, sizeof(d), d, &r);
+	nx_conf_inquiry(s, true, page, sizeof(d), d, &r);
 	NX_EXPECT_INVALID_FIELD_IN_CDB(&r);
 	nx_conf_logout(s);
 }
@@ -159,11 +147,11 @@ static void test_vpd_page_headers(void **state)
 	unsigned n = supported_pages(s, list);
 	struct nx_conf_result r;
 
-	inquiry(s, false, 0, sizeof(std), std, &r);
+	nx_conf_inquiry(s, false, 0, sizeof(std), std, &r);
 	NX_EXPECT_GOOD(&r);
 	for (unsigned i = 0; i < n; i++) {
 		nx_conf_note("page %02xh", list[i]);
-		inquiry(s, true, list[i], sizeof(d), d, &r);
+		nx_conf_inquiry(s, true, list[i], sizeof(d), d, &r);
 		NX_EXPECT_GOOD(&r);
 		NX_EXPECT_EQ("byte 0 (PQ/PDT)", d[0], std[0]);
 		NX_EXPECT_EQ("PAGE CODE", d[1], list[i]);
@@ -184,7 +172,7 @@ static void test_vpd_device_identification(void **state)
 	struct nx_conf_result r;
 	unsigned off = 4, end, lu_ids = 0;
 
-	inquiry(s, true, 0x83, sizeof(d), d, &r);
+	nx_conf_inquiry(s, true, 0x83, sizeof(d), d, &r);
 	NX_EXPECT_GOOD(&r);
 	end = 4u + nx_get_be16(d + 2);
 	NX_EXPECT_TRUE("page fits the buffer", end <= sizeof(d));
@@ -211,7 +199,7 @@ static void test_vpd_block_limits(void **state)
 
 	if (!listed(list, n, 0xb0))
 		NX_SKIP("Block Limits VPD page not supported");
-	inquiry(s, true, 0xb0, sizeof(d), d, &r);
+	nx_conf_inquiry(s, true, 0xb0, sizeof(d), d, &r);
 	NX_EXPECT_GOOD(&r);
 	NX_EXPECT_EQ("PAGE LENGTH", nx_get_be16(d + 2), 0x3c);
 	if (nx_get_be32(d + 8) != 0)
@@ -230,7 +218,7 @@ static void test_vpd_unit_serial_number(void **state)
 
 	if (!listed(list, n, 0x80))
 		NX_SKIP("Unit Serial Number VPD page not supported");
-	inquiry(s, true, 0x80, sizeof(d), d, &r);
+	nx_conf_inquiry(s, true, 0x80, sizeof(d), d, &r);
 	NX_EXPECT_GOOD(&r);
 	NX_EXPECT_TRUE("fits", nx_get_be16(d + 2) + 4u <= sizeof(d));
 	expect_graphic("PRODUCT SERIAL NUMBER", d + 4, nx_get_be16(d + 2));

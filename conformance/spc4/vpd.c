@@ -15,18 +15,6 @@
 #define VPD_MAX 1024
 #define DESIG_MAX 32
 
-static int inquiry(struct nx_conf_sess *s, bool evpd, uint8_t page,
-		   uint16_t alloc, uint8_t *d, struct nx_conf_result *r)
-{
-	uint8_t cdb[6] = { 0x12, evpd ? 0x01 : 0x00, page };
-
-	nx_put_be16(cdb + 3, alloc);
-	if (alloc)
-		memset(d, 0xee, alloc);
-	return nx_conf_scsi(s, cdb, alloc ? NX_INI_DIR_READ : NX_INI_DIR_NONE,
-			    d, alloc, r);
-}
-
 /* Supported VPD Pages (00h): the list of page codes, n returned. */
 static unsigned supported(struct nx_conf_sess *s, uint8_t *list)
 {
@@ -34,7 +22,7 @@ static unsigned supported(struct nx_conf_sess *s, uint8_t *list)
 	struct nx_conf_result r;
 	unsigned n;
 
-	inquiry(s, true, 0x00, sizeof(d), d, &r);
+	nx_conf_inquiry(s, true, 0x00, sizeof(d), d, &r);
 	NX_EXPECT_GOOD(&r);
 	n = nx_get_be16(d + 2);
 	NX_EXPECT_TRUE("page list fits 255 bytes", n + 4u <= sizeof(d));
@@ -61,7 +49,7 @@ static unsigned vpd_page(struct nx_conf_sess *s, uint8_t page, uint8_t *d,
 
 	if (!listed(list, n, page))
 		NX_SKIP("%s VPD page (%02xh) not supported", name, page);
-	inquiry(s, true, page, VPD_MAX, d, &r);
+	nx_conf_inquiry(s, true, page, VPD_MAX, d, &r);
 	NX_EXPECT_GOOD(&r);
 	NX_EXPECT_EQ("PAGE CODE", d[1], page);
 	NX_EXPECT_EQ("bytes returned = PAGE LENGTH + 4", r.data_in_got,
@@ -83,7 +71,7 @@ static void test_vpd_supported_matches_answers(void **state)
 		nx_conf_env_reset_notes();
 		nx_conf_note("page %02xh (%s)", p,
 			     listed(list, n, (uint8_t)p) ? "listed" : "not listed");
-		inquiry(s, true, (uint8_t)p, VPD_MAX, d, &r);
+		nx_conf_inquiry(s, true, (uint8_t)p, VPD_MAX, d, &r);
 		if (listed(list, n, (uint8_t)p)) {
 			NX_EXPECT_GOOD(&r);
 			NX_EXPECT_EQ("PAGE CODE", d[1], p);
@@ -111,14 +99,14 @@ static void test_vpd_alloc_truncation_every_page(void **state)
 
 		nx_conf_env_reset_notes();
 		nx_conf_note("page %02xh", list[i]);
-		inquiry(s, true, list[i], VPD_MAX, full, &r);
+		nx_conf_inquiry(s, true, list[i], VPD_MAX, full, &r);
 		NX_EXPECT_GOOD(&r);
 		len = (uint16_t)(nx_get_be16(full + 2) + 4u);
 		uint16_t cuts[2] = { 4, (uint16_t)(len - 1) };
 		for (unsigned k = 0; k < 2; k++) {
 			if (cuts[k] < 4 || cuts[k] >= len)
 				continue;
-			inquiry(s, true, list[i], cuts[k], d, &r);
+			nx_conf_inquiry(s, true, list[i], cuts[k], d, &r);
 			NX_EXPECT_GOOD(&r);
 			NX_EXPECT_EQ("bytes returned", r.data_in_got, cuts[k]);
 			NX_EXPECT_BYTES(d, full, cuts[k]);
@@ -474,7 +462,7 @@ static void test_vpd_86_extended_inquiry(void **state)
 
 	NX_EXPECT_EQ("PAGE LENGTH", len, 0x3c);
 	NX_EXPECT_EQ("LUICLR", d[7] & 0x01, 0x01);
-	inquiry(s, false, 0, sizeof(std), std, &r);
+	nx_conf_inquiry(s, false, 0, sizeof(std), std, &r);
 	NX_EXPECT_GOOD(&r);
 	if (std[7] & 0x02)
 		NX_EXPECT_EQ("SIMPSUP (CMDQUE=1)", d[5] & 0x01, 0x01);
@@ -541,7 +529,7 @@ static void test_vpd_b0_limits_consistent(void **state)
 			       d[5] <= max_xfer);
 	}
 	if (listed(list, n, 0xb2)) {
-		inquiry(s, true, 0xb2, VPD_MAX, lbp, &r);
+		nx_conf_inquiry(s, true, 0xb2, VPD_MAX, lbp, &r);
 		NX_EXPECT_GOOD(&r);
 		if (lbp[5] & 0x80) /* LBPU */
 			NX_EXPECT_TRUE("LBPU=1: MAXIMUM UNMAP LBA COUNT > 0",
