@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "fuzz/fuzz_sim.h"
+#include "sim/rng_core.h"
 
 #define DECISION 1ull
 
@@ -106,54 +107,16 @@ static bool is_decision(const struct nx_rng *rng)
 	return (rng->seed & DECISION) != 0;
 }
 
-/* ---- xoshiro256** / splitmix64 (the fallback and the noise streams) ---- */
-
-static inline uint64_t rotl(uint64_t x, int k)
+/* The fallback and the noise streams: rng.c's generator (rng_core.h). */
+static void state_init(struct nx_rng *rng, uint64_t seed)
 {
-	return (x << k) | (x >> (64 - k));
+	rng_state_init(rng, seed);
+	rng->seed = seed;
 }
 
 uint64_t nx_splitmix64(uint64_t *state)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void state_init(struct nx_rng *rng, uint64_t seed)
-{
-	uint64_t sm = seed;
-
-	for (unsigned i = 0; i < 4; i++)
-		rng->s[i] = nx_splitmix64(&sm);
-	rng->seed = seed;
-}
-
-static uint64_t xoshiro(struct nx_rng *rng)
-{
-	uint64_t *s = rng->s;
-	const uint64_t result = rotl(s[1] * 5, 7) * 9;
-	const uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
-static uint64_t xoshiro_below(struct nx_rng *rng, uint64_t bound)
-{
-	uint64_t limit = UINT64_MAX - (UINT64_MAX % bound), x;
-
-	do {
-		x = xoshiro(rng);
-	} while (x >= limit);
-	return x % bound;
+	return rng_splitmix64(state);
 }
 
 /* ---- the nx_rng API -------------------------------------------------------- */
@@ -161,17 +124,6 @@ static uint64_t xoshiro_below(struct nx_rng *rng, uint64_t bound)
 void nx_rng_init(struct nx_rng *rng, uint64_t seed)
 {
 	state_init(rng, seed & ~DECISION); /* the root: noise */
-}
-
-static uint64_t label_hash(const char *label)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (const char *p = label; *p != '\0'; p++) {
-		h ^= (uint8_t)*p;
-		h *= 0x100000001b3ull;
-	}
-	return h;
 }
 
 static bool decision_label(const char *label)
@@ -188,12 +140,9 @@ static bool decision_label(const char *label)
 void nx_rng_fork(const struct nx_rng *parent, const char *label,
 		 uint64_t index, struct nx_rng *child)
 {
-	uint64_t sm = parent->seed ^ label_hash(label);
-	uint64_t seed = nx_splitmix64(&sm);
+	uint64_t seed = rng_fork_seed(parent->seed, label, index);
 	bool decision = is_decision(parent) || decision_label(label);
 
-	sm = seed ^ index;
-	seed = nx_splitmix64(&sm);
 	if (decision) {
 		/* the salt moves the fallback draws, not the stream's identity */
 		state_init(child, seed ^ src.salt);
@@ -208,10 +157,10 @@ uint64_t nx_rng_u64(struct nx_rng *rng)
 	uint64_t v;
 
 	if (!is_decision(rng))
-		return xoshiro(rng);
+		return rng_xoshiro(rng);
 	src.draws++;
 	if (!take(8, &v))
-		v = xoshiro(rng);
+		v = rng_xoshiro(rng);
 	rec_put(v, 8);
 	return v;
 }
@@ -232,13 +181,13 @@ uint64_t nx_rng_below(struct nx_rng *rng, uint64_t bound)
 	if (bound <= 1)
 		return 0;
 	if (!is_decision(rng))
-		return xoshiro_below(rng, bound);
+		return rng_xoshiro_below(rng, bound);
 	src.draws++;
 	unsigned n = bytes_for(bound - 1);
 	if (take(n, &v))
 		v %= bound;
 	else
-		v = xoshiro_below(rng, bound);
+		v = rng_xoshiro_below(rng, bound);
 	rec_put(v, n);
 	return v;
 }
@@ -273,12 +222,12 @@ bool nx_rng_chance(struct nx_rng *rng, uint64_t num, uint64_t den)
 	if (num >= den)
 		return true;
 	if (!is_decision(rng))
-		return xoshiro_below(rng, den) < num;
+		return rng_xoshiro_below(rng, den) < num;
 	src.draws++;
 	if (take(1, &b))
 		yes = b < chance_threshold(num, den);
 	else
-		yes = xoshiro_below(rng, den) < num;
+		yes = rng_xoshiro_below(rng, den) < num;
 	rec_put(yes ? 0x00 : 0xff, 1);
 	return yes;
 }
@@ -293,10 +242,10 @@ void nx_rng_fill(struct nx_rng *rng, void *buf, size_t len)
 		if (is_decision(rng)) {
 			src.draws++;
 			if (!take(1, &v))
-				v = xoshiro(rng) & 0xff;
+				v = rng_xoshiro(rng) & 0xff;
 			rec_put(v, 1);
 		} else {
-			v = xoshiro(rng) & 0xff;
+			v = rng_xoshiro(rng) & 0xff;
 		}
 		p[i] = (uint8_t)v;
 	}
