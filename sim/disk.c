@@ -421,9 +421,19 @@ static void chunk_flush(struct nx_sim_disk *d, struct chunk *c, uint32_t keep_pp
 	/* A page has a cache slot exactly when it has dirty blocks (see
 	 * blk_write_durable), so only those pages are visited. */
 	if (keep_ppb >= NX_SIM_PPB) {
-		for (uint32_t p = 0; p < d->ppc; p++)
-			if (page_dirty(d, c, p) != 0)
+		/* Pages in order, found from the dirty words (a page's bits
+		 * never cross a word): the clean ones cost nothing. */
+		uint64_t page_bits = ((uint64_t)1 << d->bpp) - 1;
+
+		for (unsigned w = 0; w < DIRTY_WORDS; w++) {
+			for (uint64_t m = c->dirty[w]; m != 0;) {
+				uint32_t b = w * 64 + (uint32_t)__builtin_ctzll(m);
+				uint32_t p = b >> d->bpp_shift;
+
 				page_destage(d, c, p);
+				m &= ~(page_bits << ((p << d->bpp_shift) % 64));
+			}
+		}
 	} else {
 		for (unsigned w = 0; w < DIRTY_WORDS; w++) {
 			for (uint64_t m = c->dirty[w]; m != 0; m &= m - 1) {
