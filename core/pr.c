@@ -493,7 +493,11 @@ static bool pr_cond_allowed(const uint8_t *cdb)
 	}
 }
 
-static bool pr_allows(const struct nx_pr *pr, const struct nx_task *t)
+/* Out of line: only a registered reservation asks it, and inlined it made
+ * nx_pr_check (every command) save and restore a frame.  (__noinline__:
+ * the kernel defines noinline as a macro.) */
+__attribute__((__noinline__)) static bool
+pr_allows(const struct nx_pr *pr, const struct nx_task *t)
 {
 	uint32_t fl = t->priv.op->flags;
 	const struct nx_pr_reg *r = nexus_reg(pr, t->nexus);

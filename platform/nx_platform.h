@@ -255,7 +255,10 @@ int nx_file_open(const char *path, unsigned flags, uint64_t *size_bytes,
 		 struct nx_file **out);
 void nx_file_close(struct nx_file *file);
 /* Completion is always delivered later from the event loop, never from
- * inside this call.  buf/len are ignored for NX_FILE_SYNC. */
+ * inside this call.  buf/len are ignored for NX_FILE_SYNC.  Until done
+ * runs, buf is the platform's: the caller neither changes nor frees it
+ * (a write's bytes may be taken at any time in between: a worker
+ * thread's pwrite, the simulator's disk at submission). */
 int nx_file_submit(struct nx_file *file, enum nx_file_op op, void *buf,
 		   size_t len, uint64_t offset, nx_file_done_fn done,
 		   void *arg);

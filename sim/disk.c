@@ -53,6 +53,7 @@ struct dio {
 	nx_sim_event_id ev;
 	int err;
 	uint32_t next_free;
+	uint32_t stage; /* a one-page write's bytes, copied at submission */
 	bool used;
 };
 
@@ -420,9 +421,19 @@ static void chunk_flush(struct nx_sim_disk *d, struct chunk *c, uint32_t keep_pp
 	/* A page has a cache slot exactly when it has dirty blocks (see
 	 * blk_write_durable), so only those pages are visited. */
 	if (keep_ppb >= NX_SIM_PPB) {
-		for (uint32_t p = 0; p < d->ppc; p++)
-			if (page_dirty(d, c, p) != 0)
+		/* Pages in order, found from the dirty words (a page's bits
+		 * never cross a word): the clean ones cost nothing. */
+		uint64_t page_bits = ((uint64_t)1 << d->bpp) - 1;
+
+		for (unsigned w = 0; w < DIRTY_WORDS; w++) {
+			for (uint64_t m = c->dirty[w]; m != 0;) {
+				uint32_t b = w * 64 + (uint32_t)__builtin_ctzll(m);
+				uint32_t p = b >> d->bpp_shift;
+
 				page_destage(d, c, p);
+				m &= ~(page_bits << ((p << d->bpp_shift) % 64));
+			}
+		}
 	} else {
 		for (unsigned w = 0; w < DIRTY_WORDS; w++) {
 			for (uint64_t m = c->dirty[w]; m != 0; m &= m - 1) {
@@ -613,6 +624,30 @@ static void blk_write_durable(struct nx_sim_disk *d, uint64_t ci, uint32_t b,
 	}
 }
 
+/* A one-page write staged at submission (dio_stage) lands by putting
+ * its slot in place: the same outcome as blk_write_cache or
+ * blk_write_durable writing all bpp blocks, without the copy. */
+static void page_install(struct nx_sim_disk *d, struct dio *io, bool cached)
+{
+	uint64_t ci = io->off / NX_SIM_DISK_CHUNK;
+	uint32_t b = (uint32_t)((io->off % NX_SIM_DISK_CHUNK) >> d->bs_shift);
+	struct chunk *c = &d->chunks[ci];
+	uint32_t *ds = chunk_slots(d, c) + (b >> d->bpp_shift), *cs = ds + d->ppc;
+
+	if (cached) {
+		chunk_list(d, ci);
+		slot_free(d, *cs);
+		*cs = io->stage;
+	} else {
+		slot_free(d, *ds);
+		*ds = io->stage;
+		slot_free(d, *cs);
+		*cs = SLOT_NONE;
+	}
+	dirty_set(c, b, d->bpp, cached);
+	io->stage = SLOT_NONE;
+}
+
 void nx_sim_disk_read_visible(const struct nx_sim_disk *d, uint64_t off,
 			      void *buf, size_t len)
 {
@@ -650,6 +685,11 @@ static void dio_put(struct nx_sim_disk *d, struct dio *io)
 
 static void dio_apply(struct nx_sim_disk *d, struct dio *io)
 {
+	if (io->stage != SLOT_NONE) {
+		page_install(d, io, io->op == NX_FILE_WRITE &&
+				    d->o.cache_chunks_max != 0);
+		return;
+	}
 	switch (io->op) {
 	case NX_FILE_READ:
 		for_blocks(d, io->off, io->buf, io->len, blk_read);
@@ -752,6 +792,24 @@ static void stats_count(struct nx_sim_disk *d, enum nx_file_op op)
 	}
 }
 
+/* A write of exactly one page is copied into a fresh page slot now,
+ * while the caller's buffer is still in cache (the transport has just
+ * filled it), and the slot takes the page's place when the write
+ * completes (page_install).  What reads see is unchanged: the slot is
+ * nobody's until then, and the caller's buffer must not change while
+ * the I/O is in flight anyway (nx_file_submit).  Copying at completion
+ * read the buffer back from L2 or further after the latency. */
+static void dio_stage(struct nx_sim_disk *d, struct dio *io)
+{
+	size_t page = (size_t)1 << d->pg_shift;
+
+	if (io->err != 0 || io->len != page || (io->off & (page - 1)) != 0 ||
+	    (io->op != NX_FILE_WRITE && io->op != NX_FILE_WRITE_FUA))
+		return;
+	io->stage = slot_new(d);
+	memcpy(slot_ptr(d, io->stage), io->buf, page);
+}
+
 int nx_sim_disk_submit(struct nx_sim_disk *d, enum nx_file_op op, void *buf,
 		       size_t len, uint64_t off, nx_sim_disk_done_fn done,
 		       void *arg, const void *owner)
@@ -778,6 +836,7 @@ int nx_sim_disk_submit(struct nx_sim_disk *d, enum nx_file_op op, void *buf,
 		io->next_free = next;
 		return NX_EAGAIN;
 	}
+	dio_stage(d, io);
 	d->dio_free = next;
 	io->used = true;
 
@@ -796,6 +855,8 @@ unsigned nx_sim_disk_cancel_owner(struct nx_sim_disk *d, const void *owner)
 
 		if (io->used && (owner == NULL || io->owner == owner)) {
 			nx_sim_cancel(d->sim, io->ev);
+			slot_free(d, io->stage);
+			io->stage = SLOT_NONE;
 			dio_put(d, io);
 			n++;
 		}

@@ -155,6 +155,51 @@ static void test_fua_over_cached_same_block(void **state)
 	}
 }
 
+/* A write of one whole page (copied at submission, disk.c dio_stage)
+ * is invisible until it completes, lands whole at completion (cached,
+ * FUA and on a disk without cache), replaces a page that had dirty
+ * blocks of its own, and vanishes if the power goes while in flight. */
+static void test_page_write_lands_at_completion(void **state)
+{
+	static uint8_t w[8 * BS], r[8 * BS];
+
+	for (int cache = 0; cache < 2; cache++) {
+		struct nx_sim_disk *d = disk_make(cache ? "p1" : "p0",
+						  cache ? 16 : 0, 0);
+		struct done dn = { 0 };
+
+		fill(w, BS, 0x11);                      /* block 9 dirty */
+		io(d, NX_FILE_WRITE, 9 * BS, w, BS, 0);
+		fill(w, sizeof(w), 0x22);
+		assert_int_equal(nx_sim_disk_submit(d, NX_FILE_WRITE, w, sizeof(w),
+						    8 * BS, on_done, &dn, NULL), 0);
+		nx_sim_disk_read_visible(d, 8 * BS, r, sizeof(r));
+		assert_true(all(r, BS, 0x00) && all(r + BS, BS, 0x11) &&
+			    all(r + 2 * BS, 6 * BS, 0x00));
+		nx_sim_run_idle(sim, UINT64_MAX);
+		assert_int_equal(dn.calls, 1);
+		nx_sim_disk_read_visible(d, 8 * BS, r, sizeof(r));
+		assert_true(all(r, sizeof(r), 0x22));
+		assert_int_equal(nx_sim_disk_dirty_blocks(d), cache ? 8 : 0);
+		fill(w, sizeof(w), 0x33);
+		io(d, NX_FILE_WRITE_FUA, 8 * BS, w, sizeof(w), 0);
+		assert_int_equal(nx_sim_disk_dirty_blocks(d), 0);
+		nx_sim_disk_read_durable(d, 8 * BS, r, sizeof(r));
+		assert_true(all(r, sizeof(r), 0x33));
+		/* in flight at power loss: never lands, no callback */
+		fill(w, sizeof(w), 0x44);
+		dn.calls = 0;
+		assert_int_equal(nx_sim_disk_submit(d, NX_FILE_WRITE_FUA, w, sizeof(w),
+						    8 * BS, on_done, &dn, NULL), 0);
+		nx_sim_disk_power_loss(d, false);
+		nx_sim_run_idle(sim, UINT64_MAX);
+		assert_int_equal(dn.calls, 0);
+		io(d, NX_FILE_READ, 8 * BS, r, sizeof(r), 0);
+		assert_true(all(r, sizeof(r), 0x33));
+		nx_sim_disk_free(d);
+	}
+}
+
 /* Tearing keeps a seeded subset of dirty blocks, each old or new. */
 static void test_tear_is_blockwise_and_seeded(void **state)
 {
@@ -475,6 +520,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_power_loss_drops_unsynced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_makes_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fua_over_cached_same_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_write_lands_at_completion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tear_is_blockwise_and_seeded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_full_destages_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_and_limits, setup, teardown),

@@ -113,12 +113,18 @@ void nx_sim_platform_free(struct nx_sim_platform *p)
 #define POOL_KEEP_BYTES (4u << 20)
 #define POOL_BIG 0xffu
 
+/* A whole cache line, so every payload starts on one (aligned_alloc):
+ * a 4 KiB data buffer is 64 lines, not 65, for each of the copies into
+ * and out of it, and an object of a line or less does not straddle two. */
+#define POOL_ALIGN 64u
+
 struct pool_hdr {
 	union {
 		struct pool_hdr *next;  /* while on a free list */
 		uint64_t cls;           /* while handed out */
 	} u;
-	uint64_t pad;               /* keeps the payload 16-byte aligned */
+	void *raw;                  /* what calloc returned, for free() */
+	uint8_t pad[POOL_ALIGN - sizeof(uint64_t) - sizeof(void *)];
 };
 
 struct pool {
@@ -139,13 +145,33 @@ static unsigned pool_class(size_t size)
 	return c < POOL_CLASSES ? c : POOL_BIG;
 }
 
+/* A new zeroed block from calloc (fresh pages stay untouched until
+ * used), its header moved up to the next line boundary. */
+static struct pool_hdr *hdr_new(size_t size)
+{
+	size_t n = sizeof(struct pool_hdr) + POOL_ALIGN + size;
+	uint8_t *raw = n > size ? calloc(1, n) : NULL;
+	struct pool_hdr *h;
+
+	if (raw == NULL)
+		return NULL;
+	h = (struct pool_hdr *)(raw + (-(uintptr_t)raw & (POOL_ALIGN - 1)));
+	h->raw = raw;
+	return h;
+}
+
+static void hdr_free(struct pool_hdr *h)
+{
+	free(h->raw);
+}
+
 static void *pool_get(struct pool *pl, size_t size)
 {
 	unsigned c = POOL_ENABLED ? pool_class(size) : POOL_BIG;
 	struct pool_hdr *h;
 
 	if (c == POOL_BIG) {
-		h = calloc(1, sizeof(*h) + size);
+		h = hdr_new(size);
 	} else if (pl->free[c] != NULL) {
 		h = pl->free[c];
 		pl->free[c] = h->u.next;
@@ -153,7 +179,7 @@ static void *pool_get(struct pool *pl, size_t size)
 		if (pl->zero)
 			memset(h + 1, 0, size);
 	} else {
-		h = calloc(1, sizeof(*h) + ((size_t)1 << (POOL_MIN_SHIFT + c)));
+		h = hdr_new((size_t)1 << (POOL_MIN_SHIFT + c));
 	}
 	if (h == NULL)
 		return NULL;
@@ -168,7 +194,7 @@ static void pool_put(struct pool *pl, void *p)
 
 	if (c == POOL_BIG ||
 	    ((size_t)pl->count[c] + 1) << (POOL_MIN_SHIFT + c) > POOL_KEEP_BYTES) {
-		free(h);
+		hdr_free(h);
 		return;
 	}
 	h->u.next = pl->free[c];
@@ -183,7 +209,7 @@ static void pool_drain(struct pool *pl)
 			struct pool_hdr *h = pl->free[c];
 
 			pl->free[c] = h->u.next;
-			free(h);
+			hdr_free(h);
 		}
 		pl->count[c] = 0;
 	}

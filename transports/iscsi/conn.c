@@ -501,7 +501,11 @@ static void conn_login_uncount(struct nx_iscsi_conn *c)
 	c->login_prev = c->login_next = NULL;
 }
 
-static void conn_finalize(struct nx_iscsi_conn *c)
+/* Out of line: inlined into nx_iscsi_conn_put (twice per command) it
+ * made the put save and restore a frame for a branch almost never taken.
+ * (__noinline__: the kernel defines noinline as a macro.) */
+__attribute__((__noinline__, __cold__)) static void
+conn_finalize(struct nx_iscsi_conn *c)
 {
 	void (*release)(void *ctx) = c->release;
 	void *release_ctx = c->release_ctx;
