@@ -27,6 +27,7 @@
 #define INI_MAX 2u
 #define QD_LIMIT 32u
 #define BLOCKS_LIMIT 256u
+_Static_assert(BLOCKS_LIMIT <= NX_SCN_RX_BLOCKS_MAX, "a read's blocks fit nx_scn_rx");
 #define ALT_MAX 3u
 #define PICK_TRIES 8u
 #define SEC 1000000000ull
@@ -96,6 +97,7 @@ struct cmd {
 	uint64_t tag;
 	uint64_t submit_ns;
 	uint8_t *buf;
+	struct nx_scn_rx rx;             /* K_READ: its blocks (rx.buf = buf) */
 	struct nx_scn_pr_cmd pr;         /* K_PROUT, K_PRIN */
 };
 

@@ -404,35 +404,47 @@ static bool tag_allowed(const struct wl *wl, uint64_t lba, uint64_t tag)
 	return false;
 }
 
-/* Every block read must be intact and carry a tag the shadow allows;
- * the read then settles the block. */
+/* A block read carried tag: the shadow must allow it; the read then
+ * settles the block. */
+static void shadow_settle(struct wl *wl, uint64_t lba, uint64_t tag,
+			  uint64_t now, unsigned who)
+{
+	struct blk *b = &wl->blk[lba];
+
+	if (!tag_allowed(wl, lba, tag))
+		nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
+			    "tag %016llx, expected %016llx (+%u aborted "
+			    "writes): an acknowledged write was lost",
+			    who, (unsigned long long)lba,
+			    (unsigned long long)tag,
+			    (unsigned long long)b->tag, b->nalt);
+	b->tag = tag;
+	b->nalt = 0;
+	b->any = false;
+	b->known_ns = now;
+	fresh_note(wl, lba);
+}
+
+/* Every block read must be intact and carry a tag the shadow allows. */
+static void block_corrupt(struct wl *wl, uint64_t lba, uint64_t tag, unsigned who)
+{
+	nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
+		    "corrupt (header tag %016llx, expected %016llx)",
+		    who, (unsigned long long)lba, (unsigned long long)tag,
+		    (unsigned long long)wl->blk[lba].tag);
+}
+
 void wl_shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
 			 uint32_t n, unsigned who)
 {
 	uint64_t now = nx_sim_now(wl->sim);
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct blk *b = &wl->blk[lba + i];
 		uint64_t tag;
 
 		if (!nx_scn_block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
-			nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
-				    "corrupt (header tag %016llx, expected %016llx)",
-				    who, (unsigned long long)(lba + i),
-				    (unsigned long long)tag,
-				    (unsigned long long)b->tag);
-		if (!tag_allowed(wl, lba + i, tag))
-			nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
-				    "tag %016llx, expected %016llx (+%u aborted "
-				    "writes): an acknowledged write was lost",
-				    who, (unsigned long long)(lba + i),
-				    (unsigned long long)tag,
-				    (unsigned long long)b->tag, b->nalt);
-		b->tag = tag;
-		b->nalt = 0;
-		b->any = false;
-		b->known_ns = now;
-		fresh_note(wl, lba + i);
+			block_corrupt(wl, lba + i, tag, who);
+		shadow_settle(wl, lba + i, tag, now, who);
 	}
 }
 
@@ -674,6 +686,33 @@ static void cmd_not_good(struct cmd *c)
 		pr_cmd_end(c, NX_SCN_PR_NOT_RUN);
 }
 
+/* A READ's Data-In sink (iSCSI; a datamover places the data in c->buf):
+ * each whole block is checked where it arrived (nx_scn_rx_data), not
+ * copied into the cold c->buf and read back. */
+static void read_sink(const struct nx_ini_scsi *r, uint32_t off,
+		      const uint8_t *data, uint32_t len)
+{
+	struct cmd *c = r->priv;
+
+	nx_assert(c->kind == K_READ && off + len <= c->nblk * BLOCK);
+	nx_scn_rx_data(&c->rx, c->lba, off, data, len);
+}
+
+/* A GOOD read: each block, in order, as wl_shadow_check() would have
+ * found it in c->buf after a plain copy (same verdicts, same messages). */
+static void read_check(struct wl *wl, struct cmd *c)
+{
+	uint64_t now = nx_sim_now(wl->sim);
+
+	for (uint32_t i = 0; i < c->nblk; i++) {
+		uint64_t tag;
+
+		if (!nx_scn_rx_valid(&c->rx, c->lba, i, &tag))
+			block_corrupt(wl, c->lba + i, tag, c->ini->idx);
+		shadow_settle(wl, c->lba + i, tag, now, c->ini->idx);
+	}
+}
+
 static void cmd_done(struct nx_ini_scsi *r)
 {
 	struct cmd *c = r->priv;
@@ -714,7 +753,7 @@ static void cmd_done(struct nx_ini_scsi *r)
 	} else if (c->kind == K_READ && before_loss) {
 		wl->env->bytes += (uint64_t)c->nblk * BLOCK;
 	} else if (c->kind == K_READ) {
-		wl_shadow_check(wl, c->buf, c->lba, c->nblk, in->idx);
+		read_check(wl, c);
 		wl->env->bytes += (uint64_t)c->nblk * BLOCK;
 	} else if (c->kind == K_MODESEL) {
 		modesel_done(c, true, true);
@@ -793,6 +832,8 @@ static void rw_setup(struct cmd *c, bool write)
 	r->data_out_len = write ? c->nblk * BLOCK : 0;
 	r->data_in = write ? NULL : c->buf;
 	r->data_in_len = write ? 0 : c->nblk * BLOCK;
+	r->data_in_sink = write ? NULL : read_sink;
+	r->data_out_source = NULL;
 	r->err = 0;
 	r->response = r->status = r->flags = r->reject_reason = 0;
 	r->residual = r->bidi_residual = r->data_in_got = 0;
@@ -846,6 +887,8 @@ static bool issue_rw(struct ini *in, struct cmd *c, bool write)
 			c->tag = ((uint64_t)(in->idx + 1) << 56) | ++wl->wseq;
 			for (uint32_t i = 0; i < n; i++)
 				nx_scn_block_fill(c->buf + (size_t)i * BLOCK, c->tag, lba + i);
+		} else {
+			nx_scn_rx_reset(&c->rx, n);
 		}
 		wl_cmd_submit(in, c);
 		return true;
@@ -1150,8 +1193,10 @@ static void teardown(struct wl *wl)
 				    i, rc, response);
 		wl_ini_free(in);
 		nx_ini_session_free(in->sess);
-		for (unsigned k = 0; k < QD_LIMIT; k++)
+		for (unsigned k = 0; k < QD_LIMIT; k++) {
 			free(in->cmds[k].buf);
+			free(in->cmds[k].rx.tag);
+		}
 	}
 	if (wl->env->fabric != NULL)
 		nx_sim_rdma_set_tap(wl->env->fabric, NULL, NULL);
