@@ -145,7 +145,8 @@ static bool use_avx2(void)
 #define words_zero_avx2 words_zero
 #endif
 
-void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
+static inline __attribute__((always_inline)) void
+block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 {
 	uint64_t w = mix64(tag ^ (lba * WORD_STEP));
 
@@ -159,6 +160,17 @@ void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 		words_fill_avx2(p, w);
 	else
 		words_fill(p, w);
+}
+
+void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
+{
+	block_fill(p, tag, lba);
+}
+
+void nx_scn_blocks_fill(uint8_t *p, uint64_t tag, uint64_t lba, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		block_fill(p + (size_t)i * BLOCK, tag, lba + i);
 }
 
 /* Inlined into the per-block loop of a read's Data-In (rx_block), where

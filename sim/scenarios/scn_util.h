@@ -16,6 +16,8 @@
 /* A block is self-describing: tag (big-endian), LBA, then words derived
  * from both.  Tag 0 is the never-written block: all zeros. */
 void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba);
+/* n blocks from lba (one call: a write fills them all at once). */
+void nx_scn_blocks_fill(uint8_t *p, uint64_t tag, uint64_t lba, uint32_t n);
 /* True when p is a block nx_scn_block_fill() wrote for lba (or all
  * zeros); *tag is its header tag either way. */
 bool nx_scn_block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag);

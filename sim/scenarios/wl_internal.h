@@ -136,6 +136,9 @@ struct ini {
 	uint64_t last_progress_ns;        /* last completion of anything */
 	uint64_t login_done_ns;           /* current nexus exists since */
 	uint64_t tmf_limbo;               /* TMFs lost with a connection */
+	/* Write data generated for the PDU being built (write_source in
+	 * workload.c): (BLOCKS_LIMIT + 1) * BLOCK, cache-line aligned. */
+	uint8_t *wgen;
 	/* Last, the rarely used and the big: the fields above, which every
 	 * command reads or writes, then share a few cache lines instead of
 	 * lying on both sides of 22 KiB of slots. */

@@ -713,6 +713,23 @@ static void read_check(struct wl *wl, struct cmd *c)
 	}
 }
 
+/* A WRITE's data source (iSCSI over sim TCP): the pattern of the blocks
+ * a PDU carries is generated when the initiator builds that PDU, into
+ * the initiator's scratch, which the send path copies at once; it no
+ * longer goes through the command's buffer (cold by the time a slot is
+ * reused) first.  A datamover reads the buffer itself: filled as before. */
+static const uint8_t *write_source(const struct nx_ini_scsi *r, uint32_t off,
+				   uint32_t len)
+{
+	const struct cmd *c = r->priv;
+	uint8_t *p = c->ini->wgen;
+	uint32_t first = off / BLOCK, last = (off + len - 1) / BLOCK;
+
+	nx_assert(c->kind == K_WRITE && len > 0 && off + len <= c->nblk * BLOCK);
+	nx_scn_blocks_fill(p, c->tag, c->lba + first, last - first + 1);
+	return p + off % BLOCK;
+}
+
 static void cmd_done(struct nx_ini_scsi *r)
 {
 	struct cmd *c = r->priv;
@@ -814,7 +831,7 @@ void wl_cmd_submit(struct ini *in, struct cmd *c)
  * except the CDB bytes past 16 (read only when cdb_len > 16) and the
  * sense bytes (read only up to sense_len): the 608-byte memset was a
  * visible part of each command's cost. */
-static void rw_setup(struct cmd *c, bool write)
+static void rw_setup(struct cmd *c, bool write, bool stream)
 {
 	struct nx_ini_scsi *r = &c->req;
 
@@ -828,12 +845,12 @@ static void rw_setup(struct cmd *c, bool write)
 	r->cdb_len = 10;
 	r->lun = 0;
 	r->attr = 0;
-	r->data_out = write ? c->buf : NULL;
+	r->data_out = write && !stream ? c->buf : NULL;
 	r->data_out_len = write ? c->nblk * BLOCK : 0;
 	r->data_in = write ? NULL : c->buf;
 	r->data_in_len = write ? 0 : c->nblk * BLOCK;
 	r->data_in_sink = write ? NULL : read_sink;
-	r->data_out_source = NULL;
+	r->data_out_source = write && stream ? write_source : NULL;
 	r->err = 0;
 	r->response = r->status = r->flags = r->reject_reason = 0;
 	r->residual = r->bidi_residual = r->data_in_got = 0;
@@ -871,6 +888,7 @@ static uint64_t pick_lba(struct ini *in, uint32_t n)
 static bool issue_rw(struct ini *in, struct cmd *c, bool write)
 {
 	struct wl *wl = in->wl;
+	bool stream = !wl_over_iser(wl); /* iSCSI over sim TCP */
 
 	for (unsigned t = 0; t < PICK_TRIES; t++) {
 		uint32_t n = pick_blocks(in);
@@ -882,14 +900,13 @@ static bool issue_rw(struct ini *in, struct cmd *c, bool write)
 		c->nblk = n;
 		c->fua = write && nx_rng_below(&in->rng, 100) < in->fua_pct;
 		range_lock(wl, lba, n, write, true);
-		rw_setup(c, write);
-		if (write) {
-			c->tag = ((uint64_t)(in->idx + 1) << 56) | ++wl->wseq;
-			for (uint32_t i = 0; i < n; i++)
-				nx_scn_block_fill(c->buf + (size_t)i * BLOCK, c->tag, lba + i);
-		} else {
+		rw_setup(c, write, stream);
+		if (!write)
 			nx_scn_rx_reset(&c->rx, n);
-		}
+		else
+			c->tag = ((uint64_t)(in->idx + 1) << 56) | ++wl->wseq;
+		if (write && !stream)
+			nx_scn_blocks_fill(c->buf, c->tag, lba, n);
 		wl_cmd_submit(in, c);
 		return true;
 	}
@@ -1197,6 +1214,7 @@ static void teardown(struct wl *wl)
 			free(in->cmds[k].buf);
 			free(in->cmds[k].rx.tag);
 		}
+		free(in->wgen);
 	}
 	if (wl->env->fabric != NULL)
 		nx_sim_rdma_set_tap(wl->env->fabric, NULL, NULL);

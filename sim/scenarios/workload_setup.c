@@ -250,6 +250,9 @@ void wl_setup_ini(struct wl *wl, struct ini *in, unsigned idx)
 		if (c->buf == NULL || c->rx.tag == NULL)
 			nx_scn_fail(wl->env, "out of memory");
 	}
+	in->wgen = aligned_alloc(64, (size_t)(BLOCKS_LIMIT + 1) * BLOCK);
+	if (in->wgen == NULL)
+		nx_scn_fail(wl->env, "out of memory");
 	nx_log(NX_LOG_INFO, "scn: ini%u qd=%u think<=%lluns mix r%u/w%u/t%u ctl=%uppm",
 	       idx, in->qd, (unsigned long long)in->think_max_ns, in->w_read,
 	       in->w_write, in->w_tur, in->ctl_ppm);
