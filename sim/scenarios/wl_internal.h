@@ -63,11 +63,6 @@ struct blk {
 	bool fresh;              /* on wl->fresh (see there) */
 };
 
-struct blk_lock {
-	uint8_t w;               /* a write holds the block */
-	uint8_t r;               /* reads holding it */
-};
-
 struct ua_track {
 	uint32_t establishing;   /* establishers in flight */
 	uint64_t max_c_possible; /* latest completion of a possible one */
@@ -172,8 +167,12 @@ struct wl {
 	uint32_t *fresh;
 	uint64_t fresh_count;
 	/* Block locks, apart from struct blk: scanned for every command
-	 * picked, so they stay dense in cache. */
-	struct blk_lock *lock;
+	 * picked, so they stay dense in cache.  Per 8 blocks from a
+	 * multiple of 8, 16 bytes: a byte per block saying a write holds
+	 * it, then a byte per block counting the reads holding it; so 8
+	 * aligned blocks are two 64-bit words on one line (workload.c,
+	 * range_lock). */
+	uint8_t *lock;
 	uint64_t region;                  /* LBAs used: [0, region) */
 	bool tas;
 	bool stopping;

@@ -319,30 +319,83 @@ static void ua_final_check(struct ini *in)
 
 /* ---- shadow model ------------------------------------------------------------------ */
 
-/* No early exit: the loop over a few entries then has no branch per
- * block (and vectorises). */
+/* 8 aligned blocks' lock bytes as one word: each byte is one block
+ * whatever the byte order, and adding or taking ONES never carries
+ * between bytes - a write lock is 0 or 1, and a block has at most
+ * QD_LIMIT * INI_MAX readers. */
+#define ONES 0x0101010101010101ull
+_Static_assert(QD_LIMIT * INI_MAX < 255, "read counts fit a byte");
+
+static uint64_t load8(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static void store8(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+/* No byte of x is zero. */
+static bool bytes_nonzero(uint64_t x)
+{
+	return ((x - ONES) & ~x & (ONES << 7)) == 0;
+}
+
+/* lba's write byte; its read count is 8 bytes further (wl_internal.h). */
+static uint8_t *lock_w(const struct wl *wl, uint64_t lba)
+{
+	return wl->lock + (lba / 8) * 16 + lba % 8;
+}
+
+/* No early exit: a word per 8 aligned blocks, no branch per block. */
 static bool range_free(const struct wl *wl, uint64_t lba, uint32_t n, bool write)
 {
-	const struct blk_lock *b = &wl->lock[lba];
-	unsigned held = 0;
+	uint64_t held = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		held |= b[i].w | (write ? b[i].r : 0u);
+	for (uint64_t b = lba, end = lba + n; b < end;) {
+		const uint8_t *w = lock_w(wl, b);
+
+		if (b % 8 == 0 && end - b >= 8) {
+			held |= load8(w) | (write ? load8(w + 8) : 0);
+			b += 8;
+		} else {
+			held |= w[0] | (write ? w[8] : 0u);
+			b++;
+		}
+	}
 	return held == 0;
 }
 
 static void range_lock(struct wl *wl, uint64_t lba, uint32_t n, bool write,
 		       bool lock)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		struct blk_lock *b = &wl->lock[lba + i];
+	for (uint64_t b = lba, end = lba + n; b < end;) {
+		uint8_t *p = lock_w(wl, b) + (write ? 0 : 8);
 
-		if (write) {
-			nx_assert(b->w == !lock);
-			b->w = lock;
+		if (b % 8 == 0 && end - b >= 8) {
+			uint64_t x = load8(p);
+
+			if (write) {
+				nx_assert(x == (lock ? 0 : ONES));
+				store8(p, lock ? ONES : 0);
+			} else {
+				nx_assert(lock || bytes_nonzero(x));
+				store8(p, lock ? x + ONES : x - ONES);
+			}
+			b += 8;
 		} else {
-			nx_assert(lock || b->r > 0);
-			b->r = (uint8_t)(b->r + (lock ? 1 : -1));
+			if (write) {
+				nx_assert(*p == !lock);
+				*p = lock;
+			} else {
+				nx_assert(lock || *p > 0);
+				*p = (uint8_t)(*p + (lock ? 1 : -1));
+			}
+			b++;
 		}
 	}
 }
@@ -1258,7 +1311,7 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	wl->blk = calloc(wl->blocks, sizeof(*wl->blk));
 	wl->alt = calloc(wl->blocks, sizeof(*wl->alt));
 	wl->fresh = calloc(wl->blocks, sizeof(*wl->fresh));
-	wl->lock = calloc(wl->blocks, sizeof(*wl->lock));
+	wl->lock = calloc((wl->blocks + 7) / 8, 16);
 	wl->tas = nx_rng_chance(&wl->rng, 1, 2);
 	nx_assert(wl->blk != NULL && wl->alt != NULL && wl->fresh != NULL &&
 		  wl->lock != NULL);
