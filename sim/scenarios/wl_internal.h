@@ -86,6 +86,7 @@ struct cmd {
 	bool busy;
 	bool fua;
 	bool limbo;              /* connection died: outcome unknown */
+	uint8_t slot;            /* index in ini->cmds (busy_mask bit) */
 	enum cmd_kind kind;
 	uint64_t lba;
 	uint32_t nblk;
@@ -176,6 +177,10 @@ struct wl {
 	uint64_t region;                  /* LBAs used: [0, region) */
 	bool tas;
 	bool stopping;
+	/* Set whenever an initiator's need_relogin is (wl_ini_lost), cleared
+	 * once none is: attention(), asked after every event, scans the
+	 * initiators only then. */
+	bool relogin_maybe;
 	uint32_t mode_value;              /* IEC interval timer, unique */
 	uint8_t iec_page[12];
 	uint64_t wseq;                    /* global write sequence */
@@ -208,6 +213,8 @@ int wl_ini_connect(struct wl *wl, struct ini *in);
 int wl_srp_connect(struct wl *wl, struct ini *in);
 void wl_ini_free(struct ini *in);
 void wl_ini_drop(struct ini *in);
+/* The connection is gone: a re-login is owed (run_slice does it). */
+void wl_ini_lost(struct ini *in);
 void wl_target_listen(struct wl *wl, const struct nx_iscsi_server_config *sc);
 void wl_target_stop(struct wl *wl, const char *what);
 const char *wl_cdb_name(const struct cmd *c);

@@ -182,6 +182,12 @@ void wl_ini_free(struct ini *in)
 	in->pi = NULL;
 }
 
+void wl_ini_lost(struct ini *in)
+{
+	in->down = in->need_relogin = true;
+	in->wl->relogin_maybe = true;
+}
+
 /* The initiator gives up on its connection (a NOP-Out timeout): RST, or
  * over iSER a disconnect (DREQ; its timer ends it on a dead path). */
 void wl_ini_drop(struct ini *in)
@@ -458,8 +464,8 @@ static bool tag_allowed(const struct wl *wl, uint64_t lba, uint64_t tag)
 }
 
 /* A block read carried tag: the shadow must allow it; the read then
- * settles the block. */
-static void shadow_settle(struct wl *wl, uint64_t lba, uint64_t tag,
+ * settles the block.  Inlined into the per-block loops of a read. */
+static inline __attribute__((always_inline)) void shadow_settle(struct wl *wl, uint64_t lba, uint64_t tag,
 			  uint64_t now, unsigned who)
 {
 	struct blk *b = &wl->blk[lba];
@@ -801,7 +807,7 @@ static void cmd_done(struct nx_ini_scsi *r)
 	if (r->err == NX_INI_ECONNRESET) {
 		/* The connection died: outcome unknown until the re-login. */
 		c->limbo = true;
-		in->down = in->need_relogin = true;
+		wl_ini_lost(in);
 		return;
 	}
 	in->last_progress_ns = nx_sim_now(wl->sim);
@@ -856,7 +862,7 @@ static struct cmd *cmd_slot(struct ini *in)
 
 static void cmd_busy(struct cmd *c, bool busy)
 {
-	uint32_t bit = 1u << (c - c->ini->cmds);
+	uint32_t bit = 1u << c->slot;
 
 	c->busy = busy;
 	if (busy)
@@ -1011,7 +1017,7 @@ static bool issue_one(struct ini *in)
 	if (in->down)
 		return false;
 	if (ini_dead(in)) {
-		in->down = in->need_relogin = true;
+		wl_ini_lost(in);
 		return false;
 	}
 	if (in->recover && !in->tmf_out) {
@@ -1191,17 +1197,20 @@ static void watchdog(struct wl *wl)
 		       i, (unsigned long long)(now - in->last_progress_ns));
 		wl->env->watchdogs++;
 		wl_ini_drop(in);
-		in->down = in->need_relogin = true;
+		wl_ini_lost(in);
 	}
 }
 
 static bool attention(void *arg)
 {
-	const struct wl *wl = arg;
+	struct wl *wl = arg;
 
-	for (unsigned i = 0; i < wl->o.initiators; i++)
-		if (wl->ini[i].need_relogin)
-			return true;
+	if (wl->relogin_maybe) {
+		for (unsigned i = 0; i < wl->o.initiators; i++)
+			if (wl->ini[i].need_relogin)
+				return true;
+		wl->relogin_maybe = false;
+	}
 	return wl->stopping && wl_quiet(arg);
 }
 

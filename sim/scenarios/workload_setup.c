@@ -244,6 +244,7 @@ void wl_setup_ini(struct wl *wl, struct ini *in, unsigned idx)
 	for (unsigned i = 0; i < QD_LIMIT; i++) {
 		struct cmd *c = &in->cmds[i];
 
+		c->slot = (uint8_t)i;
 		c->buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
 		c->rx.buf = c->buf;
 		c->rx.tag = malloc(BLOCKS_LIMIT * sizeof(uint64_t));
