@@ -264,6 +264,24 @@ struct nx_ini_scsi {
 	uint32_t data_out_len;
 	uint8_t *data_in;               /* data_in_len = EDTL of a read */
 	uint32_t data_in_len;           /* both set: bidirectional */
+	/* Optional (NULL: the plain buffers above).  For the data the
+	 * initiator itself moves in PDUs; a datamover (iSER) still reads
+	 * data_out and places Data-In in data_in.  Neither may call into
+	 * the initiator.
+	 * data_in_sink gets each Data-In PDU's data segment where it lies
+	 * in the receive path - offset, bytes, length; the bytes are valid
+	 * during the call only - instead of a copy into data_in (data_in
+	 * and data_in_len stay required: they bound the offsets), so a
+	 * caller that only inspects the data reads it once.
+	 * data_out_source is asked for the bytes [offset, offset + len) of
+	 * the write data whenever a PDU carrying them is built (immediate
+	 * data, unsolicited Data-Out, Data-Out for an R2T); the pointer it
+	 * returns must stay valid until it is asked again.  data_out may
+	 * then be NULL, except over a datamover. */
+	void (*data_in_sink)(const struct nx_ini_scsi *cmd, uint32_t offset,
+			     const uint8_t *data, uint32_t len);
+	const uint8_t *(*data_out_source)(const struct nx_ini_scsi *cmd,
+					  uint32_t offset, uint32_t len);
 
 	/* out */
 	int err;                        /* 0: a response arrived */

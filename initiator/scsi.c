@@ -19,7 +19,8 @@ int nx_ini_scsi_submit(struct nx_ini_conn *c, struct nx_ini_scsi *cmd)
 	if (c->state != INI_CONN_FFP || s->discovery)
 		return NX_EINVAL;
 	if (cmd->cdb_len == 0 || cmd->cdb_len > NX_INI_CDB_MAX ||
-	    (cmd->data_out_len > 0 && cmd->data_out == NULL) ||
+	    (cmd->data_out_len > 0 && cmd->data_out == NULL &&
+	     (cmd->data_out_source == NULL || c->dm != NULL)) ||
 	    (cmd->data_in_len > 0 && cmd->data_in == NULL))
 		return NX_EINVAL;
 	sl = nx_ini_slot_alloc(s, INI_OP_SCSI, c, cmd);
@@ -70,6 +71,17 @@ static uint32_t build_ahs(struct nx_ini_conn *c, const struct nx_ini_scsi *cmd)
 	return len;
 }
 
+/* The write data [offset, offset + len) for a PDU about to be sent. */
+static const uint8_t *out_bytes(const struct nx_ini_scsi *cmd, uint32_t offset,
+				uint32_t len)
+{
+	if (len == 0)
+		return NULL;
+	if (cmd->data_out_source != NULL)
+		return cmd->data_out_source(cmd, offset, len);
+	return cmd->data_out + offset;
+}
+
 /* One sequence of Data-Out PDUs: [offset, offset + len) of the buffer,
  * each PDU at most the target's MaxRecvDataSegmentLength, DataSN from 0,
  * F on the last (RFC 7143 11.7). */
@@ -93,7 +105,8 @@ static void send_data_out(struct nx_ini_conn *c, struct ini_slot *sl,
 		nx_put_be32(bhs + 28, c->exp_statsn);
 		nx_put_be32(bhs + 36, datasn++);
 		nx_put_be32(bhs + 40, offset + done);
-		nx_ini_send_pdu(c, bhs, NULL, 0, cmd->data_out + offset + done, n);
+		nx_ini_send_pdu(c, bhs, NULL, 0,
+				out_bytes(cmd, offset + done, n), n);
 		done += n;
 	}
 }
@@ -130,7 +143,7 @@ void nx_ini_scsi_send(struct nx_ini_session *s, struct ini_slot *sl)
 	ahs_len = build_ahs(c, cmd);
 	if (c->dm != NULL)
 		c->dm->cmd_start(c->dm_ctx, sl->itt, cmd);
-	nx_ini_send_pdu(c, bhs, c->tx_ahs, ahs_len, cmd->data_out, imm);
+	nx_ini_send_pdu(c, bhs, c->tx_ahs, ahs_len, out_bytes(cmd, 0, imm), imm);
 	if (unsol > imm)
 		send_data_out(c, sl, INI_RSV_TAG, imm, unsol - imm);
 }
@@ -213,7 +226,12 @@ int nx_ini_rx_data_in(struct nx_ini_conn *c, const struct nx_iscsi_pdu *p)
 		return NX_INI_EPROTO;
 	}
 	sl->datasn_next++;
-	memcpy(cmd->data_in + off, p->data, p->data_len);
+	if (cmd->data_in_sink != NULL) {
+		if (p->data_len > 0)
+			cmd->data_in_sink(cmd, off, p->data, p->data_len);
+	} else {
+		memcpy(cmd->data_in + off, p->data, p->data_len);
+	}
 	cmd->data_in_got = NX_MAX(cmd->data_in_got, off + p->data_len);
 	if ((p->bhs[1] & 0x01) == 0)
 		return 0;

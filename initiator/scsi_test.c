@@ -468,6 +468,206 @@ static void test_digests(void **state)
 	assert_int_equal(ft.closes, 1);
 }
 
+/* data_in_sink: each Data-In segment reaches the sink where it lies, in
+ * arrival order, with its offset; nothing is copied into data_in; a
+ * Data-In without data (status only) does not call it. */
+#define SINK_MAX 8
+static struct {
+	unsigned calls;
+	uint32_t off[SINK_MAX], len[SINK_MAX];
+	const struct nx_ini_scsi *cmd;
+	uint8_t got[65536];
+} sink;
+
+static void on_sink(const struct nx_ini_scsi *cmd, uint32_t offset,
+		    const uint8_t *data, uint32_t len)
+{
+	assert_true(sink.calls < SINK_MAX);
+	sink.cmd = cmd;
+	sink.off[sink.calls] = offset;
+	sink.len[sink.calls++] = len;
+	memcpy(sink.got + offset, data, len);
+}
+
+static void sink_read(size_t chunk)
+{
+	static struct nx_ini_scsi cmd;
+	uint8_t bhs[48];
+
+	setup_cfg();
+	memset(&sink, 0, sizeof(sink));
+	login_with(ANSWERS("Yes", "Yes", "8192", "65536", "262144"));
+	ft.chunk = chunk;
+	read10(&cmd, 0, 0, 4);
+	cmd.data_in_sink = on_sink;
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), 0);
+	ft_expect(&ft, NX_ISCSI_OP_SCSI_CMD);
+	assert_int_equal(data_in(cmd.itt, 0, 1000, buf + 1000, 1048, 0), 0);
+	assert_int_equal(data_in(cmd.itt, 1, 0, buf, 1000, 0x80), 0);
+	ft_bhs(&ft, bhs, NX_ISCSI_OP_DATA_IN, cmd.itt, true);
+	bhs[1] = 0x83; /* F, U, S: the status, no data */
+	nx_put_be32(bhs + 36, 2);
+	nx_put_be32(bhs + 40, 2048);
+	nx_put_be32(bhs + 44, 0);
+	assert_int_equal(ft_feed(&ft, bhs, NULL, 0), 0);
+	assert_int_equal(fired, 1);
+	assert_int_equal(cmd.err, 0);
+	assert_int_equal(sink.calls, 2);
+	assert_ptr_equal(sink.cmd, &cmd);
+	assert_int_equal(sink.off[0], 1000);
+	assert_int_equal(sink.len[0], 1048);
+	assert_int_equal(sink.off[1], 0);
+	assert_int_equal(sink.len[1], 1000);
+	assert_memory_equal(sink.got, buf, 2048);
+	assert_int_equal(cmd.data_in_got, 2048);
+	for (unsigned i = 0; i < 2048; i++)
+		assert_int_equal(rbuf[i], 0); /* not copied */
+}
+
+static void test_read_data_in_sink(void **state)
+{
+	sink_read(0);    /* PDUs whole in the input: taken in place */
+	ft_fini(&ft);
+	sink_read(7);    /* reassembled from small chunks */
+}
+
+/* A Data-In beyond the EDTL is refused before the sink sees it. */
+static void test_data_in_sink_overflow(void **state)
+{
+	static struct nx_ini_scsi cmd;
+
+	setup_cfg();
+	memset(&sink, 0, sizeof(sink));
+	login_with(ANSWERS("Yes", "Yes", "8192", "65536", "262144"));
+	read10(&cmd, 0, 0, 1);
+	cmd.data_in_sink = on_sink;
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), 0);
+	assert_true(data_in(cmd.itt, 0, 256, buf, 512, 0x81) < 0);
+	assert_int_equal(cmd.err, NX_INI_EPROTO);
+	assert_int_equal(sink.calls, 0);
+}
+
+/* data_out_source: asked for exactly the bytes of each PDU it carries -
+ * immediate data, unsolicited Data-Out, Data-Out for an R2T - and what
+ * it returns goes on the wire; data_out may be NULL. */
+static struct {
+	unsigned calls;
+	uint32_t off[SINK_MAX], len[SINK_MAX];
+	uint8_t scratch[65536];
+} src;
+
+static uint8_t src_byte(uint32_t off)
+{
+	return (uint8_t)(off * 13 + 5);
+}
+
+static const uint8_t *on_source(const struct nx_ini_scsi *cmd,
+				uint32_t offset, uint32_t len)
+{
+	assert_true(src.calls < SINK_MAX);
+	assert_true(offset + len <= cmd->data_out_len);
+	src.off[src.calls] = offset;
+	src.len[src.calls++] = len;
+	/* reused for every call: the bytes only live until the next one */
+	for (uint32_t i = 0; i < len; i++)
+		src.scratch[i] = src_byte(offset + i);
+	return src.scratch;
+}
+
+static void expect_source_pdu(uint8_t opcode, uint32_t off, uint32_t len)
+{
+	ft_expect(&ft, opcode);
+	assert_int_equal(ft.p.len, len);
+	for (uint32_t i = 0; i < len; i++)
+		assert_int_equal(ft.p.data[i], src_byte(off + i));
+}
+
+static void test_write_data_out_source(void **state)
+{
+	static struct nx_ini_scsi cmd;
+
+	setup_cfg();
+	memset(&src, 0, sizeof(src));
+	login_with(ANSWERS("Yes", "No", "4096", "8192", "65536"));
+	write10(&cmd, 16384);
+	cmd.data_out = NULL;
+	cmd.data_out_source = on_source;
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), 0);
+	expect_source_pdu(NX_ISCSI_OP_SCSI_CMD, 0, 4096);
+	expect_source_pdu(NX_ISCSI_OP_DATA_OUT, 4096, 4096);
+	assert_false(ft_next(&ft));
+	assert_int_equal(r2t(cmd.itt, 0x99, 0, 8192, 8192), 0);
+	expect_source_pdu(NX_ISCSI_OP_DATA_OUT, 8192, 4096);
+	expect_source_pdu(NX_ISCSI_OP_DATA_OUT, 12288, 4096);
+	assert_false(ft_next(&ft));
+	assert_int_equal(src.calls, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(src.off[i], 4096 * i);
+		assert_int_equal(src.len[i], 4096);
+	}
+	assert_int_equal(scsi_rsp(cmd.itt, 0, 0, 0, NULL, 0), 0);
+	assert_int_equal(fired, 1);
+	assert_int_equal(cmd.err, 0);
+}
+
+/* The data digest covers the source's bytes (and the padding); without
+ * immediate data the source is not asked for an empty range. */
+static void test_write_source_digest(void **state)
+{
+	static struct nx_ini_scsi cmd;
+
+	setup_cfg();
+	memset(&src, 0, sizeof(src));
+	strcpy(cfg.data_digest, "CRC32C");
+	cfg.immediate_data = false;
+	login_with("DataDigest=CRC32C\nImmediateData=No\nInitialR2T=Yes\n"
+		   "MaxRecvDataSegmentLength=8192");
+	assert_true(ft.dd);
+	write10(&cmd, 1000); /* unaligned: padding inside the data digest */
+	cmd.data_out = NULL;
+	cmd.data_out_source = on_source;
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), 0);
+	ft_expect(&ft, NX_ISCSI_OP_SCSI_CMD);
+	assert_int_equal(ft.p.len, 0);
+	assert_int_equal(src.calls, 0);
+	assert_int_equal(r2t(cmd.itt, 0x31, 0, 0, 1000), 0);
+	expect_source_pdu(NX_ISCSI_OP_DATA_OUT, 0, 1000); /* digest checked */
+	assert_int_equal(src.calls, 1);
+}
+
+/* Without data_out, a write needs a source; a source does not replace
+ * data_out under a datamover (iSER reads the buffer itself). */
+static void dm_nop(void *ctx, uint32_t itt, struct nx_ini_scsi *cmd)
+{
+}
+
+static const struct nx_ini_dm_ops dm_ops = { dm_nop, dm_nop };
+
+static void test_write_source_required(void **state)
+{
+	static struct nx_ini_scsi cmd;
+
+	setup_cfg();
+	login_with(ANSWERS("Yes", "Yes", "8192", "65536", "262144"));
+	write10(&cmd, 512);
+	cmd.data_out = NULL;
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), NX_EINVAL);
+	cmd.data_out_source = on_source;
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), 0);
+	ft_fini(&ft);
+
+	setup_cfg();
+	ft_init(&ft, &cfg);
+	nx_ini_conn_set_dm(ft.c, &dm_ops, NULL);
+	ft_login(&ft, &lreq, "RDMAExtensions=Yes\nMaxRecvDataSegmentLength=8192");
+	write10(&cmd, 512);
+	cmd.data_out = NULL;
+	cmd.data_out_source = on_source;
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), NX_EINVAL);
+	cmd.data_out = buf;
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), 0);
+}
+
 /* A response for an ITT nobody waits for is tolerated and counted. */
 static void test_unknown_itt_counted(void **state)
 {
@@ -512,6 +712,11 @@ int main(void)
 		cmocka_unit_test_teardown(test_extended_cdb_and_bidi_ahs,
 					  teardown),
 		cmocka_unit_test_teardown(test_digests, teardown),
+		cmocka_unit_test_teardown(test_read_data_in_sink, teardown),
+		cmocka_unit_test_teardown(test_data_in_sink_overflow, teardown),
+		cmocka_unit_test_teardown(test_write_data_out_source, teardown),
+		cmocka_unit_test_teardown(test_write_source_digest, teardown),
+		cmocka_unit_test_teardown(test_write_source_required, teardown),
 		cmocka_unit_test_teardown(test_unknown_itt_counted, teardown),
 		cmocka_unit_test_teardown(test_dsl_above_declared, teardown),
 	};

@@ -145,7 +145,10 @@ static bool use_avx2(void)
 #define words_zero_avx2 words_zero
 #endif
 
-void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
+/* avx2: use_avx2(), asked once per run of blocks (the byte stores of a
+ * block may alias the flag, so the compiler would reload it for each). */
+static inline __attribute__((always_inline)) void
+block_fill(uint8_t *p, uint64_t tag, uint64_t lba, bool avx2)
 {
 	uint64_t w = mix64(tag ^ (lba * WORD_STEP));
 
@@ -155,23 +158,104 @@ void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
 	}
 	nx_put_be64(p, tag);
 	nx_put_be64(p + 8, lba);
-	if (use_avx2())
+	if (avx2)
 		words_fill_avx2(p, w);
 	else
 		words_fill(p, w);
 }
 
-bool nx_scn_block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
+void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba)
+{
+	block_fill(p, tag, lba, use_avx2());
+}
+
+void nx_scn_blocks_fill(uint8_t *p, uint64_t tag, uint64_t lba, uint32_t n)
+{
+	bool avx2 = use_avx2();
+
+	for (uint32_t i = 0; i < n; i++)
+		block_fill(p + (size_t)i * BLOCK, tag, lba + i, avx2);
+}
+
+/* Inlined into the per-block loop of a read's Data-In (rx_block), where
+ * the call cost more than a tenth of the check. */
+static inline __attribute__((always_inline)) bool
+block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag, bool avx2)
 {
 	uint64_t w;
 
 	*tag = nx_get_be64(p);
 	if (*tag == 0)
-		return use_avx2() ? words_zero_avx2(p) : words_zero(p);
+		return avx2 ? words_zero_avx2(p) : words_zero(p);
 	if (nx_get_be64(p + 8) != lba)
 		return false;
 	w = mix64(*tag ^ (lba * WORD_STEP));
-	return use_avx2() ? words_check_avx2(p, w) : words_check(p, w);
+	return avx2 ? words_check_avx2(p, w) : words_check(p, w);
+}
+
+bool nx_scn_block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag)
+{
+	return block_valid(p, lba, tag, use_avx2());
+}
+
+/* ---- a read's blocks where they arrive --------------------------------------- */
+
+void nx_scn_rx_reset(struct nx_scn_rx *rx, uint32_t nblk)
+{
+	nx_assert(nblk <= NX_SCN_RX_BLOCKS_MAX);
+	memset(rx->placed, 0, (nblk + 63) / 64 * sizeof(rx->placed[0]));
+}
+
+/* Block i, all of it at data (inlined: the loop over a read's blocks is
+ * per block of every read). */
+static inline __attribute__((always_inline)) void rx_block(struct nx_scn_rx *rx, uint64_t lba, uint32_t i,
+		     const uint8_t *data, bool avx2)
+{
+	uint64_t bit = 1ull << (i % 64), tag;
+
+	if (block_valid(data, lba + i, &tag, avx2)) {
+		rx->tag[i] = tag;
+		rx->placed[i / 64] |= bit;
+		return;
+	}
+	rx->placed[i / 64] &= ~bit;
+	memcpy(rx->buf + (size_t)i * BLOCK, data, BLOCK);
+}
+
+/* n < BLOCK bytes of block i at data, from byte off of the read. */
+static void rx_piece(struct nx_scn_rx *rx, uint64_t lba, uint32_t i,
+		     uint32_t off, const uint8_t *data, uint32_t n)
+{
+	if (nx_scn_rx_placed(rx, i)) {
+		block_fill(rx->buf + (size_t)i * BLOCK, rx->tag[i], lba + i,
+			   use_avx2());
+		rx->placed[i / 64] &= ~(1ull << (i % 64));
+	}
+	memcpy(rx->buf + off, data, n);
+}
+
+void nx_scn_rx_data(struct nx_scn_rx *rx, uint64_t lba, uint32_t off,
+		    const uint8_t *data, uint32_t len)
+{
+	uint32_t end = off + len;
+	bool avx2 = use_avx2();
+
+	nx_assert(end >= off && end <= NX_SCN_RX_BLOCKS_MAX * BLOCK);
+	if ((off | len) % BLOCK == 0) { /* the usual case: whole blocks */
+		for (uint32_t i = off / BLOCK; i < end / BLOCK; i++, data += BLOCK)
+			rx_block(rx, lba, i, data, avx2);
+		return;
+	}
+	while (off < end) {
+		uint32_t i = off / BLOCK, n = NX_MIN(BLOCK - off % BLOCK, end - off);
+
+		if (n == BLOCK)
+			rx_block(rx, lba, i, data, avx2);
+		else
+			rx_piece(rx, lba, i, off, data, n);
+		data += n;
+		off += n;
+	}
 }
 
 /* ---- sense ------------------------------------------------------------------------ */

@@ -27,6 +27,7 @@
 #define INI_MAX 2u
 #define QD_LIMIT 32u
 #define BLOCKS_LIMIT 256u
+_Static_assert(BLOCKS_LIMIT <= NX_SCN_RX_BLOCKS_MAX, "a read's blocks fit nx_scn_rx");
 #define ALT_MAX 3u
 #define PICK_TRIES 8u
 #define SEC 1000000000ull
@@ -62,11 +63,6 @@ struct blk {
 	bool fresh;              /* on wl->fresh (see there) */
 };
 
-struct blk_lock {
-	uint8_t w;               /* a write holds the block */
-	uint8_t r;               /* reads holding it */
-};
-
 struct ua_track {
 	uint32_t establishing;   /* establishers in flight */
 	uint64_t max_c_possible; /* latest completion of a possible one */
@@ -90,12 +86,14 @@ struct cmd {
 	bool busy;
 	bool fua;
 	bool limbo;              /* connection died: outcome unknown */
+	uint8_t slot;            /* index in ini->cmds (busy_mask bit) */
 	enum cmd_kind kind;
 	uint64_t lba;
 	uint32_t nblk;
 	uint64_t tag;
 	uint64_t submit_ns;
 	uint8_t *buf;
+	struct nx_scn_rx rx;             /* K_READ: its blocks (rx.buf = buf) */
 	struct nx_scn_pr_cmd pr;         /* K_PROUT, K_PRIN */
 };
 
@@ -134,6 +132,9 @@ struct ini {
 	uint64_t last_progress_ns;        /* last completion of anything */
 	uint64_t login_done_ns;           /* current nexus exists since */
 	uint64_t tmf_limbo;               /* TMFs lost with a connection */
+	/* Write data generated for the PDU being built (write_source in
+	 * workload.c): (BLOCKS_LIMIT + 1) * BLOCK, cache-line aligned. */
+	uint8_t *wgen;
 	/* Last, the rarely used and the big: the fields above, which every
 	 * command reads or writes, then share a few cache lines instead of
 	 * lying on both sides of 22 KiB of slots. */
@@ -167,11 +168,19 @@ struct wl {
 	uint32_t *fresh;
 	uint64_t fresh_count;
 	/* Block locks, apart from struct blk: scanned for every command
-	 * picked, so they stay dense in cache. */
-	struct blk_lock *lock;
+	 * picked, so they stay dense in cache.  Per 8 blocks from a
+	 * multiple of 8, 16 bytes: a byte per block saying a write holds
+	 * it, then a byte per block counting the reads holding it; so 8
+	 * aligned blocks are two 64-bit words on one line (workload.c,
+	 * range_lock). */
+	uint8_t *lock;
 	uint64_t region;                  /* LBAs used: [0, region) */
 	bool tas;
 	bool stopping;
+	/* Set whenever an initiator's need_relogin is (wl_ini_lost), cleared
+	 * once none is: attention(), asked after every event, scans the
+	 * initiators only then. */
+	bool relogin_maybe;
 	uint32_t mode_value;              /* IEC interval timer, unique */
 	uint8_t iec_page[12];
 	uint64_t wseq;                    /* global write sequence */
@@ -204,6 +213,8 @@ int wl_ini_connect(struct wl *wl, struct ini *in);
 int wl_srp_connect(struct wl *wl, struct ini *in);
 void wl_ini_free(struct ini *in);
 void wl_ini_drop(struct ini *in);
+/* The connection is gone: a re-login is owed (run_slice does it). */
+void wl_ini_lost(struct ini *in);
 void wl_target_listen(struct wl *wl, const struct nx_iscsi_server_config *sc);
 void wl_target_stop(struct wl *wl, const char *what);
 const char *wl_cdb_name(const struct cmd *c);

@@ -182,6 +182,12 @@ void wl_ini_free(struct ini *in)
 	in->pi = NULL;
 }
 
+void wl_ini_lost(struct ini *in)
+{
+	in->down = in->need_relogin = true;
+	in->wl->relogin_maybe = true;
+}
+
 /* The initiator gives up on its connection (a NOP-Out timeout): RST, or
  * over iSER a disconnect (DREQ; its timer ends it on a dead path). */
 void wl_ini_drop(struct ini *in)
@@ -319,30 +325,83 @@ static void ua_final_check(struct ini *in)
 
 /* ---- shadow model ------------------------------------------------------------------ */
 
-/* No early exit: the loop over a few entries then has no branch per
- * block (and vectorises). */
+/* 8 aligned blocks' lock bytes as one word: each byte is one block
+ * whatever the byte order, and adding or taking ONES never carries
+ * between bytes - a write lock is 0 or 1, and a block has at most
+ * QD_LIMIT * INI_MAX readers. */
+#define ONES 0x0101010101010101ull
+_Static_assert(QD_LIMIT * INI_MAX < 255, "read counts fit a byte");
+
+static uint64_t load8(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static void store8(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+/* No byte of x is zero. */
+static bool bytes_nonzero(uint64_t x)
+{
+	return ((x - ONES) & ~x & (ONES << 7)) == 0;
+}
+
+/* lba's write byte; its read count is 8 bytes further (wl_internal.h). */
+static uint8_t *lock_w(const struct wl *wl, uint64_t lba)
+{
+	return wl->lock + (lba / 8) * 16 + lba % 8;
+}
+
+/* No early exit: a word per 8 aligned blocks, no branch per block. */
 static bool range_free(const struct wl *wl, uint64_t lba, uint32_t n, bool write)
 {
-	const struct blk_lock *b = &wl->lock[lba];
-	unsigned held = 0;
+	uint64_t held = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		held |= b[i].w | (write ? b[i].r : 0u);
+	for (uint64_t b = lba, end = lba + n; b < end;) {
+		const uint8_t *w = lock_w(wl, b);
+
+		if (b % 8 == 0 && end - b >= 8) {
+			held |= load8(w) | (write ? load8(w + 8) : 0);
+			b += 8;
+		} else {
+			held |= w[0] | (write ? w[8] : 0u);
+			b++;
+		}
+	}
 	return held == 0;
 }
 
 static void range_lock(struct wl *wl, uint64_t lba, uint32_t n, bool write,
 		       bool lock)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		struct blk_lock *b = &wl->lock[lba + i];
+	for (uint64_t b = lba, end = lba + n; b < end;) {
+		uint8_t *p = lock_w(wl, b) + (write ? 0 : 8);
 
-		if (write) {
-			nx_assert(b->w == !lock);
-			b->w = lock;
+		if (b % 8 == 0 && end - b >= 8) {
+			uint64_t x = load8(p);
+
+			if (write) {
+				nx_assert(x == (lock ? 0 : ONES));
+				store8(p, lock ? ONES : 0);
+			} else {
+				nx_assert(lock || bytes_nonzero(x));
+				store8(p, lock ? x + ONES : x - ONES);
+			}
+			b += 8;
 		} else {
-			nx_assert(lock || b->r > 0);
-			b->r = (uint8_t)(b->r + (lock ? 1 : -1));
+			if (write) {
+				nx_assert(*p == !lock);
+				*p = lock;
+			} else {
+				nx_assert(lock || *p > 0);
+				*p = (uint8_t)(*p + (lock ? 1 : -1));
+			}
+			b++;
 		}
 	}
 }
@@ -404,35 +463,47 @@ static bool tag_allowed(const struct wl *wl, uint64_t lba, uint64_t tag)
 	return false;
 }
 
-/* Every block read must be intact and carry a tag the shadow allows;
- * the read then settles the block. */
+/* A block read carried tag: the shadow must allow it; the read then
+ * settles the block.  Inlined into the per-block loops of a read. */
+static inline __attribute__((always_inline)) void shadow_settle(struct wl *wl, uint64_t lba, uint64_t tag,
+			  uint64_t now, unsigned who)
+{
+	struct blk *b = &wl->blk[lba];
+
+	if (!tag_allowed(wl, lba, tag))
+		nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
+			    "tag %016llx, expected %016llx (+%u aborted "
+			    "writes): an acknowledged write was lost",
+			    who, (unsigned long long)lba,
+			    (unsigned long long)tag,
+			    (unsigned long long)b->tag, b->nalt);
+	b->tag = tag;
+	b->nalt = 0;
+	b->any = false;
+	b->known_ns = now;
+	fresh_note(wl, lba);
+}
+
+/* Every block read must be intact and carry a tag the shadow allows. */
+static void block_corrupt(struct wl *wl, uint64_t lba, uint64_t tag, unsigned who)
+{
+	nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
+		    "corrupt (header tag %016llx, expected %016llx)",
+		    who, (unsigned long long)lba, (unsigned long long)tag,
+		    (unsigned long long)wl->blk[lba].tag);
+}
+
 void wl_shadow_check(struct wl *wl, const uint8_t *buf, uint64_t lba,
 			 uint32_t n, unsigned who)
 {
 	uint64_t now = nx_sim_now(wl->sim);
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct blk *b = &wl->blk[lba + i];
 		uint64_t tag;
 
 		if (!nx_scn_block_valid(buf + (size_t)i * BLOCK, lba + i, &tag))
-			nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
-				    "corrupt (header tag %016llx, expected %016llx)",
-				    who, (unsigned long long)(lba + i),
-				    (unsigned long long)tag,
-				    (unsigned long long)b->tag);
-		if (!tag_allowed(wl, lba + i, tag))
-			nx_scn_fail(wl->env, "initiator %u: LBA %llu read back "
-				    "tag %016llx, expected %016llx (+%u aborted "
-				    "writes): an acknowledged write was lost",
-				    who, (unsigned long long)(lba + i),
-				    (unsigned long long)tag,
-				    (unsigned long long)b->tag, b->nalt);
-		b->tag = tag;
-		b->nalt = 0;
-		b->any = false;
-		b->known_ns = now;
-		fresh_note(wl, lba + i);
+			block_corrupt(wl, lba + i, tag, who);
+		shadow_settle(wl, lba + i, tag, now, who);
 	}
 }
 
@@ -674,6 +745,56 @@ static void cmd_not_good(struct cmd *c)
 		pr_cmd_end(c, NX_SCN_PR_NOT_RUN);
 }
 
+/* A READ's Data-In sink (iSCSI; a datamover places the data in c->buf):
+ * each whole block is checked where it arrived (nx_scn_rx_data), not
+ * copied into the cold c->buf and read back. */
+static void read_sink(const struct nx_ini_scsi *r, uint32_t off,
+		      const uint8_t *data, uint32_t len)
+{
+	struct cmd *c = r->priv;
+
+	nx_assert(c->kind == K_READ && off + len <= c->nblk * BLOCK);
+	nx_scn_rx_data(&c->rx, c->lba, off, data, len);
+}
+
+/* A GOOD read: each block, in order, as wl_shadow_check() would have
+ * found it in c->buf after a plain copy (same verdicts, same messages). */
+static void read_check(struct wl *wl, struct cmd *c)
+{
+	uint64_t now = nx_sim_now(wl->sim);
+
+	if (c->nblk <= 64 && c->rx.placed[0] == ~0ull >> (64 - c->nblk)) {
+		/* the usual case: every block was valid where it arrived */
+		for (uint32_t i = 0; i < c->nblk; i++)
+			shadow_settle(wl, c->lba + i, c->rx.tag[i], now, c->ini->idx);
+		return;
+	}
+	for (uint32_t i = 0; i < c->nblk; i++) {
+		uint64_t tag;
+
+		if (!nx_scn_rx_valid(&c->rx, c->lba, i, &tag))
+			block_corrupt(wl, c->lba + i, tag, c->ini->idx);
+		shadow_settle(wl, c->lba + i, tag, now, c->ini->idx);
+	}
+}
+
+/* A WRITE's data source (iSCSI over sim TCP): the pattern of the blocks
+ * a PDU carries is generated when the initiator builds that PDU, into
+ * the initiator's scratch, which the send path copies at once; it no
+ * longer goes through the command's buffer (cold by the time a slot is
+ * reused) first.  A datamover reads the buffer itself: filled as before. */
+static const uint8_t *write_source(const struct nx_ini_scsi *r, uint32_t off,
+				   uint32_t len)
+{
+	const struct cmd *c = r->priv;
+	uint8_t *p = c->ini->wgen;
+	uint32_t first = off / BLOCK, last = (off + len - 1) / BLOCK;
+
+	nx_assert(c->kind == K_WRITE && len > 0 && off + len <= c->nblk * BLOCK);
+	nx_scn_blocks_fill(p, c->tag, c->lba + first, last - first + 1);
+	return p + off % BLOCK;
+}
+
 static void cmd_done(struct nx_ini_scsi *r)
 {
 	struct cmd *c = r->priv;
@@ -686,7 +807,7 @@ static void cmd_done(struct nx_ini_scsi *r)
 	if (r->err == NX_INI_ECONNRESET) {
 		/* The connection died: outcome unknown until the re-login. */
 		c->limbo = true;
-		in->down = in->need_relogin = true;
+		wl_ini_lost(in);
 		return;
 	}
 	in->last_progress_ns = nx_sim_now(wl->sim);
@@ -714,7 +835,7 @@ static void cmd_done(struct nx_ini_scsi *r)
 	} else if (c->kind == K_READ && before_loss) {
 		wl->env->bytes += (uint64_t)c->nblk * BLOCK;
 	} else if (c->kind == K_READ) {
-		wl_shadow_check(wl, c->buf, c->lba, c->nblk, in->idx);
+		read_check(wl, c);
 		wl->env->bytes += (uint64_t)c->nblk * BLOCK;
 	} else if (c->kind == K_MODESEL) {
 		modesel_done(c, true, true);
@@ -741,7 +862,7 @@ static struct cmd *cmd_slot(struct ini *in)
 
 static void cmd_busy(struct cmd *c, bool busy)
 {
-	uint32_t bit = 1u << (c - c->ini->cmds);
+	uint32_t bit = 1u << c->slot;
 
 	c->busy = busy;
 	if (busy)
@@ -775,7 +896,7 @@ void wl_cmd_submit(struct ini *in, struct cmd *c)
  * except the CDB bytes past 16 (read only when cdb_len > 16) and the
  * sense bytes (read only up to sense_len): the 608-byte memset was a
  * visible part of each command's cost. */
-static void rw_setup(struct cmd *c, bool write)
+static void rw_setup(struct cmd *c, bool write, bool stream)
 {
 	struct nx_ini_scsi *r = &c->req;
 
@@ -789,10 +910,12 @@ static void rw_setup(struct cmd *c, bool write)
 	r->cdb_len = 10;
 	r->lun = 0;
 	r->attr = 0;
-	r->data_out = write ? c->buf : NULL;
+	r->data_out = write && !stream ? c->buf : NULL;
 	r->data_out_len = write ? c->nblk * BLOCK : 0;
 	r->data_in = write ? NULL : c->buf;
 	r->data_in_len = write ? 0 : c->nblk * BLOCK;
+	r->data_in_sink = write ? NULL : read_sink;
+	r->data_out_source = write && stream ? write_source : NULL;
 	r->err = 0;
 	r->response = r->status = r->flags = r->reject_reason = 0;
 	r->residual = r->bidi_residual = r->data_in_got = 0;
@@ -830,6 +953,7 @@ static uint64_t pick_lba(struct ini *in, uint32_t n)
 static bool issue_rw(struct ini *in, struct cmd *c, bool write)
 {
 	struct wl *wl = in->wl;
+	bool stream = !wl_over_iser(wl); /* iSCSI over sim TCP */
 
 	for (unsigned t = 0; t < PICK_TRIES; t++) {
 		uint32_t n = pick_blocks(in);
@@ -841,12 +965,13 @@ static bool issue_rw(struct ini *in, struct cmd *c, bool write)
 		c->nblk = n;
 		c->fua = write && nx_rng_below(&in->rng, 100) < in->fua_pct;
 		range_lock(wl, lba, n, write, true);
-		rw_setup(c, write);
-		if (write) {
+		rw_setup(c, write, stream);
+		if (!write)
+			nx_scn_rx_reset(&c->rx, n);
+		else
 			c->tag = ((uint64_t)(in->idx + 1) << 56) | ++wl->wseq;
-			for (uint32_t i = 0; i < n; i++)
-				nx_scn_block_fill(c->buf + (size_t)i * BLOCK, c->tag, lba + i);
-		}
+		if (write && !stream)
+			nx_scn_blocks_fill(c->buf, c->tag, lba, n);
 		wl_cmd_submit(in, c);
 		return true;
 	}
@@ -892,7 +1017,7 @@ static bool issue_one(struct ini *in)
 	if (in->down)
 		return false;
 	if (ini_dead(in)) {
-		in->down = in->need_relogin = true;
+		wl_ini_lost(in);
 		return false;
 	}
 	if (in->recover && !in->tmf_out) {
@@ -1072,17 +1197,20 @@ static void watchdog(struct wl *wl)
 		       i, (unsigned long long)(now - in->last_progress_ns));
 		wl->env->watchdogs++;
 		wl_ini_drop(in);
-		in->down = in->need_relogin = true;
+		wl_ini_lost(in);
 	}
 }
 
 static bool attention(void *arg)
 {
-	const struct wl *wl = arg;
+	struct wl *wl = arg;
 
-	for (unsigned i = 0; i < wl->o.initiators; i++)
-		if (wl->ini[i].need_relogin)
-			return true;
+	if (wl->relogin_maybe) {
+		for (unsigned i = 0; i < wl->o.initiators; i++)
+			if (wl->ini[i].need_relogin)
+				return true;
+		wl->relogin_maybe = false;
+	}
 	return wl->stopping && wl_quiet(arg);
 }
 
@@ -1150,8 +1278,11 @@ static void teardown(struct wl *wl)
 				    i, rc, response);
 		wl_ini_free(in);
 		nx_ini_session_free(in->sess);
-		for (unsigned k = 0; k < QD_LIMIT; k++)
+		for (unsigned k = 0; k < QD_LIMIT; k++) {
 			free(in->cmds[k].buf);
+			free(in->cmds[k].rx.tag);
+		}
+		free(in->wgen);
 	}
 	if (wl->env->fabric != NULL)
 		nx_sim_rdma_set_tap(wl->env->fabric, NULL, NULL);
@@ -1189,7 +1320,7 @@ void nx_scn_workload(struct nx_scn_env *env, const struct nx_scn_workload_opts *
 	wl->blk = calloc(wl->blocks, sizeof(*wl->blk));
 	wl->alt = calloc(wl->blocks, sizeof(*wl->alt));
 	wl->fresh = calloc(wl->blocks, sizeof(*wl->fresh));
-	wl->lock = calloc(wl->blocks, sizeof(*wl->lock));
+	wl->lock = calloc((wl->blocks + 7) / 8, 16);
 	wl->tas = nx_rng_chance(&wl->rng, 1, 2);
 	nx_assert(wl->blk != NULL && wl->alt != NULL && wl->fresh != NULL &&
 		  wl->lock != NULL);

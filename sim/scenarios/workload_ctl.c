@@ -136,7 +136,7 @@ static void tmf_lost(struct ini *in, const struct nx_ini_tmf *t)
 	in->tmf_limbo++;
 	in->ctl_busy = false;
 	in->tmf_out = false;
-	in->down = in->need_relogin = true;
+	wl_ini_lost(in);
 }
 
 static void tmf_done(struct nx_ini_tmf *t)

@@ -114,7 +114,7 @@ static bool fault_reset(struct wl *wl)
 		return fault_reset_iser(wl, in);
 	nx_log(NX_LOG_INFO, "scn: fault: reset ini%u's connection", in->idx);
 	wl_ini_drop(in);
-	in->down = in->need_relogin = true;
+	wl_ini_lost(in);
 	fault_note(wl, NX_SCN_FAULT_RESET, 0);
 	return true;
 }
@@ -167,7 +167,7 @@ static void fault_crash(struct wl *wl, bool power)
 	nx_log(NX_LOG_INFO, "scn: fault: target crash%s", power ?
 	       (tear ? " + power loss (torn cache)" : " + power loss") : "");
 	for (unsigned i = 0; i < wl->o.initiators; i++)
-		wl->ini[i].down = wl->ini[i].need_relogin = true;
+		wl_ini_lost(&wl->ini[i]);
 	if (power)
 		wl->power_loss_ns = nx_sim_now(wl->sim);
 	if (wl_over_iser(wl))

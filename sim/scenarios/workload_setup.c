@@ -242,10 +242,18 @@ void wl_setup_ini(struct wl *wl, struct ini *in, unsigned idx)
 		in->w_tur = 0;
 	}
 	for (unsigned i = 0; i < QD_LIMIT; i++) {
-		in->cmds[i].buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
-		if (in->cmds[i].buf == NULL)
+		struct cmd *c = &in->cmds[i];
+
+		c->slot = (uint8_t)i;
+		c->buf = malloc((size_t)BLOCKS_LIMIT * BLOCK);
+		c->rx.buf = c->buf;
+		c->rx.tag = malloc(BLOCKS_LIMIT * sizeof(uint64_t));
+		if (c->buf == NULL || c->rx.tag == NULL)
 			nx_scn_fail(wl->env, "out of memory");
 	}
+	in->wgen = aligned_alloc(64, (size_t)(BLOCKS_LIMIT + 1) * BLOCK);
+	if (in->wgen == NULL)
+		nx_scn_fail(wl->env, "out of memory");
 	nx_log(NX_LOG_INFO, "scn: ini%u qd=%u think<=%lluns mix r%u/w%u/t%u ctl=%uppm",
 	       idx, in->qd, (unsigned long long)in->think_max_ns, in->w_read,
 	       in->w_write, in->w_tur, in->ctl_ppm);
