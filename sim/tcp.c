@@ -143,10 +143,8 @@ static struct seg *seg_clone(struct nx_sim_net *net, const struct seg *s,
 {
 	struct seg *copy = seg_get(net);
 
-	if (copy == NULL) {
-		net->st.pool_drops++;
-		return NULL;
-	}
+	if (copy == NULL)
+		return NULL; /* the caller counts the pool drop */
 	copy->src = s->src;
 	copy->dst = s->dst;
 	copy->sport = s->sport;
@@ -172,8 +170,10 @@ static void transmit_async(struct nx_sim_net *net, const struct seg *s,
 {
 	struct seg *copy = seg_clone(net, s, buf, off);
 
-	if (copy == NULL)
+	if (copy == NULL) {
+		net->st.pool_drops++;
 		return;
+	}
 	copy->ev = NX_SIM_EVENT_NONE;
 	if (!nx_link_submit(net->link, s->src, s->dst,
 			    (uint32_t)s->len + WIRE_OVERHEAD, copy))
@@ -208,29 +208,81 @@ void nx_sim_tcp_link_drop(void *arg, void *cookie)
  * its fate by the link one by one: only segments the link delivers at
  * the same time merge.  Both must be plain data (no SYN, FIN or RST):
  * the merged one carries the later ACK and window, which the receiver
- * would have ended with after taking both. */
-static bool seg_coalesce(struct seg *t, const struct seg *s,
-			 const struct sbuf *buf, uint32_t off)
+ * would have ended with after taking both.  seg_joins() is every
+ * condition but the merged length's. */
+static bool seg_joins(const struct seg *t, const struct seg *s,
+		      const struct sbuf *buf, uint32_t off)
 {
 	const uint8_t plain = NX_TCP_SYN | NX_TCP_FIN | NX_TCP_RST;
 
-	if (t->len == 0 || s->len == 0 || t->buf != buf ||
-	    t->off + t->len != off || t->seq + t->len != s->seq ||
-	    t->src != s->src || t->dst != s->dst || t->sport != s->sport ||
-	    t->dport != s->dport || ((t->flags | s->flags) & plain) ||
-	    !(t->flags & s->flags & NX_TCP_ACK) ||
-	    (uint32_t)t->len + s->len > UINT16_MAX)
-		return false;
-	t->len = (uint16_t)(t->len + s->len);
+	return t->len != 0 && s->len != 0 && t->buf == buf &&
+	       t->off + t->len == off && t->seq + t->len == s->seq &&
+	       t->src == s->src && t->dst == s->dst && t->sport == s->sport &&
+	       t->dport == s->dport && !((t->flags | s->flags) & plain) &&
+	       (t->flags & s->flags & NX_TCP_ACK);
+}
+
+static void seg_merge(struct seg *t, const struct seg *s, uint32_t len,
+		      uint8_t flags)
+{
+	t->len = (uint16_t)(t->len + len);
 	t->ack = s->ack;
 	t->wnd = s->wnd;
-	t->flags |= s->flags;
+	t->flags |= flags;
+}
+
+static bool seg_coalesce(struct seg *t, const struct seg *s,
+			 const struct sbuf *buf, uint32_t off)
+{
+	if (!seg_joins(t, s, buf, off) || (uint32_t)t->len + s->len > UINT16_MAX)
+		return false;
+	seg_merge(t, s, s->len, s->flags);
 	return true;
 }
 
+/* The link's verdicts at[0 .. n) for segment s (s->len bytes at
+ * buf->data + off), which stands for segs segments sent at once (a
+ * train, see output_data): each copy joins the latest train, merging
+ * into its tail when it can (seg_coalesce), or travels on its own
+ * event.  Each copy points at the sender's bytes and holds a
+ * reference on buf. */
+static void travel(struct nx_sim_net *net, const struct seg *s,
+		   struct sbuf *buf, uint32_t off, const uint64_t *at,
+		   unsigned n, unsigned segs)
+{
+	for (unsigned i = 0; i < n; i++) {
+		bool join = at[i] == net->train_at &&
+			    nx_sim_is_last_scheduled(net->sim, net->train_ev);
+		struct seg *copy;
+
+		if (join && seg_coalesce(net->train_tail, s, buf, off))
+			continue;
+		copy = seg_clone(net, s, buf, off);
+		if (copy == NULL) {
+			net->st.pool_drops += segs;
+			continue;
+		}
+		if (join) {
+			copy->ev = net->train_ev;
+			net->train_tail->next = copy; /* seg_get() ended it */
+			net->train_tail = copy;
+			continue;
+		}
+		copy->ev = nx_sim_schedule_lane(net->sim, NX_SIM_LANE_LINK, at[i],
+						 nx_sim_tcp_seg_train_arrive, copy);
+		if (copy->ev == NX_SIM_EVENT_NONE) {
+			seg_put(copy); /* drops the reference too */
+			net->st.pool_drops += segs;
+			continue;
+		}
+		net->train_tail = copy;
+		net->train_ev = copy->ev;
+		net->train_at = at[i];
+	}
+}
+
 /* Sends a segment (header s, s->len bytes at buf->data + off):
- * capture, then the link decides its fate.  Each copy that travels
- * points at the sender's bytes and holds a reference on buf. */
+ * capture, then the link decides its fate. */
 static void transmit(struct nx_sim_net *net, const struct seg *s,
 		     struct sbuf *buf, uint32_t off)
 {
@@ -248,33 +300,7 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 	}
 	n = nx_link_send(net->link, s->src, s->dst,
 			 (uint32_t)s->len + WIRE_OVERHEAD, at);
-	for (unsigned i = 0; i < n; i++) {
-		bool join = at[i] == net->train_at &&
-			    nx_sim_is_last_scheduled(net->sim, net->train_ev);
-		struct seg *copy;
-
-		if (join && seg_coalesce(net->train_tail, s, buf, off))
-			continue;
-		copy = seg_clone(net, s, buf, off);
-		if (copy == NULL)
-			continue;
-		if (join) {
-			copy->ev = net->train_ev;
-			net->train_tail->next = copy; /* seg_get() ended it */
-			net->train_tail = copy;
-			continue;
-		}
-		copy->ev = nx_sim_schedule_lane(net->sim, NX_SIM_LANE_LINK, at[i],
-						 nx_sim_tcp_seg_train_arrive, copy);
-		if (copy->ev == NX_SIM_EVENT_NONE) {
-			seg_put(copy); /* drops the reference too */
-			net->st.pool_drops++;
-			continue;
-		}
-		net->train_tail = copy;
-		net->train_ev = copy->ev;
-		net->train_at = at[i];
-	}
+	travel(net, s, buf, off, at, n, 1);
 }
 
 /* ---- connections: lifetime ---------------------------------------------------- */
@@ -545,17 +571,111 @@ static bool fin_acked(const struct nx_sim_tcp_conn *c)
 	return c->fin_queued && SEQ_GT(c->snd_una, c->fin_seq);
 }
 
+/* TSO on a link that takes trains (nx_link_trains): the segments of
+ * one output are counted and captured one by one, as transmit() does,
+ * then handed to the link at once and sent on as the one segment the
+ * receive offload would have merged them into: the same header,
+ * contiguous bytes, one arrival time and no event scheduled between
+ * them, so seg_coalesce() would have taken each into the one before.
+ * The receiver, the events and the capture see exactly what segment by
+ * segment gave.  Every segment but the last is seg bytes long (a
+ * train ends at a shorter one), which is how train_send() cuts a train
+ * where the merged length would pass UINT16_MAX. */
+struct train {
+	uint32_t seq, off, len;
+	uint32_t seg, last;  /* the first and the latest segment's length */
+	unsigned segs;
+	uint8_t flags;       /* PSH of the latest segment */
+};
+
+/* The train's segments up to the room left in the tail segment it
+ * merges into, as one-by-one merging would have stopped there. */
+static void train_fill_tail(struct nx_sim_net *net, struct seg *hdr,
+			    struct train *t, const struct sbuf *buf, uint32_t *off)
+{
+	struct seg *tail = net->train_tail;
+	uint32_t room = UINT16_MAX - tail->len, k;
+
+	if (!seg_joins(tail, hdr, buf, *off) || t->len <= room)
+		return; /* seg_coalesce() takes it whole, or not at all */
+	k = NX_MIN(room / t->seg, t->segs - 1);
+	if (k == 0)
+		return;
+	/* the segments before the last carry no PSH */
+	seg_merge(tail, hdr, k * t->seg, NX_TCP_ACK);
+	hdr->seq += k * t->seg;
+	hdr->len = (uint16_t)(hdr->len - k * t->seg);
+	*off += k * t->seg;
+	t->segs -= k;
+}
+
+static void train_send(struct nx_sim_tcp_conn *c, struct seg *hdr,
+		       struct train *t)
+{
+	struct nx_sim_net *net = c->net;
+	uint64_t at;
+	uint32_t off = t->off;
+
+	at = nx_link_send_train(net->link, hdr->src, hdr->dst, t->segs);
+	c->st.segs_sent += t->segs;
+	STAT_ADD(c, bytes_sent, t->len);
+	STAT_ADD(c, data_segs_sent, t->segs);
+	net->st.segs_sent += t->segs;
+	if (net->pcap == NULL)
+		net->ip_ids[hdr->src] = (uint16_t)(net->ip_ids[hdr->src] + t->segs);
+	hdr->seq = t->seq;
+	hdr->len = (uint16_t)t->len;
+	hdr->flags = NX_TCP_ACK | t->flags;
+	if (at == net->train_at && nx_sim_is_last_scheduled(net->sim, net->train_ev))
+		train_fill_tail(net, hdr, t, c->sb, &off);
+	travel(net, hdr, c->sb, off, &at, 1, t->segs);
+	t->segs = 0;
+}
+
+/* Adds len bytes at sequence seq to the train (sending it first if the
+ * segment cannot join it); captured now, as transmit() would. */
+static void train_add(struct nx_sim_tcp_conn *c, struct seg *hdr,
+		      struct train *t, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	size_t off = c->shead + (uint32_t)(seq - c->snd_una);
+
+	nx_assert(off + len <= c->shead + c->slen);
+	if (t->segs > 0 && (t->last != t->seg || t->len + len > UINT16_MAX))
+		train_send(c, hdr, t);
+	if (t->segs == 0) {
+		t->seq = seq;
+		t->off = (uint32_t)off;
+		t->len = 0;
+		t->seg = len;
+	}
+	t->segs++;
+	t->len += len;
+	t->last = len;
+	t->flags = flags;
+	if (SEQ_LT(seq, c->snd_max))
+		STAT_INC(c, retransmits);
+	if (c->net->pcap != NULL) {
+		hdr->seq = seq;
+		hdr->len = (uint16_t)len;
+		hdr->flags = NX_TCP_ACK | flags;
+		capture(c->net, hdr, c->sb, (uint32_t)off);
+	}
+}
+
 /* Sends what the peer's window allows (RFC 9293 3.8.6.2.1: no silly
  * windows on our side: full segments unless it is the tail). */
 static void output_data(struct nx_sim_tcp_conn *c)
 {
 	uint32_t mss = NX_MIN(c->net->o.mss, c->peer_mss);
+	bool trains = nx_link_trains(c->net->link);
+	struct train t = { .segs = 0 };
 	struct seg *hdr = NULL;
 
 	for (;;) {
 		int32_t unsent = (int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt);
 		int32_t usable = (int32_t)(c->snd_una + c->snd_wnd - c->snd_nxt);
 		uint32_t n;
+		uint8_t flags;
 
 		if (unsent <= 0 || usable <= 0)
 			break;
@@ -569,12 +689,17 @@ static void output_data(struct nx_sim_tcp_conn *c)
 		}
 		if (hdr == NULL)
 			hdr = seg_begin(c, c->snd_nxt, NX_TCP_ACK);
-		send_data_hdr(c, hdr, c->snd_nxt, n,
-			      n == (uint32_t)unsent ? NX_TCP_PSH : 0);
+		flags = n == (uint32_t)unsent ? NX_TCP_PSH : 0;
+		if (trains)
+			train_add(c, hdr, &t, c->snd_nxt, n, flags);
+		else
+			send_data_hdr(c, hdr, c->snd_nxt, n, flags);
 		c->snd_nxt += n;
 		if (SEQ_GT(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 	}
+	if (t.segs > 0)
+		train_send(c, hdr, &t);
 }
 
 void nx_sim_tcp_output(struct nx_sim_tcp_conn *c)
