@@ -35,8 +35,27 @@ struct seg *nx_sim_tcp_seg_at(const struct nx_sim_net *net, size_t i)
 	return &net->pool[i];
 }
 
+/* A buffer no one references any more whose bytes a send-buffer hole
+ * still reads: it is the connection's now. */
+static void sbuf_hand_to_hole(struct sbuf *b)
+{
+	nx_assert(b->hole_of->hole == b && !b->hole_of->hole_owned);
+	b->hole_of->hole_owned = true;
+	b->hole_of = NULL;
+}
+
+void nx_sim_tcp_sbuf_free(struct sbuf *b)
+{
+	if (b->hole_of != NULL)
+		sbuf_hand_to_hole(b);
+	else
+		free(b);
+}
+
 /* A buffer of at least cap bytes (one reference), from the cache when
- * one fits. */
+ * one fits (the cache's order and contents are what they would be
+ * without holes: a buffer a hole still reads is taken as usual and its
+ * capacity given afresh). */
 static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
 {
 	struct sbuf **pp, *b;
@@ -46,6 +65,13 @@ static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
 			b = *pp;
 			*pp = b->next;
 			net->sbuf_cached--;
+			if (b->hole_of != NULL) {
+				/* a hole still reads it: the hole keeps it, the
+				 * caller gets a new one of the same capacity */
+				cap = b->cap;
+				sbuf_hand_to_hole(b);
+				break;
+			}
 			b->refs = 1;
 			return b;
 		}
@@ -55,6 +81,7 @@ static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
 		return NULL;
 	b->refs = 1;
 	b->cap = cap;
+	b->hole_of = NULL;
 	return b;
 }
 
@@ -66,12 +93,36 @@ void nx_sim_tcp_sbuf_put(struct nx_sim_net *net, struct sbuf *b)
 	if (--b->refs > 0)
 		return;
 	if (net->sbuf_cached >= SBUF_CACHE_MAX) {
-		free(b);
+		nx_sim_tcp_sbuf_free(b);
 		return;
 	}
 	b->next = net->sbuf_cache;
 	net->sbuf_cache = b;
 	net->sbuf_cached++;
+}
+
+/* The hole's bytes are needed no more (acknowledged, or copied in). */
+static void hole_release(struct nx_sim_tcp_conn *c)
+{
+	if (c->hole_owned)
+		free(c->hole);
+	else
+		c->hole->hole_of = NULL;
+	c->hole = NULL;
+	c->hole_owned = false;
+}
+
+/* Copies the hole's unacknowledged bytes into the send buffer, where
+ * moving them would have put them (sbuf_reserve). */
+static void hole_fill(struct nx_sim_tcp_conn *c)
+{
+	uint32_t from = c->snd_una;
+
+	if (SEQ_LT(from, c->hole_end))
+		memcpy(c->sb->data + c->shead,
+		       c->hole->data + c->hole_off + (uint32_t)(from - c->hole_seq),
+		       (uint32_t)(c->hole_end - from));
+	hole_release(c);
 }
 
 /* ---- segments: pool, capture, link ----------------------------------------- */
@@ -365,6 +416,8 @@ void nx_sim_tcp_conn_release(struct nx_sim_tcp_conn *c)
 	if (--c->refs > 0)
 		return;
 	nx_assert(!c->linked);
+	if (c->hole != NULL)
+		hole_release(c);
 	nx_sim_tcp_sbuf_put(c->net, c->sb);
 	free(c->rbuf);
 	free(c);
@@ -528,6 +581,8 @@ static void send_data_hdr(struct nx_sim_tcp_conn *c, struct seg *s, uint32_t seq
 static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
 		      uint8_t flags)
 {
+	if (c->hole != NULL && SEQ_LT(seq, c->hole_end))
+		hole_fill(c);
 	send_data_hdr(c, seg_begin(c, seq, NX_TCP_ACK), seq, len, flags);
 }
 
@@ -671,6 +726,8 @@ static void output_data(struct nx_sim_tcp_conn *c)
 	struct train t = { .segs = 0 };
 	struct seg *hdr = NULL;
 
+	if (c->hole != NULL && SEQ_LT(c->snd_nxt, c->hole_end))
+		hole_fill(c); /* a retransmission from the hole */
 	for (;;) {
 		int32_t unsent = (int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt);
 		int32_t usable = (int32_t)(c->snd_una + c->snd_wnd - c->snd_nxt);
@@ -841,6 +898,8 @@ static void ack_advance(struct nx_sim_tcp_conn *c, uint32_t ack)
 	c->shead += data_n;
 	c->slen -= data_n;
 	c->snd_una = ack;
+	if (c->hole != NULL && SEQ_GEQ(ack, c->hole_end))
+		hole_release(c);
 	if (SEQ_LT(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	if (c->rtt_timing && SEQ_GT(ack, c->rtt_seq)) {
@@ -1356,10 +1415,19 @@ static void timer_fire(void *arg)
 /* Room for add more bytes after the unacknowledged ones.  Bytes a
  * segment in flight may point at are never rewritten: while segments
  * hold the buffer, new bytes only go after the old ones, and when the
- * buffer is full the unacknowledged bytes move to another one. */
+ * buffer is full the unacknowledged bytes move to another one.  Of
+ * those, the ones already sent are only read again by a retransmission
+ * (their segments point into the old buffer), so they do not move at
+ * once: they stay a hole at the head of the new buffer, read from the
+ * old one (which the connection keeps) and copied in only if a
+ * retransmission or another move needs them (hole_fill); their ACK
+ * normally ends the hole first (ack_advance).  Every offset, every
+ * buffer swap and the cache of buffers are what moving them gave, so
+ * the receive offload's merges and every pcap stay the same; what goes
+ * is most of the copy (~10 KiB per move in the io scenario). */
 static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 {
-	size_t need = c->slen + add, cap;
+	size_t need = c->slen + add, cap, sent;
 	struct sbuf *nb, *b = c->sb;
 	bool alone = b != NULL && b->refs == 1;
 
@@ -1369,6 +1437,8 @@ static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 		c->shead = 0;
 	if (b != NULL && c->shead + need <= b->cap)
 		return NX_OK;
+	if (c->hole != NULL)
+		hole_fill(c); /* every unacknowledged byte moves */
 	if (alone && need <= b->cap) {
 		memmove(b->data, b->data + c->shead, c->slen);
 		c->shead = 0;
@@ -1379,8 +1449,17 @@ static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 	nb = sbuf_get(c->net, NX_MIN(cap, (size_t)c->net->o.sndbuf_max));
 	if (nb == NULL)
 		return NX_ENOMEM;
-	if (c->slen)
-		memcpy(nb->data, b->data + c->shead, c->slen);
+	sent = NX_MIN((size_t)(uint32_t)(c->snd_nxt - c->snd_una), c->slen);
+	if (c->slen > sent)
+		memcpy(nb->data + sent, b->data + c->shead + sent, c->slen - sent);
+	if (sent > 0) {
+		c->hole = b;
+		c->hole_owned = false;
+		c->hole_off = c->shead;
+		c->hole_seq = c->snd_una;
+		c->hole_end = c->snd_una + (uint32_t)sent;
+		b->hole_of = c;
+	}
 	nx_sim_tcp_sbuf_put(c->net, b);
 	c->sb = nb;
 	c->shead = 0;
