@@ -85,13 +85,9 @@ static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
 	return b;
 }
 
-void nx_sim_tcp_sbuf_put(struct nx_sim_net *net, struct sbuf *b)
+/* The last reference went: into the cache, or freed. */
+static void sbuf_unused(struct nx_sim_net *net, struct sbuf *b)
 {
-	if (b == NULL)
-		return;
-	nx_assert(b->refs > 0);
-	if (--b->refs > 0)
-		return;
 	if (net->sbuf_cached >= SBUF_CACHE_MAX) {
 		nx_sim_tcp_sbuf_free(b);
 		return;
@@ -99,6 +95,17 @@ void nx_sim_tcp_sbuf_put(struct nx_sim_net *net, struct sbuf *b)
 	b->next = net->sbuf_cache;
 	net->sbuf_cache = b;
 	net->sbuf_cached++;
+}
+
+/* Small, so that every segment's put inlines it; the rest is
+ * sbuf_unused's. */
+void nx_sim_tcp_sbuf_put(struct nx_sim_net *net, struct sbuf *b)
+{
+	if (b == NULL)
+		return;
+	nx_assert(b->refs > 0);
+	if (--b->refs == 0)
+		sbuf_unused(net, b);
 }
 
 /* The hole's bytes are needed no more (acknowledged, or copied in). */
@@ -196,16 +203,12 @@ static struct seg *seg_clone(struct nx_sim_net *net, const struct seg *s,
 
 	if (copy == NULL)
 		return NULL; /* the caller counts the pool drop */
-	copy->src = s->src;
-	copy->dst = s->dst;
-	copy->sport = s->sport;
-	copy->dport = s->dport;
-	copy->seq = s->seq;
-	copy->ack = s->ack;
-	copy->wnd = s->wnd;
-	copy->mss_opt = s->mss_opt;
-	copy->len = s->len;
-	copy->flags = s->flags;
+	/* The whole line at once (the header is s's, net is the same),
+	 * then what makes it a travelling copy. */
+	*copy = *s;
+	copy->next = NULL;
+	copy->in_use = true;
+	copy->buf = NULL;
 	if (s->len > 0) {
 		copy->off = off;
 		copy->buf = buf;
@@ -410,17 +413,23 @@ struct nx_sim_tcp_conn *nx_sim_tcp_conn_new(struct nx_sim_host *h, uint16_t lpor
 
 void nx_sim_tcp_conn_hold(struct nx_sim_tcp_conn *c) { c->refs++; }
 
-void nx_sim_tcp_conn_release(struct nx_sim_tcp_conn *c)
+static void conn_free(struct nx_sim_tcp_conn *c)
 {
-	nx_assert(c->refs > 0);
-	if (--c->refs > 0)
-		return;
 	nx_assert(!c->linked);
 	if (c->hole != NULL)
 		hole_release(c);
 	nx_sim_tcp_sbuf_put(c->net, c->sb);
 	free(c->rbuf);
 	free(c);
+}
+
+/* Small, so that every input's hold and release inline (conn_free is
+ * the rest). */
+void nx_sim_tcp_conn_release(struct nx_sim_tcp_conn *c)
+{
+	nx_assert(c->refs > 0);
+	if (--c->refs == 0)
+		conn_free(c);
 }
 
 /* Unlinks the connection and drops the stack's reference.  Memory goes
@@ -723,9 +732,10 @@ static void output_data(struct nx_sim_tcp_conn *c)
 {
 	uint32_t mss = NX_MIN(c->net->o.mss, c->peer_mss);
 	bool trains = nx_link_trains(c->net->link);
-	struct train t = { .segs = 0 };
+	struct train t;
 	struct seg *hdr = NULL;
 
+	t.segs = 0; /* train_add sets the rest when it starts a train */
 	if (c->hole != NULL && SEQ_LT(c->snd_nxt, c->hole_end))
 		hole_fill(c); /* a retransmission from the hole */
 	for (;;) {
