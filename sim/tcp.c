@@ -153,7 +153,7 @@ static struct seg *seg_get(struct nx_sim_net *net)
 	return s;
 }
 
-static void seg_put(struct seg *s)
+static inline void seg_put(struct seg *s)
 {
 	struct nx_sim_net *net = s->net;
 
@@ -987,8 +987,9 @@ static void fin_received(struct nx_sim_tcp_conn *c)
 /* Accepts the new part of a segment that starts at or before rcv_nxt:
  * advances rcv_nxt (and takes the FIN); returns how many bytes, which
  * start at s->data + *skip. */
-static size_t take(struct nx_sim_tcp_conn *c, const struct seg *s,
-		   uint32_t *skip)
+/* inline: once per arriving data segment, as is seg_put per segment */
+static inline size_t take(struct nx_sim_tcp_conn *c, const struct seg *s,
+			  uint32_t *skip)
 {
 	size_t room = NX_MIN(c->rcap - c->rlen,
 			     (size_t)(SEQ_GT(c->rcv_edge, c->rcv_nxt) ? c->rcv_edge - c->rcv_nxt : 0));
