@@ -116,6 +116,7 @@ static void hole_release(struct nx_sim_tcp_conn *c)
 	else
 		c->hole->hole_of = NULL;
 	c->hole = NULL;
+	c->has_hole = false;
 	c->hole_owned = false;
 }
 
@@ -416,7 +417,7 @@ void nx_sim_tcp_conn_hold(struct nx_sim_tcp_conn *c) { c->refs++; }
 static void conn_free(struct nx_sim_tcp_conn *c)
 {
 	nx_assert(!c->linked);
-	if (c->hole != NULL)
+	if (c->has_hole)
 		hole_release(c);
 	nx_sim_tcp_sbuf_put(c->net, c->sb);
 	free(c->rbuf);
@@ -590,7 +591,7 @@ static void send_data_hdr(struct nx_sim_tcp_conn *c, struct seg *s, uint32_t seq
 static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
 		      uint8_t flags)
 {
-	if (c->hole != NULL && SEQ_LT(seq, c->hole_end))
+	if (c->has_hole && SEQ_LT(seq, c->hole_end))
 		hole_fill(c);
 	send_data_hdr(c, seg_begin(c, seq, NX_TCP_ACK), seq, len, flags);
 }
@@ -736,7 +737,7 @@ static void output_data(struct nx_sim_tcp_conn *c)
 	struct seg *hdr = NULL;
 
 	t.segs = 0; /* train_add sets the rest when it starts a train */
-	if (c->hole != NULL && SEQ_LT(c->snd_nxt, c->hole_end))
+	if (c->has_hole && SEQ_LT(c->snd_nxt, c->hole_end))
 		hole_fill(c); /* a retransmission from the hole */
 	for (;;) {
 		int32_t unsent = (int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt);
@@ -908,7 +909,7 @@ static void ack_advance(struct nx_sim_tcp_conn *c, uint32_t ack)
 	c->shead += data_n;
 	c->slen -= data_n;
 	c->snd_una = ack;
-	if (c->hole != NULL && SEQ_GEQ(ack, c->hole_end))
+	if (c->has_hole && SEQ_GEQ(ack, c->hole_end))
 		hole_release(c);
 	if (SEQ_LT(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -1448,7 +1449,7 @@ static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 		c->shead = 0;
 	if (b != NULL && c->shead + need <= b->cap)
 		return NX_OK;
-	if (c->hole != NULL)
+	if (c->has_hole)
 		hole_fill(c); /* every unacknowledged byte moves */
 	if (alone && need <= b->cap) {
 		memmove(b->data, b->data + c->shead, c->slen);
@@ -1465,6 +1466,7 @@ static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 		memcpy(nb->data + sent, b->data + c->shead + sent, c->slen - sent);
 	if (sent > 0) {
 		c->hole = b;
+		c->has_hole = true;
 		c->hole_owned = false;
 		c->hole_off = c->shead;
 		c->hole_seq = c->snd_una;

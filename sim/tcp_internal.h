@@ -102,6 +102,7 @@ struct nx_sim_tcp_conn {
 	/* send side: sb->data[shead ..) holds bytes from sequence snd_una on */
 	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
 	bool fin_queued;
+	bool has_hole;      /* hole != NULL, on a line every ACK reads */
 	uint16_t peer_mss;
 	struct sbuf *sb;
 	size_t shead, slen;
