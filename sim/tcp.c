@@ -776,6 +776,11 @@ void nx_sim_tcp_output(struct nx_sim_tcp_conn *c)
 
 	if (c->state < ST_ESTABLISHED || c->state == ST_TIME_WAIT)
 		return;
+	/* Nothing unsent, no FIN and the timer as it should be: the rest
+	 * would do nothing (the common case after an input, every time). */
+	if ((int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt) <= 0 &&
+	    !c->fin_queued && c->timer_on == (c->snd_una != c->snd_max))
+		return;
 	output_data(c);
 	/* FIN once every data byte went out (RFC 9293 3.10.4 CLOSE). */
 	if (c->fin_queued && c->snd_nxt == c->fin_seq) {
