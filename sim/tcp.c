@@ -637,20 +637,20 @@ static bool fin_acked(const struct nx_sim_tcp_conn *c)
 }
 
 /* TSO on a link that takes trains (nx_link_trains): the segments of
- * one output are counted and captured one by one, as transmit() does,
- * then handed to the link at once and sent on as the one segment the
- * receive offload would have merged them into: the same header,
- * contiguous bytes, one arrival time and no event scheduled between
- * them, so seg_coalesce() would have taken each into the one before.
- * The receiver, the events and the capture see exactly what segment by
- * segment gave.  Every segment but the last is seg bytes long (a
- * train ends at a shorter one), which is how train_send() cuts a train
- * where the merged length would pass UINT16_MAX. */
+ * one output are worked out at once (output_trains), counted and
+ * captured one by one as transmit() does, then handed to the link at
+ * once and sent on as the one segment the receive offload would have
+ * merged them into: the same header, contiguous bytes, one arrival
+ * time and no event scheduled between them, so seg_coalesce() would
+ * have taken each into the one before.  The receiver, the events and
+ * the capture see exactly what segment by segment gave.  Every segment
+ * but the last is seg bytes long, which is how train_send() cuts a
+ * train where the merged length would pass UINT16_MAX. */
 struct train {
 	uint32_t seq, off, len;
-	uint32_t seg, last;  /* the first and the latest segment's length */
+	uint32_t seg;        /* the first segment's length */
 	unsigned segs;
-	uint8_t flags;       /* PSH of the latest segment */
+	uint8_t flags;       /* PSH of the last segment */
 };
 
 /* The train's segments up to the room left in the tail segment it
@@ -697,34 +697,91 @@ static void train_send(struct nx_sim_tcp_conn *c, struct seg *hdr,
 	t->segs = 0;
 }
 
-/* Adds len bytes at sequence seq to the train (sending it first if the
- * segment cannot join it); captured now, as transmit() would. */
-static void train_add(struct nx_sim_tcp_conn *c, struct seg *hdr,
-		      struct train *t, uint32_t seq, uint32_t len, uint8_t flags)
+/* One train of segs segments from sequence seq, all mss bytes long but
+ * the last, which is last bytes long and carries flags (PSH or not);
+ * each captured as transmit() would. */
+static void train_run(struct nx_sim_tcp_conn *c, struct seg *hdr, uint32_t mss,
+		      uint32_t seq, uint32_t segs, uint32_t last, uint8_t flags)
 {
-	size_t off = c->shead + (uint32_t)(seq - c->snd_una);
+	struct train t = {
+		.seq = seq,
+		.off = (uint32_t)(c->shead + (uint32_t)(seq - c->snd_una)),
+		.len = (segs - 1) * mss + last,
+		.seg = segs > 1 ? mss : last,
+		.segs = segs,
+		.flags = flags,
+	};
 
-	nx_assert(off + len <= c->shead + c->slen);
-	if (t->segs > 0 && (t->last != t->seg || t->len + len > UINT16_MAX))
-		train_send(c, hdr, t);
-	if (t->segs == 0) {
-		t->seq = seq;
-		t->off = (uint32_t)off;
-		t->len = 0;
-		t->seg = len;
-	}
-	t->segs++;
-	t->len += len;
-	t->last = len;
-	t->flags = flags;
-	if (SEQ_LT(seq, c->snd_max))
-		STAT_INC(c, retransmits);
+	nx_assert((size_t)t.off + t.len <= c->shead + c->slen);
 	if (c->net->pcap != NULL) {
-		hdr->seq = seq;
-		hdr->len = (uint16_t)len;
-		hdr->flags = NX_TCP_ACK | flags;
-		capture(c->net, hdr, c->sb, (uint32_t)off);
+		for (uint32_t i = 0; i < segs; i++) {
+			hdr->seq = seq + i * mss;
+			hdr->len = (uint16_t)(i + 1 < segs ? mss : last);
+			hdr->flags = NX_TCP_ACK | (i + 1 < segs ? 0 : flags);
+			capture(c->net, hdr, c->sb, t.off + i * mss);
+		}
 	}
+	train_send(c, hdr, &t);
+}
+
+/* output_data() on a link that takes trains: the segments its loop
+ * would cut, worked out at once.  Every segment is mss long but the
+ * last; a short last one waits for the window (the loop's rule) unless
+ * it is the tail or nothing is in flight; a train ends where the
+ * merged length would pass UINT16_MAX (train_send); PSH on the
+ * segment that ends the data; the counts and the RTT sample start
+ * where the loop would have put them. */
+static void output_trains(struct nx_sim_tcp_conn *c, uint32_t mss)
+{
+	int32_t unsent = (int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt);
+	int32_t usable = (int32_t)(c->snd_una + c->snd_wnd - c->snd_nxt);
+	uint32_t avail, full, rem, segs, old, run_max, seq = c->snd_nxt;
+	uint8_t psh;
+	struct seg *hdr;
+
+	if (unsent <= 0 || usable <= 0)
+		return;
+	avail = (uint32_t)NX_MIN(unsent, usable);
+	full = avail / mss;
+	rem = avail - full * mss;
+	if (rem > 0 && avail < (uint32_t)unsent &&
+	    (full > 0 || SEQ_LT(c->snd_una, c->snd_nxt)))
+		rem = 0; /* wait for the window to open further */
+	segs = full + (rem > 0);
+	if (segs == 0)
+		return;
+	psh = full * mss + rem == (uint32_t)unsent ? NX_TCP_PSH : 0;
+	/* segments that start before snd_max are retransmissions */
+	old = SEQ_LT(seq, c->snd_max) ? (c->snd_max - seq + mss - 1) / mss : 0;
+	if (old > 0)
+		STAT_ADD(c, retransmits, NX_MIN(old, segs));
+	if (!c->rtt_timing && old < segs) {
+		c->rtt_timing = true;
+		c->rtt_seq = seq + old * mss;
+		c->rtt_start = nx_sim_now(c->net->sim);
+	}
+	hdr = seg_begin(c, seq, NX_TCP_ACK);
+	run_max = UINT16_MAX / mss;
+	while (full > 0) {
+		uint32_t k = NX_MIN(full, run_max);
+
+		full -= k;
+		if (full == 0 && rem > 0 && k * mss + rem <= UINT16_MAX) {
+			train_run(c, hdr, mss, seq, k + 1, rem, psh);
+			seq += k * mss + rem;
+			rem = 0;
+			break;
+		}
+		train_run(c, hdr, mss, seq, k, mss, full == 0 && rem == 0 ? psh : 0);
+		seq += k * mss;
+	}
+	if (rem > 0) {
+		train_run(c, hdr, mss, seq, 1, rem, psh);
+		seq += rem;
+	}
+	c->snd_nxt = seq;
+	if (SEQ_GT(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
 }
 
 /* Sends what the peer's window allows (RFC 9293 3.8.6.2.1: no silly
@@ -732,18 +789,18 @@ static void train_add(struct nx_sim_tcp_conn *c, struct seg *hdr,
 static void output_data(struct nx_sim_tcp_conn *c)
 {
 	uint32_t mss = NX_MIN(c->net->o.mss, c->peer_mss);
-	bool trains = nx_link_trains(c->net->link);
-	struct train t;
 	struct seg *hdr = NULL;
 
-	t.segs = 0; /* train_add sets the rest when it starts a train */
 	if (c->has_hole && SEQ_LT(c->snd_nxt, c->hole_end))
 		hole_fill(c); /* a retransmission from the hole */
+	if (nx_link_trains(c->net->link)) {
+		output_trains(c, mss);
+		return;
+	}
 	for (;;) {
 		int32_t unsent = (int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt);
 		int32_t usable = (int32_t)(c->snd_una + c->snd_wnd - c->snd_nxt);
 		uint32_t n;
-		uint8_t flags;
 
 		if (unsent <= 0 || usable <= 0)
 			break;
@@ -757,17 +814,12 @@ static void output_data(struct nx_sim_tcp_conn *c)
 		}
 		if (hdr == NULL)
 			hdr = seg_begin(c, c->snd_nxt, NX_TCP_ACK);
-		flags = n == (uint32_t)unsent ? NX_TCP_PSH : 0;
-		if (trains)
-			train_add(c, hdr, &t, c->snd_nxt, n, flags);
-		else
-			send_data_hdr(c, hdr, c->snd_nxt, n, flags);
+		send_data_hdr(c, hdr, c->snd_nxt, n,
+			      n == (uint32_t)unsent ? NX_TCP_PSH : 0);
 		c->snd_nxt += n;
 		if (SEQ_GT(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 	}
-	if (t.segs > 0)
-		train_send(c, hdr, &t);
 }
 
 void nx_sim_tcp_output(struct nx_sim_tcp_conn *c)
