@@ -35,8 +35,27 @@ struct seg *nx_sim_tcp_seg_at(const struct nx_sim_net *net, size_t i)
 	return &net->pool[i];
 }
 
+/* A buffer no one references any more whose bytes a send-buffer hole
+ * still reads: it is the connection's now. */
+static void sbuf_hand_to_hole(struct sbuf *b)
+{
+	nx_assert(b->hole_of->hole == b && !b->hole_of->hole_owned);
+	b->hole_of->hole_owned = true;
+	b->hole_of = NULL;
+}
+
+void nx_sim_tcp_sbuf_free(struct sbuf *b)
+{
+	if (b->hole_of != NULL)
+		sbuf_hand_to_hole(b);
+	else
+		free(b);
+}
+
 /* A buffer of at least cap bytes (one reference), from the cache when
- * one fits. */
+ * one fits (the cache's order and contents are what they would be
+ * without holes: a buffer a hole still reads is taken as usual and its
+ * capacity given afresh). */
 static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
 {
 	struct sbuf **pp, *b;
@@ -46,6 +65,13 @@ static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
 			b = *pp;
 			*pp = b->next;
 			net->sbuf_cached--;
+			if (b->hole_of != NULL) {
+				/* a hole still reads it: the hole keeps it, the
+				 * caller gets a new one of the same capacity */
+				cap = b->cap;
+				sbuf_hand_to_hole(b);
+				break;
+			}
 			b->refs = 1;
 			return b;
 		}
@@ -55,23 +81,56 @@ static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
 		return NULL;
 	b->refs = 1;
 	b->cap = cap;
+	b->hole_of = NULL;
 	return b;
 }
 
-void nx_sim_tcp_sbuf_put(struct nx_sim_net *net, struct sbuf *b)
+/* The last reference went: into the cache, or freed. */
+static void sbuf_unused(struct nx_sim_net *net, struct sbuf *b)
 {
-	if (b == NULL)
-		return;
-	nx_assert(b->refs > 0);
-	if (--b->refs > 0)
-		return;
 	if (net->sbuf_cached >= SBUF_CACHE_MAX) {
-		free(b);
+		nx_sim_tcp_sbuf_free(b);
 		return;
 	}
 	b->next = net->sbuf_cache;
 	net->sbuf_cache = b;
 	net->sbuf_cached++;
+}
+
+/* Small, so that every segment's put inlines it; the rest is
+ * sbuf_unused's. */
+void nx_sim_tcp_sbuf_put(struct nx_sim_net *net, struct sbuf *b)
+{
+	if (b == NULL)
+		return;
+	nx_assert(b->refs > 0);
+	if (--b->refs == 0)
+		sbuf_unused(net, b);
+}
+
+/* The hole's bytes are needed no more (acknowledged, or copied in). */
+static void hole_release(struct nx_sim_tcp_conn *c)
+{
+	if (c->hole_owned)
+		free(c->hole);
+	else
+		c->hole->hole_of = NULL;
+	c->hole = NULL;
+	c->has_hole = false;
+	c->hole_owned = false;
+}
+
+/* Copies the hole's unacknowledged bytes into the send buffer, where
+ * moving them would have put them (sbuf_reserve). */
+static void hole_fill(struct nx_sim_tcp_conn *c)
+{
+	uint32_t from = c->snd_una;
+
+	if (SEQ_LT(from, c->hole_end))
+		memcpy(c->sb->data + c->shead,
+		       c->hole->data + c->hole_off + (uint32_t)(from - c->hole_seq),
+		       (uint32_t)(c->hole_end - from));
+	hole_release(c);
 }
 
 /* ---- segments: pool, capture, link ----------------------------------------- */
@@ -95,7 +154,7 @@ static struct seg *seg_get(struct nx_sim_net *net)
 	return s;
 }
 
-static void seg_put(struct seg *s)
+static inline void seg_put(struct seg *s)
 {
 	struct nx_sim_net *net = s->net;
 
@@ -143,20 +202,14 @@ static struct seg *seg_clone(struct nx_sim_net *net, const struct seg *s,
 {
 	struct seg *copy = seg_get(net);
 
-	if (copy == NULL) {
-		net->st.pool_drops++;
-		return NULL;
-	}
-	copy->src = s->src;
-	copy->dst = s->dst;
-	copy->sport = s->sport;
-	copy->dport = s->dport;
-	copy->seq = s->seq;
-	copy->ack = s->ack;
-	copy->wnd = s->wnd;
-	copy->mss_opt = s->mss_opt;
-	copy->len = s->len;
-	copy->flags = s->flags;
+	if (copy == NULL)
+		return NULL; /* the caller counts the pool drop */
+	/* The whole line at once (the header is s's, net is the same),
+	 * then what makes it a travelling copy. */
+	*copy = *s;
+	copy->next = NULL;
+	copy->in_use = true;
+	copy->buf = NULL;
 	if (s->len > 0) {
 		copy->off = off;
 		copy->buf = buf;
@@ -172,8 +225,10 @@ static void transmit_async(struct nx_sim_net *net, const struct seg *s,
 {
 	struct seg *copy = seg_clone(net, s, buf, off);
 
-	if (copy == NULL)
+	if (copy == NULL) {
+		net->st.pool_drops++;
 		return;
+	}
 	copy->ev = NX_SIM_EVENT_NONE;
 	if (!nx_link_submit(net->link, s->src, s->dst,
 			    (uint32_t)s->len + WIRE_OVERHEAD, copy))
@@ -208,29 +263,81 @@ void nx_sim_tcp_link_drop(void *arg, void *cookie)
  * its fate by the link one by one: only segments the link delivers at
  * the same time merge.  Both must be plain data (no SYN, FIN or RST):
  * the merged one carries the later ACK and window, which the receiver
- * would have ended with after taking both. */
-static bool seg_coalesce(struct seg *t, const struct seg *s,
-			 const struct sbuf *buf, uint32_t off)
+ * would have ended with after taking both.  seg_joins() is every
+ * condition but the merged length's. */
+static bool seg_joins(const struct seg *t, const struct seg *s,
+		      const struct sbuf *buf, uint32_t off)
 {
 	const uint8_t plain = NX_TCP_SYN | NX_TCP_FIN | NX_TCP_RST;
 
-	if (t->len == 0 || s->len == 0 || t->buf != buf ||
-	    t->off + t->len != off || t->seq + t->len != s->seq ||
-	    t->src != s->src || t->dst != s->dst || t->sport != s->sport ||
-	    t->dport != s->dport || ((t->flags | s->flags) & plain) ||
-	    !(t->flags & s->flags & NX_TCP_ACK) ||
-	    (uint32_t)t->len + s->len > UINT16_MAX)
-		return false;
-	t->len = (uint16_t)(t->len + s->len);
+	return t->len != 0 && s->len != 0 && t->buf == buf &&
+	       t->off + t->len == off && t->seq + t->len == s->seq &&
+	       t->src == s->src && t->dst == s->dst && t->sport == s->sport &&
+	       t->dport == s->dport && !((t->flags | s->flags) & plain) &&
+	       (t->flags & s->flags & NX_TCP_ACK);
+}
+
+static void seg_merge(struct seg *t, const struct seg *s, uint32_t len,
+		      uint8_t flags)
+{
+	t->len = (uint16_t)(t->len + len);
 	t->ack = s->ack;
 	t->wnd = s->wnd;
-	t->flags |= s->flags;
+	t->flags |= flags;
+}
+
+static bool seg_coalesce(struct seg *t, const struct seg *s,
+			 const struct sbuf *buf, uint32_t off)
+{
+	if (!seg_joins(t, s, buf, off) || (uint32_t)t->len + s->len > UINT16_MAX)
+		return false;
+	seg_merge(t, s, s->len, s->flags);
 	return true;
 }
 
+/* The link's verdicts at[0 .. n) for segment s (s->len bytes at
+ * buf->data + off), which stands for segs segments sent at once (a
+ * train, see output_data): each copy joins the latest train, merging
+ * into its tail when it can (seg_coalesce), or travels on its own
+ * event.  Each copy points at the sender's bytes and holds a
+ * reference on buf. */
+static void travel(struct nx_sim_net *net, const struct seg *s,
+		   struct sbuf *buf, uint32_t off, const uint64_t *at,
+		   unsigned n, unsigned segs)
+{
+	for (unsigned i = 0; i < n; i++) {
+		bool join = at[i] == net->train_at &&
+			    nx_sim_is_last_scheduled(net->sim, net->train_ev);
+		struct seg *copy;
+
+		if (join && seg_coalesce(net->train_tail, s, buf, off))
+			continue;
+		copy = seg_clone(net, s, buf, off);
+		if (copy == NULL) {
+			net->st.pool_drops += segs;
+			continue;
+		}
+		if (join) {
+			copy->ev = net->train_ev;
+			net->train_tail->next = copy; /* seg_get() ended it */
+			net->train_tail = copy;
+			continue;
+		}
+		copy->ev = nx_sim_schedule_lane(net->sim, NX_SIM_LANE_LINK, at[i],
+						 nx_sim_tcp_seg_train_arrive, copy);
+		if (copy->ev == NX_SIM_EVENT_NONE) {
+			seg_put(copy); /* drops the reference too */
+			net->st.pool_drops += segs;
+			continue;
+		}
+		net->train_tail = copy;
+		net->train_ev = copy->ev;
+		net->train_at = at[i];
+	}
+}
+
 /* Sends a segment (header s, s->len bytes at buf->data + off):
- * capture, then the link decides its fate.  Each copy that travels
- * points at the sender's bytes and holds a reference on buf. */
+ * capture, then the link decides its fate. */
 static void transmit(struct nx_sim_net *net, const struct seg *s,
 		     struct sbuf *buf, uint32_t off)
 {
@@ -248,33 +355,7 @@ static void transmit(struct nx_sim_net *net, const struct seg *s,
 	}
 	n = nx_link_send(net->link, s->src, s->dst,
 			 (uint32_t)s->len + WIRE_OVERHEAD, at);
-	for (unsigned i = 0; i < n; i++) {
-		bool join = at[i] == net->train_at &&
-			    nx_sim_is_last_scheduled(net->sim, net->train_ev);
-		struct seg *copy;
-
-		if (join && seg_coalesce(net->train_tail, s, buf, off))
-			continue;
-		copy = seg_clone(net, s, buf, off);
-		if (copy == NULL)
-			continue;
-		if (join) {
-			copy->ev = net->train_ev;
-			net->train_tail->next = copy; /* seg_get() ended it */
-			net->train_tail = copy;
-			continue;
-		}
-		copy->ev = nx_sim_schedule_lane(net->sim, NX_SIM_LANE_LINK, at[i],
-						 nx_sim_tcp_seg_train_arrive, copy);
-		if (copy->ev == NX_SIM_EVENT_NONE) {
-			seg_put(copy); /* drops the reference too */
-			net->st.pool_drops++;
-			continue;
-		}
-		net->train_tail = copy;
-		net->train_ev = copy->ev;
-		net->train_at = at[i];
-	}
+	travel(net, s, buf, off, at, n, 1);
 }
 
 /* ---- connections: lifetime ---------------------------------------------------- */
@@ -333,15 +414,23 @@ struct nx_sim_tcp_conn *nx_sim_tcp_conn_new(struct nx_sim_host *h, uint16_t lpor
 
 void nx_sim_tcp_conn_hold(struct nx_sim_tcp_conn *c) { c->refs++; }
 
-void nx_sim_tcp_conn_release(struct nx_sim_tcp_conn *c)
+static void conn_free(struct nx_sim_tcp_conn *c)
 {
-	nx_assert(c->refs > 0);
-	if (--c->refs > 0)
-		return;
 	nx_assert(!c->linked);
+	if (c->has_hole)
+		hole_release(c);
 	nx_sim_tcp_sbuf_put(c->net, c->sb);
 	free(c->rbuf);
 	free(c);
+}
+
+/* Small, so that every input's hold and release inline (conn_free is
+ * the rest). */
+void nx_sim_tcp_conn_release(struct nx_sim_tcp_conn *c)
+{
+	nx_assert(c->refs > 0);
+	if (--c->refs == 0)
+		conn_free(c);
 }
 
 /* Unlinks the connection and drops the stack's reference.  Memory goes
@@ -502,6 +591,8 @@ static void send_data_hdr(struct nx_sim_tcp_conn *c, struct seg *s, uint32_t seq
 static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
 		      uint8_t flags)
 {
+	if (c->has_hole && SEQ_LT(seq, c->hole_end))
+		hole_fill(c);
 	send_data_hdr(c, seg_begin(c, seq, NX_TCP_ACK), seq, len, flags);
 }
 
@@ -545,6 +636,154 @@ static bool fin_acked(const struct nx_sim_tcp_conn *c)
 	return c->fin_queued && SEQ_GT(c->snd_una, c->fin_seq);
 }
 
+/* TSO on a link that takes trains (nx_link_trains): the segments of
+ * one output are worked out at once (output_trains), counted and
+ * captured one by one as transmit() does, then handed to the link at
+ * once and sent on as the one segment the receive offload would have
+ * merged them into: the same header, contiguous bytes, one arrival
+ * time and no event scheduled between them, so seg_coalesce() would
+ * have taken each into the one before.  The receiver, the events and
+ * the capture see exactly what segment by segment gave.  Every segment
+ * but the last is seg bytes long, which is how train_send() cuts a
+ * train where the merged length would pass UINT16_MAX. */
+struct train {
+	uint32_t seq, off, len;
+	uint32_t seg;        /* the first segment's length */
+	unsigned segs;
+	uint8_t flags;       /* PSH of the last segment */
+};
+
+/* The train's segments up to the room left in the tail segment it
+ * merges into, as one-by-one merging would have stopped there. */
+static void train_fill_tail(struct nx_sim_net *net, struct seg *hdr,
+			    struct train *t, const struct sbuf *buf, uint32_t *off)
+{
+	struct seg *tail = net->train_tail;
+	uint32_t room = UINT16_MAX - tail->len, k;
+
+	if (!seg_joins(tail, hdr, buf, *off) || t->len <= room)
+		return; /* seg_coalesce() takes it whole, or not at all */
+	k = NX_MIN(room / t->seg, t->segs - 1);
+	if (k == 0)
+		return;
+	/* the segments before the last carry no PSH */
+	seg_merge(tail, hdr, k * t->seg, NX_TCP_ACK);
+	hdr->seq += k * t->seg;
+	hdr->len = (uint16_t)(hdr->len - k * t->seg);
+	*off += k * t->seg;
+	t->segs -= k;
+}
+
+static void train_send(struct nx_sim_tcp_conn *c, struct seg *hdr,
+		       struct train *t)
+{
+	struct nx_sim_net *net = c->net;
+	uint64_t at;
+	uint32_t off = t->off;
+
+	at = nx_link_send_train(net->link, hdr->src, hdr->dst, t->segs);
+	c->st.segs_sent += t->segs;
+	STAT_ADD(c, bytes_sent, t->len);
+	STAT_ADD(c, data_segs_sent, t->segs);
+	net->st.segs_sent += t->segs;
+	if (net->pcap == NULL)
+		net->ip_ids[hdr->src] = (uint16_t)(net->ip_ids[hdr->src] + t->segs);
+	hdr->seq = t->seq;
+	hdr->len = (uint16_t)t->len;
+	hdr->flags = NX_TCP_ACK | t->flags;
+	if (at == net->train_at && nx_sim_is_last_scheduled(net->sim, net->train_ev))
+		train_fill_tail(net, hdr, t, c->sb, &off);
+	travel(net, hdr, c->sb, off, &at, 1, t->segs);
+	t->segs = 0;
+}
+
+/* One train of segs segments from sequence seq, all mss bytes long but
+ * the last, which is last bytes long and carries flags (PSH or not);
+ * each captured as transmit() would. */
+static void train_run(struct nx_sim_tcp_conn *c, struct seg *hdr, uint32_t mss,
+		      uint32_t seq, uint32_t segs, uint32_t last, uint8_t flags)
+{
+	struct train t = {
+		.seq = seq,
+		.off = (uint32_t)(c->shead + (uint32_t)(seq - c->snd_una)),
+		.len = (segs - 1) * mss + last,
+		.seg = segs > 1 ? mss : last,
+		.segs = segs,
+		.flags = flags,
+	};
+
+	nx_assert((size_t)t.off + t.len <= c->shead + c->slen);
+	if (c->net->pcap != NULL) {
+		for (uint32_t i = 0; i < segs; i++) {
+			hdr->seq = seq + i * mss;
+			hdr->len = (uint16_t)(i + 1 < segs ? mss : last);
+			hdr->flags = NX_TCP_ACK | (i + 1 < segs ? 0 : flags);
+			capture(c->net, hdr, c->sb, t.off + i * mss);
+		}
+	}
+	train_send(c, hdr, &t);
+}
+
+/* output_data() on a link that takes trains: the segments its loop
+ * would cut, worked out at once.  Every segment is mss long but the
+ * last; a short last one waits for the window (the loop's rule) unless
+ * it is the tail or nothing is in flight; a train ends where the
+ * merged length would pass UINT16_MAX (train_send); PSH on the
+ * segment that ends the data; the counts and the RTT sample start
+ * where the loop would have put them. */
+static void output_trains(struct nx_sim_tcp_conn *c, uint32_t mss)
+{
+	int32_t unsent = (int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt);
+	int32_t usable = (int32_t)(c->snd_una + c->snd_wnd - c->snd_nxt);
+	uint32_t avail, full, rem, segs, old, run_max, seq = c->snd_nxt;
+	uint8_t psh;
+	struct seg *hdr;
+
+	if (unsent <= 0 || usable <= 0)
+		return;
+	avail = (uint32_t)NX_MIN(unsent, usable);
+	full = avail / mss;
+	rem = avail - full * mss;
+	if (rem > 0 && avail < (uint32_t)unsent &&
+	    (full > 0 || SEQ_LT(c->snd_una, c->snd_nxt)))
+		rem = 0; /* wait for the window to open further */
+	segs = full + (rem > 0);
+	if (segs == 0)
+		return;
+	psh = full * mss + rem == (uint32_t)unsent ? NX_TCP_PSH : 0;
+	/* segments that start before snd_max are retransmissions */
+	old = SEQ_LT(seq, c->snd_max) ? (c->snd_max - seq + mss - 1) / mss : 0;
+	if (old > 0)
+		STAT_ADD(c, retransmits, NX_MIN(old, segs));
+	if (!c->rtt_timing && old < segs) {
+		c->rtt_timing = true;
+		c->rtt_seq = seq + old * mss;
+		c->rtt_start = nx_sim_now(c->net->sim);
+	}
+	hdr = seg_begin(c, seq, NX_TCP_ACK);
+	run_max = UINT16_MAX / mss;
+	while (full > 0) {
+		uint32_t k = NX_MIN(full, run_max);
+
+		full -= k;
+		if (full == 0 && rem > 0 && k * mss + rem <= UINT16_MAX) {
+			train_run(c, hdr, mss, seq, k + 1, rem, psh);
+			seq += k * mss + rem;
+			rem = 0;
+			break;
+		}
+		train_run(c, hdr, mss, seq, k, mss, full == 0 && rem == 0 ? psh : 0);
+		seq += k * mss;
+	}
+	if (rem > 0) {
+		train_run(c, hdr, mss, seq, 1, rem, psh);
+		seq += rem;
+	}
+	c->snd_nxt = seq;
+	if (SEQ_GT(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+}
+
 /* Sends what the peer's window allows (RFC 9293 3.8.6.2.1: no silly
  * windows on our side: full segments unless it is the tail). */
 static void output_data(struct nx_sim_tcp_conn *c)
@@ -552,6 +791,12 @@ static void output_data(struct nx_sim_tcp_conn *c)
 	uint32_t mss = NX_MIN(c->net->o.mss, c->peer_mss);
 	struct seg *hdr = NULL;
 
+	if (c->has_hole && SEQ_LT(c->snd_nxt, c->hole_end))
+		hole_fill(c); /* a retransmission from the hole */
+	if (nx_link_trains(c->net->link)) {
+		output_trains(c, mss);
+		return;
+	}
 	for (;;) {
 		int32_t unsent = (int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt);
 		int32_t usable = (int32_t)(c->snd_una + c->snd_wnd - c->snd_nxt);
@@ -582,6 +827,11 @@ void nx_sim_tcp_output(struct nx_sim_tcp_conn *c)
 	bool in_flight;
 
 	if (c->state < ST_ESTABLISHED || c->state == ST_TIME_WAIT)
+		return;
+	/* Nothing unsent, no FIN and the timer as it should be: the rest
+	 * would do nothing (the common case after an input, every time). */
+	if ((int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt) <= 0 &&
+	    !c->fin_queued && c->timer_on == (c->snd_una != c->snd_max))
 		return;
 	output_data(c);
 	/* FIN once every data byte went out (RFC 9293 3.10.4 CLOSE). */
@@ -716,6 +966,8 @@ static void ack_advance(struct nx_sim_tcp_conn *c, uint32_t ack)
 	c->shead += data_n;
 	c->slen -= data_n;
 	c->snd_una = ack;
+	if (c->has_hole && SEQ_GEQ(ack, c->hole_end))
+		hole_release(c);
 	if (SEQ_LT(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	if (c->rtt_timing && SEQ_GT(ack, c->rtt_seq)) {
@@ -793,8 +1045,9 @@ static void fin_received(struct nx_sim_tcp_conn *c)
 /* Accepts the new part of a segment that starts at or before rcv_nxt:
  * advances rcv_nxt (and takes the FIN); returns how many bytes, which
  * start at s->data + *skip. */
-static size_t take(struct nx_sim_tcp_conn *c, const struct seg *s,
-		   uint32_t *skip)
+/* inline: once per arriving data segment, as is seg_put per segment */
+static inline size_t take(struct nx_sim_tcp_conn *c, const struct seg *s,
+			  uint32_t *skip)
 {
 	size_t room = NX_MIN(c->rcap - c->rlen,
 			     (size_t)(SEQ_GT(c->rcv_edge, c->rcv_nxt) ? c->rcv_edge - c->rcv_nxt : 0));
@@ -1231,10 +1484,19 @@ static void timer_fire(void *arg)
 /* Room for add more bytes after the unacknowledged ones.  Bytes a
  * segment in flight may point at are never rewritten: while segments
  * hold the buffer, new bytes only go after the old ones, and when the
- * buffer is full the unacknowledged bytes move to another one. */
+ * buffer is full the unacknowledged bytes move to another one.  Of
+ * those, the ones already sent are only read again by a retransmission
+ * (their segments point into the old buffer), so they do not move at
+ * once: they stay a hole at the head of the new buffer, read from the
+ * old one (which the connection keeps) and copied in only if a
+ * retransmission or another move needs them (hole_fill); their ACK
+ * normally ends the hole first (ack_advance).  Every offset, every
+ * buffer swap and the cache of buffers are what moving them gave, so
+ * the receive offload's merges and every pcap stay the same; what goes
+ * is most of the copy (~10 KiB per move in the io scenario). */
 static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 {
-	size_t need = c->slen + add, cap;
+	size_t need = c->slen + add, cap, sent;
 	struct sbuf *nb, *b = c->sb;
 	bool alone = b != NULL && b->refs == 1;
 
@@ -1244,6 +1506,8 @@ static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 		c->shead = 0;
 	if (b != NULL && c->shead + need <= b->cap)
 		return NX_OK;
+	if (c->has_hole)
+		hole_fill(c); /* every unacknowledged byte moves */
 	if (alone && need <= b->cap) {
 		memmove(b->data, b->data + c->shead, c->slen);
 		c->shead = 0;
@@ -1254,8 +1518,18 @@ static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
 	nb = sbuf_get(c->net, NX_MIN(cap, (size_t)c->net->o.sndbuf_max));
 	if (nb == NULL)
 		return NX_ENOMEM;
-	if (c->slen)
-		memcpy(nb->data, b->data + c->shead, c->slen);
+	sent = NX_MIN((size_t)(uint32_t)(c->snd_nxt - c->snd_una), c->slen);
+	if (c->slen > sent)
+		memcpy(nb->data + sent, b->data + c->shead + sent, c->slen - sent);
+	if (sent > 0) {
+		c->hole = b;
+		c->has_hole = true;
+		c->hole_owned = false;
+		c->hole_off = c->shead;
+		c->hole_seq = c->snd_una;
+		c->hole_end = c->snd_una + (uint32_t)sent;
+		b->hole_of = c;
+	}
 	nx_sim_tcp_sbuf_put(c->net, b);
 	c->sb = nb;
 	c->shead = 0;

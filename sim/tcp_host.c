@@ -103,7 +103,7 @@ void nx_sim_net_free(struct nx_sim_net *net)
 		struct sbuf *b = net->sbuf_cache;
 
 		net->sbuf_cache = b->next;
-		free(b);
+		nx_sim_tcp_sbuf_free(b);
 	}
 	nx_link_free(net->link);
 	free(net->pool);

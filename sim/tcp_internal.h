@@ -41,6 +41,10 @@ struct sbuf {
 	uint32_t refs;
 	size_t cap;
 	struct sbuf *next;  /* in the net's cache of unused buffers */
+	/* The connection whose send-buffer hole still reads these bytes
+	 * (tcp.c, sbuf_reserve); handed to it whole if the buffer is
+	 * reused or freed meanwhile. */
+	struct nx_sim_tcp_conn *hole_of;
 	uint8_t data[];
 };
 
@@ -98,6 +102,7 @@ struct nx_sim_tcp_conn {
 	/* send side: sb->data[shead ..) holds bytes from sequence snd_una on */
 	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
 	bool fin_queued;
+	bool has_hole;      /* hole != NULL, on a line every ACK reads */
 	uint16_t peer_mss;
 	struct sbuf *sb;
 	size_t shead, slen;
@@ -129,6 +134,14 @@ struct nx_sim_tcp_conn {
 	unsigned retries, dupacks;
 	uint64_t rtt_start, srtt, rttvar;
 	struct nx_sim_tcp_stats st;
+	/* The send-buffer hole (tcp.c, sbuf_reserve): bytes [hole_seq,
+	 * hole_end) were sent from hole->data + hole_off and not copied
+	 * when the connection moved to sb; hole_owned once only the
+	 * connection holds that buffer. */
+	struct sbuf *hole;
+	size_t hole_off;
+	uint32_t hole_seq, hole_end;
+	bool hole_owned;
 	/* setup only */
 	struct nx_sim_tcp_listener *listener; /* while SYN_RCVD */
 	uint32_t rip;
@@ -185,6 +198,8 @@ struct nx_sim_host *nx_sim_tcp_host_by_ip(const struct nx_sim_net *net,
 /* tcp.c: segments, connections, sending, receiving, timers (the hot path) */
 struct seg *nx_sim_tcp_seg_at(const struct nx_sim_net *net, size_t i);
 void nx_sim_tcp_sbuf_put(struct nx_sim_net *net, struct sbuf *b);
+/* Frees an unreferenced buffer (or hands it to the hole reading it). */
+void nx_sim_tcp_sbuf_free(struct sbuf *b);
 void nx_sim_tcp_link_arrive(void *arg, void *cookie, uint64_t at_ns);
 void nx_sim_tcp_link_drop(void *arg, void *cookie);
 struct nx_sim_tcp_conn *nx_sim_tcp_conn_new(struct nx_sim_host *h,

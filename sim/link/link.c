@@ -560,6 +560,17 @@ unsigned nx_link_send(struct nx_link *l, unsigned src, unsigned dst,
 	return n;
 }
 
+bool nx_link_trains(const struct nx_link *l) { return l->plain; }
+
+uint64_t nx_link_send_train(struct nx_link *l, unsigned src, unsigned dst,
+			    unsigned packets)
+{
+	nx_assert(src < l->nodes && dst < l->nodes && l->plain);
+	l->st.sent += packets;
+	l->st.delivered += packets;
+	return nx_sim_now(l->sim) + l->o.latency_ns;
+}
+
 bool nx_link_submit(struct nx_link *l, unsigned src, unsigned dst,
 		    uint32_t wire_bytes, void *cookie)
 {

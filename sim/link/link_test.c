@@ -126,6 +126,45 @@ static void test_ideal_and_bandwidth(void **state)
 	nx_sim_free(sim);
 }
 
+/* A train counts as its packets sent one by one would, at the time
+ * nx_link_send gives each; only the ideal link with nothing cut (and
+ * no partition scheduled) takes trains. */
+static void test_trains(void **state)
+{
+	struct nx_sim *sim = sim_make();
+	struct nx_link_opts o;
+	struct nx_link_stats st;
+	struct nx_link *l;
+	uint64_t at[2];
+	char err[64];
+
+	nx_link_opts_ideal(&o);
+	l = nx_link_new(sim, &o, 3);
+	assert_true(nx_link_trains(l));
+	assert_int_equal(nx_link_send(l, 0, 1, 1500, at), 1);
+	assert_int_equal(nx_link_send_train(l, 0, 1, 3), at[0]);
+	nx_link_stats(l, &st);
+	assert_int_equal(st.sent, 4);
+	assert_int_equal(st.delivered, 4);
+	nx_link_cut(l, 1, 2, true);
+	assert_false(nx_link_trains(l));
+	nx_link_cut(l, 1, 2, false);
+	assert_true(nx_link_trains(l));
+	nx_link_free(l);
+	assert_int_equal(nx_link_parse("ideal:latency=10us", &o, NULL, err, 64), 0);
+	o.partitions[0].at_ns = 1000;
+	o.partitions[0].duration_ns = 1000;
+	o.partition_count = 1;
+	l = nx_link_new(sim, &o, 2);
+	assert_false(nx_link_trains(l));
+	nx_link_free(l);
+	assert_int_equal(nx_link_parse("parametric:latency=1us", &o, NULL, err, 64), 0);
+	l = nx_link_new(sim, &o, 2);
+	assert_false(nx_link_trains(l));
+	nx_link_free(l);
+	nx_sim_free(sim);
+}
+
 static void test_fault_rates_and_partition(void **state)
 {
 	struct nx_sim *sim = sim_make();
@@ -164,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_ideal_and_bandwidth),
+		cmocka_unit_test(test_trains),
 		cmocka_unit_test(test_fault_rates_and_partition),
 	};
 

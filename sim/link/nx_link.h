@@ -121,6 +121,17 @@ const struct nx_link_opts *nx_link_opts(const struct nx_link *link);
 unsigned nx_link_send(struct nx_link *link, unsigned src, unsigned dst,
 		      uint32_t wire_bytes, uint64_t arrive_ns[2]);
 
+/* Trains (what TSO hands a NIC): true while every packet sent now
+ * arrives exactly once, at one time that does not depend on the
+ * packet (the ideal link with nothing cut, which nx_link_send answers
+ * inline).  Then nx_link_send_train() may take several packets for
+ * one destination at once: it counts each as nx_link_send() would and
+ * returns their arrival time.  A sender still captures every packet
+ * and must send them one by one while nx_link_trains() is false. */
+bool nx_link_trains(const struct nx_link *link);
+uint64_t nx_link_send_train(struct nx_link *link, unsigned src, unsigned dst,
+			    unsigned packets);
+
 /* Manual partitions, both directions; NX_LINK_ALL as a wildcard. */
 void nx_link_cut(struct nx_link *link, unsigned a, unsigned b, bool cut);
 bool nx_link_is_cut(const struct nx_link *link, unsigned src, unsigned dst);
