@@ -316,7 +316,9 @@ struct nx_target {
 
 /* EXTENDED COPY (LID1) results held per I_T nexus for RECEIVE COPY
  * RESULTS (SPC-4 6.18), keyed by (LU, LIST IDENTIFIER); xcopy.c owns it.
- * Bounded: a new list evicts the oldest completed one. */
+ * Bounded: a new list evicts the oldest completed one.  The table is
+ * allocated by the nexus's first list that holds results (most never
+ * send one: 2 KiB an idle session need not hold), freed with it. */
 #define NX_XCOPY_HELD_MAX 16
 struct nx_xcopy_held {
 	bool used;
@@ -363,7 +365,7 @@ struct nx_nexus {
 	/* per-LU unit attention queues (index = LU index in the target) */
 	struct nx_ua ua[NX_LU_MAX][NX_UA_MAX];
 	uint8_t ua_count[NX_LU_MAX];
-	struct nx_xcopy_held xcopy[NX_XCOPY_HELD_MAX]; /* xcopy.c */
+	struct nx_xcopy_held *xcopy; /* [NX_XCOPY_HELD_MAX] or NULL; xcopy.c */
 	uint64_t xcopy_seq;
 	/* per-nexus write protection (nx_nexus_set_read_only); ro_count
 	 * and ro_all above */

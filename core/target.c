@@ -326,6 +326,7 @@ void nx_nexus_free(struct nx_nexus *n)
 		pp = &(*pp)->next;
 	nx_assert(*pp == n);
 	*pp = n->next;
+	nx_free(n->xcopy); /* NULL: no list ever held results */
 	nx_free(n);
 }
 
