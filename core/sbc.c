@@ -696,8 +696,8 @@ static enum nx_sense_reason exec_prevent(struct nx_task *t)
 
 	if (!(t->cdb[4] & 0x01)) {
 		nx_prevent_release(lu, t->nexus);
-	} else if (!t->nexus->prevent[i]) {
-		t->nexus->prevent[i] = true;
+	} else if (!t->nexus->lus[i].prevent) {
+		t->nexus->lus[i].prevent = true;
 		lu->prevent++;
 	}
 	return NX_SR_OK;
@@ -708,15 +708,15 @@ void nx_prevent_release(struct nx_lu *lu, struct nx_nexus *n)
 	unsigned i = nx_target_lu_index(lu->tgt, lu);
 
 	if (n != NULL) {
-		if (n->prevent[i]) {
+		if (n->lus[i].prevent) {
 			nx_assert(lu->prevent > 0);
-			n->prevent[i] = false;
+			n->lus[i].prevent = false;
 			lu->prevent--;
 		}
 		return;
 	}
 	for (struct nx_nexus *m = lu->tgt->nexus_head; m != NULL; m = m->next)
-		m->prevent[i] = false;
+		m->lus[i].prevent = false;
 	lu->prevent = 0;
 }
 

@@ -208,6 +208,13 @@ struct nx_ua {
 	uint8_t ascq;
 };
 
+/* Per (I_T nexus, LU) state, indexed like the target's lus[]. */
+struct nx_nexus_lu {
+	struct nx_ua ua[NX_UA_MAX];  /* unit attention queue (ua.c) */
+	uint8_t ua_count;
+	bool prevent;                /* prevents medium removal (sbc.c) */
+};
+
 struct nx_pr;
 struct nx_sanitize;
 
@@ -316,7 +323,9 @@ struct nx_target {
 
 /* EXTENDED COPY (LID1) results held per I_T nexus for RECEIVE COPY
  * RESULTS (SPC-4 6.18), keyed by (LU, LIST IDENTIFIER); xcopy.c owns it.
- * Bounded: a new list evicts the oldest completed one. */
+ * Bounded: a new list evicts the oldest completed one.  The table is
+ * allocated by the nexus's first list that holds results (most never
+ * send one: 2 KiB an idle session need not hold), freed with it. */
 #define NX_XCOPY_HELD_MAX 16
 struct nx_xcopy_held {
 	bool used;
@@ -360,16 +369,17 @@ struct nx_nexus {
 	struct nx_nexus *next;
 	char initiator_port[NX_NAME_MAX + 32];
 	char target_port[NX_NAME_MAX + 32];
-	/* per-LU unit attention queues (index = LU index in the target) */
-	struct nx_ua ua[NX_LU_MAX][NX_UA_MAX];
-	uint8_t ua_count[NX_LU_MAX];
-	struct nx_xcopy_held xcopy[NX_XCOPY_HELD_MAX]; /* xcopy.c */
+	/* per-LU state (index = LU index in the target): sized for the
+	 * target's LUs when the nexus is made, grown before an LU is added
+	 * (nx_target_add_lu), so lus_cap >= lu_count always and a UA never
+	 * waits for memory; NULL while the target has no LU */
+	struct nx_nexus_lu *lus;
+	unsigned lus_cap;
+	struct nx_xcopy_held *xcopy; /* [NX_XCOPY_HELD_MAX] or NULL; xcopy.c */
 	uint64_t xcopy_seq;
 	/* per-nexus write protection (nx_nexus_set_read_only); ro_count
 	 * and ro_all above */
 	uint64_t ro_luns[NX_NEXUS_RO_MAX];
-	/* per-LU (index as ua[]): this nexus prevents medium removal */
-	bool prevent[NX_LU_MAX];
 };
 
 /* ---- helpers shared across core/ ---------------------------------------- */

@@ -111,18 +111,35 @@ static unsigned lu_insert_pos(const struct nx_target *tgt, uint64_t lun)
 	return i;
 }
 
-/* A new LU shifts the per-nexus UA queues, which are indexed by LU index. */
+/* Room in every nexus's per-LU state for count LUs, made before an LU
+ * is added so that nothing is half done when memory runs out (a nexus
+ * already grown keeps its room).  Doubling: adding LUs one by one to a
+ * target with many sessions copies each nexus's state O(log LUs) times. */
+static int nexus_lus_reserve(struct nx_target *tgt, unsigned count)
+{
+	for (struct nx_nexus *n = tgt->nexus_head; n != NULL; n = n->next) {
+		if (n->lus_cap >= count)
+			continue;
+		unsigned cap = NX_MIN(NX_MAX(count, 2 * n->lus_cap), NX_LU_MAX);
+		struct nx_nexus_lu *a = nx_alloc(cap * sizeof(*a));
+
+		if (a == NULL)
+			return NX_ENOMEM;
+		if (tgt->lu_count > 0)
+			memcpy(a, n->lus, tgt->lu_count * sizeof(*a));
+		nx_free(n->lus);
+		n->lus = a;
+		n->lus_cap = cap;
+	}
+	return NX_OK;
+}
+
+/* A new LU shifts the per-nexus state, which is indexed by LU index. */
 static void nexus_insert_lu(struct nx_nexus *n, unsigned pos, unsigned count)
 {
-	for (unsigned i = count; i > pos; i--) {
-		memcpy(n->ua[i], n->ua[i - 1], sizeof(n->ua[i]));
-		n->ua_count[i] = n->ua_count[i - 1];
-	}
-	memset(n->ua[pos], 0, sizeof(n->ua[pos]));
-	n->ua_count[pos] = 0;
-	memmove(&n->prevent[pos + 1], &n->prevent[pos],
-		(count - pos) * sizeof(n->prevent[0]));
-	n->prevent[pos] = false;
+	nx_assert(count < n->lus_cap);
+	memmove(&n->lus[pos + 1], &n->lus[pos], (count - pos) * sizeof(n->lus[0]));
+	memset(&n->lus[pos], 0, sizeof(n->lus[pos]));
 }
 
 static void announce_lu(struct nx_target *tgt, struct nx_lu *lu, unsigned pos)
@@ -162,6 +179,8 @@ int nx_target_add_lu(struct nx_target *tgt, const struct nx_lu_config *cfg,
 		return NX_EINVAL;
 	if (tgt->lu_count >= NX_LU_MAX)
 		return NX_ENOSPC;
+	if (nexus_lus_reserve(tgt, tgt->lu_count + 1) != NX_OK)
+		return NX_ENOMEM;
 	struct nx_lu *lu = nx_alloc(sizeof(*lu));
 	if (lu == NULL)
 		return NX_ENOMEM;
@@ -242,6 +261,14 @@ struct nx_nexus *nx_nexus_new(struct nx_target *tgt, const char *initiator_port,
 	struct nx_nexus *n = nx_alloc(sizeof(*n));
 	if (n == NULL)
 		return NULL;
+	if (tgt->lu_count > 0) {
+		n->lus = nx_alloc(tgt->lu_count * sizeof(*n->lus));
+		if (n->lus == NULL) {
+			nx_free(n);
+			return NULL;
+		}
+		n->lus_cap = tgt->lu_count;
+	}
 	n->tgt = tgt;
 	copy_str(n->initiator_port, sizeof(n->initiator_port), initiator_port, "");
 	copy_str(n->target_port, sizeof(n->target_port), target_port, "");
@@ -326,6 +353,8 @@ void nx_nexus_free(struct nx_nexus *n)
 		pp = &(*pp)->next;
 	nx_assert(*pp == n);
 	*pp = n->next;
+	nx_free(n->xcopy); /* NULL: no list ever held results */
+	nx_free(n->lus);
 	nx_free(n);
 }
 

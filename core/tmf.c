@@ -249,8 +249,8 @@ static enum nx_tmf_result query_async_event(struct nx_tmf *req,
 					    const struct nx_lu *rlu)
 {
 	unsigned idx = nx_target_lu_index(req->nexus->tgt, rlu);
-	unsigned count = req->nexus->ua_count[idx];
-	const struct nx_ua *ua = &req->nexus->ua[idx][0];
+	unsigned count = req->nexus->lus[idx].ua_count;
+	const struct nx_ua *ua = &req->nexus->lus[idx].ua[0];
 
 	if (count == 0)
 		return NX_TMF_FUNCTION_COMPLETE;

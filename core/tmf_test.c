@@ -218,15 +218,15 @@ static void test_nexus_and_target_resets(void **state)
 	struct nx_ua ua;
 
 	/* both nexuses prevent medium removal (SBC-3 5.13) */
-	fx.n1->prevent[0] = fx.n2->prevent[0] = true;
+	fx.n1->lus[0].prevent = fx.n2->lus[0].prevent = true;
 	fx.lu->prevent = 2;
 	fx.lu->mode.d_sense = true; /* current, not saved */
 	assert_int_equal(tmf_run(&req, fx.n2, NX_TMF_I_T_NEXUS_RESET, 0x3fff, 0),
 			 NX_TMF_FUNCTION_COMPLETE);
 	/* the I_T nexus reset ends n2's prevention only */
 	assert_int_equal(fx.lu->prevent, 1);
-	assert_true(fx.n1->prevent[0]);
-	assert_false(fx.n2->prevent[0]);
+	assert_true(fx.n1->lus[0].prevent);
+	assert_false(fx.n2->lus[0].prevent);
 	assert_true(nx_ua_pop(fx.n2, fx.lu, &ua));
 	assert_int_equal(ua.ascq, 0x07);
 	assert_false(nx_ua_pop(fx.n1, fx.lu, &ua));
@@ -235,7 +235,7 @@ static void test_nexus_and_target_resets(void **state)
 	assert_int_equal(tmf_done_calls, 1);
 	assert_false(fx.lu->mode.d_sense);
 	assert_int_equal(fx.lu->prevent, 0); /* a hard reset ends them all */
-	assert_false(fx.n1->prevent[0]);
+	assert_false(fx.n1->lus[0].prevent);
 	assert_true(nx_ua_pop(fx.n1, fx.lu, &ua));
 	assert_int_equal(ua.asc, 0x29);
 	assert_int_equal(ua.ascq, 0x02);

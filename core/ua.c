@@ -20,9 +20,11 @@
 /* Every change of a queue's length goes through here (n->ua_pending). */
 static void ua_set_count(struct nx_nexus *n, unsigned idx, unsigned count)
 {
-	nx_assert(count <= NX_UA_MAX && n->ua_pending >= n->ua_count[idx]);
-	n->ua_pending = n->ua_pending - n->ua_count[idx] + count;
-	n->ua_count[idx] = (uint8_t)count;
+	struct nx_nexus_lu *l = &n->lus[idx];
+
+	nx_assert(count <= NX_UA_MAX && n->ua_pending >= l->ua_count);
+	n->ua_pending = n->ua_pending - l->ua_count + count;
+	l->ua_count = (uint8_t)count;
 }
 
 static unsigned ua_priority(uint8_t asc)
@@ -46,8 +48,8 @@ void nx_ua_establish(struct nx_nexus *n, const struct nx_lu *lu, uint8_t asc,
 {
 	nx_assert(n != NULL && lu != NULL);
 	unsigned idx = nx_target_lu_index(n->tgt, lu);
-	struct nx_ua *q = n->ua[idx];
-	unsigned count = n->ua_count[idx];
+	struct nx_ua *q = n->lus[idx].ua;
+	unsigned count = n->lus[idx].ua_count;
 	unsigned prio = ua_priority(asc);
 
 	nx_assert(count <= NX_UA_MAX);
@@ -91,14 +93,14 @@ bool nx_ua_pop(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua)
 	if (n->ua_pending == 0)
 		return false;
 	unsigned idx = nx_target_lu_index(n->tgt, lu);
-	unsigned count = n->ua_count[idx];
+	struct nx_ua *q = n->lus[idx].ua;
+	unsigned count = n->lus[idx].ua_count;
 
 	if (count == 0)
 		return false;
 	if (ua != NULL)
-		*ua = n->ua[idx][0];
-	memmove(&n->ua[idx][0], &n->ua[idx][1],
-		(count - 1) * sizeof(n->ua[idx][0]));
+		*ua = q[0];
+	memmove(&q[0], &q[1], (count - 1) * sizeof(q[0]));
 	ua_set_count(n, idx, count - 1);
 	return true;
 }
@@ -112,9 +114,9 @@ bool nx_ua_report(struct nx_nexus *n, const struct nx_lu *lu, struct nx_ua *ua)
 
 	if (lu->mode.ua_intlck_ctrl == 0)
 		return nx_ua_pop(n, lu, ua);
-	if (n->ua_count[idx] == 0)
+	if (n->lus[idx].ua_count == 0)
 		return false;
-	*ua = n->ua[idx][0];
+	*ua = n->lus[idx].ua[0];
 	return true;
 }
 

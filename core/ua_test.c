@@ -45,7 +45,7 @@ static void test_overflow_keeps_highest(void **state)
 		nx_ua_establish(fx.n1, fx.lu, 0x3f, (uint8_t)i);
 	nx_ua_establish(fx.n1, fx.lu, 0x55, 0x00); /* lower: dropped */
 	nx_ua_establish(fx.n1, fx.lu, 0x29, 0x07); /* higher: kept */
-	assert_int_equal(fx.n1->ua_count[0], NX_UA_MAX);
+	assert_int_equal(fx.n1->lus[0].ua_count, NX_UA_MAX);
 	assert_true(nx_ua_pop(fx.n1, fx.lu, &ua));
 	assert_int_equal(ua.asc, 0x29);
 	unsigned n = 0;
@@ -62,8 +62,8 @@ static void test_overflow_keeps_highest(void **state)
 static void test_establish_all_except(void **state)
 {
 	nx_ua_establish_all(fx.tgt, fx.lu, fx.n1, 0x2a, 0x03);
-	assert_int_equal(fx.n1->ua_count[0], 0);
-	assert_int_equal(fx.n2->ua_count[0], 1);
+	assert_int_equal(fx.n1->lus[0].ua_count, 0);
+	assert_int_equal(fx.n2->lus[0].ua_count, 1);
 }
 
 static void test_ua_reported_then_cleared(void **state)
@@ -132,7 +132,7 @@ static void test_intlck_11_previous_status(void **state)
 			assert_false(nx_ua_pop(fx.n1, fx.lu, &ua));
 			continue;
 		}
-		assert_int_equal(fx.n1->ua_count[0], 2);
+		assert_int_equal(fx.n1->lus[0].ua_count, 2);
 		assert_true(nx_ua_pop(fx.n1, fx.lu, &ua));
 		assert_int_equal(ua.asc, 0x2c);
 		assert_int_equal(ua.ascq, 0x07);
@@ -166,7 +166,7 @@ static void test_inquiry_exempt(void **state)
 	run(&c, inq, 6, NULL, 0);
 	expect_good(&c.t);
 	cmd_done(&c);
-	assert_int_equal(fx.n1->ua_count[0], 1);
+	assert_int_equal(fx.n1->lus[0].ua_count, 1);
 }
 
 /* UAs of one LU do not move when a lower LUN is added (queues follow
@@ -190,6 +190,57 @@ static void test_queues_follow_lu_insert(void **state)
 	assert_int_equal(ua.ascq, 0x0e);
 }
 
+/* A nexus's per-LU state is sized for the target's LUs and grows before
+ * an LU is added; an LU added below another moves that one's UA queue and
+ * PREVENT flag along with it, nothing lost. */
+static void test_nexus_lu_state_grows(void **state)
+{
+	uint8_t pa[6] = { 0x1e, 0, 0, 0, 0x01, 0 };
+	struct nx_lu_config cfg = { .lun = 5 };
+	struct fake_bs *fb5 = fb_new(1 << 16, false);
+	struct fake_bs *fb3 = fb_new(1 << 16, false);
+	struct nx_ua ua;
+	struct cmd c;
+
+	assert_int_equal(fx.n1->lus_cap, 1);
+	assert_int_equal(nx_target_add_lu(fx.tgt, &cfg, &fb5->bs), 0);
+	assert_int_equal(fx.n1->lus_cap, 2);
+	struct nx_lu *lu5 = nx_target_find_lu(fx.tgt, 5);
+	while (nx_ua_pop(fx.n1, lu5, NULL))
+		;
+	lu5->removable = true;
+	cmd_prepare(&c, fx.n1, 5, pa, 6);
+	cmd_run(&c, NULL, 0);
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_int_equal(lu5->prevent, 1);
+	nx_ua_establish(fx.n1, lu5, 0x2a, 0x09);
+	cfg.lun = 3;
+	assert_int_equal(nx_target_add_lu(fx.tgt, &cfg, &fb3->bs), 0);
+	assert_int_equal(fx.n1->lus_cap, 4);
+	assert_int_equal(fx.n2->lus_cap, 4);
+	assert_int_equal(nx_target_lu_index(fx.tgt, lu5), 2);
+	assert_false(fx.n1->lus[1].prevent);
+	assert_true(fx.n1->lus[2].prevent);
+	assert_false(fx.n2->lus[2].prevent);
+	assert_true(nx_ua_pop(fx.n1, lu5, &ua));
+	assert_int_equal(ua.asc, 0x2a);
+	assert_int_equal(ua.ascq, 0x09);
+	assert_true(nx_ua_pop(fx.n1, lu5, &ua));
+	assert_int_equal(ua.asc, 0x3f);
+	assert_false(nx_ua_pop(fx.n1, lu5, &ua));
+	assert_true(nx_ua_pop(fx.n1, nx_target_find_lu(fx.tgt, 3), &ua));
+	assert_int_equal(ua.asc, 0x29);
+	nx_prevent_release(lu5, fx.n1);
+	assert_int_equal(lu5->prevent, 0);
+	/* a new nexus: room for the LUs there are */
+	struct nx_nexus *n = nx_nexus_new(fx.tgt, "i3", "t", 1, &rec_ops, NULL);
+	assert_int_equal(n->lus_cap, 3);
+	assert_true(nx_ua_pop(n, lu5, &ua));
+	assert_int_equal(ua.asc, 0x29);
+	nx_nexus_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +255,7 @@ int main(void)
 		T(test_intlck_11_previous_status),
 		T(test_inquiry_exempt),
 		T(test_queues_follow_lu_insert),
+		T(test_nexus_lu_state_grows),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

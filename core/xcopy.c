@@ -31,7 +31,10 @@
  * Results of list identifiers used with LIST ID USAGE 00b are held per I_T
  * nexus (struct nx_xcopy_held in the nexus) until RECEIVE COPY RESULTS
  * delivers them, the list identifier is reused, or a newer list needs the
- * slot (NX_XCOPY_HELD_MAX).
+ * slot (NX_XCOPY_HELD_MAX).  The nexus's table of them is allocated by
+ * its first such list; without memory for it that EXTENDED COPY ends in
+ * ILLEGAL REQUEST, INSUFFICIENT RESOURCES, as when TOTAL CONCURRENT
+ * COPIES is reached (SPC-4 6.4.1).
  */
 #include "scsi_internal.h"
 
@@ -199,6 +202,8 @@ static bool xc_decode(const uint8_t *p, uint32_t len, struct xc_list *l,
 static struct nx_xcopy_held *held_find(struct nx_nexus *n, uint64_t lun,
 				       uint8_t id)
 {
+	if (n->xcopy == NULL) /* nothing ever held */
+		return NULL;
 	for (unsigned i = 0; i < NX_XCOPY_HELD_MAX; i++) {
 		struct nx_xcopy_held *h = &n->xcopy[i];
 		if (h->used && h->lun == lun && h->list_id == id)
@@ -697,6 +702,11 @@ static enum nx_sense_reason claim_list(struct nx_task *t, struct xc_op *op)
 
 	if (op->l.usage == USAGE_NOLIST)
 		return NX_SR_OK;
+	if (n->xcopy == NULL) {
+		n->xcopy = nx_alloc(sizeof(*n->xcopy) * NX_XCOPY_HELD_MAX);
+		if (n->xcopy == NULL)
+			return NX_SR_INSUFFICIENT_RESOURCES;
+	}
 	h = held_find(n, t->priv.lu->lun, op->l.list_id);
 	if (h != NULL && h->in_progress) {
 		nx_sense_build(t, 0x05, 0x00, 0x16, NULL, false, 0);

@@ -9,7 +9,22 @@
  * archive's xcopy.o is then never pulled in.
  */
 #include "tests/unit/core_fixture.h"
+
+/* xcopy.c's allocations, with one size that can be made to fail: the
+ * nexus's table of held results (test_held_table_lazy). */
+static bool held_alloc_fail;
+static void *xc_test_alloc(size_t size);
+#define nx_alloc xc_test_alloc
 #include "core/xcopy.c"
+#undef nx_alloc
+
+static void *xc_test_alloc(size_t size)
+{
+	if (held_alloc_fail &&
+	    size == sizeof(struct nx_xcopy_held) * NX_XCOPY_HELD_MAX)
+		return NULL;
+	return nx_alloc(size);
+}
 
 #define NBLK (FX_SIZE / 512)
 #define BIG_SIZE (4u << 20)
@@ -567,6 +582,45 @@ static void test_held_bounded(void **state)
 	cmd_done(&c);
 }
 
+/* The held-results table comes with the nexus's first list that holds
+ * results: none for LIST ID USAGE 11b; without memory for it, ILLEGAL
+ * REQUEST, INSUFFICIENT RESOURCES and nothing copied; freed with the
+ * nexus (the teardown's leak check). */
+static void test_held_table_lazy(void **state)
+{
+	uint8_t p[128];
+	struct cmd c;
+
+	assert_null(fx.n1->xcopy);
+	run_xcopy(&c, p, list_one(p, 0, USAGE_NOLIST, 1, 0, 1));
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_null(fx.n1->xcopy);
+	run_rcr(&c, 0x00, 0, 12);
+	expect_sense(&c.t, 0x05, 0x24, 0x00);
+	cmd_done(&c);
+	memset(fx.fb->mem, 0x11, 512);
+	memset(fx.fb->mem + 2 * 512, 0x5a, 512);
+	held_alloc_fail = true;
+	run_xcopy(&c, p, list_one(p, 30, USAGE_HOLD, 1, 0, 2));
+	held_alloc_fail = false;
+	expect_sense(&c.t, 0x05, 0x55, 0x03);
+	cmd_done(&c);
+	assert_null(fx.n1->xcopy);
+	assert_int_equal(fx.tgt->xcopy_running, 0);
+	assert_int_equal(fx.fb->mem[2 * 512], 0x5a);
+	run_xcopy(&c, p, list_one(p, 30, USAGE_HOLD, 1, 0, 2));
+	expect_good(&c.t);
+	cmd_done(&c);
+	assert_int_equal(fx.fb->mem[2 * 512], 0x11);
+	assert_non_null(fx.n1->xcopy);
+	assert_null(fx.n2->xcopy);
+	run_rcr(&c, 0x00, 30, 12);
+	expect_good(&c.t);
+	assert_int_equal(c.t.data[4], 0x01); /* COPY MANAGER STATUS: done */
+	cmd_done(&c);
+}
+
 /* An abort stops the copy at a chunk boundary; nothing is left running. */
 static void test_xcopy_abort(void **state)
 {
@@ -590,6 +644,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 		T(test_decode_valid),
+		T(test_held_table_lazy),
 		T(test_decode_header),
 		T(test_decode_lengths),
 		T(test_decode_counts_and_types),

@@ -37,9 +37,14 @@
 #define NX_ISCSI_IMMEDIATE_CMDS 16u /* extra slots for immediate commands */
 #define NX_ISCSI_CMDS_MAX (NX_ISCSI_CMDSN_WINDOW + NX_ISCSI_IMMEDIATE_CMDS)
 /* Command slots come in chunks, allocated when the free ones run out: a
- * slot is ~0.9 KiB, and an idle or QD1 session should not hold all 144. */
+ * slot is ~0.9 KiB, and an idle or QD1 session should not hold all 144.
+ * The first chunk is small (an idle session sends a TEST UNIT READY or a
+ * NOP now and then), the later ones hold 16 (the last one the rest). */
+#define NX_ISCSI_CMD_FIRST 4u
 #define NX_ISCSI_CMD_CHUNK 16u
-#define NX_ISCSI_CMD_CHUNKS (NX_ISCSI_CMDS_MAX / NX_ISCSI_CMD_CHUNK)
+#define NX_ISCSI_CMD_CHUNKS \
+	(1u + (NX_ISCSI_CMDS_MAX - NX_ISCSI_CMD_FIRST + NX_ISCSI_CMD_CHUNK - 1u) / \
+		      NX_ISCSI_CMD_CHUNK)
 #define NX_ISCSI_ITT_BUCKETS 256u   /* ITT hash (power of two, > CMDS_MAX) */
 #define NX_ISCSI_HOLD_MAX 16u       /* out-of-order commands held */
 #define NX_ISCSI_SKIP_MAX 8u        /* CmdSNs "considered received" (11.5.1) */
@@ -282,7 +287,8 @@ struct nx_iscsi_session {
 	 * three lines of the session instead of six spread over 3 KiB. */
 	struct nx_nexus *nexus;
 	struct nx_iscsi_cmd *free_head;
-	/* slot i is cmd_chunk[i / CHUNK][i % CHUNK] (nx_iscsi_cmd_at) */
+	/* slots 0..FIRST-1 are cmd_chunk[0], the rest CHUNK to a chunk
+	 * (nx_iscsi_cmd_at) */
 	struct nx_iscsi_cmd *cmd_chunk[NX_ISCSI_CMD_CHUNKS];
 	uint32_t exp_cmdsn;
 	uint32_t max_cmdsn;
@@ -290,7 +296,7 @@ struct nx_iscsi_session {
 	unsigned nskip;
 	unsigned cmds_used;
 	unsigned imm_used;
-	unsigned cmd_slots;             /* slots allocated: chunks * CHUNK */
+	unsigned cmd_slots;             /* slots allocated, all chunks */
 	uint16_t ttt_seq;
 	struct nx_iscsi_params params;  /* the leading connection's */
 
@@ -348,14 +354,17 @@ struct nx_iscsi_server {
 	uint16_t next_tsih;
 };
 
-_Static_assert(NX_ISCSI_CMDS_MAX % NX_ISCSI_CMD_CHUNK == 0,
-	       "command slots come in whole chunks");
+_Static_assert(NX_ISCSI_CMD_FIRST > 0 && NX_ISCSI_CMD_FIRST <= NX_ISCSI_CMDS_MAX,
+	       "the first chunk holds at least one slot");
 
 static inline struct nx_iscsi_cmd *nx_iscsi_cmd_at(const struct nx_iscsi_session *s,
 						   unsigned idx)
 {
 	nx_assert(idx < s->cmd_slots);
-	return &s->cmd_chunk[idx / NX_ISCSI_CMD_CHUNK][idx % NX_ISCSI_CMD_CHUNK];
+	if (idx < NX_ISCSI_CMD_FIRST)
+		return &s->cmd_chunk[0][idx];
+	idx -= NX_ISCSI_CMD_FIRST;
+	return &s->cmd_chunk[1u + idx / NX_ISCSI_CMD_CHUNK][idx % NX_ISCSI_CMD_CHUNK];
 }
 
 /* RFC 1982 serial number arithmetic on 32-bit sequence numbers. */

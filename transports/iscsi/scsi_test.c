@@ -681,6 +681,51 @@ static void test_task_set_full(void **state)
 	fx_fini(&f); /* closing with 16 tasks in their data phase */
 }
 
+/* Command slots come in chunks allocated as they are needed (a small
+ * first one, then NX_ISCSI_CMD_CHUNK at a time) in index order: the n-th
+ * command held in its data phase has slot n, its TTT says so, whatever
+ * the chunk sizes, and every slot is found again by its TTT. */
+static void test_slots_grow_in_index_order(void **state)
+{
+	static const char *const keys[] = { "InitialR2T=Yes", "ImmediateData=No" };
+	enum { N = NX_ISCSI_CMD_FIRST + 2 * NX_ISCSI_CMD_CHUNK + 1 };
+	uint32_t itt[N], ttt[N];
+	uint8_t buf[FX_BLOCK];
+	struct fx f;
+	struct rpdu p;
+
+	fx_init(&f);
+	login_keys(&f, keys, NX_ARRAY_SIZE(keys));
+	fill(buf, sizeof(buf), 9);
+	for (unsigned i = 0; i < N; i++) {
+		itt[i] = cmd10(&f, FLAG_F | FLAG_W, 0x2a, i, 1, FX_BLOCK, NULL, 0, false);
+		p = expect_r2t(&f, itt[i], 0, 0, FX_BLOCK);
+		ttt[i] = nx_get_be32(p.bhs + 20);
+		assert_int_equal(ttt[i] & 0xffff, i);
+		if (i == 0)
+			assert_int_equal(f.c->sess->cmd_slots, NX_ISCSI_CMD_FIRST);
+		if (i == NX_ISCSI_CMD_FIRST)
+			assert_int_equal(f.c->sess->cmd_slots,
+					 NX_ISCSI_CMD_FIRST + NX_ISCSI_CMD_CHUNK);
+	}
+	assert_int_equal(f.c->sess->cmd_slots, NX_ISCSI_CMD_FIRST + 3 * NX_ISCSI_CMD_CHUNK);
+	fx_expect_none(&f);
+	for (unsigned i = N; i-- > 0;) {
+		data_out(&f, itt[i], ttt[i], 0, 0, buf, FX_BLOCK, true, 0);
+		expect_rsp(&f, itt[i], NX_STATUS_GOOD, 0, 0, 1);
+	}
+	/* Freed slots are reused last freed first: slot 0, no new chunk. */
+	itt[0] = cmd10(&f, FLAG_F | FLAG_W, 0x2a, 0, 1, FX_BLOCK, NULL, 0, false);
+	p = expect_r2t(&f, itt[0], 0, 0, FX_BLOCK);
+	assert_int_equal(nx_get_be32(p.bhs + 20) & 0xffff, 0);
+	assert_int_equal(f.c->sess->cmd_slots, NX_ISCSI_CMD_FIRST + 3 * NX_ISCSI_CMD_CHUNK);
+	data_out(&f, itt[0], nx_get_be32(p.bhs + 20), 0, 0, buf, FX_BLOCK, true, 0);
+	expect_rsp(&f, itt[0], NX_STATUS_GOOD, 0, 0, 1);
+	read_check(&f, N - 1, 1, buf);
+	fx_expect_none(&f);
+	fx_fini(&f);
+}
+
 /* Digests on Data-Out / Data-In payloads. */
 static void test_digested_io(void **state)
 {
@@ -722,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_abort_task_in_data_phase),
 		cmocka_unit_test(test_close_with_task_blocked_behind_data_phase),
 		cmocka_unit_test(test_task_set_full),
+		cmocka_unit_test(test_slots_grow_in_index_order),
 		cmocka_unit_test(test_digested_io),
 	};
 

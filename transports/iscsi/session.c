@@ -196,26 +196,39 @@ static void itt_unhash(struct nx_iscsi_cmd *cmd)
 	cmd->itt_hashed = false;
 }
 
+/* Chunk k of the command slots: chunk 0 holds NX_ISCSI_CMD_FIRST, the
+ * others NX_ISCSI_CMD_CHUNK up to NX_ISCSI_CMDS_MAX in all. */
+static unsigned cmd_chunk_index(unsigned slots)
+{
+	return slots < NX_ISCSI_CMD_FIRST
+		       ? 0
+		       : 1u + (slots - NX_ISCSI_CMD_FIRST) / NX_ISCSI_CMD_CHUNK;
+}
+
 /* The next chunk of free slots, in index order: the order the slots
  * would have had in one preallocated table, so TTTs do not change. */
 static bool cmd_chunk_add(struct nx_iscsi_session *s)
 {
-	unsigned k = s->cmd_slots / NX_ISCSI_CMD_CHUNK;
+	unsigned k = cmd_chunk_index(s->cmd_slots);
+	unsigned n = k == 0 ? NX_ISCSI_CMD_FIRST : NX_ISCSI_CMD_CHUNK;
 	struct nx_iscsi_cmd *chunk;
 
-	if (k == NX_ISCSI_CMD_CHUNKS)
+	if (s->cmd_slots == NX_ISCSI_CMDS_MAX)
 		return false;
-	chunk = nx_alloc(sizeof(*chunk) * NX_ISCSI_CMD_CHUNK);
+	if (n > NX_ISCSI_CMDS_MAX - s->cmd_slots)
+		n = NX_ISCSI_CMDS_MAX - s->cmd_slots;
+	nx_assert(k < NX_ISCSI_CMD_CHUNKS && s->cmd_chunk[k] == NULL);
+	chunk = nx_alloc(sizeof(*chunk) * n);
 	if (chunk == NULL)
 		return false;
-	for (unsigned i = NX_ISCSI_CMD_CHUNK; i-- > 0;) {
+	for (unsigned i = n; i-- > 0;) {
 		chunk[i].idx = (uint16_t)(s->cmd_slots + i);
 		chunk[i].sess = s;
 		chunk[i].free_next = s->free_head;
 		s->free_head = &chunk[i];
 	}
 	s->cmd_chunk[k] = chunk;
-	s->cmd_slots += NX_ISCSI_CMD_CHUNK;
+	s->cmd_slots += n;
 	return true;
 }
 
@@ -796,8 +809,8 @@ void nx_iscsi_session_try_free(struct nx_iscsi_session *s)
 		nx_nexus_free(s->nexus);
 	nx_assert(s->srv->session_count > 0);
 	s->srv->session_count--;
-	for (unsigned k = 0; k < s->cmd_slots / NX_ISCSI_CMD_CHUNK; k++)
-		nx_free(s->cmd_chunk[k]);
+	for (unsigned k = 0; k < NX_ISCSI_CMD_CHUNKS; k++)
+		nx_free(s->cmd_chunk[k]); /* NULL: never needed */
 	nx_free(s);
 }
 
