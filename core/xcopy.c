@@ -33,8 +33,8 @@
  * delivers them, the list identifier is reused, or a newer list needs the
  * slot (NX_XCOPY_HELD_MAX).  The nexus's table of them is allocated by
  * its first such list; without memory for it that EXTENDED COPY ends in
- * ILLEGAL REQUEST, INSUFFICIENT RESOURCES, as when TOTAL CONCURRENT
- * COPIES is reached (SPC-4 6.4.1).
+ * ILLEGAL REQUEST, INSUFFICIENT RESOURCES, the answer it gives when
+ * TOTAL CONCURRENT COPIES (RECEIVE COPY OPERATING PARAMETERS) is reached.
  */
 #include "scsi_internal.h"
 
