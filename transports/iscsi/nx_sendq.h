@@ -27,7 +27,8 @@
 
 #include "../../platform/nx_platform.h"
 
-#define NX_SENDQ_CHUNK (16u << 10)         /* copy chunk */
+#define NX_SENDQ_CHUNK_MIN (2u << 10)      /* first copy chunk */
+#define NX_SENDQ_CHUNK (16u << 10)         /* copy chunk, at most */
 #define NX_SENDQ_COPY_MAX (16u << 20)      /* copied bytes queued at most */
 #define NX_SENDQ_ENTRIES_MAX (1u << 16)    /* iovecs + callbacks queued */
 

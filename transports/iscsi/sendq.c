@@ -2,11 +2,16 @@
  * sendq.c - a connection's output queue of references (nx_sendq.h).
  *
  * Entries live in a ring that doubles up to NX_SENDQ_ENTRIES_MAX; copied
- * bytes live in NX_SENDQ_CHUNK chunks filled front to back (a copy larger
- * than a chunk gets a chunk of its own).  An entry holds a reference on
+ * bytes live in chunks filled front to back (a copy larger than
+ * NX_SENDQ_CHUNK gets a chunk of its own).  An entry holds a reference on
  * its chunk; a chunk nobody references any more is reused (the one being
- * filled restarts at its beginning, one spare is kept, the rest are
- * freed), so an idle connection holds at most two chunks.
+ * filled restarts at its beginning, one spare of the current size is
+ * kept, the rest are freed), so an idle connection holds at most two
+ * chunks.  Chunks start at NX_SENDQ_CHUNK_MIN and double, up to
+ * NX_SENDQ_CHUNK, each time a copy finds the fill chunk too full or is
+ * larger than a chunk: a connection that only logged in and answers the
+ * odd NOP holds 2 KiB, a busy one settles at 16 KiB and then allocates
+ * nothing.
  */
 #include "nx_sendq.h"
 
@@ -37,6 +42,7 @@ struct nx_sendq {
 	size_t bytes;
 	size_t copied;         /* bytes in chunks not yet consumed */
 	struct sq_chunk *fill; /* chunk copies go to */
+	uint32_t chunk_cap;    /* size of the next regular chunk */
 	struct sq_chunk *spare;
 	unsigned spare_count;
 	bool broken;           /* a push failed: the stream has a hole */
@@ -54,12 +60,13 @@ struct nx_sendq *nx_sendq_new(void)
 		return NULL;
 	}
 	q->cap = RING_MIN;
+	q->chunk_cap = NX_SENDQ_CHUNK_MIN;
 	return q;
 }
 
 static void chunk_put_spare(struct nx_sendq *q, struct sq_chunk *ch)
 {
-	if (ch->cap == NX_SENDQ_CHUNK && q->spare_count < SPARE_CHUNKS) {
+	if (ch->cap == q->chunk_cap && q->spare_count < SPARE_CHUNKS) {
 		ch->used = 0;
 		ch->next = q->spare;
 		q->spare = ch;
@@ -142,18 +149,42 @@ static struct sq_ent *ent_append(struct nx_sendq *q)
 	return e;
 }
 
+/* The fill chunk is full or len does not fit a chunk: the next regular
+ * chunk is twice the size (or the first power of two that holds len),
+ * up to NX_SENDQ_CHUNK.  A spare of the old size is no use any more. */
+static void chunk_grow(struct nx_sendq *q, size_t len)
+{
+	uint32_t cap = q->chunk_cap;
+
+	if (cap == NX_SENDQ_CHUNK)
+		return;
+	do
+		cap *= 2;
+	while (cap < len);
+	q->chunk_cap = NX_MIN(cap, NX_SENDQ_CHUNK);
+	while (q->spare != NULL) {
+		struct sq_chunk *ch = q->spare;
+
+		q->spare = ch->next;
+		nx_free(ch);
+	}
+	q->spare_count = 0;
+}
+
 /* A chunk with room for len copied bytes (the fill chunk, a fresh one,
- * or a dedicated one for a large copy). */
+ * or a dedicated one for a copy larger than NX_SENDQ_CHUNK). */
 static struct sq_chunk *chunk_for(struct nx_sendq *q, size_t len)
 {
 	struct sq_chunk *ch;
-	uint32_t cap = NX_SENDQ_CHUNK;
+	uint32_t cap;
+	bool regular = len <= NX_SENDQ_CHUNK;
 
 	if (q->fill != NULL && q->fill->cap - q->fill->used >= len)
 		return q->fill;
-	if (len > NX_SENDQ_CHUNK) {
-		cap = (uint32_t)len;
-	} else if (q->spare != NULL) {
+	if (regular && (q->fill != NULL || len > q->chunk_cap))
+		chunk_grow(q, len);
+	cap = regular ? q->chunk_cap : (uint32_t)len;
+	if (regular && q->spare != NULL) {
 		ch = q->spare;
 		q->spare = ch->next;
 		q->spare_count--;
@@ -167,7 +198,7 @@ got:
 	ch->used = 0;
 	ch->refs = 0;
 	ch->next = NULL;
-	if (cap == NX_SENDQ_CHUNK) {
+	if (regular) {
 		/* The old fill chunk lives on while entries point into it;
 		 * the last one to go recycles it (ent_retire). */
 		if (q->fill != NULL && q->fill->refs == 0)

@@ -358,10 +358,37 @@ static void test_write_error_and_chunk_reuse(void **state)
 	nx_sendq_free(q);
 }
 
+/* Copy chunks start at NX_SENDQ_CHUNK_MIN and double each time a copy
+ * finds the fill chunk full, up to NX_SENDQ_CHUNK: adjacent copies in
+ * one chunk merge into one iovec, so the iovec lengths are the chunk
+ * sizes rounded down to whole 48-byte headers. */
+static void test_chunks_start_small_and_double(void **state)
+{
+	struct nx_sendq *q = nx_sendq_new();
+	uint8_t hdr[48] = { 7 };
+	struct nx_iovec in = iov_of(hdr, 48), v[8];
+	const uint32_t sizes[] = { NX_SENDQ_CHUNK_MIN, 2 * NX_SENDQ_CHUNK_MIN,
+				   4 * NX_SENDQ_CHUNK_MIN, NX_SENDQ_CHUNK,
+				   NX_SENDQ_CHUNK };
+	unsigned pushes = 0;
+
+	(void)state;
+	assert_int_equal(8 * NX_SENDQ_CHUNK_MIN, NX_SENDQ_CHUNK);
+	for (size_t i = 0; i < NX_ARRAY_SIZE(sizes); i++)
+		pushes += sizes[i] / 48;
+	for (unsigned i = 0; i < pushes; i++)
+		assert_int_equal(nx_sendq_push(q, &in, 1, 0, NULL, NULL), 0);
+	assert_int_equal(nx_sendq_peek(q, v, 8), NX_ARRAY_SIZE(sizes));
+	for (size_t i = 0; i < NX_ARRAY_SIZE(sizes); i++)
+		assert_int_equal(v[i].len, sizes[i] / 48 * 48);
+	nx_sendq_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copies_merge_and_survive_the_caller),
+		cmocka_unit_test(test_chunks_start_small_and_double),
 		cmocka_unit_test(test_lent_goes_in_place),
 		cmocka_unit_test(test_partial_writes_and_callback_order),
 		cmocka_unit_test(test_marker_runs_inline_when_empty),
