@@ -110,13 +110,13 @@ static bool is_decision(const struct nx_rng *rng)
 /* The fallback and the noise streams: rng.c's generator (rng_core.h). */
 static void state_init(struct nx_rng *rng, uint64_t seed)
 {
-	rng_state_init(rng, seed);
+	nx_xoshiro_seed(rng->s, seed);
 	rng->seed = seed;
 }
 
 uint64_t nx_splitmix64(uint64_t *state)
 {
-	return rng_splitmix64(state);
+	return nx_xoshiro_splitmix64(state);
 }
 
 /* ---- the nx_rng API -------------------------------------------------------- */
@@ -157,10 +157,10 @@ uint64_t nx_rng_u64(struct nx_rng *rng)
 	uint64_t v;
 
 	if (!is_decision(rng))
-		return rng_xoshiro(rng);
+		return nx_xoshiro_next(rng->s);
 	src.draws++;
 	if (!take(8, &v))
-		v = rng_xoshiro(rng);
+		v = nx_xoshiro_next(rng->s);
 	rec_put(v, 8);
 	return v;
 }
@@ -242,10 +242,10 @@ void nx_rng_fill(struct nx_rng *rng, void *buf, size_t len)
 		if (is_decision(rng)) {
 			src.draws++;
 			if (!take(1, &v))
-				v = rng_xoshiro(rng) & 0xff;
+				v = nx_xoshiro_next(rng->s) & 0xff;
 			rec_put(v, 1);
 		} else {
-			v = rng_xoshiro(rng) & 0xff;
+			v = nx_xoshiro_next(rng->s) & 0xff;
 		}
 		p[i] = (uint8_t)v;
 	}

@@ -31,8 +31,9 @@
  * Algorithm: xoshiro256** 1.0 (Blackman & Vigna, 2018), state seeded by
  * four successive outputs of splitmix64 (Steele, Lea & Flood, 2014) from a
  * 64-bit seed, as the xoshiro authors recommend.  Both are implemented
- * here bit-exactly and checked against the reference vectors in
- * rng_test.c, so a seed means the same run on every host and compiler.
+ * bit-exactly in platform/nx_xoshiro.h and checked against the reference
+ * vectors in rng_test.c, so a seed means the same run on every host and
+ * compiler.
  *
  * Streams: nx_rng_fork() derives a child stream from the parent's *seed*
  * and a purpose label (and index), not from the parent's current state.

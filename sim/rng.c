@@ -6,12 +6,12 @@
 
 uint64_t nx_splitmix64(uint64_t *state)
 {
-	return rng_splitmix64(state);
+	return nx_xoshiro_splitmix64(state);
 }
 
 void nx_rng_init(struct nx_rng *rng, uint64_t seed)
 {
-	rng_state_init(rng, seed);
+	nx_xoshiro_seed(rng->s, seed);
 	rng->seed = seed;
 }
 
@@ -24,7 +24,7 @@ void nx_rng_fork(const struct nx_rng *parent, const char *label,
 
 uint64_t nx_rng_u64(struct nx_rng *rng)
 {
-	return rng_xoshiro(rng);
+	return nx_xoshiro_next(rng->s);
 }
 
 uint64_t nx_rng_below(struct nx_rng *rng, uint64_t bound)

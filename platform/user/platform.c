@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../nx_xoshiro.h"
 #include "user_internal.h"
 
 /* ---- memory ------------------------------------------------------------- */
@@ -139,24 +140,9 @@ uint64_t nx_clock_ns(void)
 static uint64_t rng_state[4];
 static bool rng_seeded;
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
 void nx_user_seed_random(uint64_t seed)
 {
-	uint64_t x = seed;
-
-	/* splitmix64 never yields an all-zero xoshiro state from any seed
-	 * in practice; the assert documents the requirement. */
-	for (unsigned i = 0; i < 4; i++)
-		rng_state[i] = splitmix64(&x);
-	nx_assert(rng_state[0] | rng_state[1] | rng_state[2] | rng_state[3]);
+	nx_xoshiro_seed(rng_state, seed);
 	rng_seeded = true;
 }
 
@@ -174,25 +160,9 @@ static uint64_t seed_from_os(void)
 	return seed;
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
 uint64_t nx_random_u64(void)
 {
-	uint64_t *s = rng_state;
-	uint64_t result, t;
-
 	if (!rng_seeded)
 		nx_user_seed_random(seed_from_os());
-	result = rotl(s[1] * 5, 7) * 9;
-	t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
+	return nx_xoshiro_next(rng_state);
 }
