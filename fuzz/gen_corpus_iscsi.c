@@ -36,7 +36,8 @@ static void ini_close(void *ctx)
 	cp.ini_close = true;
 }
 
-static const struct nx_ini_conn_ops ini_ops = { ini_send, ini_close };
+static const struct nx_ini_conn_ops ini_ops = { .send = ini_send,
+						 .close = ini_close };
 
 static void pump(void *ctx)
 {

@@ -153,6 +153,10 @@ void nx_ini_conn_fail_ops(struct nx_ini_conn *c, int err);
  * active digests are added. */
 void nx_ini_send_pdu(struct nx_ini_conn *c, uint8_t *bhs, const uint8_t *ahs,
 		  uint32_t ahs_len, const void *data, uint32_t data_len);
+bool nx_ini_send_pdu_fill(struct nx_ini_conn *c, uint8_t *bhs,
+			  const uint8_t *ahs, uint32_t ahs_len,
+			  const struct nx_ini_scsi *cmd, uint32_t offset,
+			  uint32_t len);
 /* Zeroed BHS in c->tx_bhs with opcode (+ immediate bit) and ITT. */
 uint8_t *nx_ini_bhs(struct nx_ini_conn *c, uint8_t opcode, bool immediate,
 		 uint32_t itt);

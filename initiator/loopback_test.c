@@ -67,7 +67,8 @@ static void tgt_close(void *ctx)
 	lp.tgt_close = true;
 }
 
-static const struct nx_ini_conn_ops ini_ops = { ini_send, ini_close };
+static const struct nx_ini_conn_ops ini_ops = { .send = ini_send,
+						 .close = ini_close };
 static const struct nx_iscsi_conn_ops tgt_ops = { .send = tgt_send, .close = tgt_close };
 
 /* Moves up to PUMP_CHUNK bytes each way: TCP-like arbitrary segmenting. */

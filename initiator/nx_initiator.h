@@ -155,6 +155,13 @@ struct nx_ini_conn_ops {
 	 * error).  Called at most once; do not free the connection from
 	 * inside it. */
 	void (*close)(void *ctx);
+	/* Optional pair (both or neither), used for write data a
+	 * data_out_fill hook generates: room for len bytes at the tail of
+	 * the stream (NULL: send them with send() instead), which the
+	 * initiator writes - one whole PDU - and then commits; the result
+	 * must be what send() of those bytes would have done. */
+	uint8_t *(*send_reserve)(void *ctx, uint32_t len);
+	void (*send_commit)(void *ctx, uint32_t len);
 };
 
 /* Observes every received PDU before it is processed (raw BHS, AHS and
@@ -277,11 +284,16 @@ struct nx_ini_scsi {
 	 * the write data whenever a PDU carrying them is built (immediate
 	 * data, unsolicited Data-Out, Data-Out for an R2T); the pointer it
 	 * returns must stay valid until it is asked again.  data_out may
-	 * then be NULL, except over a datamover. */
+	 * then be NULL, except over a datamover.
+	 * data_out_fill (with data_out_source or data_out, which remain the
+	 * way when the transport has no send_reserve or refuses it) writes
+	 * those bytes to dst instead: straight into the send buffer. */
 	void (*data_in_sink)(const struct nx_ini_scsi *cmd, uint32_t offset,
 			     const uint8_t *data, uint32_t len);
 	const uint8_t *(*data_out_source)(const struct nx_ini_scsi *cmd,
 					  uint32_t offset, uint32_t len);
+	void (*data_out_fill)(const struct nx_ini_scsi *cmd, uint32_t offset,
+			      uint32_t len, uint8_t *dst);
 
 	/* out */
 	int err;                        /* 0: a response arrived */

@@ -85,6 +85,45 @@ void nx_ini_send_pdu(struct nx_ini_conn *c, uint8_t *bhs, const uint8_t *ahs,
 	send_iov(c, bhs, ahs, ahs_len, data, data_len);
 }
 
+/* The PDU of nx_ini_send_pdu(c, bhs, ahs, ahs_len, <the write data
+ * [offset, offset + len) of cmd>, len) written straight into the
+ * transport's send buffer, the data by cmd->data_out_fill: the same
+ * bytes without the copy from a scratch.  false (nothing sent) when the
+ * transport or the command cannot: the caller sends it the plain way. */
+bool nx_ini_send_pdu_fill(struct nx_ini_conn *c, uint8_t *bhs,
+			  const uint8_t *ahs, uint32_t ahs_len,
+			  const struct nx_ini_scsi *cmd, uint32_t offset,
+			  uint32_t len)
+{
+	uint32_t pad = pad4(len), hd = c->hdr_digest ? 4 : 0;
+	uint32_t dd = c->data_digest ? 4 : 0, at, total;
+	uint8_t *p;
+
+	if (cmd->data_out_fill == NULL || c->ops->send_reserve == NULL ||
+	    len == 0 || c->state == INI_CONN_DEAD)
+		return false;
+	nx_assert(ahs_len % 4 == 0 && ahs_len <= INI_AHS_MAX);
+	nx_assert(len <= 0xffffff);
+	at = NX_ISCSI_BHS_LEN + ahs_len + hd;
+	total = at + len + pad + dd;
+	p = c->ops->send_reserve(c->ctx, total);
+	if (p == NULL)
+		return false;
+	bhs[4] = (uint8_t)(ahs_len / 4);
+	nx_put_be24(bhs + 5, len);
+	memcpy(p, bhs, NX_ISCSI_BHS_LEN);
+	if (ahs_len > 0)
+		memcpy(p + NX_ISCSI_BHS_LEN, ahs, ahs_len);
+	if (hd > 0)
+		put_le32(p + at - 4, nx_crc32c(0, p, at - 4));
+	cmd->data_out_fill(cmd, offset, len, p + at);
+	memset(p + at + len, 0, pad);
+	if (dd > 0)
+		put_le32(p + at + len + pad, nx_crc32c(0, p + at, len + pad));
+	c->ops->send_commit(c->ctx, total);
+	return true;
+}
+
 int nx_ini_send_raw_pdu(struct nx_ini_conn *c, const uint8_t *bhs48,
 			const void *data, uint32_t len)
 {

@@ -105,8 +105,9 @@ static void send_data_out(struct nx_ini_conn *c, struct ini_slot *sl,
 		nx_put_be32(bhs + 28, c->exp_statsn);
 		nx_put_be32(bhs + 36, datasn++);
 		nx_put_be32(bhs + 40, offset + done);
-		nx_ini_send_pdu(c, bhs, NULL, 0,
-				out_bytes(cmd, offset + done, n), n);
+		if (!nx_ini_send_pdu_fill(c, bhs, NULL, 0, cmd, offset + done, n))
+			nx_ini_send_pdu(c, bhs, NULL, 0,
+					out_bytes(cmd, offset + done, n), n);
 		done += n;
 	}
 }
@@ -143,7 +144,9 @@ void nx_ini_scsi_send(struct nx_ini_session *s, struct ini_slot *sl)
 	ahs_len = build_ahs(c, cmd);
 	if (c->dm != NULL)
 		c->dm->cmd_start(c->dm_ctx, sl->itt, cmd);
-	nx_ini_send_pdu(c, bhs, c->tx_ahs, ahs_len, out_bytes(cmd, 0, imm), imm);
+	if (!nx_ini_send_pdu_fill(c, bhs, c->tx_ahs, ahs_len, cmd, 0, imm))
+		nx_ini_send_pdu(c, bhs, c->tx_ahs, ahs_len,
+				out_bytes(cmd, 0, imm), imm);
 	if (unsol > imm)
 		send_data_out(c, sl, INI_RSV_TAG, imm, unsol - imm);
 }

@@ -635,6 +635,108 @@ static void test_write_source_digest(void **state)
 	assert_int_equal(src.calls, 1);
 }
 
+/* data_out_fill: when the transport offers room (send_reserve), each
+ * PDU's data is written straight there - exactly the bytes, padding and
+ * digests the source path sends - and the source is not asked; without
+ * room the source path runs as before. */
+static unsigned fills;
+
+static void on_fill(const struct nx_ini_scsi *cmd, uint32_t offset,
+		    uint32_t len, uint8_t *dst)
+{
+	assert_true(offset + len <= cmd->data_out_len);
+	fills++;
+	for (uint32_t i = 0; i < len; i++)
+		dst[i] = src_byte(offset + i);
+}
+
+/* One write of len (R2T for what is not unsolicited) under answers,
+ * with a fill hook when fill, into out; the PDUs are checked. */
+static size_t fill_run(const char *answers, bool digests, bool fill,
+		       uint32_t len, uint8_t *out, size_t cap)
+{
+	static struct nx_ini_scsi cmd;
+	size_t n;
+
+	setup_cfg();
+	memset(&src, 0, sizeof(src));
+	fills = 0;
+	if (digests) {
+		strcpy(cfg.header_digest, "CRC32C");
+		strcpy(cfg.data_digest, "CRC32C");
+	}
+	login_with(answers);
+	ft.reserve = true;
+	write10(&cmd, len);
+	cmd.cdb_len = 20; /* an Extended CDB AHS before immediate data */
+	cmd.data_out = NULL;
+	cmd.data_out_source = on_source;
+	cmd.data_out_fill = fill ? on_fill : NULL;
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), 0);
+	ft_expect(&ft, NX_ISCSI_OP_SCSI_CMD);
+	assert_int_equal(ft.p.ahs_len, 8);
+	if (ft.p.len > 0)
+		assert_int_equal(ft.p.data[0], src_byte(0));
+	while (ft_next(&ft))
+		;
+	assert_int_equal(r2t(cmd.itt, 0x77, 0, 3000, len - 3000), 0);
+	while (ft_next(&ft))
+		;
+	assert_int_equal(src.calls + fills, 4);
+	assert_int_equal(ft.commits, fill ? 4 : 0);
+	n = ft.out_len;
+	assert_true(n <= cap);
+	memcpy(out, ft.out, n);
+	assert_int_equal(scsi_rsp(cmd.itt, 0, 0, 0, NULL, 0), 0);
+	assert_int_equal(fired, 1);
+	ft_fini(&ft);
+	return n;
+}
+
+static void test_write_data_out_fill(void **state)
+{
+	static uint8_t a[65536], b[65536];
+	static const char *answers[2] = {
+		ANSWERS("Yes", "No", "1998", "3000", "65536"),
+		"HeaderDigest=CRC32C\nDataDigest=CRC32C\nImmediateData=Yes\n"
+		"InitialR2T=No\nFirstBurstLength=3000\n"
+		"MaxRecvDataSegmentLength=1998",
+	};
+
+	for (unsigned d = 0; d < 2; d++) {
+		/* 3000 unsolicited: 1998 immediate + a Data-Out of 1002,
+		 * then an R2T for the other 3001: 1998 + 1003 (unaligned
+		 * sizes: padding, and the data digest over it) */
+		size_t na = fill_run(answers[d], d == 1, false, 6001, a, sizeof(a));
+		size_t nb = fill_run(answers[d], d == 1, true, 6001, b, sizeof(b));
+
+		assert_int_equal(src.calls, 0);
+		assert_int_equal(fills, 4);
+		assert_int_equal(na, nb);
+		assert_memory_equal(a, b, na);
+	}
+}
+
+/* No room from the transport: the source path, the fill never called. */
+static void test_write_fill_no_room(void **state)
+{
+	static struct nx_ini_scsi cmd;
+
+	setup_cfg();
+	memset(&src, 0, sizeof(src));
+	fills = 0;
+	login_with(ANSWERS("Yes", "Yes", "8192", "65536", "262144"));
+	write10(&cmd, 4096);
+	cmd.data_out = NULL;
+	cmd.data_out_source = on_source;
+	cmd.data_out_fill = on_fill;
+	assert_int_equal(nx_ini_scsi_submit(ft.c, &cmd), 0);
+	expect_source_pdu(NX_ISCSI_OP_SCSI_CMD, 0, 4096);
+	assert_int_equal(src.calls, 1);
+	assert_int_equal(fills, 0);
+	assert_int_equal(ft.commits, 0);
+}
+
 /* Without data_out, a write needs a source; a source does not replace
  * data_out under a datamover (iSER reads the buffer itself). */
 static void dm_nop(void *ctx, uint32_t itt, struct nx_ini_scsi *cmd)
@@ -717,6 +819,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_write_data_out_source, teardown),
 		cmocka_unit_test_teardown(test_write_source_digest, teardown),
 		cmocka_unit_test_teardown(test_write_source_required, teardown),
+		cmocka_unit_test(test_write_data_out_fill),
+		cmocka_unit_test_teardown(test_write_fill_no_room, teardown),
 		cmocka_unit_test_teardown(test_unknown_itt_counted, teardown),
 		cmocka_unit_test_teardown(test_dsl_above_declared, teardown),
 	};

@@ -380,6 +380,23 @@ void nx_sim_stream_send(struct nx_sim_stream *st, const struct nx_iovec *iov,
 		st_fail(st, NX_ENOSPC, true);
 }
 
+/* NULL where nx_sim_stream_send would discard the bytes or fail: the
+ * caller then sends them that way, so the outcome is the same. */
+uint8_t *nx_sim_stream_send_reserve(struct nx_sim_stream *st, size_t n)
+{
+	uint8_t *p;
+
+	if (st->tcp == NULL || st->shut || st->ended ||
+	    nx_sim_tcp_send_reserve(st->tcp, n, &p) != NX_OK)
+		return NULL;
+	return p;
+}
+
+void nx_sim_stream_send_commit(struct nx_sim_stream *st, size_t n)
+{
+	nx_sim_tcp_send_commit(st->tcp, n);
+}
+
 void nx_sim_stream_shutdown(struct nx_sim_stream *st)
 {
 	if (st->tcp == NULL || st->shut)
@@ -450,12 +467,25 @@ static void si_send(void *ctx, const struct nx_iovec *iov, unsigned n)
 	nx_sim_stream_send(((struct nx_sim_ini *)ctx)->st, iov, n);
 }
 
+static uint8_t *si_send_reserve(void *ctx, uint32_t len)
+{
+	return nx_sim_stream_send_reserve(((struct nx_sim_ini *)ctx)->st, len);
+}
+
+static void si_send_commit(void *ctx, uint32_t len)
+{
+	nx_sim_stream_send_commit(((struct nx_sim_ini *)ctx)->st, len);
+}
+
 static void si_close(void *ctx)
 {
 	nx_sim_stream_shutdown(((struct nx_sim_ini *)ctx)->st);
 }
 
-static const struct nx_ini_conn_ops si_ops = { si_send, si_close };
+static const struct nx_ini_conn_ops si_ops = {
+	.send = si_send, .close = si_close,
+	.send_reserve = si_send_reserve, .send_commit = si_send_commit,
+};
 
 int nx_sim_ini_connect(struct nx_sim *sim, struct nx_sim_host *host,
 		       uint32_t dst_ip, uint16_t dst_port,

@@ -155,7 +155,8 @@ static void si_close(void *ctx)
 	nx_ini_iser_disconnect(((struct nx_sim_iser_ini *)ctx)->it);
 }
 
-static const struct nx_ini_conn_ops si_ops = { si_send, si_close };
+static const struct nx_ini_conn_ops si_ops = { .send = si_send,
+					       .close = si_close };
 
 int nx_sim_iser_ini_connect(struct nx_sim *sim, struct nx_rdma_dev *dev,
 			    uint32_t dst_ip, uint16_t dst_port,

@@ -85,6 +85,11 @@ int nx_sim_stream_connect(struct nx_sim *sim, struct nx_sim_host *host,
 /* Takes everything (copied).  After eof or shutdown it is discarded. */
 void nx_sim_stream_send(struct nx_sim_stream *st, const struct nx_iovec *iov,
 			unsigned n);
+/* nx_sim_tcp_send_reserve/_commit through the stream: NULL (nothing
+ * done) where nx_sim_stream_send would discard or fail; send them that
+ * way then. */
+uint8_t *nx_sim_stream_send_reserve(struct nx_sim_stream *st, size_t n);
+void nx_sim_stream_send_commit(struct nx_sim_stream *st, size_t n);
 /* Half-close: FIN after the queued bytes; rx and eof still follow. */
 void nx_sim_stream_shutdown(struct nx_sim_stream *st);
 /* Fault: RST now; eof(NX_SIM_ECONNRESET) follows from an event. */

@@ -116,6 +116,15 @@ void nx_sim_tcp_set_ops(struct nx_sim_tcp_conn *c,
  * NX_EINVAL after shutdown/close. */
 int nx_sim_tcp_send(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
 		    unsigned iovcnt);
+/* nx_sim_tcp_send in two steps, for bytes best written in place: room
+ * for n bytes at the tail of the send queue (*out: where to write them;
+ * errors as nx_sim_tcp_send's, before anything is queued), then the
+ * commit queues them exactly as nx_sim_tcp_send of the same n bytes
+ * would have (same buffer, segments, output).  Nothing else may run on
+ * the connection in between; commit exactly the n reserved. */
+int nx_sim_tcp_send_reserve(struct nx_sim_tcp_conn *c, size_t n,
+			    uint8_t **out);
+void nx_sim_tcp_send_commit(struct nx_sim_tcp_conn *c, size_t n);
 /* FIN after the queued bytes; receiving continues (half-close). */
 void nx_sim_tcp_shutdown(struct nx_sim_tcp_conn *c);
 /* shutdown + detach: no callback ever again; the stack finishes the

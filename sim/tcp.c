@@ -1556,3 +1556,29 @@ int nx_sim_tcp_send(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
 	nx_sim_tcp_output(c);
 	return NX_OK;
 }
+
+/* The same reservation as nx_sim_tcp_send's, without the copy: the
+ * caller writes the bytes where they will be sent (the initiator's write
+ * data, generated once), and the commit then does what the send does
+ * after its copy, so offsets, buffer swaps and segments are the same. */
+int nx_sim_tcp_send_reserve(struct nx_sim_tcp_conn *c, size_t n,
+			    uint8_t **out)
+{
+	int rc;
+
+	if (c->fin_queued || !c->linked)
+		return NX_EINVAL;
+	rc = sbuf_reserve(c, n);
+	if (rc != NX_OK)
+		return rc;
+	*out = c->sb->data + c->shead + c->slen;
+	return NX_OK;
+}
+
+void nx_sim_tcp_send_commit(struct nx_sim_tcp_conn *c, size_t n)
+{
+	nx_assert(!c->fin_queued && c->linked && c->sb != NULL);
+	nx_assert(c->shead + c->slen + n <= c->sb->cap);
+	c->slen += n;
+	nx_sim_tcp_output(c);
+}

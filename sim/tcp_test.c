@@ -369,11 +369,28 @@ static void trace_accept(void *ctx, struct nx_sim_tcp_conn *c)
 	nx_sim_tcp_set_ops(c, &trace_ops, &trace_b);
 }
 
+/* nx_sim_tcp_send, or the same bytes written in place between
+ * nx_sim_tcp_send_reserve and _commit. */
+static void send_one(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
+		     bool reserve)
+{
+	uint8_t *p = NULL;
+
+	if (!reserve) {
+		assert_int_equal(nx_sim_tcp_send(c, iov, 1), 0);
+		return;
+	}
+	assert_int_equal(nx_sim_tcp_send_reserve(c, iov->len, &p), 0);
+	assert_non_null(p);
+	memcpy(p, iov->base, iov->len);
+	nx_sim_tcp_send_commit(c, iov->len);
+}
+
 /* Bursts of sends in one instant (so every output joins the train of
  * the one before, and merged segments pass UINT16_MAX), sizes that cut
  * a train anywhere, one send larger than UINT16_MAX. */
-static void trains_run(bool trains, const char *pcap, struct trace *out,
-		       struct nx_sim_tcp_stats *st)
+static void trains_run(bool trains, bool reserve, const char *pcap,
+		       struct trace *out, struct nx_sim_tcp_stats *st)
 {
 	static uint8_t data[70000];
 	struct world w;
@@ -409,7 +426,7 @@ static void trains_run(bool trains, const char *pcap, struct trace *out,
 			iov.len = 48 + (i * 977 + burst * 131) % 6000;
 			if (i == 17 && burst == 2)
 				iov.len = sizeof(data);
-			assert_int_equal(nx_sim_tcp_send(c, &iov, 1), 0);
+			send_one(c, &iov, reserve);
 			if (burst == 4 && i == 20)
 				nx_sim_run_for(w.sim, SEC / 1000);
 		}
@@ -458,8 +475,8 @@ static void test_trains_match_segments(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(pa, sizeof(pa), "%s/trains.pcap", dir);
 	snprintf(pb, sizeof(pb), "%s/segs.pcap", dir);
-	trains_run(true, pa, &ta, &sa);
-	trains_run(false, pb, &tb, &sb);
+	trains_run(true, false, pa, &ta, &sa);
+	trains_run(false, false, pb, &tb, &sb);
 	assert_true(ta.bytes > 6 * 65536);
 	assert_int_equal(ta.calls, tb.calls);
 	assert_int_equal(ta.bytes, tb.bytes);
@@ -474,6 +491,73 @@ static void test_trains_match_segments(void **state)
 	assert_true(same_file(pa, pb));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
+}
+
+/* Reserve + commit gives the receiver, the capture and the counters
+ * exactly what nx_sim_tcp_send gives: the same buffer offsets and
+ * moves (sizes that fill and move the buffer while segments are in
+ * flight, a retransmission from a moved buffer). */
+static void test_send_reserve_matches_send(void **state)
+{
+	char dir[] = "/tmp/nx-tcp-test.XXXXXX", pa[64], pb[64], cmd[96];
+	struct trace ta, tb;
+	struct nx_sim_tcp_stats sa, sb;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(pa, sizeof(pa), "%s/send.pcap", dir);
+	snprintf(pb, sizeof(pb), "%s/reserve.pcap", dir);
+	trains_run(true, false, pa, &ta, &sa);
+	trains_run(true, true, pb, &tb, &sb);
+	assert_true(ta.bytes > 6 * 65536);
+	assert_int_equal(ta.calls, tb.calls);
+	assert_int_equal(ta.bytes, tb.bytes);
+	assert_int_equal(ta.hash, tb.hash);
+	assert_int_equal(sa.segs_sent, sb.segs_sent);
+	assert_int_equal(sa.bytes_sent, sb.bytes_sent);
+	assert_int_equal(sa.retransmits, sb.retransmits);
+	assert_true(sa.retransmits > 0);
+	assert_true(same_file(pa, pb));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Errors as nx_sim_tcp_send's, and nothing queued by a refused reserve. */
+static void test_send_reserve_errors(void **state)
+{
+	struct world w;
+	struct app c;
+	struct nx_sim_tcp_listener *l;
+	struct nx_sim_net_opts no;
+	uint8_t *p = NULL;
+	size_t max;
+
+	nx_sim_net_opts_default(&no); /* world_init's */
+	max = no.sndbuf_max;
+	world_init(&w, 9, "ideal");
+	connect_pair(&w, &c, &l);
+	nx_sim_tcp_pause(server.conn, true);
+	assert_int_equal(nx_sim_tcp_send_reserve(c.conn, max + 1, &p), NX_ENOSPC);
+	assert_null(p);
+	assert_int_equal(nx_sim_tcp_send_queued(c.conn), 0);
+	assert_int_equal(nx_sim_tcp_send_reserve(c.conn, 1000, &p), 0);
+	memset(p, 0x5a, 1000);
+	nx_sim_tcp_send_commit(c.conn, 1000);
+	assert_int_equal(nx_sim_tcp_send_queued(c.conn), 1000);
+	p = NULL;
+	assert_int_equal(nx_sim_tcp_send_reserve(c.conn, max - 999, &p), NX_ENOSPC);
+	assert_null(p);
+	assert_int_equal(nx_sim_tcp_send_queued(c.conn), 1000);
+	nx_sim_tcp_shutdown(c.conn);
+	assert_int_equal(nx_sim_tcp_send_reserve(c.conn, 1, &p), NX_EINVAL);
+	assert_null(p);
+	nx_sim_tcp_pause(server.conn, false);
+	nx_sim_run_for(w.sim, SEC);
+	assert_int_equal(server.rcvd, 1000);
+	assert_true(server.eof);
+	nx_sim_tcp_close(server.conn);
+	nx_sim_tcp_unlisten(l);
+	nx_sim_run_idle(w.sim, UINT64_MAX);
+	world_fini(&w);
 }
 
 static void test_host_crash_resets_peer(void **state)
@@ -509,6 +593,8 @@ int main(void)
 		cmocka_unit_test(test_flow_control_zero_window),
 		cmocka_unit_test(test_host_crash_resets_peer),
 		cmocka_unit_test(test_trains_match_segments),
+		cmocka_unit_test(test_send_reserve_matches_send),
+		cmocka_unit_test(test_send_reserve_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -233,7 +233,8 @@ static void ini_close(void *ctx)
 	s->st.close(&s->st);
 }
 
-static const struct nx_ini_conn_ops ini_ops = { ini_send, ini_close };
+static const struct nx_ini_conn_ops ini_ops = { .send = ini_send,
+						 .close = ini_close };
 
 static bool sess_hook(void *arg, struct nx_ini_conn *c, const uint8_t *bhs,
 		      const uint8_t *ahs, uint32_t ahs_len,

@@ -177,6 +177,27 @@ void nx_scn_blocks_fill(uint8_t *p, uint64_t tag, uint64_t lba, uint32_t n)
 		block_fill(p + (size_t)i * BLOCK, tag, lba + i, avx2);
 }
 
+void nx_scn_blocks_fill_range(uint8_t *dst, uint64_t tag, uint64_t lba,
+			      uint32_t off, uint32_t len, uint8_t *scratch)
+{
+	uint32_t head = off % BLOCK, n;
+
+	lba += off / BLOCK;
+	if (head != 0 && len > 0) {
+		n = NX_MIN(len, BLOCK - head);
+		nx_scn_block_fill(scratch, tag, lba++);
+		memcpy(dst, scratch + head, n);
+		dst += n;
+		len -= n;
+	}
+	nx_scn_blocks_fill(dst, tag, lba, len / BLOCK);
+	n = len % BLOCK;
+	if (n != 0) {
+		nx_scn_block_fill(scratch, tag, lba + len / BLOCK);
+		memcpy(dst + len - n, scratch, n);
+	}
+}
+
 /* Inlined into the per-block loop of a read's Data-In (rx_block), where
  * the call cost more than a tenth of the check. */
 static inline __attribute__((always_inline)) bool

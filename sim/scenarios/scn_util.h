@@ -18,6 +18,11 @@
 void nx_scn_block_fill(uint8_t *p, uint64_t tag, uint64_t lba);
 /* n blocks from lba (one call: a write fills them all at once). */
 void nx_scn_blocks_fill(uint8_t *p, uint64_t tag, uint64_t lba, uint32_t n);
+/* Bytes [off, off + len) of the blocks from lba, written to dst:
+ * whole blocks in place, a block split at either end through scratch
+ * (BLOCK bytes).  What blocks_fill + memcpy of the range would give. */
+void nx_scn_blocks_fill_range(uint8_t *dst, uint64_t tag, uint64_t lba,
+			      uint32_t off, uint32_t len, uint8_t *scratch);
 /* True when p is a block nx_scn_block_fill() wrote for lba (or all
  * zeros); *tag is its header tag either way. */
 bool nx_scn_block_valid(const uint8_t *p, uint64_t lba, uint64_t *tag);

@@ -116,6 +116,31 @@ static void test_block_fill_valid(void **state)
 	assert_int_equal(tag, 0);
 }
 
+/* A range fill gives exactly the bytes of the whole blocks at those
+ * offsets, and writes nothing outside the range. */
+static void test_blocks_fill_range(void **state)
+{
+	static uint8_t whole[LEN], got[LEN + 2], scratch[BLOCK];
+	static const uint32_t cut[][2] = {
+		{ 0, LEN }, { 0, 1 }, { 0, BLOCK }, { 3, 1 }, { 5, BLOCK - 5 },
+		{ 100, BLOCK }, { BLOCK - 1, 2 }, { 7, 3 * BLOCK + 9 },
+		{ 2 * BLOCK, 4 * BLOCK + 1 }, { LEN - 1, 1 }, { 1, LEN - 1 },
+	};
+
+	(void)state;
+	nx_scn_blocks_fill(whole, 0x0200000000000099ull, LBA, NB);
+	for (unsigned i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		uint32_t off = cut[i][0], len = cut[i][1];
+
+		memset(got, 0xa5, sizeof(got));
+		nx_scn_blocks_fill_range(got + 1, 0x0200000000000099ull, LBA,
+					 off, len, scratch);
+		assert_int_equal(got[0], 0xa5);
+		assert_memory_equal(got + 1, whole + off, len);
+		assert_int_equal(got[1 + len], 0xa5);
+	}
+}
+
 /* The usual delivery: whole blocks in one piece.  Valid blocks are taken
  * in place (their bytes never reach buf), the others are copied. */
 static void test_rx_whole_blocks(void **state)
@@ -203,6 +228,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_block_fill_valid),
+		cmocka_unit_test(test_blocks_fill_range),
 		cmocka_unit_test(test_rx_whole_blocks),
 		cmocka_unit_test(test_rx_split_and_overwrite),
 		cmocka_unit_test(test_rx_random),

@@ -795,6 +795,17 @@ static const uint8_t *write_source(const struct nx_ini_scsi *r, uint32_t off,
 	return p + off % BLOCK;
 }
 
+/* The same bytes straight into the send buffer (dst), where the
+ * transport lets the initiator write them: no scratch, no copy. */
+static void write_fill(const struct nx_ini_scsi *r, uint32_t off,
+		       uint32_t len, uint8_t *dst)
+{
+	const struct cmd *c = r->priv;
+
+	nx_assert(c->kind == K_WRITE && len > 0 && off + len <= c->nblk * BLOCK);
+	nx_scn_blocks_fill_range(dst, c->tag, c->lba, off, len, c->ini->wgen);
+}
+
 static void cmd_done(struct nx_ini_scsi *r)
 {
 	struct cmd *c = r->priv;
@@ -916,6 +927,7 @@ static void rw_setup(struct cmd *c, bool write, bool stream)
 	r->data_in_len = write ? 0 : c->nblk * BLOCK;
 	r->data_in_sink = write ? NULL : read_sink;
 	r->data_out_source = write && stream ? write_source : NULL;
+	r->data_out_fill = write && stream ? write_fill : NULL;
 	r->err = 0;
 	r->response = r->status = r->flags = r->reject_reason = 0;
 	r->residual = r->bidi_residual = r->data_in_got = 0;

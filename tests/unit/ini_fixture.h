@@ -37,6 +37,9 @@ struct ft {
 	int closes;
 	bool hd, dd;                /* digests on the wire */
 	size_t chunk;               /* feed chunk size, 0 = all at once */
+	bool reserve;               /* send_reserve offers room (else NULL) */
+	uint32_t reserved;          /* by the last send_reserve, 0 = none */
+	unsigned commits;           /* send_commit calls */
 	uint32_t statsn;            /* next StatSN */
 	uint32_t exp_cmdsn, max_cmdsn;
 	struct nx_ini_session *s;
@@ -44,16 +47,22 @@ struct ft {
 	struct tpdu p;
 };
 
+static void ft_room(struct ft *ft, size_t len)
+{
+	if (ft->out_len + len > ft->out_cap) {
+		ft->out_cap = (ft->out_len + len) * 2 + 4096;
+		ft->out = realloc(ft->out, ft->out_cap);
+		assert_non_null(ft->out);
+	}
+}
+
 static void ft_send(void *ctx, const struct nx_iovec *iov, unsigned n)
 {
 	struct ft *ft = ctx;
 
+	assert_int_equal(ft->reserved, 0);
 	for (unsigned i = 0; i < n; i++) {
-		if (ft->out_len + iov[i].len > ft->out_cap) {
-			ft->out_cap = (ft->out_len + iov[i].len) * 2 + 4096;
-			ft->out = realloc(ft->out, ft->out_cap);
-			assert_non_null(ft->out);
-		}
+		ft_room(ft, iov[i].len);
 		memcpy(ft->out + ft->out_len, iov[i].base, iov[i].len);
 		ft->out_len += iov[i].len;
 	}
@@ -64,7 +73,36 @@ static void ft_close(void *ctx)
 	((struct ft *)ctx)->closes++;
 }
 
-static FT_UNUSED const struct nx_ini_conn_ops ft_ops = { ft_send, ft_close };
+/* Room at the tail of ft.out when ft.reserve, poisoned so that a byte
+ * the initiator leaves unwritten shows. */
+static uint8_t *ft_send_reserve(void *ctx, uint32_t len)
+{
+	struct ft *ft = ctx;
+
+	assert_int_equal(ft->reserved, 0);
+	assert_true(len > 0);
+	if (!ft->reserve)
+		return NULL;
+	ft_room(ft, len);
+	memset(ft->out + ft->out_len, 0xee, len);
+	ft->reserved = len;
+	return ft->out + ft->out_len;
+}
+
+static void ft_send_commit(void *ctx, uint32_t len)
+{
+	struct ft *ft = ctx;
+
+	assert_int_equal(len, ft->reserved);
+	ft->out_len += len;
+	ft->reserved = 0;
+	ft->commits++;
+}
+
+static FT_UNUSED const struct nx_ini_conn_ops ft_ops = {
+	.send = ft_send, .close = ft_close,
+	.send_reserve = ft_send_reserve, .send_commit = ft_send_commit,
+};
 
 static FT_UNUSED void ft_put_le32(uint8_t *p, uint32_t v)
 {
