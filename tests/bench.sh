@@ -21,7 +21,7 @@
 # writing 5 to /proc/PID/clear_refs).  Then a QD sweep of
 # 4k-randread on the file LU for the IOPS-vs-QD plot, then the memory
 # section, loopback TCP with iperf3, and the simulator's commands per
-# wall-second (best of 3 runs each: the shipped build, and the profile-
+# wall-second (best of 5 runs each: the shipped build, and the profile-
 # guided one when a fourth argument names it: make bench passes make
 # sim-pgo's build/pgo/bin/nexus-sim, trained on seed 2, measured on seed 1).
 #
@@ -661,7 +661,7 @@ MD=$OUT/bench.md
 	echo
 	echo "## Simulator (simulated SCSI commands per wall-second)"
 	echo
-	echo "\`nexus-sim --scenario S --seed 1 --duration 1s --bench\`, best of 3 runs each; \"(pgo)\" is \`make sim-pgo\`'s profile-guided build (trained on seed 2). Issue 10's line is io >= 1,000,000 per wall-second on one core."
+	echo "\`nexus-sim --scenario S --seed 1 --duration 1s --bench\`, best of 5 runs each; \"(pgo)\" is \`make sim-pgo\`'s profile-guided build (trained on seed 2). Issue 10's line is io >= 1,000,000 per wall-second on one core."
 	echo
 	if [[ -z $SIM || ! -x $SIM ]]; then
 		echo "Skipped: build/bin/nexus-sim is not built."

@@ -22,14 +22,14 @@ fail=0
 note() { printf '%s\n' "$*"; }
 bad() { printf 'FAIL: %s\n' "$*"; fail=1; }
 
-# Best of BENCH_RUNS (3) runs per scenario: this VM's neighbours move one
+# Best of BENCH_RUNS (5) runs per scenario: this VM's neighbours move one
 # run by +-20 %, and a neighbour only ever slows a run down.  Every run's
 # figure is printed too.
 bench() {
 	local sim=$1 label=${2:-} s r out wall cpu best_w best_c runs
 	for s in mixed io; do
 		best_w=0 best_c=0 runs=
-		for r in $(seq "${BENCH_RUNS:-3}"); do
+		for r in $(seq "${BENCH_RUNS:-5}"); do
 			out=$("$sim" --scenario "$s" --seed 1 --duration 1s --bench) || { bad "bench $s"; continue; }
 			wall=$(sed -n "s/^sim-cmds-per-wall-sec $s = //p" <<<"$out")
 			cpu=$(sed -n "s/^sim-cmds-per-cpu-sec $s = //p" <<<"$out")
