@@ -20,14 +20,13 @@
  * searched linearly; ISNs and nothing else come from the net's stream.
  *
  * tcp_internal.h lists the files; this one holds everything a segment
- * goes through.
+ * goes through (the application's send, once per PDU, is tcp_send.c's).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "tcp_internal.h"
 
-#define SBUF_INIT (64u * 1024)
 #define SBUF_CACHE_MAX 16u
 
 struct seg *nx_sim_tcp_seg_at(const struct nx_sim_net *net, size_t i)
@@ -56,7 +55,7 @@ void nx_sim_tcp_sbuf_free(struct sbuf *b)
  * one fits (the cache's order and contents are what they would be
  * without holes: a buffer a hole still reads is taken as usual and its
  * capacity given afresh). */
-static struct sbuf *sbuf_get(struct nx_sim_net *net, size_t cap)
+struct sbuf *nx_sim_tcp_sbuf_get(struct nx_sim_net *net, size_t cap)
 {
 	struct sbuf **pp, *b;
 
@@ -122,7 +121,7 @@ static void hole_release(struct nx_sim_tcp_conn *c)
 
 /* Copies the hole's unacknowledged bytes into the send buffer, where
  * moving them would have put them (sbuf_reserve). */
-static void hole_fill(struct nx_sim_tcp_conn *c)
+void nx_sim_tcp_hole_fill(struct nx_sim_tcp_conn *c)
 {
 	uint32_t from = c->snd_una;
 
@@ -592,7 +591,7 @@ static void send_data(struct nx_sim_tcp_conn *c, uint32_t seq, uint32_t len,
 		      uint8_t flags)
 {
 	if (c->has_hole && SEQ_LT(seq, c->hole_end))
-		hole_fill(c);
+		nx_sim_tcp_hole_fill(c);
 	send_data_hdr(c, seg_begin(c, seq, NX_TCP_ACK), seq, len, flags);
 }
 
@@ -792,7 +791,7 @@ static void output_data(struct nx_sim_tcp_conn *c)
 	struct seg *hdr = NULL;
 
 	if (c->has_hole && SEQ_LT(c->snd_nxt, c->hole_end))
-		hole_fill(c); /* a retransmission from the hole */
+		nx_sim_tcp_hole_fill(c); /* a retransmission from the hole */
 	if (nx_link_trains(c->net->link)) {
 		output_trains(c, mss);
 		return;
@@ -1479,106 +1478,4 @@ static void timer_fire(void *arg)
 	else if ((int32_t)(nx_sim_tcp_data_end(c) - c->snd_nxt) > 0)
 		timer_persist(c);
 	nx_sim_tcp_conn_release(c);
-}
-
-/* Room for add more bytes after the unacknowledged ones.  Bytes a
- * segment in flight may point at are never rewritten: while segments
- * hold the buffer, new bytes only go after the old ones, and when the
- * buffer is full the unacknowledged bytes move to another one.  Of
- * those, the ones already sent are only read again by a retransmission
- * (their segments point into the old buffer), so they do not move at
- * once: they stay a hole at the head of the new buffer, read from the
- * old one (which the connection keeps) and copied in only if a
- * retransmission or another move needs them (hole_fill); their ACK
- * normally ends the hole first (ack_advance).  Every offset, every
- * buffer swap and the cache of buffers are what moving them gave, so
- * the receive offload's merges and every pcap stay the same; what goes
- * is most of the copy (~10 KiB per move in the io scenario). */
-static int sbuf_reserve(struct nx_sim_tcp_conn *c, size_t add)
-{
-	size_t need = c->slen + add, cap, sent;
-	struct sbuf *nb, *b = c->sb;
-	bool alone = b != NULL && b->refs == 1;
-
-	if (need > c->net->o.sndbuf_max)
-		return NX_ENOSPC;
-	if (alone && c->slen == 0)
-		c->shead = 0;
-	if (b != NULL && c->shead + need <= b->cap)
-		return NX_OK;
-	if (c->has_hole)
-		hole_fill(c); /* every unacknowledged byte moves */
-	if (alone && need <= b->cap) {
-		memmove(b->data, b->data + c->shead, c->slen);
-		c->shead = 0;
-		return NX_OK;
-	}
-	for (cap = b != NULL ? b->cap : SBUF_INIT; cap < need; cap *= 2)
-		;
-	nb = sbuf_get(c->net, NX_MIN(cap, (size_t)c->net->o.sndbuf_max));
-	if (nb == NULL)
-		return NX_ENOMEM;
-	sent = NX_MIN((size_t)(uint32_t)(c->snd_nxt - c->snd_una), c->slen);
-	if (c->slen > sent)
-		memcpy(nb->data + sent, b->data + c->shead + sent, c->slen - sent);
-	if (sent > 0) {
-		c->hole = b;
-		c->has_hole = true;
-		c->hole_owned = false;
-		c->hole_off = c->shead;
-		c->hole_seq = c->snd_una;
-		c->hole_end = c->snd_una + (uint32_t)sent;
-		b->hole_of = c;
-	}
-	nx_sim_tcp_sbuf_put(c->net, b);
-	c->sb = nb;
-	c->shead = 0;
-	return NX_OK;
-}
-
-int nx_sim_tcp_send(struct nx_sim_tcp_conn *c, const struct nx_iovec *iov,
-		    unsigned iovcnt)
-{
-	size_t total = 0;
-	int rc;
-
-	if (c->fin_queued || !c->linked)
-		return NX_EINVAL;
-	for (unsigned i = 0; i < iovcnt; i++)
-		total += iov[i].len;
-	rc = sbuf_reserve(c, total);
-	if (rc != NX_OK)
-		return rc;
-	for (unsigned i = 0; i < iovcnt; i++) {
-		memcpy(c->sb->data + c->shead + c->slen, iov[i].base, iov[i].len);
-		c->slen += iov[i].len;
-	}
-	nx_sim_tcp_output(c);
-	return NX_OK;
-}
-
-/* The same reservation as nx_sim_tcp_send's, without the copy: the
- * caller writes the bytes where they will be sent (the initiator's write
- * data, generated once), and the commit then does what the send does
- * after its copy, so offsets, buffer swaps and segments are the same. */
-int nx_sim_tcp_send_reserve(struct nx_sim_tcp_conn *c, size_t n,
-			    uint8_t **out)
-{
-	int rc;
-
-	if (c->fin_queued || !c->linked)
-		return NX_EINVAL;
-	rc = sbuf_reserve(c, n);
-	if (rc != NX_OK)
-		return rc;
-	*out = c->sb->data + c->shead + c->slen;
-	return NX_OK;
-}
-
-void nx_sim_tcp_send_commit(struct nx_sim_tcp_conn *c, size_t n)
-{
-	nx_assert(!c->fin_queued && c->linked && c->sb != NULL);
-	nx_assert(c->shead + c->slen + n <= c->sb->cap);
-	c->slen += n;
-	nx_sim_tcp_output(c);
 }

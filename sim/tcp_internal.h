@@ -1,8 +1,8 @@
 /*
  * tcp_internal.h - the simulated TCP's state, shared by its files:
  *   tcp.c       segments, connection lifetime, sending, receiving, the
- *               timers and nx_sim_tcp_send (everything per segment stays
- *               in this one file)
+ *               timers (everything per segment stays in this one file)
+ *   tcp_send.c  nx_sim_tcp_send, reserve/commit: the send buffer's growth
  *   tcp_host.c  options, nets, hosts
  *   tcp_api.c   the rest of the application API (listen, connect, close,
  *               faults, addresses, statistics, host crash)
@@ -197,9 +197,13 @@ struct nx_sim_host *nx_sim_tcp_host_by_ip(const struct nx_sim_net *net,
 
 /* tcp.c: segments, connections, sending, receiving, timers (the hot path) */
 struct seg *nx_sim_tcp_seg_at(const struct nx_sim_net *net, size_t i);
+/* A send buffer of at least cap bytes, one reference (NULL: no memory). */
+struct sbuf *nx_sim_tcp_sbuf_get(struct nx_sim_net *net, size_t cap);
 void nx_sim_tcp_sbuf_put(struct nx_sim_net *net, struct sbuf *b);
 /* Frees an unreferenced buffer (or hands it to the hole reading it). */
 void nx_sim_tcp_sbuf_free(struct sbuf *b);
+/* Copies the send-buffer hole's unacknowledged bytes in (tcp.c). */
+void nx_sim_tcp_hole_fill(struct nx_sim_tcp_conn *c);
 void nx_sim_tcp_link_arrive(void *arg, void *cookie, uint64_t at_ns);
 void nx_sim_tcp_link_drop(void *arg, void *cookie);
 struct nx_sim_tcp_conn *nx_sim_tcp_conn_new(struct nx_sim_host *h,
