@@ -42,6 +42,16 @@ static struct nx_sim *sim_make(uint64_t seed, uint32_t events)
 	return sim;
 }
 
+/* An empty record for sim, and evs[0..n) recording into it as 0..n-1. */
+static void rec_reset(struct rec *r, struct nx_sim *sim, struct ev *evs,
+		      unsigned n)
+{
+	memset(r, 0, sizeof(*r));
+	r->sim = sim;
+	for (unsigned i = 0; i < n; i++)
+		evs[i] = (struct ev){ r, i };
+}
+
 /* Random delays, a third cancelled: survivors run in (time, seq) order. */
 static void test_heap_order_and_cancel(void **state)
 {
@@ -53,11 +63,9 @@ static void test_heap_order_and_cancel(void **state)
 	struct nx_rng rng;
 	unsigned expect = 0;
 
-	memset(&r, 0, sizeof(r));
-	r.sim = sim;
+	rec_reset(&r, sim, evs, N_EVENTS);
 	nx_rng_init(&rng, 99);
 	for (unsigned i = 0; i < N_EVENTS; i++) {
-		evs[i] = (struct ev){ &r, i };
 		due[i] = nx_rng_below(&rng, 50); /* many ties */
 		ids[i] = nx_sim_schedule(sim, due[i], record, &evs[i]);
 		assert_int_not_equal(ids[i], NX_SIM_EVENT_NONE);
@@ -89,8 +97,7 @@ static void test_pool_bounded(void **state)
 	static struct rec r;
 	struct ev e = { &r, 0 };
 
-	memset(&r, 0, sizeof(r));
-	r.sim = sim;
+	rec_reset(&r, sim, NULL, 0);
 	for (unsigned i = 0; i < 4; i++)
 		assert_int_not_equal(nx_sim_schedule(sim, i, record, &e), NX_SIM_EVENT_NONE);
 	assert_int_equal(nx_sim_schedule(sim, 1, record, &e), NX_SIM_EVENT_NONE);
@@ -156,8 +163,7 @@ static void test_run_until_and_run_to(void **state)
 	static struct rec r;
 	struct ev e = { &r, 0 };
 
-	memset(&r, 0, sizeof(r));
-	r.sim = sim;
+	rec_reset(&r, sim, NULL, 0);
 	for (unsigned i = 1; i <= 5; i++)
 		nx_sim_schedule(sim, i * 100, record, &e);
 	assert_true(nx_sim_run_until(sim, reached, &r, UINT64_MAX));
@@ -203,8 +209,7 @@ static void test_continuation(void **state)
 	struct cont c = { &r, 4 };
 	nx_sim_event_id a, b;
 
-	memset(&r, 0, sizeof(r));
-	r.sim = sim;
+	rec_reset(&r, sim, NULL, 0);
 	a = nx_sim_schedule(sim, 50, cont_step, &c);
 	assert_true(nx_sim_is_last_scheduled(sim, a));
 	b = nx_sim_schedule(sim, 50, record, &later);
@@ -242,13 +247,11 @@ static void test_lanes_keep_order(void **state)
 	uint64_t lane_at = 0;
 	unsigned expect = 0;
 
-	memset(&r, 0, sizeof(r));
-	r.sim = sim;
+	rec_reset(&r, sim, evs, N_EVENTS);
 	nx_rng_init(&rng, 17);
 	for (unsigned i = 0; i < N_EVENTS; i++) {
 		unsigned how = (unsigned)nx_rng_below(&rng, 4);
 
-		evs[i] = (struct ev){ &r, i };
 		if (how == 0) {          /* a lane, mostly in order */
 			lane_at += nx_rng_below(&rng, 50);
 			due[i] = nx_rng_chance(&rng, 1, 10) ? lane_at / 2 : lane_at;
@@ -298,10 +301,7 @@ static void test_lane_cancel_is_dead(void **state)
 	struct nx_sim *sim = sim_make(3, 2);
 	nx_sim_event_id a, b, c;
 
-	memset(&r, 0, sizeof(r));
-	r.sim = sim;
-	for (unsigned i = 0; i < 3; i++)
-		e[i] = (struct ev){ &r, i };
+	rec_reset(&r, sim, e, 3);
 	a = nx_sim_schedule_lane(sim, 1, 100, record, &e[0]);
 	b = nx_sim_schedule_lane(sim, 1, 200, record, &e[1]);
 	assert_true(nx_sim_cancel(sim, a));
@@ -345,11 +345,8 @@ static void test_heap_cancel_compacts(void **state)
 	struct nx_rng rng;
 	unsigned live = 0;
 
-	memset(&r, 0, sizeof(r));
-	r.sim = sim;
+	rec_reset(&r, sim, evs, 2 * POOL);
 	nx_rng_init(&rng, 23);
-	for (unsigned i = 0; i < 2 * POOL; i++)
-		evs[i] = (struct ev){ &r, i };
 	for (unsigned i = 0; i < POOL; i++) {
 		due[i] = 1 + nx_rng_below(&rng, 100000);
 		ids[i] = nx_sim_schedule_at(sim, due[i], record, &evs[i]);
